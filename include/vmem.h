@@ -1,0 +1,195 @@
+/*
+ * vmem.h -- libvmem's native API: configuration, page-granular address-space
+ * operations, and statistics.
+ *
+ * Conventions shared by every function here:
+ *  - a function returns 0 on success or a positive errno value on failure,
+ *    and changes nothing when it fails;
+ *  - protections are the Win32 PAGE_* values (the VMEM_PAGE_* names below
+ *    have the same values as memoryapi.h's);
+ *  - addresses and sizes are page-aligned (4096) unless a comment says
+ *    otherwise; vmem_reserve's base is aligned to VMEM_GRANULARITY.
+ *
+ * errno values and the Win32 error each maps to (see README.md):
+ *   EINVAL  ERROR_INVALID_PARAMETER (87)   bad flag, protection or size
+ *   EFAULT  ERROR_INVALID_ADDRESS (487)    range not in one reservation, or
+ *                                          pages in the wrong state
+ *   ENOMEM  ERROR_NOT_ENOUGH_MEMORY (8)    no address space or bookkeeping
+ *   EACCES  ERROR_NOACCESS (998)           PAGE_NOACCESS pages cannot be locked
+ *   ENOLCK  ERROR_NOT_LOCKED (158)         unlocking pages that are not locked
+ *   EDQUOT  ERROR_WORKING_SET_QUOTA (1453) the kernel refused to lock pages
+ *   ENOTSUP ERROR_NOT_SUPPORTED (50)       not possible in this mode or kernel
+ */
+#ifndef LIBVMEM_VMEM_H
+#define LIBVMEM_VMEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VMEM_PAGE_SIZE   4096u
+#define VMEM_GRANULARITY 65536u
+
+/* Protections: identical to Win32's PAGE_* values. */
+#define VMEM_PAGE_NOACCESS          0x01u
+#define VMEM_PAGE_READONLY          0x02u
+#define VMEM_PAGE_READWRITE         0x04u
+#define VMEM_PAGE_EXECUTE           0x10u
+#define VMEM_PAGE_EXECUTE_READ      0x20u
+#define VMEM_PAGE_EXECUTE_READWRITE 0x40u
+#define VMEM_PAGE_GUARD             0x100u
+#define VMEM_PAGE_NOCACHE           0x200u
+#define VMEM_PAGE_WRITECOMBINE      0x400u
+
+/* ---- configuration ----------------------------------------------------- */
+
+/* Where a fault on managed memory is resolved. */
+enum vmem_fault_mode {
+    /* A dedicated fault-handling thread reads userfaultfd events.  Faults
+     * taken inside system calls (read(2) into managed memory) work. */
+    VMEM_FAULT_THREAD = 0,
+    /* The faulting thread resolves its own fault from a SIGBUS handler
+     * (UFFD_FEATURE_SIGBUS): no thread wake-up, several times faster, but a
+     * system call that touches a page not yet populated fails with EFAULT. */
+    VMEM_FAULT_SIGNAL = 1,
+    /* No userfaultfd: the kernel serves demand-zero faults.  Used where
+     * userfaultfd is unavailable and in a forked child; write watch is
+     * not supported in this mode. */
+    VMEM_FAULT_KERNEL = 2,
+};
+
+struct vmem_config {
+    enum vmem_fault_mode fault_mode; /* VMEM_FAULT_MODE, default thread */
+    unsigned zero_cluster;  /* VMEM_ZERO_CLUSTER: pages resolved per
+                               demand-zero fault, 1..512, default 16 */
+    unsigned spin_us;       /* VMEM_FAULT_SPIN_US: the fault thread polls this
+                               long for the next fault before sleeping */
+    int report;             /* VMEM_REPORT: print the counters at exit */
+};
+
+/* Fills *cfg with the built-in defaults. */
+void vmem_config_default(struct vmem_config *cfg);
+
+/* Fills *cfg from the defaults and the VMEM_* environment variables.  On a
+ * malformed value returns EINVAL and writes a one-line message naming the
+ * variable into err (if errlen > 0). */
+int vmem_config_from_env(struct vmem_config *cfg, char *err, size_t errlen);
+
+/* Starts the runtime with cfg (NULL: from the environment).  Optional: the
+ * first API call starts it from the environment.  EALREADY if running. */
+int vmem_init(const struct vmem_config *cfg);
+
+/* Releases every reservation and stops the runtime's threads.  Managed
+ * memory must not be touched afterwards. */
+void vmem_shutdown(void);
+
+/* The configuration in force (the runtime is started if it is not). */
+int vmem_get_config(struct vmem_config *cfg);
+
+/* ---- statistics (names follow Windows' counters) ------------------------ */
+struct vmem_stats {
+    uint64_t demand_zero_faults;  /* faults served with zero-filled pages */
+    uint64_t demand_zero_pages;   /* pages installed by them (clustering) */
+    uint64_t transition_faults;   /* soft faults: standby page re-installed */
+    uint64_t hard_faults;         /* faults that read the page file */
+    uint64_t pages_read;          /* pages read from the page file */
+    uint64_t pages_written;       /* pages written to the page file */
+    uint64_t read_ios;            /* page-file read operations */
+    uint64_t write_ios;           /* page-file write operations */
+    uint64_t write_watch_faults;  /* first writes recorded for GetWriteWatch */
+    uint64_t guard_faults;        /* PAGE_GUARD pages touched */
+    uint64_t working_set;         /* resident pages */
+    uint64_t peak_working_set;
+    uint64_t commit_charge;       /* committed pages */
+    uint64_t peak_commit_charge;
+    uint64_t reserved_pages;      /* pages in reservations */
+    uint64_t regions;             /* reservations */
+};
+
+int vmem_get_stats(struct vmem_stats *st);
+
+/* Prints the counters, one per line, to fd. */
+void vmem_print_stats(int fd);
+
+/* ---- address-space operations ------------------------------------------ */
+
+#define VMEM_RESERVE_TOP_DOWN    0x1u /* highest free address */
+#define VMEM_RESERVE_WRITE_WATCH 0x2u /* track writes (vmem_write_watch) */
+#define VMEM_RESERVE_FIXED       0x4u /* exactly at addr, or EFAULT */
+
+/* Reserves size bytes (rounded up to pages) of address space at addr
+ * (VMEM_GRANULARITY-aligned) or wherever there is room, with
+ * `protect` recorded as the allocation protection.  Costs no memory. */
+int vmem_reserve(void *addr, size_t size, uint32_t flags, uint32_t protect,
+                 void **base);
+
+/* Commits the pages of [addr, addr+size), all within one reservation, with
+ * protection `protect`.  Already committed pages keep their contents and
+ * take the new protection.  Newly committed pages read as zeros. */
+int vmem_commit(void *addr, size_t size, uint32_t protect);
+
+/* Decommits [addr, addr+size): contents are discarded, access faults. */
+int vmem_decommit(void *addr, size_t size);
+
+/* Releases the reservation whose base is `base`. */
+int vmem_release(void *base);
+
+/* Changes the protection of committed pages; *old gets the first page's. */
+int vmem_protect(void *addr, size_t size, uint32_t protect, uint32_t *old);
+
+enum vmem_page_state {
+    VMEM_STATE_FREE = 0,      /* no mapping (or the unusable tail of a
+                                 reservation's last 64 KiB granule) */
+    VMEM_STATE_RESERVED = 1,
+    VMEM_STATE_COMMITTED = 2, /* committed, or any mapping not libvmem's */
+};
+
+enum vmem_mapping_type {
+    VMEM_TYPE_NONE = 0,       /* free */
+    VMEM_TYPE_PRIVATE = 1,    /* libvmem reservation, or anonymous memory */
+    VMEM_TYPE_MAPPED = 2,     /* a file mapping not executable */
+    VMEM_TYPE_IMAGE = 3,      /* an executable file mapping */
+};
+
+struct vmem_region_info {
+    void *base;               /* addr rounded down to its page */
+    size_t size;              /* bytes in the run of like pages from base */
+    void *allocation_base;    /* the reservation's or mapping's start; NULL
+                                 if free */
+    size_t allocation_size;   /* bytes in that reservation or mapping */
+    uint32_t allocation_protect;
+    enum vmem_page_state state;
+    enum vmem_mapping_type type;
+    uint32_t protect;         /* 0 for reserved pages, PAGE_NOACCESS if free */
+    int managed;              /* 1 if in a libvmem reservation */
+};
+
+/* Describes the run of pages from addr's page that share state and
+ * protection: within a reservation for managed memory; from
+ * /proc/self/maps for any other address. */
+int vmem_query(const void *addr, struct vmem_region_info *info);
+
+/* Makes committed pages resident and keeps them (VirtualLock). */
+int vmem_lock(void *addr, size_t size);
+int vmem_unlock(void *addr, size_t size);
+
+/* MEM_RESET: contents of committed pages are no longer needed; the kernel
+ * may drop them lazily.  vmem_reset_undo returns 0 if every byte is intact,
+ * EFAULT with some pages zeroed otherwise (and ENOTSUP etc. for misuse). */
+int vmem_reset(void *addr, size_t size);
+int vmem_reset_undo(void *addr, size_t size);
+
+/* Write watch on VMEM_RESERVE_WRITE_WATCH reservations: stores up to *count
+ * addresses of pages written since the last reset into addrs and sets
+ * *count; with reset != 0 those pages are re-armed. */
+int vmem_write_watch(void *addr, size_t size, int reset, void **addrs,
+                     size_t *count);
+int vmem_write_watch_reset(void *addr, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LIBVMEM_VMEM_H */

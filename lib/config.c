@@ -1,0 +1,124 @@
+/*
+ * config.c -- every VMEM_* environment variable is read here, and nowhere
+ * else.  A malformed value is an error with a message naming the variable,
+ * never a silent default.
+ */
+#include "config.h"
+#include "vmem_internal.h"
+#include <vmem.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_ZERO_CLUSTER 16u
+#define MAX_ZERO_CLUSTER     512u
+#define DEFAULT_SPIN_US      50u
+#define MAX_SPIN_US          1000000u
+
+int config_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    if (!s || !isdigit((unsigned char)s[0]))
+        return EINVAL;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno == ERANGE)
+        return ERANGE;
+    if (*end)
+        return EINVAL;
+    if (v < min || v > max)
+        return ERANGE;
+    *out = v;
+    return 0;
+}
+
+int config_parse_size(const char *s, uint64_t *out)
+{
+    if (!s || !isdigit((unsigned char)s[0]))
+        return EINVAL;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno == ERANGE)
+        return ERANGE;
+    unsigned shift = 0;
+    switch (*end) {
+    case 0: break;
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    case 't': case 'T': shift = 40; end++; break;
+    default: return EINVAL;
+    }
+    if (*end == 'B' || *end == 'b')
+        end++; /* "64MB" reads as 64 MiB */
+    if (*end)
+        return EINVAL;
+    if (shift && v > (UINT64_MAX >> shift))
+        return ERANGE;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
+VMEM_API void vmem_config_default(struct vmem_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->fault_mode = VMEM_FAULT_THREAD;
+    cfg->zero_cluster = DEFAULT_ZERO_CLUSTER;
+    cfg->spin_us = DEFAULT_SPIN_US;
+    cfg->report = 0;
+}
+
+static int bad(char *err, size_t errlen, const char *var, const char *val,
+               const char *expect)
+{
+    if (errlen)
+        snprintf(err, errlen, "%s=\"%s\" is not valid: expected %s", var, val, expect);
+    return EINVAL;
+}
+
+static int env_uint(const char *var, uint64_t min, uint64_t max, const char *expect,
+                    unsigned *dst, char *err, size_t errlen)
+{
+    const char *v = getenv(var);
+    uint64_t x;
+    if (!v)
+        return 0;
+    if (config_parse_uint(v, min, max, &x))
+        return bad(err, errlen, var, v, expect);
+    *dst = (unsigned)x;
+    return 0;
+}
+
+VMEM_API int vmem_config_from_env(struct vmem_config *cfg, char *err, size_t errlen)
+{
+    vmem_config_default(cfg);
+    if (errlen)
+        err[0] = 0;
+    const char *v = getenv("VMEM_FAULT_MODE");
+    if (v) {
+        if (!strcmp(v, "thread"))
+            cfg->fault_mode = VMEM_FAULT_THREAD;
+        else if (!strcmp(v, "signal"))
+            cfg->fault_mode = VMEM_FAULT_SIGNAL;
+        else if (!strcmp(v, "kernel"))
+            cfg->fault_mode = VMEM_FAULT_KERNEL;
+        else
+            return bad(err, errlen, "VMEM_FAULT_MODE", v, "thread, signal or kernel");
+    }
+    int rc;
+    if ((rc = env_uint("VMEM_ZERO_CLUSTER", 1, MAX_ZERO_CLUSTER,
+                       "a page count from 1 to 512", &cfg->zero_cluster, err, errlen)))
+        return rc;
+    if ((rc = env_uint("VMEM_FAULT_SPIN_US", 0, MAX_SPIN_US,
+                       "microseconds from 0 to 1000000", &cfg->spin_us, err, errlen)))
+        return rc;
+    unsigned rep = 0;
+    if ((rc = env_uint("VMEM_REPORT", 0, 1, "0 or 1", &rep, err, errlen)))
+        return rc;
+    cfg->report = (int)rep;
+    return 0;
+}

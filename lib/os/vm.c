@@ -1,0 +1,208 @@
+/*
+ * os/vm.c -- thin wrappers over mmap/mprotect/madvise/mlock, and a parser of
+ * /proc/self/maps that allocates nothing (it may run where the heap is the
+ * managed one).
+ */
+#include "os/vm.h"
+#include "vmem_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+#ifndef MLOCK_ONFAULT
+#define MLOCK_ONFAULT 0x01
+#endif
+
+#define RESERVE_FLAGS (MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE)
+
+int vm_reserve(uintptr_t hint, size_t len, size_t align, int fixed, uintptr_t *out)
+{
+    if (fixed) {
+        void *p = mmap((void *)hint, len, PROT_NONE, RESERVE_FLAGS | MAP_FIXED_NOREPLACE, -1, 0);
+        if (p == MAP_FAILED)
+            return errno;
+        if ((uintptr_t)p != hint) { /* kernels before 4.17 treat it as a hint */
+            munmap(p, len);
+            return EEXIST;
+        }
+        *out = hint;
+        return 0;
+    }
+    /* Over-map by the alignment and trim both ends. */
+    size_t span = len + align - PAGE_SZ;
+    if (span < len)
+        return ENOMEM;
+    void *p = mmap(NULL, span, PROT_NONE, RESERVE_FLAGS, -1, 0);
+    if (p == MAP_FAILED)
+        return errno;
+    uintptr_t start = (uintptr_t)p, base = round_up(start, align);
+    if (base > start)
+        munmap(p, base - start);
+    if (base + len < start + span)
+        munmap((void *)(base + len), start + span - (base + len));
+    *out = base;
+    return 0;
+}
+
+/* Reads /proc/self/maps a chunk at a time, line by line, calling fn on each
+ * mapping until it returns nonzero. */
+static int for_each_mapping(int (*fn)(const struct vm_mapping *, void *), void *arg)
+{
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    char buf[8192];
+    size_t have = 0;
+    int stop = 0;
+    while (!stop) {
+        ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        have += (size_t)n;
+        buf[have] = 0;
+        char *line = buf, *nl;
+        while (!stop && (nl = memchr(line, '\n', have - (size_t)(line - buf))) != NULL) {
+            *nl = 0;
+            struct vm_mapping m = {0};
+            char *p = line;
+            m.start = strtoull(p, &p, 16);
+            m.end = strtoull(p + 1, &p, 16);
+            p++;
+            m.prot = (p[0] == 'r' ? PROT_READ : 0) | (p[1] == 'w' ? PROT_WRITE : 0) |
+                     (p[2] == 'x' ? PROT_EXEC : 0);
+            /* fields: perms offset dev inode path */
+            for (int f = 0; f < 4 && *p; f++) {
+                while (*p && *p != ' ') p++;
+                while (*p == ' ') p++;
+            }
+            m.file_backed = (*p == '/');
+            stop = fn(&m, arg);
+            line = nl + 1;
+        }
+        have -= (size_t)(line - buf);
+        memmove(buf, line, have);
+    }
+    close(fd);
+    return 0;
+}
+
+struct find_ctx { uintptr_t addr, next; struct vm_mapping *out; int found; };
+
+static int find_cb(const struct vm_mapping *m, void *arg)
+{
+    struct find_ctx *c = arg;
+    if (c->addr >= m->start && c->addr < m->end) {
+        *c->out = *m;
+        c->found = 1;
+        return 1;
+    }
+    if (m->start > c->addr) {
+        c->next = m->start;
+        return 1;
+    }
+    return 0;
+}
+
+int vm_find_mapping(uintptr_t addr, struct vm_mapping *m, uintptr_t *next_start)
+{
+    struct find_ctx c = { .addr = addr, .next = 0, .out = m, .found = 0 };
+    int err = for_each_mapping(find_cb, &c);
+    if (err)
+        return err;
+    if (c.found)
+        return 0;
+    *next_start = c.next;
+    return ENOENT;
+}
+
+struct gap_ctx { size_t len, align; uintptr_t prev_end, best; int done; };
+
+/* Top of the range MEM_TOP_DOWN searches: the last granule below the
+ * reported user maximum. */
+#define TOP_LIMIT (VM_USER_MAX + 1 - GRAN_SZ)
+
+/* Remembers the highest fitting gap below `limit`; maps come in ascending
+ * order, so the last fit seen is the highest. */
+static void consider_gap(struct gap_ctx *c, uintptr_t limit)
+{
+    uintptr_t lo = round_up(c->prev_end + PAGE_SZ, c->align); /* guard page */
+    if (limit > lo + PAGE_SZ && limit - lo - PAGE_SZ >= c->len)
+        c->best = round_down(limit - PAGE_SZ - c->len, c->align);
+}
+
+static int gap_cb(const struct vm_mapping *m, void *arg)
+{
+    struct gap_ctx *c = arg;
+    consider_gap(c, m->start < TOP_LIMIT ? m->start : TOP_LIMIT);
+    if (m->start >= TOP_LIMIT) {
+        c->done = 1;
+        return 1;
+    }
+    c->prev_end = m->end;
+    return 0;
+}
+
+int vm_find_top_gap(size_t len, size_t align, uintptr_t *out)
+{
+    struct gap_ctx c = { .len = len, .align = align, .prev_end = GRAN_SZ, .best = 0, .done = 0 };
+    int err = for_each_mapping(gap_cb, &c);
+    if (err)
+        return err;
+    if (!c.done)
+        consider_gap(&c, TOP_LIMIT);
+    if (!c.best)
+        return ENOMEM;
+    *out = c.best;
+    return 0;
+}
+
+int vm_unmap(uintptr_t addr, size_t len)
+{
+    return munmap((void *)addr, len) < 0 ? errno : 0;
+}
+
+int vm_protect(uintptr_t addr, size_t len, int prot)
+{
+    return mprotect((void *)addr, len, prot) < 0 ? errno : 0;
+}
+
+int vm_discard(uintptr_t addr, size_t len)
+{
+    return madvise((void *)addr, len, MADV_DONTNEED) < 0 ? errno : 0;
+}
+
+int vm_lazy_free(uintptr_t addr, size_t len)
+{
+    return madvise((void *)addr, len, MADV_FREE) < 0 ? errno : 0;
+}
+
+int vm_populate(uintptr_t addr, size_t len, int write)
+{
+    int adv = write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
+    return madvise((void *)addr, len, adv) < 0 ? errno : 0;
+}
+
+int vm_lock_on_fault(uintptr_t addr, size_t len)
+{
+    return mlock2((void *)addr, len, MLOCK_ONFAULT) < 0 ? errno : 0;
+}
+
+int vm_unlock(uintptr_t addr, size_t len)
+{
+    return munlock((void *)addr, len) < 0 ? errno : 0;
+}

@@ -1,0 +1,79 @@
+/*
+ * pte.h -- software page-table entries: one small record per page of a
+ * reservation, in a two-level table allocated as pages are committed.
+ *
+ * Page states (the `state` field):
+ *   PTE_RESERVED   not committed; the page is PROT_NONE, access faults.
+ *                  Absent leaves mean every page of the leaf is reserved.
+ *   PTE_COMMITTED  committed, never touched since: no RAM; the first touch
+ *                  is a demand-zero fault.
+ *   PTE_RESIDENT   installed (zero-filled, or the shared zero page after a
+ *                  read fault) and owned by the kernel's page table.
+ * Transitions and the lock each needs (the address-space lock, runtime.h):
+ *   RESERVED -> COMMITTED        commit            (exclusive)
+ *   COMMITTED -> RESIDENT        fault, lock       (shared; atomic store)
+ *   COMMITTED|RESIDENT -> RESERVED  decommit, release (exclusive)
+ * Flags change under the exclusive lock, except PTE_F_WRITTEN and
+ * PTE_F_RESET_LOST, which faults set with an atomic OR under the shared one.
+ */
+#ifndef VMEM_PTE_H
+#define VMEM_PTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { PTE_RESERVED = 0, PTE_COMMITTED = 1, PTE_RESIDENT = 2 };
+
+#define PTE_F_WRITTEN    0x01 /* written since the last write-watch reset */
+#define PTE_F_LOCKED     0x02 /* VirtualLock */
+#define PTE_F_RESET      0x04 /* MEM_RESET: the kernel may drop the contents */
+#define PTE_F_RESET_LOST 0x08 /* ...and did: the page came back zero-filled */
+
+struct pte {
+    uint8_t state;
+    uint8_t flags;
+    uint16_t prot;   /* Win32 PAGE_* value; 0 while reserved */
+    uint32_t slot;   /* page-file slot, for paging */
+};
+
+#define LEAF_SHIFT 9
+#define LEAF_PAGES ((size_t)1 << LEAF_SHIFT)   /* 512 entries = 4 KiB */
+
+struct pte_table {
+    struct pte **dir;   /* one pointer per leaf; NULL = all reserved */
+    size_t nleaves;
+    size_t dir_bytes;
+};
+
+/* The directory is mmap'd, so a huge reservation costs address space for it
+ * but RAM only for the parts touched.  Returns 0 or ENOMEM. */
+int pte_table_init(struct pte_table *t, size_t npages);
+void pte_table_destroy(struct pte_table *t);
+
+/* The entry of page idx, or NULL if its leaf was never allocated. */
+static inline struct pte *pte_get(const struct pte_table *t, size_t idx)
+{
+    struct pte *leaf = t->dir[idx >> LEAF_SHIFT];
+    return leaf ? &leaf[idx & (LEAF_PAGES - 1)] : NULL;
+}
+
+/* The entry of page idx, allocating its leaf; NULL if out of memory. */
+struct pte *pte_get_alloc(struct pte_table *t, size_t idx);
+
+/* Allocates every leaf covering [first, end); ENOMEM leaves the table as
+ * it was usable (some leaves may stay allocated). */
+int pte_alloc_range(struct pte_table *t, size_t first, size_t end);
+
+/* The first page index >= idx (and < end) whose leaf exists, or end. */
+size_t pte_next_present(const struct pte_table *t, size_t idx, size_t end);
+
+static inline uint8_t pte_load_state(const struct pte *p)
+{
+    return __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
+}
+static inline uint8_t pte_load_flags(const struct pte *p)
+{
+    return __atomic_load_n(&p->flags, __ATOMIC_ACQUIRE);
+}
+
+#endif

@@ -1,0 +1,247 @@
+/*
+ * runtime.c -- start-up (feature detection, fallbacks), shutdown, fork.
+ *
+ * Start-up picks where faults are resolved: the configured mode when the
+ * kernel allows it, else the next best (signal -> thread -> kernel), with
+ * a one-line notice on stderr.
+ */
+#include "runtime.h"
+#include "addrspace.h"
+#include "fault.h"
+#include "guard.h"
+#include "internal_alloc.h"
+#include "os/uffd.h"
+#include "os/vm.h"
+#include "region.h"
+#include "sigchain.h"
+#include "stats.h"
+#include "vmem_internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+struct vmem_runtime vmem_rt = { .uffd = -1 };
+
+enum { RT_OFF = 0, RT_READY = 1, RT_FAILED = 2 };
+static int rt_state;           /* atomic */
+static int rt_error;           /* errno of a failed start */
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void vmem_log(const char *fmt, ...)
+{
+    char buf[512];
+    int n = snprintf(buf, sizeof(buf), "libvmem: ");
+    va_list ap;
+    va_start(ap, fmt);
+    n += vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    if (n > (int)sizeof(buf) - 2)
+        n = (int)sizeof(buf) - 2;
+    buf[n++] = '\n';
+    if (write(2, buf, (size_t)n) < 0)
+        return;
+}
+
+int runtime_ready(void)
+{
+    return __atomic_load_n(&rt_state, __ATOMIC_ACQUIRE) == RT_READY;
+}
+
+static void report_at_exit(void)
+{
+    if (runtime_ready())
+        vmem_print_stats(2);
+}
+
+/* fork: the child's mappings lose their userfaultfd registration (no
+ * UFFD_FEATURE_EVENT_FORK), so the kernel serves the child's faults; its
+ * copy of the descriptor still speaks for the parent's address space and
+ * must never be used. */
+static void atfork_prepare(void)
+{
+    if (runtime_ready())
+        as_lock_exclusive();
+}
+static void atfork_parent(void)
+{
+    if (runtime_ready())
+        as_unlock();
+}
+static void atfork_child(void)
+{
+    if (!runtime_ready())
+        return;
+    if (vmem_rt.uffd >= 0)
+        close(vmem_rt.uffd);
+    vmem_rt.uffd = -1;
+    vmem_rt.mode = VMEM_FAULT_KERNEL;
+    fault_thread_forget();
+    as_unlock();
+}
+
+static int check_config(const struct vmem_config *c)
+{
+    if (c->fault_mode != VMEM_FAULT_THREAD && c->fault_mode != VMEM_FAULT_SIGNAL &&
+        c->fault_mode != VMEM_FAULT_KERNEL)
+        return EINVAL;
+    if (c->zero_cluster < 1 || c->zero_cluster > 512)
+        return EINVAL;
+    if (c->spin_us > 1000000)
+        return EINVAL;
+    return 0;
+}
+
+/* Opens userfaultfd for the configured mode, falling back as needed. */
+static int open_fault_source(void)
+{
+    enum vmem_fault_mode want = vmem_rt.cfg.fault_mode;
+    vmem_rt.mode = want;
+    if (want == VMEM_FAULT_KERNEL)
+        return 0;
+    int err = uffd_open(want == VMEM_FAULT_SIGNAL, &vmem_rt.uffd, &vmem_rt.uffd_have);
+    if (err == ENOTSUP && want == VMEM_FAULT_SIGNAL) {
+        vmem_log("this kernel has no UFFD_FEATURE_SIGBUS; using fault mode thread");
+        vmem_rt.mode = VMEM_FAULT_THREAD;
+        err = uffd_open(0, &vmem_rt.uffd, &vmem_rt.uffd_have);
+    }
+    if (err) {
+        vmem_log("userfaultfd unavailable (%s); using fault mode kernel: no paging, "
+                 "no write watch", strerror(err));
+        vmem_rt.uffd = -1;
+        vmem_rt.mode = VMEM_FAULT_KERNEL;
+    }
+    return 0;
+}
+
+static int start(const struct vmem_config *cfg)
+{
+    int err;
+    char msg[256];
+    if (cfg) {
+        if ((err = check_config(cfg)) != 0) {
+            vmem_log("invalid configuration passed to vmem_init");
+            return err;
+        }
+        vmem_rt.cfg = *cfg;
+    } else if ((err = vmem_config_from_env(&vmem_rt.cfg, msg, sizeof(msg))) != 0) {
+        vmem_log("%s", msg);
+        return err;
+    }
+    if (sysconf(_SC_PAGESIZE) != (long)PAGE_SZ) {
+        vmem_log("page size is %ld, libvmem needs 4096", sysconf(_SC_PAGESIZE));
+        return ENOTSUP;
+    }
+
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    /* Writer preference: an API call must not starve behind a stream of
+     * faults.  Safe because nothing takes as_lock recursively. */
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&vmem_rt.as_lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
+
+    /* Zero source for UFFDIO_COPY: read-only anonymous memory reads as the
+     * kernel's zero page, so a whole cluster copies from one cached page. */
+    vmem_rt.zero_len = (size_t)vmem_rt.cfg.zero_cluster * PAGE_SZ;
+    void *z = mmap(NULL, vmem_rt.zero_len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (z == MAP_FAILED)
+        return ENOMEM;
+    vmem_rt.zero_buf = z;
+
+    open_fault_source();
+    if ((err = sigchain_install(SIGSEGV, guard_claim)) != 0)
+        return err;
+    if (vmem_rt.mode == VMEM_FAULT_SIGNAL &&
+        (err = sigchain_install(SIGBUS, fault_sigbus_claim)) != 0)
+        return err;
+    if (vmem_rt.mode == VMEM_FAULT_THREAD && (err = fault_thread_start()) != 0) {
+        vmem_log("cannot start the fault thread: %s", strerror(err));
+        return err;
+    }
+
+    static int once;
+    if (!once) {
+        once = 1;
+        pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+        if (vmem_rt.cfg.report)
+            atexit(report_at_exit);
+    }
+    return 0;
+}
+
+static int init_locked(const struct vmem_config *cfg)
+{
+    int st = __atomic_load_n(&rt_state, __ATOMIC_ACQUIRE);
+    if (st == RT_READY)
+        return EALREADY;
+    int err = start(cfg);
+    if (err) {
+        rt_error = err;
+        __atomic_store_n(&rt_state, RT_FAILED, __ATOMIC_RELEASE);
+        return err;
+    }
+    __atomic_store_n(&rt_state, RT_READY, __ATOMIC_RELEASE);
+    return 0;
+}
+
+int runtime_ensure(void)
+{
+    int st = __atomic_load_n(&rt_state, __ATOMIC_ACQUIRE);
+    if (likely(st == RT_READY))
+        return 0;
+    pthread_mutex_lock(&init_lock);
+    st = __atomic_load_n(&rt_state, __ATOMIC_ACQUIRE);
+    int err = st == RT_READY ? 0 : st == RT_FAILED ? rt_error : init_locked(NULL);
+    pthread_mutex_unlock(&init_lock);
+    return err;
+}
+
+VMEM_API int vmem_init(const struct vmem_config *cfg)
+{
+    pthread_mutex_lock(&init_lock);
+    int err = init_locked(cfg);
+    pthread_mutex_unlock(&init_lock);
+    return err;
+}
+
+VMEM_API int vmem_get_config(struct vmem_config *cfg)
+{
+    int err = runtime_ensure();
+    if (err)
+        return err;
+    *cfg = vmem_rt.cfg;
+    cfg->fault_mode = vmem_rt.mode;
+    return 0;
+}
+
+static void release_region(struct region *r)
+{
+    addrspace_drop_region(r);
+}
+
+VMEM_API void vmem_shutdown(void)
+{
+    pthread_mutex_lock(&init_lock);
+    if (!runtime_ready()) {
+        __atomic_store_n(&rt_state, RT_OFF, __ATOMIC_RELEASE);
+        pthread_mutex_unlock(&init_lock);
+        return;
+    }
+    fault_thread_stop();
+    as_lock_exclusive();
+    region_for_each(release_region);
+    __atomic_store_n(&rt_state, RT_OFF, __ATOMIC_RELEASE);
+    if (vmem_rt.uffd >= 0)
+        close(vmem_rt.uffd);
+    vmem_rt.uffd = -1;
+    munmap((void *)vmem_rt.zero_buf, vmem_rt.zero_len);
+    vmem_rt.zero_buf = NULL;
+    as_unlock();
+    pthread_rwlock_destroy(&vmem_rt.as_lock);
+    pthread_mutex_unlock(&init_lock);
+}

@@ -1,0 +1,51 @@
+/*
+ * runtime.h -- the process-wide state of libvmem and the address-space lock.
+ *
+ * Lock ordering (the whole library):
+ *   as_lock  (pthread rwlock, writer-preferring)
+ *     -> block_lock (internal_alloc.c, leaf)
+ *   as_lock shared:    fault resolution (fault thread, SIGBUS handler),
+ *                      VirtualQuery, write-watch reads.
+ *   as_lock exclusive: everything that changes reservations, page states
+ *                      or protections (reserve/commit/decommit/release/
+ *                      protect/lock/reset, guard-page clearing, fork).
+ * Rule: no code holding as_lock touches managed memory, and no kernel call
+ * made under it may fault on managed memory (it could need the fault
+ * thread, which needs as_lock).  That is why VirtualLock installs pages
+ * itself and locks with MLOCK_ONFAULT instead of letting mlock populate.
+ */
+#ifndef VMEM_RUNTIME_H
+#define VMEM_RUNTIME_H
+
+#include <vmem.h>
+
+#include <pthread.h>
+#include <stddef.h>
+
+struct vmem_runtime {
+    struct vmem_config cfg;
+    enum vmem_fault_mode mode;   /* in force: may differ from cfg after a
+                                    fallback or in a forked child */
+    int uffd;                    /* -1 in kernel mode */
+    unsigned uffd_have;          /* UFFD_HAVE_* */
+    pthread_rwlock_t as_lock;
+    const void *zero_buf;        /* zero_len bytes of zeros (read-only) */
+    size_t zero_len;
+};
+
+extern struct vmem_runtime vmem_rt;
+
+/* Starts the runtime from the environment if it is not running.  Returns 0
+ * or the errno of the failure (which was also reported on stderr). */
+int runtime_ensure(void);
+
+/* 1 once the runtime is running; safe in signal handlers. */
+int runtime_ready(void);
+
+static inline void as_lock_shared(void) { pthread_rwlock_rdlock(&vmem_rt.as_lock); }
+static inline void as_lock_exclusive(void) { pthread_rwlock_wrlock(&vmem_rt.as_lock); }
+static inline void as_unlock(void) { pthread_rwlock_unlock(&vmem_rt.as_lock); }
+
+static inline int uses_uffd(void) { return vmem_rt.uffd >= 0; }
+
+#endif

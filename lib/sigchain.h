@@ -1,0 +1,29 @@
+/*
+ * sigchain.h -- SIGSEGV/SIGBUS handlers that take what is libvmem's and pass
+ * everything else to the handler that was there before, never swallowing a
+ * signal that is not ours.
+ */
+#ifndef VMEM_SIGCHAIN_H
+#define VMEM_SIGCHAIN_H
+
+#include <signal.h>
+
+enum sigchain_verdict {
+    SIGCHAIN_NOT_OURS = 0, /* pass on to the previous handler */
+    SIGCHAIN_HANDLED,      /* resolved: return and retry the access */
+    SIGCHAIN_DELIVER,      /* ours, but the application must see it (a guard
+                              page): pass on; with no application handler
+                              the process dies of the signal */
+};
+
+typedef enum sigchain_verdict (*sigchain_claim_fn)(int sig, siginfo_t *si, void *uctx);
+
+/* Installs the chaining handler for sig (SIGSEGV or SIGBUS) with `claim`
+ * deciding; remembers the previous action.  Idempotent. */
+int sigchain_install(int sig, sigchain_claim_fn claim);
+
+/* Re-installs the handler if the application replaced it since, keeping the
+ * application's as the one chained to.  Cheap (one sigaction call). */
+void sigchain_ensure(int sig);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * stats.c -- counters, vmem_get_stats and the VMEM_REPORT printout.
+ */
+#include "stats.h"
+#include "runtime.h"
+#include "vmem_internal.h"
+#include <vmem.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+struct vmem_counters vmem_ctr;
+
+void ctr_gauge_add(uint64_t *gauge, uint64_t *peak, uint64_t n)
+{
+    uint64_t now = __atomic_add_fetch(gauge, n, __ATOMIC_RELAXED);
+    uint64_t p = __atomic_load_n(peak, __ATOMIC_RELAXED);
+    while (now > p && !__atomic_compare_exchange_n(peak, &p, now, 1, __ATOMIC_RELAXED,
+                                                   __ATOMIC_RELAXED))
+        ;
+}
+
+#define LOAD(f) __atomic_load_n(&vmem_ctr.f, __ATOMIC_RELAXED)
+
+VMEM_API int vmem_get_stats(struct vmem_stats *st)
+{
+    if (!st)
+        return EINVAL;
+    int err = runtime_ensure();
+    if (err)
+        return err;
+    st->demand_zero_faults = LOAD(demand_zero_faults);
+    st->demand_zero_pages = LOAD(demand_zero_pages);
+    st->transition_faults = LOAD(transition_faults);
+    st->hard_faults = LOAD(hard_faults);
+    st->pages_read = LOAD(pages_read);
+    st->pages_written = LOAD(pages_written);
+    st->read_ios = LOAD(read_ios);
+    st->write_ios = LOAD(write_ios);
+    st->write_watch_faults = LOAD(write_watch_faults);
+    st->guard_faults = LOAD(guard_faults);
+    st->working_set = LOAD(working_set);
+    st->peak_working_set = LOAD(peak_working_set);
+    st->commit_charge = LOAD(commit_charge);
+    st->peak_commit_charge = LOAD(peak_commit_charge);
+    st->reserved_pages = LOAD(reserved_pages);
+    st->regions = LOAD(regions);
+    return 0;
+}
+
+VMEM_API void vmem_print_stats(int fd)
+{
+    struct vmem_stats s;
+    if (vmem_get_stats(&s))
+        return;
+    char buf[1536];
+    int n = snprintf(buf, sizeof(buf),
+        "libvmem counters (pages of 4 KiB)\n"
+        "  demand-zero faults   %llu (%llu pages)\n"
+        "  transition faults    %llu\n"
+        "  hard faults          %llu\n"
+        "  pages read/written   %llu / %llu (%llu / %llu I/Os)\n"
+        "  write-watch faults   %llu\n"
+        "  guard-page faults    %llu\n"
+        "  working set          %llu (peak %llu)\n"
+        "  commit charge        %llu (peak %llu)\n"
+        "  reserved             %llu in %llu regions\n",
+        (unsigned long long)s.demand_zero_faults, (unsigned long long)s.demand_zero_pages,
+        (unsigned long long)s.transition_faults, (unsigned long long)s.hard_faults,
+        (unsigned long long)s.pages_read, (unsigned long long)s.pages_written,
+        (unsigned long long)s.read_ios, (unsigned long long)s.write_ios,
+        (unsigned long long)s.write_watch_faults, (unsigned long long)s.guard_faults,
+        (unsigned long long)s.working_set, (unsigned long long)s.peak_working_set,
+        (unsigned long long)s.commit_charge, (unsigned long long)s.peak_commit_charge,
+        (unsigned long long)s.reserved_pages, (unsigned long long)s.regions);
+    if (n > 0 && write(fd, buf, (size_t)n) < 0)
+        return;
+}

@@ -1,0 +1,34 @@
+/*
+ * stats.h -- the runtime's counters.  Lock-free: relaxed atomic adds; the
+ * peaks are raised with a compare-and-swap loop.
+ */
+#ifndef VMEM_STATS_H
+#define VMEM_STATS_H
+
+#include <stdint.h>
+
+struct vmem_counters {
+    uint64_t demand_zero_faults, demand_zero_pages;
+    uint64_t transition_faults, hard_faults;
+    uint64_t pages_read, pages_written, read_ios, write_ios;
+    uint64_t write_watch_faults, guard_faults;
+    uint64_t working_set, peak_working_set;
+    uint64_t commit_charge, peak_commit_charge;
+    uint64_t reserved_pages, regions;
+};
+
+extern struct vmem_counters vmem_ctr;
+
+static inline void ctr_add(uint64_t *c, uint64_t n)
+{
+    __atomic_fetch_add(c, n, __ATOMIC_RELAXED);
+}
+static inline void ctr_sub(uint64_t *c, uint64_t n)
+{
+    __atomic_fetch_sub(c, n, __ATOMIC_RELAXED);
+}
+
+/* Adds n to a gauge and raises its peak. */
+void ctr_gauge_add(uint64_t *gauge, uint64_t *peak, uint64_t n);
+
+#endif
