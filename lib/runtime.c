@@ -58,6 +58,17 @@ static void report_at_exit(void)
         vmem_print_stats(2);
 }
 
+static void init_as_lock(void)
+{
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    /* Writer preference: an API call must not starve behind a stream of
+     * faults.  Safe because nothing takes as_lock recursively. */
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&vmem_rt.as_lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
+}
+
 /* fork: the child's mappings lose their userfaultfd registration (no
  * UFFD_FEATURE_EVENT_FORK), so the kernel serves the child's faults; its
  * copy of the descriptor still speaks for the parent's address space and
@@ -81,7 +92,9 @@ static void atfork_child(void)
     vmem_rt.uffd = -1;
     vmem_rt.mode = VMEM_FAULT_KERNEL;
     fault_thread_forget();
-    as_unlock();
+    /* The lock was taken by the parent's thread id: unlocking it here
+     * would not release a write lock, so make a fresh one. */
+    init_as_lock();
 }
 
 static int check_config(const struct vmem_config *c)
@@ -137,13 +150,7 @@ static int start(const struct vmem_config *cfg)
         return ENOTSUP;
     }
 
-    pthread_rwlockattr_t attr;
-    pthread_rwlockattr_init(&attr);
-    /* Writer preference: an API call must not starve behind a stream of
-     * faults.  Safe because nothing takes as_lock recursively. */
-    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-    pthread_rwlock_init(&vmem_rt.as_lock, &attr);
-    pthread_rwlockattr_destroy(&attr);
+    init_as_lock();
 
     /* Zero source for UFFDIO_COPY: read-only anonymous memory reads as the
      * kernel's zero page, so a whole cluster copies from one cached page. */
@@ -174,6 +181,21 @@ static int start(const struct vmem_config *cfg)
     return 0;
 }
 
+/* Undoes a partial start. */
+static void unstart(void)
+{
+    fault_thread_stop();
+    if (vmem_rt.uffd >= 0)
+        close(vmem_rt.uffd);
+    vmem_rt.uffd = -1;
+    if (vmem_rt.zero_buf)
+        munmap((void *)vmem_rt.zero_buf, vmem_rt.zero_len);
+    vmem_rt.zero_buf = NULL;
+}
+
+/* A start from the environment that fails stays failed (every call reports
+ * the same error, the message is printed once); an explicit vmem_init may
+ * be retried with a better configuration. */
 static int init_locked(const struct vmem_config *cfg)
 {
     int st = __atomic_load_n(&rt_state, __ATOMIC_ACQUIRE);
@@ -181,8 +203,9 @@ static int init_locked(const struct vmem_config *cfg)
         return EALREADY;
     int err = start(cfg);
     if (err) {
+        unstart();
         rt_error = err;
-        __atomic_store_n(&rt_state, RT_FAILED, __ATOMIC_RELEASE);
+        __atomic_store_n(&rt_state, cfg ? RT_OFF : RT_FAILED, __ATOMIC_RELEASE);
         return err;
     }
     __atomic_store_n(&rt_state, RT_READY, __ATOMIC_RELEASE);

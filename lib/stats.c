@@ -30,6 +30,11 @@ VMEM_API int vmem_get_stats(struct vmem_stats *st)
     int err = runtime_ensure();
     if (err)
         return err;
+    /* A fault's install wakes the faulting thread before the fault thread
+     * counts it; taking as_lock exclusive waits for that count, so a thread
+     * reads counters that include its own faults. */
+    as_lock_exclusive();
+    as_unlock();
     st->demand_zero_faults = LOAD(demand_zero_faults);
     st->demand_zero_pages = LOAD(demand_zero_pages);
     st->transition_faults = LOAD(transition_faults);

@@ -1,0 +1,120 @@
+/*
+ * VMEM_* options: parsed strictly, malformed values rejected with a message
+ * naming the variable; vmem_init validates and refuses to run twice.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <memoryapi.h>
+#include <stdlib.h>
+#include <string.h>
+#include <vmem.h>
+
+#include "config.h"
+
+Test(config, defaults)
+{
+    struct vmem_config c;
+    vmem_config_default(&c);
+    cr_assert_eq(c.fault_mode, VMEM_FAULT_THREAD);
+    cr_assert_eq(c.zero_cluster, 16);
+    cr_assert_eq(c.report, 0);
+}
+
+Test(config, env_values_are_read)
+{
+    setenv("VMEM_FAULT_MODE", "signal", 1);
+    setenv("VMEM_ZERO_CLUSTER", "64", 1);
+    setenv("VMEM_FAULT_SPIN_US", "0", 1);
+    setenv("VMEM_REPORT", "1", 1);
+    struct vmem_config c;
+    char err[200];
+    cr_assert_eq(vmem_config_from_env(&c, err, sizeof(err)), 0);
+    cr_assert_eq(c.fault_mode, VMEM_FAULT_SIGNAL);
+    cr_assert_eq(c.zero_cluster, 64);
+    cr_assert_eq(c.spin_us, 0);
+    cr_assert_eq(c.report, 1);
+}
+
+static void expect_rejected(const char *var, const char *val)
+{
+    setenv(var, val, 1);
+    struct vmem_config c;
+    char err[200];
+    cr_assert_eq(vmem_config_from_env(&c, err, sizeof(err)), EINVAL, "%s=%s accepted", var, val);
+    cr_assert_not_null(strstr(err, var), "message \"%s\" does not name %s", err, var);
+    unsetenv(var);
+}
+
+Test(config, malformed_values_rejected)
+{
+    expect_rejected("VMEM_FAULT_MODE", "fast");
+    expect_rejected("VMEM_ZERO_CLUSTER", "0");
+    expect_rejected("VMEM_ZERO_CLUSTER", "513");
+    expect_rejected("VMEM_ZERO_CLUSTER", "16x");
+    expect_rejected("VMEM_ZERO_CLUSTER", "-1");
+    expect_rejected("VMEM_ZERO_CLUSTER", "");
+    expect_rejected("VMEM_FAULT_SPIN_US", "1e3");
+    expect_rejected("VMEM_REPORT", "yes");
+}
+
+Test(config, size_parser)
+{
+    uint64_t v;
+    cr_assert_eq(config_parse_size("4096", &v), 0);
+    cr_assert_eq(v, 4096);
+    cr_assert_eq(config_parse_size("64K", &v), 0);
+    cr_assert_eq(v, 65536);
+    cr_assert_eq(config_parse_size("256M", &v), 0);
+    cr_assert_eq(v, 256ull << 20);
+    cr_assert_eq(config_parse_size("2g", &v), 0);
+    cr_assert_eq(v, 2ull << 30);
+    cr_assert_eq(config_parse_size("64MB", &v), 0);
+    cr_assert_eq(v, 64ull << 20);
+    cr_assert_eq(config_parse_size("12Q", &v), EINVAL);
+    cr_assert_eq(config_parse_size("M", &v), EINVAL);
+    cr_assert_eq(config_parse_size("", &v), EINVAL);
+    cr_assert_eq(config_parse_size("1.5G", &v), EINVAL);
+    cr_assert_eq(config_parse_size("99999999999999999999", &v), ERANGE);
+    cr_assert_eq(config_parse_size("99999999999T", &v), ERANGE);
+}
+
+Test(config, malformed_env_fails_api_calls_cleanly)
+{
+    setenv("VMEM_ZERO_CLUSTER", "lots", 1);
+    SetLastError(0);
+    cr_assert_null(VirtualAlloc(NULL, 4096, MEM_COMMIT, PAGE_READWRITE));
+    cr_assert_neq(GetLastError(), 0);
+    struct vmem_stats st;
+    cr_assert_eq(vmem_get_stats(&st), EINVAL);
+}
+
+Test(config, explicit_init_validates_and_runs_once)
+{
+    struct vmem_config c;
+    vmem_config_default(&c);
+    c.zero_cluster = 0;
+    cr_assert_eq(vmem_init(&c), EINVAL);
+}
+
+Test(config, explicit_init_then_already)
+{
+    struct vmem_config c;
+    vmem_config_default(&c);
+    c.fault_mode = VMEM_FAULT_KERNEL;
+    c.zero_cluster = 4;
+    cr_assert_eq(vmem_init(&c), 0);
+    cr_assert_eq(vmem_init(&c), EALREADY);
+    struct vmem_config got;
+    cr_assert_eq(vmem_get_config(&got), 0);
+    cr_assert_eq(got.zero_cluster, 4);
+    cr_assert_eq(got.fault_mode, VMEM_FAULT_KERNEL);
+    void *p = VirtualAlloc(NULL, 4096, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(p);
+    vmem_shutdown();
+    /* after shutdown the runtime can start again */
+    cr_assert_eq(vmem_init(NULL), 0);
+    p = VirtualAlloc(NULL, 4096, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(p);
+    ((char *)p)[1] = 1;
+    vmem_shutdown();
+}

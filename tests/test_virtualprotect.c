@@ -1,0 +1,237 @@
+/*
+ * test_virtualprotect.c -- VirtualProtect: argument checks, the old
+ * protection it reports, and how it splits a region.
+ */
+#include <memoryapi.h>
+#include <criterion/criterion.h>
+
+#include <stdint.h>
+
+#define PG ((size_t)4096)
+
+/* VirtualProtect must return FALSE with exactly this last error. */
+#define assert_protect_fails(err, addr, size, prot, oldp)                             \
+    do {                                                                              \
+        SetLastError(0);                                                              \
+        BOOL ok_ = VirtualProtect((addr), (size), (prot), (oldp));                    \
+        DWORD e_ = GetLastError();                                                    \
+        cr_assert_eq(ok_, FALSE, "VirtualProtect(%p, %#zx, %#x) should fail",         \
+                     (void *)(addr), (size_t)(size), (unsigned)(prot));               \
+        cr_assert_eq(e_, (DWORD)(err),                                                \
+                     "VirtualProtect(%p, %#zx, %#x): GetLastError %u, want %u",       \
+                     (void *)(addr), (size_t)(size), (unsigned)(prot), (unsigned)e_,  \
+                     (unsigned)(err));                                                \
+    } while (0)
+
+static MEMORY_BASIC_INFORMATION query(const void *p)
+{
+    MEMORY_BASIC_INFORMATION m;
+    memset(&m, 0xCC, sizeof m);
+    cr_assert_eq(VirtualQuery(p, &m, sizeof m), sizeof m, "VirtualQuery(%p)", p);
+    return m;
+}
+
+static void assert_run(const char *p, size_t size, DWORD state, DWORD protect)
+{
+    MEMORY_BASIC_INFORMATION m = query(p);
+    cr_assert_eq(m.BaseAddress, (void *)p);
+    cr_assert_eq(m.State, state, "%p: State %#x, want %#x", (void *)p, (unsigned)m.State,
+                 (unsigned)state);
+    cr_assert_eq(m.RegionSize, size, "%p: RegionSize %#zx, want %#zx", (void *)p,
+                 m.RegionSize, size);
+    cr_assert_eq(m.Protect, protect, "%p: Protect %#x, want %#x", (void *)p,
+                 (unsigned)m.Protect, (unsigned)protect);
+}
+
+static char *alloc_committed(size_t size, DWORD prot)
+{
+    char *p = VirtualAlloc(NULL, size, MEM_RESERVE | MEM_COMMIT, prot);
+    cr_assert_not_null(p, "error %u", (unsigned)GetLastError());
+    return p;
+}
+
+static void release(void *p)
+{
+    cr_assert(VirtualFree(p, 0, MEM_RELEASE), "release %p: error %u", p,
+              (unsigned)GetLastError());
+}
+
+static DWORD protect(void *p, size_t size, DWORD prot)
+{
+    DWORD old = 0xDEADBEEF;
+    cr_assert(VirtualProtect(p, size, prot, &old), "VirtualProtect(%p, %#zx, %#x): error %u",
+              p, size, (unsigned)prot, (unsigned)GetLastError());
+    return old;
+}
+
+static const DWORD bad_protects[] = {
+    0,
+    PAGE_READONLY | PAGE_READWRITE,
+    PAGE_READWRITE | PAGE_EXECUTE,
+    PAGE_WRITECOPY,
+    PAGE_EXECUTE_WRITECOPY,
+    PAGE_GUARD,
+    PAGE_GUARD | PAGE_NOACCESS,
+    PAGE_NOCACHE | PAGE_GUARD,
+    PAGE_READWRITE | PAGE_NOCACHE | PAGE_GUARD,
+    PAGE_NOCACHE | PAGE_NOACCESS,
+    PAGE_WRITECOMBINE | PAGE_NOCACHE,
+    PAGE_READWRITE | PAGE_WRITECOMBINE | PAGE_NOCACHE,
+    PAGE_WRITECOMBINE | PAGE_GUARD,
+    PAGE_READWRITE | PAGE_WRITECOMBINE | PAGE_GUARD,
+    PAGE_WRITECOMBINE | PAGE_NOACCESS,
+    0x800,
+    PAGE_READWRITE | 0x800,
+};
+
+/* ---- argument checks --------------------------------------------------- */
+
+Test(virtualprotect, null_old_protect)
+{
+    char *p = alloc_committed(PG, PAGE_READWRITE);
+    assert_protect_fails(ERROR_NOACCESS, p, PG, PAGE_READONLY, NULL);
+    assert_run(p, PG, MEM_COMMIT, PAGE_READWRITE);
+    release(p);
+}
+
+Test(virtualprotect, invalid_protection)
+{
+    char *p = alloc_committed(PG, PAGE_READWRITE);
+    for (size_t i = 0; i < sizeof bad_protects / sizeof bad_protects[0]; i++) {
+        DWORD old = 0;
+        assert_protect_fails(ERROR_INVALID_PARAMETER, p, PG, bad_protects[i], &old);
+    }
+    assert_run(p, PG, MEM_COMMIT, PAGE_READWRITE);
+    release(p);
+}
+
+Test(virtualprotect, size_zero)
+{
+    char *p = alloc_committed(PG, PAGE_READWRITE);
+    DWORD old = 0;
+    assert_protect_fails(ERROR_INVALID_PARAMETER, p, 0, PAGE_READONLY, &old);
+    assert_run(p, PG, MEM_COMMIT, PAGE_READWRITE);
+    release(p);
+}
+
+Test(virtualprotect, uncommitted_page_in_range)
+{
+    char *p = VirtualAlloc(NULL, 3 * PG, MEM_RESERVE, PAGE_READWRITE);
+    cr_assert_not_null(p);
+    cr_assert_eq(VirtualAlloc(p, 2 * PG, MEM_COMMIT, PAGE_READWRITE), (void *)p);
+    DWORD old = 0;
+    assert_protect_fails(ERROR_INVALID_ADDRESS, p, 3 * PG, PAGE_READONLY, &old);
+    assert_protect_fails(ERROR_INVALID_ADDRESS, p + 2 * PG, PG, PAGE_READONLY, &old);
+    /* nothing changed, not even the committed pages at the front */
+    assert_run(p, 2 * PG, MEM_COMMIT, PAGE_READWRITE);
+    assert_run(p + 2 * PG, PG, MEM_RESERVE, 0);
+    p[0] = 1;
+    cr_assert_eq(p[0], 1);
+    release(p);
+}
+
+Test(virtualprotect, range_not_in_one_reservation)
+{
+    char *p = alloc_committed(2 * PG, PAGE_READWRITE);
+    DWORD old = 0;
+    assert_protect_fails(ERROR_INVALID_ADDRESS, p + PG, 2 * PG, PAGE_READONLY, &old);
+    assert_protect_fails(ERROR_INVALID_ADDRESS, p, 2 * PG + 1, PAGE_READONLY, &old);
+    assert_run(p, 2 * PG, MEM_COMMIT, PAGE_READWRITE);
+    release(p);
+    assert_protect_fails(ERROR_INVALID_ADDRESS, p, PG, PAGE_READONLY, &old);
+}
+
+/* ---- behaviour ------------------------------------------------------------ */
+
+Test(virtualprotect, old_protect_is_exact)
+{
+    char *p = alloc_committed(PG, PAGE_READWRITE);
+    static const DWORD seq[] = {
+        PAGE_READONLY,
+        PAGE_READWRITE | PAGE_GUARD,
+        PAGE_READWRITE | PAGE_NOCACHE,
+        PAGE_READONLY | PAGE_WRITECOMBINE,
+        PAGE_EXECUTE_READ | PAGE_GUARD,
+        PAGE_NOACCESS,
+        PAGE_EXECUTE,
+        PAGE_EXECUTE_READWRITE,
+        PAGE_EXECUTE_READ,
+        PAGE_READWRITE,
+    };
+    DWORD prev = PAGE_READWRITE;
+    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
+        DWORD old = protect(p, PG, seq[i]);
+        cr_assert_eq(old, prev, "setting %#x: old %#x, want %#x", (unsigned)seq[i],
+                     (unsigned)old, (unsigned)prev);
+        MEMORY_BASIC_INFORMATION m = query(p);
+        cr_assert_eq(m.Protect, seq[i], "Protect %#x, want %#x", (unsigned)m.Protect,
+                     (unsigned)seq[i]);
+        cr_assert_eq(m.AllocationProtect, (DWORD)PAGE_READWRITE, "AllocationProtect unchanged");
+        prev = seq[i];
+    }
+    release(p);
+}
+
+Test(virtualprotect, old_protect_is_first_pages)
+{
+    char *p = alloc_committed(3 * PG, PAGE_READWRITE);
+    protect(p, PG, PAGE_READONLY | PAGE_NOCACHE);
+    protect(p + PG, PG, PAGE_EXECUTE_READ);
+    DWORD old = protect(p, 3 * PG, PAGE_READWRITE);
+    cr_assert_eq(old, (DWORD)(PAGE_READONLY | PAGE_NOCACHE), "old %#x", (unsigned)old);
+    assert_run(p, 3 * PG, MEM_COMMIT, PAGE_READWRITE);
+    old = protect(p + PG + 7, 1, PAGE_READONLY);
+    cr_assert_eq(old, (DWORD)PAGE_READWRITE);
+    release(p);
+}
+
+Test(virtualprotect, middle_pages_split_region)
+{
+    char *p = alloc_committed(5 * PG, PAGE_READWRITE);
+    memset(p, 0x3C, 5 * PG);
+    DWORD old = protect(p + PG, 3 * PG, PAGE_READONLY);
+    cr_assert_eq(old, (DWORD)PAGE_READWRITE);
+    assert_run(p, PG, MEM_COMMIT, PAGE_READWRITE);
+    assert_run(p + PG, 3 * PG, MEM_COMMIT, PAGE_READONLY);
+    assert_run(p + 4 * PG, PG, MEM_COMMIT, PAGE_READWRITE);
+    /* a query inside the middle run reports from that page to the run's end */
+    MEMORY_BASIC_INFORMATION m = query(p + 2 * PG + 100);
+    cr_assert_eq(m.BaseAddress, (void *)(p + 2 * PG));
+    cr_assert_eq(m.RegionSize, 2 * PG);
+    cr_assert_eq(p[2 * PG], 0x3C, "contents survive the change");
+    p[0] = 1;
+    p[4 * PG] = 2;
+    cr_assert_eq(p[0] + p[4 * PG], 3);
+
+    /* back to read-write: one run again */
+    protect(p + PG, 3 * PG, PAGE_READWRITE);
+    assert_run(p, 5 * PG, MEM_COMMIT, PAGE_READWRITE);
+    release(p);
+}
+
+Test(virtualprotect, readonly_is_readable)
+{
+    /* untouched read-only pages read as zeros */
+    unsigned char *p = (unsigned char *)alloc_committed(2 * PG, PAGE_READONLY);
+    unsigned sum = 0;
+    for (size_t i = 0; i < 2 * PG; i++)
+        sum |= p[i];
+    cr_assert_eq(sum, 0u);
+
+    /* written, then made read-only: still the same bytes */
+    unsigned char *q = (unsigned char *)alloc_committed(PG, PAGE_READWRITE);
+    for (size_t i = 0; i < PG; i++)
+        q[i] = (unsigned char)i;
+    protect(q, PG, PAGE_READONLY);
+    size_t bad = 0;
+    for (size_t i = 0; i < PG; i++)
+        bad += q[i] != (unsigned char)i;
+    cr_assert_eq(bad, 0u);
+
+    /* read-only made writable */
+    protect(p, PG, PAGE_READWRITE);
+    p[10] = 0x77;
+    cr_assert_eq(p[10], 0x77);
+    release(q);
+    release(p);
+}
