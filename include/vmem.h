@@ -65,8 +65,12 @@ struct vmem_config {
     enum vmem_fault_mode fault_mode; /* VMEM_FAULT_MODE, default thread */
     unsigned zero_cluster;  /* VMEM_ZERO_CLUSTER: pages resolved per
                                demand-zero fault, 1..512, default 16 */
-    unsigned spin_us;       /* VMEM_FAULT_SPIN_US: the fault thread polls this
-                               long for the next fault before sleeping */
+    unsigned spin_us;       /* VMEM_FAULT_SPIN_US: a fault thread polls this
+                               long for the next fault before sleeping;
+                               default 0 */
+    unsigned fault_threads; /* VMEM_FAULT_THREADS: 0 ("cpu", the default) =
+                               one fault thread pinned to each CPU the
+                               process may use; N = N unpinned threads */
     int report;             /* VMEM_REPORT: print the counters at exit */
 };
 

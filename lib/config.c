@@ -15,7 +15,7 @@
 
 #define DEFAULT_ZERO_CLUSTER 16u
 #define MAX_ZERO_CLUSTER     512u
-#define DEFAULT_SPIN_US      50u
+#define DEFAULT_SPIN_US      0u
 #define MAX_SPIN_US          1000000u
 
 int config_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -115,6 +115,11 @@ VMEM_API int vmem_config_from_env(struct vmem_config *cfg, char *err, size_t err
         return rc;
     if ((rc = env_uint("VMEM_FAULT_SPIN_US", 0, MAX_SPIN_US,
                        "microseconds from 0 to 1000000", &cfg->spin_us, err, errlen)))
+        return rc;
+    v = getenv("VMEM_FAULT_THREADS");
+    if (v && strcmp(v, "cpu") != 0 &&
+        (rc = env_uint("VMEM_FAULT_THREADS", 1, 64, "\"cpu\" or a thread count from 1 to 64",
+                       &cfg->fault_threads, err, errlen)))
         return rc;
     unsigned rep = 0;
     if ((rc = env_uint("VMEM_REPORT", 0, 1, "0 or 1", &rep, err, errlen)))

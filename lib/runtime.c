@@ -104,7 +104,7 @@ static int check_config(const struct vmem_config *c)
         return EINVAL;
     if (c->zero_cluster < 1 || c->zero_cluster > 512)
         return EINVAL;
-    if (c->spin_us > 1000000)
+    if (c->spin_us > 1000000 || c->fault_threads > 64)
         return EINVAL;
     return 0;
 }
