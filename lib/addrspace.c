@@ -51,7 +51,7 @@ int addrspace_all_committed(const struct region *r, size_t first, size_t end)
         const struct pte *p = pte_get(&r->ptes, i);
         if (!p) /* a missing leaf is all reserved */
             return 0;
-        if (p->state == PTE_RESERVED)
+        if (pte_load_state(p) == PTE_RESERVED) /* may run under the shared lock */
             return 0;
     }
     return 1;
@@ -265,15 +265,18 @@ VMEM_API int vmem_decommit(void *addr, size_t size)
     count_states(r, first, end, &committed, &resident, &locked);
     if (committed == 0)
         goto out; /* nothing to do: decommitting reserved pages is fine */
-    if (locked)
-        vm_unlock(a, len); /* MADV_DONTNEED refuses locked pages */
-    /* No access first, so nothing re-populates a page between the two. */
-    if ((err = vm_protect(a, len, PROT_NONE)) != 0) {
+    if (locked && (err = vm_unlock(a, len)) != 0) /* DONTNEED refuses locked pages */
+        goto out;
+    /* No access first, so nothing re-populates a page between the two.  If
+     * the contents cannot be dropped, the pages stay committed: a recommit
+     * must never show old data. */
+    if ((err = vm_protect(a, len, PROT_NONE)) != 0 || (err = vm_discard(a, len)) != 0) {
+        vmem_log("decommit of %zu bytes at %#lx failed: %s", len, (unsigned long)a,
+                 strerror(err));
         reapply_prot(r, first, end);
         err = ENOMEM;
         goto out;
     }
-    vm_discard(a, len);
     for (size_t i = pte_next_present(&r->ptes, first, end); i < end;
          i = pte_next_present(&r->ptes, i + 1, end)) {
         struct pte *p = pte_get(&r->ptes, i);
@@ -328,7 +331,7 @@ out:
 static uint32_t query_key(const struct region *r, size_t i)
 {
     const struct pte *p = pte_get(&r->ptes, i);
-    if (!p || p->state == PTE_RESERVED)
+    if (!p || pte_load_state(p) == PTE_RESERVED) /* faults may change it */
         return 0;
     return 0x10000u | p->prot;
 }

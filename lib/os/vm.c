@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #ifndef MAP_FIXED_NOREPLACE
@@ -197,12 +198,14 @@ int vm_populate(uintptr_t addr, size_t len, int write)
     return madvise((void *)addr, len, adv) < 0 ? errno : 0;
 }
 
+/* Raw system calls: sanitizer runtimes turn mlock/munlock into no-ops,
+ * and a range still locked would make MADV_DONTNEED fail. */
 int vm_lock_on_fault(uintptr_t addr, size_t len)
 {
-    return mlock2((void *)addr, len, MLOCK_ONFAULT) < 0 ? errno : 0;
+    return syscall(SYS_mlock2, addr, len, MLOCK_ONFAULT) < 0 ? errno : 0;
 }
 
 int vm_unlock(uintptr_t addr, size_t len)
 {
-    return munlock((void *)addr, len) < 0 ? errno : 0;
+    return syscall(SYS_munlock, addr, len) < 0 ? errno : 0;
 }
