@@ -179,6 +179,22 @@ UINT WINAPI GetWriteWatch(DWORD dwFlags, PVOID lpBaseAddress, SIZE_T dwRegionSiz
                           LPDWORD lpdwGranularity);
 UINT WINAPI ResetWriteWatch(LPVOID lpBaseAddress, SIZE_T dwRegionSize);
 
+/* The working-set cap (libvmem: the resident-memory cap, working set plus
+ * standby pages).  hProcess must be GetCurrentProcess().  The minimum is
+ * accepted and ignored; (SIZE_T)-1 for both trims as much as possible. */
+HANDLE WINAPI GetCurrentProcess(void);
+BOOL WINAPI SetProcessWorkingSetSize(HANDLE hProcess, SIZE_T dwMinimumWorkingSetSize,
+                                     SIZE_T dwMaximumWorkingSetSize);
+BOOL WINAPI SetProcessWorkingSetSizeEx(HANDLE hProcess, SIZE_T dwMinimumWorkingSetSize,
+                                       SIZE_T dwMaximumWorkingSetSize, DWORD Flags);
+BOOL WINAPI GetProcessWorkingSetSize(HANDLE hProcess, PSIZE_T lpMinimumWorkingSetSize,
+                                     PSIZE_T lpMaximumWorkingSetSize);
+
+#define QUOTA_LIMITS_HARDWS_MIN_ENABLE  0x00000001
+#define QUOTA_LIMITS_HARDWS_MIN_DISABLE 0x00000002
+#define QUOTA_LIMITS_HARDWS_MAX_ENABLE  0x00000004
+#define QUOTA_LIMITS_HARDWS_MAX_DISABLE 0x00000008
+
 /* The calling thread's last-error code. */
 DWORD WINAPI GetLastError(void);
 void WINAPI SetLastError(DWORD dwErrCode);

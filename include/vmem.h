@@ -19,6 +19,7 @@
  *   ENOLCK  ERROR_NOT_LOCKED (158)         unlocking pages that are not locked
  *   EDQUOT  ERROR_WORKING_SET_QUOTA (1453) the kernel refused to lock pages
  *   ENOTSUP ERROR_NOT_SUPPORTED (50)       not possible in this mode or kernel
+ *   ENOSPC  ERROR_COMMITMENT_LIMIT (1455)  commit beyond the cap + page file
  */
 #ifndef LIBVMEM_VMEM_H
 #define LIBVMEM_VMEM_H
@@ -72,6 +73,15 @@ struct vmem_config {
                                one fault thread pinned to each CPU the
                                process may use; N = N unpinned threads */
     int report;             /* VMEM_REPORT: print the counters at exit */
+    uint64_t max_resident;  /* VMEM_MAX_RESIDENT: the working-set cap in
+                               bytes (working set + standby); 0 = no cap,
+                               no paging */
+    char pagefile[256];     /* VMEM_PAGEFILE: directory or file for the page
+                               file; "" = $TMPDIR or /var/tmp */
+    uint64_t pagefile_max;  /* VMEM_PAGEFILE_MAX: bytes; 0 = the free space
+                               of its file system, at most 64 GiB */
+    unsigned cluster;       /* VMEM_CLUSTER: pages read per hard fault,
+                               0..512, default 8 (0 or 1: no clustering) */
 };
 
 /* Fills *cfg with the built-in defaults. */
@@ -111,9 +121,19 @@ struct vmem_stats {
     uint64_t peak_commit_charge;
     uint64_t reserved_pages;      /* pages in reservations */
     uint64_t regions;             /* reservations */
+    uint64_t prefetched_pages;    /* pages read by hard faults beyond the
+                                     faulting one (clustering) */
+    uint64_t standby_pages;       /* trimmed pages kept in memory */
+    uint64_t pagefile_pages;      /* page-file slots in use */
+    uint64_t peak_pagefile_pages;
+    uint64_t cap_pages;           /* the working-set cap, 0 = none */
 };
 
 int vmem_get_stats(struct vmem_stats *st);
+
+/* Sets the working-set cap in bytes (working set + standby pages), starting
+ * paging if it is not running: SetProcessWorkingSetSize. */
+int vmem_set_max_resident(uint64_t bytes);
 
 /* Prints the counters, one per line, to fd. */
 void vmem_print_stats(int fd);

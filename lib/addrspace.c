@@ -10,6 +10,7 @@
  * restored from the page table if it does.
  */
 #include "addrspace.h"
+#include "evict.h"
 #include "fault.h"
 #include "internal_alloc.h"
 #include "os/uffd.h"
@@ -25,6 +26,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 int addrspace_range(const void *addr, size_t size, struct region **rp,
@@ -96,6 +98,22 @@ static void count_states(const struct region *r, size_t first, size_t end,
     }
 }
 
+/* Takes as_lock exclusive at a moment when no hard fault is reading for the
+ * reservation holding addr with the lock released (see fault.c), so pages
+ * being paged in are never decommitted or released under it. */
+static void lock_exclusive_quiesced(const void *addr)
+{
+    struct timespec nap = { 0, 20 * 1000 };
+    for (;;) {
+        as_lock_exclusive();
+        struct region *r = region_find(round_down((uintptr_t)addr, PAGE_SZ));
+        if (!r || __atomic_load_n(&r->inflight, __ATOMIC_ACQUIRE) == 0)
+            return;
+        as_unlock();
+        nanosleep(&nap, NULL);
+    }
+}
+
 /* ---- reserve / release ----------------------------------------------- */
 
 static int map_space(uintptr_t addr, size_t span, uint32_t flags, uintptr_t *base)
@@ -142,6 +160,8 @@ VMEM_API int vmem_reserve(void *addr, size_t size, uint32_t flags, uint32_t prot
     r->size = psize;
     r->span = span;
     r->npages = psize / PAGE_SZ;
+    static uint64_t next_id;
+    r->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
     r->alloc_protect = prot_check(protect);
     r->flags = (flags & VMEM_RESERVE_WRITE_WATCH) ? REGION_WRITE_WATCH : 0;
     if ((err = pte_table_init(&r->ptes, r->npages)) != 0)
@@ -153,9 +173,11 @@ VMEM_API int vmem_reserve(void *addr, size_t size, uint32_t flags, uint32_t prot
         goto fail_unlock;
     r->base = base;
     if (uses_uffd()) {
-        int wp = (r->flags & REGION_WRITE_WATCH) != 0;
-        err = wp && !(vmem_rt.uffd_have & UFFD_HAVE_WP)
-                  ? ENOTSUP : uffd_register(vmem_rt.uffd, base, r->size, wp);
+        /* Write-protect faults serve write watch and dirty tracking for
+         * paging, so every region gets them when the kernel has them. */
+        int have_wp = (vmem_rt.uffd_have & UFFD_HAVE_WP) != 0;
+        err = (r->flags & REGION_WRITE_WATCH) && !have_wp
+                  ? ENOTSUP : uffd_register(vmem_rt.uffd, base, r->size, have_wp);
         if (err) {
             vm_unmap(base, span);
             goto fail_unlock;
@@ -179,10 +201,19 @@ fail_free:
     return err;
 }
 
+/* Frees the standby frames and page-file slots of [first, end). */
+static void forget_pages(struct region *r, size_t first, size_t end)
+{
+    for (size_t i = pte_next_present(&r->ptes, first, end); i < end;
+         i = pte_next_present(&r->ptes, i + 1, end))
+        paging_forget(r, i, pte_get(&r->ptes, i));
+}
+
 void addrspace_drop_region(struct region *r)
 {
     size_t committed, resident, locked;
     count_states(r, 0, r->npages, &committed, &resident, &locked);
+    forget_pages(r, 0, r->npages);
     vm_unmap(r->base, r->span);
     region_remove(r);
     ctr_sub(&vmem_ctr.commit_charge, committed);
@@ -198,7 +229,7 @@ VMEM_API int vmem_release(void *base)
     int err = runtime_ensure();
     if (err)
         return err;
-    as_lock_exclusive();
+    lock_exclusive_quiesced(base);
     struct region *r = region_find((uintptr_t)base);
     if (!r || r->base != (uintptr_t)base) {
         as_unlock();
@@ -226,6 +257,16 @@ VMEM_API int vmem_commit(void *addr, size_t size, uint32_t protect)
         goto out;
     if ((err = pte_alloc_range(&r->ptes, first, end)) != 0)
         goto out;
+    /* Commit charge, as on Windows: every committed page must have a place
+     * (RAM under the cap, or the page file), so a commit beyond that fails
+     * now instead of a page being lost later. */
+    size_t committed, resident, locked;
+    count_states(r, first, end, &committed, &resident, &locked);
+    uint64_t charge = __atomic_load_n(&vmem_ctr.commit_charge, __ATOMIC_RELAXED);
+    if (charge + (end - first - committed) > paging_commit_limit()) {
+        err = ENOSPC;
+        goto out;
+    }
     if ((err = vm_protect(region_addr(r, first), (end - first) * PAGE_SZ,
                           prot_to_posix(prot))) != 0) {
         reapply_prot(r, first, end);
@@ -256,7 +297,7 @@ VMEM_API int vmem_decommit(void *addr, size_t size)
         return err;
     struct region *r;
     size_t first, end;
-    as_lock_exclusive();
+    lock_exclusive_quiesced(addr);
     if ((err = addrspace_range(addr, size, &r, &first, &end)) != 0)
         goto out;
     uintptr_t a = region_addr(r, first);
@@ -277,6 +318,7 @@ VMEM_API int vmem_decommit(void *addr, size_t size)
         err = ENOMEM;
         goto out;
     }
+    forget_pages(r, first, end);
     for (size_t i = pte_next_present(&r->ptes, first, end); i < end;
          i = pte_next_present(&r->ptes, i + 1, end)) {
         struct pte *p = pte_get(&r->ptes, i);

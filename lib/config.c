@@ -17,6 +17,7 @@
 #define MAX_ZERO_CLUSTER     512u
 #define DEFAULT_SPIN_US      0u
 #define MAX_SPIN_US          1000000u
+#define DEFAULT_CLUSTER      8u
 
 int config_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -70,6 +71,7 @@ VMEM_API void vmem_config_default(struct vmem_config *cfg)
     cfg->zero_cluster = DEFAULT_ZERO_CLUSTER;
     cfg->spin_us = DEFAULT_SPIN_US;
     cfg->report = 0;
+    cfg->cluster = DEFAULT_CLUSTER;
 }
 
 static int bad(char *err, size_t errlen, const char *var, const char *val,
@@ -90,6 +92,16 @@ static int env_uint(const char *var, uint64_t min, uint64_t max, const char *exp
     if (config_parse_uint(v, min, max, &x))
         return bad(err, errlen, var, v, expect);
     *dst = (unsigned)x;
+    return 0;
+}
+
+static int env_size(const char *var, uint64_t *dst, char *err, size_t errlen)
+{
+    const char *v = getenv(var);
+    if (!v)
+        return 0;
+    if (config_parse_size(v, dst))
+        return bad(err, errlen, var, v, "a size such as 4096, 64K, 256M or 2G");
     return 0;
 }
 
@@ -125,5 +137,18 @@ VMEM_API int vmem_config_from_env(struct vmem_config *cfg, char *err, size_t err
     if ((rc = env_uint("VMEM_REPORT", 0, 1, "0 or 1", &rep, err, errlen)))
         return rc;
     cfg->report = (int)rep;
+    if ((rc = env_uint("VMEM_CLUSTER", 0, 512, "a page count from 0 to 512", &cfg->cluster,
+                       err, errlen)))
+        return rc;
+    if ((rc = env_size("VMEM_MAX_RESIDENT", &cfg->max_resident, err, errlen)) ||
+        (rc = env_size("VMEM_PAGEFILE_MAX", &cfg->pagefile_max, err, errlen)))
+        return rc;
+    v = getenv("VMEM_PAGEFILE");
+    if (v) {
+        if (!*v || strlen(v) >= sizeof(cfg->pagefile))
+            return bad(err, errlen, "VMEM_PAGEFILE", v, "a directory or file path shorter "
+                       "than 256 bytes");
+        strcpy(cfg->pagefile, v);
+    }
     return 0;
 }

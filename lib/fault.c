@@ -1,26 +1,46 @@
 /*
- * fault.c -- demand-zero and write-watch faults.
+ * fault.c -- resolving faults: demand-zero, transition (soft), hard, and
+ * write-protect faults.
  *
  * Page-state rule (see pte.h): a fault holds as_lock shared, so the region
- * and its page states cannot change under it except COMMITTED -> RESIDENT,
- * which several faulting threads may race to do.  The kernel arbitrates that
- * race: UFFDIO_COPY/ZEROPAGE fail with EEXIST on a page already installed,
- * and each thread counts only the pages it installed itself.
+ * and its page states cannot change under it except by other faults:
+ *  - COMMITTED -> RESIDENT: several threads may race to install zeros; the
+ *    kernel arbitrates (UFFDIO_COPY/ZEROPAGE fail with EEXIST on a page
+ *    already there) and each thread counts only the pages it installed.
+ *  - STANDBY/PAGEDOUT -> RESIDENT: the fault claims the page with a
+ *    compare-and-swap to INSTALLING first; a fault that loses just retries.
  *
  * Clustering: a demand-zero fault installs the run of untouched committed
  * pages of the same protection around it, within the aligned block of
- * `zero_cluster` pages that holds it, in one ioctl.  A read fault maps the
- * shared zero page (no RAM until written); a write fault copies zeros.
+ * `zero_cluster` pages that holds it, in one ioctl.  A hard fault reads the
+ * run of paged-out neighbours whose page-file slots are consecutive, within
+ * the aligned block of `cluster` pages, in one read, and installs them all.
+ *
+ * Dirty tracking: a page installed from a valid page-file copy (or from a
+ * clean standby frame) is installed write-protected; its first write is a
+ * write-protect fault that sets PTE_F_DIRTY and opens the page.  Pages of
+ * write-watch regions are always installed write-protected, and that fault
+ * also records the write for GetWriteWatch.
  */
 #include "fault.h"
+#include "evict.h"
+#include "internal_alloc.h"
 #include "os/uffd.h"
+#include "pagefile.h"
 #include "prot.h"
 #include "runtime.h"
+#include "standby.h"
 #include "stats.h"
 #include "vmem_internal.h"
 
 #include <errno.h>
+#include <string.h>
 #include <ucontext.h>
+
+static int is_watch(const struct region *r)
+{
+    return (r->flags & REGION_WRITE_WATCH) != 0;
+}
 
 static int committed_with(const struct region *r, size_t idx, uint16_t prot)
 {
@@ -28,18 +48,28 @@ static int committed_with(const struct region *r, size_t idx, uint16_t prot)
     return p && pte_load_state(p) == PTE_COMMITTED && p->prot == prot;
 }
 
-static void mark_resident(struct region *r, size_t first, size_t end)
+static void set_flags(struct pte *p, uint8_t f)
 {
-    for (size_t i = first; i < end; i++)
-        __atomic_store_n(&pte_get(&r->ptes, i)->state, PTE_RESIDENT, __ATOMIC_RELEASE);
+    __atomic_fetch_or(&p->flags, f, __ATOMIC_ACQ_REL);
+}
+
+static void set_state(struct pte *p, uint8_t st)
+{
+    __atomic_store_n(&p->state, st, __ATOMIC_RELEASE);
+}
+
+static int claim(struct pte *p, uint8_t from)
+{
+    return __atomic_compare_exchange_n(&p->state, &from, PTE_INSTALLING, 0, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_ACQUIRE);
 }
 
 /* Installs zero pages over [first, end), skipping pages someone else
- * installed first.  Returns the number of pages this call installed, and
- * sets *woke if the page `want` was installed by it (which wakes its
- * waiters). */
+ * installed first, and marks them RESIDENT with `flags`.  Returns the
+ * number of pages this call installed; sets *woke if the page `want` was
+ * installed by it (which wakes its waiters). */
 static size_t install_zero(struct region *r, size_t first, size_t end, int zeropage,
-                           int wp, size_t want, int *woke)
+                           int wp, uint8_t flags, size_t want, int *woke)
 {
     size_t installed = 0;
     size_t i = first;
@@ -53,7 +83,12 @@ static size_t install_zero(struct region *r, size_t first, size_t end, int zerop
         size_t n = done / PAGE_SZ;
         if (want >= i && want < i + n)
             *woke = 1;
-        mark_resident(r, i, i + n);
+        for (size_t k = i; k < i + n; k++) {
+            struct pte *p = pte_get(&r->ptes, k);
+            if (flags)
+                set_flags(p, flags);
+            set_state(p, PTE_RESIDENT);
+        }
         installed += n;
         i += n;
         if (err == EEXIST) {
@@ -70,30 +105,17 @@ static size_t install_zero(struct region *r, size_t first, size_t end, int zerop
     return installed;
 }
 
-int fault_populate(struct region *r, size_t first, size_t end)
+/* Opens a write-protected page for a write: records the write (dirty, and
+ * for GetWriteWatch) and removes the protection, which wakes the writer. */
+static void open_for_write(struct region *r, size_t idx, int *woke)
 {
-    int woke = 0;
-    int wp = (r->flags & REGION_WRITE_WATCH) != 0;
-    size_t i = first;
-    while (i < end) {
-        const struct pte *p = pte_get(&r->ptes, i);
-        if (!p || pte_load_state(p) != PTE_COMMITTED) {
-            i++;
-            continue;
-        }
-        size_t j = i + 1;
-        while (j < end && committed_with(r, j, p->prot))
-            j++;
-        size_t n = install_zero(r, i, j, 0, wp, SIZE_MAX, &woke);
-        ctr_gauge_add(&vmem_ctr.working_set, &vmem_ctr.peak_working_set, n);
-        i = j;
-    }
-    for (size_t k = first; k < end; k++) {
-        const struct pte *p = pte_get(&r->ptes, k);
-        if (p && pte_load_state(p) == PTE_COMMITTED)
-            return ENOMEM;
-    }
-    return 0;
+    struct pte *p = pte_get(&r->ptes, idx);
+    uint8_t f = PTE_F_DIRTY | (is_watch(r) ? PTE_F_WRITTEN : 0);
+    uint8_t old = __atomic_fetch_or(&p->flags, f, __ATOMIC_ACQ_REL);
+    if (is_watch(r) && !(old & PTE_F_WRITTEN))
+        ctr_add(&vmem_ctr.write_watch_faults, 1);
+    uffd_writeprotect(vmem_rt.uffd, region_addr(r, idx), PAGE_SZ, 0);
+    *woke = 1;
 }
 
 static void demand_zero(struct region *r, size_t idx, int write, int *woke)
@@ -110,16 +132,16 @@ static void demand_zero(struct region *r, size_t idx, int write, int *woke)
     while (hi < block_end && committed_with(r, hi, prot))
         hi++;
 
-    int watch = (r->flags & REGION_WRITE_WATCH) != 0;
     /* Write-watch pages are installed write-protected, so the first write
-     * is seen; the faulting page of a write fault is then opened at once. */
+     * is seen; the faulting page of a write fault is then opened at once.
+     * Other zero-filled pages count as dirty (the trimmer finds those still
+     * all zeros and drops them without I/O). */
+    int watch = is_watch(r);
     int zeropage = !write && !watch;
-    size_t got = install_zero(r, lo, hi, zeropage, watch, idx, woke);
-    if (watch && write) {
-        __atomic_fetch_or(&pte_get(&r->ptes, idx)->flags, PTE_F_WRITTEN, __ATOMIC_RELEASE);
-        uffd_writeprotect(vmem_rt.uffd, region_addr(r, idx), PAGE_SZ, 0);
-        *woke = 1;
-    }
+    size_t got = install_zero(r, lo, hi, zeropage, watch, watch ? 0 : PTE_F_DIRTY, idx, woke);
+    set_flags(pte_get(&r->ptes, idx), PTE_F_ACCESSED);
+    if (watch && write)
+        open_for_write(r, idx, woke);
     if (got) {
         ctr_add(&vmem_ctr.demand_zero_faults, 1);
         ctr_add(&vmem_ctr.demand_zero_pages, got);
@@ -127,38 +149,216 @@ static void demand_zero(struct region *r, size_t idx, int write, int *woke)
     }
 }
 
-/* A write to a write-protected (write-watch) page: record it, open it. */
-static void write_watch_hit(struct region *r, size_t idx, int *woke)
+/* A standby page touched again: re-install it from its frame. */
+static void transition(struct region *r, size_t idx, int write, int *woke)
 {
     struct pte *p = pte_get(&r->ptes, idx);
-    uint8_t old = __atomic_fetch_or(&p->flags, PTE_F_WRITTEN, __ATOMIC_ACQ_REL);
-    if (!(old & PTE_F_WRITTEN))
-        ctr_add(&vmem_ctr.write_watch_faults, 1);
-    uffd_writeprotect(vmem_rt.uffd, region_addr(r, idx), PAGE_SZ, 0);
+    if (!claim(p, PTE_STANDBY))
+        return; /* another fault has it */
+    uint32_t f = p->slot;
+    struct frame *fr = standby_frame(f);
+    int writing = (fr->flags & FRAME_WRITING) != 0;
+    int dirty = (fr->flags & FRAME_DIRTY) || writing || !paging_tracks_dirty();
+    /* Clean pages, and every page of a write-watch region, go back
+     * write-protected unless this very access is the write. */
+    int wp = !write && (is_watch(r) || !dirty);
+    size_t done = 0;
+    int err = uffd_copy(vmem_rt.uffd, region_addr(r, idx), standby_data(f), PAGE_SZ, wp, &done);
+    if (err && err != EEXIST) {
+        set_state(p, PTE_STANDBY);
+        vmem_log("cannot re-install a standby page: %s", strerror(err));
+        return;
+    }
     *woke = 1;
+    if (writing) {
+        /* The page writer is saving this frame; it frees it afterwards.
+         * The copy it writes is not trusted: the page is dirty. */
+        fr->flags |= FRAME_ORPHAN;
+        p->slot = 0;
+    } else {
+        p->slot = fr->slot;
+        standby_drop(f);
+    }
+    uint8_t fl = PTE_F_ACCESSED | ((dirty || write) ? PTE_F_DIRTY : 0);
+    if (write && is_watch(r))
+        fl |= PTE_F_WRITTEN;
+    set_flags(p, fl);
+    set_state(p, PTE_RESIDENT);
+    ctr_add(&vmem_ctr.transition_faults, 1);
+    ctr_gauge_add(&vmem_ctr.working_set, &vmem_ctr.peak_working_set, 1);
+}
+
+static int pagedout_next_to(const struct region *r, size_t i, uint32_t slot, uint16_t prot)
+{
+    const struct pte *p = pte_get(&r->ptes, i);
+    return p && pte_load_state(p) == PTE_PAGEDOUT && p->slot == slot && p->prot == prot;
+}
+
+/* Per-thread bounce buffer for cluster reads (page-aligned, for O_DIRECT). */
+static _Thread_local void *bounce;
+
+/* A hard fault.  The read is done with as_lock released, so trimming,
+ * other faults and API calls go on meanwhile: the pages are claimed
+ * (INSTALLING) first, and afterwards installed only if the region is the
+ * same one and each page is still claimed (a decommit or release in between
+ * discards the read).  Returns with as_lock shared held again; *r_io is
+ * NULL if the region went away.  With keep_lock (a caller holding as_lock
+ * exclusive), the lock stays held through the read. */
+static void hard_fault(struct region **r_io, size_t idx, int write, int *woke, int keep_lock)
+{
+    struct region *r = *r_io;
+    struct pte *p = pte_get(&r->ptes, idx);
+    if (!claim(p, PTE_PAGEDOUT))
+        return;
+    size_t n = vmem_rt.cfg.cluster ? vmem_rt.cfg.cluster : 1;
+    size_t block = idx - idx % n, block_end = block + n;
+    if (block_end > r->npages)
+        block_end = r->npages;
+    size_t lo = idx, hi = idx + 1;
+    uint16_t prot = p->prot;
+    while (lo > block && pagedout_next_to(r, lo - 1, pte_get(&r->ptes, lo)->slot - 1, prot) &&
+           claim(pte_get(&r->ptes, lo - 1), PTE_PAGEDOUT))
+        lo--;
+    while (hi < block_end && pagedout_next_to(r, hi, pte_get(&r->ptes, hi - 1)->slot + 1, prot) &&
+           claim(pte_get(&r->ptes, hi), PTE_PAGEDOUT))
+        hi++;
+    size_t count = hi - lo;
+    uint32_t slot = pte_get(&r->ptes, lo)->slot;
+    uintptr_t base = r->base;
+    uint64_t id = r->id;
+
+    if (!bounce)
+        bounce = ialloc_pages(512 * PAGE_SZ);
+    __atomic_add_fetch(&r->inflight, 1, __ATOMIC_ACQ_REL);
+    if (!keep_lock)
+        as_unlock();
+    int err = bounce ? pagefile_read(slot, bounce, count) : ENOMEM;
+    if (!keep_lock)
+        as_lock_shared();
+
+    /* Decommit and release wait for inflight to drop, so the region and
+     * the claimed pages are still there; checked all the same. */
+    struct region *now = region_find(base);
+    __atomic_sub_fetch(&r->inflight, 1, __ATOMIC_ACQ_REL);
+    if (now != r || r->id != id) {
+        *r_io = NULL;
+        return;
+    }
+    /* keep only the pages still claimed, with the slots that were read */
+    size_t a = lo, b = hi;
+    for (size_t i = lo; i < hi; i++) {
+        const struct pte *q = pte_get(&r->ptes, i);
+        if (!q || pte_load_state(q) != PTE_INSTALLING || q->slot != slot + (i - lo)) {
+            if (i <= idx)
+                a = i + 1;
+            else if (b == hi)
+                b = i;
+        }
+    }
+    if (a > idx || b <= idx) {
+        /* the faulting page itself was decommitted: give back the rest */
+        for (size_t i = lo; i < hi; i++) {
+            struct pte *q = pte_get(&r->ptes, i);
+            if (q && pte_load_state(q) == PTE_INSTALLING && q->slot == slot + (i - lo))
+                set_state(q, PTE_PAGEDOUT);
+        }
+        return;
+    }
+    size_t done = 0;
+    if (!err) {
+        /* all write-protected: clean copies of their slots */
+        err = uffd_copy(vmem_rt.uffd, region_addr(r, a), (uint8_t *)bounce + (a - lo) * PAGE_SZ,
+                        (b - a) * PAGE_SZ, paging_tracks_dirty() || is_watch(r), &done);
+    }
+    for (size_t i = lo; i < hi; i++) {
+        struct pte *q = pte_get(&r->ptes, i);
+        if (i < a || i >= b) {
+            if (q && pte_load_state(q) == PTE_INSTALLING && q->slot == slot + (i - lo))
+                set_state(q, PTE_PAGEDOUT);
+        } else {
+            set_state(q, err ? PTE_PAGEDOUT : PTE_RESIDENT);
+        }
+    }
+    if (err) {
+        static int told;
+        if (!told++)
+            vmem_log("page-in failed (%s); the access will be retried", strerror(err));
+        return;
+    }
+    *woke = 1;
+    p = pte_get(&r->ptes, idx);
+    set_flags(p, PTE_F_ACCESSED);
+    if (write)
+        open_for_write(r, idx, woke);
+    ctr_add(&vmem_ctr.hard_faults, 1);
+    ctr_add(&vmem_ctr.read_ios, 1);
+    ctr_add(&vmem_ctr.pages_read, count);
+    ctr_add(&vmem_ctr.prefetched_pages, b - a - 1);
+    ctr_gauge_add(&vmem_ctr.working_set, &vmem_ctr.peak_working_set, b - a);
+}
+
+int fault_populate(struct region *r, size_t first, size_t end)
+{
+    int woke = 0;
+    int wp = is_watch(r);
+    size_t i = first;
+    while (i < end) {
+        const struct pte *p = pte_get(&r->ptes, i);
+        uint8_t st = p ? pte_load_state(p) : PTE_RESERVED;
+        if (st == PTE_STANDBY || st == PTE_PAGEDOUT) {
+            /* as_lock is held exclusive here: the read keeps it */
+            if (st == PTE_STANDBY)
+                transition(r, i, 0, &woke);
+            else
+                hard_fault(&r, i, 0, &woke, 1);
+            if (pte_load_state(p) != PTE_RESIDENT)
+                return ENOMEM;
+            i++;
+            continue;
+        }
+        if (st != PTE_COMMITTED) {
+            i++;
+            continue;
+        }
+        size_t j = i + 1;
+        while (j < end && committed_with(r, j, p->prot))
+            j++;
+        size_t n = install_zero(r, i, j, 0, wp, wp ? 0 : PTE_F_DIRTY, SIZE_MAX, &woke);
+        ctr_gauge_add(&vmem_ctr.working_set, &vmem_ctr.peak_working_set, n);
+        i = j;
+    }
+    for (size_t k = first; k < end; k++) {
+        const struct pte *p = pte_get(&r->ptes, k);
+        if (p && pte_load_state(p) == PTE_COMMITTED)
+            return ENOMEM;
+    }
+    return 0;
 }
 
 /* A resident page that faulted as missing: the kernel dropped it (a
- * MEM_RESET page it reclaimed), or another thread is installing it. */
+ * MEM_RESET page it reclaimed), or another thread is installing it; or,
+ * present and write-protected, a write in signal mode. */
 static void refault_resident(struct region *r, size_t idx, int write, int kind, int *woke)
 {
     struct pte *p = pte_get(&r->ptes, idx);
-    int watch = (r->flags & REGION_WRITE_WATCH) != 0;
+    if (!(pte_load_flags(p) & PTE_F_RESET)) {
+        if (kind == FAULT_WP_UNKNOWN && write)
+            open_for_write(r, idx, woke);
+        return;
+    }
     size_t done = 0;
     uintptr_t at = region_addr(r, idx);
-    int err = uffd_copy(vmem_rt.uffd, at, vmem_rt.zero_buf, PAGE_SZ, watch, &done);
+    int err = uffd_copy(vmem_rt.uffd, at, vmem_rt.zero_buf, PAGE_SZ, is_watch(r), &done);
     if (err == EEXIST) {
-        /* Present: in signal mode this is how a write-protect fault shows. */
-        if (kind == FAULT_WP_UNKNOWN && watch && write)
-            write_watch_hit(r, idx, woke);
+        if (kind == FAULT_WP_UNKNOWN && write)
+            open_for_write(r, idx, woke);
         return;
     }
     if (done) {
         *woke = 1;
-        if (pte_load_flags(p) & PTE_F_RESET)
-            __atomic_fetch_or(&p->flags, PTE_F_RESET_LOST, __ATOMIC_RELEASE);
-        if (watch && write)
-            write_watch_hit(r, idx, woke);
+        set_flags(p, PTE_F_RESET_LOST | PTE_F_DIRTY);
+        if (is_watch(r) && write)
+            open_for_write(r, idx, woke);
     }
 }
 
@@ -166,6 +366,8 @@ int fault_resolve(uintptr_t addr, int write, int kind)
 {
     addr = round_down(addr, PAGE_SZ);
     int woke = 0, ours = 1;
+    paging_wait_for_room(vmem_rt.cfg.zero_cluster > vmem_rt.cfg.cluster
+                             ? vmem_rt.cfg.zero_cluster : vmem_rt.cfg.cluster);
     as_lock_shared();
     struct region *r = region_find(addr);
     if (!r || !uses_uffd()) {
@@ -175,13 +377,18 @@ int fault_resolve(uintptr_t addr, int write, int kind)
         const struct pte *p = pte_get(&r->ptes, idx);
         uint8_t st = p ? pte_load_state(p) : PTE_RESERVED;
         if (kind == FAULT_WP && st == PTE_RESIDENT)
-            write_watch_hit(r, idx, &woke);
+            open_for_write(r, idx, &woke);
         else if (st == PTE_COMMITTED)
             demand_zero(r, idx, write, &woke);
+        else if (st == PTE_STANDBY)
+            transition(r, idx, write, &woke);
+        else if (st == PTE_PAGEDOUT)
+            hard_fault(&r, idx, write, &woke, 0);
         else if (st == PTE_RESIDENT)
             refault_resident(r, idx, write, kind, &woke);
         /* PTE_RESERVED: decommitted while the fault was in flight; the
-         * retry meets PROT_NONE and raises SIGSEGV, as on Windows. */
+         * retry meets PROT_NONE and raises SIGSEGV, as on Windows.
+         * PTE_INSTALLING: another fault is bringing it in; retry. */
     }
     /* A waiter not woken by an install must be woken to retry. */
     if (!woke && vmem_rt.mode == VMEM_FAULT_THREAD && uses_uffd())

@@ -2,19 +2,39 @@
  * pte.h -- software page-table entries: one small record per page of a
  * reservation, in a two-level table allocated as pages are committed.
  *
- * Page states (the `state` field):
+ * Page states (the `state` field), with Windows' names where they have one:
  *   PTE_RESERVED   not committed; the page is PROT_NONE, access faults.
  *                  Absent leaves mean every page of the leaf is reserved.
- *   PTE_COMMITTED  committed, never touched since: no RAM; the first touch
- *                  is a demand-zero fault.
- *   PTE_RESIDENT   installed (zero-filled, or the shared zero page after a
- *                  read fault) and owned by the kernel's page table.
+ *   PTE_COMMITTED  committed, content zero, no RAM: the next touch is a
+ *                  demand-zero fault.
+ *   PTE_RESIDENT   installed in the application's address space (in the
+ *                  working set).  `slot` is its page-file copy, valid
+ *                  unless PTE_F_DIRTY.
+ *   PTE_STANDBY    trimmed from the working set, content kept in a standby
+ *                  frame (standby.c; `slot` holds the frame number, the
+ *                  frame holds the page-file slot): the next touch is a
+ *                  transition (soft) fault.  A dirty frame is on the
+ *                  modified list until the page writer saves it.
+ *   PTE_PAGEDOUT   content only in the page file at `slot`: the next touch
+ *                  is a hard fault.
+ *   PTE_INSTALLING a fault is bringing the page back from STANDBY or
+ *                  PAGEDOUT; exists only while that fault holds as_lock
+ *                  shared, so exclusive holders never see it.  Other faults
+ *                  on the page just retry.
  * Transitions and the lock each needs (the address-space lock, runtime.h):
- *   RESERVED -> COMMITTED        commit            (exclusive)
- *   COMMITTED -> RESIDENT        fault, lock       (shared; atomic store)
- *   COMMITTED|RESIDENT -> RESERVED  decommit, release (exclusive)
- * Flags change under the exclusive lock, except PTE_F_WRITTEN and
- * PTE_F_RESET_LOST, which faults set with an atomic OR under the shared one.
+ *   RESERVED -> COMMITTED                 commit            (exclusive)
+ *   COMMITTED|PAGEDOUT -> RESIDENT        fault             (shared; the kernel
+ *   STANDBY -> RESIDENT                   fault              arbitrates racing
+ *                                                            installs: EEXIST)
+ *   RESIDENT -> STANDBY|COMMITTED         trim (evict.c)    (exclusive)
+ *   STANDBY -> PAGEDOUT                   standby release   (exclusive)
+ *   any -> RESERVED                       decommit, release (exclusive)
+ * A shared-lock fault that brings a page back claims it with a
+ * compare-and-swap to INSTALLING, so two faults cannot both take a frame or
+ * both read a slot (and none installs zeros over it).
+ * Flags change under the exclusive lock, except PTE_F_WRITTEN, PTE_F_DIRTY,
+ * PTE_F_ACCESSED and PTE_F_RESET_LOST, which faults set (and the trimmer's
+ * scan clears PTE_F_ACCESSED) with atomic operations under the shared lock.
  */
 #ifndef VMEM_PTE_H
 #define VMEM_PTE_H
@@ -22,18 +42,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { PTE_RESERVED = 0, PTE_COMMITTED = 1, PTE_RESIDENT = 2 };
+enum { PTE_RESERVED = 0, PTE_COMMITTED = 1, PTE_RESIDENT = 2, PTE_STANDBY = 3,
+       PTE_PAGEDOUT = 4, PTE_INSTALLING = 5 };
 
 #define PTE_F_WRITTEN    0x01 /* written since the last write-watch reset */
 #define PTE_F_LOCKED     0x02 /* VirtualLock */
 #define PTE_F_RESET      0x04 /* MEM_RESET: the kernel may drop the contents */
 #define PTE_F_RESET_LOST 0x08 /* ...and did: the page came back zero-filled */
+#define PTE_F_DIRTY      0x10 /* written since last saved (or installed writable) */
+#define PTE_F_ACCESSED   0x20 /* faulted in since the trimmer last looked */
 
 struct pte {
     uint8_t state;
     uint8_t flags;
     uint16_t prot;   /* Win32 PAGE_* value; 0 while reserved */
-    uint32_t slot;   /* page-file slot, for paging */
+    uint32_t slot;   /* page-file slot (RESIDENT, PAGEDOUT) or standby frame
+                        (STANDBY); 0 = none */
 };
 
 #define LEAF_SHIFT 9
@@ -71,6 +95,11 @@ static inline uint8_t pte_load_state(const struct pte *p)
 {
     return __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
 }
+static inline int pte_is_committed(uint8_t state)
+{
+    return state != PTE_RESERVED;
+}
+
 static inline uint8_t pte_load_flags(const struct pte *p)
 {
     return __atomic_load_n(&p->flags, __ATOMIC_ACQUIRE);

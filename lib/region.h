@@ -21,6 +21,11 @@ struct region {
     uint32_t alloc_protect;  /* AllocationProtect */
     unsigned flags;          /* REGION_* */
     size_t locked_pages;     /* pages with PTE_F_LOCKED */
+    uint32_t inflight;       /* hard faults reading for it with as_lock
+                                released (atomic); decommit and release
+                                wait for 0 */
+    uint64_t id;             /* unique for the process's lifetime: tells a
+                                region from a later one at the same base */
     struct pte_table ptes;
 };
 

@@ -7,6 +7,7 @@
  */
 #include "runtime.h"
 #include "addrspace.h"
+#include "evict.h"
 #include "fault.h"
 #include "guard.h"
 #include "internal_alloc.h"
@@ -97,6 +98,36 @@ static void atfork_child(void)
     init_as_lock();
 }
 
+static int start_paging(uint64_t bytes)
+{
+    char msg[512];
+    const char *where = vmem_rt.cfg.pagefile[0] ? vmem_rt.cfg.pagefile : NULL;
+    int err = paging_start(bytes / PAGE_SZ, where, vmem_rt.cfg.pagefile_max, msg, sizeof(msg));
+    if (err)
+        vmem_log("cannot start paging: %s", msg);
+    return err;
+}
+
+VMEM_API int vmem_set_max_resident(uint64_t bytes)
+{
+    int err = runtime_ensure();
+    if (err)
+        return err;
+    if (bytes / PAGE_SZ < 64)
+        return EINVAL;
+    pthread_mutex_lock(&init_lock);
+    if (paging_enabled())
+        err = paging_set_cap(bytes / PAGE_SZ);
+    else if (!uses_uffd())
+        err = ENOTSUP;
+    else
+        err = start_paging(bytes);
+    if (!err)
+        vmem_rt.cfg.max_resident = bytes;
+    pthread_mutex_unlock(&init_lock);
+    return err;
+}
+
 static int check_config(const struct vmem_config *c)
 {
     if (c->fault_mode != VMEM_FAULT_THREAD && c->fault_mode != VMEM_FAULT_SIGNAL &&
@@ -104,7 +135,9 @@ static int check_config(const struct vmem_config *c)
         return EINVAL;
     if (c->zero_cluster < 1 || c->zero_cluster > 512)
         return EINVAL;
-    if (c->spin_us > 1000000 || c->fault_threads > 64)
+    if (c->spin_us > 1000000 || c->fault_threads > 64 || c->cluster > 512)
+        return EINVAL;
+    if (memchr(c->pagefile, 0, sizeof(c->pagefile)) == NULL)
         return EINVAL;
     return 0;
 }
@@ -170,6 +203,10 @@ static int start(const struct vmem_config *cfg)
         vmem_log("cannot start the fault thread: %s", strerror(err));
         return err;
     }
+    if (vmem_rt.cfg.max_resident && !uses_uffd())
+        vmem_log("fault mode kernel cannot page: VMEM_MAX_RESIDENT is not enforced");
+    else if (vmem_rt.cfg.max_resident && (err = start_paging(vmem_rt.cfg.max_resident)) != 0)
+        return err;
 
     static int once;
     if (!once) {
@@ -184,6 +221,7 @@ static int start(const struct vmem_config *cfg)
 /* Undoes a partial start. */
 static void unstart(void)
 {
+    paging_stop();
     fault_thread_stop();
     if (vmem_rt.uffd >= 0)
         close(vmem_rt.uffd);
@@ -256,6 +294,7 @@ VMEM_API void vmem_shutdown(void)
         return;
     }
     fault_thread_stop();
+    paging_stop(); /* the trimmer is gone before the regions are */
     as_lock_exclusive();
     region_for_each(release_region);
     __atomic_store_n(&rt_state, RT_OFF, __ATOMIC_RELEASE);

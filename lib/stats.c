@@ -2,7 +2,10 @@
  * stats.c -- counters, vmem_get_stats and the VMEM_REPORT printout.
  */
 #include "stats.h"
+#include "evict.h"
+#include "pagefile.h"
 #include "runtime.h"
+#include "standby.h"
 #include "vmem_internal.h"
 #include <vmem.h>
 
@@ -51,6 +54,11 @@ VMEM_API int vmem_get_stats(struct vmem_stats *st)
     st->peak_commit_charge = LOAD(peak_commit_charge);
     st->reserved_pages = LOAD(reserved_pages);
     st->regions = LOAD(regions);
+    st->prefetched_pages = LOAD(prefetched_pages);
+    st->standby_pages = standby_count();
+    st->pagefile_pages = paging_enabled() ? pagefile_used() : 0;
+    st->peak_pagefile_pages = paging_enabled() ? pagefile_peak() : 0;
+    st->cap_pages = paging_cap();
     return 0;
 }
 
@@ -59,7 +67,7 @@ VMEM_API void vmem_print_stats(int fd)
     struct vmem_stats s;
     if (vmem_get_stats(&s))
         return;
-    char buf[1536];
+    char buf[2048];
     int n = snprintf(buf, sizeof(buf),
         "libvmem counters (pages of 4 KiB)\n"
         "  demand-zero faults   %llu (%llu pages)\n"
@@ -70,7 +78,11 @@ VMEM_API void vmem_print_stats(int fd)
         "  guard-page faults    %llu\n"
         "  working set          %llu (peak %llu)\n"
         "  commit charge        %llu (peak %llu)\n"
-        "  reserved             %llu in %llu regions\n",
+        "  reserved             %llu in %llu regions\n"
+        "  prefetched pages     %llu\n"
+        "  standby              %llu\n"
+        "  page file            %llu (peak %llu)\n"
+        "  cap                  %llu\n",
         (unsigned long long)s.demand_zero_faults, (unsigned long long)s.demand_zero_pages,
         (unsigned long long)s.transition_faults, (unsigned long long)s.hard_faults,
         (unsigned long long)s.pages_read, (unsigned long long)s.pages_written,
@@ -78,7 +90,10 @@ VMEM_API void vmem_print_stats(int fd)
         (unsigned long long)s.write_watch_faults, (unsigned long long)s.guard_faults,
         (unsigned long long)s.working_set, (unsigned long long)s.peak_working_set,
         (unsigned long long)s.commit_charge, (unsigned long long)s.peak_commit_charge,
-        (unsigned long long)s.reserved_pages, (unsigned long long)s.regions);
+        (unsigned long long)s.reserved_pages, (unsigned long long)s.regions,
+        (unsigned long long)s.prefetched_pages, (unsigned long long)s.standby_pages,
+        (unsigned long long)s.pagefile_pages, (unsigned long long)s.peak_pagefile_pages,
+        (unsigned long long)s.cap_pages);
     if (n > 0 && write(fd, buf, (size_t)n) < 0)
         return;
 }

@@ -15,6 +15,7 @@ struct vmem_counters {
     uint64_t working_set, peak_working_set;
     uint64_t commit_charge, peak_commit_charge;
     uint64_t reserved_pages, regions;
+    uint64_t prefetched_pages;
 };
 
 extern struct vmem_counters vmem_ctr;

@@ -218,6 +218,46 @@ VMEM_API UINT WINAPI ResetWriteWatch(LPVOID base, SIZE_T size)
     return failed(vmem_write_watch_reset(base, size)) ? (UINT)last_error : 0;
 }
 
+#define CURRENT_PROCESS ((HANDLE)(intptr_t)-1)
+
+VMEM_API HANDLE WINAPI GetCurrentProcess(void)
+{
+    return CURRENT_PROCESS;
+}
+
+VMEM_API BOOL WINAPI SetProcessWorkingSetSizeEx(HANDLE process, SIZE_T min, SIZE_T max,
+                                                DWORD flags)
+{
+    const DWORD known = QUOTA_LIMITS_HARDWS_MIN_ENABLE | QUOTA_LIMITS_HARDWS_MIN_DISABLE |
+                        QUOTA_LIMITS_HARDWS_MAX_ENABLE | QUOTA_LIMITS_HARDWS_MAX_DISABLE;
+    if (process != CURRENT_PROCESS || (flags & ~known) || min > max) {
+        last_error = ERROR_INVALID_PARAMETER;
+        return FALSE;
+    }
+    if (min == (SIZE_T)-1 && max == (SIZE_T)-1)
+        return TRUE; /* "trim what you can": the trimmer already keeps the cap */
+    return !failed(vmem_set_max_resident(max));
+}
+
+VMEM_API BOOL WINAPI SetProcessWorkingSetSize(HANDLE process, SIZE_T min, SIZE_T max)
+{
+    return SetProcessWorkingSetSizeEx(process, min, max, 0);
+}
+
+VMEM_API BOOL WINAPI GetProcessWorkingSetSize(HANDLE process, PSIZE_T min, PSIZE_T max)
+{
+    struct vmem_stats st;
+    if (process != CURRENT_PROCESS || !min || !max) {
+        last_error = ERROR_INVALID_PARAMETER;
+        return FALSE;
+    }
+    if (failed(vmem_get_stats(&st)))
+        return FALSE;
+    *max = st.cap_pages ? st.cap_pages * PAGE_SZ : (SIZE_T)-1;
+    *min = 0;
+    return TRUE;
+}
+
 VMEM_API void WINAPI GetSystemInfo(LPSYSTEM_INFO si)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);

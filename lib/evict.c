@@ -1,0 +1,486 @@
+/*
+ * evict.c -- the working-set manager thread: trimming and page writing.
+ *
+ * The cap bounds working set + standby frames (both are RAM).  When they
+ * pass the high-water mark the thread trims to the low-water mark:
+ *
+ *   trim (working set -> standby): CLOCK over resident pages.  A page that
+ *   faulted in since the hand last passed (PTE_F_ACCESSED) gets a second
+ *   chance; the others are victims.  For each victim, under as_lock
+ *   exclusive: write-protect it (so an application write waits in the fault
+ *   handler, which needs the lock), copy it to a standby frame, drop it from
+ *   the address space (MADV_DONTNEED).  A page that reads all zeros and
+ *   holds no page-file copy goes back to COMMITTED instead; a MEM_RESET page
+ *   is discarded.  A touch of a standby page is a transition fault.
+ *
+ *   page writer (standby -> page file): from the oldest standby frames,
+ *   dirty ones are written in one io_uring batch, with as_lock released
+ *   during the I/O (the frame is marked FRAME_WRITING and its content is
+ *   frozen); then, under the lock, written and clean frames are freed and
+ *   their pages become PAGEDOUT.  A page faulted back while its frame was
+ *   being written is installed dirty and the frame is orphaned, so no write
+ *   that races with the page writer is ever lost: the slot copy is simply
+ *   not trusted.
+ *
+ * Faults wait (bounded) in paging_wait_for_room before installing pages
+ * when the cap is reached, so the working set stays under the cap plus
+ * what faults in flight install.
+ *
+ * Locks: as_lock as above; the cap and counters are atomics; the thread is
+ * woken through an eventfd (async-signal-safe from a SIGBUS handler).
+ */
+#include "evict.h"
+#include "os/uffd.h"
+#include "os/vm.h"
+#include "pagefile.h"
+#include "runtime.h"
+#include "standby.h"
+#include "stats.h"
+#include "vmem_internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BATCH 64                 /* pages trimmed or written per round */
+#define HIGH_WATER_PCT 95        /* trimming starts at this % of the cap */
+#define LOW_WATER_PCT 88         /* and stops here */
+#define MIN_CAP_PAGES 64
+
+static uint64_t cap_pages;       /* atomic; 0 = paging off */
+static int kick_fd = -1;
+static int stop_flag;            /* atomic */
+static pthread_t thread;
+static int running;
+
+/* CLOCK hand: the base of the region and the page it points at. */
+static uintptr_t hand_base;
+static size_t hand_page;
+
+static uint64_t ws(void) { return __atomic_load_n(&vmem_ctr.working_set, __ATOMIC_RELAXED); }
+static uint64_t in_ram(void) { return ws() + standby_count(); }
+static uint64_t cap(void) { return __atomic_load_n(&cap_pages, __ATOMIC_RELAXED); }
+static uint64_t high_water(void) { return cap() * HIGH_WATER_PCT / 100; }
+static uint64_t low_water(void) { return cap() * LOW_WATER_PCT / 100; }
+
+int paging_enabled(void) { return cap() != 0; }
+uint64_t paging_cap(void) { return cap(); }
+
+int paging_tracks_dirty(void)
+{
+    return (vmem_rt.uffd_have & UFFD_HAVE_WP) != 0;
+}
+
+uint64_t paging_commit_limit(void)
+{
+    return paging_enabled() ? cap() + pagefile_capacity() : UINT64_MAX;
+}
+
+static void kick(void)
+{
+    uint64_t one = 1;
+    if (kick_fd >= 0 && write(kick_fd, &one, sizeof(one)) < 0)
+        return; /* the counter is full: the thread is awake anyway */
+}
+
+void paging_wait_for_room(size_t npages)
+{
+    if (!paging_enabled() || in_ram() + npages <= cap())
+        return;
+    kick();
+    /* Bounded: if trimming cannot keep up (everything locked, page file
+     * full), the working set exceeds the cap for a while rather than the
+     * application stopping. */
+    struct timespec nap = { 0, 50 * 1000 };
+    for (int i = 0; i < 2000 && in_ram() + npages > cap(); i++) {
+        if (i % 64 == 63)
+            kick();
+        nanosleep(&nap, NULL);
+    }
+}
+
+/* ---- trimming ---------------------------------------------------------- */
+
+struct victim { struct region *r; size_t page; };
+
+/* Advances the CLOCK hand, collecting up to n victims (as_lock shared). */
+static size_t pick_victims(struct victim *v, size_t n)
+{
+    size_t got = 0, steps = 0, limit = 4 * (size_t)ws() + 2 * LEAF_PAGES;
+    struct region *r = region_find(hand_base);
+    if (!r || r->base != hand_base) {
+        r = region_next_above(hand_base);
+        hand_page = 0;
+    }
+    if (!r) {
+        r = region_next_above(0);
+        hand_page = 0;
+    }
+    while (r && got < n && steps < limit) {
+        size_t i = pte_next_present(&r->ptes, hand_page, r->npages);
+        for (; i < r->npages && got < n && steps < limit; i++, steps++) {
+            struct pte *p = pte_get(&r->ptes, i);
+            if (!p) {
+                i = pte_next_present(&r->ptes, i, r->npages) - 1;
+                continue;
+            }
+            if (pte_load_state(p) != PTE_RESIDENT || (pte_load_flags(p) & PTE_F_LOCKED))
+                continue;
+            uint8_t old = __atomic_fetch_and(&p->flags, (uint8_t)~PTE_F_ACCESSED, __ATOMIC_ACQ_REL);
+            if (old & PTE_F_ACCESSED)
+                continue; /* second chance */
+            v[got++] = (struct victim){ r, i };
+        }
+        hand_base = r->base;
+        hand_page = i;
+        if (i >= r->npages) {
+            r = region_next_above(r->base);
+            if (!r)
+                r = region_next_above(0);
+            hand_page = 0;
+            steps += 16;
+        }
+    }
+    if (r)
+        hand_base = r->base;
+    return got;
+}
+
+/* The only reads of managed memory by a library thread.  The page is
+ * write-protected and present (see trim_page), so no application write can
+ * race with them; ThreadSanitizer cannot know that (the ordering is the
+ * kernel's), so they are not instrumented.  The barrier keeps the compiler
+ * from turning the loop into a (sanitizer-intercepted) memcpy. */
+__attribute__((no_sanitize_thread, noinline))
+static int all_zero(const void *page)
+{
+    const uint64_t *w = page;
+    uint64_t acc = 0;
+    for (size_t i = 0; i < PAGE_SZ / 8; i++)
+        acc |= w[i];
+    return acc == 0;
+}
+
+__attribute__((no_sanitize_thread, noinline))
+static void save_page(void *dst, const void *src)
+{
+    uint64_t *d = dst;
+    const uint64_t *s = src;
+    for (size_t i = 0; i < PAGE_SZ / 8; i += 8) {
+        for (size_t k = 0; k < 8; k++)
+            d[i + k] = s[i + k];
+        __asm__ volatile("" ::: "memory");
+    }
+}
+
+/* Takes one victim out of the working set (as_lock exclusive, page already
+ * write-protected).  Returns 1 if it left the working set. */
+static int trim_page(struct region *r, size_t i)
+{
+    struct pte *p = pte_get(&r->ptes, i);
+    uintptr_t a = region_addr(r, i);
+    if (p->flags & PTE_F_RESET) {
+        /* MEM_RESET: the contents are not wanted (and may be gone) */
+        if (p->slot)
+            pagefile_free(p->slot, 1);
+        p->slot = 0;
+        p->flags = (uint8_t)((p->flags | PTE_F_RESET_LOST) & ~PTE_F_DIRTY);
+        p->state = PTE_COMMITTED;
+        return 1;
+    }
+    int dirty = (p->flags & PTE_F_DIRTY) || !paging_tracks_dirty();
+    if (dirty && all_zero((const void *)a)) {
+        if (p->slot)
+            pagefile_free(p->slot, 1);
+        p->slot = 0;
+        p->flags &= (uint8_t)~PTE_F_DIRTY;
+        p->state = PTE_COMMITTED; /* reads as zeros again: no I/O ever */
+        return 1;
+    }
+    if (!dirty && !p->slot) {
+        p->state = PTE_COMMITTED; /* clean and never saved: still zero */
+        return 1;
+    }
+    uint32_t f = standby_take(r, i, p->slot, dirty ? FRAME_DIRTY : 0);
+    if (!f) {
+        if (dirty)
+            return 0; /* nowhere to put it yet: stays resident */
+        p->state = PTE_PAGEDOUT; /* clean: its slot has the content */
+        return 1;
+    }
+    save_page(standby_data(f), (const void *)a);
+    p->slot = f;
+    p->flags &= (uint8_t)~PTE_F_DIRTY;
+    p->state = PTE_STANDBY;
+    return 1;
+}
+
+static size_t trim_working_set(size_t n)
+{
+    struct victim v[BATCH];
+    if (n > BATCH)
+        n = BATCH;
+    as_lock_shared();
+    size_t got = pick_victims(v, n);
+    as_unlock();
+    if (!got)
+        return 0;
+
+    size_t trimmed = 0;
+    as_lock_exclusive();
+    for (size_t k = 0; k < got;) {
+        /* a run of victims adjacent in one region */
+        size_t e = k + 1;
+        while (e < got && v[e].r == v[k].r && v[e].page == v[e - 1].page + 1)
+            e++;
+        struct region *r = region_find(v[k].r->base);
+        if (r != v[k].r) { /* released meanwhile */
+            k = e;
+            continue;
+        }
+        uintptr_t a = region_addr(r, v[k].page);
+        size_t len = (e - k) * PAGE_SZ;
+        if (paging_tracks_dirty())
+            uffd_writeprotect(vmem_rt.uffd, a, len, 1);
+        for (size_t j = k; j < e; j++) {
+            struct pte *p = pte_get(&r->ptes, v[j].page);
+            int ok = pte_load_state(p) == PTE_RESIDENT && !(p->flags & PTE_F_LOCKED) &&
+                     trim_page(r, v[j].page);
+            if (ok) {
+                vm_discard(region_addr(r, v[j].page), PAGE_SZ);
+                trimmed++;
+            }
+            /* A page that stays is left write-protected: its next write
+             * takes a write-protect fault that marks it dirty and opens it. */
+        }
+        k = e;
+    }
+    ctr_sub(&vmem_ctr.working_set, trimmed);
+    as_unlock();
+    return trimmed;
+}
+
+/* ---- page writer ---------------------------------------------------------- */
+
+/* Gives frame f's page its slot back and frees the frame: the page is now
+ * only in the page file.  as_lock exclusive. */
+static void page_out(uint32_t f)
+{
+    struct frame *fr = standby_frame(f);
+    struct pte *p = pte_get(&fr->region->ptes, fr->page);
+    p->slot = fr->slot;
+    p->state = PTE_PAGEDOUT;
+    standby_drop(f);
+}
+
+static size_t release_standby(size_t n)
+{
+    struct pf_write w[BATCH];
+    uint32_t wf[BATCH];
+    size_t nw = 0, freed = 0;
+    if (n > BATCH)
+        n = BATCH;
+
+    as_lock_exclusive();
+    uint32_t f = standby_oldest();
+    for (size_t seen = 0; f && seen < n; seen++) {
+        uint32_t next = standby_next(f);
+        struct frame *fr = standby_frame(f);
+        if (fr->flags & FRAME_WRITING) {
+            f = next;
+            continue;
+        }
+        if (!(fr->flags & FRAME_DIRTY)) {
+            page_out(f);
+            freed++;
+        } else {
+            if (!fr->slot && pagefile_alloc(1, &fr->slot) != 0) {
+                f = next; /* page file full: it stays on the modified list */
+                continue;
+            }
+            fr->flags |= FRAME_WRITING;
+            w[nw] = (struct pf_write){ .slot = fr->slot, .buf = standby_data(f), .npages = 1 };
+            wf[nw++] = f;
+        }
+        f = next;
+    }
+    as_unlock();
+    if (!nw)
+        return freed;
+
+    /* Neighbours in memory were given neighbouring slots where possible;
+     * writing them in one batch lets the kernel merge them. */
+    pagefile_write_batch(w, nw);
+    size_t written = 0;
+
+    as_lock_exclusive();
+    for (size_t k = 0; k < nw; k++) {
+        struct frame *fr = standby_frame(wf[k]);
+        fr->flags &= ~(uint32_t)FRAME_WRITING;
+        if (fr->flags & FRAME_ORPHAN) {
+            /* its page was faulted back (installed dirty) or decommitted */
+            pagefile_free(fr->slot, 1);
+            standby_drop(wf[k]);
+            continue;
+        }
+        if (w[k].result) {
+            static int told;
+            if (!told++)
+                vmem_log("page-file write failed (%s): keeping pages in memory, over the "
+                         "cap if need be", strerror(w[k].result));
+            continue;
+        }
+        written++;
+        fr->flags &= ~(uint32_t)FRAME_DIRTY;
+        page_out(wf[k]);
+        freed++;
+    }
+    ctr_add(&vmem_ctr.pages_written, written);
+    ctr_add(&vmem_ctr.write_ios, nw);
+    as_unlock();
+    return freed;
+}
+
+/* ---- the thread ------------------------------------------------------------- */
+
+static int trim_round(void)
+{
+    size_t progress = 0;
+    size_t sb_room = standby_capacity() - standby_count();
+    if (in_ram() > low_water() && sb_room > 0 && ws() > 0)
+        progress += trim_working_set(sb_room < BATCH ? sb_room : BATCH);
+    if (in_ram() > low_water() || standby_count() > standby_capacity() / 2)
+        progress += release_standby(BATCH);
+    return progress > 0;
+}
+
+static void *evict_main(void *arg)
+{
+    (void)arg;
+    struct pollfd pfd = { .fd = kick_fd, .events = POLLIN };
+    while (!__atomic_load_n(&stop_flag, __ATOMIC_ACQUIRE)) {
+        poll(&pfd, 1, 50);
+        uint64_t v;
+        if (read(kick_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+            break;
+        if (in_ram() <= high_water() && standby_count() <= standby_capacity() / 2)
+            continue;
+        int idle_rounds = 0;
+        while (!__atomic_load_n(&stop_flag, __ATOMIC_ACQUIRE) &&
+               (in_ram() > low_water() || standby_count() > standby_capacity() / 2)) {
+            if (trim_round()) {
+                idle_rounds = 0;
+            } else if (++idle_rounds > 3) {
+                break; /* nothing can go now: try again on the next kick */
+            }
+        }
+    }
+    return NULL;
+}
+
+int paging_start(uint64_t pages, const char *where, uint64_t max_bytes, char *err,
+                 size_t errlen)
+{
+    if (pages < MIN_CAP_PAGES) {
+        snprintf(err, errlen, "a working-set cap below %d pages (256 KiB) is too small",
+                 MIN_CAP_PAGES);
+        return EINVAL;
+    }
+    if (vmem_rt.uffd < 0) {
+        snprintf(err, errlen, "paging needs userfaultfd (fault mode thread or signal)");
+        return ENOTSUP;
+    }
+    int e = pagefile_open(where, max_bytes, err, errlen);
+    if (e)
+        return e;
+    /* standby holds up to an eighth of the cap */
+    if ((e = standby_init(pages / 8 > BATCH ? pages / 8 : BATCH)) != 0) {
+        pagefile_close();
+        snprintf(err, errlen, "no memory for the standby list");
+        return e;
+    }
+    kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (kick_fd < 0) {
+        e = errno;
+        standby_fini();
+        pagefile_close();
+        snprintf(err, errlen, "eventfd: %s", strerror(e));
+        return e;
+    }
+    __atomic_store_n(&cap_pages, pages, __ATOMIC_RELEASE);
+    __atomic_store_n(&stop_flag, 0, __ATOMIC_RELEASE);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    e = pthread_create(&thread, NULL, evict_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (e) {
+        paging_stop();
+        snprintf(err, errlen, "cannot start the working-set manager thread");
+        return e;
+    }
+    running = 1;
+    return 0;
+}
+
+void paging_stop(void)
+{
+    if (running) {
+        __atomic_store_n(&stop_flag, 1, __ATOMIC_RELEASE);
+        kick();
+        pthread_join(thread, NULL);
+        running = 0;
+    }
+    __atomic_store_n(&cap_pages, 0, __ATOMIC_RELEASE);
+    if (kick_fd >= 0)
+        close(kick_fd);
+    kick_fd = -1;
+    standby_fini();
+    pagefile_close();
+    hand_base = 0;
+    hand_page = 0;
+}
+
+int paging_set_cap(uint64_t pages)
+{
+    if (!paging_enabled())
+        return ENOTSUP;
+    if (pages < MIN_CAP_PAGES)
+        return EINVAL;
+    __atomic_store_n(&cap_pages, pages, __ATOMIC_RELEASE);
+    kick();
+    return 0;
+}
+
+void paging_forget(struct region *r, size_t idx, struct pte *p)
+{
+    (void)r;
+    (void)idx;
+    switch (p->state) {
+    case PTE_RESIDENT: /* the working-set counter is the caller's */
+    case PTE_PAGEDOUT:
+        if (p->slot)
+            pagefile_free(p->slot, 1);
+        break;
+    case PTE_STANDBY: {
+        struct frame *fr = standby_frame(p->slot);
+        if (fr->flags & FRAME_WRITING) {
+            fr->flags |= FRAME_ORPHAN; /* the page writer frees it */
+        } else {
+            if (fr->slot)
+                pagefile_free(fr->slot, 1);
+            standby_drop(p->slot);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    p->slot = 0;
+}

@@ -1,0 +1,395 @@
+/*
+ * pagefile.c -- the page file: a slot allocator over one file, and its I/O
+ * through io_uring.
+ *
+ * The file is an unlinked O_TMPFILE (mode 0600) in $TMPDIR or /var/tmp by
+ * default, so no other user can read the process's memory and nothing is
+ * left behind; or a named file, created 0600 and removed at close.  It is
+ * opened with O_DIRECT where the file system accepts it (checked with a
+ * probe write), so paged-out memory does not also sit in the page cache.
+ *
+ * Slots are 4 KiB, numbered from 1 (slot s is at file offset (s-1)*4096).
+ * The allocator is a first-fit bitmap, so runs allocated together are
+ * neighbours on disk; freed runs are punched out of the file.
+ *
+ * I/O: each thread has its own ring (thread-local, created on first use,
+ * replaced when the file changes), since a ring is not safe for concurrent
+ * submitters; fault threads, the page writer and, in signal mode,
+ * application threads in their SIGBUS handler all do I/O.  Nothing here
+ * calls malloc.
+ *
+ * Lock: slot_lock guards the bitmap and counters; a leaf lock, never held
+ * across I/O.
+ */
+#include "pagefile.h"
+#include "internal_alloc.h"
+#include "vmem_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#define RING_DEPTH   64
+#define MAX_DEFAULT  ((uint64_t)64 << 30)
+
+static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
+static int pf_fd = -1;
+static int pf_direct;
+static char pf_path[300];           /* named file to remove at close, or "" */
+static uint64_t *bitmap;            /* bit set = slot in use; bit i = slot i+1 */
+static size_t bitmap_bytes;
+static uint64_t capacity, used, peak, hint;
+static unsigned generation;         /* bumped per open: rings follow it */
+
+static unsigned inject_every, inject_count;
+static int inject_err;
+
+struct thread_ring {
+    struct io_uring ring;
+    unsigned generation;
+    int ready;
+};
+static _Thread_local struct thread_ring tr;
+
+/* ---- opening ------------------------------------------------------------- */
+
+static int probe_direct(int fd)
+{
+    void *buf = ialloc_pages(PAGE_SZ);
+    if (!buf)
+        return 0;
+    int ok = pwrite(fd, buf, PAGE_SZ, 0) == (ssize_t)PAGE_SZ &&
+             pread(fd, buf, PAGE_SZ, 0) == (ssize_t)PAGE_SZ;
+    ifree_pages(buf, PAGE_SZ);
+    if (ftruncate(fd, 0) < 0)
+        return 0;
+    return ok;
+}
+
+/* Opens an unlinked file in dir: O_TMPFILE, else mkstemp + unlink. */
+static int open_in_dir(const char *dir, int flags)
+{
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC | flags, 0600);
+    if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+        return fd;
+    char tmpl[320];
+    snprintf(tmpl, sizeof(tmpl), "%s/libvmem-pagefile-XXXXXX", dir);
+    fd = mkostemp(tmpl, O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    unlink(tmpl);
+    if (flags & O_DIRECT) {
+        int fl = fcntl(fd, F_GETFL);
+        if (fcntl(fd, F_SETFL, fl | O_DIRECT) < 0) {
+            close(fd);
+            errno = EINVAL;
+            return -1;
+        }
+    }
+    return fd;
+}
+
+static int open_file(const char *where, int direct, int *is_dir)
+{
+    struct stat st;
+    *is_dir = !where || (stat(where, &st) == 0 && S_ISDIR(st.st_mode));
+    if (*is_dir) {
+        const char *dir = where;
+        if (!dir) {
+            dir = getenv("TMPDIR");
+            if (!dir || !*dir)
+                dir = "/var/tmp";
+        }
+        snprintf(pf_path, sizeof(pf_path), "%s", dir);
+        return open_in_dir(dir, direct ? O_DIRECT : 0);
+    }
+    snprintf(pf_path, sizeof(pf_path), "%s", where);
+    return open(where, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | (direct ? O_DIRECT : 0), 0600);
+}
+
+int pagefile_open(const char *where, uint64_t max_bytes, char *err, size_t errlen)
+{
+    if (pf_fd >= 0) {
+        snprintf(err, errlen, "the page file is already open");
+        return EALREADY;
+    }
+    int is_dir, fd = open_file(where, 1, &is_dir);
+    int direct = fd >= 0 && probe_direct(fd);
+    if (fd >= 0 && !direct) {
+        close(fd);
+        if (!is_dir)
+            unlink(pf_path);
+        fd = -1;
+    }
+    if (fd < 0)
+        fd = open_file(where, 0, &is_dir);
+    if (fd < 0) {
+        int e = errno;
+        snprintf(err, errlen, "cannot create the page file %s %s: %s",
+                 is_dir ? "in" : "at", pf_path, strerror(e));
+        return e;
+    }
+    if (!max_bytes) {
+        struct statvfs vfs;
+        max_bytes = fstatvfs(fd, &vfs) == 0 ? (uint64_t)vfs.f_bavail * vfs.f_frsize : MAX_DEFAULT;
+        if (max_bytes > MAX_DEFAULT)
+            max_bytes = MAX_DEFAULT;
+    }
+    uint64_t cap = max_bytes / PAGE_SZ;
+    if (cap < 16) {
+        close(fd);
+        if (!is_dir)
+            unlink(pf_path);
+        snprintf(err, errlen, "page file limit of %llu bytes is below 16 pages",
+                 (unsigned long long)max_bytes);
+        return EINVAL;
+    }
+    size_t bytes = (size_t)((cap + 63) / 64) * 8;
+    uint64_t *bm = ialloc_pages(bytes);
+    if (!bm) {
+        close(fd);
+        if (!is_dir)
+            unlink(pf_path);
+        snprintf(err, errlen, "no memory for the page-file bitmap");
+        return ENOMEM;
+    }
+    pthread_mutex_lock(&slot_lock);
+    pf_fd = fd;
+    pf_direct = direct;
+    if (is_dir)
+        pf_path[0] = 0;
+    bitmap = bm;
+    bitmap_bytes = bytes;
+    capacity = cap;
+    used = peak = hint = 0;
+    __atomic_add_fetch(&generation, 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&slot_lock);
+    return 0;
+}
+
+void pagefile_close(void)
+{
+    if (tr.ready) {
+        io_uring_queue_exit(&tr.ring);
+        tr.ready = 0;
+    }
+    pthread_mutex_lock(&slot_lock);
+    if (pf_fd >= 0)
+        close(pf_fd);
+    if (pf_path[0])
+        unlink(pf_path);
+    pf_path[0] = 0;
+    pf_fd = -1;
+    ifree_pages(bitmap, bitmap_bytes);
+    bitmap = NULL;
+    capacity = used = hint = 0;
+    __atomic_add_fetch(&generation, 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&slot_lock);
+}
+
+uint64_t pagefile_capacity(void) { return __atomic_load_n(&capacity, __ATOMIC_RELAXED); }
+uint64_t pagefile_used(void) { return __atomic_load_n(&used, __ATOMIC_RELAXED); }
+uint64_t pagefile_peak(void) { return __atomic_load_n(&peak, __ATOMIC_RELAXED); }
+int pagefile_is_direct(void) { return pf_direct; }
+
+/* ---- slots ------------------------------------------------------------------ */
+
+static int bit(uint64_t i) { return (bitmap[i / 64] >> (i % 64)) & 1; }
+
+static void set_bits(uint64_t i, size_t n, int on)
+{
+    for (size_t k = 0; k < n; k++, i++) {
+        if (on)
+            bitmap[i / 64] |= 1ull << (i % 64);
+        else
+            bitmap[i / 64] &= ~(1ull << (i % 64));
+    }
+}
+
+int pagefile_alloc(size_t n, uint32_t *first)
+{
+    if (n == 0)
+        return EINVAL;
+    pthread_mutex_lock(&slot_lock);
+    uint64_t i = hint, run = 0, start = 0;
+    while (i < capacity) {
+        if (run == 0 && bitmap[i / 64] == ~0ull && i % 64 == 0) {
+            i += 64; /* a full word: skip it */
+            continue;
+        }
+        if (bit(i)) {
+            run = 0;
+        } else {
+            if (run++ == 0)
+                start = i;
+            if (run == n)
+                break;
+        }
+        i++;
+    }
+    if (run != n) {
+        pthread_mutex_unlock(&slot_lock);
+        return ENOSPC;
+    }
+    set_bits(start, n, 1);
+    if (n == 1 || start == hint)
+        hint = start + n; /* everything below stays full until a free */
+    __atomic_store_n(&used, used + n, __ATOMIC_RELAXED);
+    if (used > peak)
+        __atomic_store_n(&peak, used, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&slot_lock);
+    *first = (uint32_t)(start + 1);
+    return 0;
+}
+
+void pagefile_free(uint32_t first, size_t n)
+{
+    if (!first || !n)
+        return;
+    pthread_mutex_lock(&slot_lock);
+    uint64_t i = first - 1;
+    set_bits(i, n, 0);
+    __atomic_store_n(&used, used - n, __ATOMIC_RELAXED);
+    if (i < hint)
+        hint = i;
+    int fd = pf_fd;
+    pthread_mutex_unlock(&slot_lock);
+    /* give the blocks back to the file system */
+    if (fd >= 0)
+        (void)!fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)i * PAGE_SZ,
+                         (off_t)n * PAGE_SZ);
+}
+
+/* ---- I/O ------------------------------------------------------------------- */
+
+static struct io_uring *ring(void)
+{
+    unsigned g = __atomic_load_n(&generation, __ATOMIC_ACQUIRE);
+    if (tr.ready && tr.generation != g) {
+        io_uring_queue_exit(&tr.ring);
+        tr.ready = 0;
+    }
+    if (!tr.ready) {
+        if (io_uring_queue_init(RING_DEPTH, &tr.ring, 0) < 0)
+            return NULL;
+        tr.ready = 1;
+        tr.generation = g;
+    }
+    return &tr.ring;
+}
+
+static int injected(void)
+{
+    unsigned every = __atomic_load_n(&inject_every, __ATOMIC_RELAXED);
+    if (!every)
+        return 0;
+    return __atomic_add_fetch(&inject_count, 1, __ATOMIC_RELAXED) % every == 0 ? inject_err : 0;
+}
+
+void pagefile_inject_errors(unsigned every, int err)
+{
+    __atomic_store_n(&inject_err, err, __ATOMIC_RELAXED);
+    __atomic_store_n(&inject_count, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&inject_every, every, __ATOMIC_RELAXED);
+}
+
+struct io_req {
+    uint32_t slot;
+    void *buf;
+    size_t bytes;
+    size_t done;
+    int write;
+    int result;
+};
+
+static void queue(struct io_uring *r, struct io_req *q)
+{
+    struct io_uring_sqe *sqe = io_uring_get_sqe(r);
+    off_t off = (off_t)(q->slot - 1) * PAGE_SZ + (off_t)q->done;
+    char *p = (char *)q->buf + q->done;
+    unsigned len = (unsigned)(q->bytes - q->done);
+    if (q->write)
+        io_uring_prep_write(sqe, pf_fd, p, len, off);
+    else
+        io_uring_prep_read(sqe, pf_fd, p, len, off);
+    io_uring_sqe_set_data(sqe, q);
+}
+
+/* Runs the requests to completion on this thread's ring, at most a ring's
+ * depth at a time; a short transfer or -EAGAIN/-EINTR is queued again for
+ * the rest. */
+static int run_io(struct io_req *req, size_t n)
+{
+    struct io_uring *r = ring();
+    if (!r)
+        return ENOMEM;
+    size_t next = 0, inflight = 0, finished = 0;
+    while (finished < n) {
+        while (next < n && inflight < RING_DEPTH) {
+            struct io_req *q = &req[next++];
+            int inj = injected();
+            if (inj) {
+                q->result = inj;
+                finished++;
+                continue;
+            }
+            queue(r, q);
+            inflight++;
+        }
+        if (!inflight)
+            continue;
+        int e = io_uring_submit_and_wait(r, 1);
+        if (e < 0 && e != -EINTR && e != -EAGAIN)
+            return -e;
+        struct io_uring_cqe *cqe;
+        while (io_uring_peek_cqe(r, &cqe) == 0) {
+            struct io_req *q = io_uring_cqe_get_data(cqe);
+            int res = cqe->res;
+            io_uring_cqe_seen(r, cqe);
+            if (res == -EAGAIN || res == -EINTR ||
+                (res > 0 && q->done + (size_t)res < q->bytes)) {
+                if (res > 0)
+                    q->done += (size_t)res;
+                queue(r, q); /* the rest; still in flight */
+                continue;
+            }
+            inflight--;
+            q->result = res < 0 ? -res : res == 0 ? EIO : 0;
+            finished++;
+        }
+    }
+    return 0;
+}
+
+int pagefile_read(uint32_t first, void *buf, size_t npages)
+{
+    struct io_req q = { .slot = first, .buf = buf, .bytes = npages * PAGE_SZ };
+    int e = run_io(&q, 1);
+    return e ? e : q.result;
+}
+
+int pagefile_write_batch(struct pf_write *w, size_t n)
+{
+    struct io_req req[RING_DEPTH];
+    int first_err = 0;
+    for (size_t base = 0; base < n; base += RING_DEPTH) {
+        size_t m = n - base < RING_DEPTH ? n - base : RING_DEPTH;
+        for (size_t k = 0; k < m; k++)
+            req[k] = (struct io_req){ .slot = w[base + k].slot, .buf = (void *)w[base + k].buf,
+                                      .bytes = w[base + k].npages * PAGE_SZ, .write = 1 };
+        int e = run_io(req, m);
+        for (size_t k = 0; k < m; k++) {
+            w[base + k].result = e ? e : req[k].result;
+            if (w[base + k].result && !first_err)
+                first_err = w[base + k].result;
+        }
+    }
+    return first_err;
+}

@@ -1,0 +1,50 @@
+/*
+ * standby.h -- standby frames: pages trimmed from the working set, their
+ * contents held in the library's own memory until touched again
+ * (a transition fault) or released to the page file.  The standby list is
+ * kept in trim order, oldest first; dirty frames on it form Windows'
+ * modified list.
+ */
+#ifndef VMEM_STANDBY_H
+#define VMEM_STANDBY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct region;
+
+#define FRAME_DIRTY   0x1 /* content not yet in the page file */
+#define FRAME_WRITING 0x2 /* the page writer is saving it: content frozen */
+#define FRAME_ORPHAN  0x4 /* its page was decommitted while being written */
+
+struct frame {
+    struct region *region;
+    size_t page;          /* page index in region */
+    uint32_t slot;        /* page-file slot of this content, 0 = none */
+    uint32_t flags;       /* FRAME_* */
+    uint32_t prev, next;  /* standby list links (0 = none) */
+};
+
+/* Sets up `n` frames (their memory costs nothing until used). */
+int standby_init(size_t n);
+void standby_fini(void);
+
+size_t standby_capacity(void);
+size_t standby_count(void);         /* frames in use */
+
+/* A free frame appended to the standby list for (r, page), or 0 if none is
+ * free.  Caller holds as_lock exclusive. */
+uint32_t standby_take(struct region *r, size_t page, uint32_t slot, uint32_t flags);
+
+/* Unlinks and frees frame f. */
+void standby_drop(uint32_t f);
+
+/* The frame record and its 4 KiB of data. */
+struct frame *standby_frame(uint32_t f);
+void *standby_data(uint32_t f);
+
+/* The oldest frame on the list, and the next after f (0 at the end). */
+uint32_t standby_oldest(void);
+uint32_t standby_next(uint32_t f);
+
+#endif

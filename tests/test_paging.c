@@ -1,0 +1,244 @@
+/*
+ * Paging under real pressure: a working set several times the cap, many
+ * threads, racing with the trimmer and page writer; every byte written must
+ * read back.  Also commit charge, decommit under pressure, page-file space
+ * returned on release, and system calls reading paged-out memory.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <memoryapi.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <vmem.h>
+
+#define MIB ((size_t)1 << 20)
+
+static void need_paging(size_t cap)
+{
+    struct vmem_config c;
+    cr_assert_eq(vmem_get_config(&c), 0);
+    if (c.fault_mode == VMEM_FAULT_KERNEL)
+        cr_skip_test("fault mode kernel: paging needs userfaultfd");
+    cr_assert_eq(vmem_set_max_resident(cap), 0, "cannot start paging");
+}
+
+static struct vmem_stats stats(void)
+{
+    struct vmem_stats s;
+    cr_assert_eq(vmem_get_stats(&s), 0);
+    return s;
+}
+
+/* A page's content: its index and a generation, in every 8-byte word. */
+static void fill(uint64_t *w, size_t page, uint64_t gen)
+{
+    for (size_t k = 0; k < 512; k++)
+        w[k] = (page << 32) ^ (gen << 16) ^ k;
+}
+
+static int check(const uint64_t *w, size_t page, uint64_t gen)
+{
+    for (size_t k = 0; k < 512; k++)
+        if (w[k] != ((page << 32) ^ (gen << 16) ^ k))
+            return 0;
+    return 1;
+}
+
+static uint8_t *region;
+static size_t npages;
+static uint64_t *gens;       /* per page, owned by one thread each */
+static int bad_page = -1;
+
+struct worker { unsigned id, nthreads, rounds; uint64_t seed; };
+
+static uint64_t next_rand(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* Each thread owns pages id, id+n, ...; it writes and verifies them in a
+ * random order, interleaving with the others, for several rounds. */
+static void *work(void *arg)
+{
+    struct worker *w = arg;
+    uint64_t s = w->seed;
+    size_t mine = npages / w->nthreads;
+    for (unsigned round = 0; round < w->rounds; round++) {
+        for (size_t n = 0; n < mine * 2; n++) {
+            size_t page = (next_rand(&s) % mine) * w->nthreads + w->id;
+            uint64_t *p = (uint64_t *)(region + page * 4096);
+            if (gens[page] && !check(p, page, gens[page]))
+                bad_page = (int)page;
+            if (next_rand(&s) & 1) {
+                gens[page]++;
+                fill(p, page, gens[page]);
+            }
+        }
+    }
+    return NULL;
+}
+
+static void run_workers(unsigned nthreads, unsigned rounds)
+{
+    pthread_t t[8];
+    struct worker w[8];
+    for (unsigned i = 0; i < nthreads; i++) {
+        w[i] = (struct worker){ i, nthreads, rounds, 0x9E3779B97F4A7C15ull * (i + 1) };
+        cr_assert_eq(pthread_create(&t[i], NULL, work, &w[i]), 0);
+    }
+    for (unsigned i = 0; i < nthreads; i++)
+        pthread_join(t[i], NULL);
+}
+
+static void verify_all(void)
+{
+    for (size_t page = 0; page < npages; page++) {
+        const uint64_t *p = (const uint64_t *)(region + page * 4096);
+        if (gens[page] ? !check(p, page, gens[page]) : p[0] != 0 || p[511] != 0)
+            cr_assert_fail("page %zu lost its contents (generation %llu)", page,
+                           (unsigned long long)gens[page]);
+    }
+}
+
+Test(paging, eight_times_the_cap_four_threads)
+{
+    size_t cap = 8 * MIB;
+    need_paging(cap);
+    npages = 8 * cap / 4096;
+    gens = calloc(npages, sizeof(*gens));
+    region = VirtualAlloc(NULL, npages * 4096, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(region, "commit failed: %u", (unsigned)GetLastError());
+    run_workers(4, 3);
+    cr_assert_eq(bad_page, -1, "page %d read back wrong while paging", bad_page);
+    verify_all();
+    struct vmem_stats s = stats();
+    cr_assert_gt(s.hard_faults, 0, "nothing was paged in: the cap did not bite");
+    cr_assert_gt(s.pages_written, 0);
+    cr_assert_leq(s.peak_working_set + 0, cap / 4096 + cap / 4096 / 10,
+                  "working set peaked at %llu pages, cap %zu",
+                  (unsigned long long)s.peak_working_set, cap / 4096);
+    cr_assert(VirtualFree(region, 0, MEM_RELEASE));
+    cr_assert_eq(stats().pagefile_pages, 0, "release left page-file slots in use");
+}
+
+Test(paging, rewrite_and_verify_sequentially)
+{
+    size_t cap = 4 * MIB;
+    need_paging(cap);
+    npages = 6 * cap / 4096;
+    gens = calloc(npages, sizeof(*gens));
+    region = VirtualAlloc(NULL, npages * 4096, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(region);
+    for (uint64_t gen = 1; gen <= 3; gen++) {
+        for (size_t page = 0; page < npages; page++) {
+            gens[page] = gen;
+            fill((uint64_t *)(region + page * 4096), page, gen);
+        }
+        verify_all();
+    }
+    struct vmem_stats s = stats();
+    cr_assert_gt(s.pages_read, 0);
+    cr_assert_geq(s.pages_read, s.read_ios, "clustering cannot read fewer pages than I/Os");
+}
+
+Test(paging, decommit_under_pressure_reads_zero)
+{
+    size_t cap = 4 * MIB;
+    need_paging(cap);
+    size_t n = 4 * cap / 4096;
+    uint8_t *p = VirtualAlloc(NULL, n * 4096, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(p);
+    for (size_t i = 0; i < n; i++)
+        memset(p + i * 4096, 0xA5, 4096);
+    /* most pages are now standby or paged out */
+    cr_assert(VirtualFree(p, n * 4096 / 2, MEM_DECOMMIT));
+    cr_assert_not_null(VirtualAlloc(p, n * 4096 / 2, MEM_COMMIT, PAGE_READWRITE));
+    for (size_t i = 0; i < n * 4096 / 2; i += 512)
+        cr_assert_eq(p[i], 0, "byte %zu of a recommitted page is %#x", i, p[i]);
+    for (size_t i = n * 4096 / 2; i < n * 4096; i += 512)
+        cr_assert_eq(p[i], 0xA5, "byte %zu lost", i);
+}
+
+Test(paging, release_returns_page_file_space)
+{
+    size_t cap = 2 * MIB;
+    need_paging(cap);
+    size_t n = 8 * cap / 4096;
+    uint8_t *p = VirtualAlloc(NULL, n * 4096, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(p);
+    for (size_t i = 0; i < n; i++)
+        memset(p + i * 4096, (int)(i & 0xFF) | 1, 4096);
+    cr_assert_gt(stats().pagefile_pages, 0, "nothing went to the page file");
+    cr_assert(VirtualFree(p, 0, MEM_RELEASE));
+    cr_assert_eq(stats().pagefile_pages, 0);
+}
+
+Test(paging, system_call_reads_paged_out_memory)
+{
+    size_t cap = 2 * MIB;
+    need_paging(cap);
+    struct vmem_config c;
+    vmem_get_config(&c);
+    if (c.fault_mode == VMEM_FAULT_SIGNAL)
+        cr_skip_test("fault mode signal: a system call touching a non-resident page gets "
+                     "EFAULT (documented)");
+    size_t n = 8 * cap / 4096;
+    uint8_t *p = VirtualAlloc(NULL, n * 4096, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(p);
+    for (size_t i = 0; i < n; i++)
+        memset(p + i * 4096, (int)(i % 251) + 1, 4096);
+    /* page 0 is long trimmed; hand it to the kernel straight away */
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    cr_assert_eq(write(fds[1], p, 4096), 4096, "write(2) from a paged-out page: %s",
+                 strerror(errno));
+    uint8_t back[4096];
+    cr_assert_eq(read(fds[0], back, 4096), 4096);
+    for (size_t i = 0; i < 4096; i++)
+        cr_assert_eq(back[i], 1);
+}
+
+Test(paging, commit_beyond_cap_plus_page_file_fails)
+{
+    setenv("VMEM_PAGEFILE_MAX", "4M", 1);
+    setenv("VMEM_MAX_RESIDENT", "1M", 1);
+    struct vmem_config c;
+    cr_assert_eq(vmem_get_config(&c), 0);
+    if (c.fault_mode == VMEM_FAULT_KERNEL)
+        cr_skip_test("fault mode kernel: no paging, no commit limit");
+    SetLastError(0);
+    cr_assert_null(VirtualAlloc(NULL, 8 * MIB, MEM_COMMIT, PAGE_READWRITE));
+    cr_assert_eq(GetLastError(), ERROR_COMMITMENT_LIMIT);
+    /* reserving is free */
+    void *r = VirtualAlloc(NULL, 64 * MIB, MEM_RESERVE, PAGE_READWRITE);
+    cr_assert_not_null(r);
+    void *a = VirtualAlloc(r, 3 * MIB, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(a, "within the limit: error %u", (unsigned)GetLastError());
+    cr_assert_null(VirtualAlloc((uint8_t *)r + 3 * MIB, 4 * MIB, MEM_COMMIT, PAGE_READWRITE));
+    cr_assert_eq(GetLastError(), ERROR_COMMITMENT_LIMIT);
+    cr_assert(VirtualFree(a, 3 * MIB, MEM_DECOMMIT));
+    cr_assert_not_null(VirtualAlloc((uint8_t *)r + 3 * MIB, 4 * MIB, MEM_COMMIT,
+                                    PAGE_READWRITE));
+}
+
+Test(paging, working_set_size_api)
+{
+    struct vmem_config c;
+    cr_assert_eq(vmem_get_config(&c), 0);
+    if (c.fault_mode == VMEM_FAULT_KERNEL)
+        cr_skip_test("fault mode kernel: paging needs userfaultfd");
+    SIZE_T lo, hi;
+    cr_assert(SetProcessWorkingSetSize(GetCurrentProcess(), 0, 32 * MIB));
+    cr_assert(GetProcessWorkingSetSize(GetCurrentProcess(), &lo, &hi));
+    cr_assert_eq(hi, 32 * MIB);
+    cr_assert(!SetProcessWorkingSetSize((HANDLE)123, 0, 32 * MIB));
+    cr_assert_eq(GetLastError(), ERROR_INVALID_PARAMETER);
+    cr_assert(!SetProcessWorkingSetSize(GetCurrentProcess(), 0, 4096));
+    cr_assert_eq(GetLastError(), ERROR_INVALID_PARAMETER);
+}
