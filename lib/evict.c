@@ -54,6 +54,9 @@
 #define MIN_CAP_PAGES 64
 
 static uint64_t cap_pages;       /* atomic; 0 = paging off */
+static uint64_t progress;        /* atomic: pages trimmed or released */
+static int stalled;              /* atomic: the last trim made no progress
+                                    (page file full or failing, all locked) */
 static int kick_fd = -1;
 static int stop_flag;            /* atomic */
 static pthread_t thread;
@@ -94,20 +97,31 @@ void paging_wait_for_room(size_t npages)
     if (!paging_enabled() || in_ram() + npages <= cap())
         return;
     kick();
-    /* Bounded: if trimming cannot keep up (everything locked, page file
-     * full), the working set exceeds the cap for a while rather than the
+    if (__atomic_load_n(&stalled, __ATOMIC_ACQUIRE))
+        return; /* trimming cannot make room now: go over the cap */
+    /* Bounded: while trimming makes progress, wait for it (up to 100 ms);
+     * if it makes none for 2 ms (everything locked, page file full or
+     * failing) the working set exceeds the cap for a while rather than the
      * application stopping. */
     struct timespec nap = { 0, 50 * 1000 };
-    for (int i = 0; i < 2000 && in_ram() + npages > cap(); i++) {
-        if (i % 64 == 63)
-            kick();
+    uint64_t seen = __atomic_load_n(&progress, __ATOMIC_ACQUIRE);
+    int idle = 0;
+    for (int i = 0; i < 2000 && in_ram() + npages > cap() && idle < 40; i++) {
         nanosleep(&nap, NULL);
+        uint64_t now = __atomic_load_n(&progress, __ATOMIC_ACQUIRE);
+        idle = now == seen ? idle + 1 : 0;
+        seen = now;
+        if (idle == 10)
+            kick();
     }
 }
 
 /* ---- trimming ---------------------------------------------------------- */
 
-struct victim { struct region *r; size_t page; };
+/* A victim is named by its region's base and id, never by pointer: the
+ * region may be released between choosing (shared lock) and trimming
+ * (exclusive lock). */
+struct victim { uintptr_t base; uint64_t id; size_t page; };
 
 /* Advances the CLOCK hand, collecting up to n victims (as_lock shared). */
 static size_t pick_victims(struct victim *v, size_t n)
@@ -135,7 +149,7 @@ static size_t pick_victims(struct victim *v, size_t n)
             uint8_t old = __atomic_fetch_and(&p->flags, (uint8_t)~PTE_F_ACCESSED, __ATOMIC_ACQ_REL);
             if (old & PTE_F_ACCESSED)
                 continue; /* second chance */
-            v[got++] = (struct victim){ r, i };
+            v[got++] = (struct victim){ r->base, r->id, i };
         }
         hand_base = r->base;
         hand_page = i;
@@ -237,10 +251,10 @@ static size_t trim_working_set(size_t n)
     for (size_t k = 0; k < got;) {
         /* a run of victims adjacent in one region */
         size_t e = k + 1;
-        while (e < got && v[e].r == v[k].r && v[e].page == v[e - 1].page + 1)
+        while (e < got && v[e].id == v[k].id && v[e].page == v[e - 1].page + 1)
             e++;
-        struct region *r = region_find(v[k].r->base);
-        if (r != v[k].r) { /* released meanwhile */
+        struct region *r = region_find(v[k].base);
+        if (!r || r->id != v[k].id) { /* released meanwhile */
             k = e;
             continue;
         }
@@ -351,13 +365,14 @@ static size_t release_standby(size_t n)
 
 static int trim_round(void)
 {
-    size_t progress = 0;
+    size_t done = 0;
     size_t sb_room = standby_capacity() - standby_count();
     if (in_ram() > low_water() && sb_room > 0 && ws() > 0)
-        progress += trim_working_set(sb_room < BATCH ? sb_room : BATCH);
+        done += trim_working_set(sb_room < BATCH ? sb_room : BATCH);
     if (in_ram() > low_water() || standby_count() > standby_capacity() / 2)
-        progress += release_standby(BATCH);
-    return progress > 0;
+        done += release_standby(BATCH);
+    __atomic_add_fetch(&progress, done, __ATOMIC_RELEASE);
+    return done > 0;
 }
 
 static void *evict_main(void *arg)
@@ -376,8 +391,12 @@ static void *evict_main(void *arg)
                (in_ram() > low_water() || standby_count() > standby_capacity() / 2)) {
             if (trim_round()) {
                 idle_rounds = 0;
+                __atomic_store_n(&stalled, 0, __ATOMIC_RELEASE);
             } else if (++idle_rounds > 3) {
-                break; /* nothing can go now: try again on the next kick */
+                /* nothing can go now: faults stop waiting for room until a
+                 * later round makes progress */
+                __atomic_store_n(&stalled, 1, __ATOMIC_RELEASE);
+                break;
             }
         }
     }

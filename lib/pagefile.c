@@ -199,6 +199,12 @@ uint64_t pagefile_used(void) { return __atomic_load_n(&used, __ATOMIC_RELAXED); 
 uint64_t pagefile_peak(void) { return __atomic_load_n(&peak, __ATOMIC_RELAXED); }
 int pagefile_is_direct(void) { return pf_direct; }
 
+uint64_t pagefile_disk_bytes(void)
+{
+    struct stat st;
+    return pf_fd >= 0 && fstat(pf_fd, &st) == 0 ? (uint64_t)st.st_blocks * 512 : 0;
+}
+
 /* ---- slots ------------------------------------------------------------------ */
 
 static int bit(uint64_t i) { return (bitmap[i / 64] >> (i % 64)) & 1; }

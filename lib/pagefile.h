@@ -22,6 +22,7 @@ uint64_t pagefile_capacity(void);  /* slots in all */
 uint64_t pagefile_used(void);      /* slots allocated now */
 uint64_t pagefile_peak(void);      /* most ever allocated at once */
 int pagefile_is_direct(void);      /* 1 if O_DIRECT is in use */
+uint64_t pagefile_disk_bytes(void); /* blocks the file occupies on disk */
 
 /* A run of n consecutive free slots, lowest first (so neighbours stay
  * neighbours on disk); ENOSPC if there is none. */
