@@ -36,6 +36,7 @@
 #define PG          ((uintptr_t)4096)
 #define GR          ((uintptr_t)65536)
 #define WINDOW_SIZE ((uintptr_t)64 << 20)   /* sandbox */
+#define HOLE_SIZE   ((uintptr_t)192 << 20)  /* sandbox and the space above it */
 #define HOT_SIZE    ((uintptr_t)2 << 20)    /* its crowded first part */
 #define MAX_SIZE    ((size_t)320 << 10)     /* largest random size */
 /* Largest reservation: base rounded down by < 64K, plus MAX_SIZE. */
@@ -886,9 +887,13 @@ static void run_model(uint64_t seed)
     CHECK(VirtualFree((LPVOID)w, 0, MEM_RELEASE), "warm-up release: %u",
           (unsigned)GetLastError());
 
-    /* The sandbox: a window of address space known to be free. */
+    /* The sandbox: a window of address space known to be free.  It is the
+     * bottom of a larger hole: the kernel hands out addresses top-down, so
+     * what the process maps from now on (NULL-address reservations, and the
+     * library's and libc's own mappings, which the model knows nothing
+     * about) fills the hole from its top and stays out of the window. */
     set_op("window");
-    void *wp = VirtualAlloc(NULL, WINDOW_SIZE, MEM_RESERVE, PAGE_NOACCESS);
+    void *wp = VirtualAlloc(NULL, HOLE_SIZE, MEM_RESERVE, PAGE_NOACCESS);
     CHECK(wp != NULL, "window reservation failed: %u", (unsigned)GetLastError());
     CHECK(VirtualFree(wp, 0, MEM_RELEASE), "window release: %u", (unsigned)GetLastError());
     win = (uintptr_t)wp;
