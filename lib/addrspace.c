@@ -14,6 +14,7 @@
 #include "fault.h"
 #include "internal_alloc.h"
 #include "os/uffd.h"
+#include "pagefile.h"
 #include "os/vm.h"
 #include "prot.h"
 #include "runtime.h"
@@ -201,12 +202,28 @@ fail_free:
     return err;
 }
 
-/* Frees the standby frames and page-file slots of [first, end). */
+/* Frees the standby frames and page-file slots of [first, end), each run
+ * of consecutive slots in one call (one hole punched, not one per page). */
 static void forget_pages(struct region *r, size_t first, size_t end)
 {
+    uint32_t run = 0;
+    size_t len = 0;
     for (size_t i = pte_next_present(&r->ptes, first, end); i < end;
-         i = pte_next_present(&r->ptes, i + 1, end))
-        paging_forget(r, i, pte_get(&r->ptes, i));
+         i = pte_next_present(&r->ptes, i + 1, end)) {
+        uint32_t s = paging_forget(pte_get(&r->ptes, i));
+        if (!s)
+            continue;
+        if (len && s == run + len) {
+            len++;
+            continue;
+        }
+        if (len)
+            pagefile_free(run, len);
+        run = s;
+        len = 1;
+    }
+    if (len)
+        pagefile_free(run, len);
 }
 
 void addrspace_drop_region(struct region *r)

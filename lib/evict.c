@@ -477,23 +477,20 @@ int paging_set_cap(uint64_t pages)
     return 0;
 }
 
-void paging_forget(struct region *r, size_t idx, struct pte *p)
+uint32_t paging_forget(struct pte *p)
 {
-    (void)r;
-    (void)idx;
+    uint32_t slot = 0;
     switch (p->state) {
     case PTE_RESIDENT: /* the working-set counter is the caller's */
     case PTE_PAGEDOUT:
-        if (p->slot)
-            pagefile_free(p->slot, 1);
+        slot = p->slot;
         break;
     case PTE_STANDBY: {
         struct frame *fr = standby_frame(p->slot);
         if (fr->flags & FRAME_WRITING) {
             fr->flags |= FRAME_ORPHAN; /* the page writer frees it */
         } else {
-            if (fr->slot)
-                pagefile_free(fr->slot, 1);
+            slot = fr->slot;
             standby_drop(p->slot);
         }
         break;
@@ -502,4 +499,5 @@ void paging_forget(struct region *r, size_t idx, struct pte *p)
         break;
     }
     p->slot = 0;
+    return slot;
 }

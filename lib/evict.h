@@ -37,8 +37,9 @@ uint64_t paging_commit_limit(void);
 void paging_wait_for_room(size_t npages);
 
 /* A page leaves the address space (decommit, release): frees its standby
- * frame and page-file slot and fixes the counters.  as_lock exclusive. */
-void paging_forget(struct region *r, size_t idx, struct pte *p);
+ * frame and returns its page-file slot (0 if none) for the caller to free,
+ * so that runs are freed (and punched) together.  as_lock exclusive. */
+uint32_t paging_forget(struct pte *p);
 
 /* Every page is written out regardless of dirtiness when the kernel has no
  * userfaultfd write-protect; else 1. */

@@ -211,6 +211,13 @@ static void hard_fault(struct region **r_io, size_t idx, int write, int *woke, i
     if (!claim(p, PTE_PAGEDOUT))
         return;
     size_t n = vmem_rt.cfg.cluster ? vmem_rt.cfg.cluster : 1;
+    /* Cluster only where faults come in runs: near the region's last hard
+     * fault.  A random access reads just its page, so it neither wastes
+     * I/O nor evicts useful pages to make room for unwanted ones. */
+    size_t last = __atomic_load_n(&r->last_hard, __ATOMIC_RELAXED);
+    __atomic_store_n(&r->last_hard, idx + 1, __ATOMIC_RELAXED);
+    if (!last || idx + 1 + 2 * n < last || idx + 1 > last + 2 * n)
+        n = 1;
     size_t block = idx - idx % n, block_end = block + n;
     if (block_end > r->npages)
         block_end = r->npages;
