@@ -82,6 +82,10 @@ struct vmem_config {
                                of its file system, at most 64 GiB */
     unsigned cluster;       /* VMEM_CLUSTER: pages read per hard fault,
                                0..512, default 8 (0 or 1: no clustering) */
+    unsigned high_water;    /* VMEM_HIGH_WATER: % of the cap at which
+                               trimming starts, 50..100, default 95 */
+    unsigned low_water;     /* VMEM_LOW_WATER: % of the cap it trims down to,
+                               10..high_water, default 88 */
 };
 
 /* Fills *cfg with the built-in defaults. */

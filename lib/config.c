@@ -72,6 +72,8 @@ VMEM_API void vmem_config_default(struct vmem_config *cfg)
     cfg->spin_us = DEFAULT_SPIN_US;
     cfg->report = 0;
     cfg->cluster = DEFAULT_CLUSTER;
+    cfg->high_water = 95;
+    cfg->low_water = 88;
 }
 
 static int bad(char *err, size_t errlen, const char *var, const char *val,
@@ -143,6 +145,17 @@ VMEM_API int vmem_config_from_env(struct vmem_config *cfg, char *err, size_t err
     if ((rc = env_size("VMEM_MAX_RESIDENT", &cfg->max_resident, err, errlen)) ||
         (rc = env_size("VMEM_PAGEFILE_MAX", &cfg->pagefile_max, err, errlen)))
         return rc;
+    if ((rc = env_uint("VMEM_HIGH_WATER", 50, 100, "a percentage from 50 to 100",
+                       &cfg->high_water, err, errlen)) ||
+        (rc = env_uint("VMEM_LOW_WATER", 10, 100, "a percentage from 10 to 100",
+                       &cfg->low_water, err, errlen)))
+        return rc;
+    if (cfg->low_water > cfg->high_water) {
+        if (errlen)
+            snprintf(err, errlen, "VMEM_LOW_WATER=%u is above VMEM_HIGH_WATER=%u",
+                     cfg->low_water, cfg->high_water);
+        return EINVAL;
+    }
     v = getenv("VMEM_PAGEFILE");
     if (v) {
         if (!*v || strlen(v) >= sizeof(cfg->pagefile))

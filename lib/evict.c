@@ -49,8 +49,6 @@
 #include <unistd.h>
 
 #define BATCH 64                 /* pages trimmed or written per round */
-#define HIGH_WATER_PCT 95        /* trimming starts at this % of the cap */
-#define LOW_WATER_PCT 88         /* and stops here */
 #define MIN_CAP_PAGES 64
 
 static uint64_t cap_pages;       /* atomic; 0 = paging off */
@@ -69,8 +67,9 @@ static size_t hand_page;
 static uint64_t ws(void) { return __atomic_load_n(&vmem_ctr.working_set, __ATOMIC_RELAXED); }
 static uint64_t in_ram(void) { return ws() + standby_count(); }
 static uint64_t cap(void) { return __atomic_load_n(&cap_pages, __ATOMIC_RELAXED); }
-static uint64_t high_water(void) { return cap() * HIGH_WATER_PCT / 100; }
-static uint64_t low_water(void) { return cap() * LOW_WATER_PCT / 100; }
+/* trimming starts at VMEM_HIGH_WATER % of the cap and stops at VMEM_LOW_WATER % */
+static uint64_t high_water(void) { return cap() * vmem_rt.cfg.high_water / 100; }
+static uint64_t low_water(void) { return cap() * vmem_rt.cfg.low_water / 100; }
 
 int paging_enabled(void) { return cap() != 0; }
 uint64_t paging_cap(void) { return cap(); }

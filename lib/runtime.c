@@ -137,6 +137,9 @@ static int check_config(const struct vmem_config *c)
         return EINVAL;
     if (c->spin_us > 1000000 || c->fault_threads > 64 || c->cluster > 512)
         return EINVAL;
+    if (c->high_water < 50 || c->high_water > 100 || c->low_water < 10 ||
+        c->low_water > c->high_water)
+        return EINVAL;
     if (memchr(c->pagefile, 0, sizeof(c->pagefile)) == NULL)
         return EINVAL;
     return 0;

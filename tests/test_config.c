@@ -26,6 +26,12 @@ Test(config, env_values_are_read)
     setenv("VMEM_ZERO_CLUSTER", "64", 1);
     setenv("VMEM_FAULT_SPIN_US", "0", 1);
     setenv("VMEM_REPORT", "1", 1);
+    setenv("VMEM_MAX_RESIDENT", "64M", 1);
+    setenv("VMEM_PAGEFILE_MAX", "1G", 1);
+    setenv("VMEM_CLUSTER", "16", 1);
+    setenv("VMEM_HIGH_WATER", "90", 1);
+    setenv("VMEM_LOW_WATER", "80", 1);
+    setenv("VMEM_PAGEFILE", "/var/tmp", 1);
     struct vmem_config c;
     char err[200];
     cr_assert_eq(vmem_config_from_env(&c, err, sizeof(err)), 0);
@@ -33,6 +39,22 @@ Test(config, env_values_are_read)
     cr_assert_eq(c.zero_cluster, 64);
     cr_assert_eq(c.spin_us, 0);
     cr_assert_eq(c.report, 1);
+    cr_assert_eq(c.max_resident, 64ull << 20);
+    cr_assert_eq(c.pagefile_max, 1ull << 30);
+    cr_assert_eq(c.cluster, 16);
+    cr_assert_eq(c.high_water, 90);
+    cr_assert_eq(c.low_water, 80);
+    cr_assert_str_eq(c.pagefile, "/var/tmp");
+}
+
+Test(config, low_water_above_high_water_rejected)
+{
+    setenv("VMEM_HIGH_WATER", "70", 1);
+    setenv("VMEM_LOW_WATER", "80", 1);
+    struct vmem_config c;
+    char err[200];
+    cr_assert_eq(vmem_config_from_env(&c, err, sizeof(err)), EINVAL);
+    cr_assert_not_null(strstr(err, "VMEM_LOW_WATER"), "%s", err);
 }
 
 static void expect_rejected(const char *var, const char *val)
@@ -55,6 +77,14 @@ Test(config, malformed_values_rejected)
     expect_rejected("VMEM_ZERO_CLUSTER", "");
     expect_rejected("VMEM_FAULT_SPIN_US", "1e3");
     expect_rejected("VMEM_REPORT", "yes");
+    expect_rejected("VMEM_MAX_RESIDENT", "lots");
+    expect_rejected("VMEM_MAX_RESIDENT", "12Q");
+    expect_rejected("VMEM_PAGEFILE_MAX", "-4M");
+    expect_rejected("VMEM_CLUSTER", "513");
+    expect_rejected("VMEM_HIGH_WATER", "101");
+    expect_rejected("VMEM_LOW_WATER", "5");
+    expect_rejected("VMEM_PAGEFILE", "");
+    expect_rejected("VMEM_FAULT_THREADS", "many");
 }
 
 Test(config, size_parser)
