@@ -98,14 +98,16 @@ void paging_wait_for_room(size_t npages)
     kick();
     if (__atomic_load_n(&stalled, __ATOMIC_ACQUIRE))
         return; /* trimming cannot make room now: go over the cap */
-    /* Bounded: while trimming makes progress, wait for it (up to 100 ms);
-     * if it makes none for 2 ms (everything locked, page file full or
-     * failing) the working set exceeds the cap for a while rather than the
-     * application stopping. */
+    /* Bounded: while trimming makes progress, wait for it (up to 200 ms);
+     * if it makes none for 50 ms (a page-writer batch takes a few ms), or
+     * the trimmer found nothing it can do (everything locked, page file
+     * full or failing), the working set exceeds the cap for a while rather
+     * than the application stopping. */
     struct timespec nap = { 0, 50 * 1000 };
     uint64_t seen = __atomic_load_n(&progress, __ATOMIC_ACQUIRE);
     int idle = 0;
-    for (int i = 0; i < 2000 && in_ram() + npages > cap() && idle < 40; i++) {
+    for (int i = 0; i < 4000 && in_ram() + npages > cap() && idle < 1000 &&
+                    !__atomic_load_n(&stalled, __ATOMIC_ACQUIRE); i++) {
         nanosleep(&nap, NULL);
         uint64_t now = __atomic_load_n(&progress, __ATOMIC_ACQUIRE);
         idle = now == seen ? idle + 1 : 0;

@@ -3,6 +3,8 @@
  * process with SIGSEGV, in the process itself and in a forked child.
  */
 #include <memoryapi.h>
+
+#include "win32_test.h"
 #include <criterion/criterion.h>
 
 #include <signal.h>
@@ -10,8 +12,6 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#define PG ((size_t)4096)
 
 static volatile unsigned char *alloc(size_t size, DWORD type, DWORD prot)
 {

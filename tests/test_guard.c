@@ -3,13 +3,13 @@
  * application's own handler, after which the access succeeds.
  */
 #include <memoryapi.h>
+
+#include "win32_test.h"
 #include <criterion/criterion.h>
 
 #include <signal.h>
 #include <stdint.h>
 #include <unistd.h>
-
-#define PG ((size_t)4096)
 
 static volatile sig_atomic_t hits;
 static void *volatile fault_addr;
@@ -40,14 +40,6 @@ static void install_handler(void)
     cr_assert_eq(sigaction(SIGSEGV, &sa, NULL), 0);
     hits = 0;
     fault_addr = NULL;
-}
-
-static MEMORY_BASIC_INFORMATION query(const void *p)
-{
-    MEMORY_BASIC_INFORMATION m;
-    memset(&m, 0xCC, sizeof m);
-    cr_assert_eq(VirtualQuery(p, &m, sizeof m), sizeof m, "VirtualQuery(%p)", p);
-    return m;
 }
 
 static unsigned char *alloc_committed(size_t size, DWORD prot)

@@ -2,12 +2,12 @@
  * test_lock.c -- VirtualLock and VirtualUnlock.
  */
 #include <memoryapi.h>
+
+#include "win32_test.h"
 #include <criterion/criterion.h>
 
 #include <stdint.h>
 #include <sys/mman.h>
-
-#define PG ((size_t)4096)
 
 #define assert_fails(err, call)                                                     \
     do {                                                                            \
@@ -22,24 +22,11 @@
 #define assert_ok(call)                                                             \
     cr_assert((call), "%s failed: GetLastError %u", #call, (unsigned)GetLastError())
 
-static MEMORY_BASIC_INFORMATION query(const void *p)
-{
-    MEMORY_BASIC_INFORMATION m;
-    memset(&m, 0xCC, sizeof m);
-    cr_assert_eq(VirtualQuery(p, &m, sizeof m), sizeof m, "VirtualQuery(%p)", p);
-    return m;
-}
-
 static char *alloc_committed(size_t size)
 {
     char *p = VirtualAlloc(NULL, size, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
     cr_assert_not_null(p, "error %u", (unsigned)GetLastError());
     return p;
-}
-
-static void release(void *p)
-{
-    assert_ok(VirtualFree(p, 0, MEM_RELEASE));
 }
 
 /* Number of pages of [p, p+npages) that mincore(2) reports resident. */

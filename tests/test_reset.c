@@ -2,11 +2,11 @@
  * test_reset.c -- VirtualAlloc's MEM_RESET and MEM_RESET_UNDO.
  */
 #include <memoryapi.h>
+
+#include "win32_test.h"
 #include <criterion/criterion.h>
 
 #include <stdint.h>
-
-#define PG ((size_t)4096)
 
 #define assert_alloc_fails(err, addr, size, type, prot)                           \
     do {                                                                          \
@@ -22,25 +22,11 @@
                      (unsigned)(prot), (unsigned)e_, (unsigned)(err));            \
     } while (0)
 
-static MEMORY_BASIC_INFORMATION query(const void *p)
-{
-    MEMORY_BASIC_INFORMATION m;
-    memset(&m, 0xCC, sizeof m);
-    cr_assert_eq(VirtualQuery(p, &m, sizeof m), sizeof m, "VirtualQuery(%p)", p);
-    return m;
-}
-
 static unsigned char *alloc_committed(size_t size)
 {
     unsigned char *p = VirtualAlloc(NULL, size, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
     cr_assert_not_null(p, "error %u", (unsigned)GetLastError());
     return p;
-}
-
-static void release(void *p)
-{
-    cr_assert(VirtualFree(p, 0, MEM_RELEASE), "release %p: error %u", p,
-              (unsigned)GetLastError());
 }
 
 static unsigned char pattern(size_t i)

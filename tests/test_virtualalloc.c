@@ -4,12 +4,11 @@
  * test_reset.c, MEM_WRITE_WATCH's tracking in test_writewatch.c.)
  */
 #include <memoryapi.h>
+
+#include "win32_test.h"
 #include <criterion/criterion.h>
 
 #include <stdint.h>
-
-#define PG   ((size_t)4096)
-#define GRAN ((size_t)65536)
 
 /* VirtualAlloc must fail with exactly this last error. */
 #define assert_alloc_fails(err, addr, size, type, prot)                           \
@@ -26,25 +25,11 @@
                      (unsigned)(prot), (unsigned)e_, (unsigned)(err));            \
     } while (0)
 
-static MEMORY_BASIC_INFORMATION query(const void *p)
-{
-    MEMORY_BASIC_INFORMATION m;
-    memset(&m, 0xCC, sizeof m);
-    cr_assert_eq(VirtualQuery(p, &m, sizeof m), sizeof m, "VirtualQuery(%p)", p);
-    return m;
-}
-
 static char *reserve(size_t size)
 {
     char *p = VirtualAlloc(NULL, size, MEM_RESERVE, PAGE_READWRITE);
     cr_assert_not_null(p, "reserve %#zx: error %u", size, (unsigned)GetLastError());
     return p;
-}
-
-static void release(void *p)
-{
-    cr_assert(VirtualFree(p, 0, MEM_RELEASE), "release %p: error %u", p,
-              (unsigned)GetLastError());
 }
 
 /* A 64 KiB-aligned address with nothing mapped at it (size bytes free). */

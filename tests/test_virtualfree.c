@@ -3,12 +3,11 @@
  * argument checks, and how decommitting splits a region.
  */
 #include <memoryapi.h>
+
+#include "win32_test.h"
 #include <criterion/criterion.h>
 
 #include <stdint.h>
-
-#define PG   ((size_t)4096)
-#define GRAN ((size_t)65536)
 
 /* VirtualFree must return FALSE with exactly this last error. */
 #define assert_free_fails(err, addr, size, type)                                  \
@@ -24,37 +23,11 @@
                      (unsigned)e_, (unsigned)(err));                              \
     } while (0)
 
-static MEMORY_BASIC_INFORMATION query(const void *p)
-{
-    MEMORY_BASIC_INFORMATION m;
-    memset(&m, 0xCC, sizeof m);
-    cr_assert_eq(VirtualQuery(p, &m, sizeof m), sizeof m, "VirtualQuery(%p)", p);
-    return m;
-}
-
-static void assert_run(const char *p, size_t size, DWORD state, DWORD protect)
-{
-    MEMORY_BASIC_INFORMATION m = query(p);
-    cr_assert_eq(m.BaseAddress, (void *)p);
-    cr_assert_eq(m.State, state, "%p: State %#x, want %#x", (void *)p, (unsigned)m.State,
-                 (unsigned)state);
-    cr_assert_eq(m.RegionSize, size, "%p: RegionSize %#zx, want %#zx", (void *)p,
-                 m.RegionSize, size);
-    cr_assert_eq(m.Protect, protect, "%p: Protect %#x, want %#x", (void *)p,
-                 (unsigned)m.Protect, (unsigned)protect);
-}
-
 static char *alloc_committed(size_t size)
 {
     char *p = VirtualAlloc(NULL, size, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
     cr_assert_not_null(p, "error %u", (unsigned)GetLastError());
     return p;
-}
-
-static void release(void *p)
-{
-    cr_assert(VirtualFree(p, 0, MEM_RELEASE), "release %p: error %u", p,
-              (unsigned)GetLastError());
 }
 
 static int some_global = 7;

@@ -3,11 +3,11 @@
  * a reservation, and what it says about memory libvmem does not manage.
  */
 #include <memoryapi.h>
+
+#include "win32_test.h"
 #include <criterion/criterion.h>
 
 #include <stdint.h>
-
-#define PG ((size_t)4096)
 
 #define assert_query_fails(err, addr, buf, len)                                     \
     do {                                                                            \
@@ -19,33 +19,6 @@
         cr_assert_eq(e_, (DWORD)(err), "VirtualQuery(%p): GetLastError %u, want %u", \
                      (const void *)(addr), (unsigned)e_, (unsigned)(err));          \
     } while (0)
-
-static MEMORY_BASIC_INFORMATION query(const void *p)
-{
-    MEMORY_BASIC_INFORMATION m;
-    memset(&m, 0xCC, sizeof m);
-    cr_assert_eq(VirtualQuery(p, &m, sizeof m), sizeof m, "VirtualQuery(%p): error %u", p,
-                 (unsigned)GetLastError());
-    return m;
-}
-
-static void assert_run(const char *p, size_t size, DWORD state, DWORD protect)
-{
-    MEMORY_BASIC_INFORMATION m = query(p);
-    cr_assert_eq(m.BaseAddress, (void *)p);
-    cr_assert_eq(m.State, state, "%p: State %#x, want %#x", (void *)p, (unsigned)m.State,
-                 (unsigned)state);
-    cr_assert_eq(m.RegionSize, size, "%p: RegionSize %#zx, want %#zx", (void *)p,
-                 m.RegionSize, size);
-    cr_assert_eq(m.Protect, protect, "%p: Protect %#x, want %#x", (void *)p,
-                 (unsigned)m.Protect, (unsigned)protect);
-}
-
-static void release(void *p)
-{
-    cr_assert(VirtualFree(p, 0, MEM_RELEASE), "release %p: error %u", p,
-              (unsigned)GetLastError());
-}
 
 /* A function in the test binary, for its address. */
 __attribute__((noinline)) static int in_text(int x)

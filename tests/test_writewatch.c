@@ -4,12 +4,12 @@
  * not supported: there the only thing tested is that GetWriteWatch says so.
  */
 #include <memoryapi.h>
+
+#include "win32_test.h"
 #include <vmem.h>
 #include <criterion/criterion.h>
 
 #include <stdint.h>
-
-#define PG ((size_t)4096)
 
 static int kernel_mode(void)
 {
@@ -33,12 +33,6 @@ static unsigned char *alloc_watched(size_t npages)
     cr_assert_eq(VirtualAlloc(p, npages * PG, MEM_COMMIT, PAGE_READWRITE), (void *)p,
                  "commit: error %u", (unsigned)GetLastError());
     return p;
-}
-
-static void release(void *p)
-{
-    cr_assert(VirtualFree(p, 0, MEM_RELEASE), "release %p: error %u", p,
-              (unsigned)GetLastError());
 }
 
 /* GetWriteWatch into addrs[0..cap); returns the count, asserting success. */
