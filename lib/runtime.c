@@ -297,9 +297,13 @@ VMEM_API void vmem_shutdown(void)
         return;
     }
     fault_thread_stop();
-    paging_stop(); /* the trimmer is gone before the regions are */
+    /* Regions go first, while their standby frames and page-file slots
+     * still exist to be freed; then the trimmer and the page file. */
     as_lock_exclusive();
     region_for_each(release_region);
+    as_unlock();
+    paging_stop();
+    as_lock_exclusive();
     __atomic_store_n(&rt_state, RT_OFF, __ATOMIC_RELEASE);
     if (vmem_rt.uffd >= 0)
         close(vmem_rt.uffd);
