@@ -263,16 +263,25 @@ static size_t trim_working_set(size_t n)
         size_t len = (e - k) * PAGE_SZ;
         if (paging_tracks_dirty())
             uffd_writeprotect(vmem_rt.uffd, a, len, 1);
+        /* Pages leave in runs: one MADV_DONTNEED per run of trimmed pages,
+         * keeping the time faults wait for the lock short. */
+        size_t run = 0, run_len = 0;
         for (size_t j = k; j < e; j++) {
             struct pte *p = pte_get(&r->ptes, v[j].page);
             int ok = pte_load_state(p) == PTE_RESIDENT && !(p->flags & PTE_F_LOCKED) &&
                      trim_page(r, v[j].page);
-            if (ok) {
-                vm_discard(region_addr(r, v[j].page), PAGE_SZ);
-                trimmed++;
-            }
             /* A page that stays is left write-protected: its next write
              * takes a write-protect fault that marks it dirty and opens it. */
+            if (ok) {
+                if (!run_len)
+                    run = v[j].page;
+                run_len++;
+                trimmed++;
+            }
+            if (run_len && (!ok || j + 1 == e)) {
+                vm_discard(region_addr(r, run), run_len * PAGE_SZ);
+                run_len = 0;
+            }
         }
         k = e;
     }
