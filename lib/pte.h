@@ -95,11 +95,6 @@ static inline uint8_t pte_load_state(const struct pte *p)
 {
     return __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
 }
-static inline int pte_is_committed(uint8_t state)
-{
-    return state != PTE_RESERVED;
-}
-
 static inline uint8_t pte_load_flags(const struct pte *p)
 {
     return __atomic_load_n(&p->flags, __ATOMIC_ACQUIRE);

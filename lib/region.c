@@ -86,8 +86,3 @@ void region_for_each(void (*fn)(struct region *r))
     for (size_t i = count; i > 0; i--)
         fn(table[i - 1]);
 }
-
-size_t region_count(void)
-{
-    return count;
-}

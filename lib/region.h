@@ -56,6 +56,5 @@ void region_remove(struct region *r);
 /* Calls fn on every region (exclusive lock held); for shutdown. */
 void region_for_each(void (*fn)(struct region *r));
 
-size_t region_count(void);
 
 #endif

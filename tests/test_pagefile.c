@@ -1,0 +1,122 @@
+/*
+ * The page file on its own: slot runs are first-fit and contiguous, a full
+ * file says ENOSPC, freed slots come back, data round-trips through
+ * io_uring in batches larger than a ring, freed blocks are punched out, a
+ * named file is created 0600 and removed, and errors are reported.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal_alloc.h"
+#include "pagefile.h"
+
+static char err[300];
+
+static void open_tmp(uint64_t max)
+{
+    cr_assert_eq(pagefile_open("/var/tmp", max, err, sizeof(err)), 0, "%s", err);
+}
+
+Test(pagefile, runs_are_first_fit_and_contiguous)
+{
+    open_tmp(64 * 4096);
+    uint32_t a, b, c, d;
+    cr_assert_eq(pagefile_alloc(8, &a), 0);
+    cr_assert_eq(pagefile_alloc(8, &b), 0);
+    cr_assert_eq(b, a + 8, "runs allocated together are neighbours");
+    pagefile_free(a, 8);
+    cr_assert_eq(pagefile_alloc(4, &c), 0);
+    cr_assert_eq(c, a, "the lowest free run is used first");
+    cr_assert_eq(pagefile_alloc(16, &d), 0);
+    cr_assert_geq(d, b + 8, "a run of 16 does not fit in the 4-slot hole");
+    cr_assert_eq(pagefile_used(), 4 + 8 + 16);
+    cr_assert_eq(pagefile_peak(), 4 + 8 + 16);
+    pagefile_close();
+}
+
+Test(pagefile, full_file_says_enospc_and_frees_come_back)
+{
+    open_tmp(16 * 4096);
+    cr_assert_eq(pagefile_capacity(), 16);
+    uint32_t s[16], x;
+    for (int i = 0; i < 16; i++)
+        cr_assert_eq(pagefile_alloc(1, &s[i]), 0);
+    cr_assert_eq(pagefile_alloc(1, &x), ENOSPC);
+    pagefile_free(s[5], 1);
+    cr_assert_eq(pagefile_alloc(2, &x), ENOSPC, "one free slot is no run of two");
+    cr_assert_eq(pagefile_alloc(1, &x), 0);
+    cr_assert_eq(x, s[5]);
+    pagefile_close();
+}
+
+Test(pagefile, tiny_limit_rejected)
+{
+    cr_assert_eq(pagefile_open("/var/tmp", 15 * 4096, err, sizeof(err)), EINVAL);
+    cr_assert_neq(err[0], 0);
+}
+
+Test(pagefile, data_round_trips_in_big_batches)
+{
+    enum { N = 300 }; /* more than a ring's depth */
+    open_tmp(1024 * 4096);
+    uint8_t *buf = ialloc_pages((size_t)N * 4096), *back = ialloc_pages(8 * 4096);
+    struct pf_write w[N];
+    uint32_t first;
+    cr_assert_eq(pagefile_alloc(N, &first), 0);
+    for (size_t i = 0; i < N; i++) {
+        memset(buf + i * 4096, (int)(i * 7 + 1), 4096);
+        w[i] = (struct pf_write){ .slot = first + (uint32_t)i, .buf = buf + i * 4096, .npages = 1 };
+    }
+    cr_assert_eq(pagefile_write_batch(w, N), 0);
+    for (size_t i = 0; i < N; i++)
+        cr_assert_eq(w[i].result, 0);
+    /* read back in runs of 8 pages */
+    for (size_t i = 0; i + 8 <= N; i += 8) {
+        cr_assert_eq(pagefile_read(first + (uint32_t)i, back, 8), 0);
+        cr_assert_eq(memcmp(back, buf + i * 4096, 8 * 4096), 0, "run at %zu differs", i);
+    }
+    pagefile_close();
+}
+
+Test(pagefile, injected_errors_are_reported_per_entry)
+{
+    open_tmp(64 * 4096);
+    uint8_t *buf = ialloc_pages(4 * 4096);
+    struct pf_write w[4];
+    for (uint32_t i = 0; i < 4; i++)
+        w[i] = (struct pf_write){ .slot = 1 + i, .buf = buf + i * 4096, .npages = 1 };
+    pagefile_inject_errors(2, EIO);
+    cr_assert_eq(pagefile_write_batch(w, 4), EIO);
+    int failed = 0;
+    for (int i = 0; i < 4; i++)
+        failed += w[i].result == EIO;
+    cr_assert_eq(failed, 2, "every second I/O fails, the others succeed");
+    pagefile_inject_errors(0, 0);
+    cr_assert_eq(pagefile_read(1, buf, 1), 0);
+    pagefile_close();
+}
+
+Test(pagefile, named_file_is_private_and_removed)
+{
+    char path[] = "/var/tmp/vmem-pagefile-test-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    cr_assert_eq(pagefile_open(path, 64 * 4096, err, sizeof(err)), EEXIST,
+                 "an existing file must not be taken over");
+    cr_assert_neq(strstr(err, path), NULL, "message names the path: %s", err);
+    unlink(path);
+    open_tmp(0); /* sanity: the default size works too */
+    pagefile_close();
+    cr_assert_eq(pagefile_open(path, 64 * 4096, err, sizeof(err)), 0, "%s", err);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0600);
+    pagefile_close();
+    cr_assert_neq(stat(path, &st), 0, "the page file is removed at close");
+}
