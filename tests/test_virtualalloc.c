@@ -33,9 +33,12 @@ static char *reserve(size_t size)
 }
 
 /* A 64 KiB-aligned address with nothing mapped at it (size bytes free). */
+/* Address space that is free now: the bottom of a larger hole, since the
+ * kernel hands out the top of a hole first (other threads of the process,
+ * a sanitizer's allocator say, may map memory meanwhile). */
 static char *free_address(size_t size)
 {
-    char *p = reserve(size);
+    char *p = reserve(size + 64 * GRAN);
     release(p);
     return p;
 }
