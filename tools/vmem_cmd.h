@@ -1,0 +1,14 @@
+/* vmem_cmd.h -- the sub-commands of the vmem tool. */
+#ifndef VMEM_CMD_H
+#define VMEM_CMD_H
+
+struct vmem_cmd {
+    const char *name;
+    const char *about; /* one line for `vmem --help` */
+    int (*main)(int argc, char **argv); /* argv[0] is the command's name */
+};
+
+/* One line per sub-command, each defined in tools/cmd_NAME.c. */
+#define VMEM_COMMANDS
+
+#endif
