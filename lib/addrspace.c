@@ -11,6 +11,7 @@
  */
 #include "addrspace.h"
 #include "evict.h"
+#include "fork_paging.h"
 #include "fault.h"
 #include "internal_alloc.h"
 #include "os/uffd.h"
@@ -299,6 +300,7 @@ VMEM_API int vmem_commit(void *addr, size_t size, uint32_t protect)
         }
         p->prot = (uint16_t)prot;
     }
+    fork_child_reprotect(r, first, end);
     ctr_gauge_add(&vmem_ctr.commit_charge, &vmem_ctr.peak_commit_charge, added);
 out:
     as_unlock();
@@ -379,6 +381,7 @@ VMEM_API int vmem_protect(void *addr, size_t size, uint32_t protect, uint32_t *o
     *old = pte_get(&r->ptes, first)->prot;
     for (size_t i = first; i < end; i++)
         pte_get(&r->ptes, i)->prot = (uint16_t)prot;
+    fork_child_reprotect(r, first, end);
 out:
     as_unlock();
     if (!err && (prot & WPROT_GUARD))

@@ -30,6 +30,7 @@
  * woken through an eventfd (async-signal-safe from a SIGBUS handler).
  */
 #include "evict.h"
+#include "fork_paging.h"
 #include "os/uffd.h"
 #include "os/vm.h"
 #include "pagefile.h"
@@ -222,6 +223,12 @@ static int trim_page(struct region *r, size_t i)
         p->state = PTE_COMMITTED; /* clean and never saved: still zero */
         return 1;
     }
+    if (dirty && p->slot && pagefile_held()) {
+        /* a forked child may still read the old content from this slot:
+         * the new content goes to a fresh one */
+        pagefile_free(p->slot, 1);
+        p->slot = 0;
+    }
     uint32_t f = standby_take(r, i, p->slot, dirty ? FRAME_DIRTY : 0);
     if (!f) {
         if (dirty)
@@ -391,6 +398,7 @@ static void *evict_main(void *arg)
     struct pollfd pfd = { .fd = kick_fd, .events = POLLIN };
     while (!__atomic_load_n(&stop_flag, __ATOMIC_ACQUIRE)) {
         poll(&pfd, 1, 50);
+        fork_paging_reap();
         uint64_t v;
         if (read(kick_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
             break;
@@ -474,6 +482,17 @@ void paging_stop(void)
     pagefile_close();
     hand_base = 0;
     hand_page = 0;
+}
+
+void paging_leave_in_child(void)
+{
+    /* The thread is the parent's; the standby frames stay: the child reads
+     * its pages from them (fork_paging.c). */
+    running = 0;
+    __atomic_store_n(&cap_pages, 0, __ATOMIC_RELEASE);
+    if (kick_fd >= 0)
+        close(kick_fd);
+    kick_fd = -1;
 }
 
 int paging_set_cap(uint64_t pages)

@@ -18,8 +18,14 @@
  * application threads in their SIGBUS handler all do I/O.  Nothing here
  * calls malloc.
  *
- * Lock: slot_lock guards the bitmap and counters; a leaf lock, never held
- * across I/O.
+ * Forked children (see fork_paging.c): while a child may still read the
+ * parent's slots, the parent holds the file: freed slots are set aside,
+ * not reused or punched, until the hold ends.  The child borrows the file
+ * read-only: it reads with pread (the parent's rings are not its own) and
+ * never frees, allocates or removes anything.
+ *
+ * Lock: slot_lock guards the bitmap, counters and set-aside list; a leaf
+ * lock, never held across I/O.
  */
 #include "pagefile.h"
 #include "internal_alloc.h"
@@ -47,6 +53,12 @@ static uint64_t *bitmap;            /* bit set = slot in use; bit i = slot i+1 *
 static size_t bitmap_bytes;
 static uint64_t capacity, used, peak, hint;
 static unsigned generation;         /* bumped per open: rings follow it */
+
+struct slot_run { uint32_t first, n; };
+static int held;                    /* frees are set aside (a child reads) */
+static struct slot_run *set_aside;  /* runs freed while held */
+static size_t set_aside_n, set_aside_cap;
+static int borrowed;                /* in a forked child: read-only */
 
 static unsigned inject_every, inject_count;
 static int inject_err;
@@ -183,8 +195,13 @@ void pagefile_close(void)
     pthread_mutex_lock(&slot_lock);
     if (pf_fd >= 0)
         close(pf_fd);
-    if (pf_path[0])
+    if (pf_path[0] && !borrowed)
         unlink(pf_path);
+    borrowed = 0;
+    held = 0;
+    ifree_pages(set_aside, set_aside_cap * sizeof(*set_aside));
+    set_aside = NULL;
+    set_aside_n = set_aside_cap = 0;
     pf_path[0] = 0;
     pf_fd = -1;
     ifree_pages(bitmap, bitmap_bytes);
@@ -224,6 +241,10 @@ int pagefile_alloc(size_t n, uint32_t *first)
     if (n == 0)
         return EINVAL;
     pthread_mutex_lock(&slot_lock);
+    if (borrowed) {
+        pthread_mutex_unlock(&slot_lock);
+        return ENOSPC;
+    }
     uint64_t i = hint, run = 0, start = 0;
     while (i < capacity) {
         if (run == 0 && bitmap[i / 64] == ~0ull && i % 64 == 0) {
@@ -260,6 +281,29 @@ void pagefile_free(uint32_t first, size_t n)
     if (!first || !n)
         return;
     pthread_mutex_lock(&slot_lock);
+    if (borrowed) {
+        pthread_mutex_unlock(&slot_lock);
+        return; /* the parent's slots */
+    }
+    if (held) {
+        /* a child may still read it: keep it allocated until the hold ends
+         * (if the list cannot grow, the slot simply stays allocated) */
+        if (set_aside_n == set_aside_cap) {
+            size_t cap = set_aside_cap ? 2 * set_aside_cap : 512;
+            struct slot_run *a = ialloc_pages(cap * sizeof(*a));
+            if (a) {
+                if (set_aside_n)
+                    memcpy(a, set_aside, set_aside_n * sizeof(*a));
+                ifree_pages(set_aside, set_aside_cap * sizeof(*set_aside));
+                set_aside = a;
+                set_aside_cap = cap;
+            }
+        }
+        if (set_aside_n < set_aside_cap)
+            set_aside[set_aside_n++] = (struct slot_run){ first, (uint32_t)n };
+        pthread_mutex_unlock(&slot_lock);
+        return;
+    }
     uint64_t i = first - 1;
     set_bits(i, n, 0);
     __atomic_store_n(&used, used - n, __ATOMIC_RELAXED);
@@ -271,6 +315,63 @@ void pagefile_free(uint32_t first, size_t n)
     if (fd >= 0)
         (void)!fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)i * PAGE_SZ,
                          (off_t)n * PAGE_SZ);
+}
+
+/* ---- forked children ------------------------------------------------------ */
+
+void pagefile_hold(int on)
+{
+    pthread_mutex_lock(&slot_lock);
+    held = on;
+    if (on) {
+        pthread_mutex_unlock(&slot_lock);
+        return;
+    }
+    struct slot_run *runs = set_aside;
+    size_t n = set_aside_n, cap = set_aside_cap;
+    set_aside = NULL;
+    set_aside_n = set_aside_cap = 0;
+    pthread_mutex_unlock(&slot_lock);
+    for (size_t k = 0; k < n; k++)
+        pagefile_free(runs[k].first, runs[k].n);
+    ifree_pages(runs, cap * sizeof(*runs));
+}
+
+int pagefile_held(void)
+{
+    return __atomic_load_n(&held, __ATOMIC_RELAXED);
+}
+
+void pagefile_borrow(void)
+{
+    /* The rings' memory is shared with the parent's: forget ours without
+     * touching them. */
+    tr.ready = 0;
+    borrowed = 1;
+    held = 0;
+    set_aside = NULL; /* the parent's list: leave it be */
+    set_aside_n = set_aside_cap = 0;
+}
+
+int pagefile_is_borrowed(void)
+{
+    return borrowed;
+}
+
+/* pread, for a forked child: async-signal-safe, needs no ring. */
+static int read_plain(uint32_t first, void *buf, size_t npages)
+{
+    size_t done = 0, bytes = npages * PAGE_SZ;
+    while (done < bytes) {
+        ssize_t r = pread(pf_fd, (char *)buf + done, bytes - done,
+                          (off_t)(first - 1) * PAGE_SZ + (off_t)done);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return r < 0 ? errno : EIO;
+        done += (size_t)r;
+    }
+    return 0;
 }
 
 /* ---- I/O ------------------------------------------------------------------- */
@@ -376,6 +477,8 @@ static int run_io(struct io_req *req, size_t n)
 
 int pagefile_read(uint32_t first, void *buf, size_t npages)
 {
+    if (borrowed)
+        return read_plain(first, buf, npages);
     struct io_req q = { .slot = first, .buf = buf, .bytes = npages * PAGE_SZ };
     int e = run_io(&q, 1);
     return e ? e : q.result;
@@ -385,6 +488,11 @@ int pagefile_write_batch(struct pf_write *w, size_t n)
 {
     struct io_req req[RING_DEPTH];
     int first_err = 0;
+    if (borrowed) {
+        for (size_t k = 0; k < n; k++)
+            w[k].result = EROFS;
+        return EROFS;
+    }
     for (size_t base = 0; base < n; base += RING_DEPTH) {
         size_t m = n - base < RING_DEPTH ? n - base : RING_DEPTH;
         for (size_t k = 0; k < m; k++)

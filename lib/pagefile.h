@@ -46,6 +46,16 @@ struct pf_write {
 int pagefile_write_batch(struct pf_write *w, size_t n);
 
 /* For tests: every `every`-th I/O fails with `err` (0 turns it off). */
+/* While held (a forked child may read the parent's slots), freed slots are
+ * set aside; pagefile_hold(0) frees them. */
+void pagefile_hold(int on);
+int pagefile_held(void);
+
+/* In a forked child: the file becomes the parent's, read-only (reads with
+ * pread; frees do nothing; allocations fail; close never removes it). */
+void pagefile_borrow(void);
+int pagefile_is_borrowed(void);
+
 void pagefile_inject_errors(unsigned every, int err);
 
 #endif

@@ -9,6 +9,7 @@
 #include "addrspace.h"
 #include "evict.h"
 #include "fault.h"
+#include "fork_paging.h"
 #include "guard.h"
 #include "internal_alloc.h"
 #include "os/uffd.h"
@@ -76,13 +77,17 @@ static void init_as_lock(void)
  * must never be used. */
 static void atfork_prepare(void)
 {
-    if (runtime_ready())
+    if (runtime_ready()) {
         as_lock_exclusive();
+        fork_paging_prepare();
+    }
 }
 static void atfork_parent(void)
 {
-    if (runtime_ready())
+    if (runtime_ready()) {
+        fork_paging_parent();
         as_unlock();
+    }
 }
 static void atfork_child(void)
 {
@@ -93,9 +98,18 @@ static void atfork_child(void)
     vmem_rt.uffd = -1;
     vmem_rt.mode = VMEM_FAULT_KERNEL;
     fault_thread_forget();
+    fork_paging_child();
     /* The lock was taken by the parent's thread id: unlocking it here
      * would not release a write lock, so make a fresh one. */
     init_as_lock();
+}
+
+/* SIGSEGV: a forked child's first touch of a page that was paged out in
+ * the parent, or a guard page. */
+static enum sigchain_verdict segv_claim(int sig, siginfo_t *si, void *uctx)
+{
+    enum sigchain_verdict v = fork_child_claim(sig, si, uctx);
+    return v != SIGCHAIN_NOT_OURS ? v : guard_claim(sig, si, uctx);
 }
 
 static int start_paging(uint64_t bytes)
@@ -197,7 +211,7 @@ static int start(const struct vmem_config *cfg)
     vmem_rt.zero_buf = z;
 
     open_fault_source();
-    if ((err = sigchain_install(SIGSEGV, guard_claim)) != 0)
+    if ((err = sigchain_install(SIGSEGV, segv_claim)) != 0)
         return err;
     if (vmem_rt.mode == VMEM_FAULT_SIGNAL &&
         (err = sigchain_install(SIGBUS, fault_sigbus_claim)) != 0)
