@@ -62,6 +62,20 @@ enum vmem_fault_mode {
     VMEM_FAULT_KERNEL = 2,
 };
 
+/* How trimmed pages leave the address space (VMEM_TRIM). */
+enum vmem_trim_method {
+    VMEM_TRIM_AUTO = 0, /* move where the kernel has UFFDIO_MOVE, else copy */
+    VMEM_TRIM_MOVE = 1, /* UFFDIO_MOVE into the standby frame (6.8+) */
+    VMEM_TRIM_COPY = 2, /* write-protect, copy to the frame, MADV_DONTNEED */
+};
+
+/* How written pages are told from clean ones (VMEM_DIRTY_TRACKING). */
+enum vmem_dirty_tracking {
+    VMEM_DIRTY_AUTO = 0, /* write-protect where the kernel has it, else off */
+    VMEM_DIRTY_WP = 1,   /* userfaultfd write-protect faults (5.7+) */
+    VMEM_DIRTY_OFF = 2,  /* none: every trimmed page is written out again */
+};
+
 struct vmem_config {
     enum vmem_fault_mode fault_mode; /* VMEM_FAULT_MODE, default thread */
     unsigned zero_cluster;  /* VMEM_ZERO_CLUSTER: pages resolved per
@@ -84,6 +98,9 @@ struct vmem_config {
                                0..512, default 8 (0 or 1: no clustering) */
     unsigned high_water;    /* VMEM_HIGH_WATER: % of the cap at which
                                trimming starts, 50..100, default 95 */
+    enum vmem_trim_method trim;           /* VMEM_TRIM: auto, move or copy */
+    enum vmem_dirty_tracking dirty_tracking; /* VMEM_DIRTY_TRACKING: auto,
+                                                wp or off */
     unsigned low_water;     /* VMEM_LOW_WATER: % of the cap it trims down to,
                                10..high_water, default 88 */
 };
@@ -127,6 +144,11 @@ struct vmem_stats {
     uint64_t regions;             /* reservations */
     uint64_t prefetched_pages;    /* pages read by hard faults beyond the
                                      faulting one (clustering) */
+    uint64_t prefetch_used;       /* prefetched pages touched before being
+                                     trimmed (VMEM_PREFETCH_INSTALL=standby) */
+    uint64_t prefetch_unused;     /* ...and trimmed untouched */
+    uint64_t trimmed_pages;       /* pages trimmed from the working set */
+    uint64_t trimmed_by_move;     /* of those, moved out with UFFDIO_MOVE */
     uint64_t standby_pages;       /* trimmed pages kept in memory */
     uint64_t pagefile_pages;      /* page-file slots in use */
     uint64_t peak_pagefile_pages;

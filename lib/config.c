@@ -107,6 +107,23 @@ static int env_size(const char *var, uint64_t *dst, char *err, size_t errlen)
     return 0;
 }
 
+/* A variable whose value is one of names[] (NULL-terminated); *dst gets the
+ * index. */
+static int env_choice(const char *var, const char *const *names, const char *expect,
+                      unsigned *dst, char *err, size_t errlen)
+{
+    const char *v = getenv(var);
+    if (!v)
+        return 0;
+    for (unsigned i = 0; names[i]; i++) {
+        if (!strcmp(v, names[i])) {
+            *dst = i;
+            return 0;
+        }
+    }
+    return bad(err, errlen, var, v, expect);
+}
+
 VMEM_API int vmem_config_from_env(struct vmem_config *cfg, char *err, size_t errlen)
 {
     vmem_config_default(cfg);
@@ -156,6 +173,15 @@ VMEM_API int vmem_config_from_env(struct vmem_config *cfg, char *err, size_t err
                      cfg->low_water, cfg->high_water);
         return EINVAL;
     }
+    static const char *const trims[] = { "auto", "move", "copy", NULL };
+    static const char *const dirties[] = { "auto", "wp", "off", NULL };
+    unsigned trim = VMEM_TRIM_AUTO, dirty = VMEM_DIRTY_AUTO;
+    if ((rc = env_choice("VMEM_TRIM", trims, "auto, move or copy", &trim, err, errlen)) ||
+        (rc = env_choice("VMEM_DIRTY_TRACKING", dirties, "auto, wp or off", &dirty, err,
+                         errlen)))
+        return rc;
+    cfg->trim = (enum vmem_trim_method)trim;
+    cfg->dirty_tracking = (enum vmem_dirty_tracking)dirty;
     v = getenv("VMEM_PAGEFILE");
     if (v) {
         if (!*v || strlen(v) >= sizeof(cfg->pagefile))

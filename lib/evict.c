@@ -75,9 +75,17 @@ static uint64_t low_water(void) { return cap() * vmem_rt.cfg.low_water / 100; }
 int paging_enabled(void) { return cap() != 0; }
 uint64_t paging_cap(void) { return cap(); }
 
+static int tracks_dirty;         /* write-protect tells clean from dirty */
+static int trim_moves;           /* trimming uses UFFDIO_MOVE */
+
 int paging_tracks_dirty(void)
 {
-    return (vmem_rt.uffd_have & UFFD_HAVE_WP) != 0;
+    return tracks_dirty;
+}
+
+int paging_trims_by_move(void)
+{
+    return trim_moves;
 }
 
 uint64_t paging_commit_limit(void)
@@ -195,12 +203,13 @@ static void save_page(void *dst, const void *src)
     }
 }
 
-/* Takes one victim out of the working set (as_lock exclusive, page already
- * write-protected).  Returns 1 if it left the working set. */
-static int trim_page(struct region *r, size_t i)
+/* Settles page i of r as it leaves the working set, its content saved in
+ * frame f (0: no frame could be had).  Returns 1 if it left, and whether
+ * the frame is kept (*keep).  as_lock exclusive. */
+static int settle(struct region *r, size_t i, uint32_t f, const void *content, int *keep)
 {
     struct pte *p = pte_get(&r->ptes, i);
-    uintptr_t a = region_addr(r, i);
+    *keep = 0;
     if (p->flags & PTE_F_RESET) {
         /* MEM_RESET: the contents are not wanted (and may be gone) */
         if (p->slot)
@@ -211,7 +220,7 @@ static int trim_page(struct region *r, size_t i)
         return 1;
     }
     int dirty = (p->flags & PTE_F_DIRTY) || !paging_tracks_dirty();
-    if (dirty && all_zero((const void *)a)) {
+    if (dirty && all_zero(content)) {
         if (p->slot)
             pagefile_free(p->slot, 1);
         p->slot = 0;
@@ -223,24 +232,100 @@ static int trim_page(struct region *r, size_t i)
         p->state = PTE_COMMITTED; /* clean and never saved: still zero */
         return 1;
     }
-    if (dirty && p->slot && pagefile_held()) {
-        /* a forked child may still read the old content from this slot:
-         * the new content goes to a fresh one */
-        pagefile_free(p->slot, 1);
-        p->slot = 0;
-    }
-    uint32_t f = standby_take(r, i, p->slot, dirty ? FRAME_DIRTY : 0);
     if (!f) {
         if (dirty)
             return 0; /* nowhere to put it yet: stays resident */
         p->state = PTE_PAGEDOUT; /* clean: its slot has the content */
         return 1;
     }
-    save_page(standby_data(f), (const void *)a);
+    if (dirty && p->slot && pagefile_held()) {
+        /* a forked child may still read the old content from this slot:
+         * the new content goes to a fresh one */
+        pagefile_free(p->slot, 1);
+        p->slot = 0;
+    }
+    struct frame *fr = standby_frame(f);
+    fr->slot = p->slot;
+    fr->flags = dirty ? FRAME_DIRTY : 0;
     p->slot = f;
     p->flags &= (uint8_t)~PTE_F_DIRTY;
     p->state = PTE_STANDBY;
+    *keep = 1;
     return 1;
+}
+
+/* Move path: the run [first, first + n) of r (resident, unlocked) goes to
+ * neighbouring standby frames with one UFFDIO_MOVE.  The move is atomic per
+ * page, so no write-protect is needed: a write before it is moved with the
+ * page, one after it faults (missing) and waits for as_lock.  Returns the
+ * pages handled, a prefix of the run: fewer when frames run out or a page
+ * cannot be moved (shared with a forked child, or pinned).  as_lock
+ * exclusive. */
+static size_t trim_run_move(struct region *r, size_t first, size_t n, size_t *trimmed)
+{
+    size_t got, bytes = 0;
+    uint32_t f = standby_take_run(r, first, n, &got);
+    if (!f)
+        return 0;
+    uffd_move(vmem_rt.uffd, standby_addr(f), region_addr(r, first), got * PAGE_SZ, &bytes);
+    size_t moved = bytes / PAGE_SZ;
+    ctr_add(&vmem_ctr.trimmed_by_move, moved);
+    for (size_t k = 0; k < got; k++) {
+        uint32_t g = (uint32_t)(f + k);
+        int keep = 0;
+        if (k < moved) {
+            settle(r, first + k, g, standby_data(g), &keep);
+            (*trimmed)++;
+        }
+        if (!keep)
+            standby_drop(g);
+    }
+    return moved;
+}
+
+/* Copy path: write-protect the run (an application write now waits in the
+ * fault handler, which needs as_lock), copy each page to a frame, then drop
+ * the run from the address space, one MADV_DONTNEED per run of pages that
+ * left.  A page that stays is left write-protected: its next write takes a
+ * write-protect fault that marks it dirty and opens it.  as_lock
+ * exclusive. */
+static void trim_run_copy(struct region *r, size_t first, size_t n, size_t *trimmed)
+{
+    uintptr_t a = region_addr(r, first);
+    uffd_writeprotect(vmem_rt.uffd, a, n * PAGE_SZ, 1);
+    size_t run = 0, run_len = 0;
+    for (size_t j = first; j < first + n; j++) {
+        const void *page = (const void *)region_addr(r, j);
+        uint32_t f = standby_take(r, j, 0, 0);
+        if (f) {
+            size_t done = 0;
+            if (!trim_moves)
+                save_page(standby_data(f), page);
+            else if (uffd_copy(vmem_rt.uffd, standby_addr(f), page, PAGE_SZ, 0, &done)) {
+                standby_drop(f); /* frame memory is registered: filled by ioctl only */
+                f = 0;
+            }
+        }
+        int keep = 0, ok = settle(r, j, f, page, &keep);
+        if (f && !keep)
+            standby_drop(f);
+        if (ok) {
+            if (!run_len)
+                run = j;
+            run_len++;
+            (*trimmed)++;
+        }
+        if (run_len && (!ok || j + 1 == first + n)) {
+            vm_discard(region_addr(r, run), run_len * PAGE_SZ);
+            run_len = 0;
+        }
+    }
+}
+
+static int trimmable(struct region *r, size_t i)
+{
+    const struct pte *p = pte_get(&r->ptes, i);
+    return p && pte_load_state(p) == PTE_RESIDENT && !(p->flags & PTE_F_LOCKED);
 }
 
 static size_t trim_working_set(size_t n)
@@ -266,33 +351,26 @@ static size_t trim_working_set(size_t n)
             k = e;
             continue;
         }
-        uintptr_t a = region_addr(r, v[k].page);
-        size_t len = (e - k) * PAGE_SZ;
-        if (paging_tracks_dirty())
-            uffd_writeprotect(vmem_rt.uffd, a, len, 1);
-        /* Pages leave in runs: one MADV_DONTNEED per run of trimmed pages,
-         * keeping the time faults wait for the lock short. */
-        size_t run = 0, run_len = 0;
-        for (size_t j = k; j < e; j++) {
-            struct pte *p = pte_get(&r->ptes, v[j].page);
-            int ok = pte_load_state(p) == PTE_RESIDENT && !(p->flags & PTE_F_LOCKED) &&
-                     trim_page(r, v[j].page);
-            /* A page that stays is left write-protected: its next write
-             * takes a write-protect fault that marks it dirty and opens it. */
-            if (ok) {
-                if (!run_len)
-                    run = v[j].page;
-                run_len++;
-                trimmed++;
+        /* within it, runs of pages still trimmable (a fault or API call may
+         * have changed some between choosing and now) */
+        for (size_t j = k; j < e;) {
+            if (!trimmable(r, v[j].page)) {
+                j++;
+                continue;
             }
-            if (run_len && (!ok || j + 1 == e)) {
-                vm_discard(region_addr(r, run), run_len * PAGE_SZ);
-                run_len = 0;
-            }
+            size_t s = j;
+            while (j < e && trimmable(r, v[j].page))
+                j++;
+            size_t first = v[s].page, len = j - s, done = 0;
+            if (trim_moves)
+                done = trim_run_move(r, first, len, &trimmed);
+            if (done < len)
+                trim_run_copy(r, first + done, len - done, &trimmed);
         }
         k = e;
     }
     ctr_sub(&vmem_ctr.working_set, trimmed);
+    ctr_add(&vmem_ctr.trimmed_pages, trimmed);
     as_unlock();
     return trimmed;
 }
@@ -433,6 +511,20 @@ int paging_start(uint64_t pages, const char *where, uint64_t max_bytes, char *er
         snprintf(err, errlen, "paging needs userfaultfd (fault mode thread or signal)");
         return ENOTSUP;
     }
+    const struct vmem_config *c = &vmem_rt.cfg;
+    int have_wp = (vmem_rt.uffd_have & UFFD_HAVE_WP) != 0;
+    int have_move = (vmem_rt.uffd_have & UFFD_HAVE_MOVE) != 0;
+    if (!have_wp) {
+        /* the copy path needs it to hold writers off while a page is saved */
+        snprintf(err, errlen, "paging needs userfaultfd write-protect for anonymous "
+                 "memory (Linux 5.7+)");
+        return ENOTSUP;
+    }
+    if (c->trim == VMEM_TRIM_MOVE && !have_move) {
+        snprintf(err, errlen, "VMEM_TRIM=move: this kernel has no UFFDIO_MOVE (6.8+)");
+        return ENOTSUP;
+    }
+    tracks_dirty = have_wp && c->dirty_tracking != VMEM_DIRTY_OFF;
     int e = pagefile_open(where, max_bytes, err, errlen);
     if (e)
         return e;
@@ -441,6 +533,18 @@ int paging_start(uint64_t pages, const char *where, uint64_t max_bytes, char *er
         pagefile_close();
         snprintf(err, errlen, "no memory for the standby list");
         return e;
+    }
+    trim_moves = 0;
+    if (have_move && c->trim != VMEM_TRIM_COPY) {
+        if ((e = standby_use_move(vmem_rt.uffd)) == 0) {
+            trim_moves = 1;
+        } else if (c->trim == VMEM_TRIM_MOVE) {
+            standby_fini();
+            pagefile_close();
+            snprintf(err, errlen, "VMEM_TRIM=move: cannot register the standby frames "
+                     "(%s)", strerror(e));
+            return e;
+        }
     }
     kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (kick_fd < 0) {

@@ -49,4 +49,7 @@ uint32_t paging_forget(struct pte *p);
  * userfaultfd write-protect; else 1. */
 int paging_tracks_dirty(void);
 
+/* 1 if trimming moves pages out with UFFDIO_MOVE (VMEM_TRIM). */
+int paging_trims_by_move(void);
+
 #endif

@@ -32,6 +32,20 @@ void standby_fini(void);
 size_t standby_capacity(void);
 size_t standby_count(void);         /* frames in use */
 
+/* Move mode: registers frame memory with userfaultfd `uffd` so pages can be
+ * moved into frames with UFFDIO_MOVE (see standby.c).  0 or errno. */
+int standby_use_move(int uffd);
+int standby_moves(void);
+
+/* Up to `want` neighbouring free frames for pages page, page+1, ... of r,
+ * appended to the standby list in that order (slot 0, flags 0); *got says
+ * how many (0: none free).  In move mode they are empty.  Returns the
+ * first.  Caller holds as_lock exclusive. */
+uint32_t standby_take_run(struct region *r, size_t page, size_t want, size_t *got);
+
+/* The address of frame f's memory. */
+uintptr_t standby_addr(uint32_t f);
+
 /* A free frame appended to the standby list for (r, page), or 0 if none is
  * free.  Caller holds as_lock exclusive. */
 uint32_t standby_take(struct region *r, size_t page, uint32_t slot, uint32_t flags);

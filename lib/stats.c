@@ -55,6 +55,10 @@ VMEM_API int vmem_get_stats(struct vmem_stats *st)
     st->reserved_pages = LOAD(reserved_pages);
     st->regions = LOAD(regions);
     st->prefetched_pages = LOAD(prefetched_pages);
+    st->prefetch_used = LOAD(prefetch_used);
+    st->prefetch_unused = LOAD(prefetch_unused);
+    st->trimmed_pages = LOAD(trimmed_pages);
+    st->trimmed_by_move = LOAD(trimmed_by_move);
     st->standby_pages = standby_count();
     st->pagefile_pages = paging_enabled() ? pagefile_used() : 0;
     st->peak_pagefile_pages = paging_enabled() ? pagefile_peak() : 0;
@@ -79,7 +83,8 @@ VMEM_API void vmem_print_stats(int fd)
         "  working set          %llu (peak %llu)\n"
         "  commit charge        %llu (peak %llu)\n"
         "  reserved             %llu in %llu regions\n"
-        "  prefetched pages     %llu\n"
+        "  prefetched pages     %llu (used %llu, unused %llu)\n"
+        "  trimmed pages        %llu (%llu moved)\n"
         "  standby              %llu\n"
         "  page file            %llu (peak %llu)\n"
         "  cap                  %llu\n",
@@ -91,7 +96,9 @@ VMEM_API void vmem_print_stats(int fd)
         (unsigned long long)s.working_set, (unsigned long long)s.peak_working_set,
         (unsigned long long)s.commit_charge, (unsigned long long)s.peak_commit_charge,
         (unsigned long long)s.reserved_pages, (unsigned long long)s.regions,
-        (unsigned long long)s.prefetched_pages, (unsigned long long)s.standby_pages,
+        (unsigned long long)s.prefetched_pages, (unsigned long long)s.prefetch_used,
+        (unsigned long long)s.prefetch_unused, (unsigned long long)s.trimmed_pages,
+        (unsigned long long)s.trimmed_by_move, (unsigned long long)s.standby_pages,
         (unsigned long long)s.pagefile_pages, (unsigned long long)s.peak_pagefile_pages,
         (unsigned long long)s.cap_pages);
     if (n > 0 && write(fd, buf, (size_t)n) < 0)

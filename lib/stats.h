@@ -15,7 +15,8 @@ struct vmem_counters {
     uint64_t working_set, peak_working_set;
     uint64_t commit_charge, peak_commit_charge;
     uint64_t reserved_pages, regions;
-    uint64_t prefetched_pages;
+    uint64_t prefetched_pages, prefetch_used, prefetch_unused;
+    uint64_t trimmed_pages, trimmed_by_move;
 };
 
 extern struct vmem_counters vmem_ctr;

@@ -24,7 +24,22 @@ static void need_paging(size_t cap)
     cr_assert_eq(vmem_get_config(&c), 0);
     if (c.fault_mode == VMEM_FAULT_KERNEL)
         cr_skip_test("fault mode kernel: paging needs userfaultfd");
-    cr_assert_eq(vmem_set_max_resident(cap), 0, "cannot start paging");
+    int e = vmem_set_max_resident(cap);
+    if (e == ENOTSUP && c.trim == VMEM_TRIM_MOVE)
+        cr_skip_test("VMEM_TRIM=move: this kernel has no UFFDIO_MOVE");
+    cr_assert_eq(e, 0, "cannot start paging");
+}
+
+/* The forced trimming path is the one taken. */
+static void check_trim_path(const struct vmem_stats *s)
+{
+    struct vmem_config c;
+    cr_assert_eq(vmem_get_config(&c), 0);
+    cr_assert_gt(s->trimmed_pages, 0);
+    if (c.trim == VMEM_TRIM_MOVE)
+        cr_assert_gt(s->trimmed_by_move, 0, "VMEM_TRIM=move, yet nothing was moved");
+    if (c.trim == VMEM_TRIM_COPY)
+        cr_assert_eq(s->trimmed_by_move, 0, "VMEM_TRIM=copy, yet pages were moved");
 }
 
 static struct vmem_stats stats(void)
@@ -135,6 +150,7 @@ Test(paging, eight_times_the_cap_four_threads)
     struct vmem_stats s = stats();
     cr_assert_gt(s.hard_faults, 0, "nothing was paged in: the cap did not bite");
     cr_assert_gt(s.pages_written, 0);
+    check_trim_path(&s);
     cr_assert_leq(s.peak_working_set + 0, cap / 4096 + cap / 4096 / 10,
                   "working set peaked at %llu pages, cap %zu",
                   (unsigned long long)s.peak_working_set, cap / 4096);

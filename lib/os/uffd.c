@@ -31,6 +31,17 @@
 #define UFFD_FEATURE_MOVE (1 << 16)
 #endif
 
+#ifndef UFFDIO_MOVE
+struct uffdio_move {
+    uint64_t dst;
+    uint64_t src;
+    uint64_t len;
+    uint64_t mode;
+    int64_t move;
+};
+#define UFFDIO_MOVE _IOWR(UFFDIO, 0x05, struct uffdio_move)
+#endif
+
 static int sys_userfaultfd(int flags)
 {
     return (int)syscall(SYS_userfaultfd, flags);
@@ -90,6 +101,8 @@ int uffd_open(int want_sigbus, int *fd_out, unsigned *have_out)
         ask |= UFFD_FEATURE_PAGEFAULT_FLAG_WP;
     if (want_sigbus)
         ask |= UFFD_FEATURE_SIGBUS;
+    if (have & UFFD_HAVE_MOVE)
+        ask |= UFFD_FEATURE_MOVE;
     if ((err = open_fd(&fd, &umo)) != 0)
         return err;
     api = (struct uffdio_api){ .api = UFFD_API, .features = ask };
@@ -134,6 +147,26 @@ int uffd_copy(int fd, uintptr_t dst, const void *src, size_t len, int wp,
         }
         /* EAGAIN: the address space changed under us, or a partial copy;
          * go on from where it stopped. */
+    }
+    *done = total;
+    return 0;
+}
+
+int uffd_move(int fd, uintptr_t dst, uintptr_t src, size_t len, size_t *done)
+{
+    size_t total = 0;
+    for (;;) {
+        struct uffdio_move m = { .dst = dst + total, .src = src + total, .len = len - total,
+                                 .mode = 0 };
+        int r = ioctl(fd, UFFDIO_MOVE, &m);
+        if (m.move > 0)
+            total += (size_t)m.move;
+        if (r == 0 && total >= len)
+            break;
+        if (r < 0 && errno != EAGAIN) {
+            *done = total;
+            return errno;
+        }
     }
     *done = total;
     return 0;

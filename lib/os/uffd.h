@@ -42,6 +42,11 @@ int uffd_register(int fd, uintptr_t addr, size_t len, int wp);
 int uffd_copy(int fd, uintptr_t dst, const void *src, size_t len, int wp,
               size_t *done);
 
+/* Moves the pages of [src, src+len) to [dst, dst+len), which must be empty
+ * and registered (UFFDIO_MOVE, UFFD_HAVE_MOVE).  *done as for uffd_copy;
+ * EBUSY: a page is shared (after fork) or pinned. */
+int uffd_move(int fd, uintptr_t dst, uintptr_t src, size_t len, size_t *done);
+
 /* Maps the shared zero page at [dst, dst+len); *done as for uffd_copy. */
 int uffd_zeropage(int fd, uintptr_t dst, size_t len, size_t *done);
 
