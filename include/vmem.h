@@ -76,6 +76,15 @@ enum vmem_dirty_tracking {
     VMEM_DIRTY_OFF = 2,  /* none: every trimmed page is written out again */
 };
 
+/* Where pages a hard fault reads beyond the faulting one go
+ * (VMEM_PREFETCH_INSTALL). */
+enum vmem_prefetch_install {
+    VMEM_PREFETCH_MAP = 0,     /* installed with the faulting page: no more
+                                  faults, but their use is invisible */
+    VMEM_PREFETCH_STANDBY = 1, /* kept on the standby list: a touch is a
+                                  transition fault, so use is counted */
+};
+
 struct vmem_config {
     enum vmem_fault_mode fault_mode; /* VMEM_FAULT_MODE, default thread */
     unsigned zero_cluster;  /* VMEM_ZERO_CLUSTER: pages resolved per
@@ -101,6 +110,8 @@ struct vmem_config {
     enum vmem_trim_method trim;           /* VMEM_TRIM: auto, move or copy */
     enum vmem_dirty_tracking dirty_tracking; /* VMEM_DIRTY_TRACKING: auto,
                                                 wp or off */
+    enum vmem_prefetch_install prefetch_install; /* VMEM_PREFETCH_INSTALL:
+                                                    map or standby */
     unsigned low_water;     /* VMEM_LOW_WATER: % of the cap it trims down to,
                                10..high_water, default 88 */
 };

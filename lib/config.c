@@ -180,6 +180,12 @@ VMEM_API int vmem_config_from_env(struct vmem_config *cfg, char *err, size_t err
         (rc = env_choice("VMEM_DIRTY_TRACKING", dirties, "auto, wp or off", &dirty, err,
                          errlen)))
         return rc;
+    static const char *const installs[] = { "map", "standby", NULL };
+    unsigned install = VMEM_PREFETCH_MAP;
+    if ((rc = env_choice("VMEM_PREFETCH_INSTALL", installs, "map or standby", &install, err,
+                         errlen)))
+        return rc;
+    cfg->prefetch_install = (enum vmem_prefetch_install)install;
     cfg->trim = (enum vmem_trim_method)trim;
     cfg->dirty_tracking = (enum vmem_dirty_tracking)dirty;
     v = getenv("VMEM_PAGEFILE");

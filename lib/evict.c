@@ -383,6 +383,8 @@ static void page_out(uint32_t f)
 {
     struct frame *fr = standby_frame(f);
     struct pte *p = pte_get(&fr->region->ptes, fr->page);
+    if (fr->flags & FRAME_PREFETCHED)
+        ctr_add(&vmem_ctr.prefetch_unused, 1);
     p->slot = fr->slot;
     p->state = PTE_PAGEDOUT;
     standby_drop(f);
@@ -620,6 +622,8 @@ uint32_t paging_forget(struct pte *p)
         break;
     case PTE_STANDBY: {
         struct frame *fr = standby_frame(p->slot);
+        if (fr->flags & FRAME_PREFETCHED)
+            ctr_add(&vmem_ctr.prefetch_unused, 1);
         if (fr->flags & FRAME_WRITING) {
             fr->flags |= FRAME_ORPHAN; /* the page writer frees it */
         } else {

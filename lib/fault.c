@@ -158,6 +158,7 @@ static void transition(struct region *r, size_t idx, int write, int *woke)
     uint32_t f = p->slot;
     struct frame *fr = standby_frame(f);
     int writing = (fr->flags & FRAME_WRITING) != 0;
+    int prefetched = (fr->flags & FRAME_PREFETCHED) != 0;
     int dirty = (fr->flags & FRAME_DIRTY) || writing || !paging_tracks_dirty();
     /* Clean pages, and every page of a write-watch region, go back
      * write-protected unless this very access is the write. */
@@ -185,6 +186,8 @@ static void transition(struct region *r, size_t idx, int write, int *woke)
     set_flags(p, fl);
     set_state(p, PTE_RESIDENT);
     ctr_add(&vmem_ctr.transition_faults, 1);
+    if (prefetched)
+        ctr_add(&vmem_ctr.prefetch_used, 1);
     ctr_gauge_add(&vmem_ctr.working_set, &vmem_ctr.peak_working_set, 1);
 }
 
@@ -196,6 +199,26 @@ static int pagedout_next_to(const struct region *r, size_t i, uint32_t slot, uin
 
 /* Per-thread bounce buffer for cluster reads (page-aligned, for O_DIRECT). */
 static _Thread_local void *bounce;
+
+/* Keeps a prefetched page (claimed, INSTALLING) in a clean standby frame.
+ * 0 if no frame is free. */
+static int stash_prefetched(struct region *r, size_t i, const void *data)
+{
+    struct pte *q = pte_get(&r->ptes, i);
+    uint32_t f = standby_take(r, i, q->slot, FRAME_PREFETCHED);
+    if (!f)
+        return 0;
+    size_t done;
+    if (!standby_moves()) {
+        memcpy(standby_data(f), data, PAGE_SZ);
+    } else if (uffd_copy(vmem_rt.uffd, standby_addr(f), data, PAGE_SZ, 0, &done)) {
+        standby_drop(f); /* registered frame memory: filled by ioctl only */
+        return 0;
+    }
+    q->slot = f;
+    set_state(q, PTE_STANDBY);
+    return 1;
+}
 
 /* A hard fault.  The read is done with as_lock released, so trimming,
  * other faults and API calls go on meanwhile: the pages are claimed
@@ -271,19 +294,30 @@ static void hard_fault(struct region **r_io, size_t idx, int write, int *woke, i
         }
         return;
     }
-    size_t done = 0;
+    /* Pages read beyond the faulting one are installed with it (map), or,
+     * with VMEM_PREFETCH_INSTALL=standby, kept on the standby list as
+     * Windows does: a touch is then a transition fault, which shows whether
+     * the prefetch was used. */
+    int stash = vmem_rt.cfg.prefetch_install == VMEM_PREFETCH_STANDBY && b - a > 1;
+    size_t done = 0, ia = stash ? idx : a, ib = stash ? idx + 1 : b;
     if (!err) {
         /* all write-protected: clean copies of their slots */
-        err = uffd_copy(vmem_rt.uffd, region_addr(r, a), (uint8_t *)bounce + (a - lo) * PAGE_SZ,
-                        (b - a) * PAGE_SZ, paging_tracks_dirty() || is_watch(r), &done);
+        err = uffd_copy(vmem_rt.uffd, region_addr(r, ia), (uint8_t *)bounce + (ia - lo) * PAGE_SZ,
+                        (ib - ia) * PAGE_SZ, paging_tracks_dirty() || is_watch(r), &done);
     }
+    size_t installed = 0;
     for (size_t i = lo; i < hi; i++) {
         struct pte *q = pte_get(&r->ptes, i);
         if (i < a || i >= b) {
             if (q && pte_load_state(q) == PTE_INSTALLING && q->slot == slot + (i - lo))
                 set_state(q, PTE_PAGEDOUT);
+        } else if (i < ia || i >= ib) {
+            /* stash it; with no frame free, the read is simply dropped */
+            if (err || !stash_prefetched(r, i, (uint8_t *)bounce + (i - lo) * PAGE_SZ))
+                set_state(q, PTE_PAGEDOUT);
         } else {
             set_state(q, err ? PTE_PAGEDOUT : PTE_RESIDENT);
+            installed += !err;
         }
     }
     if (err) {
@@ -301,7 +335,7 @@ static void hard_fault(struct region **r_io, size_t idx, int write, int *woke, i
     ctr_add(&vmem_ctr.read_ios, 1);
     ctr_add(&vmem_ctr.pages_read, count);
     ctr_add(&vmem_ctr.prefetched_pages, b - a - 1);
-    ctr_gauge_add(&vmem_ctr.working_set, &vmem_ctr.peak_working_set, b - a);
+    ctr_gauge_add(&vmem_ctr.working_set, &vmem_ctr.peak_working_set, installed);
 }
 
 int fault_populate(struct region *r, size_t first, size_t end)

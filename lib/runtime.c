@@ -156,7 +156,8 @@ static int check_config(const struct vmem_config *c)
         return EINVAL;
     if (memchr(c->pagefile, 0, sizeof(c->pagefile)) == NULL)
         return EINVAL;
-    if ((unsigned)c->trim > VMEM_TRIM_COPY || (unsigned)c->dirty_tracking > VMEM_DIRTY_OFF)
+    if ((unsigned)c->trim > VMEM_TRIM_COPY || (unsigned)c->dirty_tracking > VMEM_DIRTY_OFF ||
+        (unsigned)c->prefetch_install > VMEM_PREFETCH_STANDBY)
         return EINVAL;
     return 0;
 }

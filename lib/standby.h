@@ -16,6 +16,8 @@ struct region;
 #define FRAME_DIRTY   0x1 /* content not yet in the page file */
 #define FRAME_WRITING 0x2 /* the page writer is saving it: content frozen */
 #define FRAME_ORPHAN  0x4 /* its page was decommitted while being written */
+#define FRAME_PREFETCHED 0x8 /* read by a hard fault for a neighbour, not
+                                touched since (VMEM_PREFETCH_INSTALL=standby) */
 
 struct frame {
     struct region *region;

@@ -280,3 +280,36 @@ Test(paging, working_set_size_api)
     cr_assert(!SetProcessWorkingSetSize(GetCurrentProcess(), 0, 4096));
     cr_assert_eq(GetLastError(), ERROR_INVALID_PARAMETER);
 }
+
+/* VMEM_PREFETCH_INSTALL=standby: pages read beyond the faulting one wait on
+ * the standby list, so each is counted used (touched: a transition fault)
+ * or unused (trimmed untouched); their content is right either way. */
+Test(paging, prefetch_to_standby_counts_used_and_unused)
+{
+    setenv("VMEM_PREFETCH_INSTALL", "standby", 1); /* read at start-up */
+    setenv("VMEM_CLUSTER", "8", 1);
+    size_t cap = 4 * MIB;
+    need_paging(cap);
+    npages = 4 * cap / 4096;
+    gens = calloc(npages, sizeof(*gens));
+    region = VirtualAlloc(NULL, npages * 4096, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(region);
+    for (size_t page = 0; page < npages; page++) {
+        gens[page] = 1;
+        fill((uint64_t *)(region + page * 4096), page, 1);
+    }
+    /* in order: the neighbours read with each fault are used */
+    verify_all();
+    struct vmem_stats s = stats();
+    cr_assert_gt(s.prefetched_pages, 0, "hard faults read no neighbours");
+    cr_assert_gt(s.prefetch_used, 0, "no prefetched page was counted used");
+    /* every other page: half of what is read ahead is never touched */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t page = 0; page < npages; page += 2)
+            cr_assert(check((const uint64_t *)(region + page * 4096), page, 1),
+                      "page %zu", page);
+    s = stats();
+    cr_assert_gt(s.prefetch_unused, 0, "no prefetched page was counted unused");
+    cr_assert_leq(s.prefetch_used + s.prefetch_unused, s.prefetched_pages);
+    verify_all();
+}
