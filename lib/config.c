@@ -18,6 +18,7 @@
 #define DEFAULT_SPIN_US      0u
 #define MAX_SPIN_US          1000000u
 #define DEFAULT_CLUSTER      8u
+#define DEFAULT_IO_SPIN_US   200u
 
 int config_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -72,6 +73,7 @@ VMEM_API void vmem_config_default(struct vmem_config *cfg)
     cfg->spin_us = DEFAULT_SPIN_US;
     cfg->report = 0;
     cfg->cluster = DEFAULT_CLUSTER;
+    cfg->io_spin_us = DEFAULT_IO_SPIN_US;
     cfg->high_water = 95;
     cfg->low_water = 88;
 }
@@ -156,6 +158,9 @@ VMEM_API int vmem_config_from_env(struct vmem_config *cfg, char *err, size_t err
     if ((rc = env_uint("VMEM_REPORT", 0, 1, "0 or 1", &rep, err, errlen)))
         return rc;
     cfg->report = (int)rep;
+    if ((rc = env_uint("VMEM_IO_SPIN_US", 0, 10000, "microseconds from 0 to 10000",
+                       &cfg->io_spin_us, err, errlen)))
+        return rc;
     if ((rc = env_uint("VMEM_CLUSTER", 0, 512, "a page count from 0 to 512", &cfg->cluster,
                        err, errlen)))
         return rc;

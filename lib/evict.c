@@ -530,6 +530,7 @@ int paging_start(uint64_t pages, const char *where, uint64_t max_bytes, char *er
     int e = pagefile_open(where, max_bytes, err, errlen);
     if (e)
         return e;
+    pagefile_set_spin(c->io_spin_us);
     /* standby holds up to an eighth of the cap */
     if ((e = standby_init(pages / 8 > BATCH ? pages / 8 : BATCH)) != 0) {
         pagefile_close();

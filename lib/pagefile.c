@@ -40,6 +40,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #define RING_DEPTH   64
@@ -407,6 +408,20 @@ void pagefile_inject_errors(unsigned every, int err)
     __atomic_store_n(&inject_every, every, __ATOMIC_RELAXED);
 }
 
+static uint64_t io_spin_ns = 0;
+
+void pagefile_set_spin(unsigned us)
+{
+    io_spin_ns = (uint64_t)us * 1000u;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
 struct io_req {
     uint32_t slot;
     void *buf;
@@ -432,7 +447,7 @@ static void queue(struct io_uring *r, struct io_req *q)
 /* Runs the requests to completion on this thread's ring, at most a ring's
  * depth at a time; a short transfer or -EAGAIN/-EINTR is queued again for
  * the rest. */
-static int run_io(struct io_req *req, size_t n)
+static int run_io(struct io_req *req, size_t n, int spin)
 {
     struct io_uring *r = ring();
     if (!r)
@@ -452,7 +467,23 @@ static int run_io(struct io_req *req, size_t n)
         }
         if (!inflight)
             continue;
-        int e = io_uring_submit_and_wait(r, 1);
+        int e;
+        if (spin && io_spin_ns) {
+            /* A page-in polls the completion queue for a while before
+             * sleeping: the thread waiting here (a fault thread, or a
+             * faulting thread in signal mode) has nothing else to do, and
+             * a sleep costs an idle vCPU's halt and wake-up on completion.
+             * Writes (the page writer) never spin. */
+            e = io_uring_submit(r);
+            struct io_uring_cqe *c = NULL;
+            uint64_t t0 = now_ns();
+            while (io_uring_peek_cqe(r, &c) != 0 && now_ns() - t0 < io_spin_ns)
+                __builtin_ia32_pause();
+            if (!c)
+                e = io_uring_submit_and_wait(r, 1);
+        } else {
+            e = io_uring_submit_and_wait(r, 1);
+        }
         if (e < 0 && e != -EINTR && e != -EAGAIN)
             return -e;
         struct io_uring_cqe *cqe;
@@ -480,7 +511,7 @@ int pagefile_read(uint32_t first, void *buf, size_t npages)
     if (borrowed)
         return read_plain(first, buf, npages);
     struct io_req q = { .slot = first, .buf = buf, .bytes = npages * PAGE_SZ };
-    int e = run_io(&q, 1);
+    int e = run_io(&q, 1, 1);
     return e ? e : q.result;
 }
 
@@ -498,7 +529,7 @@ int pagefile_write_batch(struct pf_write *w, size_t n)
         for (size_t k = 0; k < m; k++)
             req[k] = (struct io_req){ .slot = w[base + k].slot, .buf = (void *)w[base + k].buf,
                                       .bytes = w[base + k].npages * PAGE_SZ, .write = 1 };
-        int e = run_io(req, m);
+        int e = run_io(req, m, 0);
         for (size_t k = 0; k < m; k++) {
             w[base + k].result = e ? e : req[k].result;
             if (w[base + k].result && !first_err)

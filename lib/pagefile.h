@@ -56,6 +56,9 @@ int pagefile_held(void);
 void pagefile_borrow(void);
 int pagefile_is_borrowed(void);
 
+/* Completion polling before sleeping, in microseconds (0: none). */
+void pagefile_set_spin(unsigned us);
+
 void pagefile_inject_errors(unsigned every, int err);
 
 #endif

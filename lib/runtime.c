@@ -149,7 +149,7 @@ static int check_config(const struct vmem_config *c)
         return EINVAL;
     if (c->zero_cluster < 1 || c->zero_cluster > 512)
         return EINVAL;
-    if (c->spin_us > 1000000 || c->fault_threads > 64 || c->cluster > 512)
+    if (c->spin_us > 1000000 || c->io_spin_us > 10000 || c->fault_threads > 64 || c->cluster > 512)
         return EINVAL;
     if (c->high_water < 50 || c->high_water > 100 || c->low_water < 10 ||
         c->low_water > c->high_water)

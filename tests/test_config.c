@@ -32,6 +32,10 @@ Test(config, env_values_are_read)
     setenv("VMEM_HIGH_WATER", "90", 1);
     setenv("VMEM_LOW_WATER", "80", 1);
     setenv("VMEM_PAGEFILE", "/var/tmp", 1);
+    setenv("VMEM_TRIM", "copy", 1);
+    setenv("VMEM_DIRTY_TRACKING", "off", 1);
+    setenv("VMEM_PREFETCH_INSTALL", "standby", 1);
+    setenv("VMEM_IO_SPIN_US", "50", 1);
     struct vmem_config c;
     char err[200];
     cr_assert_eq(vmem_config_from_env(&c, err, sizeof(err)), 0);
@@ -45,6 +49,10 @@ Test(config, env_values_are_read)
     cr_assert_eq(c.high_water, 90);
     cr_assert_eq(c.low_water, 80);
     cr_assert_str_eq(c.pagefile, "/var/tmp");
+    cr_assert_eq(c.trim, VMEM_TRIM_COPY);
+    cr_assert_eq(c.dirty_tracking, VMEM_DIRTY_OFF);
+    cr_assert_eq(c.prefetch_install, VMEM_PREFETCH_STANDBY);
+    cr_assert_eq(c.io_spin_us, 50);
 }
 
 Test(config, low_water_above_high_water_rejected)
@@ -85,6 +93,10 @@ Test(config, malformed_values_rejected)
     expect_rejected("VMEM_LOW_WATER", "5");
     expect_rejected("VMEM_PAGEFILE", "");
     expect_rejected("VMEM_FAULT_THREADS", "many");
+    expect_rejected("VMEM_TRIM", "fast");
+    expect_rejected("VMEM_DIRTY_TRACKING", "WP");
+    expect_rejected("VMEM_PREFETCH_INSTALL", "");
+    expect_rejected("VMEM_IO_SPIN_US", "10001");
 }
 
 Test(config, size_parser)
