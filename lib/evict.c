@@ -390,19 +390,34 @@ static void page_out(uint32_t f)
     standby_drop(f);
 }
 
+/* Can frame g join the write group that ends with frame prev?  Frames
+ * next to each other in frame memory holding neighbouring pages of one
+ * region, all dirty and idle, are written with one I/O, to slots that
+ * are neighbours too, so the hard fault that reads them back is one read. */
+static int joins_group(uint32_t prev, uint32_t g)
+{
+    if (g != prev + 1)
+        return 0;
+    const struct frame *a = standby_frame(prev), *b = standby_frame(g);
+    return b->region == a->region && b->page == a->page + 1 &&
+           (b->flags & (FRAME_DIRTY | FRAME_WRITING)) == FRAME_DIRTY &&
+           (a->slot ? b->slot == a->slot + 1 : !b->slot);
+}
+
 static size_t release_standby(size_t n)
 {
     struct pf_write w[BATCH];
-    uint32_t wf[BATCH];
-    size_t nw = 0, freed = 0;
+    uint32_t wf[BATCH]; /* first frame of each write */
+    size_t nw = 0, freed = 0, seen = 0;
     if (n > BATCH)
         n = BATCH;
 
     as_lock_exclusive();
     uint32_t f = standby_oldest();
-    for (size_t seen = 0; f && seen < n; seen++) {
+    while (f && seen < n) {
         uint32_t next = standby_next(f);
         struct frame *fr = standby_frame(f);
+        seen++;
         if (fr->flags & FRAME_WRITING) {
             f = next;
             continue;
@@ -410,47 +425,67 @@ static size_t release_standby(size_t n)
         if (!(fr->flags & FRAME_DIRTY)) {
             page_out(f);
             freed++;
-        } else {
-            if (!fr->slot && pagefile_alloc(1, &fr->slot) != 0) {
+            f = next;
+            continue;
+        }
+        /* a group of dirty neighbours, f .. f + len - 1 */
+        size_t len = 1;
+        while (seen < n && next && joins_group(f + (uint32_t)len - 1, next)) {
+            len++;
+            seen++;
+            next = standby_next(next);
+        }
+        if (!fr->slot) {
+            uint32_t first;
+            while (len > 1 && pagefile_alloc(len, &first) != 0)
+                len = 1; /* no run that long free: one page at a time */
+            if (len == 1 && pagefile_alloc(1, &first) != 0) {
                 f = next; /* page file full: it stays on the modified list */
                 continue;
             }
-            fr->flags |= FRAME_WRITING;
-            w[nw] = (struct pf_write){ .slot = fr->slot, .buf = standby_data(f), .npages = 1 };
-            wf[nw++] = f;
+            for (size_t k = 0; k < len; k++)
+                standby_frame(f + (uint32_t)k)->slot = first + (uint32_t)k;
+            next = standby_next(f + (uint32_t)len - 1);
         }
+        for (size_t k = 0; k < len; k++)
+            standby_frame(f + (uint32_t)k)->flags |= FRAME_WRITING;
+        w[nw] = (struct pf_write){ .slot = fr->slot, .buf = standby_data(f), .npages = len };
+        wf[nw++] = f;
         f = next;
     }
     as_unlock();
     if (!nw)
         return freed;
 
-    /* Neighbours in memory were given neighbouring slots where possible;
-     * writing them in one batch lets the kernel merge them. */
+    /* Frame content is frozen while FRAME_WRITING: the I/O runs without
+     * as_lock. */
     pagefile_write_batch(w, nw);
     size_t written = 0;
 
     as_lock_exclusive();
     for (size_t k = 0; k < nw; k++) {
-        struct frame *fr = standby_frame(wf[k]);
-        fr->flags &= ~(uint32_t)FRAME_WRITING;
-        if (fr->flags & FRAME_ORPHAN) {
-            /* its page was faulted back (installed dirty) or decommitted */
-            pagefile_free(fr->slot, 1);
-            standby_drop(wf[k]);
-            continue;
+        for (size_t j = 0; j < w[k].npages; j++) {
+            uint32_t g = wf[k] + (uint32_t)j;
+            struct frame *fr = standby_frame(g);
+            fr->flags &= ~(uint32_t)FRAME_WRITING;
+            if (fr->flags & FRAME_ORPHAN) {
+                /* its page was faulted back (installed dirty) or decommitted */
+                pagefile_free(fr->slot, 1);
+                standby_drop(g);
+                continue;
+            }
+            if (w[k].result) {
+                static int told;
+                if (!told++)
+                    vmem_log("page-file write failed (%s): keeping pages in memory, over "
+                             "the cap if need be", strerror(w[k].result));
+                continue;
+            }
+            written++;
+            fr->flags &= ~(uint32_t)FRAME_DIRTY;
+            page_out(g);
+            freed++;
         }
-        if (w[k].result) {
-            static int told;
-            if (!told++)
-                vmem_log("page-file write failed (%s): keeping pages in memory, over the "
-                         "cap if need be", strerror(w[k].result));
-            continue;
-        }
-        written++;
-        fr->flags &= ~(uint32_t)FRAME_DIRTY;
-        page_out(wf[k]);
-        freed++;
     }
     ctr_add(&vmem_ctr.pages_written, written);
     ctr_add(&vmem_ctr.write_ios, nw);
