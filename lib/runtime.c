@@ -60,6 +60,8 @@ static void report_at_exit(void)
         vmem_print_stats(2);
 }
 
+_Thread_local unsigned as_lock_depth;
+
 static void init_as_lock(void)
 {
     pthread_rwlockattr_t attr;
@@ -101,6 +103,7 @@ static void atfork_child(void)
     fork_paging_child();
     /* The lock was taken by the parent's thread id: unlocking it here
      * would not release a write lock, so make a fresh one. */
+    as_lock_depth = 0;
     init_as_lock();
 }
 

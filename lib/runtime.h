@@ -42,9 +42,26 @@ int runtime_ensure(void);
 /* 1 once the runtime is running; safe in signal handlers. */
 int runtime_ready(void);
 
-static inline void as_lock_shared(void) { pthread_rwlock_rdlock(&vmem_rt.as_lock); }
-static inline void as_lock_exclusive(void) { pthread_rwlock_wrlock(&vmem_rt.as_lock); }
-static inline void as_unlock(void) { pthread_rwlock_unlock(&vmem_rt.as_lock); }
+/* How many times this thread holds as_lock (0 or 1: nothing takes it
+ * recursively).  syscall_guard.c reads it: the library's own I/O, done
+ * under the lock, must not take it again. */
+extern _Thread_local unsigned as_lock_depth;
+
+static inline void as_lock_shared(void)
+{
+    pthread_rwlock_rdlock(&vmem_rt.as_lock);
+    as_lock_depth++;
+}
+static inline void as_lock_exclusive(void)
+{
+    pthread_rwlock_wrlock(&vmem_rt.as_lock);
+    as_lock_depth++;
+}
+static inline void as_unlock(void)
+{
+    as_lock_depth--;
+    pthread_rwlock_unlock(&vmem_rt.as_lock);
+}
 
 static inline int uses_uffd(void) { return vmem_rt.uffd >= 0; }
 

@@ -14,7 +14,13 @@
 #include <unistd.h>
 #include <vmem.h>
 
+#include "os/uffd.h"
 #include "pagefile.h"
+#include "pte.h"
+#include "region.h"
+#include "runtime.h"
+
+#include <sys/syscall.h>
 
 #define MIB ((size_t)1 << 20)
 
@@ -217,31 +223,94 @@ Test(paging, release_returns_page_file_space)
                  (unsigned long long)pagefile_disk_bytes(), (unsigned long long)disk);
 }
 
-Test(paging, system_call_reads_paged_out_memory)
+/* Index of the first page of [p, p + n pages) not in the working set
+ * (standby or paged out) from `from` on; asserts there is one. */
+static size_t trimmed_page(const uint8_t *p, size_t n, size_t from)
+{
+    as_lock_shared();
+    struct region *r = region_find((uintptr_t)p);
+    size_t first = region_page(r, (uintptr_t)p), i = from;
+    for (; i < n; i++) {
+        const struct pte *e = pte_get(&r->ptes, first + i);
+        if (e && (e->state == PTE_STANDBY || e->state == PTE_PAGEDOUT))
+            break;
+    }
+    as_unlock();
+    cr_assert_lt(i, n, "no page was trimmed");
+    return i;
+}
+
+/* write(2) from, and read(2) into, pages that were trimmed. */
+static void system_calls_on_paged_out_memory(void)
 {
     size_t cap = 2 * MIB;
     need_paging(cap);
-    struct vmem_config c;
-    vmem_get_config(&c);
-    if (c.fault_mode == VMEM_FAULT_SIGNAL)
-        cr_skip_test("fault mode signal: a system call touching a non-resident page gets "
-                     "EFAULT (documented)");
     size_t n = 8 * cap / 4096;
     uint8_t *p = VirtualAlloc(NULL, n * 4096, MEM_COMMIT, PAGE_READWRITE);
     cr_assert_not_null(p);
     for (size_t i = 0; i < n; i++)
         memset(p + i * 4096, (int)(i % 251) + 1, 4096);
-    /* page 0 is long trimmed; hand it to the kernel straight away */
+    /* hand a trimmed page to the kernel straight away */
+    size_t a = trimmed_page(p, n, 0), b = trimmed_page(p, n, a + 1);
     int fds[2];
     cr_assert_eq(pipe(fds), 0);
-    cr_assert_eq(write(fds[1], p, 4096), 4096, "write(2) from a paged-out page: %s",
+    cr_assert_eq(write(fds[1], p + a * 4096, 4096), 4096, "write(2) from a paged-out page: %s",
                  strerror(errno));
     uint8_t back[4096];
     cr_assert_eq(read(fds[0], back, 4096), 4096);
     for (size_t i = 0; i < 4096; i++)
-        cr_assert_eq(back[i], 1);
+        cr_assert_eq(back[i], (uint8_t)(a % 251 + 1));
+    /* the kernel writes into a paged-out page: the rest of it is kept */
+    uint8_t *pb = p + b * 4096, fillb = (uint8_t)(b % 251 + 1);
+    cr_assert_eq(write(fds[1], "abcd", 4), 4);
+    cr_assert_eq(read(fds[0], pb + 100, 4), 4, "read(2) into a paged-out page: %s",
+                 strerror(errno));
+    cr_assert_eq(memcmp(pb + 100, "abcd", 4), 0);
+    cr_assert_eq(pb[99], fillb);
+    cr_assert_eq(pb[104], fillb);
+    close(fds[0]);
+    close(fds[1]);
 }
 
+Test(paging, system_call_reads_paged_out_memory)
+{
+    system_calls_on_paged_out_memory();
+}
+
+/* Without the right to take kernel-mode userfaultfd faults (an unprivileged
+ * process with vm.unprivileged_userfaultfd=0), or in fault mode signal, a
+ * system call touching a non-resident page would get EFAULT. */
+Test(paging, system_call_reads_paged_out_memory_unprivileged)
+{
+    if (getuid() == 0) {
+        /* drop to nobody before the runtime starts */
+        cr_assert_eq(setgid(65534), 0);
+        cr_assert_eq(setuid(65534), 0);
+    }
+    setenv("VMEM_PAGEFILE", "/var/tmp", 1);
+    struct vmem_config c;
+    cr_assert_eq(vmem_get_config(&c), 0);
+    if (c.fault_mode == VMEM_FAULT_KERNEL)
+        cr_skip_test("fault mode kernel: no paging");
+    if (c.fault_mode == VMEM_FAULT_THREAD && (vmem_rt.uffd_have & UFFD_HAVE_KERNEL_MODE))
+        cr_skip_test("this process may take kernel-mode userfaultfd faults "
+                     "(vm.unprivileged_userfaultfd=1?): nothing to test");
+    /* the condition is real: the bare system call fails */
+    size_t cap = 2 * MIB;
+    need_paging(cap);
+    uint8_t *q = VirtualAlloc(NULL, 8 * cap, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(q);
+    memset(q, 7, 8 * cap);
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    errno = 0;
+    cr_assert_eq(syscall(SYS_write, fds[1], q + trimmed_page(q, 8 * cap / 4096, 0) * 4096, 4096),
+                 -1, "the bare write(2) succeeded");
+    cr_assert_eq(errno, EFAULT);
+    close(fds[0]);
+    close(fds[1]);
+    system_calls_on_paged_out_memory();
+}
 Test(paging, commit_beyond_cap_plus_page_file_fails)
 {
     setenv("VMEM_PAGEFILE_MAX", "4M", 1);
