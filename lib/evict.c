@@ -13,14 +13,10 @@
  *   holds no page-file copy goes back to COMMITTED instead; a MEM_RESET page
  *   is discarded.  A touch of a standby page is a transition fault.
  *
- *   page writer (standby -> page file): from the oldest standby frames,
- *   dirty ones are written in one io_uring batch, with as_lock released
- *   during the I/O (the frame is marked FRAME_WRITING and its content is
- *   frozen); then, under the lock, written and clean frames are freed and
- *   their pages become PAGEDOUT.  A page faulted back while its frame was
- *   being written is installed dirty and the frame is orphaned, so no write
- *   that races with the page writer is ever lost: the slot copy is simply
- *   not trusted.
+ *   freeing (standby -> page file): the oldest clean standby frames (their
+ *   page-file copy valid) are freed and their pages become PAGEDOUT, with
+ *   no I/O.  Dirty frames are saved ahead of need by the modified page
+ *   writer, a thread of its own (page_writer.c), which this thread wakes.
  *
  * Faults wait (bounded) in paging_wait_for_room before installing pages
  * when the cap is reached, so the working set stays under the cap plus
@@ -33,6 +29,7 @@
 #include "fork_paging.h"
 #include "os/uffd.h"
 #include "os/vm.h"
+#include "page_writer.h"
 #include "pagefile.h"
 #include "runtime.h"
 #include "standby.h"
@@ -93,7 +90,7 @@ uint64_t paging_commit_limit(void)
     return paging_enabled() ? cap() + pagefile_capacity() : UINT64_MAX;
 }
 
-static void kick(void)
+void paging_kick(void)
 {
     uint64_t one = 1;
     if (kick_fd >= 0 && write(kick_fd, &one, sizeof(one)) < 0)
@@ -104,7 +101,7 @@ void paging_wait_for_room(size_t npages)
 {
     if (!paging_enabled() || in_ram() + npages <= cap())
         return;
-    kick();
+    paging_kick();
     if (__atomic_load_n(&stalled, __ATOMIC_ACQUIRE))
         return; /* trimming cannot make room now: go over the cap */
     /* Bounded: while trimming makes progress, wait for it (up to 200 ms);
@@ -122,7 +119,7 @@ void paging_wait_for_room(size_t npages)
         idle = now == seen ? idle + 1 : 0;
         seen = now;
         if (idle == 10)
-            kick();
+            paging_kick();
     }
 }
 
@@ -390,105 +387,27 @@ static void page_out(uint32_t f)
     standby_drop(f);
 }
 
-/* Can frame g join the write group that ends with frame prev?  Frames
- * next to each other in frame memory holding neighbouring pages of one
- * region, all dirty and idle, are written with one I/O, to slots that
- * are neighbours too, so the hard fault that reads them back is one read. */
-static int joins_group(uint32_t prev, uint32_t g)
+/* Frees up to n clean, idle frames from the oldest (as_lock exclusive).
+ * *dirty says whether dirty frames were passed over: the page writer's
+ * work. */
+static size_t release_standby(size_t n, int *dirty)
 {
-    if (g != prev + 1)
-        return 0;
-    const struct frame *a = standby_frame(prev), *b = standby_frame(g);
-    return b->region == a->region && b->page == a->page + 1 &&
-           (b->flags & (FRAME_DIRTY | FRAME_WRITING)) == FRAME_DIRTY &&
-           (a->slot ? b->slot == a->slot + 1 : !b->slot);
-}
-
-static size_t release_standby(size_t n)
-{
-    struct pf_write w[BATCH];
-    uint32_t wf[BATCH]; /* first frame of each write */
-    size_t nw = 0, freed = 0, seen = 0;
-    if (n > BATCH)
-        n = BATCH;
-
+    size_t freed = 0, seen = 0, look = standby_count();
+    *dirty = 0;
     as_lock_exclusive();
     uint32_t f = standby_oldest();
-    while (f && seen < n) {
+    while (f && freed < n && seen < look) {
         uint32_t next = standby_next(f);
-        struct frame *fr = standby_frame(f);
+        const struct frame *fr = standby_frame(f);
         seen++;
-        if (fr->flags & FRAME_WRITING) {
-            f = next;
-            continue;
-        }
-        if (!(fr->flags & FRAME_DIRTY)) {
+        if (fr->flags & (FRAME_DIRTY | FRAME_WRITING)) {
+            *dirty |= (fr->flags & FRAME_DIRTY) != 0;
+        } else {
             page_out(f);
             freed++;
-            f = next;
-            continue;
         }
-        /* a group of dirty neighbours, f .. f + len - 1 */
-        size_t len = 1;
-        while (seen < n && next && joins_group(f + (uint32_t)len - 1, next)) {
-            len++;
-            seen++;
-            next = standby_next(next);
-        }
-        if (!fr->slot) {
-            uint32_t first;
-            while (len > 1 && pagefile_alloc(len, &first) != 0)
-                len = 1; /* no run that long free: one page at a time */
-            if (len == 1 && pagefile_alloc(1, &first) != 0) {
-                f = next; /* page file full: it stays on the modified list */
-                continue;
-            }
-            for (size_t k = 0; k < len; k++)
-                standby_frame(f + (uint32_t)k)->slot = first + (uint32_t)k;
-            next = standby_next(f + (uint32_t)len - 1);
-        }
-        for (size_t k = 0; k < len; k++)
-            standby_frame(f + (uint32_t)k)->flags |= FRAME_WRITING;
-        w[nw] = (struct pf_write){ .slot = fr->slot, .buf = standby_data(f), .npages = len };
-        wf[nw++] = f;
         f = next;
     }
-    as_unlock();
-    if (!nw)
-        return freed;
-
-    /* Frame content is frozen while FRAME_WRITING: the I/O runs without
-     * as_lock. */
-    pagefile_write_batch(w, nw);
-    size_t written = 0;
-
-    as_lock_exclusive();
-    for (size_t k = 0; k < nw; k++) {
-        for (size_t j = 0; j < w[k].npages; j++) {
-            uint32_t g = wf[k] + (uint32_t)j;
-            struct frame *fr = standby_frame(g);
-            fr->flags &= ~(uint32_t)FRAME_WRITING;
-            if (fr->flags & FRAME_ORPHAN) {
-                /* its page was faulted back (installed dirty) or decommitted */
-                pagefile_free(fr->slot, 1);
-                standby_drop(g);
-                continue;
-            }
-            if (w[k].result) {
-                static int told;
-                if (!told++)
-                    vmem_log("page-file write failed (%s): keeping pages in memory, over "
-                             "the cap if need be", strerror(w[k].result));
-                continue;
-            }
-            written++;
-            fr->flags &= ~(uint32_t)FRAME_DIRTY;
-            page_out(g);
-            freed++;
-        }
-    }
-    ctr_add(&vmem_ctr.pages_written, written);
-    ctr_add(&vmem_ctr.write_ios, nw);
     as_unlock();
     return freed;
 }
@@ -501,8 +420,11 @@ static int trim_round(void)
     size_t sb_room = standby_capacity() - standby_count();
     if (in_ram() > low_water() && sb_room > 0 && ws() > 0)
         done += trim_working_set(sb_room < BATCH ? sb_room : BATCH);
+    int dirty = 0;
     if (in_ram() > low_water() || standby_count() > standby_capacity() / 2)
-        done += release_standby(BATCH);
+        done += release_standby(BATCH, &dirty);
+    if (dirty)
+        page_writer_kick();
     __atomic_add_fetch(&progress, done, __ATOMIC_RELEASE);
     return done > 0;
 }
@@ -525,6 +447,11 @@ static void *evict_main(void *arg)
             if (trim_round()) {
                 idle_rounds = 0;
                 __atomic_store_n(&stalled, 0, __ATOMIC_RELEASE);
+            } else if (page_writer_busy() && !page_writer_stuck()) {
+                /* frames are being saved: wait for the writer's kick */
+                poll(&pfd, 1, 10);
+                if (read(kick_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+                    return NULL;
             } else if (++idle_rounds > 3) {
                 /* nothing can go now: faults stop waiting for room until a
                  * later round makes progress */
@@ -605,6 +532,11 @@ int paging_start(uint64_t pages, const char *where, uint64_t max_bytes, char *er
         return e;
     }
     running = 1;
+    if ((e = page_writer_start()) != 0) {
+        paging_stop();
+        snprintf(err, errlen, "cannot start the page writer thread");
+        return e;
+    }
     return 0;
 }
 
@@ -612,10 +544,11 @@ void paging_stop(void)
 {
     if (running) {
         __atomic_store_n(&stop_flag, 1, __ATOMIC_RELEASE);
-        kick();
+        paging_kick();
         pthread_join(thread, NULL);
         running = 0;
     }
+    page_writer_stop();
     __atomic_store_n(&cap_pages, 0, __ATOMIC_RELEASE);
     if (kick_fd >= 0)
         close(kick_fd);
@@ -631,6 +564,7 @@ void paging_leave_in_child(void)
     /* The thread is the parent's; the standby frames stay: the child reads
      * its pages from them (fork_paging.c). */
     running = 0;
+    page_writer_leave_in_child();
     __atomic_store_n(&cap_pages, 0, __ATOMIC_RELEASE);
     if (kick_fd >= 0)
         close(kick_fd);
@@ -644,7 +578,7 @@ int paging_set_cap(uint64_t pages)
     if (pages < MIN_CAP_PAGES)
         return EINVAL;
     __atomic_store_n(&cap_pages, pages, __ATOMIC_RELEASE);
-    kick();
+    paging_kick();
     return 0;
 }
 

@@ -19,6 +19,9 @@ int paging_start(uint64_t cap_pages, const char *where, uint64_t max_bytes, char
                  size_t errlen);
 void paging_stop(void);
 
+/* Wakes the working-set manager thread (async-signal-safe). */
+void paging_kick(void);
+
 /* In a forked child: paging is off (the thread was the parent's), the
  * standby frames are kept as they are. */
 void paging_leave_in_child(void);
