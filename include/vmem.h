@@ -107,6 +107,11 @@ struct vmem_config {
                                0..512, default 8 (0 or 1: no clustering) */
     unsigned high_water;    /* VMEM_HIGH_WATER: % of the cap at which
                                trimming starts, 50..100, default 95 */
+    char policy[32];        /* VMEM_POLICY: the replacement policy (clock,
+                               fifo, lru, ...); "" = clock */
+    char prefetch[32];      /* VMEM_PREFETCH: NAME or NAME:N (adaptive,
+                               cluster, none); "" = adaptive with N =
+                               VMEM_CLUSTER */
     enum vmem_trim_method trim;           /* VMEM_TRIM: auto, move or copy */
     enum vmem_dirty_tracking dirty_tracking; /* VMEM_DIRTY_TRACKING: auto,
                                                 wp or off */

@@ -12,6 +12,7 @@
 #include "addrspace.h"
 #include "evict.h"
 #include "fork_paging.h"
+#include "replacement.h"
 #include "fault.h"
 #include "internal_alloc.h"
 #include "os/uffd.h"
@@ -211,6 +212,8 @@ static void forget_pages(struct region *r, size_t first, size_t end)
     size_t len = 0;
     for (size_t i = pte_next_present(&r->ptes, first, end); i < end;
          i = pte_next_present(&r->ptes, i + 1, end)) {
+        if (pte_get(&r->ptes, i)->state == PTE_RESIDENT)
+            replacement_forget(r, i);
         uint32_t s = paging_forget(pte_get(&r->ptes, i));
         if (!s)
             continue;

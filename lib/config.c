@@ -4,6 +4,8 @@
  * never a silent default.
  */
 #include "config.h"
+#include "policy/policy.h"
+#include "prefetch.h"
 #include "vmem_internal.h"
 #include <vmem.h>
 
@@ -193,6 +195,30 @@ VMEM_API int vmem_config_from_env(struct vmem_config *cfg, char *err, size_t err
     cfg->prefetch_install = (enum vmem_prefetch_install)install;
     cfg->trim = (enum vmem_trim_method)trim;
     cfg->dirty_tracking = (enum vmem_dirty_tracking)dirty;
+    v = getenv("VMEM_POLICY");
+    if (v) {
+        char msg[256];
+        if (!*v || strlen(v) >= sizeof(cfg->policy) || !policy_find(v)) {
+            int n = snprintf(msg, sizeof(msg), "one of");
+            for (size_t i = 0; policy_list[i] && n > 0 && (size_t)n < sizeof(msg); i++)
+                n += snprintf(msg + n, sizeof(msg) - (size_t)n, " %s", policy_list[i]->name);
+            return bad(err, errlen, "VMEM_POLICY", v, msg);
+        }
+        strcpy(cfg->policy, v);
+    }
+    v = getenv("VMEM_PREFETCH");
+    if (v) {
+        char msg[256];
+        if (!*v || strlen(v) >= sizeof(cfg->prefetch) ||
+            prefetch_spec_valid(v, msg, sizeof(msg)) != 0) {
+            if (!*v || strlen(v) >= sizeof(cfg->prefetch))
+                snprintf(msg, sizeof(msg), "a prefetch policy name");
+            if (errlen)
+                snprintf(err, errlen, "VMEM_PREFETCH=\"%s\" is not valid: %s", v, msg);
+            return EINVAL;
+        }
+        strcpy(cfg->prefetch, v);
+    }
     v = getenv("VMEM_PAGEFILE");
     if (v) {
         if (!*v || strlen(v) >= sizeof(cfg->pagefile))

@@ -31,6 +31,8 @@
 #include "os/vm.h"
 #include "page_writer.h"
 #include "pagefile.h"
+#include "prefetch.h"
+#include "replacement.h"
 #include "runtime.h"
 #include "standby.h"
 #include "stats.h"
@@ -325,13 +327,29 @@ static int trimmable(struct region *r, size_t i)
     return p && pte_load_state(p) == PTE_RESIDENT && !(p->flags & PTE_F_LOCKED);
 }
 
+/* Victims from the replacement policy, named by region (as_lock shared). */
+static size_t policy_victims(struct victim *v, size_t n)
+{
+    uint64_t vpn[BATCH];
+    size_t got = 0, k = replacement_victims(vpn, n);
+    for (size_t j = 0; j < k; j++) {
+        uintptr_t a = (uintptr_t)vpn[j] << PAGE_SHIFT;
+        struct region *r = region_find(a);
+        if (r) /* else released meanwhile */
+            v[got++] = (struct victim){ r->base, r->id, region_page(r, a) };
+    }
+    return got;
+}
+
 static size_t trim_working_set(size_t n)
 {
     struct victim v[BATCH];
     if (n > BATCH)
         n = BATCH;
     as_lock_shared();
-    size_t got = pick_victims(v, n);
+    size_t got = replacement_active() ? policy_victims(v, n) : 0;
+    if (!got) /* no policy, or pages it does not know of */
+        got = pick_victims(v, n);
     as_unlock();
     if (!got)
         return 0;
@@ -366,6 +384,15 @@ static size_t trim_working_set(size_t n)
         }
         k = e;
     }
+    /* victims that stay resident go back to the policy */
+    if (replacement_active()) {
+        for (size_t k = 0; k < got; k++) {
+            struct region *r = region_find(v[k].base);
+            const struct pte *p = r && r->id == v[k].id ? pte_get(&r->ptes, v[k].page) : NULL;
+            if (p && p->state == PTE_RESIDENT)
+                replacement_readmit(region_addr(r, v[k].page) >> PAGE_SHIFT);
+        }
+    }
     ctr_sub(&vmem_ctr.working_set, trimmed);
     ctr_add(&vmem_ctr.trimmed_pages, trimmed);
     as_unlock();
@@ -380,8 +407,10 @@ static void page_out(uint32_t f)
 {
     struct frame *fr = standby_frame(f);
     struct pte *p = pte_get(&fr->region->ptes, fr->page);
-    if (fr->flags & FRAME_PREFETCHED)
+    if (fr->flags & FRAME_PREFETCHED) {
         ctr_add(&vmem_ctr.prefetch_unused, 1);
+        prefetch_feedback(0);
+    }
     p->slot = fr->slot;
     p->state = PTE_PAGEDOUT;
     standby_drop(f);
@@ -532,6 +561,13 @@ int paging_start(uint64_t pages, const char *where, uint64_t max_bytes, char *er
         return e;
     }
     running = 1;
+    as_lock_exclusive();
+    e = replacement_start(c->policy, (size_t)pages, err, errlen);
+    as_unlock();
+    if (e || (e = prefetch_start(c->prefetch, c->cluster, err, errlen)) != 0) {
+        paging_stop();
+        return e;
+    }
     if ((e = page_writer_start()) != 0) {
         paging_stop();
         snprintf(err, errlen, "cannot start the page writer thread");
@@ -549,6 +585,8 @@ void paging_stop(void)
         running = 0;
     }
     page_writer_stop();
+    replacement_stop();
+    prefetch_stop();
     __atomic_store_n(&cap_pages, 0, __ATOMIC_RELEASE);
     if (kick_fd >= 0)
         close(kick_fd);
@@ -592,8 +630,10 @@ uint32_t paging_forget(struct pte *p)
         break;
     case PTE_STANDBY: {
         struct frame *fr = standby_frame(p->slot);
-        if (fr->flags & FRAME_PREFETCHED)
+        if (fr->flags & FRAME_PREFETCHED) {
             ctr_add(&vmem_ctr.prefetch_unused, 1);
+            prefetch_feedback(0);
+        }
         if (fr->flags & FRAME_WRITING) {
             fr->flags |= FRAME_ORPHAN; /* the page writer frees it */
         } else {

@@ -27,7 +27,10 @@
 #include "internal_alloc.h"
 #include "os/uffd.h"
 #include "pagefile.h"
+#include "policy/policy.h"
+#include "prefetch.h"
 #include "prot.h"
+#include "replacement.h"
 #include "runtime.h"
 #include "standby.h"
 #include "stats.h"
@@ -89,6 +92,7 @@ static size_t install_zero(struct region *r, size_t first, size_t end, int zerop
                 set_flags(p, flags);
             set_state(p, PTE_RESIDENT);
         }
+        replacement_admit(r, i, n, 0);
         installed += n;
         i += n;
         if (err == EEXIST) {
@@ -115,6 +119,7 @@ static void open_for_write(struct region *r, size_t idx, int *woke)
     if (is_watch(r) && !(old & PTE_F_WRITTEN))
         ctr_add(&vmem_ctr.write_watch_faults, 1);
     uffd_writeprotect(vmem_rt.uffd, region_addr(r, idx), PAGE_SZ, 0);
+    replacement_touch(r, idx);
     *woke = 1;
 }
 
@@ -185,9 +190,12 @@ static void transition(struct region *r, size_t idx, int write, int *woke)
         fl |= PTE_F_WRITTEN;
     set_flags(p, fl);
     set_state(p, PTE_RESIDENT);
+    replacement_admit(r, idx, 1, 0);
     ctr_add(&vmem_ctr.transition_faults, 1);
-    if (prefetched)
+    if (prefetched) {
         ctr_add(&vmem_ctr.prefetch_used, 1);
+        prefetch_feedback(1);
+    }
     ctr_gauge_add(&vmem_ctr.working_set, &vmem_ctr.peak_working_set, 1);
 }
 
@@ -233,16 +241,13 @@ static void hard_fault(struct region **r_io, size_t idx, int write, int *woke, i
     struct pte *p = pte_get(&r->ptes, idx);
     if (!claim(p, PTE_PAGEDOUT))
         return;
-    size_t n = vmem_rt.cfg.cluster ? vmem_rt.cfg.cluster : 1;
-    /* Cluster only where faults come in runs: near the region's last hard
-     * fault.  A random access reads just its page, so it neither wastes
-     * I/O nor evicts useful pages to make room for unwanted ones. */
-    size_t last = __atomic_load_n(&r->last_hard, __ATOMIC_RELAXED);
-    __atomic_store_n(&r->last_hard, idx + 1, __ATOMIC_RELAXED);
-    if (!last || idx + 1 + 2 * n < last || idx + 1 > last + 2 * n)
-        n = 1;
-    size_t block = idx - idx % n, block_end = block + n;
-    if (block_end > r->npages)
+    /* The prefetch policy (VMEM_PREFETCH) gives the window around the
+     * page; the read takes the paged-out pages of it whose slots follow
+     * the faulting page's, so it stays one sequential read. */
+    unsigned behind, ahead;
+    prefetch_window(region_addr(r, idx) >> PAGE_SHIFT, &behind, &ahead);
+    size_t block = idx >= behind ? idx - behind : 0, block_end = idx + (size_t)ahead + 1;
+    if (block_end > r->npages || block_end <= idx)
         block_end = r->npages;
     size_t lo = idx, hi = idx + 1;
     uint16_t prot = p->prot;
@@ -317,6 +322,8 @@ static void hard_fault(struct region **r_io, size_t idx, int write, int *woke, i
                 set_state(q, PTE_PAGEDOUT);
         } else {
             set_state(q, err ? PTE_PAGEDOUT : PTE_RESIDENT);
+            if (!err)
+                replacement_admit(r, i, 1, i == idx ? 0 : POLICY_PREFETCHED);
             installed += !err;
         }
     }

@@ -24,8 +24,6 @@ struct region {
     uint32_t inflight;       /* hard faults reading for it with as_lock
                                 released (atomic); decommit and release
                                 wait for 0 */
-    size_t last_hard;        /* page of the last hard fault + 1 (atomic,
-                                a hint): clustering follows runs */
     uint64_t id;             /* unique for the process's lifetime: tells a
                                 region from a later one at the same base */
     struct pte_table ptes;

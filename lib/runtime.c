@@ -157,7 +157,9 @@ static int check_config(const struct vmem_config *c)
     if (c->high_water < 50 || c->high_water > 100 || c->low_water < 10 ||
         c->low_water > c->high_water)
         return EINVAL;
-    if (memchr(c->pagefile, 0, sizeof(c->pagefile)) == NULL)
+    if (memchr(c->pagefile, 0, sizeof(c->pagefile)) == NULL ||
+        memchr(c->policy, 0, sizeof(c->policy)) == NULL ||
+        memchr(c->prefetch, 0, sizeof(c->prefetch)) == NULL)
         return EINVAL;
     if ((unsigned)c->trim > VMEM_TRIM_COPY || (unsigned)c->dirty_tracking > VMEM_DIRTY_OFF ||
         (unsigned)c->prefetch_install > VMEM_PREFETCH_STANDBY)

@@ -1,0 +1,26 @@
+/*
+ * prefetch.h -- the live runtime's prefetch policy (VMEM_PREFETCH): how
+ * many paged-out neighbours a hard fault reads with its page.
+ */
+#ifndef VMEM_PREFETCH_H
+#define VMEM_PREFETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* spec: "NAME" or "NAME:N" (NULL or "": the default, with N = `cluster`;
+ * cluster 0 or 1 and no spec: none).  0, or EINVAL with a message listing
+ * the valid names. */
+int prefetch_start(const char *spec, unsigned cluster, char *err, size_t errlen);
+void prefetch_stop(void);
+
+/* Checks a spec without starting anything (for option parsing). */
+int prefetch_spec_valid(const char *spec, char *err, size_t errlen);
+
+/* The window around virtual page vpn: pages [vpn - *behind, vpn + *ahead]. */
+void prefetch_window(uint64_t vpn, unsigned *behind, unsigned *ahead);
+
+/* A prefetched page was touched (1) or freed untouched (0). */
+void prefetch_feedback(int used);
+
+#endif
