@@ -382,3 +382,54 @@ Test(paging, prefetch_to_standby_counts_used_and_unused)
     cr_assert_leq(s.prefetch_used + s.prefetch_unused, s.prefetched_pages);
     verify_all();
 }
+
+/* The replacement policy chooses the victims: under FIFO, pages touched
+ * from the top of a region down leave in that order, so the ones touched
+ * last (the lowest) are all still resident.  A scan in address order from
+ * the bottom would take those first. */
+Test(paging, fifo_policy_chooses_victims)
+{
+    setenv("VMEM_POLICY", "fifo", 1); /* read at start-up */
+    setenv("VMEM_ZERO_CLUSTER", "1", 1);
+    size_t cap = 1 * MIB;
+    need_paging(cap);
+    size_t n = 4 * cap / 4096;
+    uint8_t *p = VirtualAlloc(NULL, n * 4096, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(p);
+    for (size_t i = n; i-- > 0;)
+        memset(p + i * 4096, (int)(i % 251) + 1, 4096);
+    usleep(100000); /* let the trimmer finish its round */
+    struct vmem_stats s = stats();
+    cr_assert_gt(s.trimmed_pages, n / 2, "the cap did not bite");
+    as_lock_shared();
+    struct region *r = region_find((uintptr_t)p);
+    size_t first = region_page(r, (uintptr_t)p), out = 0;
+    for (size_t i = 0; i < 100; i++)
+        out += pte_get(&r->ptes, first + i)->state != PTE_RESIDENT;
+    as_unlock();
+    cr_assert_eq(out, 0, "%zu of the 100 pages touched last were trimmed", out);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(p[i * 4096 + 7], (uint8_t)(i % 251 + 1));
+}
+
+Test(paging, unknown_policy_is_rejected_with_the_valid_names)
+{
+    setenv("VMEM_POLICY", "belady", 1);
+    struct vmem_config c;
+    char err[300];
+    cr_assert_eq(vmem_config_from_env(&c, err, sizeof(err)), EINVAL);
+    cr_assert_not_null(strstr(err, "VMEM_POLICY"), "%s", err);
+    cr_assert_not_null(strstr(err, "clock"), "%s", err);
+    cr_assert_not_null(strstr(err, "fifo"), "%s", err);
+    setenv("VMEM_POLICY", "fifo", 1);
+    setenv("VMEM_PREFETCH", "cluster:0", 1);
+    cr_assert_eq(vmem_config_from_env(&c, err, sizeof(err)), EINVAL);
+    cr_assert_not_null(strstr(err, "VMEM_PREFETCH"), "%s", err);
+    setenv("VMEM_PREFETCH", "sometimes", 1);
+    cr_assert_eq(vmem_config_from_env(&c, err, sizeof(err)), EINVAL);
+    cr_assert_not_null(strstr(err, "adaptive"), "%s", err);
+    setenv("VMEM_PREFETCH", "cluster:16", 1);
+    cr_assert_eq(vmem_config_from_env(&c, err, sizeof(err)), 0, "%s", err);
+    cr_assert_str_eq(c.prefetch, "cluster:16");
+    cr_assert_str_eq(c.policy, "fifo");
+}
