@@ -62,6 +62,8 @@ static void report_at_exit(void)
 
 _Thread_local unsigned as_lock_depth;
 
+int syscall_guard_linked(void); /* syscall_guard.c */
+
 static void init_as_lock(void)
 {
     pthread_rwlockattr_t attr;
@@ -218,6 +220,7 @@ static int start(const struct vmem_config *cfg)
         return ENOMEM;
     vmem_rt.zero_buf = z;
 
+    (void)syscall_guard_linked();
     open_fault_source();
     if ((err = sigchain_install(SIGSEGV, segv_claim)) != 0)
         return err;

@@ -30,6 +30,14 @@
 
 #define RETRIES 8
 
+/* Called at start-up: it also makes a static link of libvmem take this file
+ * (and so these functions) whenever it takes the runtime, even when a
+ * sanitizer's runtime, linked first, defines the same names. */
+int syscall_guard_linked(void)
+{
+    return 1;
+}
+
 /* 1 when a kernel-mode fault on managed memory would fail with EFAULT.
  * Never for the library's own calls made under as_lock (log messages, the
  * working-set manager's wake-ups): their buffers are never managed memory,
