@@ -112,6 +112,9 @@ struct vmem_config {
     char prefetch[32];      /* VMEM_PREFETCH: NAME or NAME:N (adaptive,
                                cluster, none); "" = adaptive with N =
                                VMEM_CLUSTER */
+    int standby;            /* VMEM_STANDBY: 1 (on, default): trimmed pages
+                               wait on the standby list; 0 (off): they go
+                               to the page file as soon as written */
     enum vmem_trim_method trim;           /* VMEM_TRIM: auto, move or copy */
     enum vmem_dirty_tracking dirty_tracking; /* VMEM_DIRTY_TRACKING: auto,
                                                 wp or off */

@@ -76,6 +76,7 @@ VMEM_API void vmem_config_default(struct vmem_config *cfg)
     cfg->report = 0;
     cfg->cluster = DEFAULT_CLUSTER;
     cfg->io_spin_us = DEFAULT_IO_SPIN_US;
+    cfg->standby = 1;
     cfg->high_water = 95;
     cfg->low_water = 88;
 }
@@ -187,6 +188,11 @@ VMEM_API int vmem_config_from_env(struct vmem_config *cfg, char *err, size_t err
         (rc = env_choice("VMEM_DIRTY_TRACKING", dirties, "auto, wp or off", &dirty, err,
                          errlen)))
         return rc;
+    static const char *const onoff[] = { "off", "on", NULL };
+    unsigned standby = 1;
+    if ((rc = env_choice("VMEM_STANDBY", onoff, "on or off", &standby, err, errlen)))
+        return rc;
+    cfg->standby = (int)standby;
     static const char *const installs[] = { "map", "standby", NULL };
     unsigned install = VMEM_PREFETCH_MAP;
     if ((rc = env_choice("VMEM_PREFETCH_INSTALL", installs, "map or standby", &install, err,

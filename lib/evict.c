@@ -55,6 +55,7 @@ static uint64_t cap_pages;       /* atomic; 0 = paging off */
 static uint64_t progress;        /* atomic: pages trimmed or released */
 static int stalled;              /* atomic: the last trim made no progress
                                     (page file full or failing, all locked) */
+static uint64_t wanted;          /* atomic: pages faults wait to install */
 static int kick_fd = -1;
 static int stop_flag;            /* atomic */
 static pthread_t thread;
@@ -70,6 +71,12 @@ static uint64_t cap(void) { return __atomic_load_n(&cap_pages, __ATOMIC_RELAXED)
 /* trimming starts at VMEM_HIGH_WATER % of the cap and stops at VMEM_LOW_WATER % */
 static uint64_t high_water(void) { return cap() * vmem_rt.cfg.high_water / 100; }
 static uint64_t low_water(void) { return cap() * vmem_rt.cfg.low_water / 100; }
+
+/* Room is short: faults are waiting for more than the cap leaves. */
+static int short_of_room(void)
+{
+    return in_ram() + __atomic_load_n(&wanted, __ATOMIC_ACQUIRE) > cap();
+}
 
 int paging_enabled(void) { return cap() != 0; }
 uint64_t paging_cap(void) { return cap(); }
@@ -103,9 +110,14 @@ void paging_wait_for_room(size_t npages)
 {
     if (!paging_enabled() || in_ram() + npages <= cap())
         return;
-    paging_kick();
-    if (__atomic_load_n(&stalled, __ATOMIC_ACQUIRE))
+    if (__atomic_load_n(&stalled, __ATOMIC_ACQUIRE)) {
+        paging_kick();
         return; /* trimming cannot make room now: go over the cap */
+    }
+    /* Announced, so the trimmer makes room for it even between the water
+     * marks (with both at 100%, room is made exactly on demand). */
+    __atomic_add_fetch(&wanted, npages, __ATOMIC_ACQ_REL);
+    paging_kick();
     /* Bounded: while trimming makes progress, wait for it (up to 200 ms);
      * if it makes none for 50 ms (a page-writer batch takes a few ms), or
      * the trimmer found nothing it can do (everything locked, page file
@@ -123,6 +135,7 @@ void paging_wait_for_room(size_t npages)
         if (idle == 10)
             paging_kick();
     }
+    __atomic_sub_fetch(&wanted, npages, __ATOMIC_ACQ_REL);
 }
 
 /* ---- trimming ---------------------------------------------------------- */
@@ -231,7 +244,7 @@ static int settle(struct region *r, size_t i, uint32_t f, const void *content, i
         p->state = PTE_COMMITTED; /* clean and never saved: still zero */
         return 1;
     }
-    if (!f) {
+    if (!f || (!dirty && !vmem_rt.cfg.standby)) {
         if (dirty)
             return 0; /* nowhere to put it yet: stays resident */
         p->state = PTE_PAGEDOUT; /* clean: its slot has the content */
@@ -403,7 +416,7 @@ static size_t trim_working_set(size_t n)
 
 /* Gives frame f's page its slot back and frees the frame: the page is now
  * only in the page file.  as_lock exclusive. */
-static void page_out(uint32_t f)
+void paging_page_out(uint32_t f)
 {
     struct frame *fr = standby_frame(f);
     struct pte *p = pte_get(&fr->region->ptes, fr->page);
@@ -432,7 +445,7 @@ static size_t release_standby(size_t n, int *dirty)
         if (fr->flags & (FRAME_DIRTY | FRAME_WRITING)) {
             *dirty |= (fr->flags & FRAME_DIRTY) != 0;
         } else {
-            page_out(f);
+            paging_page_out(f);
             freed++;
         }
         f = next;
@@ -446,11 +459,22 @@ static size_t release_standby(size_t n, int *dirty)
 static int trim_round(void)
 {
     size_t done = 0;
+    /* down to the low-water mark, and what waiting faults need.  With the
+     * standby list off every frame goes once written, so only the working
+     * set counts: frames already trimmed are room on its way. */
+    uint64_t held = vmem_rt.cfg.standby ? in_ram() : ws();
+    uint64_t need = held > low_water() ? held - low_water() : 0;
+    uint64_t room = held + __atomic_load_n(&wanted, __ATOMIC_ACQUIRE);
+    if (room > cap() && room - cap() > need)
+        need = room - cap();
     size_t sb_room = standby_capacity() - standby_count();
-    if (in_ram() > low_water() && sb_room > 0 && ws() > 0)
-        done += trim_working_set(sb_room < BATCH ? sb_room : BATCH);
+    size_t n = need < BATCH ? (size_t)need : BATCH;
+    if (n > sb_room)
+        n = sb_room;
+    if (n && ws() > 0)
+        done += trim_working_set(n);
     int dirty = 0;
-    if (in_ram() > low_water() || standby_count() > standby_capacity() / 2)
+    if (in_ram() > low_water() || short_of_room() || standby_count() > standby_capacity() / 2)
         done += release_standby(BATCH, &dirty);
     if (dirty)
         page_writer_kick();
@@ -468,11 +492,13 @@ static void *evict_main(void *arg)
         uint64_t v;
         if (read(kick_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
             break;
-        if (in_ram() <= high_water() && standby_count() <= standby_capacity() / 2)
+        if (in_ram() <= high_water() && !short_of_room() &&
+            standby_count() <= standby_capacity() / 2)
             continue;
         int idle_rounds = 0;
         while (!__atomic_load_n(&stop_flag, __ATOMIC_ACQUIRE) &&
-               (in_ram() > low_water() || standby_count() > standby_capacity() / 2)) {
+               (in_ram() > low_water() || short_of_room() ||
+                standby_count() > standby_capacity() / 2)) {
             if (trim_round()) {
                 idle_rounds = 0;
                 __atomic_store_n(&stalled, 0, __ATOMIC_RELEASE);

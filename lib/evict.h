@@ -19,6 +19,10 @@ int paging_start(uint64_t cap_pages, const char *where, uint64_t max_bytes, char
                  size_t errlen);
 void paging_stop(void);
 
+/* Frees standby frame f, whose content is in the page file: its page is
+ * now PAGEDOUT.  as_lock exclusive. */
+void paging_page_out(uint32_t f);
+
 /* Wakes the working-set manager thread (async-signal-safe). */
 void paging_kick(void);
 

@@ -414,10 +414,23 @@ int fault_resolve(uintptr_t addr, int write, int kind)
 {
     addr = round_down(addr, PAGE_SZ);
     int woke = 0, ours = 1;
-    paging_wait_for_room(vmem_rt.cfg.zero_cluster > vmem_rt.cfg.cluster
-                             ? vmem_rt.cfg.zero_cluster : vmem_rt.cfg.cluster);
     as_lock_shared();
     struct region *r = region_find(addr);
+    if (r && paging_enabled()) {
+        /* A fault that will install pages first waits (without the lock,
+         * which the trimmer needs) until the cap leaves room for them; a
+         * write-protect fault on a resident page installs nothing. */
+        const struct pte *p = pte_get(&r->ptes, region_page(r, addr));
+        uint8_t st = p ? pte_load_state(p) : PTE_RESERVED;
+        if (st == PTE_COMMITTED || st == PTE_STANDBY || st == PTE_PAGEDOUT) {
+            size_t n = st == PTE_COMMITTED ? vmem_rt.cfg.zero_cluster
+                                           : (vmem_rt.cfg.cluster ? vmem_rt.cfg.cluster : 1);
+            as_unlock();
+            paging_wait_for_room(n);
+            as_lock_shared();
+            r = region_find(addr);
+        }
+    }
     if (!r || !uses_uffd()) {
         ours = 0;
     } else {

@@ -86,7 +86,9 @@ static size_t write_pass(int *found)
     *found = 0;
 
     as_lock_exclusive();
-    size_t look = standby_count() / 2 + 1, seen = 0;
+    /* with the standby list off (VMEM_STANDBY=off) frames only wait to be
+     * written: all of them */
+    size_t look = vmem_rt.cfg.standby ? standby_count() / 2 + 1 : standby_count(), seen = 0;
     uint32_t f = standby_oldest();
     while (f && seen < look && npages < BATCH) {
         uint32_t next = standby_next(f);
@@ -151,6 +153,8 @@ static size_t write_pass(int *found)
             }
             written++;
             fr->flags &= ~(uint32_t)FRAME_DIRTY; /* clean: free to drop */
+            if (!vmem_rt.cfg.standby)
+                paging_page_out(g);
         }
     }
     ctr_add(&vmem_ctr.pages_written, written);

@@ -16,6 +16,7 @@
 
 #include "os/uffd.h"
 #include "pagefile.h"
+#include "policy/policy.h"
 #include "pte.h"
 #include "region.h"
 #include "runtime.h"
@@ -432,4 +433,54 @@ Test(paging, unknown_policy_is_rejected_with_the_valid_names)
     cr_assert_eq(vmem_config_from_env(&c, err, sizeof(err)), 0, "%s", err);
     cr_assert_str_eq(c.prefetch, "cluster:16");
     cr_assert_str_eq(c.policy, "fifo");
+}
+
+/* One page at a time (no clustering, no prefetch, no standby list, both
+ * water marks at the cap), FIFO live makes exactly the faults FIFO makes
+ * in a simulation of the same references at the cap's frame count. */
+Test(paging, fifo_live_matches_simulation)
+{
+    setenv("VMEM_POLICY", "fifo", 1);
+    setenv("VMEM_ZERO_CLUSTER", "1", 1);
+    setenv("VMEM_CLUSTER", "1", 1);
+    setenv("VMEM_STANDBY", "off", 1);
+    setenv("VMEM_HIGH_WATER", "100", 1);
+    setenv("VMEM_LOW_WATER", "100", 1);
+    size_t frames = 256, npages = 1024, nrefs = 12000;
+    need_paging(frames * 4096);
+    uint64_t *refs = calloc(nrefs, sizeof(*refs)), x = 88172645463325252ull;
+    for (size_t i = 0; i < nrefs; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        /* a loop a little larger than the cap, with random references */
+        refs[i] = i % 3 == 0 ? x % npages : (i / 3) % 300;
+    }
+    volatile uint8_t *p = VirtualAlloc(NULL, npages * 4096, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(p);
+    for (size_t i = 0; i < nrefs; i++)
+        p[refs[i] * 4096 + i % 4096] += 1;
+    struct vmem_stats s = stats();
+    uint64_t live = s.hard_faults + s.transition_faults + s.demand_zero_faults;
+
+    const struct policy_ops *ops = policy_find("fifo");
+    struct policy *sim = ops->create(frames, npages, 1);
+    char *in = calloc(npages, 1);
+    uint64_t faults = 0;
+    for (size_t i = 0; i < nrefs; i++) {
+        if (in[refs[i]])
+            continue;
+        faults++;
+        if (ops->size(sim) == frames) {
+            uint64_t v;
+            cr_assert_eq(ops->victim(sim, &v), 0);
+            in[v] = 0;
+        }
+        ops->admit(sim, refs[i], 0);
+        in[refs[i]] = 1;
+    }
+    ops->destroy(sim);
+    cr_assert_gt(s.hard_faults, 0);
+    cr_assert_eq(live, faults, "live %llu faults (hard %llu, soft %llu, demand-zero %llu), "
+                 "simulated %llu", (unsigned long long)live, (unsigned long long)s.hard_faults,
+                 (unsigned long long)s.transition_faults,
+                 (unsigned long long)s.demand_zero_faults, (unsigned long long)faults);
 }
