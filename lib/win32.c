@@ -10,6 +10,7 @@
 #include "runtime.h"
 #include "vmem_internal.h"
 #include <memoryapi.h>
+#include <psapi.h>
 #include <vmem.h>
 
 #include <errno.h>
@@ -255,6 +256,33 @@ VMEM_API BOOL WINAPI GetProcessWorkingSetSize(HANDLE process, PSIZE_T min, PSIZE
         return FALSE;
     *max = st.cap_pages ? st.cap_pages * PAGE_SZ : (SIZE_T)-1;
     *min = 0;
+    return TRUE;
+}
+
+VMEM_API BOOL WINAPI GetProcessMemoryInfo(HANDLE process, PPROCESS_MEMORY_COUNTERS pmc,
+                                          DWORD cb)
+{
+    struct vmem_stats st;
+    if (process != CURRENT_PROCESS || !pmc) {
+        last_error = ERROR_INVALID_PARAMETER;
+        return FALSE;
+    }
+    if (cb < sizeof(PROCESS_MEMORY_COUNTERS)) {
+        last_error = ERROR_INSUFFICIENT_BUFFER;
+        return FALSE;
+    }
+    if (failed(vmem_get_stats(&st)))
+        return FALSE;
+    PROCESS_MEMORY_COUNTERS_EX c = {
+        .cb = cb < sizeof(c) ? (DWORD)sizeof(PROCESS_MEMORY_COUNTERS) : (DWORD)sizeof(c),
+        .PageFaultCount = (DWORD)(st.demand_zero_faults + st.transition_faults + st.hard_faults),
+        .PeakWorkingSetSize = st.peak_working_set * PAGE_SZ,
+        .WorkingSetSize = st.working_set * PAGE_SZ,
+        .PagefileUsage = st.commit_charge * PAGE_SZ,
+        .PeakPagefileUsage = st.peak_commit_charge * PAGE_SZ,
+        .PrivateUsage = st.commit_charge * PAGE_SZ,
+    };
+    memcpy(pmc, &c, c.cb);
     return TRUE;
 }
 

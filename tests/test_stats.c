@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <memoryapi.h>
 #include <stdint.h>
+#include <string.h>
 #include <vmem.h>
 
 static struct vmem_stats stats(void)
@@ -87,4 +88,40 @@ Test(stats, cluster_stops_at_protection_change)
     cr_assert_eq(s1.demand_zero_pages - s0.demand_zero_pages, 4,
                  "the cluster should stop at the read-only page");
     cr_assert_eq(p[4 * 4096], 0);
+}
+
+#include <psapi.h>
+
+Test(stats, get_process_memory_info)
+{
+    PROCESS_MEMORY_COUNTERS_EX c;
+    memset(&c, 0xCC, sizeof(c));
+    cr_assert_not(GetProcessMemoryInfo(GetCurrentProcess(), (PPROCESS_MEMORY_COUNTERS)&c, 8));
+    cr_assert_eq(GetLastError(), ERROR_INSUFFICIENT_BUFFER);
+    cr_assert_not(GetProcessMemoryInfo((HANDLE)42, (PPROCESS_MEMORY_COUNTERS)&c, sizeof(c)));
+    cr_assert_eq(GetLastError(), ERROR_INVALID_PARAMETER);
+
+    uint8_t *p = VirtualAlloc(NULL, 64 * 4096, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(p);
+    for (int i = 0; i < 64; i++)
+        p[i * 4096] = 1;
+    cr_assert(GetProcessMemoryInfo(GetCurrentProcess(), (PPROCESS_MEMORY_COUNTERS)&c, sizeof(c)));
+    struct vmem_stats s = stats();
+    cr_assert_eq(c.cb, sizeof(c));
+    cr_assert_eq(c.PagefileUsage, s.commit_charge * 4096);
+    cr_assert_eq(c.PrivateUsage, c.PagefileUsage);
+    cr_assert_geq(c.PagefileUsage, 64 * 4096);
+    cr_assert_eq(c.PeakPagefileUsage, s.peak_commit_charge * 4096);
+    cr_assert_eq(c.QuotaPagedPoolUsage, 0);
+    if (mode() != VMEM_FAULT_KERNEL) {
+        cr_assert_geq(c.WorkingSetSize, 64 * 4096);
+        cr_assert_geq(c.PageFaultCount, 1);
+    }
+    /* the plain structure: the extended field is left alone */
+    PROCESS_MEMORY_COUNTERS_EX d;
+    memset(&d, 0xCC, sizeof(d));
+    cr_assert(GetProcessMemoryInfo(GetCurrentProcess(), (PPROCESS_MEMORY_COUNTERS)&d,
+                                   sizeof(PROCESS_MEMORY_COUNTERS)));
+    cr_assert_eq(d.cb, sizeof(PROCESS_MEMORY_COUNTERS));
+    cr_assert_eq(d.PrivateUsage, (SIZE_T)0xCCCCCCCCCCCCCCCCull);
 }
