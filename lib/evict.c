@@ -478,6 +478,7 @@ static int trim_round(void)
         done += release_standby(BATCH, &dirty);
     if (dirty)
         page_writer_kick();
+    standby_empty_free();
     __atomic_add_fetch(&progress, done, __ATOMIC_RELEASE);
     return done > 0;
 }

@@ -10,8 +10,9 @@
  * UFFDIO_MOVE moves them all).  In move mode (standby_use_move) frame memory
  * is registered with userfaultfd, since UFFDIO_MOVE only moves into a
  * registered range, and only into empty pages: a freed frame keeps its
- * memory until a run is taken again, when it is emptied with one
- * MADV_DONTNEED per run.  Nothing may touch an empty frame in move mode (it
+ * memory until a run is taken again or the working-set manager's next
+ * round (standby_empty_free), when it is emptied with one MADV_DONTNEED
+ * per run.  Nothing may touch an empty frame in move mode (it
  * would wait on userfaultfd forever): frames are filled by UFFDIO_MOVE or
  * UFFDIO_COPY only.
  *
@@ -139,6 +140,30 @@ static void empty_frames(uint32_t f, size_t n)
     }
     if (len)
         vm_discard(standby_addr(run), (size_t)len * PAGE_SZ);
+}
+
+void standby_empty_free(void)
+{
+    if (!move_mode)
+        return;
+    pthread_mutex_lock(&frame_lock);
+    uint32_t f = 1;
+    while (f <= nframes) {
+        if (f % 64 == 0 && !filled[f / 64]) {
+            f += 64; /* a word with nothing to empty */
+            continue;
+        }
+        if (!test_bit(filled, f)) {
+            f++;
+            continue;
+        }
+        uint32_t end = f;
+        while (end <= nframes && test_bit(filled, end))
+            end++;
+        empty_frames(f, end - f);
+        f = end;
+    }
+    pthread_mutex_unlock(&frame_lock);
 }
 
 uint32_t standby_take_run(struct region *r, size_t page, size_t want, size_t *got)

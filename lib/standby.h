@@ -45,6 +45,10 @@ int standby_moves(void);
  * first.  Caller holds as_lock exclusive. */
 uint32_t standby_take_run(struct region *r, size_t page, size_t want, size_t *got);
 
+/* Move mode: gives back the memory of freed frames (so it leaves the
+ * process's RSS), one MADV_DONTNEED per run. */
+void standby_empty_free(void);
+
 /* The address of frame f's memory. */
 uintptr_t standby_addr(uint32_t f);
 
