@@ -68,7 +68,7 @@ int prefetch_start(const char *spec, unsigned cluster, char *err, size_t errlen)
     if (spec && *spec)
         o = parse(spec, &n, err, errlen);
     else
-        o = cluster <= 1 ? prefetch_find("none") : prefetch_find(NULL);
+        o = prefetch_find(cluster <= 1 ? "none" : "adaptive");
     if (!o)
         return EINVAL;
     if (spec && *spec && !strchr(spec, ':'))

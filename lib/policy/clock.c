@@ -1,92 +1,166 @@
 /*
- * clock.c -- CLOCK (second chance): pages in a circle with a reference
- * bit, set when the page comes in (not for prefetched pages) and on each
- * reference; the hand clears set bits and evicts the first page found
- * clear.  Live, a reference is a write-protect fault (a page's first write
- * since it was saved); in simulation, every reference.
+ * clock.c -- second chance (CLOCK): resident pages sit on a clock face; the
+ * hand looks at one page after another, and a page referenced since the
+ * hand last passed it has its bit cleared and is passed over instead of
+ * being evicted.  A page admitted by a reference starts with its bit set
+ * (the fault was a reference); a prefetched one without.  Simulated, every
+ * reference sets the bit; live only faults and write-protect faults do, as
+ * in evict.c.
+ *
+ * The face is an array of slots and the hand an index: a victim search
+ * reads slots in order, and a new page takes the slot just freed, right
+ * behind the hand, which is where the textbook clock puts it.
  */
-#include "pagelist.h"
-#include "policy.h"
-#include "../internal_alloc.h"
+#include "policy/policies.h"
 
-struct policy {
-    struct pagelist pl;
-    struct pl_list ring; /* the head is the hand */
+#include "internal_alloc.h"
+#include "policy/nodepool.h"
+
+#include <string.h>
+
+struct clock {
+    struct nodepool np; /* node aux: the page's slot */
+    uint32_t *face;     /* slot -> node, PNODE_NIL if empty */
+    uint32_t *free;     /* empty slots below used, last freed on top */
+    size_t nfree;
+    size_t used;        /* slots ever filled: the face is face[0..used) */
+    size_t cap;
+    size_t hand;
+    size_t resident;
 };
+
+static int alloc_face(struct clock *c, size_t cap)
+{
+    uint32_t *face = ialloc_pages(cap * sizeof *face);
+    uint32_t *free = ialloc_pages(cap * sizeof *free);
+    if (!face || !free) {
+        if (face)
+            ifree_pages(face, cap * sizeof *face);
+        if (free)
+            ifree_pages(free, cap * sizeof *free);
+        return -1;
+    }
+    if (c->face) {
+        memcpy(face, c->face, c->used * sizeof *face);
+        memcpy(free, c->free, c->nfree * sizeof *free);
+        ifree_pages(c->face, c->cap * sizeof *c->face);
+        ifree_pages(c->free, c->cap * sizeof *c->free);
+    }
+    c->face = face;
+    c->free = free;
+    c->cap = cap;
+    return 0;
+}
 
 static struct policy *clock_create(size_t frames, size_t universe, uint64_t seed)
 {
-    (void)frames;
     (void)seed;
-    struct policy *p = ialloc_pages(sizeof(*p));
-    if (p && pl_init(&p->pl, universe) != 0) {
-        ifree_pages(p, sizeof(*p));
-        p = NULL;
+    struct clock *c = ialloc_pages(sizeof *c);
+    if (!c)
+        return NULL;
+    if (nodepool_init(&c->np, universe, frames + 1) < 0) {
+        ifree_pages(c, sizeof *c);
+        return NULL;
     }
-    return p;
+    if (alloc_face(c, frames + 1) < 0) {
+        nodepool_fini(&c->np);
+        ifree_pages(c, sizeof *c);
+        return NULL;
+    }
+    return (struct policy *)c;
 }
 
 static void clock_destroy(struct policy *p)
 {
-    pl_fini(&p->pl);
-    ifree_pages(p, sizeof(*p));
+    struct clock *c = (struct clock *)p;
+    nodepool_fini(&c->np);
+    ifree_pages(c->face, c->cap * sizeof *c->face);
+    ifree_pages(c->free, c->cap * sizeof *c->free);
+    ifree_pages(c, sizeof *c);
 }
 
-/* A new page goes just behind the hand: the last the hand will reach. */
 static void clock_admit(struct policy *p, policy_page page, unsigned flags)
 {
-    uint32_t n = pl_find(&p->pl, page);
-    if (n) {
-        pl_at(&p->pl, n)->bits = 1;
+    struct clock *c = (struct clock *)p;
+    if (!c->nfree && c->used == c->cap && alloc_face(c, 2 * c->cap) < 0)
+        return;
+    uint32_t i = nodepool_get(&c->np, page);
+    if (i == PNODE_NIL)
+        return;
+    struct pnode *n = pnode(&c->np, i);
+    if (n->state) {
+        n->ref = 1;
         return;
     }
-    n = pl_new(&p->pl, page);
-    if (!n)
-        return;
-    pl_push_tail(&p->pl, &p->ring, n, 1);
-    pl_at(&p->pl, n)->bits = (flags & POLICY_PREFETCHED) ? 0 : 1;
+    size_t slot = c->nfree ? c->free[--c->nfree] : c->used++;
+    c->face[slot] = i;
+    n->state = 1;
+    n->ref = !(flags & POLICY_PREFETCHED);
+    n->aux = (uint32_t)slot;
+    c->resident++;
 }
 
 static void clock_touch(struct policy *p, policy_page page)
 {
-    uint32_t n = pl_find(&p->pl, page);
-    if (n)
-        pl_at(&p->pl, n)->bits = 1;
+    struct clock *c = (struct clock *)p;
+    uint32_t i = nodepool_find(&c->np, page);
+    if (i != PNODE_NIL)
+        pnode(&c->np, i)->ref = 1;
+}
+
+static void free_slot(struct clock *c, uint32_t i)
+{
+    size_t slot = pnode(&c->np, i)->aux;
+    c->face[slot] = PNODE_NIL;
+    c->free[c->nfree++] = (uint32_t)slot;
+    nodepool_put(&c->np, i);
+    c->resident--;
 }
 
 static int clock_victim(struct policy *p, policy_page *page)
 {
+    struct clock *c = (struct clock *)p;
+    if (!c->resident)
+        return -1;
+    /* at most one full turn clears every bit */
     for (;;) {
-        uint32_t n = pl_head(&p->ring);
-        if (!n)
-            return -1;
-        struct pl_node *x = pl_at(&p->pl, n);
-        pl_unlink(&p->pl, &p->ring, n);
-        if (x->bits) {
-            x->bits = 0; /* second chance: the hand moves past it */
-            pl_push_tail(&p->pl, &p->ring, n, 1);
+        size_t h = c->hand;
+        c->hand = h + 1 < c->used ? h + 1 : 0;
+        uint32_t i = c->face[h];
+        if (i == PNODE_NIL)
+            continue;
+        struct pnode *n = pnode(&c->np, i);
+        if (n->ref) {
+            n->ref = 0;
             continue;
         }
-        *page = x->page;
-        pl_free(&p->pl, n);
+        *page = nodepool_page(&c->np, i);
+        free_slot(c, i);
         return 0;
     }
 }
 
 static void clock_forget(struct policy *p, policy_page page)
 {
-    uint32_t n = pl_find(&p->pl, page);
-    if (!n)
-        return;
-    pl_unlink(&p->pl, &p->ring, n);
-    pl_free(&p->pl, n);
+    struct clock *c = (struct clock *)p;
+    uint32_t i = nodepool_find(&c->np, page);
+    if (i != PNODE_NIL)
+        free_slot(c, i);
 }
 
-static size_t clock_size(const struct policy *p) { return p->ring.len; }
+static size_t clock_size(const struct policy *p)
+{
+    return ((const struct clock *)p)->resident;
+}
 
 const struct policy_ops policy_clock = {
     .name = "clock",
-    .about = "second chance: a reference bit per page, cleared by the hand",
-    .create = clock_create, .destroy = clock_destroy, .admit = clock_admit,
-    .touch = clock_touch, .victim = clock_victim, .forget = clock_forget, .size = clock_size,
+    .about = "second chance; live the bit is set by faults and write-protect faults",
+    .create = clock_create,
+    .destroy = clock_destroy,
+    .admit = clock_admit,
+    .touch = clock_touch,
+    .victim = clock_victim,
+    .forget = clock_forget,
+    .size = clock_size,
 };

@@ -1,43 +1,47 @@
 /*
- * fifo.c -- FIFO: the page resident longest goes first; references do not
- * matter.  Live and simulated it sees the same thing (admissions), so its
- * live fault count can be checked against the simulator's.
+ * fifo.c -- first in, first out: evicts the page resident longest, whatever
+ * its use.  Sees only admissions, so it behaves the same live and simulated.
  */
-#include "pagelist.h"
-#include "policy.h"
-#include "../internal_alloc.h"
+#include "policy/policies.h"
 
-struct policy {
-    struct pagelist pl;
-    struct pl_list q;
+#include "internal_alloc.h"
+#include "policy/nodepool.h"
+
+struct fifo {
+    struct nodepool np;
+    struct plist queue; /* head: admitted first */
 };
 
 static struct policy *fifo_create(size_t frames, size_t universe, uint64_t seed)
 {
-    (void)frames;
     (void)seed;
-    struct policy *p = ialloc_pages(sizeof(*p));
-    if (p && pl_init(&p->pl, universe) != 0) {
-        ifree_pages(p, sizeof(*p));
-        p = NULL;
+    struct fifo *f = ialloc_pages(sizeof *f);
+    if (!f)
+        return NULL;
+    if (nodepool_init(&f->np, universe, frames + 1) < 0) {
+        ifree_pages(f, sizeof *f);
+        return NULL;
     }
-    return p;
+    plist_init(&f->queue);
+    return (struct policy *)f;
 }
 
 static void fifo_destroy(struct policy *p)
 {
-    pl_fini(&p->pl);
-    ifree_pages(p, sizeof(*p));
+    struct fifo *f = (struct fifo *)p;
+    nodepool_fini(&f->np);
+    ifree_pages(f, sizeof *f);
 }
 
 static void fifo_admit(struct policy *p, policy_page page, unsigned flags)
 {
     (void)flags;
-    if (pl_find(&p->pl, page))
+    struct fifo *f = (struct fifo *)p;
+    uint32_t i = nodepool_get(&f->np, page);
+    if (i == PNODE_NIL || pnode(&f->np, i)->state)
         return;
-    uint32_t n = pl_new(&p->pl, page);
-    if (n)
-        pl_push_tail(&p->pl, &p->q, n, 1);
+    pnode(&f->np, i)->state = 1;
+    plist_push_tail(&f->np, &f->queue, i);
 }
 
 static void fifo_touch(struct policy *p, policy_page page)
@@ -48,29 +52,38 @@ static void fifo_touch(struct policy *p, policy_page page)
 
 static int fifo_victim(struct policy *p, policy_page *page)
 {
-    uint32_t n = pl_head(&p->q);
-    if (!n)
+    struct fifo *f = (struct fifo *)p;
+    uint32_t i = plist_pop_head(&f->np, &f->queue);
+    if (i == PNODE_NIL)
         return -1;
-    *page = pl_at(&p->pl, n)->page;
-    pl_unlink(&p->pl, &p->q, n);
-    pl_free(&p->pl, n);
+    *page = nodepool_page(&f->np, i);
+    nodepool_put(&f->np, i);
     return 0;
 }
 
 static void fifo_forget(struct policy *p, policy_page page)
 {
-    uint32_t n = pl_find(&p->pl, page);
-    if (!n)
+    struct fifo *f = (struct fifo *)p;
+    uint32_t i = nodepool_find(&f->np, page);
+    if (i == PNODE_NIL)
         return;
-    pl_unlink(&p->pl, &p->q, n);
-    pl_free(&p->pl, n);
+    plist_remove(&f->np, &f->queue, i);
+    nodepool_put(&f->np, i);
 }
 
-static size_t fifo_size(const struct policy *p) { return p->q.len; }
+static size_t fifo_size(const struct policy *p)
+{
+    return ((const struct fifo *)p)->queue.len;
+}
 
 const struct policy_ops policy_fifo = {
     .name = "fifo",
-    .about = "first in, first out; references ignored (live = simulated)",
-    .create = fifo_create, .destroy = fifo_destroy, .admit = fifo_admit,
-    .touch = fifo_touch, .victim = fifo_victim, .forget = fifo_forget, .size = fifo_size,
+    .about = "first in, first out; sees only admissions (same live and simulated)",
+    .create = fifo_create,
+    .destroy = fifo_destroy,
+    .admit = fifo_admit,
+    .touch = fifo_touch,
+    .victim = fifo_victim,
+    .forget = fifo_forget,
+    .size = fifo_size,
 };

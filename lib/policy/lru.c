@@ -1,82 +1,99 @@
 /*
- * lru.c -- exact LRU: the page referenced longest ago goes first.  In
- * simulation that is every reference; live it can only be the order of
- * admissions and write-protect faults, since reads of resident pages are
- * invisible, so live it is an approximation.
+ * lru.c -- exact least recently used: a doubly linked list in order of last
+ * reference; a reference moves the page to the newest end.  Simulated it
+ * sees every reference; live only faults and write-protect faults, so it
+ * degrades towards FIFO ordered by last fault.
  */
-#include "pagelist.h"
-#include "policy.h"
-#include "../internal_alloc.h"
+#include "policy/policies.h"
 
-struct policy {
-    struct pagelist pl;
-    struct pl_list order; /* least recent at the head */
+#include "internal_alloc.h"
+#include "policy/nodepool.h"
+
+struct lru {
+    struct nodepool np;
+    struct plist order; /* head: least recently used */
 };
 
 static struct policy *lru_create(size_t frames, size_t universe, uint64_t seed)
 {
-    (void)frames;
     (void)seed;
-    struct policy *p = ialloc_pages(sizeof(*p));
-    if (p && pl_init(&p->pl, universe) != 0) {
-        ifree_pages(p, sizeof(*p));
-        p = NULL;
+    struct lru *l = ialloc_pages(sizeof *l);
+    if (!l)
+        return NULL;
+    if (nodepool_init(&l->np, universe, frames + 1) < 0) {
+        ifree_pages(l, sizeof *l);
+        return NULL;
     }
-    return p;
+    plist_init(&l->order);
+    return (struct policy *)l;
 }
 
 static void lru_destroy(struct policy *p)
 {
-    pl_fini(&p->pl);
-    ifree_pages(p, sizeof(*p));
+    struct lru *l = (struct lru *)p;
+    nodepool_fini(&l->np);
+    ifree_pages(l, sizeof *l);
 }
 
 static void lru_touch(struct policy *p, policy_page page)
 {
-    uint32_t n = pl_find(&p->pl, page);
-    if (!n)
+    struct lru *l = (struct lru *)p;
+    uint32_t i = nodepool_find(&l->np, page);
+    if (i == PNODE_NIL || i == l->order.tail)
         return;
-    pl_unlink(&p->pl, &p->order, n);
-    pl_push_tail(&p->pl, &p->order, n, 1);
+    plist_remove(&l->np, &l->order, i);
+    plist_push_tail(&l->np, &l->order, i);
 }
 
 static void lru_admit(struct policy *p, policy_page page, unsigned flags)
 {
     (void)flags;
-    if (pl_find(&p->pl, page)) {
+    struct lru *l = (struct lru *)p;
+    uint32_t i = nodepool_get(&l->np, page);
+    if (i == PNODE_NIL)
+        return;
+    if (pnode(&l->np, i)->state) { /* already resident: a reference */
         lru_touch(p, page);
         return;
     }
-    uint32_t n = pl_new(&p->pl, page);
-    if (n)
-        pl_push_tail(&p->pl, &p->order, n, 1);
+    pnode(&l->np, i)->state = 1;
+    plist_push_tail(&l->np, &l->order, i);
 }
 
 static int lru_victim(struct policy *p, policy_page *page)
 {
-    uint32_t n = pl_head(&p->order);
-    if (!n)
+    struct lru *l = (struct lru *)p;
+    uint32_t i = plist_pop_head(&l->np, &l->order);
+    if (i == PNODE_NIL)
         return -1;
-    *page = pl_at(&p->pl, n)->page;
-    pl_unlink(&p->pl, &p->order, n);
-    pl_free(&p->pl, n);
+    *page = nodepool_page(&l->np, i);
+    nodepool_put(&l->np, i);
     return 0;
 }
 
 static void lru_forget(struct policy *p, policy_page page)
 {
-    uint32_t n = pl_find(&p->pl, page);
-    if (!n)
+    struct lru *l = (struct lru *)p;
+    uint32_t i = nodepool_find(&l->np, page);
+    if (i == PNODE_NIL)
         return;
-    pl_unlink(&p->pl, &p->order, n);
-    pl_free(&p->pl, n);
+    plist_remove(&l->np, &l->order, i);
+    nodepool_put(&l->np, i);
 }
 
-static size_t lru_size(const struct policy *p) { return p->order.len; }
+static size_t lru_size(const struct policy *p)
+{
+    return ((const struct lru *)p)->order.len;
+}
 
 const struct policy_ops policy_lru = {
     .name = "lru",
-    .about = "least recently used, exact in simulation; live, by faults only",
-    .create = lru_create, .destroy = lru_destroy, .admit = lru_admit,
-    .touch = lru_touch, .victim = lru_victim, .forget = lru_forget, .size = lru_size,
+    .about = "exact least recently used; live it sees faults only (LRU by last fault)",
+    .create = lru_create,
+    .destroy = lru_destroy,
+    .admit = lru_admit,
+    .touch = lru_touch,
+    .victim = lru_victim,
+    .forget = lru_forget,
+    .size = lru_size,
 };

@@ -1,102 +1,103 @@
 /*
- * prefetch_adaptive.c -- prefetch that follows runs.
+ * prefetch_adaptive.c -- a window that follows the miss stream.
  *
- * It remembers a few streams of misses (the last miss of each, its
- * direction and window).  A miss near a stream's last one (within twice
- * its window) continues that stream: the window doubles, up to N (default
- * 8), and extends in the stream's direction, ahead for ascending runs,
- * behind for descending ones; a stride no wider than the window is covered
- * the same way.  A miss far from every stream starts a new one and brings
- * in its page alone, so random access neither wastes reads nor pushes out
- * useful pages.  Feedback on prefetched pages tunes the window a new stream
- * starts with: mostly unused halves it, mostly used doubles it.
+ * A miss just past the previous miss's window (forward or backward) continues
+ * a sequential run: the window doubles, up to N, in the run's direction.  A
+ * miss at the same distance from the previous one as that one was from its
+ * predecessor continues a strided run: the window covers the next few
+ * strides (the window is contiguous, so it also brings the pages between;
+ * only strides up to N qualify).  Any other miss prefetches nothing and
+ * halves the window.  Feedback tunes the size: prefetched pages used grow
+ * it, pages evicted unused shrink it.
  */
-#include "policy.h"
-#include "../internal_alloc.h"
+#include "policy/policies.h"
 
-#define DEFAULT_N 8
-#define STREAMS 8
-#define JUDGE 64 /* feedback verdicts per adjustment */
+#include "internal_alloc.h"
 
-struct stream {
-    policy_page last;
-    int dir;          /* +1 ascending, -1 descending, 0 not known yet */
-    unsigned window;
-    unsigned long stamp;
-    int live;
-};
+#define ADAPTIVE_DEFAULT_MAX 64
+#define ADAPTIVE_START 2
+#define STRIDES_AHEAD 4
 
-struct prefetcher {
-    unsigned max, start;
-    struct stream s[STREAMS];
-    unsigned long clock;
-    unsigned used, unused;
+struct adaptive {
+    unsigned max;
+    unsigned win;            /* current window size */
+    int have_last;
+    policy_page last;        /* previous miss */
+    int64_t stride;          /* previous miss - the one before */
+    unsigned last_behind, last_ahead;
+    int credit;              /* used minus unused since the last resize */
 };
 
 static struct prefetcher *adaptive_create(unsigned n)
 {
-    struct prefetcher *p = ialloc_pages(sizeof(*p));
-    if (!p)
+    struct adaptive *a = ialloc_pages(sizeof *a);
+    if (!a)
         return NULL;
-    p->max = n ? n : DEFAULT_N;
-    p->start = p->max < 2 ? p->max : 2;
-    return p;
+    a->max = n ? n : ADAPTIVE_DEFAULT_MAX;
+    a->win = ADAPTIVE_START < a->max ? ADAPTIVE_START : a->max;
+    return (struct prefetcher *)a;
 }
 
-static void adaptive_destroy(struct prefetcher *p) { ifree_pages(p, sizeof(*p)); }
+static void adaptive_destroy(struct prefetcher *pf)
+{
+    ifree_pages(pf, sizeof(struct adaptive));
+}
 
-static uint64_t distance(policy_page a, policy_page b) { return a > b ? a - b : b - a; }
+static unsigned grown(const struct adaptive *a)
+{
+    unsigned w = a->win ? a->win * 2 : 1;
+    return w < a->max ? w : a->max;
+}
 
-static void adaptive_window(struct prefetcher *p, policy_page page, unsigned *behind,
+static void adaptive_window(struct prefetcher *pf, policy_page page, unsigned *behind,
                             unsigned *ahead)
 {
+    struct adaptive *a = (struct adaptive *)pf;
+    int64_t d = a->have_last ? (int64_t)(page - a->last) : 0;
     *behind = *ahead = 0;
-    struct stream *near = NULL, *oldest = &p->s[0];
-    for (int i = 0; i < STREAMS; i++) {
-        struct stream *s = &p->s[i];
-        if (s->live && distance(page, s->last) <= 2 * (uint64_t)s->window + 1 &&
-            (!near || distance(page, s->last) < distance(page, near->last)))
-            near = s;
-        if (!s->live || s->stamp < oldest->stamp)
-            oldest = s;
+    if (a->have_last && d >= 1 && d <= (int64_t)a->last_ahead + 1) {
+        a->win = grown(a);
+        *ahead = a->win;
+    } else if (a->have_last && d < 0 && -d <= (int64_t)a->last_behind + 1) {
+        a->win = grown(a);
+        *behind = a->win;
+    } else if (a->have_last && d == a->stride && d != 0 &&
+               (d < 0 ? -d : d) <= (int64_t)a->max) {
+        uint64_t span = (uint64_t)(d < 0 ? -d : d) * STRIDES_AHEAD;
+        unsigned w = span < a->max ? (unsigned)span : a->max;
+        if (d > 0)
+            *ahead = w;
+        else
+            *behind = w;
+    } else {
+        a->win /= 2;
     }
-    p->clock++;
-    if (!near) {
-        *oldest = (struct stream){ .last = page, .window = p->start, .stamp = p->clock,
-                                   .live = 1 };
-        return;
-    }
-    int dir = page > near->last ? 1 : page < near->last ? -1 : near->dir;
-    if (dir == near->dir && near->window < p->max)
-        near->window = near->window * 2 > p->max ? p->max : near->window * 2;
-    near->dir = dir;
-    near->last = page;
-    near->stamp = p->clock;
-    unsigned w = near->window > 1 ? near->window - 1 : 0;
-    if (dir >= 0)
-        *ahead = w;
-    else
-        *behind = w > page ? (unsigned)page : w;
+    a->stride = d;
+    a->last = page;
+    a->have_last = 1;
+    a->last_behind = *behind;
+    a->last_ahead = *ahead;
 }
 
-static void adaptive_feedback(struct prefetcher *p, int used)
+static void adaptive_feedback(struct prefetcher *pf, int used)
 {
-    if (used)
-        p->used++;
-    else
-        p->unused++;
-    if (p->used + p->unused < JUDGE)
-        return;
-    if (p->unused > 2 * p->used && p->start > 1)
-        p->start /= 2;
-    else if (p->used > 2 * p->unused && p->start < p->max)
-        p->start = p->start * 2 > p->max ? p->max : p->start * 2;
-    p->used = p->unused = 0;
+    struct adaptive *a = (struct adaptive *)pf;
+    int threshold = (int)(a->win / 2) + 1;
+    a->credit += used ? 1 : -1;
+    if (a->credit >= threshold) {
+        a->win = grown(a);
+        a->credit = 0;
+    } else if (a->credit <= -threshold) {
+        a->win /= 2;
+        a->credit = 0;
+    }
 }
 
 const struct prefetch_ops prefetch_adaptive = {
     .name = "adaptive",
-    .about = "follows ascending and descending runs of misses, window up to N (default 8)",
-    .create = adaptive_create, .destroy = adaptive_destroy, .window = adaptive_window,
+    .about = "follows sequential and strided miss runs; window up to N (default 64)",
+    .create = adaptive_create,
+    .destroy = adaptive_destroy,
+    .window = adaptive_window,
     .feedback = adaptive_feedback,
 };

@@ -1,42 +1,52 @@
 /*
- * prefetch_cluster.c -- a fixed cluster, as Windows reads: the aligned
- * block of N pages (default 8) that holds the faulting page.
+ * prefetch_cluster.c -- a fixed window: the aligned block of N pages that
+ * holds the faulting page (Windows clusters page-ins the same way), so the
+ * same block comes in whichever of its pages faults first.
  */
-#include "policy.h"
-#include "../internal_alloc.h"
+#include "policy/policies.h"
 
-#define DEFAULT_N 8
+#include "internal_alloc.h"
 
-struct prefetcher {
+#define CLUSTER_DEFAULT 8
+
+struct cluster {
     unsigned n;
 };
 
 static struct prefetcher *cluster_create(unsigned n)
 {
-    struct prefetcher *p = ialloc_pages(sizeof(*p));
-    if (p)
-        p->n = n ? n : DEFAULT_N;
-    return p;
+    struct cluster *c = ialloc_pages(sizeof *c);
+    if (!c)
+        return NULL;
+    c->n = n ? n : CLUSTER_DEFAULT;
+    return (struct prefetcher *)c;
 }
 
-static void cluster_destroy(struct prefetcher *p) { ifree_pages(p, sizeof(*p)); }
+static void cluster_destroy(struct prefetcher *pf)
+{
+    ifree_pages(pf, sizeof(struct cluster));
+}
 
-static void cluster_window(struct prefetcher *p, policy_page page, unsigned *behind,
+static void cluster_window(struct prefetcher *pf, policy_page page, unsigned *behind,
                            unsigned *ahead)
 {
-    *behind = (unsigned)(page % p->n);
-    *ahead = p->n - 1 - *behind;
+    const struct cluster *c = (const struct cluster *)pf;
+    unsigned offset = (unsigned)(page % c->n);
+    *behind = offset;
+    *ahead = c->n - 1 - offset;
 }
 
-static void cluster_feedback(struct prefetcher *p, int used)
+static void cluster_feedback(struct prefetcher *pf, int used)
 {
-    (void)p;
+    (void)pf;
     (void)used;
 }
 
 const struct prefetch_ops prefetch_cluster = {
     .name = "cluster",
-    .about = "the aligned block of N pages around the miss (default 8)",
-    .create = cluster_create, .destroy = cluster_destroy, .window = cluster_window,
+    .about = "the aligned block of N pages around the fault (default 8)",
+    .create = cluster_create,
+    .destroy = cluster_destroy,
+    .window = cluster_window,
     .feedback = cluster_feedback,
 };

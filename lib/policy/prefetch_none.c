@@ -1,32 +1,38 @@
-/* prefetch_none.c -- no prefetch: a miss brings in its page alone. */
-#include "policy.h"
+/* prefetch_none.c -- brings in only the page that faulted. */
+#include "policy/policies.h"
 
 static struct prefetcher *none_create(unsigned n)
 {
     (void)n;
-    static char token;
-    return (struct prefetcher *)&token; /* stateless */
+    /* stateless: any non-NULL handle will do */
+    static char handle;
+    return (struct prefetcher *)&handle;
 }
 
-static void none_destroy(struct prefetcher *p) { (void)p; }
+static void none_destroy(struct prefetcher *pf)
+{
+    (void)pf;
+}
 
-static void none_window(struct prefetcher *p, policy_page page, unsigned *behind,
+static void none_window(struct prefetcher *pf, policy_page page, unsigned *behind,
                         unsigned *ahead)
 {
-    (void)p;
+    (void)pf;
     (void)page;
     *behind = *ahead = 0;
 }
 
-static void none_feedback(struct prefetcher *p, int used)
+static void none_feedback(struct prefetcher *pf, int used)
 {
-    (void)p;
+    (void)pf;
     (void)used;
 }
 
 const struct prefetch_ops prefetch_none = {
     .name = "none",
-    .about = "the faulting page only",
-    .create = none_create, .destroy = none_destroy, .window = none_window,
+    .about = "no prefetch: only the faulting page",
+    .create = none_create,
+    .destroy = none_destroy,
+    .window = none_window,
     .feedback = none_feedback,
 };

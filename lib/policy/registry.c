@@ -1,26 +1,16 @@
-/*
- * registry.c -- the replacement and prefetch policies by name.  A policy is
- * added by writing its file and listing its ops here.
- */
-#include "policy.h"
+/* registry.c -- the lists of replacement policies and prefetchers. */
+#include "policy/policies.h"
 
 #include <string.h>
 
-extern const struct policy_ops policy_clock, policy_fifo, policy_lru;
-extern const struct prefetch_ops prefetch_none, prefetch_cluster, prefetch_adaptive;
-
+/* The first entry is the default. */
 const struct policy_ops *const policy_list[] = {
-    &policy_clock, /* the default */
-    &policy_fifo,
-    &policy_lru,
-    NULL,
+    &policy_clock, &policy_fifo, &policy_lru,   &policy_aging,
+    &policy_random, &policy_arc, &policy_sieve, NULL,
 };
 
 const struct prefetch_ops *const prefetch_list[] = {
-    &prefetch_adaptive, /* the default */
-    &prefetch_cluster,
-    &prefetch_none,
-    NULL,
+    &prefetch_cluster, &prefetch_none, &prefetch_adaptive, NULL,
 };
 
 const struct policy_ops *policy_find(const char *name)
@@ -33,12 +23,15 @@ const struct policy_ops *policy_find(const char *name)
     return NULL;
 }
 
+/* Accepts "NAME" and "NAME:N" (the N is for the caller to parse). */
 const struct prefetch_ops *prefetch_find(const char *name)
 {
     if (!name)
         return prefetch_list[0];
+    size_t len = strcspn(name, ":");
     for (size_t i = 0; prefetch_list[i]; i++)
-        if (!strcmp(prefetch_list[i]->name, name))
+        if (strlen(prefetch_list[i]->name) == len &&
+            !strncmp(prefetch_list[i]->name, name, len))
             return prefetch_list[i];
     return NULL;
 }

@@ -1,0 +1,33 @@
+/*
+ * pagemap.h -- a small hash map from page number to a 32-bit index, for
+ * policies driven live, where page numbers are sparse virtual page numbers.
+ * Open addressing with linear probing and backward-shift deletion (no
+ * tombstones, so lookups stay short after many deletions).  Memory comes
+ * from ialloc_pages: the map may grow inside a fault handler.
+ */
+#ifndef VMEM_POLICY_PAGEMAP_H
+#define VMEM_POLICY_PAGEMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PAGEMAP_NONE UINT32_MAX
+
+struct pagemap {
+    uint64_t *keys; /* PAGEMAP_EMPTY_KEY marks a free slot */
+    uint32_t *vals;
+    size_t mask;    /* slots - 1; slots is a power of two */
+    size_t used;
+};
+
+/* 0, or -1 if out of memory.  hint: expected entries. */
+int pagemap_init(struct pagemap *m, size_t hint);
+void pagemap_fini(struct pagemap *m);
+/* the value, or PAGEMAP_NONE */
+uint32_t pagemap_get(const struct pagemap *m, uint64_t key);
+/* inserts or replaces; 0, or -1 if out of memory.  key != UINT64_MAX. */
+int pagemap_put(struct pagemap *m, uint64_t key, uint32_t val);
+/* removes key if present */
+void pagemap_del(struct pagemap *m, uint64_t key);
+
+#endif

@@ -1,0 +1,341 @@
+/* sim.c -- trace renumbering and the replay loop (see sim.h). */
+#include "sim.h"
+
+#include "policy/pagemap.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Page numbers below a few times the trace length: a direct table gives
+ * ranks in order without sorting. */
+static int prepare_small(struct sim_trace *st, const struct trace *t, uint64_t max)
+{
+    size_t span = (size_t)max + 1;
+    uint32_t *rank = calloc(span, sizeof *rank);
+    if (!rank)
+        return -1;
+    for (size_t i = 0; i < t->n; i++)
+        rank[t->page[i]] = 1;
+    size_t distinct = 0;
+    for (size_t p = 0; p < span; p++)
+        distinct += rank[p];
+    st->distinct = distinct;
+    if (span <= 2 * distinct + 1024) { /* dense enough: keep the numbers */
+        st->universe = span;
+        for (size_t i = 0; i < t->n; i++)
+            st->ref[i] = (uint32_t)t->page[i];
+        free(rank);
+        return 0;
+    }
+    st->orig = malloc(distinct * sizeof *st->orig);
+    if (!st->orig) {
+        free(rank);
+        return -1;
+    }
+    uint32_t r = 0;
+    for (size_t p = 0; p < span; p++)
+        if (rank[p]) {
+            st->orig[r] = p;
+            rank[p] = r++;
+        }
+    for (size_t i = 0; i < t->n; i++)
+        st->ref[i] = rank[t->page[i]];
+    st->universe = distinct;
+    free(rank);
+    return 0;
+}
+
+/* Sparse page numbers (virtual addresses): hash, sort the distinct pages,
+ * rank them. */
+static int prepare_sparse(struct sim_trace *st, const struct trace *t)
+{
+    struct pagemap map;
+    if (pagemap_init(&map, 1024) < 0)
+        return -1;
+    size_t distinct = 0, cap = 1024;
+    uint64_t *pages = malloc(cap * sizeof *pages);
+    int rc = -1;
+    if (!pages)
+        goto out;
+    for (size_t i = 0; i < t->n; i++) {
+        if (pagemap_get(&map, t->page[i]) != PAGEMAP_NONE)
+            continue;
+        if (distinct == UINT32_MAX - 1)
+            goto out;
+        if (distinct == cap) {
+            uint64_t *p = realloc(pages, 2 * cap * sizeof *p);
+            if (!p)
+                goto out;
+            pages = p;
+            cap *= 2;
+        }
+        if (pagemap_put(&map, t->page[i], 0) < 0)
+            goto out;
+        pages[distinct++] = t->page[i];
+    }
+    qsort(pages, distinct, sizeof *pages, cmp_u64);
+    for (size_t r = 0; r < distinct; r++)
+        pagemap_put(&map, pages[r], (uint32_t)r); /* replaces: no allocation */
+    for (size_t i = 0; i < t->n; i++)
+        st->ref[i] = pagemap_get(&map, t->page[i]);
+    st->orig = pages;
+    pages = NULL;
+    st->universe = st->distinct = distinct;
+    rc = 0;
+out:
+    free(pages);
+    pagemap_fini(&map);
+    return rc;
+}
+
+int sim_prepare(struct sim_trace *st, const struct trace *t)
+{
+    memset(st, 0, sizeof *st);
+    st->n = t->n;
+    st->ref = malloc((t->n ? t->n : 1) * sizeof *st->ref);
+    if (!st->ref)
+        return -1;
+    uint64_t max = 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (t->page[i] > max)
+            max = t->page[i];
+    int rc = max < UINT32_MAX - 1 && max <= 4 * (uint64_t)t->n + 65536
+                 ? prepare_small(st, t, max)
+                 : prepare_sparse(st, t);
+    if (rc < 0)
+        sim_trace_free(st);
+    return rc;
+}
+
+void sim_trace_free(struct sim_trace *st)
+{
+    free(st->ref);
+    free(st->orig);
+    memset(st, 0, sizeof *st);
+}
+
+enum { RESIDENT = 1, SEEN = 2, PREFETCHED = 4 };
+
+struct replay {
+    const struct sim_trace *st;
+    const struct policy_ops *ops;
+    struct policy *pol;
+    const struct prefetch_ops *pf;
+    struct prefetcher *pfr;
+    uint8_t *state;
+    size_t frames;
+    struct sim_result *res;
+};
+
+static uint64_t orig_of(const struct sim_trace *st, size_t rank)
+{
+    return st->orig ? st->orig[rank] : rank;
+}
+
+/* Makes room for one page: evicts the policy's victim. */
+static void make_room(struct replay *r)
+{
+    if (r->ops->size(r->pol) < r->frames)
+        return;
+    policy_page v;
+    if (r->ops->victim(r->pol, &v) < 0)
+        return;
+    uint8_t s = r->state[v];
+    if (s & PREFETCHED) {
+        r->res->pf_unused++;
+        r->pf->feedback(r->pfr, 0);
+    }
+    r->state[v] = (uint8_t)(s & ~(RESIDENT | PREFETCHED));
+}
+
+static void bring_in(struct replay *r, size_t rank)
+{
+    if ((r->state[rank] & (SEEN | RESIDENT)) != SEEN)
+        return;
+    make_room(r);
+    r->ops->admit(r->pol, rank, POLICY_PREFETCHED);
+    r->state[rank] |= RESIDENT | PREFETCHED;
+    r->res->prefetched++;
+}
+
+/* The window is in original page numbers; ranks are in the same order, so
+ * the pages of the trace inside it are a run of ranks around the miss. */
+static void prefetch_around(struct replay *r, size_t x)
+{
+    unsigned behind, ahead;
+    uint64_t p = orig_of(r->st, x);
+    r->pf->window(r->pfr, p, &behind, &ahead);
+    size_t budget = r->frames > 1 ? r->frames - 1 : 0;
+    for (size_t k = x; k-- > 0 && budget;) {
+        if (p - orig_of(r->st, k) > behind)
+            break;
+        bring_in(r, k);
+        budget--;
+    }
+    for (size_t k = x + 1; k < r->st->universe && budget; k++) {
+        if (orig_of(r->st, k) - p > ahead)
+            break;
+        bring_in(r, k);
+        budget--;
+    }
+}
+
+int sim_run(const struct sim_trace *st, const struct policy_ops *ops,
+            const struct prefetch_ops *pf, unsigned pf_n, size_t frames, uint64_t seed,
+            struct sim_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->policy = ops->name;
+    res->frames = frames;
+    res->refs = st->n;
+    if (!frames)
+        frames = 1;
+    struct replay r = {.st = st, .ops = ops, .pf = pf, .frames = frames, .res = res};
+    r.state = calloc(st->universe ? st->universe : 1, 1);
+    r.pol = ops->create(frames, st->universe, seed);
+    if (pf)
+        r.pfr = pf->create(pf_n);
+    if (!r.state || !r.pol || (pf && !r.pfr)) {
+        free(r.state);
+        if (r.pol)
+            ops->destroy(r.pol);
+        if (r.pfr)
+            pf->destroy(r.pfr);
+        errno = ENOMEM;
+        return -1;
+    }
+    double t0 = now();
+    uint8_t *state = r.state;
+    struct policy *pol = r.pol;
+    void (*touch)(struct policy *, policy_page) = ops->touch;
+    uint64_t faults = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        uint32_t x = st->ref[i];
+        uint8_t s = state[x];
+        if (s & RESIDENT) {
+            if (s & PREFETCHED) {
+                state[x] = (uint8_t)(s & ~PREFETCHED);
+                res->pf_used++;
+                pf->feedback(r.pfr, 1);
+            }
+            touch(pol, x);
+            continue;
+        }
+        faults++;
+        make_room(&r);
+        ops->admit(pol, x, 0);
+        state[x] = RESIDENT | SEEN;
+        if (pf)
+            prefetch_around(&r, x);
+    }
+    res->faults = faults;
+    res->seconds = now() - t0;
+    ops->destroy(r.pol);
+    if (pf)
+        pf->destroy(r.pfr);
+    free(r.state);
+    return 0;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int parse_size(const char *s, const char *end, size_t *v)
+{
+    if (s == end || *s < '0' || *s > '9')
+        return -1;
+    size_t x = 0;
+    for (; s < end; s++) {
+        if (*s < '0' || *s > '9' || x > (SIZE_MAX - 9) / 10)
+            return -1;
+        x = x * 10 + (size_t)(*s - '0');
+    }
+    *v = x;
+    return 0;
+}
+
+size_t sim_parse_frames(const char *spec, size_t distinct, size_t **out, char *err,
+                        size_t errlen)
+{
+    size_t cap = 32, n = 0;
+    size_t *v = malloc(cap * sizeof *v);
+    if (!v) {
+        snprintf(err, errlen, "out of memory");
+        return 0;
+    }
+    if (!strcmp(spec, "auto")) {
+        size_t d = distinct ? distinct : 1;
+        for (size_t i = 1; i <= 20; i++) {
+            size_t f = (d * i + 19) / 20;
+            v[n++] = f ? f : 1;
+        }
+    } else if (strchr(spec, ':')) {
+        const char *a = strchr(spec, ':'), *b = strchr(a + 1, ':');
+        size_t start, end, step;
+        if (!b || parse_size(spec, a, &start) || parse_size(a + 1, b, &end) ||
+            parse_size(b + 1, b + 1 + strlen(b + 1), &step) || !step || !start ||
+            start > end || (end - start) / step >= 100000)
+            goto bad;
+        for (size_t f = start; f <= end; f += step) {
+            if (n == cap) {
+                size_t *p = realloc(v, 2 * cap * sizeof *p);
+                if (!p)
+                    goto bad;
+                v = p;
+                cap *= 2;
+            }
+            v[n++] = f;
+            if (end - f < step)
+                break;
+        }
+    } else {
+        for (const char *s = spec;;) {
+            const char *comma = strchr(s, ',');
+            const char *e = comma ? comma : s + strlen(s);
+            size_t f;
+            if (parse_size(s, e, &f) || !f)
+                goto bad;
+            if (n == cap) {
+                size_t *p = realloc(v, 2 * cap * sizeof *p);
+                if (!p)
+                    goto bad;
+                v = p;
+                cap *= 2;
+            }
+            v[n++] = f;
+            if (!comma)
+                break;
+            s = comma + 1;
+        }
+    }
+    qsort(v, n, sizeof *v, cmp_size);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!m || v[m - 1] != v[i])
+            v[m++] = v[i];
+    *out = v;
+    return m;
+bad:
+    free(v);
+    snprintf(err, errlen,
+             "bad frame counts '%s' (N,N,..., START:END:STEP or auto; counts >= 1)", spec);
+    return 0;
+}
