@@ -8,7 +8,10 @@ struct vmem_cmd {
     int (*main)(int argc, char **argv); /* argv[0] is the command's name */
 };
 
+extern const struct vmem_cmd vmem_cmd_run;
+
 /* One line per sub-command, each defined in tools/cmd_NAME.c. */
-#define VMEM_COMMANDS
+#define VMEM_COMMANDS \
+    &vmem_cmd_run,
 
 #endif
