@@ -125,6 +125,8 @@ struct vmem_config {
                                                     map or standby */
     unsigned low_water;     /* VMEM_LOW_WATER: % of the cap it trims down to,
                                10..high_water, default 88 */
+    char report_file[256];  /* VMEM_REPORT=PATH: the counters are appended
+                               to this file at exit ("" = stderr) */
 };
 
 /* Fills *cfg with the built-in defaults. */

@@ -158,8 +158,18 @@ VMEM_API int vmem_config_from_env(struct vmem_config *cfg, char *err, size_t err
                        &cfg->fault_threads, err, errlen)))
         return rc;
     unsigned rep = 0;
-    if ((rc = env_uint("VMEM_REPORT", 0, 1, "0 or 1", &rep, err, errlen)))
+    v = getenv("VMEM_REPORT");
+    if (v && strchr(v, '/')) {
+        /* a path: the report goes to that file */
+        if (strlen(v) >= sizeof(cfg->report_file))
+            return bad(err, errlen, "VMEM_REPORT", v, "0, 1 or a file path shorter than "
+                       "256 bytes");
+        strcpy(cfg->report_file, v);
+        rep = 1;
+    } else if ((rc = env_uint("VMEM_REPORT", 0, 1, "0, 1 or a file path (with a '/')", &rep,
+                              err, errlen))) {
         return rc;
+    }
     cfg->report = (int)rep;
     if ((rc = env_uint("VMEM_IO_SPIN_US", 0, 10000, "microseconds from 0 to 10000",
                        &cfg->io_spin_us, err, errlen)))

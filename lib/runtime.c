@@ -20,6 +20,7 @@
 #include "vmem_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,8 +57,25 @@ int runtime_ready(void)
 
 static void report_at_exit(void)
 {
-    if (runtime_ready())
+    if (!runtime_ready())
+        return;
+    if (!vmem_rt.cfg.report_file[0]) {
         vmem_print_stats(2);
+        return;
+    }
+    /* Appended, headed by the process id: with LD_PRELOAD every program
+     * a command runs reports into the same file. */
+    int fd = open(vmem_rt.cfg.report_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        vmem_log("cannot open the report file %s: %s", vmem_rt.cfg.report_file,
+                 strerror(errno));
+        return;
+    }
+    char head[64];
+    int n = snprintf(head, sizeof(head), "pid %ld\n", (long)getpid());
+    if (n > 0 && write(fd, head, (size_t)n) == n)
+        vmem_print_stats(fd);
+    close(fd);
 }
 
 _Thread_local unsigned as_lock_depth;

@@ -105,28 +105,32 @@ VMEM_API ssize_t read(int fd, void *buf, size_t n)
     GUARDED(touch(buf, n, 1), syscall(SYS_read, fd, buf, n));
 }
 
-VMEM_API ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+/* The positioned calls are defined by their symbol names: with 64-bit file
+ * offsets the headers bind pread and pwrite to pread64 and pwrite64, which
+ * on x86-64 are the same calls, and both names must be covered. */
+VMEM_API ssize_t guard_pwrite64(int fd, const void *buf, size_t n, off_t off)
+    __asm__("pwrite64");
+VMEM_API ssize_t guard_pwrite64(int fd, const void *buf, size_t n, off_t off)
 {
     GUARDED(touch(buf, n, 0), syscall(SYS_pwrite64, fd, buf, n, off));
 }
 
-VMEM_API ssize_t pread(int fd, void *buf, size_t n, off_t off)
+VMEM_API ssize_t guard_pread64(int fd, void *buf, size_t n, off_t off) __asm__("pread64");
+VMEM_API ssize_t guard_pread64(int fd, void *buf, size_t n, off_t off)
 {
     GUARDED(touch(buf, n, 1), syscall(SYS_pread64, fd, buf, n, off));
 }
 
-/* With 64-bit file offsets the headers name the two above pread64 and
- * pwrite64; the plain names are the same calls on x86-64. */
 VMEM_API ssize_t guard_pwrite(int fd, const void *buf, size_t n, off_t off) __asm__("pwrite");
 VMEM_API ssize_t guard_pwrite(int fd, const void *buf, size_t n, off_t off)
 {
-    return pwrite(fd, buf, n, off);
+    return guard_pwrite64(fd, buf, n, off);
 }
 
 VMEM_API ssize_t guard_pread(int fd, void *buf, size_t n, off_t off) __asm__("pread");
 VMEM_API ssize_t guard_pread(int fd, void *buf, size_t n, off_t off)
 {
-    return pread(fd, buf, n, off);
+    return guard_pread64(fd, buf, n, off);
 }
 
 VMEM_API ssize_t writev(int fd, const struct iovec *iov, int n)

@@ -75,6 +75,17 @@ static void expect_rejected(const char *var, const char *val)
     unsetenv(var);
 }
 
+Test(config, report_to_a_file)
+{
+    setenv("VMEM_REPORT", "/var/tmp/vmem-report.txt", 1);
+    struct vmem_config c;
+    char err[200];
+    cr_assert_eq(vmem_config_from_env(&c, err, sizeof(err)), 0, "%s", err);
+    unsetenv("VMEM_REPORT");
+    cr_assert_eq(c.report, 1);
+    cr_assert_str_eq(c.report_file, "/var/tmp/vmem-report.txt");
+}
+
 Test(config, malformed_values_rejected)
 {
     expect_rejected("VMEM_FAULT_MODE", "fast");

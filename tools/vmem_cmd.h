@@ -8,11 +8,13 @@ struct vmem_cmd {
     int (*main)(int argc, char **argv); /* argv[0] is the command's name */
 };
 
+extern const struct vmem_cmd vmem_cmd_run;
 extern const struct vmem_cmd vmem_cmd_sim;
 extern const struct vmem_cmd vmem_cmd_trace;
 
 /* One line per sub-command, each defined in tools/cmd_NAME.c. */
 #define VMEM_COMMANDS \
+    &vmem_cmd_run,    \
     &vmem_cmd_sim,    \
     &vmem_cmd_trace,
 

@@ -1,0 +1,25 @@
+/*
+ * sys.h -- the memory system calls made directly (never through the
+ * wrappers this library exports), and the mark of libvmem's own threads.
+ */
+#ifndef PRELOAD_SYS_H
+#define PRELOAD_SYS_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+void *preload_sys_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+int preload_sys_munmap(void *addr, size_t len);
+void *preload_sys_mremap(void *old, size_t old_len, size_t new_len, int flags, ...);
+int preload_sys_madvise(void *addr, size_t len, int advice);
+int preload_sys_mprotect(void *addr, size_t len, int prot);
+
+/* pthread_create for libvmem's threads: the new thread is marked internal. */
+int preload_internal_thread_create(pthread_t *t, const pthread_attr_t *attr,
+                                   void *(*fn)(void *), void *arg);
+
+/* Nonzero in a thread libvmem started (fault threads, the trimmer). */
+extern __thread int preload_in_internal_thread __attribute__((tls_model("initial-exec")));
+
+#endif
