@@ -1,26 +1,33 @@
 /*
- * evict.c -- the working-set manager thread: trimming and page writing.
+ * evict.c -- the working-set manager thread: trimming and freeing.
  *
  * The cap bounds working set + standby frames (both are RAM).  When they
- * pass the high-water mark the thread trims to the low-water mark:
+ * pass the high-water mark, or faults are waiting for room, the thread
+ * trims to the low-water mark (and makes the room asked for):
  *
- *   trim (working set -> standby): CLOCK over resident pages.  A page that
- *   faulted in since the hand last passed (PTE_F_ACCESSED) gets a second
- *   chance; the others are victims.  For each victim, under as_lock
- *   exclusive: write-protect it (so an application write waits in the fault
- *   handler, which needs the lock), copy it to a standby frame, drop it from
- *   the address space (MADV_DONTNEED).  A page that reads all zeros and
- *   holds no page-file copy goes back to COMMITTED instead; a MEM_RESET page
- *   is discarded.  A touch of a standby page is a transition fault.
+ *   trim (working set -> standby): victims come from the replacement
+ *   policy (replacement.c; when it knows of no resident page, a CLOCK scan
+ *   over the page tables, where a page faulted in since the hand last
+ *   passed (PTE_F_ACCESSED) gets a second chance).  Victims adjacent in a
+ *   region are taken as runs, under as_lock exclusive: moved into a run of
+ *   standby frames with one UFFDIO_MOVE (atomic per page, so a write either
+ *   travels with the page or faults after it), or, where a page cannot be
+ *   moved or VMEM_TRIM=copy, write-protected (an application write then
+ *   waits in the fault handler, which needs the lock), copied to a frame
+ *   and dropped (MADV_DONTNEED).  A page that reads all zeros goes back to
+ *   COMMITTED instead; a MEM_RESET page is discarded; a clean page with the
+ *   standby list off goes straight to PAGEDOUT.  Victims that stay resident
+ *   (locked meanwhile, no frame for a dirty page) go back to the policy.
+ *   A touch of a standby page is a transition fault.
  *
  *   freeing (standby -> page file): the oldest clean standby frames (their
  *   page-file copy valid) are freed and their pages become PAGEDOUT, with
  *   no I/O.  Dirty frames are saved ahead of need by the modified page
  *   writer, a thread of its own (page_writer.c), which this thread wakes.
  *
- * Faults wait (bounded) in paging_wait_for_room before installing pages
- * when the cap is reached, so the working set stays under the cap plus
- * what faults in flight install.
+ * Faults that will install pages wait (bounded) in paging_wait_for_room
+ * when the cap is reached, announcing how many pages they need, so the
+ * working set stays under the cap plus what faults in flight install.
  *
  * Locks: as_lock as above; the cap and counters are atomics; the thread is
  * woken through an eventfd (async-signal-safe from a SIGBUS handler).
