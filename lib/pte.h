@@ -27,7 +27,14 @@
  *   STANDBY -> RESIDENT                   fault              arbitrates racing
  *                                                            installs: EEXIST)
  *   RESIDENT -> STANDBY|COMMITTED         trim (evict.c)    (exclusive)
+ *   RESIDENT -> PAGEDOUT                  trim of a clean page with the
+ *                                         standby list off  (exclusive)
+ *   PAGEDOUT -> STANDBY                   hard fault's prefetch kept on
+ *                                         standby (claimed INSTALLING
+ *                                         first)            (shared)
  *   STANDBY -> PAGEDOUT                   standby release   (exclusive)
+ *   STANDBY|PAGEDOUT -> RESIDENT          in a forked child, its first
+ *                                         touch (fork_paging.c) (exclusive)
  *   any -> RESERVED                       decommit, release (exclusive)
  * A shared-lock fault that brings a page back claims it with a
  * compare-and-swap to INSTALLING, so two faults cannot both take a frame or
