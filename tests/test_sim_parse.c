@@ -252,6 +252,17 @@ Test(prepare, sparse_pages_are_ranked_in_order)
     cr_assert_eq(st.orig[1], 0x7fff0000);
     sim_trace_free(&st);
     trace_free(&t);
+
+    /* the largest page number too (the page map's own marker) */
+    uint64_t edge[] = {UINT64_MAX, 0, 1ull << 63, 0, UINT64_MAX};
+    for (int i = 0; i < 5; i++)
+        trace_push(&t, edge[i]);
+    cr_assert_eq(sim_prepare(&st, &t), 0);
+    cr_assert_eq(st.distinct, 3);
+    uint32_t want_edge[] = {2, 0, 1, 0, 2};
+    cr_assert_arr_eq(st.ref, want_edge, sizeof want_edge);
+    sim_trace_free(&st);
+    trace_free(&t);
 }
 
 /* the command itself: runs build/tools/vmem (VMEM_TOOL).  OPT on a loop

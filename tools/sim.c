@@ -11,7 +11,7 @@
 static double now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -60,6 +60,13 @@ static int prepare_small(struct sim_trace *st, const struct trace *t, uint64_t m
     return 0;
 }
 
+/* The page map cannot hold UINT64_MAX (its empty-slot marker): that page
+ * gets a variable of its own. */
+static uint32_t rank_get(const struct pagemap *map, uint32_t max_rank, uint64_t page)
+{
+    return page == UINT64_MAX ? max_rank : pagemap_get(map, page);
+}
+
 /* Sparse page numbers (virtual addresses): hash, sort the distinct pages,
  * rank them. */
 static int prepare_sparse(struct sim_trace *st, const struct trace *t)
@@ -69,11 +76,12 @@ static int prepare_sparse(struct sim_trace *st, const struct trace *t)
         return -1;
     size_t distinct = 0, cap = 1024;
     uint64_t *pages = malloc(cap * sizeof *pages);
+    uint32_t max_rank = PAGEMAP_NONE;
     int rc = -1;
     if (!pages)
         goto out;
     for (size_t i = 0; i < t->n; i++) {
-        if (pagemap_get(&map, t->page[i]) != PAGEMAP_NONE)
+        if (rank_get(&map, max_rank, t->page[i]) != PAGEMAP_NONE)
             continue;
         if (distinct == UINT32_MAX - 1)
             goto out;
@@ -84,15 +92,21 @@ static int prepare_sparse(struct sim_trace *st, const struct trace *t)
             pages = p;
             cap *= 2;
         }
-        if (pagemap_put(&map, t->page[i], 0) < 0)
+        if (t->page[i] == UINT64_MAX)
+            max_rank = 0;
+        else if (pagemap_put(&map, t->page[i], 0) < 0)
             goto out;
         pages[distinct++] = t->page[i];
     }
     qsort(pages, distinct, sizeof *pages, cmp_u64);
-    for (size_t r = 0; r < distinct; r++)
-        pagemap_put(&map, pages[r], (uint32_t)r); /* replaces: no allocation */
+    for (size_t r = 0; r < distinct; r++) {
+        if (pages[r] == UINT64_MAX)
+            max_rank = (uint32_t)r;
+        else
+            pagemap_put(&map, pages[r], (uint32_t)r); /* replaces: no allocation */
+    }
     for (size_t i = 0; i < t->n; i++)
-        st->ref[i] = pagemap_get(&map, t->page[i]);
+        st->ref[i] = rank_get(&map, max_rank, t->page[i]);
     st->orig = pages;
     pages = NULL;
     st->universe = st->distinct = distinct;

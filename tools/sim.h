@@ -36,7 +36,9 @@ struct sim_result {
     uint64_t prefetched;    /* pages brought in by prefetch */
     uint64_t pf_used;       /* of those, referenced before eviction */
     uint64_t pf_unused;     /* evicted unreferenced */
-    double seconds;         /* replay time (OPT: including its set-up) */
+    double seconds;         /* replay CPU time of the thread (OPT: with its
+                             * next-use pass), so other load on the machine
+                             * does not count */
 };
 
 /* pf NULL: no prefetch.  0, or -1 if out of memory. */

@@ -1,6 +1,9 @@
 /*
  * fifo.c -- first in, first out: evicts the page resident longest, whatever
  * its use.  Sees only admissions, so it behaves the same live and simulated.
+ *
+ * The queue is a ring of node indices; a forgotten page leaves a hole
+ * (PNODE_NIL) that the head skips, and the ring is compacted when it fills.
  */
 #include "policy/policies.h"
 
@@ -8,9 +11,34 @@
 #include "policy/nodepool.h"
 
 struct fifo {
-    struct nodepool np;
-    struct plist queue; /* head: admitted first */
+    struct nodepool np; /* node aux: the page's ring position */
+    uint32_t *ring;
+    size_t cap;        /* a power of two */
+    size_t head, tail; /* positions, taken modulo cap */
+    size_t resident;
 };
+
+static int alloc_ring(struct fifo *f, size_t cap)
+{
+    uint32_t *ring = ialloc_pages(cap * sizeof *ring);
+    if (!ring)
+        return -1;
+    size_t n = 0;
+    for (size_t pos = f->head; pos != f->tail; pos++) {
+        uint32_t i = f->ring[pos & (f->cap - 1)];
+        if (i == PNODE_NIL)
+            continue;
+        pnode(&f->np, i)->aux = (uint32_t)n;
+        ring[n++] = i;
+    }
+    if (f->ring)
+        ifree_pages(f->ring, f->cap * sizeof *f->ring);
+    f->ring = ring;
+    f->cap = cap;
+    f->head = 0;
+    f->tail = n;
+    return 0;
+}
 
 static struct policy *fifo_create(size_t frames, size_t universe, uint64_t seed)
 {
@@ -18,11 +46,18 @@ static struct policy *fifo_create(size_t frames, size_t universe, uint64_t seed)
     struct fifo *f = ialloc_pages(sizeof *f);
     if (!f)
         return NULL;
+    size_t cap = 64;
+    while (cap < frames + 1)
+        cap <<= 1;
     if (nodepool_init(&f->np, universe, frames + 1) < 0) {
         ifree_pages(f, sizeof *f);
         return NULL;
     }
-    plist_init(&f->queue);
+    if (alloc_ring(f, cap) < 0) {
+        nodepool_fini(&f->np);
+        ifree_pages(f, sizeof *f);
+        return NULL;
+    }
     return (struct policy *)f;
 }
 
@@ -30,6 +65,7 @@ static void fifo_destroy(struct policy *p)
 {
     struct fifo *f = (struct fifo *)p;
     nodepool_fini(&f->np);
+    ifree_pages(f->ring, f->cap * sizeof *f->ring);
     ifree_pages(f, sizeof *f);
 }
 
@@ -37,11 +73,18 @@ static void fifo_admit(struct policy *p, policy_page page, unsigned flags)
 {
     (void)flags;
     struct fifo *f = (struct fifo *)p;
+    /* full of holes: compact; full of pages: grow */
+    if (f->tail - f->head == f->cap &&
+        alloc_ring(f, f->resident * 2 < f->cap ? f->cap : 2 * f->cap) < 0)
+        return;
     uint32_t i = nodepool_get(&f->np, page);
     if (i == PNODE_NIL || pnode(&f->np, i)->state)
         return;
-    pnode(&f->np, i)->state = 1;
-    plist_push_tail(&f->np, &f->queue, i);
+    struct pnode *n = pnode(&f->np, i);
+    n->state = 1;
+    n->aux = (uint32_t)(f->tail & (f->cap - 1));
+    f->ring[f->tail++ & (f->cap - 1)] = i;
+    f->resident++;
 }
 
 static void fifo_touch(struct policy *p, policy_page page)
@@ -53,11 +96,14 @@ static void fifo_touch(struct policy *p, policy_page page)
 static int fifo_victim(struct policy *p, policy_page *page)
 {
     struct fifo *f = (struct fifo *)p;
-    uint32_t i = plist_pop_head(&f->np, &f->queue);
-    if (i == PNODE_NIL)
+    if (!f->resident)
         return -1;
+    uint32_t i;
+    while ((i = f->ring[f->head++ & (f->cap - 1)]) == PNODE_NIL)
+        ;
     *page = nodepool_page(&f->np, i);
     nodepool_put(&f->np, i);
+    f->resident--;
     return 0;
 }
 
@@ -67,13 +113,14 @@ static void fifo_forget(struct policy *p, policy_page page)
     uint32_t i = nodepool_find(&f->np, page);
     if (i == PNODE_NIL)
         return;
-    plist_remove(&f->np, &f->queue, i);
+    f->ring[pnode(&f->np, i)->aux] = PNODE_NIL;
     nodepool_put(&f->np, i);
+    f->resident--;
 }
 
 static size_t fifo_size(const struct policy *p)
 {
-    return ((const struct fifo *)p)->queue.len;
+    return ((const struct fifo *)p)->resident;
 }
 
 const struct policy_ops policy_fifo = {
