@@ -103,17 +103,27 @@ static void count_states(const struct region *r, size_t first, size_t end,
 
 /* Takes as_lock exclusive at a moment when no hard fault is reading for the
  * reservation holding addr with the lock released (see fault.c), so pages
- * being paged in are never decommitted or released under it. */
+ * being paged in are never decommitted or released under it.  While one is,
+ * it waits holding nothing: that fault needs the lock back (shared) to
+ * finish, and a writer taking the lock again and again would keep it out,
+ * the rwlock preferring writers. */
 static void lock_exclusive_quiesced(const void *addr)
 {
     struct timespec nap = { 0, 20 * 1000 };
+    uintptr_t a = round_down((uintptr_t)addr, PAGE_SZ);
     for (;;) {
         as_lock_exclusive();
-        struct region *r = region_find(round_down((uintptr_t)addr, PAGE_SZ));
+        struct region *r = region_find(a);
         if (!r || __atomic_load_n(&r->inflight, __ATOMIC_ACQUIRE) == 0)
             return;
         as_unlock();
-        nanosleep(&nap, NULL);
+        for (int busy = 1; busy;) {
+            nanosleep(&nap, NULL);
+            as_lock_shared();
+            r = region_find(a);
+            busy = r && __atomic_load_n(&r->inflight, __ATOMIC_ACQUIRE) != 0;
+            as_unlock();
+        }
     }
 }
 

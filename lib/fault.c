@@ -206,7 +206,7 @@ static int pagedout_next_to(const struct region *r, size_t i, uint32_t slot, uin
 }
 
 /* Per-thread bounce buffer for cluster reads (page-aligned, for O_DIRECT). */
-static _Thread_local void *bounce;
+static VMEM_TLS void *bounce;
 
 /* Keeps a prefetched page (claimed, INSTALLING) in a clean standby frame.
  * 0 if no frame is free. */

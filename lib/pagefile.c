@@ -69,7 +69,7 @@ struct thread_ring {
     unsigned generation;
     int ready;
 };
-static _Thread_local struct thread_ring tr;
+static VMEM_TLS struct thread_ring tr;
 
 /* ---- opening ------------------------------------------------------------- */
 

@@ -78,7 +78,7 @@ static void report_at_exit(void)
     close(fd);
 }
 
-_Thread_local unsigned as_lock_depth;
+VMEM_TLS unsigned as_lock_depth;
 
 int syscall_guard_linked(void); /* syscall_guard.c */
 

@@ -45,7 +45,7 @@ int runtime_ready(void);
 /* How many times this thread holds as_lock (0 or 1: nothing takes it
  * recursively).  syscall_guard.c reads it: the library's own I/O, done
  * under the lock, must not take it again. */
-extern _Thread_local unsigned as_lock_depth;
+extern _Thread_local unsigned as_lock_depth __attribute__((tls_model("initial-exec")));
 
 static inline void as_lock_shared(void)
 {

@@ -19,6 +19,12 @@ static inline uintptr_t round_up(uintptr_t x, size_t a) { return (x + a - 1) & ~
 static inline int is_aligned(uintptr_t x, size_t a) { return (x & (a - 1)) == 0; }
 
 #define VMEM_UNUSED __attribute__((unused))
+
+/* The library's thread-local variables use the initial-exec model: reached
+ * at a fixed offset, never through __tls_get_addr, which may allocate with
+ * malloc on a thread's first access -- and under LD_PRELOAD malloc is
+ * libvmem's, so that access must never come while as_lock is held. */
+#define VMEM_TLS _Thread_local __attribute__((tls_model("initial-exec")))
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 

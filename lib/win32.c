@@ -16,7 +16,7 @@
 #include <errno.h>
 #include <unistd.h>
 
-static _Thread_local DWORD last_error;
+static VMEM_TLS DWORD last_error;
 
 VMEM_API DWORD WINAPI GetLastError(void) { return last_error; }
 VMEM_API void WINAPI SetLastError(DWORD e) { last_error = e; }

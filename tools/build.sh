@@ -15,7 +15,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(meson ninja-build pkg-config gcc libc6-dev liburing-dev libcriterion-dev gnuplot-nox)
+PACKAGES=(meson ninja-build pkg-config gcc libc6-dev liburing-dev libcriterion-dev
+          python3 xz-utils time gnuplot-nox)
 
 deps() {
     local missing=()
