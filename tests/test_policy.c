@@ -442,3 +442,42 @@ Test(prefetch, simulator_brings_in_seen_pages)
     cr_expect_eq(r.faults, 128);
     sim_trace_free(&st);
 }
+
+/* Live, pages may be admitted past the frame count (the cap is soft while
+ * the trimmer catches up) and forgotten at random: structures grow, and
+ * every resident page is still evicted exactly once. */
+Test(policies, grow_past_frames_and_forget)
+{
+    enum { PAGES = 3000 };
+    for (size_t i = 0; policy_list[i]; i++) {
+        const struct policy_ops *ops = policy_list[i];
+        struct policy *p = ops->create(4, 0, 1);
+        static uint8_t resident[PAGES];
+        memset(resident, 0, sizeof resident);
+        size_t n = 0;
+        for (policy_page x = 0; x < PAGES; x++) {
+            ops->admit(p, x * 7 + 0x100000, x % 5 ? 0 : POLICY_PREFETCHED);
+            resident[x] = 1;
+            n++;
+            if (x % 3 == 0)
+                ops->touch(p, (x / 2) * 7 + 0x100000);
+            if (x % 11 == 10) {
+                ops->forget(p, (x - 4) * 7 + 0x100000);
+                n -= resident[x - 4];
+                resident[x - 4] = 0;
+            }
+        }
+        cr_assert_eq(ops->size(p), n, "%s: size %zu, want %zu", ops->name, ops->size(p), n);
+        policy_page v;
+        while (ops->victim(p, &v) == 0) {
+            cr_assert_eq((v - 0x100000) % 7, 0, "%s", ops->name);
+            policy_page x = (v - 0x100000) / 7;
+            cr_assert(x < PAGES && resident[x], "%s evicted %llu twice or never admitted",
+                      ops->name, (unsigned long long)x);
+            resident[x] = 0;
+            n--;
+        }
+        cr_assert_eq(n, 0, "%s kept %zu pages", ops->name, n);
+        ops->destroy(p);
+    }
+}
