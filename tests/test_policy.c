@@ -68,12 +68,16 @@ Test(textbook, fifo_lru_opt_counts)
  * 0, 3, 1, 2 go, 14 faults in all.  SIEVE: new pages start unvisited and
  * the hand stays where it evicted: 7, 1, 2, 3, 4, 2, 3, 2 are evicted, 11
  * faults.  AGING (3 frames: every victim search scans; admitted pages
- * start at 0x80): 7, 1, 2, 3, 4, 0, 1, 3, 0, 2 are evicted, 13 faults. */
+ * start at 0x80): 7, 1, 2, 3, 4, 0, 1, 3, 0, 2 are evicted, 13 faults.
+ * S3-FIFO (small queue of 1): 7, 1, 2 leave S as ghosts, 0 moves to M;
+ * 2 and 3 come back from the ghosts into M; later 2 and 3 leave M once
+ * their counts are spent: 11 faults. */
 Test(textbook, clock_sieve_aging_counts)
 {
     cr_expect_eq(faults_of("clock", textbook, LEN(textbook), 3), 14);
     cr_expect_eq(faults_of("sieve", textbook, LEN(textbook), 3), 11);
     cr_expect_eq(faults_of("aging", textbook, LEN(textbook), 3), 13);
+    cr_expect_eq(faults_of("s3fifo", textbook, LEN(textbook), 3), 11);
 }
 
 Test(textbook, every_policy_faults_once_per_page_with_room)
@@ -292,6 +296,28 @@ Test(arc, ghost_hit_promotes_to_frequent)
     arc->destroy(p);
 }
 
+/* A page referenced while in the small queue moves to the main queue;
+ * pages referenced once leave first, even the newer ones. */
+Test(s3fifo, one_hit_pages_leave_first)
+{
+    const struct policy_ops *s3 = policy_find("s3fifo");
+    struct policy *p = s3->create(10, 0, 0); /* small queue: 1 page */
+    policy_page v;
+    for (policy_page x = 1; x <= 10; x++)
+        s3->admit(p, x, 0);
+    s3->touch(p, 1);
+    s3->touch(p, 2);
+    cr_assert_eq(s3->victim(p, &v), 0);
+    cr_assert_eq(v, 3); /* 1 and 2 went to the main queue */
+    s3->admit(p, 3, 0);  /* a ghost: straight to the main queue */
+    for (policy_page want = 4; want <= 10; want++) {
+        cr_assert_eq(s3->victim(p, &v), 0);
+        cr_assert_eq(v, want);
+    }
+    cr_assert_eq(s3->size(p), 3);
+    s3->destroy(p);
+}
+
 Test(aging, referenced_page_outlives_unreferenced)
 {
     const struct policy_ops *aging = policy_find("aging");
@@ -334,7 +360,8 @@ Test(registry, defaults_and_names)
     cr_assert_null(policy_find("nope"));
     cr_assert_null(prefetch_find("nope"));
     cr_assert_str_eq(prefetch_find("adaptive:16")->name, "adaptive");
-    static const char *const want[] = {"fifo", "clock", "aging", "random", "lru", "arc", "sieve"};
+    static const char *const want[] = {"fifo",  "clock", "aging", "random",
+                                       "lru",   "arc",   "sieve", "s3fifo"};
     for (size_t i = 0; i < LEN(want); i++)
         cr_assert_not_null(policy_find(want[i]), "%s", want[i]);
 }
@@ -441,4 +468,43 @@ Test(prefetch, simulator_brings_in_seen_pages)
     cr_assert_eq(sim_run(&st, policy_find("fifo"), NULL, 0, 16, 1, &r), 0);
     cr_expect_eq(r.faults, 128);
     sim_trace_free(&st);
+}
+
+/* Live, pages may be admitted past the frame count (the cap is soft while
+ * the trimmer catches up) and forgotten at random: structures grow, and
+ * every resident page is still evicted exactly once. */
+Test(policies, grow_past_frames_and_forget)
+{
+    enum { PAGES = 3000 };
+    for (size_t i = 0; policy_list[i]; i++) {
+        const struct policy_ops *ops = policy_list[i];
+        struct policy *p = ops->create(4, 0, 1);
+        static uint8_t resident[PAGES];
+        memset(resident, 0, sizeof resident);
+        size_t n = 0;
+        for (policy_page x = 0; x < PAGES; x++) {
+            ops->admit(p, x * 7 + 0x100000, x % 5 ? 0 : POLICY_PREFETCHED);
+            resident[x] = 1;
+            n++;
+            if (x % 3 == 0)
+                ops->touch(p, (x / 2) * 7 + 0x100000);
+            if (x % 11 == 10) {
+                ops->forget(p, (x - 4) * 7 + 0x100000);
+                n -= resident[x - 4];
+                resident[x - 4] = 0;
+            }
+        }
+        cr_assert_eq(ops->size(p), n, "%s: size %zu, want %zu", ops->name, ops->size(p), n);
+        policy_page v;
+        while (ops->victim(p, &v) == 0) {
+            cr_assert_eq((v - 0x100000) % 7, 0, "%s", ops->name);
+            policy_page x = (v - 0x100000) / 7;
+            cr_assert(x < PAGES && resident[x], "%s evicted %llu twice or never admitted",
+                      ops->name, (unsigned long long)x);
+            resident[x] = 0;
+            n--;
+        }
+        cr_assert_eq(n, 0, "%s kept %zu pages", ops->name, n);
+        ops->destroy(p);
+    }
 }

@@ -311,3 +311,31 @@ Test(command, csv_has_one_header_and_a_line_per_run)
                           "opt,3,50,27\n"
                           "opt,4,50,16\n");
 }
+
+Test(command, trace_records_a_program_under_valgrind)
+{
+    if (system("command -v valgrind >/dev/null 2>&1") != 0)
+        cr_skip_test("valgrind not installed");
+    char *path = temp_path();
+    char args[256], out[4096];
+    snprintf(args, sizeof args, "trace -o %s -- /bin/true", path);
+    cr_assert_eq(run_tool(args, out, sizeof out), 0, "%s", out);
+    struct trace t = {0};
+    char err[256] = "";
+    cr_assert_eq(trace_load(&t, path, TRACE_BIN, err, sizeof err), 0, "%s", err);
+    /* even /bin/true runs the dynamic loader: thousands of references */
+    cr_assert_gt(t.n, 1000, "%zu references", t.n);
+    trace_free(&t);
+    unlink(path);
+
+    /* without valgrind on PATH: a clear message and status 2 */
+    const char *tool = getenv("VMEM_TOOL");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "PATH=/nonexistent %s trace -- /bin/true 2>&1", tool);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    int status = pclose(p);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+    cr_assert(strstr(out, "valgrind not found"), "%s", out);
+}

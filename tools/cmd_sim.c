@@ -183,6 +183,11 @@ static int cmd_sim_main(int argc, char **argv)
         return 2;
     }
 
+    if (plot && strchr(plot, '\'')) {
+        fprintf(stderr, "vmem sim: --plot: a file name without quotes, please\n");
+        return 2;
+    }
+
     struct choice choices[32];
     size_t nchoices = parse_policies(policy_spec, choices, 32);
     if (!nchoices) {

@@ -154,6 +154,9 @@ static int cmd_trace_main(int argc, char **argv)
     fprintf(stderr, "vmem trace: %llu references written to %s (program %s %d)\n", refs, out,
             WIFEXITED(status) ? "exit status" : "killed by signal",
             WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    if (skipped)
+        fprintf(stderr, "vmem trace: %llu lines of valgrind's log were not access records\n",
+                skipped);
     return 0;
 }
 

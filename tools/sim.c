@@ -221,7 +221,10 @@ int sim_run(const struct sim_trace *st, const struct policy_ops *ops,
         frames = 1;
     struct replay r = {.st = st, .ops = ops, .pf = pf, .frames = frames, .res = res};
     r.state = calloc(st->universe ? st->universe : 1, 1);
-    r.pol = ops->create(frames, st->universe, seed);
+    /* more frames than pages: nothing is ever evicted, so the policy need
+     * not size itself for them */
+    size_t sized = frames < st->universe ? frames : (st->universe ? st->universe : 1);
+    r.pol = ops->create(sized, st->universe, seed);
     if (pf)
         r.pfr = pf->create(pf_n);
     if (!r.state || !r.pol || (pf && !r.pfr)) {

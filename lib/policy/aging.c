@@ -3,31 +3,103 @@
  * ages pages: each page has an 8-bit age register; a reference sets its
  * referenced bit; an aging scan shifts every register right and moves the
  * bit in at the top (age = age >> 1 | ref << 7, then ref = 0); the victim is
- * the page with the smallest register (the oldest), ties in admission order.
+ * the page with the smallest register (the oldest).  A page admitted by a
+ * reference starts at 0x80 (as if just scanned with its bit set), a
+ * prefetched one at 0.
  *
- * Pages sit in 256 buckets by register value, so a victim is found in
- * O(1).  A full scan costs O(resident) and runs every quarter of the
- * resident set's worth of victims (amortised: a few node moves per victim).
- * Between scans, a victim candidate whose bit is set is aged on its own
- * instead of evicted, so a page referenced since the last scan is never
- * taken for an unreferenced one.  Simulated, every reference sets the bit;
- * live only faults and write-protect faults.
+ * Resident pages sit in slots; registers and bits are per-slot byte arrays,
+ * so a scan is a sequential pass.  A scan runs every quarter of the
+ * resident set's worth of victims, and also sorts the slots by register
+ * (counting sort): victims are then taken in that order, ties by slot.  A
+ * page referenced since the last scan is passed over (its register is out
+ * of date and would only grow), and pages admitted since the last scan
+ * wait in a queue of their own, competing by their starting register.
+ * Simulated, every reference sets the bit; live only faults and
+ * write-protect faults.
  */
 #include "policy/policies.h"
 
 #include "internal_alloc.h"
 #include "policy/nodepool.h"
 
-#define AGE_BUCKETS 256
+#include <string.h>
+
 #define AGE_TOP 0x80u
 
-struct aging {
-    struct nodepool np;
-    struct plist bucket[AGE_BUCKETS]; /* by age register (node aux) */
-    uint64_t nonempty[AGE_BUCKETS / 64];
-    size_t resident;
-    size_t since_scan; /* victims since the last full scan */
+struct candidate {
+    uint32_t slot, node; /* stale once the slot holds another node */
 };
+
+struct aging {
+    struct nodepool np; /* node aux: the page's slot */
+    size_t cap;         /* slots allocated */
+    size_t used;        /* slots ever filled */
+    uint32_t *face;     /* slot -> node, PNODE_NIL if empty */
+    uint8_t *age;       /* slot -> age register */
+    uint8_t *ref;       /* slot -> referenced since the last scan */
+    uint32_t *free;     /* empty slots */
+    size_t nfree;
+    struct candidate *order; /* slots by register at the last scan */
+    size_t norder, cursor;
+    struct candidate *young; /* admitted since the last scan: a ring */
+    size_t yhead, ytail;     /* positions modulo cap */
+    size_t resident;
+    size_t since_scan; /* victims since the last scan */
+};
+
+static void free_arrays(struct aging *a)
+{
+    if (!a->face)
+        return;
+    ifree_pages(a->face, a->cap * sizeof *a->face);
+    ifree_pages(a->age, a->cap);
+    ifree_pages(a->ref, a->cap);
+    ifree_pages(a->free, a->cap * sizeof *a->free);
+    ifree_pages(a->order, a->cap * sizeof *a->order);
+    ifree_pages(a->young, a->cap * sizeof *a->young);
+}
+
+/* (Re)allocates the slot arrays for cap slots, keeping their contents. */
+static int alloc_arrays(struct aging *a, size_t cap)
+{
+    struct aging n = *a;
+    n.cap = cap;
+    n.face = ialloc_pages(cap * sizeof *n.face);
+    n.age = ialloc_pages(cap);
+    n.ref = ialloc_pages(cap);
+    n.free = ialloc_pages(cap * sizeof *n.free);
+    n.order = ialloc_pages(cap * sizeof *n.order);
+    n.young = ialloc_pages(cap * sizeof *n.young);
+    if (!n.face || !n.age || !n.ref || !n.free || !n.order || !n.young) {
+        if (n.face)
+            ifree_pages(n.face, cap * sizeof *n.face);
+        if (n.age)
+            ifree_pages(n.age, cap);
+        if (n.ref)
+            ifree_pages(n.ref, cap);
+        if (n.free)
+            ifree_pages(n.free, cap * sizeof *n.free);
+        if (n.order)
+            ifree_pages(n.order, cap * sizeof *n.order);
+        if (n.young)
+            ifree_pages(n.young, cap * sizeof *n.young);
+        return -1;
+    }
+    if (a->face) {
+        memcpy(n.face, a->face, a->used * sizeof *n.face);
+        memcpy(n.age, a->age, a->used);
+        memcpy(n.ref, a->ref, a->used);
+        memcpy(n.free, a->free, a->nfree * sizeof *n.free);
+        memcpy(n.order, a->order, a->norder * sizeof *n.order);
+        n.yhead = 0;
+        n.ytail = 0;
+        for (size_t pos = a->yhead; pos != a->ytail; pos++)
+            n.young[n.ytail++] = a->young[pos % a->cap];
+        free_arrays(a);
+    }
+    *a = n;
+    return 0;
+}
 
 static struct policy *aging_create(size_t frames, size_t universe, uint64_t seed)
 {
@@ -39,8 +111,11 @@ static struct policy *aging_create(size_t frames, size_t universe, uint64_t seed
         ifree_pages(a, sizeof *a);
         return NULL;
     }
-    for (int b = 0; b < AGE_BUCKETS; b++)
-        plist_init(&a->bucket[b]);
+    if (alloc_arrays(a, frames + 1) < 0) {
+        nodepool_fini(&a->np);
+        ifree_pages(a, sizeof *a);
+        return NULL;
+    }
     a->since_scan = SIZE_MAX; /* the first victim search scans */
     return (struct policy *)a;
 }
@@ -49,44 +124,32 @@ static void aging_destroy(struct policy *p)
 {
     struct aging *a = (struct aging *)p;
     nodepool_fini(&a->np);
+    free_arrays(a);
     ifree_pages(a, sizeof *a);
-}
-
-static void bucket_add(struct aging *a, uint32_t i, unsigned age)
-{
-    pnode(&a->np, i)->aux = age;
-    plist_push_tail(&a->np, &a->bucket[age], i);
-    a->nonempty[age / 64] |= 1ull << (age % 64);
-}
-
-static void bucket_del(struct aging *a, uint32_t i)
-{
-    unsigned age = pnode(&a->np, i)->aux;
-    plist_remove(&a->np, &a->bucket[age], i);
-    if (!a->bucket[age].len)
-        a->nonempty[age / 64] &= ~(1ull << (age % 64));
-}
-
-static unsigned shifted(const struct pnode *n)
-{
-    return n->aux >> 1 | (n->ref ? AGE_TOP : 0);
 }
 
 static void aging_admit(struct policy *p, policy_page page, unsigned flags)
 {
     struct aging *a = (struct aging *)p;
+    if (!a->nfree && a->used == a->cap && alloc_arrays(a, 2 * a->cap) < 0)
+        return;
     uint32_t i = nodepool_get(&a->np, page);
     if (i == PNODE_NIL)
         return;
     struct pnode *n = pnode(&a->np, i);
     if (n->state) {
-        n->ref = 1;
+        a->ref[n->aux] = 1;
         return;
     }
+    uint32_t slot = a->nfree ? a->free[--a->nfree] : (uint32_t)a->used++;
     n->state = 1;
-    n->ref = 0;
-    /* admitted by a reference: as if just aged with the bit set */
-    bucket_add(a, i, flags & POLICY_PREFETCHED ? 0 : AGE_TOP);
+    n->aux = slot;
+    a->face[slot] = i;
+    a->age[slot] = flags & POLICY_PREFETCHED ? 0 : AGE_TOP;
+    a->ref[slot] = 0;
+    if (a->ytail - a->yhead == a->cap) /* full: the oldest waits for a scan */
+        a->yhead++;
+    a->young[a->ytail++ % a->cap] = (struct candidate){slot, i};
     a->resident++;
 }
 
@@ -95,39 +158,46 @@ static void aging_touch(struct policy *p, policy_page page)
     struct aging *a = (struct aging *)p;
     uint32_t i = nodepool_find(&a->np, page);
     if (i != PNODE_NIL)
-        pnode(&a->np, i)->ref = 1;
+        a->ref[pnode(&a->np, i)->aux] = 1;
 }
 
-/* Ages every resident page.  Buckets are visited smallest register first
- * and each page goes to the tail of its new bucket, so pages of equal
- * registers keep their relative order. */
+/* Ages every resident page and sorts the slots by register. */
 static void scan(struct aging *a)
 {
-    struct plist old[AGE_BUCKETS];
-    for (int b = 0; b < AGE_BUCKETS; b++) {
-        old[b] = a->bucket[b];
-        plist_init(&a->bucket[b]);
+    size_t count[257] = {0};
+    for (size_t s = 0; s < a->used; s++) {
+        if (a->face[s] == PNODE_NIL)
+            continue;
+        uint8_t age = (uint8_t)(a->age[s] >> 1 | (a->ref[s] ? AGE_TOP : 0));
+        a->age[s] = age;
+        a->ref[s] = 0;
+        count[age + 1]++;
     }
-    for (int w = 0; w < AGE_BUCKETS / 64; w++)
-        a->nonempty[w] = 0;
-    for (int b = 0; b < AGE_BUCKETS; b++) {
-        uint32_t i;
-        while ((i = plist_pop_head(&a->np, &old[b])) != PNODE_NIL) {
-            struct pnode *n = pnode(&a->np, i);
-            unsigned age = shifted(n);
-            n->ref = 0;
-            bucket_add(a, i, age);
-        }
-    }
+    for (int b = 0; b < 256; b++)
+        count[b + 1] += count[b];
+    for (size_t s = 0; s < a->used; s++)
+        if (a->face[s] != PNODE_NIL)
+            a->order[count[a->age[s]]++] = (struct candidate){(uint32_t)s, a->face[s]};
+    a->norder = a->resident;
+    a->cursor = 0;
+    a->yhead = a->ytail = 0;
     a->since_scan = 0;
 }
 
-static int oldest_bucket(const struct aging *a)
+/* still the page it was, and not referenced since the last scan */
+static int usable(const struct aging *a, struct candidate c)
 {
-    for (int w = 0; w < AGE_BUCKETS / 64; w++)
-        if (a->nonempty[w])
-            return w * 64 + __builtin_ctzll(a->nonempty[w]);
-    return -1;
+    return a->face[c.slot] == c.node && !a->ref[c.slot];
+}
+
+static void evict_slot(struct aging *a, uint32_t slot, policy_page *page)
+{
+    uint32_t i = a->face[slot];
+    *page = nodepool_page(&a->np, i);
+    nodepool_put(&a->np, i);
+    a->face[slot] = PNODE_NIL;
+    a->free[a->nfree++] = slot;
+    a->resident--;
 }
 
 static int aging_victim(struct policy *p, policy_page *page)
@@ -137,22 +207,26 @@ static int aging_victim(struct policy *p, policy_page *page)
         return -1;
     if (a->since_scan >= a->resident / 4)
         scan(a);
-    a->since_scan++;
     for (;;) {
-        int b = oldest_bucket(a);
-        uint32_t i = a->bucket[b].head;
-        struct pnode *n = pnode(&a->np, i);
-        if (n->ref) { /* referenced since the last scan: age it now */
-            unsigned age = shifted(n);
-            n->ref = 0;
-            bucket_del(a, i);
-            bucket_add(a, i, age);
+        while (a->cursor < a->norder && !usable(a, a->order[a->cursor]))
+            a->cursor++;
+        while (a->yhead != a->ytail && !usable(a, a->young[a->yhead % a->cap]))
+            a->yhead++;
+        int have_old = a->cursor < a->norder, have_young = a->yhead != a->ytail;
+        if (!have_old && !have_young) {
+            scan(a); /* every candidate referenced or gone: age them */
             continue;
         }
-        bucket_del(a, i);
-        *page = nodepool_page(&a->np, i);
-        nodepool_put(&a->np, i);
-        a->resident--;
+        uint32_t old = have_old ? a->order[a->cursor].slot : 0;
+        uint32_t young = have_young ? a->young[a->yhead % a->cap].slot : 0;
+        if (have_old && (!have_young || a->age[old] <= a->age[young])) {
+            a->cursor++;
+            evict_slot(a, old, page);
+        } else {
+            a->yhead++;
+            evict_slot(a, young, page);
+        }
+        a->since_scan++;
         return 0;
     }
 }
@@ -163,9 +237,8 @@ static void aging_forget(struct policy *p, policy_page page)
     uint32_t i = nodepool_find(&a->np, page);
     if (i == PNODE_NIL)
         return;
-    bucket_del(a, i);
-    nodepool_put(&a->np, i);
-    a->resident--;
+    policy_page ignored;
+    evict_slot(a, pnode(&a->np, i)->aux, &ignored);
 }
 
 static size_t aging_size(const struct policy *p)

@@ -12,6 +12,7 @@ extern const struct policy_ops policy_random;
 extern const struct policy_ops policy_lru;
 extern const struct policy_ops policy_arc;
 extern const struct policy_ops policy_sieve;
+extern const struct policy_ops policy_s3fifo;
 
 extern const struct prefetch_ops prefetch_none;
 extern const struct prefetch_ops prefetch_cluster;

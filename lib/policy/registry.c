@@ -6,7 +6,7 @@
 /* The first entry is the default. */
 const struct policy_ops *const policy_list[] = {
     &policy_clock, &policy_fifo, &policy_lru,   &policy_aging,
-    &policy_random, &policy_arc, &policy_sieve, NULL,
+    &policy_random, &policy_arc, &policy_sieve, &policy_s3fifo, NULL,
 };
 
 const struct prefetch_ops *const prefetch_list[] = {
