@@ -9,6 +9,9 @@ struct vmem_cmd {
 };
 
 /* One line per sub-command, each defined in tools/cmd_NAME.c. */
-#define VMEM_COMMANDS
+extern const struct vmem_cmd vmem_cmd_bench;
+
+#define VMEM_COMMANDS \
+    &vmem_cmd_bench,
 
 #endif
