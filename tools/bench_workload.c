@@ -158,13 +158,13 @@ static void gen_scanmix(struct bench_ref *out, size_t nrefs, uint64_t pages, uin
     if (hot >= pages)
         hot = pages - 1 ? pages - 1 : 1;
     uint64_t cold = pages - hot ? pages - hot : 1;
-    uint64_t scan_len = cap ? cap : 1, scan_pos = 0, phase = 0;
+    uint64_t hot_len = 2 * cap, scan_len = cap ? cap : 1, scan_pos = 0, phase = 0;
     for (size_t i = 0; i < nrefs; i++, phase++) {
-        if (phase < cap) {
+        if (phase < hot_len) {
             out[i].page = (uint32_t)rng_below(r, hot); /* the hot set: pages 0..hot-1 */
         } else {
             out[i].page = (uint32_t)((hot + scan_pos++ % cold) % pages);
-            if (phase + 1 == cap + scan_len)
+            if (phase + 1 == hot_len + scan_len)
                 phase = (uint64_t)-1;
         }
     }

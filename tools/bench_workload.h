@@ -20,8 +20,9 @@ enum bench_workload_kind {
     WL_HOTCOLD,  /* P% of references to (100-P)% of the pages */
     WL_LOOP,     /* a sequential loop over 1.1 x the cap (LRU's worst case) */
     WL_SCANMIX,  /* a hot set of half the cap, with a scan of the cap's size
-                    through the other pages after every cap's worth of
-                    references to it */
+                    through the other pages after every two caps' worth of
+                    references to it: scans that flush the hot set out of
+                    LRU */
     WL_COUNT,
 };
 

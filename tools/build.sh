@@ -15,7 +15,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(meson ninja-build pkg-config gcc libc6-dev liburing-dev libcriterion-dev)
+PACKAGES=(meson ninja-build pkg-config gcc libc6-dev liburing-dev libcriterion-dev
+          gnuplot-nox) # gnuplot: the chart of `vmem bench --plot`
 
 deps() {
     local missing=()

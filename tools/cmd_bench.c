@@ -23,8 +23,10 @@
 
 #include <vmem.h>
 
-#define DEFAULT_SIZE (64ull << 20)
-#define DEFAULT_CAP (16ull << 20)
+/* Large enough to page through a cap of 2048 pages, small enough that every
+ * policy on every workload takes about a second here. */
+#define DEFAULT_SIZE (32ull << 20)
+#define DEFAULT_CAP (8ull << 20)
 #define MIN_CAP (256ull << 10) /* libvmem's smallest cap */
 #define MAX_SIZE (64ull << 30)
 #define MAX_WORKLOADS 32
@@ -61,8 +63,8 @@ static void usage(FILE *f)
             "  --prefetch SPEC      VMEM_PREFETCH for every run (default none: every\n"
             "                       policy pays its own misses)\n"
             "  --pagefile DIR       VMEM_PAGEFILE (default /var/tmp)\n"
-            "  --size F             footprint committed and touched (default 64M)\n"
-            "  --cap C              VMEM_MAX_RESIDENT (default 16M)\n"
+            "  --size F             footprint committed and touched (default 32M)\n"
+            "  --cap C              VMEM_MAX_RESIDENT (default 8M)\n"
             "  --refs N             references per workload (default 2 per page)\n"
             "  --seed S             workload seed (default 1)\n"
             "  --csv FILE           all results as CSV\n"
