@@ -104,7 +104,7 @@ static uint64_t simulate(const char *policy, const char *dir)
     struct policy *p = ops->create(FRAMES, PAGES, 1);
     cr_assert_not_null(p);
     char *resident = calloc(PAGES, 1);
-    char path[512], line[64];
+    char path[512], line[512];
     snprintf(path, sizeof(path), "%s/trace.txt", dir);
     FILE *f = fopen(path, "r");
     cr_assert_not_null(f, "no trace %s", path);

@@ -396,9 +396,9 @@ static int bench_main(int argc, char **argv)
         return 1;
     }
     const struct bench_setup *s = &o.setup;
-    printf("vmem bench: footprint %" PRIu64 " MiB, cap %" PRIu64 " MiB, prefetch %s, "
+    printf("vmem bench: footprint %" PRIu64 " KiB, cap %" PRIu64 " KiB, prefetch %s, "
            "page file in %s, seed %" PRIu64 "\n",
-           s->size >> 20, s->cap >> 20, s->prefetch, o.pagefile, s->seed);
+           s->size >> 10, s->cap >> 10, s->prefetch, o.pagefile, s->seed);
     int status = 0;
     size_t k = 0;
     for (size_t w = 0; w < o.nworkloads; w++) {
