@@ -11,9 +11,11 @@ struct vmem_cmd {
 extern const struct vmem_cmd vmem_cmd_run;
 extern const struct vmem_cmd vmem_cmd_sim;
 extern const struct vmem_cmd vmem_cmd_trace;
+extern const struct vmem_cmd vmem_cmd_bench;
 
 /* One line per sub-command, each defined in tools/cmd_NAME.c. */
 #define VMEM_COMMANDS \
+    &vmem_cmd_bench,  \
     &vmem_cmd_run,    \
     &vmem_cmd_sim,    \
     &vmem_cmd_trace,

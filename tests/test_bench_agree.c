@@ -1,0 +1,199 @@
+/*
+ * `vmem bench` live against the same trace simulated: with FIFO, one page
+ * per fault and no standby list, the live runtime sees every fault the
+ * simulator sees and evicts the same page, so the counts must agree
+ * exactly.  CLOCK and LRU see only faults live (reads of resident pages are
+ * invisible), so for them the gap is printed, not asserted.
+ *
+ * The bench tool comes from VMEM_BENCH_TOOL (set by meson).
+ */
+#include <criterion/criterion.h>
+#include <criterion/logging.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <vmem.h>
+
+#include "policy/policy.h"
+
+#define SIZE (4u << 20)
+#define CAP (1u << 20)
+#define REFS 4096u
+/* A run takes about a second; a libvmem that cannot trim to exactly the
+ * cap makes every fault wait for room, and the run far longer. */
+#define RUN_LIMIT_S 20
+#define PAGES (SIZE / VMEM_PAGE_SIZE)
+#define FRAMES (CAP / VMEM_PAGE_SIZE)
+
+/* One page at a time: the configuration under which live FIFO is exact. */
+static const char *const exact_env[][2] = {
+    { "VMEM_ZERO_CLUSTER", "1" },  { "VMEM_CLUSTER", "1" },  { "VMEM_STANDBY", "off" },
+    { "VMEM_HIGH_WATER", "100" },  { "VMEM_LOW_WATER", "100" },
+    { "VMEM_FAULT_MODE", "thread" },
+};
+
+static void cleanup(const char *dir);
+
+struct live {
+    uint64_t hard, soft, dzero, bad_pages;
+};
+
+/* Sets the exact configuration; skips the test if libvmem rejects it. */
+static void exact_configuration(void)
+{
+    for (size_t i = 0; i < sizeof(exact_env) / sizeof(exact_env[0]); i++)
+        setenv(exact_env[i][0], exact_env[i][1], 1);
+    struct vmem_config cfg;
+    char err[256] = "";
+    if (vmem_config_from_env(&cfg, err, sizeof(err)))
+        cr_skip_test("libvmem does not take the exact configuration yet: %s", err);
+}
+
+/* Runs one workload under one policy; fills *out from the CSV. */
+static void run_live(const char *workload, const char *policy, const char *dir, struct live *out)
+{
+    const char *tool = getenv("VMEM_BENCH_TOOL");
+    cr_assert_not_null(tool, "VMEM_BENCH_TOOL is not set");
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd),
+             "timeout %d '%s' bench --workload %s --policy %s --size %u --cap %u --refs %u --seed 7 "
+             "--csv '%s/live.csv' --trace '%s/trace.txt' >'%s/out.txt' 2>&1",
+             RUN_LIMIT_S, tool, workload, policy, SIZE, CAP, REFS, dir, dir, dir);
+    int st = system(cmd);
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 124) {
+        cleanup(dir);
+        cr_assert_fail("%s %s took over %d s under the exact configuration: faults waited "
+                       "for room the trimmer did not make", workload, policy, RUN_LIMIT_S);
+    }
+    cr_assert_eq(st, 0, "vmem bench failed (status %d): see %s/out.txt", st, dir);
+
+    char path[512], line[2048];
+    snprintf(path, sizeof(path), "%s/live.csv", dir);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    cr_assert_not_null(fgets(line, sizeof(line), f)); /* header */
+    cr_assert_not_null(fgets(line, sizeof(line), f));
+    fclose(f);
+    /* workload,policy,prefetch,size,cap,seed,refs,ok,hard,transition,dzero,...,bad_pages */
+    char *fields[32];
+    int n = 0;
+    for (char *save, *t = strtok_r(line, ",\n", &save); t && n < 32;
+         t = strtok_r(NULL, ",\n", &save))
+        fields[n++] = t;
+    cr_assert_eq(n, 25, "CSV line with %d fields", n);
+    cr_assert_str_eq(fields[7], "1", "the run failed");
+    out->hard = strtoull(fields[8], NULL, 10);
+    out->soft = strtoull(fields[9], NULL, 10);
+    out->dzero = strtoull(fields[10], NULL, 10);
+    out->bad_pages = strtoull(fields[24], NULL, 10);
+    cr_assert_eq(out->bad_pages, 0, "pages with wrong content");
+}
+
+/* Faults of `policy` on the trace's workload part (after the populate
+ * pass), driven as the simulator does, with FRAMES frames. */
+static uint64_t simulate(const char *policy, const char *dir)
+{
+    const struct policy_ops *ops = policy_find(policy);
+    cr_assert_not_null(ops);
+    struct policy *p = ops->create(FRAMES, PAGES, 1);
+    cr_assert_not_null(p);
+    char *resident = calloc(PAGES, 1);
+    char path[512], line[512];
+    snprintf(path, sizeof(path), "%s/trace.txt", dir);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "no trace %s", path);
+    uint64_t refs = 0, faults = 0;
+    while (fgets(line, sizeof(line), f)) {
+        if (line[0] == '#')
+            continue;
+        cr_assert(line[0] == 'R' || line[0] == 'W', "bad trace line '%s'", line);
+        uint64_t pg = strtoull(line + 2, NULL, 10);
+        cr_assert_lt(pg, PAGES);
+        refs++;
+        if (resident[pg]) {
+            ops->touch(p, pg);
+            continue;
+        }
+        if (refs > PAGES)
+            faults++;
+        if (ops->size(p) == FRAMES) {
+            uint64_t v;
+            cr_assert_eq(ops->victim(p, &v), 0);
+            resident[v] = 0;
+        }
+        ops->admit(p, pg, 0);
+        resident[pg] = 1;
+    }
+    fclose(f);
+    cr_assert_eq(refs, PAGES + REFS, "the trace has %" PRIu64 " references", refs);
+    ops->destroy(p);
+    free(resident);
+    return faults;
+}
+
+static void tempdir(char *dir, size_t len)
+{
+    snprintf(dir, len, "/tmp/vmem-bench-agree-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+static void cleanup(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        cr_log_warn("could not remove %s", dir);
+}
+
+static void agree(const char *workload)
+{
+    exact_configuration();
+    char dir[64];
+    tempdir(dir, sizeof(dir));
+    struct live l;
+    run_live(workload, "fifo", dir, &l);
+    uint64_t sim = simulate("fifo", dir);
+    cleanup(dir);
+    cr_assert_eq(l.hard + l.soft + l.dzero, sim,
+                 "%s, fifo: live %" PRIu64 " faults (hard %" PRIu64 ", soft %" PRIu64
+                 ", demand-zero %" PRIu64 "), simulated %" PRIu64,
+                 workload, l.hard + l.soft + l.dzero, l.hard, l.soft, l.dzero, sim);
+}
+
+Test(bench_agree, fifo_loop, .timeout = 240)
+{
+    agree("loop");
+}
+
+Test(bench_agree, fifo_uniform, .timeout = 240)
+{
+    agree("uniform");
+}
+
+/* Not asserted: CLOCK and LRU live see faults and write faults only. */
+static void gap(const char *workload, const char *policy)
+{
+    exact_configuration();
+    char dir[64];
+    tempdir(dir, sizeof(dir));
+    struct live l;
+    run_live(workload, policy, dir, &l);
+    uint64_t sim = simulate(policy, dir);
+    cleanup(dir);
+    uint64_t live = l.hard + l.soft + l.dzero;
+    printf("bench_agree: %s %s: live %" PRIu64 " faults, simulated %" PRIu64 " (gap %+" PRId64
+           ")\n", workload, policy, live, sim, (int64_t)(live - sim));
+}
+
+Test(bench_agree, gap_clock_lru, .timeout = 480)
+{
+    gap("loop", "clock");
+    gap("uniform", "clock");
+    gap("loop", "lru");
+    gap("uniform", "lru");
+}

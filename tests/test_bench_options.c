@@ -1,0 +1,95 @@
+/*
+ * `vmem bench` options and traces: bad options are refused with a usage
+ * error naming the valid choices, and a workload's trace depends on its seed
+ * alone.  The bench tool comes from VMEM_BENCH_TOOL (set by meson).
+ */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "policy/policy.h"
+
+/* Runs `vmem bench ARGS`, output into out (NUL-terminated); exit status. */
+static int bench(const char *args, char *out, size_t len)
+{
+    const char *tool = getenv("VMEM_BENCH_TOOL");
+    cr_assert_not_null(tool, "VMEM_BENCH_TOOL is not set");
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "'%s' bench %s 2>&1", tool, args);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t n = fread(out, 1, len - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    cr_assert(WIFEXITED(st), "vmem bench %s did not exit", args);
+    return WEXITSTATUS(st);
+}
+
+Test(bench_options, unknown_policy_lists_every_policy)
+{
+    char out[4096];
+    cr_assert_eq(bench("--policy clock,nosuch", out, sizeof(out)), 2);
+    cr_assert(strstr(out, "nosuch"), "%s", out);
+    for (size_t i = 0; policy_list[i]; i++)
+        cr_assert(strstr(out, policy_list[i]->name), "%s not listed: %s", policy_list[i]->name,
+                  out);
+}
+
+Test(bench_options, bad_values_are_usage_errors)
+{
+    char out[4096];
+    cr_assert_eq(bench("--workload zipf:-1", out, sizeof(out)), 2);
+    cr_assert_eq(bench("--workload nosuch", out, sizeof(out)), 2);
+    cr_assert(strstr(out, "scanmix"), "valid workloads not listed: %s", out);
+    cr_assert_eq(bench("--size 1M --cap 2M", out, sizeof(out)), 2);
+    cr_assert_eq(bench("--refs 0", out, sizeof(out)), 2);
+    cr_assert_eq(bench("--prefetch psychic", out, sizeof(out)), 2);
+    cr_assert_eq(bench("--bogus", out, sizeof(out)), 2);
+}
+
+/* Whole file into a malloc'ed string. */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "no %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *s = malloc((size_t)n + 1);
+    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+    s[n] = 0;
+    fclose(f);
+    return s;
+}
+
+Test(bench_options, trace_depends_on_the_seed_alone, .timeout = 120)
+{
+    char dir[] = "/tmp/vmem-bench-opt-XXXXXX", args[512], out[4096];
+    cr_assert_not_null(mkdtemp(dir));
+    /* One page per demand-zero fault: with 16-page clusters a small cap
+     * makes faults wait for the trimmer for up to 200 ms each. */
+    setenv("VMEM_ZERO_CLUSTER", "1", 1);
+    const char *common = "--workload zipf --policy fifo --size 4M --cap 1M --refs 2000";
+    char *t[3];
+    for (int i = 0; i < 3; i++) {
+        snprintf(args, sizeof(args), "%s --seed %d --trace %s/t%d.txt", common, i < 2 ? 5 : 6,
+                 dir, i);
+        cr_assert_eq(bench(args, out, sizeof(out)), 0, "%s", out);
+        snprintf(args, sizeof(args), "%s/t%d.txt", dir, i);
+        t[i] = slurp(args);
+        remove(args);
+    }
+    remove(dir);
+    cr_assert_str_eq(t[0], t[1], "the same seed gave different traces");
+    cr_assert_str_neq(t[0], t[2], "another seed gave the same trace");
+    /* 1024 populate lines, 2000 references, 3 comment lines */
+    size_t lines = 0;
+    for (char *c = t[0]; *c; c++)
+        lines += *c == '\n';
+    cr_assert_eq(lines, 1024 + 2000 + 3);
+    for (int i = 0; i < 3; i++)
+        free(t[i]);
+}
