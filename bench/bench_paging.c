@@ -407,7 +407,7 @@ static void run_workload(struct worker *w)
     uint64_t n_own = (npages - t + T - 1) / T;
     struct rng r;
     rng_seed(&r, opt.seed ^ (UINT64_C(0x51ed270b27e6a3c5) * (t + 1)));
-    struct zipf z;
+    struct zipf z = { 0 };
     if (opt.workload == WL_ZIPF)
         zipf_init(&z, npages / T, opt.skew);
     for (uint64_t k = 0; k < w->ops; k++) {

@@ -66,7 +66,7 @@ static int open_fd(int *fd, int *user_mode_only)
 
 int uffd_open(int want_sigbus, int *fd_out, unsigned *have_out)
 {
-    int umo, fd, err;
+    int umo = 0, fd = -1, err;
 
     /* The UFFDIO_API handshake can be done once per descriptor, so a probe
      * descriptor asks what the kernel offers, and the real one asks for what
