@@ -209,6 +209,7 @@ static int pagedout_next_to(const struct region *r, size_t i, uint32_t slot, uin
 }
 
 /* Per-thread bounce buffer for cluster reads (page-aligned, for O_DIRECT). */
+#define BOUNCE_PAGES 512u
 static VMEM_TLS void *bounce;
 
 /* Keeps a prefetched page (claimed, INSTALLING) in a clean standby frame.
@@ -249,6 +250,11 @@ static void hard_fault(struct region **r_io, size_t idx, int write, int *woke, i
      * the faulting page's, so it stays one sequential read. */
     unsigned behind, ahead;
     prefetch_window(region_addr(r, idx) >> PAGE_SHIFT, &behind, &ahead);
+    /* one read fits the bounce buffer */
+    if (behind > BOUNCE_PAGES - 1)
+        behind = BOUNCE_PAGES - 1;
+    if (ahead > BOUNCE_PAGES - 1 - behind)
+        ahead = BOUNCE_PAGES - 1 - behind;
     size_t block = idx >= behind ? idx - behind : 0, block_end = idx + (size_t)ahead + 1;
     if (block_end > r->npages || block_end <= idx)
         block_end = r->npages;
@@ -266,7 +272,7 @@ static void hard_fault(struct region **r_io, size_t idx, int write, int *woke, i
     uint64_t id = r->id;
 
     if (!bounce)
-        bounce = ialloc_pages(512 * PAGE_SZ);
+        bounce = ialloc_pages(BOUNCE_PAGES * PAGE_SZ);
     __atomic_add_fetch(&r->inflight, 1, __ATOMIC_ACQ_REL);
     if (!keep_lock)
         as_unlock();

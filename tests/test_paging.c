@@ -484,3 +484,27 @@ Test(paging, fifo_live_matches_simulation)
                  (unsigned long long)s.transition_faults,
                  (unsigned long long)s.demand_zero_faults, (unsigned long long)faults);
 }
+
+/* The widest prefetch window a user can ask for still reads into one
+ * bounce buffer: a sequential scan with adaptive:512 reads back every
+ * byte. */
+Test(paging, widest_prefetch_window)
+{
+    setenv("VMEM_PREFETCH", "adaptive:512", 1);
+    size_t cap = 4 * MIB;
+    need_paging(cap);
+    npages = 6 * cap / 4096;
+    gens = calloc(npages, sizeof(*gens));
+    region = VirtualAlloc(NULL, npages * 4096, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(region);
+    for (int pass = 1; pass <= 2; pass++) {
+        for (size_t page = 0; page < npages; page++) {
+            gens[page] = (uint64_t)pass;
+            fill((uint64_t *)(region + page * 4096), page, (uint64_t)pass);
+        }
+        verify_all();
+    }
+    struct vmem_stats s = stats();
+    cr_assert_gt(s.pages_read, 4 * s.read_ios, "reads were not clustered: %llu pages in %llu "
+                 "reads", (unsigned long long)s.pages_read, (unsigned long long)s.read_ios);
+}
