@@ -18,11 +18,14 @@
  * and other system calls are not covered: see README, "Paging".
  */
 #include "os/uffd.h"
+#include "prot.h"
+#include "pte.h"
 #include "region.h"
 #include "runtime.h"
 #include "vmem_internal.h"
 
 #include <errno.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -60,17 +63,23 @@ static void touch(const void *addr, size_t len, int kernel_writes)
         return;
     uintptr_t a = round_down((uintptr_t)addr, PAGE_SZ);
     uintptr_t end = (uintptr_t)addr + len;
+    int need = kernel_writes ? PROT_WRITE : PROT_READ;
     for (; a < end; a += PAGE_SZ) {
+        /* only committed pages the access is allowed on: a page the call
+         * may not touch must still fail with EFAULT, not raise a signal
+         * here (nor spring a guard page) */
         as_lock_shared();
         struct region *r = region_find(a);
+        const struct pte *p = r ? pte_get(&r->ptes, region_page(r, a)) : NULL;
+        int ok = p && p->state != PTE_RESERVED && (prot_to_posix(p->prot) & need);
         as_unlock();
-        if (!r)
+        if (!ok)
             continue;
-        uintptr_t p = a < (uintptr_t)addr ? (uintptr_t)addr : a;
+        uintptr_t q = a < (uintptr_t)addr ? (uintptr_t)addr : a;
         if (kernel_writes)
-            __atomic_fetch_add((volatile char *)p, 0, __ATOMIC_RELAXED);
+            __atomic_fetch_add((volatile char *)q, 0, __ATOMIC_RELAXED);
         else
-            (void)*(volatile const char *)p;
+            (void)*(volatile const char *)q;
     }
 }
 

@@ -269,6 +269,15 @@ static void system_calls_on_paged_out_memory(void)
     cr_assert_eq(memcmp(pb + 100, "abcd", 4), 0);
     cr_assert_eq(pb[99], fillb);
     cr_assert_eq(pb[104], fillb);
+    /* a page the call may not write still fails the call, as natively */
+    size_t c = trimmed_page(p, n, b + 1);
+    DWORD old;
+    cr_assert(VirtualProtect(p + c * 4096, 4096, PAGE_READONLY, &old));
+    cr_assert_eq(write(fds[1], "efgh", 4), 4);
+    errno = 0;
+    cr_assert_eq(read(fds[0], p + c * 4096, 4), -1, "read(2) into a read-only page succeeded");
+    cr_assert_eq(errno, EFAULT);
+    cr_assert_eq(p[c * 4096], (uint8_t)(c % 251 + 1));
     close(fds[0]);
     close(fds[1]);
 }
