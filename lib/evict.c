@@ -113,9 +113,14 @@ void paging_kick(void)
         return; /* the counter is full: the thread is awake anyway */
 }
 
+int paging_has_room(size_t npages)
+{
+    return !paging_enabled() || in_ram() + npages <= cap();
+}
+
 void paging_wait_for_room(size_t npages)
 {
-    if (!paging_enabled() || in_ram() + npages <= cap())
+    if (paging_has_room(npages))
         return;
     if (__atomic_load_n(&stalled, __ATOMIC_ACQUIRE)) {
         paging_kick();

@@ -47,6 +47,9 @@ uint64_t paging_commit_limit(void);
  * Safe in a signal handler. */
 void paging_wait_for_room(size_t npages);
 
+/* 1 if npages more fit under the cap now (no waiting needed). */
+int paging_has_room(size_t npages);
+
 /* A page leaves the address space (decommit, release): frees its standby
  * frame and returns its page-file slot (0 if none) for the caller to free,
  * so that runs are freed (and punched) together.  as_lock exclusive. */

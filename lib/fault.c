@@ -212,24 +212,40 @@ static int pagedout_next_to(const struct region *r, size_t i, uint32_t slot, uin
 #define BOUNCE_PAGES 512u
 static VMEM_TLS void *bounce;
 
-/* Keeps a prefetched page (claimed, INSTALLING) in a clean standby frame.
- * 0 if no frame is free. */
-static int stash_prefetched(struct region *r, size_t i, const void *data)
+/* Keeps prefetched pages [first, first + n) of r (claimed, INSTALLING;
+ * their content at data) in clean standby frames, a run of frames at a
+ * time: one copy (or, in move mode, one UFFDIO_COPY: frame memory is
+ * registered and filled by ioctl only) per run.  Pages that find no frame
+ * go back to PAGEDOUT: their read is simply dropped. */
+static void stash_prefetched(struct region *r, size_t first, size_t n, const uint8_t *data)
 {
-    struct pte *q = pte_get(&r->ptes, i);
-    uint32_t f = standby_take(r, i, q->slot, FRAME_PREFETCHED);
-    if (!f)
-        return 0;
-    size_t done;
-    if (!standby_moves()) {
-        memcpy(standby_data(f), data, PAGE_SZ);
-    } else if (uffd_copy(vmem_rt.uffd, standby_addr(f), data, PAGE_SZ, 0, &done)) {
-        standby_drop(f); /* registered frame memory: filled by ioctl only */
-        return 0;
+    while (n) {
+        size_t got = 0, done = 0;
+        uint32_t f = standby_take_run(r, first, n, &got);
+        if (f && !standby_moves())
+            memcpy(standby_data(f), data, got * PAGE_SZ);
+        else if (f && uffd_copy(vmem_rt.uffd, standby_addr(f), data, got * PAGE_SZ, 0, &done)) {
+            for (size_t k = 0; k < got; k++)
+                standby_drop(f + (uint32_t)k);
+            f = 0;
+        }
+        if (!f) {
+            for (size_t i = first; i < first + n; i++)
+                set_state(pte_get(&r->ptes, i), PTE_PAGEDOUT);
+            return;
+        }
+        for (size_t k = 0; k < got; k++) {
+            struct pte *q = pte_get(&r->ptes, first + k);
+            struct frame *fr = standby_frame(f + (uint32_t)k);
+            fr->slot = q->slot;
+            fr->flags = FRAME_PREFETCHED;
+            q->slot = f + (uint32_t)k;
+            set_state(q, PTE_STANDBY);
+        }
+        first += got;
+        data += got * PAGE_SZ;
+        n -= got;
     }
-    q->slot = f;
-    set_state(q, PTE_STANDBY);
-    return 1;
 }
 
 /* A hard fault.  The read is done with as_lock released, so trimming,
@@ -319,21 +335,26 @@ static void hard_fault(struct region **r_io, size_t idx, int write, int *woke, i
         err = uffd_copy(vmem_rt.uffd, region_addr(r, ia), (uint8_t *)bounce + (ia - lo) * PAGE_SZ,
                         (ib - ia) * PAGE_SZ, paging_tracks_dirty() || is_watch(r), &done);
     }
-    size_t installed = 0;
+    /* pages read but no longer claimed, and everything if the read or
+     * the install failed, go back as they were */
     for (size_t i = lo; i < hi; i++) {
         struct pte *q = pte_get(&r->ptes, i);
-        if (i < a || i >= b) {
-            if (q && pte_load_state(q) == PTE_INSTALLING && q->slot == slot + (i - lo))
-                set_state(q, PTE_PAGEDOUT);
-        } else if (i < ia || i >= ib) {
-            /* stash it; with no frame free, the read is simply dropped */
-            if (err || !stash_prefetched(r, i, (uint8_t *)bounce + (i - lo) * PAGE_SZ))
-                set_state(q, PTE_PAGEDOUT);
-        } else {
-            set_state(q, err ? PTE_PAGEDOUT : PTE_RESIDENT);
-            if (!err)
-                replacement_admit(r, i, 1, i == idx ? 0 : POLICY_PREFETCHED);
-            installed += !err;
+        if ((i < a || i >= b || err) && q && pte_load_state(q) == PTE_INSTALLING &&
+            q->slot == slot + (i - lo))
+            set_state(q, PTE_PAGEDOUT);
+    }
+    size_t installed = err ? 0 : ib - ia;
+    if (!err) {
+        for (size_t i = ia; i < ib; i++)
+            set_state(pte_get(&r->ptes, i), PTE_RESIDENT);
+        /* the policy hears of the installed run in three calls at most */
+        replacement_admit(r, ia, idx - ia, POLICY_PREFETCHED);
+        replacement_admit(r, idx, 1, 0);
+        replacement_admit(r, idx + 1, ib - idx - 1, POLICY_PREFETCHED);
+        if (stash) {
+            const uint8_t *data = (const uint8_t *)bounce + (a - lo) * PAGE_SZ;
+            stash_prefetched(r, a, idx - a, data);
+            stash_prefetched(r, idx + 1, b - idx - 1, data + (idx + 1 - a) * PAGE_SZ);
         }
     }
     if (err) {
@@ -431,9 +452,10 @@ int fault_resolve(uintptr_t addr, int write, int kind)
          * write-protect fault on a resident page installs nothing. */
         const struct pte *p = pte_get(&r->ptes, region_page(r, addr));
         uint8_t st = p ? pte_load_state(p) : PTE_RESERVED;
-        if (st == PTE_COMMITTED || st == PTE_STANDBY || st == PTE_PAGEDOUT) {
-            size_t n = st == PTE_COMMITTED ? vmem_rt.cfg.zero_cluster
-                                           : (vmem_rt.cfg.cluster ? vmem_rt.cfg.cluster : 1);
+        size_t n = st == PTE_COMMITTED ? vmem_rt.cfg.zero_cluster
+                                       : (vmem_rt.cfg.cluster ? vmem_rt.cfg.cluster : 1);
+        if ((st == PTE_COMMITTED || st == PTE_STANDBY || st == PTE_PAGEDOUT) &&
+            !paging_has_room(n)) {
             as_unlock();
             paging_wait_for_room(n);
             as_lock_shared();

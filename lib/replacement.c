@@ -87,7 +87,7 @@ void replacement_stop(void)
 
 void replacement_admit(const struct region *r, size_t first, size_t n, unsigned flags)
 {
-    if (!replacement_active())
+    if (!n || !replacement_active())
         return;
     pthread_mutex_lock(&policy_lock);
     if (pol)

@@ -42,7 +42,9 @@ int standby_moves(void);
 /* Up to `want` neighbouring free frames for pages page, page+1, ... of r,
  * appended to the standby list in that order (slot 0, flags 0); *got says
  * how many (0: none free).  In move mode they are empty.  Returns the
- * first.  Caller holds as_lock exclusive. */
+ * first.  Caller holds as_lock: exclusive, or shared by a fault for pages
+ * it has claimed (INSTALLING); frame_lock keeps the list consistent, and
+ * the frames are reached through those pages only once they are STANDBY. */
 uint32_t standby_take_run(struct region *r, size_t page, size_t want, size_t *got);
 
 /* Move mode: gives back the memory of freed frames (so it leaves the
