@@ -142,7 +142,10 @@ void paging_wait_for_room(size_t npages)
                     !__atomic_load_n(&stalled, __ATOMIC_ACQUIRE); i++) {
         nanosleep(&nap, NULL);
         uint64_t now = __atomic_load_n(&progress, __ATOMIC_ACQUIRE);
-        idle = now == seen ? idle + 1 : 0;
+        /* a page-writer batch in flight is progress too: its frames are
+         * about to be freed (under a slow disk a batch can take longer
+         * than the idle bound) */
+        idle = now == seen && !page_writer_busy() ? idle + 1 : 0;
         seen = now;
         if (idle == 10)
             paging_kick();

@@ -487,6 +487,8 @@ Test(paging, fifo_live_matches_simulation)
         in[refs[i]] = 1;
     }
     ops->destroy(sim);
+    free(in);
+    free(refs);
     cr_assert_gt(s.hard_faults, 0);
     cr_assert_eq(live, faults, "live %llu faults (hard %llu, soft %llu, demand-zero %llu), "
                  "simulated %llu", (unsigned long long)live, (unsigned long long)s.hard_faults,
