@@ -15,7 +15,7 @@
  * They replace libc's functions of the same names (this library is
  * searched before libc) and go to the kernel with syscall(2); when no guard
  * is needed they cost one branch.  Calls that glibc makes internally (stdio)
- * and other system calls are not covered: see README, "Paging".
+ * and other system calls are not covered: see docs/paging.md.
  */
 #include "os/uffd.h"
 #include "prot.h"

@@ -67,7 +67,7 @@ VMEM_API LPVOID WINAPI VirtualAlloc(LPVOID addr, SIZE_T size, DWORD type, DWORD 
         return NULL;
     }
     if (type & (MEM_LARGE_PAGES | MEM_PHYSICAL)) {
-        last_error = ERROR_NOT_SUPPORTED; /* see README: no large pages, no AWE */
+        last_error = ERROR_NOT_SUPPORTED; /* see docs/api.md: no large pages, no AWE */
         return NULL;
     }
     if (type & (MEM_RESET | MEM_RESET_UNDO))

@@ -79,7 +79,7 @@ PY
     ;;
 sort)
     gen_input "$work/in.txt" 20000000
-    # one sorting thread: with two the cap is overshot (see README)
+    # one sorting thread: with two the cap is overshot (see docs/preload.md)
     compare 7 sort --parallel=1 -T "$work" "$work/in.txt"
     ;;
 xz)
