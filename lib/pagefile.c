@@ -3,8 +3,10 @@
  * through io_uring.
  *
  * The file is an unlinked O_TMPFILE (mode 0600) in $TMPDIR or /var/tmp by
- * default, so no other user can read the process's memory and nothing is
- * left behind; or a named file, created 0600 and removed at close.  It is
+ * default, or in the directory VMEM_PAGEFILE names, so no other user can
+ * read the process's memory and nothing is left behind; or a path that did
+ * not exist, created 0600 with O_EXCL and unlinked at once.  An existing
+ * non-directory path is refused and never touched.  It is
  * opened with O_DIRECT where the file system accepts it (checked with a
  * probe write), so paged-out memory does not also sit in the page cache.
  *
@@ -49,7 +51,6 @@
 static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
 static int pf_fd = -1;
 static int pf_direct;
-static char pf_path[300];           /* named file to remove at close, or "" */
 static uint64_t *bitmap;            /* bit set = slot in use; bit i = slot i+1 */
 static size_t bitmap_bytes;
 static uint64_t capacity, used, peak, hint;
@@ -87,44 +88,74 @@ static int probe_direct(int fd)
 }
 
 /* Opens an unlinked file in dir: O_TMPFILE, else mkstemp + unlink. */
-static int open_in_dir(const char *dir, int flags)
+static int open_in_dir(const char *dir)
 {
-    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC | flags, 0600);
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
         return fd;
     char tmpl[320];
     snprintf(tmpl, sizeof(tmpl), "%s/libvmem-pagefile-XXXXXX", dir);
     fd = mkostemp(tmpl, O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    unlink(tmpl);
-    if (flags & O_DIRECT) {
-        int fl = fcntl(fd, F_GETFL);
-        if (fcntl(fd, F_SETFL, fl | O_DIRECT) < 0) {
-            close(fd);
-            errno = EINVAL;
-            return -1;
-        }
-    }
+    if (fd >= 0)
+        unlink(tmpl); /* ours: mkstemp created it */
     return fd;
 }
 
-static int open_file(const char *where, int direct, int *is_dir)
+/* A path that does not exist yet: created with O_EXCL and unlinked at once,
+ * so nothing is left behind after any exit (the descriptor keeps the file;
+ * forked children inherit it).  An existing path is never touched. */
+static int open_new_path(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return -1;
+    /* unlink only the file just created, not one put there meanwhile */
+    struct stat mine, now;
+    if (fstat(fd, &mine) == 0 && lstat(path, &now) == 0 && mine.st_dev == now.st_dev &&
+        mine.st_ino == now.st_ino)
+        unlink(path);
+    return fd;
+}
+
+/* Opens the page file: in a directory (where == NULL: $TMPDIR, else
+ * /var/tmp), or at a new path.  *what and *shown say which, for messages. */
+static int open_file(const char *where, const char **what, const char **shown)
 {
     struct stat st;
-    *is_dir = !where || (stat(where, &st) == 0 && S_ISDIR(st.st_mode));
-    if (*is_dir) {
-        const char *dir = where;
-        if (!dir) {
-            dir = getenv("TMPDIR");
-            if (!dir || !*dir)
-                dir = "/var/tmp";
-        }
-        snprintf(pf_path, sizeof(pf_path), "%s", dir);
-        return open_in_dir(dir, direct ? O_DIRECT : 0);
+    if (!where) {
+        /* the default is a directory, never a path to create */
+        where = getenv("TMPDIR");
+        if (!where || !*where)
+            where = "/var/tmp";
+        *what = "in";
+        *shown = where;
+        return open_in_dir(where);
     }
-    snprintf(pf_path, sizeof(pf_path), "%s", where);
-    return open(where, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | (direct ? O_DIRECT : 0), 0600);
+    *shown = where;
+    if (stat(where, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            *what = "in";
+            return open_in_dir(where);
+        }
+        *what = "at";
+        errno = EEXIST; /* never taken over, truncated or removed */
+        return -1;
+    }
+    *what = "at";
+    return open_new_path(where);
+}
+
+/* Turns O_DIRECT on where the file system accepts it for our I/O. */
+static int try_direct(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_DIRECT) < 0)
+        return 0;
+    if (probe_direct(fd))
+        return 1;
+    if (fcntl(fd, F_SETFL, fl) < 0)
+        return -1;
+    return 0;
 }
 
 int pagefile_open(const char *where, uint64_t max_bytes, char *err, size_t errlen)
@@ -133,20 +164,24 @@ int pagefile_open(const char *where, uint64_t max_bytes, char *err, size_t errle
         snprintf(err, errlen, "the page file is already open");
         return EALREADY;
     }
-    int is_dir, fd = open_file(where, 1, &is_dir);
-    int direct = fd >= 0 && probe_direct(fd);
-    if (fd >= 0 && !direct) {
-        close(fd);
-        if (!is_dir)
-            unlink(pf_path);
-        fd = -1;
-    }
-    if (fd < 0)
-        fd = open_file(where, 0, &is_dir);
+    const char *what, *shown;
+    int fd = open_file(where, &what, &shown);
     if (fd < 0) {
         int e = errno;
-        snprintf(err, errlen, "cannot create the page file %s %s: %s",
-                 is_dir ? "in" : "at", pf_path, strerror(e));
+        if (e == EEXIST)
+            snprintf(err, errlen, "cannot create the page file at %s: it exists and is not "
+                     "a directory (name a directory, or a path that does not exist yet); "
+                     "left untouched", shown);
+        else
+            snprintf(err, errlen, "cannot create the page file %s %s: %s", what, shown,
+                     strerror(e));
+        return e;
+    }
+    int direct = try_direct(fd);
+    if (direct < 0) {
+        int e = errno;
+        close(fd);
+        snprintf(err, errlen, "cannot use the page file %s %s: %s", what, shown, strerror(e));
         return e;
     }
     if (!max_bytes) {
@@ -158,8 +193,6 @@ int pagefile_open(const char *where, uint64_t max_bytes, char *err, size_t errle
     uint64_t cap = max_bytes / PAGE_SZ;
     if (cap < 16) {
         close(fd);
-        if (!is_dir)
-            unlink(pf_path);
         snprintf(err, errlen, "page file limit of %llu bytes is below 16 pages",
                  (unsigned long long)max_bytes);
         return EINVAL;
@@ -168,16 +201,12 @@ int pagefile_open(const char *where, uint64_t max_bytes, char *err, size_t errle
     uint64_t *bm = ialloc_pages(bytes);
     if (!bm) {
         close(fd);
-        if (!is_dir)
-            unlink(pf_path);
         snprintf(err, errlen, "no memory for the page-file bitmap");
         return ENOMEM;
     }
     pthread_mutex_lock(&slot_lock);
     pf_fd = fd;
     pf_direct = direct;
-    if (is_dir)
-        pf_path[0] = 0;
     bitmap = bm;
     bitmap_bytes = bytes;
     capacity = cap;
@@ -196,14 +225,11 @@ void pagefile_close(void)
     pthread_mutex_lock(&slot_lock);
     if (pf_fd >= 0)
         close(pf_fd);
-    if (pf_path[0] && !borrowed)
-        unlink(pf_path);
     borrowed = 0;
     held = 0;
     ifree_pages(set_aside, set_aside_cap * sizeof(*set_aside));
     set_aside = NULL;
     set_aside_n = set_aside_cap = 0;
-    pf_path[0] = 0;
     pf_fd = -1;
     ifree_pages(bitmap, bitmap_bytes);
     bitmap = NULL;

@@ -10,11 +10,13 @@
 #include <stdint.h>
 
 /* Opens the page file.  where == NULL: an unlinked O_TMPFILE (mode 0600) in
- * $TMPDIR, else /var/tmp; a directory: an unlinked file there; otherwise a
- * new file at that path (EEXIST if it exists), mode 0600, removed at close.
- * O_DIRECT where the file system allows.  max_bytes 0: the file system's
- * free space, at most 64 GiB; fewer than 16 pages: EINVAL.  On failure a
- * one-line message naming the path goes into err. */
+ * $TMPDIR, else /var/tmp; a directory: an unlinked file there (O_TMPFILE, or
+ * mkstemp and unlink); a path that does not exist: created (O_EXCL, 0600)
+ * and unlinked at once.  An existing non-directory path: EEXIST, untouched.
+ * Nothing is ever left behind.  O_DIRECT where the file system allows.
+ * max_bytes 0: the file system's free space, at most 64 GiB; fewer than 16
+ * pages: EINVAL.  On failure a one-line message naming the path goes into
+ * err. */
 int pagefile_open(const char *where, uint64_t max_bytes, char *err, size_t errlen);
 void pagefile_close(void);
 

@@ -2,7 +2,7 @@
  * The page file on its own: slot runs are first-fit and contiguous, a full
  * file says ENOSPC, freed slots come back, data round-trips through
  * io_uring in batches larger than a ring, freed blocks are punched out, a
- * named file is created 0600 and removed, and errors are reported.
+ * named file is unlinked at once, and errors are reported.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -101,7 +101,7 @@ Test(pagefile, injected_errors_are_reported_per_entry)
     pagefile_close();
 }
 
-Test(pagefile, named_file_is_private_and_removed)
+Test(pagefile, named_path_is_unlinked_at_once)
 {
     char path[] = "/var/tmp/vmem-pagefile-test-XXXXXX";
     int fd = mkstemp(path);
@@ -110,13 +110,20 @@ Test(pagefile, named_file_is_private_and_removed)
     cr_assert_eq(pagefile_open(path, 64 * 4096, err, sizeof(err)), EEXIST,
                  "an existing file must not be taken over");
     cr_assert_neq(strstr(err, path), NULL, "message names the path: %s", err);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0, "the existing file is left alone");
     unlink(path);
     open_tmp(0); /* sanity: the default size works too */
     pagefile_close();
     cr_assert_eq(pagefile_open(path, 64 * 4096, err, sizeof(err)), 0, "%s", err);
-    struct stat st;
-    cr_assert_eq(stat(path, &st), 0);
-    cr_assert_eq(st.st_mode & 0777, 0600);
+    cr_assert_neq(stat(path, &st), 0, "the page file is unlinked as soon as it is open");
+    uint8_t *buf = ialloc_pages(4096);
+    memset(buf, 0x5a, 4096);
+    struct pf_write w = { .slot = 1, .buf = buf, .npages = 1 };
+    cr_assert_eq(pagefile_write_batch(&w, 1), 0);
+    memset(buf, 0, 4096);
+    cr_assert_eq(pagefile_read(1, buf, 1), 0);
+    cr_assert_eq(buf[4095], 0x5a, "the unlinked file still holds the data");
     pagefile_close();
-    cr_assert_neq(stat(path, &st), 0, "the page file is removed at close");
+    cr_assert_neq(stat(path, &st), 0);
 }
