@@ -62,6 +62,7 @@ static struct slot_run *set_aside;  /* runs freed while held */
 static size_t set_aside_n, set_aside_cap;
 static int borrowed;                /* in a forked child: read-only */
 
+void (*pagefile_test_free_hook)(uint32_t first, size_t n);
 static unsigned inject_every, inject_count;
 static int inject_err;
 
@@ -331,17 +332,27 @@ void pagefile_free(uint32_t first, size_t n)
         pthread_mutex_unlock(&slot_lock);
         return;
     }
-    uint64_t i = first - 1;
-    set_bits(i, n, 0);
-    __atomic_store_n(&used, used - n, __ATOMIC_RELAXED);
-    if (i < hint)
-        hint = i;
+    /* Punch while the slots are still allocated, then free them: a slot
+     * freed first could be taken and written by the page writer before the
+     * punch, which would erase the new data. */
     int fd = pf_fd;
+    unsigned gen = generation;
     pthread_mutex_unlock(&slot_lock);
+    if (pagefile_test_free_hook)
+        pagefile_test_free_hook(first, n);
+    uint64_t i = first - 1;
     /* give the blocks back to the file system */
     if (fd >= 0)
         (void)!fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)i * PAGE_SZ,
                          (off_t)n * PAGE_SZ);
+    pthread_mutex_lock(&slot_lock);
+    if (generation == gen) { /* else the file was closed meanwhile */
+        set_bits(i, n, 0);
+        __atomic_store_n(&used, used - n, __ATOMIC_RELAXED);
+        if (i < hint)
+            hint = i;
+    }
+    pthread_mutex_unlock(&slot_lock);
 }
 
 /* ---- forked children ------------------------------------------------------ */

@@ -63,4 +63,8 @@ void pagefile_set_spin(unsigned us);
 
 void pagefile_inject_errors(unsigned every, int err);
 
+/* For tests: called by pagefile_free between dropping slot_lock and
+ * punching the hole, so a test can run a competing allocation there. */
+extern void (*pagefile_test_free_hook)(uint32_t first, size_t n);
+
 #endif

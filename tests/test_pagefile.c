@@ -127,3 +127,42 @@ Test(pagefile, named_path_is_unlinked_at_once)
     pagefile_close();
     cr_assert_neq(stat(path, &st), 0);
 }
+
+/* A slot freed and taken again by a writer while the free is still under
+ * way: the free's hole punch must not erase the new data. */
+static uint32_t raced_slot;
+static uint8_t *raced_buf;
+
+static void alloc_and_write_in_window(uint32_t first, size_t n)
+{
+    (void)first;
+    (void)n;
+    cr_assert_eq(pagefile_alloc(1, &raced_slot), 0);
+    memset(raced_buf, 0xa7, 4096);
+    struct pf_write w = { .slot = raced_slot, .buf = raced_buf, .npages = 1 };
+    cr_assert_eq(pagefile_write_batch(&w, 1), 0);
+}
+
+Test(pagefile, free_does_not_punch_a_reused_slot)
+{
+    open_tmp(64 * 4096);
+    raced_buf = ialloc_pages(4096);
+    uint8_t *back = ialloc_pages(4096);
+    for (int round = 0; round < 4; round++) {
+        uint32_t s;
+        cr_assert_eq(pagefile_alloc(1, &s), 0);
+        memset(raced_buf, 0x11, 4096);
+        struct pf_write w = { .slot = s, .buf = raced_buf, .npages = 1 };
+        cr_assert_eq(pagefile_write_batch(&w, 1), 0);
+        pagefile_test_free_hook = alloc_and_write_in_window;
+        pagefile_free(s, 1);
+        pagefile_test_free_hook = NULL;
+        memset(back, 0, 4096);
+        cr_assert_eq(pagefile_read(raced_slot, back, 1), 0);
+        for (size_t i = 0; i < 4096; i++)
+            cr_assert_eq(back[i], 0xa7, "slot %u (freed %u): byte %zu is %#x after the punch",
+                         raced_slot, s, i, back[i]);
+        pagefile_free(raced_slot, 1);
+    }
+    pagefile_close();
+}
