@@ -564,6 +564,7 @@ int paging_start(uint64_t pages, const char *where, uint64_t max_bytes, char *er
     if (e)
         return e;
     pagefile_set_spin(c->io_spin_us);
+    pagefile_set_checksum(c->pagefile_checksum);
     /* standby holds up to an eighth of the cap */
     if ((e = standby_init(pages / 8 > BATCH ? pages / 8 : BATCH)) != 0) {
         pagefile_close();

@@ -30,6 +30,8 @@
  * lock, never held across I/O.
  */
 #include "pagefile.h"
+#include "crc32c.h"
+#include "stats.h"
 #include "internal_alloc.h"
 #include "vmem_internal.h"
 
@@ -54,6 +56,11 @@ static int pf_direct;
 static uint64_t *bitmap;            /* bit set = slot in use; bit i = slot i+1 */
 static size_t bitmap_bytes;
 static uint64_t capacity, used, peak, hint;
+/* crc32c of each slot's last write (index = slot - 1).  Sized for the whole
+ * file but mapped MAP_NORESERVE: only the parts touched take memory. */
+static uint32_t *sums;
+static size_t sums_bytes;
+static int checksum_on = 1;
 static unsigned generation;         /* bumped per open: rings follow it */
 
 struct slot_run { uint32_t first, n; };
@@ -65,6 +72,8 @@ static int borrowed;                /* in a forked child: read-only */
 void (*pagefile_test_free_hook)(uint32_t first, size_t n);
 static unsigned inject_every, inject_count;
 static int inject_err;
+static unsigned lie_every, lie_count;
+static int lie_kind;
 
 struct thread_ring {
     struct io_uring ring;
@@ -191,7 +200,15 @@ int pagefile_open(const char *where, uint64_t max_bytes, char *err, size_t errle
         if (max_bytes > MAX_DEFAULT)
             max_bytes = MAX_DEFAULT;
     }
+    if (max_bytes > PAGEFILE_MAX_BYTES) {
+        close(fd);
+        snprintf(err, errlen, "page file limit of %llu bytes is above 16 TiB (slots are "
+                 "numbered in 32 bits)", (unsigned long long)max_bytes);
+        return EINVAL;
+    }
     uint64_t cap = max_bytes / PAGE_SZ;
+    if (cap > UINT32_MAX)
+        cap = UINT32_MAX;
     if (cap < 16) {
         close(fd);
         snprintf(err, errlen, "page file limit of %llu bytes is below 16 pages",
@@ -205,8 +222,18 @@ int pagefile_open(const char *where, uint64_t max_bytes, char *err, size_t errle
         snprintf(err, errlen, "no memory for the page-file bitmap");
         return ENOMEM;
     }
+    size_t sbytes = (size_t)cap * sizeof(*sums);
+    uint32_t *sm = ialloc_pages(sbytes);
+    if (!sm) {
+        ifree_pages(bm, bytes);
+        close(fd);
+        snprintf(err, errlen, "no address space for the page-file checksums");
+        return ENOMEM;
+    }
     pthread_mutex_lock(&slot_lock);
     pf_fd = fd;
+    sums = sm;
+    sums_bytes = sbytes;
     pf_direct = direct;
     bitmap = bm;
     bitmap_bytes = bytes;
@@ -234,6 +261,9 @@ void pagefile_close(void)
     pf_fd = -1;
     ifree_pages(bitmap, bitmap_bytes);
     bitmap = NULL;
+    ifree_pages(sums, sums_bytes);
+    sums = NULL;
+    sums_bytes = 0;
     capacity = used = hint = 0;
     __atomic_add_fetch(&generation, 1, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&slot_lock);
@@ -445,6 +475,37 @@ void pagefile_inject_errors(unsigned every, int err)
     __atomic_store_n(&inject_every, every, __ATOMIC_RELAXED);
 }
 
+void pagefile_inject_lies(unsigned every, int kind)
+{
+    __atomic_store_n(&lie_kind, kind, __ATOMIC_RELAXED);
+    __atomic_store_n(&lie_count, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&lie_every, every, __ATOMIC_RELAXED);
+}
+
+static int lie_now(void)
+{
+    unsigned every = __atomic_load_n(&lie_every, __ATOMIC_RELAXED);
+    if (!every)
+        return 0;
+    return __atomic_add_fetch(&lie_count, 1, __ATOMIC_RELAXED) % every == 0 ? lie_kind : 0;
+}
+
+/* Plain synchronous transfer of whole pages (for the lies above). */
+static int plain_io(int write, void *buf, size_t bytes, off_t off)
+{
+    size_t done = 0;
+    while (done < bytes) {
+        ssize_t r = write ? pwrite(pf_fd, (char *)buf + done, bytes - done, off + (off_t)done)
+                          : pread(pf_fd, (char *)buf + done, bytes - done, off + (off_t)done);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return r < 0 ? errno : EIO;
+        done += (size_t)r;
+    }
+    return 0;
+}
+
 static uint64_t io_spin_ns = 0;
 
 void pagefile_set_spin(unsigned us)
@@ -543,18 +604,45 @@ static int run_io(struct io_req *req, size_t n, int spin)
     return 0;
 }
 
+void pagefile_set_checksum(int on)
+{
+    checksum_on = on;
+}
+
+/* Each page read against the checksum of its slot's last write: a device
+ * that dropped a write or changed a byte is caught here. */
+static int verify(uint32_t first, const void *buf, size_t npages)
+{
+    if (!checksum_on)
+        return 0;
+    size_t bad = 0;
+    for (size_t k = 0; k < npages; k++)
+        bad += crc32c((const char *)buf + k * PAGE_SZ, PAGE_SZ) != sums[first - 1 + k];
+    if (!bad)
+        return 0;
+    ctr_add(&vmem_ctr.checksum_errors, 1);
+    return EBADMSG;
+}
+
 int pagefile_read(uint32_t first, void *buf, size_t npages)
 {
-    if (borrowed)
-        return read_plain(first, buf, npages);
-    struct io_req q = { .slot = first, .buf = buf, .bytes = npages * PAGE_SZ };
-    int e = run_io(&q, 1, 1);
-    return e ? e : q.result;
+    int e;
+    if (borrowed) {
+        e = read_plain(first, buf, npages);
+    } else {
+        struct io_req q = { .slot = first, .buf = buf, .bytes = npages * PAGE_SZ };
+        e = run_io(&q, 1, 1);
+        if (!e)
+            e = q.result;
+    }
+    return e ? e : verify(first, buf, npages);
 }
 
 int pagefile_write_batch(struct pf_write *w, size_t n)
 {
     struct io_req req[RING_DEPTH];
+    int lie[RING_DEPTH];
+    void *old[RING_DEPTH];
     int first_err = 0;
     if (borrowed) {
         for (size_t k = 0; k < n; k++)
@@ -563,14 +651,39 @@ int pagefile_write_batch(struct pf_write *w, size_t n)
     }
     for (size_t base = 0; base < n; base += RING_DEPTH) {
         size_t m = n - base < RING_DEPTH ? n - base : RING_DEPTH;
-        for (size_t k = 0; k < m; k++)
-            req[k] = (struct io_req){ .slot = w[base + k].slot, .buf = (void *)w[base + k].buf,
-                                      .bytes = w[base + k].npages * PAGE_SZ, .write = 1 };
+        for (size_t k = 0; k < m; k++) {
+            const struct pf_write *e = &w[base + k];
+            req[k] = (struct io_req){ .slot = e->slot, .buf = (void *)e->buf,
+                                      .bytes = e->npages * PAGE_SZ, .write = 1 };
+            if (checksum_on) /* the slot is ours alone until the write settles */
+                for (size_t j = 0; j < e->npages; j++)
+                    sums[e->slot - 1 + j] = crc32c((const char *)e->buf + j * PAGE_SZ, PAGE_SZ);
+            lie[k] = lie_now();
+            old[k] = NULL;
+            if (lie[k] == PF_LIE_DROP && (old[k] = ialloc_pages(req[k].bytes)) != NULL &&
+                plain_io(0, old[k], req[k].bytes, (off_t)(e->slot - 1) * PAGE_SZ) != 0)
+                memset(old[k], 0, req[k].bytes); /* past the end: reads as zeros */
+        }
         int e = run_io(req, m, 0);
         for (size_t k = 0; k < m; k++) {
             w[base + k].result = e ? e : req[k].result;
             if (w[base + k].result && !first_err)
                 first_err = w[base + k].result;
+            off_t off = (off_t)(req[k].slot - 1) * PAGE_SZ;
+            if (lie[k] && !w[base + k].result) {
+                /* acknowledged; now the device loses or mangles it */
+                if (lie[k] == PF_LIE_DROP && old[k]) {
+                    (void)!plain_io(1, old[k], req[k].bytes, off);
+                } else if (lie[k] == PF_LIE_FLIP) {
+                    uint8_t *pg = ialloc_pages(PAGE_SZ);
+                    if (pg && plain_io(0, pg, PAGE_SZ, off) == 0) {
+                        pg[PAGE_SZ / 3] ^= 0x10;
+                        (void)!plain_io(1, pg, PAGE_SZ, off);
+                    }
+                    ifree_pages(pg, PAGE_SZ);
+                }
+            }
+            ifree_pages(old[k], req[k].bytes);
         }
     }
     return first_err;

@@ -12,8 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crc32c.h"
 #include "internal_alloc.h"
 #include "pagefile.h"
+#include "stats.h"
 
 static char err[300];
 
@@ -58,6 +60,14 @@ Test(pagefile, tiny_limit_rejected)
 {
     cr_assert_eq(pagefile_open("/var/tmp", 15 * 4096, err, sizeof(err)), EINVAL);
     cr_assert_neq(err[0], 0);
+}
+
+Test(pagefile, limit_above_slot_range_rejected)
+{
+    /* slots are numbered in 32 bits */
+    cr_assert_eq(pagefile_open("/var/tmp", 32ull << 40, err, sizeof(err)), EINVAL,
+                 "a 32 TiB page file was accepted");
+    cr_assert_neq(strstr(err, "16 TiB"), NULL, "message names the limit: %s", err);
 }
 
 Test(pagefile, data_round_trips_in_big_batches)
@@ -165,4 +175,87 @@ Test(pagefile, free_does_not_punch_a_reused_slot)
         pagefile_free(raced_slot, 1);
     }
     pagefile_close();
+}
+
+/* A device that lies: a write acknowledged and then dropped (stale data),
+ * or a byte flipped on disk.  The read must fail with EBADMSG and count a
+ * checksum error, never return the data. */
+static uint8_t *pattern(uint8_t *buf, size_t npages, int seed)
+{
+    for (size_t i = 0; i < npages * 4096; i++)
+        buf[i] = (uint8_t)(i * 31 + (size_t)seed * 7 + i / 4096);
+    return buf;
+}
+
+static void write_one(uint32_t slot, const uint8_t *buf, size_t npages)
+{
+    struct pf_write w = { .slot = slot, .buf = buf, .npages = npages };
+    cr_assert_eq(pagefile_write_batch(&w, 1), 0);
+}
+
+static void expect_badmsg(uint32_t slot, uint8_t *back, size_t npages, const char *what)
+{
+    uint64_t before = __atomic_load_n(&vmem_ctr.checksum_errors, __ATOMIC_RELAXED);
+    int e = pagefile_read(slot, back, npages);
+    cr_assert_eq(e, EBADMSG, "%s: read of slot %u returned %d, not EBADMSG", what, slot, e);
+    cr_assert_eq(__atomic_load_n(&vmem_ctr.checksum_errors, __ATOMIC_RELAXED), before + 1,
+                 "%s: one checksum error counted", what);
+}
+
+Test(pagefile, lying_device_is_noticed)
+{
+    open_tmp(64 * 4096);
+    uint8_t *a = ialloc_pages(8 * 4096), *b = ialloc_pages(8 * 4096);
+    uint8_t *back = ialloc_pages(8 * 4096);
+    uint32_t s;
+    cr_assert_eq(pagefile_alloc(8, &s), 0);
+
+    /* a flipped byte */
+    pagefile_inject_lies(1, PF_LIE_FLIP);
+    write_one(s, pattern(a, 1, 1), 1);
+    pagefile_inject_lies(0, 0);
+    expect_badmsg(s, back, 1, "flipped byte");
+
+    /* a dropped overwrite: the old content comes back, stale */
+    write_one(s + 1, pattern(a, 1, 2), 1);
+    cr_assert_eq(pagefile_read(s + 1, back, 1), 0);
+    cr_assert_eq(memcmp(back, a, 4096), 0);
+    pagefile_inject_lies(1, PF_LIE_DROP);
+    write_one(s + 1, pattern(b, 1, 3), 1);
+    pagefile_inject_lies(0, 0);
+    expect_badmsg(s + 1, back, 1, "dropped overwrite");
+
+    /* a dropped first write: the slot reads as zeros */
+    pagefile_inject_lies(1, PF_LIE_DROP);
+    write_one(s + 2, pattern(a, 1, 4), 1);
+    pagefile_inject_lies(0, 0);
+    expect_badmsg(s + 2, back, 1, "dropped first write");
+
+    /* a clustered read verifies each page: one bad page in the middle */
+    pattern(a, 8, 5);
+    struct pf_write w[3] = {
+        { .slot = s, .buf = a, .npages = 3 },
+        { .slot = s + 3, .buf = a + 3 * 4096, .npages = 1 },
+        { .slot = s + 4, .buf = a + 4 * 4096, .npages = 4 },
+    };
+    pagefile_inject_lies(2, PF_LIE_FLIP); /* the second entry: slot s + 3 */
+    cr_assert_eq(pagefile_write_batch(w, 3), 0);
+    pagefile_inject_lies(0, 0);
+    expect_badmsg(s, back, 8, "one page of a clustered read");
+    cr_assert_eq(pagefile_read(s, back, 3), 0, "the pages before it are good");
+    cr_assert_eq(memcmp(back, a, 3 * 4096), 0);
+    cr_assert_eq(pagefile_read(s + 4, back, 4), 0, "the pages after it are good");
+    cr_assert_eq(memcmp(back, a + 4 * 4096, 4 * 4096), 0);
+    pagefile_close();
+}
+
+Test(pagefile, crc32c_known_values)
+{
+    cr_assert_eq(crc32c("123456789", 9), 0xe3069283u);
+    cr_assert_eq(crc32c_portable("123456789", 9), 0xe3069283u);
+    uint8_t *pg = ialloc_pages(4096);
+    cr_assert_eq(crc32c(pg, 4096), crc32c_portable(pg, 4096));
+    pattern(pg, 1, 9);
+    cr_assert_eq(crc32c(pg, 4096), crc32c_portable(pg, 4096), "hw %d", crc32c_hw());
+    cr_assert_eq(crc32c(pg + 1, 4093), crc32c_portable(pg + 1, 4093), "unaligned tail");
 }
