@@ -79,6 +79,7 @@ struct thread_ring {
     struct io_uring ring;
     unsigned generation;
     int ready;
+    unsigned inflight; /* requests queued and not reaped, all calls */
 };
 static VMEM_TLS struct thread_ring tr;
 
@@ -506,6 +507,27 @@ static int plain_io(int write, void *buf, size_t bytes, off_t off)
     return 0;
 }
 
+static int inject_submit;
+
+void pagefile_inject_submit_error(int err)
+{
+    __atomic_store_n(&inject_submit, err, __ATOMIC_RELAXED);
+}
+
+unsigned pagefile_thread_inflight(void)
+{
+    return tr.inflight;
+}
+
+/* io_uring_submit or io_uring_submit_and_wait(r, 1), or the injected
+ * failure. */
+static int submit(struct io_uring *r, int wait, size_t inflight_before)
+{
+    if (inflight_before && __atomic_load_n(&inject_submit, __ATOMIC_RELAXED))
+        return -__atomic_exchange_n(&inject_submit, 0, __ATOMIC_RELAXED);
+    return wait ? io_uring_submit_and_wait(r, 1) : io_uring_submit(r);
+}
+
 static uint64_t io_spin_ns = 0;
 
 void pagefile_set_spin(unsigned us)
@@ -527,6 +549,7 @@ struct io_req {
     size_t done;
     int write;
     int result;
+    int finished;
 };
 
 static void queue(struct io_uring *r, struct io_req *q)
@@ -542,26 +565,60 @@ static void queue(struct io_uring *r, struct io_req *q)
     io_uring_sqe_set_data(sqe, q);
 }
 
+/* After a failed submission: waits for every request the kernel has taken
+ * (they point into the caller's stack and buffers), then drops the ring, so
+ * requests it has not taken are never started.  Each unfinished request
+ * gets err. */
+static void abandon(struct io_uring *r, struct io_req *req, size_t n, size_t inflight, int err)
+{
+    size_t taken = inflight - io_uring_sq_ready(r);
+    while (taken) {
+        struct io_uring_cqe *cqe;
+        int e = io_uring_wait_cqe(r, &cqe);
+        if (e < 0)
+            continue; /* interrupted; the requests are still in flight */
+        struct io_req *q = io_uring_cqe_get_data(cqe);
+        int res = cqe->res;
+        io_uring_cqe_seen(r, cqe);
+        taken--;
+        tr.inflight--;
+        q->finished = 1;
+        q->result = res < 0 ? -res : q->done + (size_t)res < q->bytes ? EIO : 0;
+    }
+    tr.inflight = 0;
+    io_uring_queue_exit(r);
+    tr.ready = 0;
+    for (size_t k = 0; k < n; k++)
+        if (!req[k].finished)
+            req[k].result = err;
+}
+
 /* Runs the requests to completion on this thread's ring, at most a ring's
  * depth at a time; a short transfer or -EAGAIN/-EINTR is queued again for
- * the rest. */
+ * the rest.  Never returns while a request is in flight. */
 static int run_io(struct io_req *req, size_t n, int spin)
 {
     struct io_uring *r = ring();
-    if (!r)
+    if (!r) {
+        for (size_t k = 0; k < n; k++)
+            req[k].result = ENOMEM;
         return ENOMEM;
+    }
     size_t next = 0, inflight = 0, finished = 0;
     while (finished < n) {
+        size_t before = inflight;
         while (next < n && inflight < RING_DEPTH) {
             struct io_req *q = &req[next++];
             int inj = injected();
             if (inj) {
                 q->result = inj;
+                q->finished = 1;
                 finished++;
                 continue;
             }
             queue(r, q);
             inflight++;
+            tr.inflight++;
         }
         if (!inflight)
             continue;
@@ -572,18 +629,20 @@ static int run_io(struct io_req *req, size_t n, int spin)
              * faulting thread in signal mode) has nothing else to do, and
              * a sleep costs an idle vCPU's halt and wake-up on completion.
              * Writes (the page writer) never spin. */
-            e = io_uring_submit(r);
+            e = submit(r, 0, before);
             struct io_uring_cqe *c = NULL;
             uint64_t t0 = now_ns();
-            while (io_uring_peek_cqe(r, &c) != 0 && now_ns() - t0 < io_spin_ns)
+            while (e >= 0 && io_uring_peek_cqe(r, &c) != 0 && now_ns() - t0 < io_spin_ns)
                 __builtin_ia32_pause();
-            if (!c)
-                e = io_uring_submit_and_wait(r, 1);
+            if (e >= 0 && !c)
+                e = submit(r, 1, before);
         } else {
-            e = io_uring_submit_and_wait(r, 1);
+            e = submit(r, 1, before);
         }
-        if (e < 0 && e != -EINTR && e != -EAGAIN)
+        if (e < 0 && e != -EINTR && e != -EAGAIN) {
+            abandon(r, req, n, inflight, -e);
             return -e;
+        }
         struct io_uring_cqe *cqe;
         while (io_uring_peek_cqe(r, &cqe) == 0) {
             struct io_req *q = io_uring_cqe_get_data(cqe);
@@ -597,7 +656,9 @@ static int run_io(struct io_req *req, size_t n, int spin)
                 continue;
             }
             inflight--;
+            tr.inflight--;
             q->result = res < 0 ? -res : res == 0 ? EIO : 0;
+            q->finished = 1;
             finished++;
         }
     }
@@ -666,7 +727,8 @@ int pagefile_write_batch(struct pf_write *w, size_t n)
         }
         int e = run_io(req, m, 0);
         for (size_t k = 0; k < m; k++) {
-            w[base + k].result = e ? e : req[k].result;
+            (void)e; /* each request has its own result, the error included */
+            w[base + k].result = req[k].result;
             if (w[base + k].result && !first_err)
                 first_err = w[base + k].result;
             off_t off = (off_t)(req[k].slot - 1) * PAGE_SZ;

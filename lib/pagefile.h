@@ -78,6 +78,12 @@ void pagefile_inject_errors(unsigned every, int err);
 enum { PF_LIE_FLIP = 1, PF_LIE_DROP = 2 };
 void pagefile_inject_lies(unsigned every, int kind);
 
+/* For tests: the next io_uring submission made while requests are already
+ * in flight fails with err; and the requests this thread has submitted and
+ * not yet reaped (0 whenever no page-file call is running on it). */
+void pagefile_inject_submit_error(int err);
+unsigned pagefile_thread_inflight(void);
+
 /* For tests: called by pagefile_free between dropping slot_lock and
  * punching the hole, so a test can run a competing allocation there. */
 extern void (*pagefile_test_free_hook)(uint32_t first, size_t n);
