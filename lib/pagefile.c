@@ -31,8 +31,8 @@
  */
 #include "pagefile.h"
 #include "crc32c.h"
-#include "stats.h"
 #include "internal_alloc.h"
+#include "stats.h"
 #include "vmem_internal.h"
 
 #include <errno.h>
@@ -725,9 +725,8 @@ int pagefile_write_batch(struct pf_write *w, size_t n)
                 plain_io(0, old[k], req[k].bytes, (off_t)(e->slot - 1) * PAGE_SZ) != 0)
                 memset(old[k], 0, req[k].bytes); /* past the end: reads as zeros */
         }
-        int e = run_io(req, m, 0);
+        run_io(req, m, 0); /* each request gets its own result, a failure included */
         for (size_t k = 0; k < m; k++) {
-            (void)e; /* each request has its own result, the error included */
             w[base + k].result = req[k].result;
             if (w[base + k].result && !first_err)
                 first_err = w[base + k].result;
