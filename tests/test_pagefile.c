@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,5 +304,44 @@ Test(pagefile, submit_error_waits_for_requests_in_flight)
         cr_assert_gt(ok, 0, "the requests submitted before the error completed");
         cr_assert_eq(pagefile_thread_inflight(), 0);
     }
+    pagefile_close();
+}
+
+/* The same race without the hook: threads allocate, write, read back and
+ * free single slots at once, so one thread's free meets another's reuse. */
+enum { RACERS = 4, RACE_ROUNDS = 3000 };
+static int race_failures;
+
+static void *slot_racer(void *arg)
+{
+    uintptr_t id = (uintptr_t)arg;
+    uint8_t *buf = ialloc_pages(4096), *back = ialloc_pages(4096);
+    for (int i = 0; i < RACE_ROUNDS; i++) {
+        uint32_t s;
+        if (pagefile_alloc(1, &s) != 0)
+            continue;
+        memset(buf, (int)(id * 61 + (uintptr_t)i) | 1, 4096);
+        struct pf_write w = { .slot = s, .buf = buf, .npages = 1 };
+        if (pagefile_write_batch(&w, 1) != 0 || pagefile_read(s, back, 1) != 0 ||
+            memcmp(back, buf, 4096) != 0)
+            __atomic_add_fetch(&race_failures, 1, __ATOMIC_RELAXED);
+        pagefile_free(s, 1);
+    }
+    ifree_pages(buf, 4096);
+    ifree_pages(back, 4096);
+    return NULL;
+}
+
+Test(pagefile, threads_free_and_reuse_slots)
+{
+    /* on tmpfs, so the I/O is quick and the frees and reuses many */
+    cr_assert_eq(pagefile_open("/dev/shm", 64 * 4096, err, sizeof(err)), 0, "%s", err);
+    pthread_t t[RACERS];
+    for (uintptr_t i = 0; i < RACERS; i++)
+        cr_assert_eq(pthread_create(&t[i], NULL, slot_racer, (void *)i), 0);
+    for (int i = 0; i < RACERS; i++)
+        pthread_join(t[i], NULL);
+    cr_assert_eq(race_failures, 0, "%d slots lost their data to a free", race_failures);
+    cr_assert_eq(pagefile_used(), 0);
     pagefile_close();
 }
