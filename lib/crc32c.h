@@ -13,6 +13,11 @@
  * async-signal-safe. */
 uint32_t crc32c(const void *buf, size_t len);
 
+/* Prepares the faster path for whole pages (three interleaved streams);
+ * call once outside signal handlers (pagefile_open does).  crc32c() gives
+ * the same values before and after. */
+void crc32c_init(void);
+
 /* The same, always with the table (for tests and measurements). */
 uint32_t crc32c_portable(const void *buf, size_t len);
 

@@ -175,6 +175,7 @@ int pagefile_open(const char *where, uint64_t max_bytes, char *err, size_t errle
         snprintf(err, errlen, "the page file is already open");
         return EALREADY;
     }
+    crc32c_init();
     const char *what, *shown;
     int fd = open_file(where, &what, &shown);
     if (fd < 0) {
