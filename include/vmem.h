@@ -127,6 +127,9 @@ struct vmem_config {
                                10..high_water, default 88 */
     char report_file[256];  /* VMEM_REPORT=PATH: the counters are appended
                                to this file at exit ("" = stderr) */
+    int pagefile_checksum;  /* VMEM_PAGEFILE_CHECKSUM: 1 (on, default): a
+                               crc32c per page-file slot, checked on every
+                               read; 0 (off) */
 };
 
 /* Fills *cfg with the built-in defaults. */
@@ -177,6 +180,10 @@ struct vmem_stats {
     uint64_t pagefile_pages;      /* page-file slots in use */
     uint64_t peak_pagefile_pages;
     uint64_t cap_pages;           /* the working-set cap, 0 = none */
+    uint64_t checksum_errors;     /* page-file reads with a page whose
+                                     crc32c did not match */
+    uint64_t write_errors;        /* pages whose page-file write failed (they
+                                     stayed in memory) */
 };
 
 int vmem_get_stats(struct vmem_stats *st);

@@ -4,6 +4,7 @@
  * never a silent default.
  */
 #include "config.h"
+#include "pagefile.h"
 #include "policy/policy.h"
 #include "prefetch.h"
 #include "vmem_internal.h"
@@ -79,6 +80,7 @@ VMEM_API void vmem_config_default(struct vmem_config *cfg)
     cfg->standby = 1;
     cfg->high_water = 95;
     cfg->low_water = 88;
+    cfg->pagefile_checksum = 1;
 }
 
 static int bad(char *err, size_t errlen, const char *var, const char *val,
@@ -180,6 +182,9 @@ VMEM_API int vmem_config_from_env(struct vmem_config *cfg, char *err, size_t err
     if ((rc = env_size("VMEM_MAX_RESIDENT", &cfg->max_resident, err, errlen)) ||
         (rc = env_size("VMEM_PAGEFILE_MAX", &cfg->pagefile_max, err, errlen)))
         return rc;
+    if (cfg->pagefile_max > PAGEFILE_MAX_BYTES)
+        return bad(err, errlen, "VMEM_PAGEFILE_MAX", getenv("VMEM_PAGEFILE_MAX"),
+                   "a size of at most 16T (page-file slots are numbered in 32 bits)");
     if ((rc = env_uint("VMEM_HIGH_WATER", 50, 100, "a percentage from 50 to 100",
                        &cfg->high_water, err, errlen)) ||
         (rc = env_uint("VMEM_LOW_WATER", 10, 100, "a percentage from 10 to 100",
@@ -203,6 +208,11 @@ VMEM_API int vmem_config_from_env(struct vmem_config *cfg, char *err, size_t err
     if ((rc = env_choice("VMEM_STANDBY", onoff, "on or off", &standby, err, errlen)))
         return rc;
     cfg->standby = (int)standby;
+    unsigned checksum = 1;
+    if ((rc = env_choice("VMEM_PAGEFILE_CHECKSUM", onoff, "on or off", &checksum, err,
+                         errlen)))
+        return rc;
+    cfg->pagefile_checksum = (int)checksum;
     static const char *const installs[] = { "map", "standby", NULL };
     unsigned install = VMEM_PREFETCH_MAP;
     if ((rc = env_choice("VMEM_PREFETCH_INSTALL", installs, "map or standby", &install, err,

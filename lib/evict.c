@@ -316,10 +316,37 @@ static size_t trim_run_move(struct region *r, size_t first, size_t n, size_t *tr
  * left.  A page that stays is left write-protected: its next write takes a
  * write-protect fault that marks it dirty and opens it.  as_lock
  * exclusive. */
+/* Undoes settle() for pages [first, first + n) whose discard failed: they
+ * are still mapped (write-protected, their content intact), so they are
+ * resident again, dirty if their frame was.  as_lock exclusive. */
+static void unsettle(struct region *r, size_t first, size_t n, size_t *trimmed)
+{
+    for (size_t j = first; j < first + n; j++) {
+        struct pte *p = pte_get(&r->ptes, j);
+        if (p->state == PTE_STANDBY) {
+            struct frame *fr = standby_frame(p->slot);
+            if (fr->flags & FRAME_DIRTY)
+                p->flags |= PTE_F_DIRTY;
+            uint32_t f = p->slot;
+            p->slot = fr->slot;
+            standby_drop(f);
+        }
+        p->state = PTE_RESIDENT;
+        (*trimmed)--;
+    }
+}
+
 static void trim_run_copy(struct region *r, size_t first, size_t n, size_t *trimmed)
 {
     uintptr_t a = region_addr(r, first);
-    uffd_writeprotect(vmem_rt.uffd, a, n * PAGE_SZ, 1);
+    int e = uffd_writeprotect(vmem_rt.uffd, a, n * PAGE_SZ, 1);
+    if (e) {
+        /* without the protection a write could race with the copy */
+        static int told;
+        if (!told++)
+            vmem_log("cannot write-protect pages to trim them (%s)", strerror(e));
+        return;
+    }
     size_t run = 0, run_len = 0;
     for (size_t j = first; j < first + n; j++) {
         const void *page = (const void *)region_addr(r, j);
@@ -343,7 +370,14 @@ static void trim_run_copy(struct region *r, size_t first, size_t n, size_t *trim
             (*trimmed)++;
         }
         if (run_len && (!ok || j + 1 == first + n)) {
-            vm_discard(region_addr(r, run), run_len * PAGE_SZ);
+            if ((e = vm_discard(region_addr(r, run), run_len * PAGE_SZ)) != 0) {
+                /* e.g. the application mlock()ed them: they stay */
+                static int told;
+                if (!told++)
+                    vmem_log("cannot discard trimmed pages (%s): they stay resident",
+                             strerror(e));
+                unsettle(r, run, run_len, trimmed);
+            }
             run_len = 0;
         }
     }
@@ -564,6 +598,7 @@ int paging_start(uint64_t pages, const char *where, uint64_t max_bytes, char *er
     if (e)
         return e;
     pagefile_set_spin(c->io_spin_us);
+    pagefile_set_checksum(c->pagefile_checksum);
     /* standby holds up to an eighth of the cap */
     if ((e = standby_init(pages / 8 > BATCH ? pages / 8 : BATCH)) != 0) {
         pagefile_close();

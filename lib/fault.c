@@ -121,8 +121,15 @@ static void open_for_write(struct region *r, size_t idx, int *woke)
     uint8_t old = __atomic_fetch_or(&p->flags, f, __ATOMIC_ACQ_REL);
     if (is_watch(r) && !(old & PTE_F_WRITTEN))
         ctr_add(&vmem_ctr.write_watch_faults, 1);
-    uffd_writeprotect(vmem_rt.uffd, region_addr(r, idx), PAGE_SZ, 0);
+    int e = uffd_writeprotect(vmem_rt.uffd, region_addr(r, idx), PAGE_SZ, 0);
     replacement_touch(r, idx);
+    if (e) {
+        /* not opened, so not woken: fault_resolve wakes it to retry */
+        static int told;
+        if (!told++)
+            vmem_log("cannot open a page for writing (%s)", strerror(e));
+        return;
+    }
     *woke = 1;
 }
 
@@ -178,7 +185,9 @@ static void transition(struct region *r, size_t idx, int write, int *woke)
         vmem_log("cannot re-install a standby page: %s", strerror(err));
         return;
     }
-    *woke = 1;
+    /* EEXIST: the page was still mapped and nothing woke the waiter;
+     * fault_resolve does */
+    *woke = err == 0;
     if (writing) {
         /* The page writer is saving this frame; it frees it afterwards.
          * The copy it writes is not trusted: the page is dirty. */

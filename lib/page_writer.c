@@ -15,6 +15,9 @@
  * out in one write, to neighbouring slots, so the hard fault that reads
  * them back is one read.
  *
+ * A write that fails (a full file system, an I/O error) gives its slots
+ * back; the frames stay dirty on the list and are written again later.
+ *
  * A page faulted back while its frame was being written is installed dirty
  * and the frame is orphaned (fault.c): its slot is freed and the write's
  * result ignored, so a write that races with the writer is never lost.
@@ -130,7 +133,7 @@ static size_t write_pass(int *found)
         return 0;
 
     pagefile_write_batch(w, nw);
-    size_t written = 0;
+    size_t written = 0, failed = 0;
 
     as_lock_exclusive();
     for (size_t k = 0; k < nw; k++) {
@@ -145,10 +148,16 @@ static size_t write_pass(int *found)
                 continue;
             }
             if (w[k].result) {
+                /* the slot holds nothing usable: give it back (a full file
+                 * system must not fill the allocator too); the frame stays
+                 * dirty and is written again later */
                 static int told;
                 if (!told++)
                     vmem_log("page-file write failed (%s): keeping pages in memory, over "
                              "the cap if need be", strerror(w[k].result));
+                pagefile_free(fr->slot, 1);
+                fr->slot = 0;
+                failed++;
                 continue;
             }
             written++;
@@ -159,6 +168,7 @@ static size_t write_pass(int *found)
     }
     ctr_add(&vmem_ctr.pages_written, written);
     ctr_add(&vmem_ctr.write_ios, nw);
+    ctr_add(&vmem_ctr.write_errors, failed);
     as_unlock();
     return written;
 }

@@ -3,8 +3,10 @@
  * through io_uring.
  *
  * The file is an unlinked O_TMPFILE (mode 0600) in $TMPDIR or /var/tmp by
- * default, so no other user can read the process's memory and nothing is
- * left behind; or a named file, created 0600 and removed at close.  It is
+ * default, or in the directory VMEM_PAGEFILE names, so no other user can
+ * read the process's memory and nothing is left behind; or a path that did
+ * not exist, created 0600 with O_EXCL and unlinked at once.  An existing
+ * non-directory path is refused and never touched.  It is
  * opened with O_DIRECT where the file system accepts it (checked with a
  * probe write), so paged-out memory does not also sit in the page cache.
  *
@@ -28,7 +30,9 @@
  * lock, never held across I/O.
  */
 #include "pagefile.h"
+#include "crc32c.h"
 #include "internal_alloc.h"
+#include "stats.h"
 #include "vmem_internal.h"
 
 #include <errno.h>
@@ -49,10 +53,14 @@
 static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
 static int pf_fd = -1;
 static int pf_direct;
-static char pf_path[300];           /* named file to remove at close, or "" */
 static uint64_t *bitmap;            /* bit set = slot in use; bit i = slot i+1 */
 static size_t bitmap_bytes;
 static uint64_t capacity, used, peak, hint;
+/* crc32c of each slot's last write (index = slot - 1).  Sized for the whole
+ * file but mapped MAP_NORESERVE: only the parts touched take memory. */
+static uint32_t *sums;
+static size_t sums_bytes;
+static int checksum_on = 1;
 static unsigned generation;         /* bumped per open: rings follow it */
 
 struct slot_run { uint32_t first, n; };
@@ -61,13 +69,17 @@ static struct slot_run *set_aside;  /* runs freed while held */
 static size_t set_aside_n, set_aside_cap;
 static int borrowed;                /* in a forked child: read-only */
 
+void (*pagefile_test_free_hook)(uint32_t first, size_t n);
 static unsigned inject_every, inject_count;
 static int inject_err;
+static unsigned lie_every, lie_count;
+static int lie_kind;
 
 struct thread_ring {
     struct io_uring ring;
     unsigned generation;
     int ready;
+    unsigned inflight; /* requests queued and not reaped, all calls */
 };
 static VMEM_TLS struct thread_ring tr;
 
@@ -87,44 +99,74 @@ static int probe_direct(int fd)
 }
 
 /* Opens an unlinked file in dir: O_TMPFILE, else mkstemp + unlink. */
-static int open_in_dir(const char *dir, int flags)
+static int open_in_dir(const char *dir)
 {
-    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC | flags, 0600);
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
         return fd;
     char tmpl[320];
     snprintf(tmpl, sizeof(tmpl), "%s/libvmem-pagefile-XXXXXX", dir);
     fd = mkostemp(tmpl, O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    unlink(tmpl);
-    if (flags & O_DIRECT) {
-        int fl = fcntl(fd, F_GETFL);
-        if (fcntl(fd, F_SETFL, fl | O_DIRECT) < 0) {
-            close(fd);
-            errno = EINVAL;
-            return -1;
-        }
-    }
+    if (fd >= 0)
+        unlink(tmpl); /* ours: mkstemp created it */
     return fd;
 }
 
-static int open_file(const char *where, int direct, int *is_dir)
+/* A path that does not exist yet: created with O_EXCL and unlinked at once,
+ * so nothing is left behind after any exit (the descriptor keeps the file;
+ * forked children inherit it).  An existing path is never touched. */
+static int open_new_path(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return -1;
+    /* unlink only the file just created, not one put there meanwhile */
+    struct stat mine, now;
+    if (fstat(fd, &mine) == 0 && lstat(path, &now) == 0 && mine.st_dev == now.st_dev &&
+        mine.st_ino == now.st_ino)
+        unlink(path);
+    return fd;
+}
+
+/* Opens the page file: in a directory (where == NULL: $TMPDIR, else
+ * /var/tmp), or at a new path.  *what and *shown say which, for messages. */
+static int open_file(const char *where, const char **what, const char **shown)
 {
     struct stat st;
-    *is_dir = !where || (stat(where, &st) == 0 && S_ISDIR(st.st_mode));
-    if (*is_dir) {
-        const char *dir = where;
-        if (!dir) {
-            dir = getenv("TMPDIR");
-            if (!dir || !*dir)
-                dir = "/var/tmp";
-        }
-        snprintf(pf_path, sizeof(pf_path), "%s", dir);
-        return open_in_dir(dir, direct ? O_DIRECT : 0);
+    if (!where) {
+        /* the default is a directory, never a path to create */
+        where = getenv("TMPDIR");
+        if (!where || !*where)
+            where = "/var/tmp";
+        *what = "in";
+        *shown = where;
+        return open_in_dir(where);
     }
-    snprintf(pf_path, sizeof(pf_path), "%s", where);
-    return open(where, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | (direct ? O_DIRECT : 0), 0600);
+    *shown = where;
+    if (stat(where, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            *what = "in";
+            return open_in_dir(where);
+        }
+        *what = "at";
+        errno = EEXIST; /* never taken over, truncated or removed */
+        return -1;
+    }
+    *what = "at";
+    return open_new_path(where);
+}
+
+/* Turns O_DIRECT on where the file system accepts it for our I/O. */
+static int try_direct(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_DIRECT) < 0)
+        return 0;
+    if (probe_direct(fd))
+        return 1;
+    if (fcntl(fd, F_SETFL, fl) < 0)
+        return -1;
+    return 0;
 }
 
 int pagefile_open(const char *where, uint64_t max_bytes, char *err, size_t errlen)
@@ -133,20 +175,25 @@ int pagefile_open(const char *where, uint64_t max_bytes, char *err, size_t errle
         snprintf(err, errlen, "the page file is already open");
         return EALREADY;
     }
-    int is_dir, fd = open_file(where, 1, &is_dir);
-    int direct = fd >= 0 && probe_direct(fd);
-    if (fd >= 0 && !direct) {
-        close(fd);
-        if (!is_dir)
-            unlink(pf_path);
-        fd = -1;
-    }
-    if (fd < 0)
-        fd = open_file(where, 0, &is_dir);
+    crc32c_init();
+    const char *what, *shown;
+    int fd = open_file(where, &what, &shown);
     if (fd < 0) {
         int e = errno;
-        snprintf(err, errlen, "cannot create the page file %s %s: %s",
-                 is_dir ? "in" : "at", pf_path, strerror(e));
+        if (e == EEXIST)
+            snprintf(err, errlen, "cannot create the page file at %s: it exists and is not "
+                     "a directory (name a directory, or a path that does not exist yet); "
+                     "left untouched", shown);
+        else
+            snprintf(err, errlen, "cannot create the page file %s %s: %s", what, shown,
+                     strerror(e));
+        return e;
+    }
+    int direct = try_direct(fd);
+    if (direct < 0) {
+        int e = errno;
+        close(fd);
+        snprintf(err, errlen, "cannot use the page file %s %s: %s", what, shown, strerror(e));
         return e;
     }
     if (!max_bytes) {
@@ -155,11 +202,17 @@ int pagefile_open(const char *where, uint64_t max_bytes, char *err, size_t errle
         if (max_bytes > MAX_DEFAULT)
             max_bytes = MAX_DEFAULT;
     }
+    if (max_bytes > PAGEFILE_MAX_BYTES) {
+        close(fd);
+        snprintf(err, errlen, "page file limit of %llu bytes is above 16 TiB (slots are "
+                 "numbered in 32 bits)", (unsigned long long)max_bytes);
+        return EINVAL;
+    }
     uint64_t cap = max_bytes / PAGE_SZ;
+    if (cap > UINT32_MAX)
+        cap = UINT32_MAX;
     if (cap < 16) {
         close(fd);
-        if (!is_dir)
-            unlink(pf_path);
         snprintf(err, errlen, "page file limit of %llu bytes is below 16 pages",
                  (unsigned long long)max_bytes);
         return EINVAL;
@@ -168,16 +221,22 @@ int pagefile_open(const char *where, uint64_t max_bytes, char *err, size_t errle
     uint64_t *bm = ialloc_pages(bytes);
     if (!bm) {
         close(fd);
-        if (!is_dir)
-            unlink(pf_path);
         snprintf(err, errlen, "no memory for the page-file bitmap");
+        return ENOMEM;
+    }
+    size_t sbytes = (size_t)cap * sizeof(*sums);
+    uint32_t *sm = ialloc_pages(sbytes);
+    if (!sm) {
+        ifree_pages(bm, bytes);
+        close(fd);
+        snprintf(err, errlen, "no address space for the page-file checksums");
         return ENOMEM;
     }
     pthread_mutex_lock(&slot_lock);
     pf_fd = fd;
+    sums = sm;
+    sums_bytes = sbytes;
     pf_direct = direct;
-    if (is_dir)
-        pf_path[0] = 0;
     bitmap = bm;
     bitmap_bytes = bytes;
     capacity = cap;
@@ -196,17 +255,17 @@ void pagefile_close(void)
     pthread_mutex_lock(&slot_lock);
     if (pf_fd >= 0)
         close(pf_fd);
-    if (pf_path[0] && !borrowed)
-        unlink(pf_path);
     borrowed = 0;
     held = 0;
     ifree_pages(set_aside, set_aside_cap * sizeof(*set_aside));
     set_aside = NULL;
     set_aside_n = set_aside_cap = 0;
-    pf_path[0] = 0;
     pf_fd = -1;
     ifree_pages(bitmap, bitmap_bytes);
     bitmap = NULL;
+    ifree_pages(sums, sums_bytes);
+    sums = NULL;
+    sums_bytes = 0;
     capacity = used = hint = 0;
     __atomic_add_fetch(&generation, 1, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&slot_lock);
@@ -305,17 +364,27 @@ void pagefile_free(uint32_t first, size_t n)
         pthread_mutex_unlock(&slot_lock);
         return;
     }
-    uint64_t i = first - 1;
-    set_bits(i, n, 0);
-    __atomic_store_n(&used, used - n, __ATOMIC_RELAXED);
-    if (i < hint)
-        hint = i;
+    /* Punch while the slots are still allocated, then free them: a slot
+     * freed first could be taken and written by the page writer before the
+     * punch, which would erase the new data. */
     int fd = pf_fd;
+    unsigned gen = generation;
     pthread_mutex_unlock(&slot_lock);
+    if (pagefile_test_free_hook)
+        pagefile_test_free_hook(first, n);
+    uint64_t i = first - 1;
     /* give the blocks back to the file system */
     if (fd >= 0)
         (void)!fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)i * PAGE_SZ,
                          (off_t)n * PAGE_SZ);
+    pthread_mutex_lock(&slot_lock);
+    if (generation == gen) { /* else the file was closed meanwhile */
+        set_bits(i, n, 0);
+        __atomic_store_n(&used, used - n, __ATOMIC_RELAXED);
+        if (i < hint)
+            hint = i;
+    }
+    pthread_mutex_unlock(&slot_lock);
 }
 
 /* ---- forked children ------------------------------------------------------ */
@@ -408,6 +477,58 @@ void pagefile_inject_errors(unsigned every, int err)
     __atomic_store_n(&inject_every, every, __ATOMIC_RELAXED);
 }
 
+void pagefile_inject_lies(unsigned every, int kind)
+{
+    __atomic_store_n(&lie_kind, kind, __ATOMIC_RELAXED);
+    __atomic_store_n(&lie_count, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&lie_every, every, __ATOMIC_RELAXED);
+}
+
+static int lie_now(void)
+{
+    unsigned every = __atomic_load_n(&lie_every, __ATOMIC_RELAXED);
+    if (!every)
+        return 0;
+    return __atomic_add_fetch(&lie_count, 1, __ATOMIC_RELAXED) % every == 0 ? lie_kind : 0;
+}
+
+/* Plain synchronous transfer of whole pages (for the lies above). */
+static int plain_io(int write, void *buf, size_t bytes, off_t off)
+{
+    size_t done = 0;
+    while (done < bytes) {
+        ssize_t r = write ? pwrite(pf_fd, (char *)buf + done, bytes - done, off + (off_t)done)
+                          : pread(pf_fd, (char *)buf + done, bytes - done, off + (off_t)done);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return r < 0 ? errno : EIO;
+        done += (size_t)r;
+    }
+    return 0;
+}
+
+static int inject_submit;
+
+void pagefile_inject_submit_error(int err)
+{
+    __atomic_store_n(&inject_submit, err, __ATOMIC_RELAXED);
+}
+
+unsigned pagefile_thread_inflight(void)
+{
+    return tr.inflight;
+}
+
+/* io_uring_submit or io_uring_submit_and_wait(r, 1), or the injected
+ * failure. */
+static int submit(struct io_uring *r, int wait, size_t inflight_before)
+{
+    if (inflight_before && __atomic_load_n(&inject_submit, __ATOMIC_RELAXED))
+        return -__atomic_exchange_n(&inject_submit, 0, __ATOMIC_RELAXED);
+    return wait ? io_uring_submit_and_wait(r, 1) : io_uring_submit(r);
+}
+
 static uint64_t io_spin_ns = 0;
 
 void pagefile_set_spin(unsigned us)
@@ -429,6 +550,7 @@ struct io_req {
     size_t done;
     int write;
     int result;
+    int finished;
 };
 
 static void queue(struct io_uring *r, struct io_req *q)
@@ -444,26 +566,60 @@ static void queue(struct io_uring *r, struct io_req *q)
     io_uring_sqe_set_data(sqe, q);
 }
 
+/* After a failed submission: waits for every request the kernel has taken
+ * (they point into the caller's stack and buffers), then drops the ring, so
+ * requests it has not taken are never started.  Each unfinished request
+ * gets err. */
+static void abandon(struct io_uring *r, struct io_req *req, size_t n, size_t inflight, int err)
+{
+    size_t taken = inflight - io_uring_sq_ready(r);
+    while (taken) {
+        struct io_uring_cqe *cqe;
+        int e = io_uring_wait_cqe(r, &cqe);
+        if (e < 0)
+            continue; /* interrupted; the requests are still in flight */
+        struct io_req *q = io_uring_cqe_get_data(cqe);
+        int res = cqe->res;
+        io_uring_cqe_seen(r, cqe);
+        taken--;
+        tr.inflight--;
+        q->finished = 1;
+        q->result = res < 0 ? -res : q->done + (size_t)res < q->bytes ? EIO : 0;
+    }
+    tr.inflight = 0;
+    io_uring_queue_exit(r);
+    tr.ready = 0;
+    for (size_t k = 0; k < n; k++)
+        if (!req[k].finished)
+            req[k].result = err;
+}
+
 /* Runs the requests to completion on this thread's ring, at most a ring's
  * depth at a time; a short transfer or -EAGAIN/-EINTR is queued again for
- * the rest. */
+ * the rest.  Never returns while a request is in flight. */
 static int run_io(struct io_req *req, size_t n, int spin)
 {
     struct io_uring *r = ring();
-    if (!r)
+    if (!r) {
+        for (size_t k = 0; k < n; k++)
+            req[k].result = ENOMEM;
         return ENOMEM;
+    }
     size_t next = 0, inflight = 0, finished = 0;
     while (finished < n) {
+        size_t before = inflight;
         while (next < n && inflight < RING_DEPTH) {
             struct io_req *q = &req[next++];
             int inj = injected();
             if (inj) {
                 q->result = inj;
+                q->finished = 1;
                 finished++;
                 continue;
             }
             queue(r, q);
             inflight++;
+            tr.inflight++;
         }
         if (!inflight)
             continue;
@@ -474,18 +630,20 @@ static int run_io(struct io_req *req, size_t n, int spin)
              * faulting thread in signal mode) has nothing else to do, and
              * a sleep costs an idle vCPU's halt and wake-up on completion.
              * Writes (the page writer) never spin. */
-            e = io_uring_submit(r);
+            e = submit(r, 0, before);
             struct io_uring_cqe *c = NULL;
             uint64_t t0 = now_ns();
-            while (io_uring_peek_cqe(r, &c) != 0 && now_ns() - t0 < io_spin_ns)
+            while (e >= 0 && io_uring_peek_cqe(r, &c) != 0 && now_ns() - t0 < io_spin_ns)
                 __builtin_ia32_pause();
-            if (!c)
-                e = io_uring_submit_and_wait(r, 1);
+            if (e >= 0 && !c)
+                e = submit(r, 1, before);
         } else {
-            e = io_uring_submit_and_wait(r, 1);
+            e = submit(r, 1, before);
         }
-        if (e < 0 && e != -EINTR && e != -EAGAIN)
+        if (e < 0 && e != -EINTR && e != -EAGAIN) {
+            abandon(r, req, n, inflight, -e);
             return -e;
+        }
         struct io_uring_cqe *cqe;
         while (io_uring_peek_cqe(r, &cqe) == 0) {
             struct io_req *q = io_uring_cqe_get_data(cqe);
@@ -499,25 +657,54 @@ static int run_io(struct io_req *req, size_t n, int spin)
                 continue;
             }
             inflight--;
+            tr.inflight--;
             q->result = res < 0 ? -res : res == 0 ? EIO : 0;
+            q->finished = 1;
             finished++;
         }
     }
     return 0;
 }
 
+void pagefile_set_checksum(int on)
+{
+    checksum_on = on;
+}
+
+/* Each page read against the checksum of its slot's last write: a device
+ * that dropped a write or changed a byte is caught here. */
+static int verify(uint32_t first, const void *buf, size_t npages)
+{
+    if (!checksum_on)
+        return 0;
+    size_t bad = 0;
+    for (size_t k = 0; k < npages; k++)
+        bad += crc32c((const char *)buf + k * PAGE_SZ, PAGE_SZ) != sums[first - 1 + k];
+    if (!bad)
+        return 0;
+    ctr_add(&vmem_ctr.checksum_errors, 1);
+    return EBADMSG;
+}
+
 int pagefile_read(uint32_t first, void *buf, size_t npages)
 {
-    if (borrowed)
-        return read_plain(first, buf, npages);
-    struct io_req q = { .slot = first, .buf = buf, .bytes = npages * PAGE_SZ };
-    int e = run_io(&q, 1, 1);
-    return e ? e : q.result;
+    int e;
+    if (borrowed) {
+        e = read_plain(first, buf, npages);
+    } else {
+        struct io_req q = { .slot = first, .buf = buf, .bytes = npages * PAGE_SZ };
+        e = run_io(&q, 1, 1);
+        if (!e)
+            e = q.result;
+    }
+    return e ? e : verify(first, buf, npages);
 }
 
 int pagefile_write_batch(struct pf_write *w, size_t n)
 {
     struct io_req req[RING_DEPTH];
+    int lie[RING_DEPTH];
+    void *old[RING_DEPTH];
     int first_err = 0;
     if (borrowed) {
         for (size_t k = 0; k < n; k++)
@@ -526,14 +713,39 @@ int pagefile_write_batch(struct pf_write *w, size_t n)
     }
     for (size_t base = 0; base < n; base += RING_DEPTH) {
         size_t m = n - base < RING_DEPTH ? n - base : RING_DEPTH;
-        for (size_t k = 0; k < m; k++)
-            req[k] = (struct io_req){ .slot = w[base + k].slot, .buf = (void *)w[base + k].buf,
-                                      .bytes = w[base + k].npages * PAGE_SZ, .write = 1 };
-        int e = run_io(req, m, 0);
         for (size_t k = 0; k < m; k++) {
-            w[base + k].result = e ? e : req[k].result;
+            const struct pf_write *e = &w[base + k];
+            req[k] = (struct io_req){ .slot = e->slot, .buf = (void *)e->buf,
+                                      .bytes = e->npages * PAGE_SZ, .write = 1 };
+            if (checksum_on) /* the slot is ours alone until the write settles */
+                for (size_t j = 0; j < e->npages; j++)
+                    sums[e->slot - 1 + j] = crc32c((const char *)e->buf + j * PAGE_SZ, PAGE_SZ);
+            lie[k] = lie_now();
+            old[k] = NULL;
+            if (lie[k] == PF_LIE_DROP && (old[k] = ialloc_pages(req[k].bytes)) != NULL &&
+                plain_io(0, old[k], req[k].bytes, (off_t)(e->slot - 1) * PAGE_SZ) != 0)
+                memset(old[k], 0, req[k].bytes); /* past the end: reads as zeros */
+        }
+        run_io(req, m, 0); /* each request gets its own result, a failure included */
+        for (size_t k = 0; k < m; k++) {
+            w[base + k].result = req[k].result;
             if (w[base + k].result && !first_err)
                 first_err = w[base + k].result;
+            off_t off = (off_t)(req[k].slot - 1) * PAGE_SZ;
+            if (lie[k] && !w[base + k].result) {
+                /* acknowledged; now the device loses or mangles it */
+                if (lie[k] == PF_LIE_DROP && old[k]) {
+                    (void)!plain_io(1, old[k], req[k].bytes, off);
+                } else if (lie[k] == PF_LIE_FLIP) {
+                    uint8_t *pg = ialloc_pages(PAGE_SZ);
+                    if (pg && plain_io(0, pg, PAGE_SZ, off) == 0) {
+                        pg[PAGE_SZ / 3] ^= 0x10;
+                        (void)!plain_io(1, pg, PAGE_SZ, off);
+                    }
+                    ifree_pages(pg, PAGE_SZ);
+                }
+            }
+            ifree_pages(old[k], req[k].bytes);
         }
     }
     return first_err;

@@ -9,12 +9,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The largest page file: slots are numbered in 32 bits (the last page of
+ * 16 TiB goes unused, slot 0 meaning "none"). */
+#define PAGEFILE_MAX_BYTES ((uint64_t)1 << 44)
+
 /* Opens the page file.  where == NULL: an unlinked O_TMPFILE (mode 0600) in
- * $TMPDIR, else /var/tmp; a directory: an unlinked file there; otherwise a
- * new file at that path (EEXIST if it exists), mode 0600, removed at close.
- * O_DIRECT where the file system allows.  max_bytes 0: the file system's
- * free space, at most 64 GiB; fewer than 16 pages: EINVAL.  On failure a
- * one-line message naming the path goes into err. */
+ * $TMPDIR, else /var/tmp; a directory: an unlinked file there (O_TMPFILE, or
+ * mkstemp and unlink); a path that does not exist: created (O_EXCL, 0600)
+ * and unlinked at once.  An existing non-directory path: EEXIST, untouched.
+ * Nothing is ever left behind.  O_DIRECT where the file system allows.
+ * max_bytes 0: the file system's free space, at most 64 GiB; fewer than 16
+ * pages or above PAGEFILE_MAX_BYTES: EINVAL.  On failure a one-line message naming the path goes into
+ * err. */
 int pagefile_open(const char *where, uint64_t max_bytes, char *err, size_t errlen);
 void pagefile_close(void);
 
@@ -31,9 +37,14 @@ int pagefile_alloc(size_t n, uint32_t *first);
 /* Frees [first, first+n) and punches its blocks out of the file. */
 void pagefile_free(uint32_t first, size_t n);
 
-/* Reads npages slots from `first` into buf (page-aligned) as one I/O.
+/* Reads npages slots from `first` into buf (page-aligned) as one I/O, and
+ * checks each page against the crc32c recorded when its slot was written:
+ * EBADMSG on a mismatch (counted in checksum_errors), EIO on a short read.
  * Allocates no memory (it runs in SIGBUS handlers in signal mode). */
 int pagefile_read(uint32_t first, void *buf, size_t npages);
+
+/* Checksums on (the default) or off (VMEM_PAGEFILE_CHECKSUM=off). */
+void pagefile_set_checksum(int on);
 
 /* Writes each entry (npages slots from .slot, from page-aligned .buf),
  * submitting them together; each gets its .result; returns the first error. */
@@ -60,5 +71,21 @@ int pagefile_is_borrowed(void);
 void pagefile_set_spin(unsigned us);
 
 void pagefile_inject_errors(unsigned every, int err);
+
+/* For tests: a device that lies.  Every `every`-th write entry (0: none),
+ * once acknowledged, is undone on disk (PF_LIE_DROP: the slots get back what
+ * they held before) or has one byte flipped (PF_LIE_FLIP). */
+enum { PF_LIE_FLIP = 1, PF_LIE_DROP = 2 };
+void pagefile_inject_lies(unsigned every, int kind);
+
+/* For tests: the next io_uring submission made while requests are already
+ * in flight fails with err; and the requests this thread has submitted and
+ * not yet reaped (0 whenever no page-file call is running on it). */
+void pagefile_inject_submit_error(int err);
+unsigned pagefile_thread_inflight(void);
+
+/* For tests: called by pagefile_free between dropping slot_lock and
+ * punching the hole, so a test can run a competing allocation there. */
+extern void (*pagefile_test_free_hook)(uint32_t first, size_t n);
 
 #endif

@@ -14,6 +14,7 @@
 #include "internal_alloc.h"
 #include "os/uffd.h"
 #include "os/vm.h"
+#include "pagefile.h"
 #include "region.h"
 #include "sigchain.h"
 #include "stats.h"
@@ -176,6 +177,8 @@ static int check_config(const struct vmem_config *c)
         return EINVAL;
     if (c->high_water < 50 || c->high_water > 100 || c->low_water < 10 ||
         c->low_water > c->high_water)
+        return EINVAL;
+    if (c->pagefile_max > PAGEFILE_MAX_BYTES || (unsigned)c->pagefile_checksum > 1)
         return EINVAL;
     if (memchr(c->pagefile, 0, sizeof(c->pagefile)) == NULL ||
         memchr(c->policy, 0, sizeof(c->policy)) == NULL ||

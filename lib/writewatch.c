@@ -16,6 +16,7 @@
 #include <vmem.h>
 
 #include <errno.h>
+#include <string.h>
 
 static int watch_range(void *addr, size_t size, struct region **r, size_t *first,
                        size_t *end)
@@ -30,12 +31,22 @@ static int watch_range(void *addr, size_t size, struct region **r, size_t *first
     return 0;
 }
 
-/* Write-protects page i again and forgets that it was written. */
+/* Write-protects page i again and forgets that it was written.  If the
+ * protection cannot be set, the page stays marked written (reported again
+ * rather than a later write missed). */
 static void rearm(struct region *r, size_t i)
 {
     struct pte *p = pte_get(&r->ptes, i);
-    if (p->state == PTE_RESIDENT)
-        uffd_writeprotect(vmem_rt.uffd, region_addr(r, i), PAGE_SZ, 1);
+    if (p->state == PTE_RESIDENT) {
+        int e = uffd_writeprotect(vmem_rt.uffd, region_addr(r, i), PAGE_SZ, 1);
+        if (e) {
+            static int told;
+            if (!told++)
+                vmem_log("write watch: cannot write-protect a page again (%s); it stays "
+                         "reported as written", strerror(e));
+            return;
+        }
+    }
     p->flags &= (uint8_t)~PTE_F_WRITTEN;
 }
 

@@ -18,6 +18,7 @@ Test(config, defaults)
     cr_assert_eq(c.fault_mode, VMEM_FAULT_THREAD);
     cr_assert_eq(c.zero_cluster, 16);
     cr_assert_eq(c.report, 0);
+    cr_assert_eq(c.pagefile_checksum, 1, "page-file checksums are on by default");
 }
 
 Test(config, env_values_are_read)
@@ -36,6 +37,7 @@ Test(config, env_values_are_read)
     setenv("VMEM_DIRTY_TRACKING", "off", 1);
     setenv("VMEM_PREFETCH_INSTALL", "standby", 1);
     setenv("VMEM_IO_SPIN_US", "50", 1);
+    setenv("VMEM_PAGEFILE_CHECKSUM", "off", 1);
     struct vmem_config c;
     char err[200];
     cr_assert_eq(vmem_config_from_env(&c, err, sizeof(err)), 0);
@@ -53,6 +55,7 @@ Test(config, env_values_are_read)
     cr_assert_eq(c.dirty_tracking, VMEM_DIRTY_OFF);
     cr_assert_eq(c.prefetch_install, VMEM_PREFETCH_STANDBY);
     cr_assert_eq(c.io_spin_us, 50);
+    cr_assert_eq(c.pagefile_checksum, 0);
 }
 
 Test(config, low_water_above_high_water_rejected)
@@ -108,6 +111,24 @@ Test(config, malformed_values_rejected)
     expect_rejected("VMEM_DIRTY_TRACKING", "WP");
     expect_rejected("VMEM_PREFETCH_INSTALL", "");
     expect_rejected("VMEM_IO_SPIN_US", "10001");
+    expect_rejected("VMEM_PAGEFILE_CHECKSUM", "yes");
+}
+
+/* Slots are 32-bit: a page file above 16 TiB cannot be addressed, and is
+ * refused rather than truncated. */
+Test(config, pagefile_max_above_slot_range_rejected)
+{
+    expect_rejected("VMEM_PAGEFILE_MAX", "17T");
+    expect_rejected("VMEM_PAGEFILE_MAX", "1048576T");
+    setenv("VMEM_PAGEFILE_MAX", "16T", 1);
+    struct vmem_config c;
+    char err[200];
+    cr_assert_eq(vmem_config_from_env(&c, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(c.pagefile_max, 16ull << 40);
+    unsetenv("VMEM_PAGEFILE_MAX");
+    vmem_config_default(&c);
+    c.pagefile_max = 32ull << 40;
+    cr_assert_eq(vmem_init(&c), EINVAL);
 }
 
 Test(config, size_parser)

@@ -1,0 +1,267 @@
+/*
+ * Where the page file goes (VMEM_PAGEFILE): libvmem never removes,
+ * truncates or overwrites anything it did not create, and leaves nothing
+ * behind after any exit, kill -9 included.  A directory gets an unnamed
+ * file per process; a path that does not exist yet is created and unlinked
+ * at once; an existing non-directory path is refused and left untouched.
+ *
+ * Each scenario runs in forked children that start libvmem from the
+ * environment (this process never starts it).
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <memoryapi.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vmem.h>
+
+#define MIB ((size_t)1 << 20)
+#define CHILD_PAGES 1024 /* 4 MiB under a 1 MiB cap */
+
+static char dir[64];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof(dir), "/var/tmp/vmem-pfpath-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+static void remove_tree(void)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char p[512];
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static void need_paging_mode(void)
+{
+    const char *m = getenv("VMEM_FAULT_MODE");
+    if (m && !strcmp(m, "kernel"))
+        cr_skip_test("fault mode kernel: no paging, so no page file");
+}
+
+/* Entries in dir other than those named in keep (NULL-terminated). */
+static int entries(const char *const *keep)
+{
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        int kept = 0;
+        for (size_t i = 0; keep && keep[i]; i++)
+            kept |= !strcmp(e->d_name, keep[i]);
+        if (!kept) {
+            cr_log_error("left behind: %s/%s", dir, e->d_name);
+            n++;
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+/* Exit codes of the children */
+enum { OK = 0, ALLOC_FAILED = 10, BAD_DATA = 11, NOT_PAGED = 12, ALLOC_SUCCEEDED = 13,
+       NO_ERROR_CODE = 14 };
+
+/* In a child: starts libvmem on `pagefile` under a 1 MiB cap, writes 4 MiB
+ * and reads it back; the page file must have been used.  If ready_fd >= 0,
+ * then says so on it and waits for a byte on go_fd before checking again. */
+static int child_pages(const char *pagefile, int ready_fd, int go_fd)
+{
+    setenv("VMEM_PAGEFILE", pagefile, 1);
+    setenv("VMEM_MAX_RESIDENT", "1M", 1);
+    uint64_t *m = VirtualAlloc(NULL, CHILD_PAGES * 4096, MEM_COMMIT | MEM_RESERVE,
+                               PAGE_READWRITE);
+    if (!m)
+        return ALLOC_FAILED;
+    for (size_t i = 0; i < CHILD_PAGES * 512; i += 64)
+        m[i] = i * 2654435761u + (uint64_t)getpid();
+    for (int round = 0; round < 2; round++) {
+        for (size_t i = 0; i < CHILD_PAGES * 512; i += 64)
+            if (m[i] != i * 2654435761u + (uint64_t)getpid())
+                return BAD_DATA;
+        if (round == 0 && ready_fd >= 0) {
+            char c = 1;
+            if (write(ready_fd, &c, 1) != 1 || read(go_fd, &c, 1) != 1)
+                return BAD_DATA;
+        }
+    }
+    struct vmem_stats s;
+    if (vmem_get_stats(&s) || s.pages_written == 0)
+        return NOT_PAGED;
+    return OK;
+}
+
+/* In a child: starting libvmem on `pagefile` must fail cleanly. */
+static int child_refused(const char *pagefile)
+{
+    setenv("VMEM_PAGEFILE", pagefile, 1);
+    setenv("VMEM_MAX_RESIDENT", "1M", 1);
+    for (int i = 0; i < 2; i++) {
+        void *m = VirtualAlloc(NULL, 65536, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+        if (m)
+            return ALLOC_SUCCEEDED;
+        if (GetLastError() == 0)
+            return NO_ERROR_CODE;
+    }
+    return OK;
+}
+
+static int wait_child(pid_t pid)
+{
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    if (WIFSIGNALED(st))
+        return 128 + WTERMSIG(st);
+    return WEXITSTATUS(st);
+}
+
+static int run_refused(const char *pagefile)
+{
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0)
+        _exit(child_refused(pagefile));
+    return wait_child(pid);
+}
+
+Test(pagefile_path, existing_file_refused_and_untouched, .init = setup, .fini = remove_tree)
+{
+    need_paging_mode();
+    char path[128];
+    snprintf(path, sizeof(path), "%s/precious", dir);
+    int fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0644);
+    cr_assert_geq(fd, 0);
+    static const char text[] = "data that is not libvmem's";
+    cr_assert_eq(write(fd, text, sizeof(text)), (ssize_t)sizeof(text));
+    close(fd);
+    struct stat before, after;
+    cr_assert_eq(stat(path, &before), 0);
+
+    cr_assert_eq(run_refused(path), OK, "VirtualAlloc must fail with a Win32 error");
+
+    cr_assert_eq(stat(path, &after), 0, "the existing file was removed");
+    cr_assert_eq(after.st_ino, before.st_ino, "the existing file was replaced");
+    cr_assert_eq(after.st_size, before.st_size, "the existing file changed size");
+    char back[sizeof(text)] = { 0 };
+    fd = open(path, O_RDONLY);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(read(fd, back, sizeof(back)), (ssize_t)sizeof(back));
+    close(fd);
+    cr_assert_eq(memcmp(back, text, sizeof(text)), 0, "the existing file was overwritten");
+}
+
+Test(pagefile_path, device_node_refused_and_untouched, .init = setup, .fini = remove_tree)
+{
+    need_paging_mode();
+    char path[128];
+    snprintf(path, sizeof(path), "%s/null", dir);
+    if (mknod(path, S_IFCHR | 0666, makedev(1, 3)) != 0)
+        cr_skip_test("mknod: %s", strerror(errno));
+    struct stat before, after;
+    cr_assert_eq(stat(path, &before), 0);
+    cr_assert_eq(run_refused(path), OK, "VirtualAlloc must fail with a Win32 error");
+    cr_assert_eq(stat(path, &after), 0, "the device node was removed");
+    cr_assert_eq(after.st_ino, before.st_ino);
+    cr_assert(S_ISCHR(after.st_mode));
+    cr_assert_eq(after.st_rdev, before.st_rdev);
+}
+
+/* Two processes started on the same path at the same time: each gets its
+ * own file, both page and read back. */
+Test(pagefile_path, same_path_two_processes, .init = setup, .fini = remove_tree)
+{
+    need_paging_mode();
+    char path[128];
+    snprintf(path, sizeof(path), "%s/pagefile", dir);
+    int ready[2], go[2];
+    cr_assert_eq(pipe(ready), 0);
+    cr_assert_eq(pipe(go), 0);
+    pid_t a = fork();
+    cr_assert_geq(a, 0);
+    if (a == 0)
+        _exit(child_pages(path, ready[1], go[0]));
+    char c;
+    cr_assert_eq(read(ready[0], &c, 1), 1, "the first process did not start paging");
+    /* the first one is running, its page file open */
+    pid_t b = fork();
+    cr_assert_geq(b, 0);
+    if (b == 0)
+        _exit(child_pages(path, -1, -1));
+    int rb = wait_child(b);
+    cr_assert_eq(write(go[1], &c, 1), 1);
+    int ra = wait_child(a);
+    cr_assert_eq(rb, OK, "the second process on %s: exit %d", path, rb);
+    cr_assert_eq(ra, OK, "the first process on %s: exit %d", path, ra);
+    cr_assert_eq(entries(NULL), 0, "nothing is left behind");
+}
+
+/* A normal exit without vmem_shutdown leaves nothing, whether a directory
+ * or a new path was named. */
+static void exits_cleanly(const char *pagefile)
+{
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0)
+        exit(child_pages(pagefile, -1, -1));
+    cr_assert_eq(wait_child(pid), OK);
+    cr_assert_eq(entries(NULL), 0, "nothing is left behind after exit");
+}
+
+/* kill -9 of a process that paged leaves nothing. */
+static void killed_cleanly(const char *pagefile)
+{
+    int ready[2], go[2];
+    cr_assert_eq(pipe(ready), 0);
+    cr_assert_eq(pipe(go), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0)
+        _exit(child_pages(pagefile, ready[1], go[0]));
+    char c;
+    cr_assert_eq(read(ready[0], &c, 1), 1, "the child did not start paging");
+    kill(pid, SIGKILL);
+    cr_assert_eq(wait_child(pid), 128 + SIGKILL);
+    cr_assert_eq(entries(NULL), 0, "nothing is left behind after kill -9");
+}
+
+Test(pagefile_path, directory_leaves_nothing, .init = setup, .fini = remove_tree)
+{
+    need_paging_mode();
+    exits_cleanly(dir);
+    killed_cleanly(dir);
+}
+
+Test(pagefile_path, new_path_leaves_nothing, .init = setup, .fini = remove_tree)
+{
+    need_paging_mode();
+    char path[128];
+    snprintf(path, sizeof(path), "%s/pagefile", dir);
+    exits_cleanly(path);
+    /* and the next run on the same path works */
+    exits_cleanly(path);
+    killed_cleanly(path);
+    killed_cleanly(path);
+}
