@@ -20,19 +20,34 @@
  *           slots are freed.  A long-lived child that never execs keeps
  *           those slots allocated for its lifetime.
  *
- * Locks: prepare runs with as_lock exclusive (taken by the runtime's
- * prepare handler), so no fault is between claiming and installing a page
- * (INSTALLING pages keep their slot and are treated as paged out); hold_lock
- * guards the list of pipes, shared by the forking thread and the
- * working-set manager thread.
+ * Locks across fork: every lock of the library is taken by the prepare
+ * handler and released by the parent's and the child's handler, so the
+ * child inherits none held by a thread that does not exist there (and no
+ * fault is between claiming and installing a page: INSTALLING pages keep
+ * their slot and are treated as paged out).  The order, outermost first,
+ * is the library's lock order (no code takes a lock while holding one
+ * listed after it):
+ *
+ *   init_lock (runtime.c)  -> chain_lock (sigchain.c)  -> as_lock
+ *     -> hold_lock (here)  -> policy_lock (replacement.c)
+ *     -> prefetch_lock (prefetch.c)  -> frame_lock (standby.c)
+ *     -> slot_lock (pagefile.c)  -> block_lock (internal_alloc.c)
+ *
+ * init_lock is the runtime's (atfork_prepare); the rest are taken here.
+ * hold_lock guards the list of pipes, shared by the forking thread and the
+ * working-set manager thread, and is held from prepare to the parent
+ * handler, so the reaper never sees the hold on and the child unregistered.
  */
 #include "fork_paging.h"
 #include "evict.h"
+#include "internal_alloc.h"
 #include "os/vm.h"
 #include "pagefile.h"
+#include "prefetch.h"
 #include "prot.h"
 #include "pte.h"
 #include "region.h"
+#include "replacement.h"
 #include "runtime.h"
 #include "standby.h"
 #include "stats.h"
@@ -42,6 +57,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -55,43 +71,101 @@ static int hold_forever;        /* a child we cannot watch: never end */
 static int pending[2] = { -1, -1 }; /* the pipe of the fork under way */
 static int child_serves;
 
+void (*fork_paging_window_hook)(void);
+void (*fork_paging_lock_hook)(pthread_mutex_t *m);
+
 /* Pages whose content is not in the child's memory. */
 static int not_in_memory(const struct pte *p)
 {
     return p->state == PTE_STANDBY || p->state == PTE_PAGEDOUT || p->state == PTE_INSTALLING;
 }
 
+/* The mutexes below as_lock and hold_lock, in the lock order. */
+static pthread_mutex_t *inner_lock(int k)
+{
+    switch (k) {
+    case 0: return replacement_fork_lock();
+    case 1: return prefetch_fork_lock();
+    case 2: return standby_fork_lock();
+    case 3: return pagefile_fork_lock();
+    case 4: return ialloc_fork_lock();
+    default: return NULL;
+    }
+}
+#define NINNER 5
+
+/* A fork cannot go on with a lock it failed to take or give back: the
+ * child would inherit it held. */
+static void must(int err, const char *what)
+{
+    if (err) {
+        vmem_log("fork: cannot %s a lock: %s", what, strerror(err));
+        abort();
+    }
+}
+
+static void take(pthread_mutex_t *m)
+{
+    if (fork_paging_lock_hook)
+        fork_paging_lock_hook(m);
+    must(pthread_mutex_lock(m), "take");
+}
+
 void fork_paging_prepare(void)
 {
-    if (!paging_enabled())
-        return;
-    /* From here on no slot the child may read is reused. */
-    pagefile_hold(1);
-    if (pipe2(pending, O_CLOEXEC) != 0) {
-        pending[0] = pending[1] = -1;
-        hold_forever = 1;
+    take(sigchain_fork_lock());
+    as_lock_exclusive();
+    take(&hold_lock);
+    if (paging_enabled()) {
+        /* From here on no slot the child may read is reused. */
+        pagefile_hold(1);
+        if (pipe2(pending, O_CLOEXEC) != 0) {
+            pending[0] = pending[1] = -1;
+            hold_forever = 1;
+        }
     }
+    for (int k = 0; k < NINNER; k++)
+        take(inner_lock(k));
+    if (fork_paging_window_hook)
+        fork_paging_window_hook();
+}
+
+/* Releases what prepare took below as_lock, innermost first. */
+static void unlock_inner(void)
+{
+    for (int k = NINNER - 1; k >= 0; k--)
+        must(pthread_mutex_unlock(inner_lock(k)), "release");
 }
 
 void fork_paging_parent(void)
 {
-    if (pending[0] < 0)
-        return;
-    close(pending[1]);
-    pthread_mutex_lock(&hold_lock);
-    if (nholds < MAX_HOLDS) {
-        hold_fds[nholds++] = pending[0];
-    } else {
-        close(pending[0]);
-        hold_forever = 1;
+    unlock_inner();
+    if (pending[0] >= 0) {
+        close(pending[1]);
+        if (nholds < MAX_HOLDS) {
+            hold_fds[nholds++] = pending[0];
+        } else {
+            close(pending[0]);
+            hold_forever = 1;
+        }
+        pending[0] = pending[1] = -1;
     }
-    pthread_mutex_unlock(&hold_lock);
-    pending[0] = pending[1] = -1;
+    must(pthread_mutex_unlock(&hold_lock), "release");
+    as_unlock();
+    must(pthread_mutex_unlock(sigchain_fork_lock()), "release");
 }
 
 void fork_paging_reap(void)
 {
-    pthread_mutex_lock(&hold_lock);
+    /* Busy only while a fork is between its prepare and parent handlers:
+     * its child is not registered yet, so look again next round. */
+    int e = pthread_mutex_trylock(&hold_lock);
+    if (e) {
+        static int told;
+        if (e != EBUSY && !told++)
+            vmem_log("cannot take the fork hold lock: %s", strerror(e));
+        return;
+    }
     for (int k = 0; k < nholds;) {
         struct pollfd p = { .fd = hold_fds[k], .events = POLLIN };
         if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR))) {
@@ -101,10 +175,11 @@ void fork_paging_reap(void)
         }
         k++;
     }
-    int end = nholds == 0 && !hold_forever && pagefile_held();
-    pthread_mutex_unlock(&hold_lock);
-    if (end)
+    /* ended under the lock, so no fork's prepare switches it on between
+     * the decision and the end */
+    if (nholds == 0 && !hold_forever && pagefile_held())
         pagefile_hold(0);
+    must(pthread_mutex_unlock(&hold_lock), "release");
 }
 
 /* Makes the pages of [first, end) that are not in memory PROT_NONE, one
@@ -132,6 +207,11 @@ static void protect_absent(struct region *r, size_t first, size_t end)
 
 void fork_paging_child(void)
 {
+    /* The child is the forking thread alone: the locks prepare took are
+     * its own (as_lock is made afresh by the runtime's handler). */
+    unlock_inner();
+    must(pthread_mutex_unlock(&hold_lock), "release");
+    must(pthread_mutex_unlock(sigchain_fork_lock()), "release");
     /* the parent's pipes are not ours to watch */
     for (int k = 0; k < nholds; k++)
         close(hold_fds[k]);

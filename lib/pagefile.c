@@ -47,6 +47,7 @@
 #define MAX_DEFAULT  ((uint64_t)64 << 30)
 
 static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t *pagefile_fork_lock(void) { return &slot_lock; }
 static int pf_fd = -1;
 static int pf_direct;
 static char pf_path[300];           /* named file to remove at close, or "" */

@@ -6,6 +6,7 @@
 #ifndef VMEM_PAGEFILE_H
 #define VMEM_PAGEFILE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,5 +61,8 @@ int pagefile_is_borrowed(void);
 void pagefile_set_spin(unsigned us);
 
 void pagefile_inject_errors(unsigned every, int err);
+
+/* Its lock, for the fork handlers only (fork_paging.c: the order). */
+pthread_mutex_t *pagefile_fork_lock(void);
 
 #endif
