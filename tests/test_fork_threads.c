@@ -1,7 +1,7 @@
 /*
- * fork of a paging process, with threads: forks while the parent's
- * trimmer and page writer are busy, and while its threads hold libvmem's
- * locks.  Every byte is checked, the child's
+ * fork of a paging process, with threads: a multi-threaded child reading
+ * pages that were paged out in the parent, and forks while the parent's
+ * trimmer and page writer are busy.  Every byte is checked, the child's
  * exit status too, and a child that hangs fails the test (the parent waits
  * for it with a generous bound, a hang detector only).
  */
@@ -59,6 +59,144 @@ static int wait_child(pid_t pid)
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     return -1;
+}
+
+static void assert_child_ok(int st, const char *what)
+{
+    cr_assert_neq(st, -1, "%s: the child hung", what);
+    cr_assert(!WIFSIGNALED(st), "%s: the child died of signal %d", what, WTERMSIG(st));
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: the child exited with %d", what,
+              WEXITSTATUS(st));
+}
+
+/* ---- a child with threads reading its parent's paged-out memory -------- */
+
+#define SCAN_PAGES 4096 /* 16 MiB under a 2 MiB cap */
+#define SCANNERS 4
+
+static uint64_t *scan_mem;
+static pthread_barrier_t scan_start;
+
+/* Every thread reads every page, all in the same order from the same
+ * start, so they meet on pages being brought in. */
+static void *scanner(void *arg)
+{
+    (void)arg;
+    pthread_barrier_wait(&scan_start);
+    uintptr_t bad = 0;
+    for (size_t i = 0; i < SCAN_PAGES && !bad; i++) {
+        const volatile uint64_t *pw = scan_mem + i * WORDS;
+        for (size_t k = 0; k < WORDS; k++)
+            if (pw[k] != word(i, k, 1)) {
+                bad = i + 1;
+                break;
+            }
+    }
+    return (void *)bad;
+}
+
+static void app_segv(int sig, siginfo_t *si, void *uctx)
+{
+    (void)sig;
+    (void)si;
+    (void)uctx;
+    static const char msg[] = "application SIGSEGV handler called\n";
+    if (write(2, msg, sizeof msg - 1) < 0)
+        _exit(3);
+    _exit(3);
+}
+
+static int scan_child(void)
+{
+    pthread_t t[SCANNERS];
+    if (pthread_barrier_init(&scan_start, NULL, SCANNERS) != 0)
+        return 10;
+    for (int k = 0; k < SCANNERS; k++)
+        if (pthread_create(&t[k], NULL, scanner, NULL) != 0)
+            return 11;
+    int rc = 0;
+    for (int k = 0; k < SCANNERS; k++) {
+        void *bad;
+        pthread_join(t[k], &bad);
+        if (bad && !rc)
+            rc = 1; /* a page with wrong content */
+    }
+    return rc;
+}
+
+static void scan_in_children(int rounds)
+{
+    start_paging(2 << 20);
+    scan_mem = VirtualAlloc(NULL, SCAN_PAGES * PAGE, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(scan_mem);
+    for (size_t i = 0; i < SCAN_PAGES; i++)
+        fill_page(scan_mem, i, 1);
+    struct vmem_stats st;
+    vmem_get_stats(&st);
+    cr_assert_gt(st.trimmed_pages, SCAN_PAGES / 2, "too little was trimmed");
+    for (int n = 0; n < rounds; n++) {
+        pid_t pid = fork();
+        cr_assert_neq(pid, -1);
+        if (pid == 0)
+            _exit(scan_child());
+        assert_child_ok(wait_child(pid), "4 threads scanning");
+    }
+    /* the parent's copy is intact */
+    for (size_t i = 0; i < SCAN_PAGES; i++)
+        for (size_t k = 0; k < WORDS; k++)
+            cr_assert_eq(scan_mem[i * WORDS + k], word(i, k, 1), "parent: page %zu", i);
+}
+
+Test(fork_threads, child_threads_scan_paged_out_memory)
+{
+    scan_in_children(3);
+}
+
+/* With an application handler chained behind libvmem's: a thread that
+ * loses the race to bring a page in must not reach it. */
+Test(fork_threads, child_threads_scan_with_application_handler)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = app_segv;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    cr_assert_eq(sigaction(SIGSEGV, &sa, NULL), 0); /* before libvmem starts */
+    scan_in_children(3);
+}
+
+/* A child of the child reads the pages the child had not brought in yet,
+ * with its own threads, and the child then reads them too. */
+static int grandchild_scan(void)
+{
+    /* the child brings in the first half only */
+    for (size_t i = 0; i < SCAN_PAGES / 2; i++)
+        for (size_t k = 0; k < WORDS; k++)
+            if (scan_mem[i * WORDS + k] != word(i, k, 1))
+                return 20;
+    pid_t pid = fork();
+    if (pid < 0)
+        return 21;
+    if (pid == 0)
+        _exit(scan_child());
+    int st;
+    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return 22;
+    return scan_child();
+}
+
+Test(fork_threads, grandchild_scans_pages_absent_in_child)
+{
+    start_paging(2 << 20);
+    scan_mem = VirtualAlloc(NULL, SCAN_PAGES * PAGE, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(scan_mem);
+    for (size_t i = 0; i < SCAN_PAGES; i++)
+        fill_page(scan_mem, i, 1);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0)
+        _exit(grandchild_scan());
+    assert_child_ok(wait_child(pid), "child and grandchild scanning");
 }
 
 /* ---- forks while the trimmer and the page writer are busy -------------- */
