@@ -34,6 +34,7 @@ void ifree_pages(void *p, size_t bytes)
 struct free_block { struct free_block *next; };
 
 static pthread_mutex_t block_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t *ialloc_fork_lock(void) { return &block_lock; }
 static struct free_block *free_list;
 static char *chunk_next, *chunk_end;
 

@@ -5,6 +5,7 @@
 #ifndef VMEM_INTERNAL_ALLOC_H
 #define VMEM_INTERNAL_ALLOC_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 /* Zeroed memory straight from mmap, rounded up to pages; NULL on failure.
@@ -15,5 +16,8 @@ void ifree_pages(void *p, size_t bytes);
 /* Zeroed 4 KiB blocks from a pooled slab (page-table leaves). */
 void *ialloc_block(void);
 void ifree_block(void *p);
+
+/* Its lock, for the fork handlers only (fork_paging.c: the order). */
+pthread_mutex_t *ialloc_fork_lock(void);
 
 #endif

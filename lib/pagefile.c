@@ -51,6 +51,7 @@
 #define MAX_DEFAULT  ((uint64_t)64 << 30)
 
 static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t *pagefile_fork_lock(void) { return &slot_lock; }
 static int pf_fd = -1;
 static int pf_direct;
 static uint64_t *bitmap;            /* bit set = slot in use; bit i = slot i+1 */

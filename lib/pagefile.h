@@ -6,6 +6,7 @@
 #ifndef VMEM_PAGEFILE_H
 #define VMEM_PAGEFILE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -87,5 +88,8 @@ unsigned pagefile_thread_inflight(void);
 /* For tests: called by pagefile_free between dropping slot_lock and
  * punching the hole, so a test can run a competing allocation there. */
 extern void (*pagefile_test_free_hook)(uint32_t first, size_t n);
+
+/* Its lock, for the fork handlers only (fork_paging.c: the order). */
+pthread_mutex_t *pagefile_fork_lock(void);
 
 #endif

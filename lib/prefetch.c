@@ -20,6 +20,7 @@
 #include <string.h>
 
 static pthread_mutex_t prefetch_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t *prefetch_fork_lock(void) { return &prefetch_lock; }
 static const struct prefetch_ops *ops;
 static struct prefetcher *pf;
 

@@ -5,6 +5,7 @@
 #ifndef VMEM_PREFETCH_H
 #define VMEM_PREFETCH_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,5 +23,8 @@ void prefetch_window(uint64_t vpn, unsigned *behind, unsigned *ahead);
 
 /* A prefetched page was touched (1) or freed untouched (0). */
 void prefetch_feedback(int used);
+
+/* Its lock, for the fork handlers only (fork_paging.c: the order). */
+pthread_mutex_t *prefetch_fork_lock(void);
 
 #endif

@@ -32,6 +32,7 @@
 #include <string.h>
 
 static pthread_mutex_t policy_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t *replacement_fork_lock(void) { return &policy_lock; }
 static const struct policy_ops *ops;
 static struct policy *pol;
 static int active; /* atomic */

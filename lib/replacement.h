@@ -6,6 +6,7 @@
 #ifndef VMEM_REPLACEMENT_H
 #define VMEM_REPLACEMENT_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,5 +32,8 @@ void replacement_forget(const struct region *r, size_t i);
  * as_lock shared or exclusive. */
 size_t replacement_victims(uint64_t *vpn, size_t n);
 void replacement_readmit(uint64_t vpn);
+
+/* Its lock, for the fork handlers only (fork_paging.c: the order). */
+pthread_mutex_t *replacement_fork_lock(void);
 
 #endif

@@ -97,35 +97,43 @@ static void init_as_lock(void)
 /* fork: the child's mappings lose their userfaultfd registration (no
  * UFFD_FEATURE_EVENT_FORK), so the kernel serves the child's faults; its
  * copy of the descriptor still speaks for the parent's address space and
- * must never be used. */
+ * must never be used.  Every lock of the library is held across fork()
+ * (fork_paging.c), init_lock first: the runtime cannot start or stop in
+ * between. */
+static void fork_must(int err)
+{
+    if (err) { /* the child would inherit it held */
+        vmem_log("fork: cannot take or release the runtime lock: %s", strerror(err));
+        abort();
+    }
+}
 static void atfork_prepare(void)
 {
-    if (runtime_ready()) {
-        as_lock_exclusive();
+    fork_must(pthread_mutex_lock(&init_lock));
+    if (runtime_ready())
         fork_paging_prepare();
-    }
 }
 static void atfork_parent(void)
 {
-    if (runtime_ready()) {
+    if (runtime_ready())
         fork_paging_parent();
-        as_unlock();
-    }
+    fork_must(pthread_mutex_unlock(&init_lock));
 }
 static void atfork_child(void)
 {
-    if (!runtime_ready())
-        return;
-    if (vmem_rt.uffd >= 0)
-        close(vmem_rt.uffd);
-    vmem_rt.uffd = -1;
-    vmem_rt.mode = VMEM_FAULT_KERNEL;
-    fault_thread_forget();
-    fork_paging_child();
-    /* The lock was taken by the parent's thread id: unlocking it here
-     * would not release a write lock, so make a fresh one. */
-    as_lock_depth = 0;
-    init_as_lock();
+    if (runtime_ready()) {
+        if (vmem_rt.uffd >= 0)
+            close(vmem_rt.uffd);
+        vmem_rt.uffd = -1;
+        vmem_rt.mode = VMEM_FAULT_KERNEL;
+        fault_thread_forget();
+        fork_paging_child();
+        /* The lock was taken by the parent's thread id: unlocking it here
+         * would not release a write lock, so make a fresh one. */
+        as_lock_depth = 0;
+        init_as_lock();
+    }
+    fork_must(pthread_mutex_unlock(&init_lock));
 }
 
 /* SIGSEGV: a forked child's first touch of a page that was paged out in

@@ -9,6 +9,8 @@
  *   as_lock exclusive: everything that changes reservations, page states
  *                      or protections (reserve/commit/decommit/release/
  *                      protect/lock/reset, guard-page clearing, fork).
+ * Every lock of the library, in its full order, is held across fork()
+ * (fork_paging.c).
  * Rule: no code holding as_lock touches managed memory, and no kernel call
  * made under it may fault on managed memory (it could need the fault
  * thread, which needs as_lock).  That is why VirtualLock installs pages

@@ -20,6 +20,7 @@ struct chain {
 
 static struct chain chains[2]; /* [0] SIGSEGV, [1] SIGBUS */
 static pthread_mutex_t chain_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t *sigchain_fork_lock(void) { return &chain_lock; }
 
 static struct chain *chain_of(int sig)
 {

@@ -6,6 +6,7 @@
 #ifndef VMEM_SIGCHAIN_H
 #define VMEM_SIGCHAIN_H
 
+#include <pthread.h>
 #include <signal.h>
 
 enum sigchain_verdict {
@@ -25,5 +26,8 @@ int sigchain_install(int sig, sigchain_claim_fn claim);
 /* Re-installs the handler if the application replaced it since, keeping the
  * application's as the one chained to.  Cheap (one sigaction call). */
 void sigchain_ensure(int sig);
+
+/* Its lock, for the fork handlers only (fork_paging.c: the order). */
+pthread_mutex_t *sigchain_fork_lock(void);
 
 #endif

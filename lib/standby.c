@@ -32,6 +32,7 @@
 #include <string.h>
 
 static pthread_mutex_t frame_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t *standby_fork_lock(void) { return &frame_lock; }
 static struct frame *frames;
 static uint8_t *data;
 static size_t nframes, in_use;

@@ -8,6 +8,7 @@
 #ifndef VMEM_STANDBY_H
 #define VMEM_STANDBY_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,5 +69,8 @@ void *standby_data(uint32_t f);
 /* The oldest frame on the list, and the next after f (0 at the end). */
 uint32_t standby_oldest(void);
 uint32_t standby_next(uint32_t f);
+
+/* Its lock, for the fork handlers only (fork_paging.c: the order). */
+pthread_mutex_t *standby_fork_lock(void);
 
 #endif

@@ -152,3 +152,58 @@ Test(fork, child_of_paging_process_reads_fork_time_data)
     cr_assert_eq(st.pagefile_pages, 0, "%llu slots still held after the child exited",
                  (unsigned long long)st.pagefile_pages);
 }
+
+/* ---- the reaper between prepare and fork ---------------------------------- */
+
+#include "fork_paging.h"
+
+/* The working-set manager reaps finished children every round; here it
+ * runs inside the fork's window (after the prepare handler switched the
+ * page-file hold on, before the parent handler registers the child), as
+ * it does when another thread's fork() is slow. */
+static void reap_in_window(void)
+{
+    fork_paging_reap();
+}
+
+/* The child must see exactly the generation of the fork, every byte, while
+ * the parent writes two new generations to the page file. */
+Test(fork, reaper_inside_fork_window_keeps_hold)
+{
+    struct vmem_config c;
+    cr_assert_eq(vmem_get_config(&c), 0);
+    if (c.fault_mode == VMEM_FAULT_KERNEL)
+        cr_skip_test("fault mode kernel: no paging");
+    cr_assert_eq(vmem_set_max_resident(2 << 20), 0);
+    uint64_t *w = VirtualAlloc(NULL, FORK_PAGES * 4096, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(w);
+    fill_all(w, 1);
+    fill_all(w, 2);
+
+    int go[2], res[2];
+    cr_assert_eq(pipe(go), 0);
+    cr_assert_eq(pipe(res), 0);
+    fork_paging_window_hook = reap_in_window;
+    pid_t pid = fork();
+    fork_paging_window_hook = NULL;
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        char b;
+        if (read(go[0], &b, 1) != 1)
+            _exit(100);
+        size_t bad = check_all(w, 2);
+        if (write(res[1], &bad, sizeof bad) != sizeof bad)
+            _exit(102);
+        _exit(0);
+    }
+    fill_all(w, 3);
+    fill_all(w, 4);
+    cr_assert_eq(write(go[1], "g", 1), 1);
+    size_t bad = 99;
+    cr_assert_eq(read(res[0], &bad, sizeof bad), (ssize_t)sizeof bad);
+    int wst;
+    cr_assert_eq(waitpid(pid, &wst, 0), pid);
+    cr_assert(WIFEXITED(wst) && WEXITSTATUS(wst) == 0, "child status %#x", wst);
+    cr_assert_eq(bad, 0, "child: page %zu is not the fork's generation", bad - 1);
+    cr_assert_eq(check_all(w, 4), 0, "parent lost data");
+}

@@ -125,6 +125,12 @@ int uffd_register(int fd, uintptr_t addr, size_t len, int wp)
     return ioctl(fd, UFFDIO_REGISTER, &reg) < 0 ? errno : 0;
 }
 
+int uffd_unregister(int fd, uintptr_t addr, size_t len)
+{
+    struct uffdio_range range = { .start = addr, .len = len };
+    return ioctl(fd, UFFDIO_UNREGISTER, &range) < 0 ? errno : 0;
+}
+
 int uffd_copy(int fd, uintptr_t dst, const void *src, size_t len, int wp,
               size_t *done)
 {

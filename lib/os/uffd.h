@@ -36,6 +36,9 @@ int uffd_open(int want_sigbus, int *fd, unsigned *have);
  * faults when `wp`. */
 int uffd_register(int fd, uintptr_t addr, size_t len, int wp);
 
+/* Ends the registration of [addr, addr+len) (registered with this fd). */
+int uffd_unregister(int fd, uintptr_t addr, size_t len);
+
 /* Installs copies of `src` at [dst, dst+len).  *done receives the bytes
  * installed even on failure (EEXIST: a page was already there). `wp` maps
  * them write-protected. */
