@@ -177,6 +177,9 @@ struct vmem_stats {
     uint64_t pagefile_pages;      /* page-file slots in use */
     uint64_t peak_pagefile_pages;
     uint64_t cap_pages;           /* the working-set cap, 0 = none */
+    uint64_t inpage_errors;       /* pages that could not be read back from
+                                     the page file (accesses raise SIGBUS
+                                     with BUS_MCEERR_AR until decommitted) */
 };
 
 int vmem_get_stats(struct vmem_stats *st);

@@ -28,6 +28,7 @@
  */
 #include "fork_paging.h"
 #include "evict.h"
+#include "os/sig.h"
 #include "os/vm.h"
 #include "pagefile.h"
 #include "prot.h"
@@ -58,7 +59,8 @@ static int child_serves;
 /* Pages whose content is not in the child's memory. */
 static int not_in_memory(const struct pte *p)
 {
-    return p->state == PTE_STANDBY || p->state == PTE_PAGEDOUT || p->state == PTE_INSTALLING;
+    return p->state == PTE_STANDBY || p->state == PTE_PAGEDOUT || p->state == PTE_INSTALLING ||
+           p->state == PTE_INPAGE_ERROR;
 }
 
 void fork_paging_prepare(void)
@@ -172,7 +174,12 @@ enum sigchain_verdict fork_child_claim(int sig, siginfo_t *si, void *uctx)
     as_lock_exclusive();
     struct region *r = region_find(addr);
     struct pte *p = r ? pte_get(&r->ptes, region_page(r, addr)) : NULL;
-    if (p && not_in_memory(p) && vm_protect(addr, PAGE_SZ, PROT_READ | PROT_WRITE) == 0) {
+    int inpage_error = p && p->state == PTE_INPAGE_ERROR;
+    if (inpage_error) {
+        /* lost in the parent: the child gets the same in-page error, at
+         * each access (the page stays inaccessible) */
+        v = SIGCHAIN_HANDLED;
+    } else if (p && not_in_memory(p) && vm_protect(addr, PAGE_SZ, PROT_READ | PROT_WRITE) == 0) {
         int err = 0;
         if (p->state == PTE_STANDBY) {
             memcpy((void *)addr, standby_data(p->slot), PAGE_SZ);
@@ -195,6 +202,8 @@ enum sigchain_verdict fork_child_claim(int sig, siginfo_t *si, void *uctx)
         }
     }
     as_unlock();
+    if (inpage_error)
+        sig_raise_inpage_error(addr); /* delivered at once, no lock held */
     errno = saved_errno;
     return v;
 }

@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #define RING_DEPTH   64
+#define IO_AGAIN_MAX 16
 #define MAX_DEFAULT  ((uint64_t)64 << 30)
 
 static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -61,13 +62,19 @@ static struct slot_run *set_aside;  /* runs freed while held */
 static size_t set_aside_n, set_aside_cap;
 static int borrowed;                /* in a forked child: read-only */
 
-static unsigned inject_every, inject_count;
+/* Injected errors count each thread's I/Os: a thread's retry then meets
+ * the same pattern whatever the other threads do. */
+static unsigned inject_every;
+static VMEM_TLS unsigned inject_count;
 static int inject_err;
 
+/* The per-thread I/O engine: a ring and a bounce buffer for hard faults,
+ * both made on first use. */
 struct thread_ring {
     struct io_uring ring;
     unsigned generation;
     int ready;
+    void *bounce;       /* PF_BOUNCE_PAGES pages, page-aligned */
 };
 static VMEM_TLS struct thread_ring tr;
 
@@ -189,6 +196,7 @@ int pagefile_open(const char *where, uint64_t max_bytes, char *err, size_t errle
 
 void pagefile_close(void)
 {
+    /* (this thread's bounce buffer stays: it does not depend on the file) */
     if (tr.ready) {
         io_uring_queue_exit(&tr.ring);
         tr.ready = 0;
@@ -377,6 +385,14 @@ static int read_plain(uint32_t first, void *buf, size_t npages)
 
 /* ---- I/O ------------------------------------------------------------------- */
 
+void *pagefile_bounce(void)
+{
+    if (!tr.bounce) {
+        tr.bounce = ialloc_pages(PF_BOUNCE_PAGES * PAGE_SZ);
+    }
+    return tr.bounce;
+}
+
 static struct io_uring *ring(void)
 {
     unsigned g = __atomic_load_n(&generation, __ATOMIC_ACQUIRE);
@@ -385,8 +401,17 @@ static struct io_uring *ring(void)
         tr.ready = 0;
     }
     if (!tr.ready) {
-        if (io_uring_queue_init(RING_DEPTH, &tr.ring, 0) < 0)
+        int e = io_uring_queue_init(RING_DEPTH, &tr.ring, 0);
+        if (e < 0) {
+            /* descriptors or locked memory exhausted, or io_uring forbidden
+             * (seccomp, io_uring_disabled): run_io falls back to pread and
+             * pwrite on this thread */
+            static int told;
+            if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+                vmem_log("no io_uring ring for page-file I/O (%s): using pread/pwrite",
+                         strerror(-e));
             return NULL;
+        }
         tr.ready = 1;
         tr.generation = g;
     }
@@ -398,13 +423,13 @@ static int injected(void)
     unsigned every = __atomic_load_n(&inject_every, __ATOMIC_RELAXED);
     if (!every)
         return 0;
-    return __atomic_add_fetch(&inject_count, 1, __ATOMIC_RELAXED) % every == 0 ? inject_err : 0;
+    return ++inject_count % every == 0 ? inject_err : 0;
 }
 
 void pagefile_inject_errors(unsigned every, int err)
 {
     __atomic_store_n(&inject_err, err, __ATOMIC_RELAXED);
-    __atomic_store_n(&inject_count, 0, __ATOMIC_RELAXED);
+    inject_count = 0;
     __atomic_store_n(&inject_every, every, __ATOMIC_RELAXED);
 }
 
@@ -429,6 +454,7 @@ struct io_req {
     size_t done;
     int write;
     int result;
+    unsigned again;     /* -EAGAIN/-EINTR completions so far */
 };
 
 static void queue(struct io_uring *r, struct io_req *q)
@@ -444,17 +470,49 @@ static void queue(struct io_uring *r, struct io_req *q)
     io_uring_sqe_set_data(sqe, q);
 }
 
+/* One request by pread or pwrite, for a thread without a ring. */
+static void run_plain(struct io_req *q)
+{
+    unsigned again = 0;
+    while (q->done < q->bytes) {
+        off_t off = (off_t)(q->slot - 1) * PAGE_SZ + (off_t)q->done;
+        char *p = (char *)q->buf + q->done;
+        ssize_t r = q->write ? pwrite(pf_fd, p, q->bytes - q->done, off)
+                             : pread(pf_fd, p, q->bytes - q->done, off);
+        if (r < 0 && (errno == EINTR || errno == EAGAIN) && ++again < IO_AGAIN_MAX)
+            continue;
+        if (r <= 0) {
+            q->result = r < 0 ? errno : EIO; /* 0: the file ends early */
+            return;
+        }
+        q->done += (size_t)r;
+    }
+    q->result = 0;
+}
+
 /* Runs the requests to completion on this thread's ring, at most a ring's
  * depth at a time; a short transfer or -EAGAIN/-EINTR is queued again for
- * the rest. */
+ * the rest (-EAGAIN/-EINTR at most IO_AGAIN_MAX times: a file system that
+ * keeps answering so must not hold a fault forever).  Whatever happens, it
+ * returns only when nothing it submitted is still in flight: the buffers
+ * are the caller's. */
 static int run_io(struct io_req *req, size_t n, int spin)
 {
     struct io_uring *r = ring();
-    if (!r)
-        return ENOMEM;
+    if (!r) {
+        for (size_t k = 0; k < n; k++) {
+            int inj = injected();
+            if (inj)
+                req[k].result = inj;
+            else
+                run_plain(&req[k]);
+        }
+        return 0;
+    }
     size_t next = 0, inflight = 0, finished = 0;
+    int failed = 0;
     while (finished < n) {
-        while (next < n && inflight < RING_DEPTH) {
+        while (!failed && next < n && inflight < RING_DEPTH) {
             struct io_req *q = &req[next++];
             int inj = injected();
             if (inj) {
@@ -465,10 +523,17 @@ static int run_io(struct io_req *req, size_t n, int spin)
             queue(r, q);
             inflight++;
         }
-        if (!inflight)
+        if (!inflight) {
+            if (failed)
+                break;
             continue;
+        }
         int e;
-        if (spin && io_spin_ns) {
+        if (failed) {
+            /* drain what is in flight, submitting what was queued but
+             * not taken yet (else its completion would never come) */
+            e = io_uring_submit_and_wait(r, 1);
+        } else if (spin && io_spin_ns) {
             /* A page-in polls the completion queue for a while before
              * sleeping: the thread waiting here (a fault thread, or a
              * faulting thread in signal mode) has nothing else to do, and
@@ -484,26 +549,43 @@ static int run_io(struct io_req *req, size_t n, int spin)
         } else {
             e = io_uring_submit_and_wait(r, 1);
         }
-        if (e < 0 && e != -EINTR && e != -EAGAIN)
-            return -e;
+        if (e < 0 && e != -EINTR && e != -EAGAIN && e != -ETIME) {
+            if (failed) {
+                /* cannot even wait: the requests may still write into the
+                 * buffers, so the ring must never be used again, nor the
+                 * buffers trusted; leak it rather than corrupt */
+                vmem_log("page-file I/O: cannot wait for completions: %s", strerror(-e));
+                tr.ready = 0;
+                return -e;
+            }
+            failed = -e;
+            continue;
+        }
         struct io_uring_cqe *cqe;
         while (io_uring_peek_cqe(r, &cqe) == 0) {
             struct io_req *q = io_uring_cqe_get_data(cqe);
             int res = cqe->res;
             io_uring_cqe_seen(r, cqe);
-            if (res == -EAGAIN || res == -EINTR ||
-                (res > 0 && q->done + (size_t)res < q->bytes)) {
+            if (!failed && (((res == -EAGAIN || res == -EINTR) && ++q->again < IO_AGAIN_MAX) ||
+                            (res > 0 && q->done + (size_t)res < q->bytes))) {
                 if (res > 0)
                     q->done += (size_t)res;
                 queue(r, q); /* the rest; still in flight */
                 continue;
             }
             inflight--;
-            q->result = res < 0 ? -res : res == 0 ? EIO : 0;
+            q->result = res < 0 ? -res : q->done + (size_t)res < q->bytes ? EIO : 0;
             finished++;
         }
     }
-    return 0;
+    if (failed) {
+        for (size_t k = next; k < n; k++)
+            req[k].result = failed;
+        for (size_t k = 0; k < next; k++)
+            if (!req[k].result && req[k].done < req[k].bytes)
+                req[k].result = failed;
+    }
+    return failed;
 }
 
 int pagefile_read(uint32_t first, void *buf, size_t npages)

@@ -63,6 +63,7 @@ VMEM_API int vmem_get_stats(struct vmem_stats *st)
     st->pagefile_pages = paging_enabled() ? pagefile_used() : 0;
     st->peak_pagefile_pages = paging_enabled() ? pagefile_peak() : 0;
     st->cap_pages = paging_cap();
+    st->inpage_errors = LOAD(inpage_errors);
     return 0;
 }
 
@@ -87,7 +88,8 @@ VMEM_API void vmem_print_stats(int fd)
         "  trimmed pages        %llu (%llu moved)\n"
         "  standby              %llu\n"
         "  page file            %llu (peak %llu)\n"
-        "  cap                  %llu\n",
+        "  cap                  %llu\n"
+        "  in-page errors       %llu\n",
         (unsigned long long)s.demand_zero_faults, (unsigned long long)s.demand_zero_pages,
         (unsigned long long)s.transition_faults, (unsigned long long)s.hard_faults,
         (unsigned long long)s.pages_read, (unsigned long long)s.pages_written,
@@ -100,7 +102,7 @@ VMEM_API void vmem_print_stats(int fd)
         (unsigned long long)s.prefetch_unused, (unsigned long long)s.trimmed_pages,
         (unsigned long long)s.trimmed_by_move, (unsigned long long)s.standby_pages,
         (unsigned long long)s.pagefile_pages, (unsigned long long)s.peak_pagefile_pages,
-        (unsigned long long)s.cap_pages);
+        (unsigned long long)s.cap_pages, (unsigned long long)s.inpage_errors);
     if (n > 0 && write(fd, buf, (size_t)n) < 0)
         return;
 }
