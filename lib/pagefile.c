@@ -69,14 +69,20 @@ static VMEM_TLS unsigned inject_count;
 static int inject_err;
 
 /* The per-thread I/O engine: a ring and a bounce buffer for hard faults,
- * both made on first use. */
+ * both made on first use and released when the thread exits (engine_key's
+ * destructor), so short-lived threads that took a hard fault in signal
+ * mode, or called VirtualLock on paged-out memory, leave nothing behind. */
 struct thread_ring {
     struct io_uring ring;
     unsigned generation;
     int ready;
+    int registered;     /* engine_key set: the destructor will run */
     void *bounce;       /* PF_BOUNCE_PAGES pages, page-aligned */
 };
 static VMEM_TLS struct thread_ring tr;
+static pthread_key_t engine_key;
+static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+static int engine_key_ok;
 
 /* ---- opening ------------------------------------------------------------- */
 
@@ -134,8 +140,21 @@ static int open_file(const char *where, int direct, int *is_dir)
     return open(where, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | (direct ? O_DIRECT : 0), 0600);
 }
 
+static void engine_release(void *unused);
+
+static void engine_key_create(void)
+{
+    if (pthread_key_create(&engine_key, engine_release) == 0)
+        __atomic_store_n(&engine_key_ok, 1, __ATOMIC_RELEASE);
+    else
+        vmem_log("cannot register a thread-exit handler: threads that page in "
+                 "will keep their I/O ring until the process exits");
+}
+
 int pagefile_open(const char *where, uint64_t max_bytes, char *err, size_t errlen)
 {
+    /* made here, not in a fault (pthread_once is not async-signal-safe) */
+    pthread_once(&engine_once, engine_key_create);
     if (pf_fd >= 0) {
         snprintf(err, errlen, "the page file is already open");
         return EALREADY;
@@ -385,10 +404,38 @@ static int read_plain(uint32_t first, void *buf, size_t npages)
 
 /* ---- I/O ------------------------------------------------------------------- */
 
+/* Thread exit: nothing is in flight on the ring then, since run_io waits
+ * for every request it submitted before it returns. */
+static void engine_release(void *unused)
+{
+    (void)unused;
+    if (tr.ready) {
+        io_uring_queue_exit(&tr.ring);
+        tr.ready = 0;
+    }
+    if (tr.bounce) {
+        ifree_pages(tr.bounce, PF_BOUNCE_PAGES * PAGE_SZ);
+        tr.bounce = NULL;
+    }
+    tr.registered = 0;
+}
+
+/* Arranges for engine_release to run when this thread exits.  The key was
+ * made at open, so this is pthread_setspecific on one of the first keys,
+ * which stores into the thread's descriptor without allocating. */
+static void engine_register(void)
+{
+    if (tr.registered || !__atomic_load_n(&engine_key_ok, __ATOMIC_ACQUIRE))
+        return;
+    if (pthread_setspecific(engine_key, &tr) == 0)
+        tr.registered = 1;
+}
+
 void *pagefile_bounce(void)
 {
     if (!tr.bounce) {
         tr.bounce = ialloc_pages(PF_BOUNCE_PAGES * PAGE_SZ);
+        engine_register();
     }
     return tr.bounce;
 }
@@ -414,6 +461,7 @@ static struct io_uring *ring(void)
         }
         tr.ready = 1;
         tr.generation = g;
+        engine_register();
     }
     return &tr.ring;
 }
