@@ -480,10 +480,12 @@ int fault_populate(struct region *r, size_t first, size_t end)
             else
                 hard_fault(&r, i, 0, &woke, 1);
             if (pte_load_state(p) != PTE_RESIDENT)
-                return ENOMEM;
+                return pte_load_state(p) == PTE_INPAGE_ERROR ? EIO : ENOMEM;
             i++;
             continue;
         }
+        if (st == PTE_INPAGE_ERROR)
+            return EIO; /* lost: it cannot be made resident */
         if (st != PTE_COMMITTED) {
             i++;
             continue;

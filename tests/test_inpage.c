@@ -199,6 +199,9 @@ Test(inpage, persistent_error_raises_sigbus, .timeout = 60)
     cr_assert_eq(s.inpage_errors, 1);
     cr_assert_gt(s.hard_faults, 0);
 
+    /* it cannot be locked in memory either */
+    cr_assert_not(VirtualLock(p + victim * 4096, 4096), "a lost page was locked");
+
     /* decommit ends it; committed again, the page reads zeros */
     cr_assert(VirtualFree(p + victim * 4096, 4096, MEM_DECOMMIT));
     cr_assert_not_null(VirtualAlloc(p + victim * 4096, 4096, MEM_COMMIT, PAGE_READWRITE));
