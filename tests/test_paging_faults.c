@@ -182,6 +182,7 @@ Test(paging_faults, partial_install_settles_per_page, .timeout = 60)
 {
     setenv("VMEM_STANDBY", "off", 1);
     setenv("VMEM_PREFETCH", "cluster:8", 1);
+    setenv("VMEM_PREFETCH_INSTALL", "map", 1); /* the read pages all installed */
     if (!paging_mode())
         cr_skip_test("fault mode kernel: paging needs userfaultfd");
     cr_assert_eq(vmem_set_max_resident(1 * MIB), 0);
