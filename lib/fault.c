@@ -406,8 +406,18 @@ static void hard_fault(struct region **r_io, size_t idx, int write, int *woke, i
                 q->slot == slot + (i - lo))
                 set_state(q, PTE_PAGEDOUT);
         }
-        if (err && a <= idx && idx < b)
-            inpage_error(r, idx, err);
+        if (err && a <= idx && idx < b) {
+            if (bounce) {
+                inpage_error(r, idx, err);
+            } else {
+                /* no memory for a buffer: nothing was read, nothing is
+                 * lost; the access is retried */
+                set_state(p, PTE_PAGEDOUT);
+                static int told;
+                if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+                    vmem_log("no memory for a page-in buffer; the access will be retried");
+            }
+        }
         return;
     }
     ctr_add(&vmem_ctr.read_ios, 1);

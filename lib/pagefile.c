@@ -597,13 +597,14 @@ static int run_io(struct io_req *req, size_t n, int spin)
         } else {
             e = io_uring_submit_and_wait(r, 1);
         }
-        if (e < 0 && e != -EINTR && e != -EAGAIN && e != -ETIME) {
+        if (e < 0 && e != -EINTR && e != -EAGAIN) {
             if (failed) {
                 /* cannot even wait: the requests may still write into the
                  * buffers, so the ring must never be used again, nor the
                  * buffers trusted; leak it rather than corrupt */
                 vmem_log("page-file I/O: cannot wait for completions: %s", strerror(-e));
                 tr.ready = 0;
+                tr.bounce = NULL;
                 return -e;
             }
             failed = -e;
@@ -622,7 +623,9 @@ static int run_io(struct io_req *req, size_t n, int spin)
                 continue;
             }
             inflight--;
-            q->result = res < 0 ? -res : q->done + (size_t)res < q->bytes ? EIO : 0;
+            if (res > 0)
+                q->done += (size_t)res;
+            q->result = res < 0 ? -res : q->done < q->bytes ? EIO : 0;
             finished++;
         }
     }
