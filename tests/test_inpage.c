@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <memoryapi.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -245,6 +246,40 @@ Test(inpage, transient_errors_are_retried, .timeout = 60)
     struct vmem_stats s = stats();
     cr_assert_eq(s.inpage_errors, 0);
     cr_assert_gt(s.hard_faults, 0, "the cap did not bite");
+    cr_assert_eq(sigbus_count, 0);
+}
+
+struct part { const uint8_t *p; size_t from, to, bad; };
+
+static void *check_part(void *arg)
+{
+    struct part *q = arg;
+    q->bad = first_bad(q->p, q->from, q->to, 5, SIZE_MAX);
+    return NULL;
+}
+
+/* The same with four threads faulting at once (in signal mode each reads
+ * for itself, with its own injected errors). */
+Test(inpage, transient_errors_with_threads, .timeout = 60)
+{
+    size_t n;
+    uint8_t *p = paged_region(&n);
+    (void)find_pagedout(p, n);
+    pagefile_inject_errors(2, EIO);
+    pthread_t t[4];
+    struct part q[4];
+    for (int i = 0; i < 4; i++) {
+        q[i] = (struct part){ p, n / 4 * (size_t)i, n / 4 * (size_t)(i + 1), 0 };
+        cr_assert_eq(pthread_create(&t[i], NULL, check_part, &q[i]), 0);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    pagefile_inject_errors(0, 0);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(q[i].bad, q[i].to, "page %zu lost", q[i].bad);
+    struct vmem_stats s = stats();
+    cr_assert_eq(s.inpage_errors, 0);
+    cr_assert_gt(s.hard_faults, 0);
     cr_assert_eq(sigbus_count, 0);
 }
 
