@@ -186,12 +186,22 @@ enum sigchain_verdict fork_child_claim(int sig, siginfo_t *si, void *uctx)
             standby_drop(p->slot);
         } else {
             err = pagefile_read(p->slot, (void *)addr, 1);
+            for (int attempt = 1; err && attempt < 3; attempt++)
+                err = pagefile_read(p->slot, (void *)addr, 1);
         }
         if (err) {
-            /* never let the child see wrong data: it dies of the SIGSEGV */
+            /* never let the child see wrong data: the page is lost to it,
+             * an in-page error as in the parent (fault.c) */
             vm_protect(addr, PAGE_SZ, PROT_NONE);
-            vmem_log("forked child: cannot read a page of its parent's page file (%s)",
-                     strerror(err));
+            p->state = PTE_INPAGE_ERROR;
+            p->slot = 0;
+            ctr_add(&vmem_ctr.inpage_errors, 1);
+            inpage_error = 1;
+            v = SIGCHAIN_HANDLED;
+            static int told;
+            if (!told++)
+                vmem_log("forked child: cannot read a page of its parent's page file (%s); "
+                         "accessing it raises SIGBUS", strerror(err));
         } else {
             p->state = PTE_RESIDENT;
             p->slot = 0;

@@ -311,3 +311,44 @@ Test(fuse_inject, transient_eio_is_retried, .fini = unmount_fs, .timeout = 60)
     cr_assert_eq(s.inpage_errors, 0);
     cr_assert_gt(s.hard_faults, 0);
 }
+
+/* A forked child reads the parent's paged-out pages from the parent's page
+ * file itself: one it cannot read is an in-page error in the child, after
+ * at most three reads, and the parent's copy is untouched. */
+Test(fuse_inject, forked_child_gets_sigbus, .fini = unmount_fs, .timeout = 60)
+{
+    mount_fs("--eio");
+    size_t n;
+    uint8_t *p = paged_region(&n);
+    size_t victim = find_pagedout(p, n);
+    arm(1);
+    unsigned long r0 = fs_reads();
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        uint64_t v;
+        volatile uint64_t *w = (volatile uint64_t *)(p + victim * 4096);
+        int code = 0;
+        if (!read_faults(w, &v))
+            code = 2;
+        else if (got_code != BUS_MCEERR_AR || ((uintptr_t)got_addr & ~(uintptr_t)4095) != (uintptr_t)w)
+            code = 3;
+        unsigned long r1 = fs_reads();
+        if (!code && (r1 <= r0 || r1 - r0 > 3))
+            code = 4;
+        if (!code && (!read_faults(w + 3, &v) || got_code != BUS_MCEERR_AR || fs_reads() != r1))
+            code = 5;
+        struct vmem_stats s;
+        if (!code && (vmem_get_stats(&s) || s.inpage_errors != 1))
+            code = 6;
+        _exit(code);
+    }
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    arm(0);
+    cr_assert(WIFEXITED(st), "the child died of signal %d", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+    cr_assert_eq(WEXITSTATUS(st), 0, "child check %d failed", WEXITSTATUS(st));
+    size_t bad = first_bad(p, n, 3, SIZE_MAX);
+    cr_assert_eq(bad, n, "page %zu lost", bad);
+    cr_assert_eq(stats().inpage_errors, 0);
+}
