@@ -184,6 +184,9 @@ struct vmem_stats {
                                      crc32c did not match */
     uint64_t write_errors;        /* pages whose page-file write failed (they
                                      stayed in memory) */
+    uint64_t inpage_errors;       /* pages that could not be read back from
+                                     the page file (accesses raise SIGBUS
+                                     with BUS_MCEERR_AR until decommitted) */
 };
 
 int vmem_get_stats(struct vmem_stats *st);

@@ -40,6 +40,10 @@
 #include <string.h>
 #include <ucontext.h>
 
+#ifndef BUS_MCEERR_AR
+#define BUS_MCEERR_AR 4
+#endif
+
 static int is_watch(const struct region *r)
 {
     return (r->flags & REGION_WRITE_WATCH) != 0;
@@ -217,9 +221,72 @@ static int pagedout_next_to(const struct region *r, size_t i, uint32_t slot, uin
     return p && pte_load_state(p) == PTE_PAGEDOUT && p->slot == slot && p->prot == prot;
 }
 
-/* Per-thread bounce buffer for cluster reads (page-aligned, for O_DIRECT). */
-#define BOUNCE_PAGES 512u
-static VMEM_TLS void *bounce;
+/* Reads of a page before it is declared lost: the cluster once, then the
+ * faulting page alone. */
+#define READ_ATTEMPTS 3
+
+static size_t hook_stop_pages;
+static int hook_stop_err;
+
+int fault_test_stop_install(size_t pages, int err)
+{
+    __atomic_store_n(&hook_stop_pages, pages, __ATOMIC_RELAXED);
+    return __atomic_exchange_n(&hook_stop_err, err, __ATOMIC_ACQ_REL);
+}
+
+/* Installs the pages read by a hard fault; the test hook may cut it short
+ * as a cgroup limit (ENOMEM) would. */
+static int install_read(uintptr_t dst, const void *src, size_t len, int wp, size_t *done)
+{
+    int herr = __atomic_exchange_n(&hook_stop_err, 0, __ATOMIC_ACQ_REL);
+    size_t stop = __atomic_load_n(&hook_stop_pages, __ATOMIC_RELAXED) * PAGE_SZ;
+    if (herr && stop < len) {
+        int err = stop ? uffd_copy(vmem_rt.uffd, dst, src, stop, wp, done) : 0;
+        if (!stop)
+            *done = 0;
+        return err ? err : herr;
+    }
+    if (herr)
+        __atomic_store_n(&hook_stop_err, herr, __ATOMIC_RELEASE); /* not this one */
+    return uffd_copy(vmem_rt.uffd, dst, src, len, wp, done);
+}
+
+/* The page idx (claimed) could not be read back: an in-page error, as
+ * Windows raises STATUS_IN_PAGE_ERROR.  The page is poisoned, so the
+ * faulting thread (and every later access) gets SIGBUS with BUS_MCEERR_AR
+ * and the address (see fault_sigbus_claim), until a decommit or release
+ * zaps it.  In signal mode without UFFDIO_POISON the page stays missing,
+ * which raises SIGBUS all the same; thread mode without it has no way to
+ * signal the faulting thread, so the page goes back to paged out and is
+ * retried. */
+static void inpage_error(struct region *r, size_t idx, int err)
+{
+    struct pte *p = pte_get(&r->ptes, idx);
+    uintptr_t at = region_addr(r, idx);
+    int poisoned = 0;
+    /* the state first: poisoning wakes the faulting thread, whose SIGBUS
+     * handler looks at it */
+    set_state(p, PTE_INPAGE_ERROR);
+    if (vmem_rt.uffd_have & UFFD_HAVE_POISON)
+        poisoned = uffd_poison(vmem_rt.uffd, at, PAGE_SZ) == 0;
+    if (!poisoned && vmem_rt.mode != VMEM_FAULT_SIGNAL) {
+        static int told;
+        if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+            vmem_log("page-in failed (%s) and this kernel cannot poison a page "
+                     "(UFFDIO_POISON, Linux 6.6): the access will be retried", strerror(err));
+        set_state(p, PTE_PAGEDOUT);
+        return;
+    }
+    uint32_t slot = p->slot;
+    p->slot = 0;
+    pagefile_free(slot, 1); /* its content is lost */
+    ctr_add(&vmem_ctr.inpage_errors, 1);
+    static int told;
+    if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+        vmem_log("in-page error: a page at %#lx cannot be read back from the page file (%s); "
+                 "accessing it raises SIGBUS until it is decommitted", (unsigned long)at,
+                 strerror(err));
+}
 
 /* Keeps prefetched pages [first, first + n) of r (claimed, INSTALLING;
  * their content at data) in clean standby frames, a run of frames at a
@@ -263,7 +330,8 @@ static void stash_prefetched(struct region *r, size_t first, size_t n, const uin
  * same one and each page is still claimed (a decommit or release in between
  * discards the read).  Returns with as_lock shared held again; *r_io is
  * NULL if the region went away.  With keep_lock (a caller holding as_lock
- * exclusive), the lock stays held through the read. */
+ * exclusive), the lock stays held through the read.  A read that keeps
+ * failing ends in an in-page error (inpage_error). */
 static void hard_fault(struct region **r_io, size_t idx, int write, int *woke, int keep_lock)
 {
     struct region *r = *r_io;
@@ -276,10 +344,10 @@ static void hard_fault(struct region **r_io, size_t idx, int write, int *woke, i
     unsigned behind, ahead;
     prefetch_window(region_addr(r, idx) >> PAGE_SHIFT, &behind, &ahead);
     /* one read fits the bounce buffer */
-    if (behind > BOUNCE_PAGES - 1)
-        behind = BOUNCE_PAGES - 1;
-    if (ahead > BOUNCE_PAGES - 1 - behind)
-        ahead = BOUNCE_PAGES - 1 - behind;
+    if (behind > PF_BOUNCE_PAGES - 1)
+        behind = PF_BOUNCE_PAGES - 1;
+    if (ahead > PF_BOUNCE_PAGES - 1 - behind)
+        ahead = PF_BOUNCE_PAGES - 1 - behind;
     size_t block = idx >= behind ? idx - behind : 0, block_end = idx + (size_t)ahead + 1;
     if (block_end > r->npages || block_end <= idx)
         block_end = r->npages;
@@ -296,12 +364,22 @@ static void hard_fault(struct region **r_io, size_t idx, int write, int *woke, i
     uintptr_t base = r->base;
     uint64_t id = r->id;
 
-    if (!bounce)
-        bounce = ialloc_pages(BOUNCE_PAGES * PAGE_SZ);
+    uint8_t *bounce = pagefile_bounce();
     __atomic_add_fetch(&r->inflight, 1, __ATOMIC_ACQ_REL);
     if (!keep_lock)
         as_unlock();
+    /* [rlo, rhi) is what was read; a failed cluster read is retried for the
+     * faulting page alone, a bounded number of times */
+    size_t rlo = lo, rhi = hi;
     int err = bounce ? pagefile_read(slot, bounce, count) : ENOMEM;
+    for (int attempt = 1; err && attempt < READ_ATTEMPTS; attempt++) {
+        rlo = idx;
+        rhi = idx + 1;
+        if (!bounce)
+            bounce = pagefile_bounce();
+        err = bounce ? pagefile_read(slot + (uint32_t)(idx - lo), bounce + (idx - lo) * PAGE_SZ, 1)
+                     : ENOMEM;
+    }
     if (!keep_lock)
         as_lock_shared();
 
@@ -324,53 +402,78 @@ static void hard_fault(struct region **r_io, size_t idx, int write, int *woke, i
                 b = i;
         }
     }
-    if (a > idx || b <= idx) {
-        /* the faulting page itself was decommitted: give back the rest */
+    if (a < rlo)
+        a = rlo;
+    if (b > rhi)
+        b = rhi;
+    if (a > idx || b <= idx || err) {
+        /* the faulting page itself was decommitted, or could not be read:
+         * give back the rest */
         for (size_t i = lo; i < hi; i++) {
             struct pte *q = pte_get(&r->ptes, i);
-            if (q && pte_load_state(q) == PTE_INSTALLING && q->slot == slot + (i - lo))
+            if (q && (i != idx || a > idx || b <= idx) && pte_load_state(q) == PTE_INSTALLING &&
+                q->slot == slot + (i - lo))
                 set_state(q, PTE_PAGEDOUT);
+        }
+        if (err && a <= idx && idx < b) {
+            if (bounce) {
+                inpage_error(r, idx, err);
+            } else {
+                /* no memory for a buffer: nothing was read, nothing is
+                 * lost; the access is retried */
+                set_state(p, PTE_PAGEDOUT);
+                static int told;
+                if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+                    vmem_log("no memory for a page-in buffer; the access will be retried");
+            }
         }
         return;
     }
+    ctr_add(&vmem_ctr.read_ios, 1);
+    ctr_add(&vmem_ctr.pages_read, rhi - rlo);
     /* Pages read beyond the faulting one are installed with it (map), or,
      * with VMEM_PREFETCH_INSTALL=standby, kept on the standby list as
      * Windows does: a touch is then a transition fault, which shows whether
      * the prefetch was used. */
     int stash = vmem_rt.cfg.prefetch_install == VMEM_PREFETCH_STANDBY && b - a > 1;
     size_t done = 0, ia = stash ? idx : a, ib = stash ? idx + 1 : b;
-    if (!err) {
-        /* all write-protected: clean copies of their slots */
-        err = uffd_copy(vmem_rt.uffd, region_addr(r, ia), (uint8_t *)bounce + (ia - lo) * PAGE_SZ,
-                        (ib - ia) * PAGE_SZ, paging_tracks_dirty() || is_watch(r), &done);
-    }
-    /* pages read but no longer claimed, and everything if the read or
-     * the install failed, go back as they were */
+    /* all write-protected: clean copies of their slots */
+    int cerr = install_read(region_addr(r, ia), bounce + (ia - lo) * PAGE_SZ, (ib - ia) * PAGE_SZ,
+                            paging_tracks_dirty() || is_watch(r), &done);
+    /* The install may stop part-way (ENOMEM under a cgroup limit): the
+     * pages installed, [ia, ie), are resident; the rest go back. */
+    size_t ie = ia + done / PAGE_SZ;
+    int got = idx < ie;
     for (size_t i = lo; i < hi; i++) {
         struct pte *q = pte_get(&r->ptes, i);
-        if ((i < a || i >= b || err) && q && pte_load_state(q) == PTE_INSTALLING &&
+        int installed = i >= ia && i < ie;
+        int stashed = got && stash && i >= a && i < b && i != idx;
+        if (!installed && !stashed && q && pte_load_state(q) == PTE_INSTALLING &&
             q->slot == slot + (i - lo))
             set_state(q, PTE_PAGEDOUT);
     }
-    size_t installed = err ? 0 : ib - ia;
-    if (!err) {
-        for (size_t i = ia; i < ib; i++)
-            set_state(pte_get(&r->ptes, i), PTE_RESIDENT);
-        /* the policy hears of the installed run in three calls at most */
-        replacement_admit(r, ia, idx - ia, POLICY_PREFETCHED);
+    for (size_t i = ia; i < ie; i++)
+        set_state(pte_get(&r->ptes, i), PTE_RESIDENT);
+    /* the policy hears of the installed run in three calls at most */
+    size_t below = got ? idx : ie;
+    replacement_admit(r, ia, below - ia, POLICY_PREFETCHED);
+    if (got) {
         replacement_admit(r, idx, 1, 0);
-        replacement_admit(r, idx + 1, ib - idx - 1, POLICY_PREFETCHED);
-        if (stash) {
-            const uint8_t *data = (const uint8_t *)bounce + (a - lo) * PAGE_SZ;
-            stash_prefetched(r, a, idx - a, data);
-            stash_prefetched(r, idx + 1, b - idx - 1, data + (idx + 1 - a) * PAGE_SZ);
-        }
+        replacement_admit(r, idx + 1, ie - idx - 1, POLICY_PREFETCHED);
     }
-    if (err) {
+    ctr_gauge_add(&vmem_ctr.working_set, &vmem_ctr.peak_working_set, ie - ia);
+    if (cerr) {
         static int told;
-        if (!told++)
-            vmem_log("page-in failed (%s); the access will be retried", strerror(err));
+        if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+            vmem_log("cannot install paged-in pages (%s); the access will be retried",
+                     cerr == ENOMEM ? "out of memory" : strerror(cerr));
+    }
+    if (!got)
         return;
+    if (stash) {
+        const uint8_t *data = bounce + (a - lo) * PAGE_SZ;
+        stash_prefetched(r, a, idx - a, data);
+        stash_prefetched(r, idx + 1, b - idx - 1, data + (idx + 1 - a) * PAGE_SZ);
     }
     *woke = 1;
     p = pte_get(&r->ptes, idx);
@@ -378,10 +481,7 @@ static void hard_fault(struct region **r_io, size_t idx, int write, int *woke, i
     if (write)
         open_for_write(r, idx, woke);
     ctr_add(&vmem_ctr.hard_faults, 1);
-    ctr_add(&vmem_ctr.read_ios, 1);
-    ctr_add(&vmem_ctr.pages_read, count);
-    ctr_add(&vmem_ctr.prefetched_pages, b - a - 1);
-    ctr_gauge_add(&vmem_ctr.working_set, &vmem_ctr.peak_working_set, installed);
+    ctr_add(&vmem_ctr.prefetched_pages, stash ? b - a - 1 : ie - ia - 1);
 }
 
 int fault_populate(struct region *r, size_t first, size_t end)
@@ -399,10 +499,12 @@ int fault_populate(struct region *r, size_t first, size_t end)
             else
                 hard_fault(&r, i, 0, &woke, 1);
             if (pte_load_state(p) != PTE_RESIDENT)
-                return ENOMEM;
+                return pte_load_state(p) == PTE_INPAGE_ERROR ? EIO : ENOMEM;
             i++;
             continue;
         }
+        if (st == PTE_INPAGE_ERROR)
+            return EIO; /* lost: it cannot be made resident */
         if (st != PTE_COMMITTED) {
             i++;
             continue;
@@ -498,10 +600,36 @@ int fault_resolve(uintptr_t addr, int write, int kind)
     return ours;
 }
 
+/* 1 if addr is a page lost to an in-page error. */
+static int inpage_error_at(uintptr_t addr)
+{
+    if (as_lock_depth)
+        return 0; /* not a fault on managed memory: the library touches none under the lock */
+    as_lock_shared();
+    struct region *r = region_find(addr);
+    const struct pte *p = r ? pte_get(&r->ptes, region_page(r, addr)) : NULL;
+    int lost = p && pte_load_state(p) == PTE_INPAGE_ERROR;
+    as_unlock();
+    return lost;
+}
+
 enum sigchain_verdict fault_sigbus_claim(int sig, siginfo_t *si, void *uctx)
 {
     (void)sig;
-    if (si->si_code != BUS_ADRERR || !runtime_ready() || vmem_rt.mode != VMEM_FAULT_SIGNAL)
+    if (si->si_code != BUS_ADRERR || !runtime_ready())
+        return SIGCHAIN_NOT_OURS;
+    /* A poisoned page (UFFDIO_POISON) raises BUS_ADRERR where the kernel is
+     * built without CONFIG_MEMORY_FAILURE, and in signal mode a lost page
+     * not poisoned raises it too: the application is told what it is, an
+     * in-page error, as the kernel says it of a page lost to a memory
+     * error.  With no handler of its own it dies of SIGBUS. */
+    uintptr_t addr = round_down((uintptr_t)si->si_addr, PAGE_SZ);
+    if (inpage_error_at(addr)) {
+        si->si_code = BUS_MCEERR_AR;
+        si->si_addr_lsb = PAGE_SHIFT;
+        return SIGCHAIN_NOT_OURS;
+    }
+    if (vmem_rt.mode != VMEM_FAULT_SIGNAL)
         return SIGCHAIN_NOT_OURS;
     int write = 1;
 #if defined(__x86_64__)

@@ -26,6 +26,12 @@ int fault_resolve(uintptr_t addr, int write, int kind);
  * holds as_lock (either mode).  Returns 0 or errno. */
 int fault_populate(struct region *r, size_t first, size_t end);
 
+/* Test hook: the next hard fault that installs more than `pages` pages
+ * installs only the first `pages` of them and fails with `err`, as
+ * UFFDIO_COPY does part-way under a cgroup memory limit.  err 0: off.
+ * Returns the error armed before (0 once a fault has used it). */
+int fault_test_stop_install(size_t pages, int err);
+
 /* SIGBUS claim for signal mode. */
 enum sigchain_verdict fault_sigbus_claim(int sig, siginfo_t *si, void *uctx);
 

@@ -47,6 +47,7 @@
 #include "fork_paging.h"
 #include "evict.h"
 #include "internal_alloc.h"
+#include "os/sig.h"
 #include "os/uffd.h"
 #include "os/vm.h"
 #include "pagefile.h"
@@ -86,7 +87,8 @@ void (*fork_paging_lock_hook)(pthread_mutex_t *m);
 /* Pages whose content is not in the child's memory. */
 static int not_in_memory(const struct pte *p)
 {
-    return p->state == PTE_STANDBY || p->state == PTE_PAGEDOUT || p->state == PTE_INSTALLING;
+    return p->state == PTE_STANDBY || p->state == PTE_PAGEDOUT || p->state == PTE_INSTALLING ||
+           p->state == PTE_INPAGE_ERROR;
 }
 
 /* The mutexes below as_lock and hold_lock, in the lock order. */
@@ -317,15 +319,30 @@ enum sigchain_verdict fork_child_claim(int sig, siginfo_t *si, void *uctx)
     as_lock_exclusive();
     struct region *r = region_find(addr);
     struct pte *p = r ? pte_get(&r->ptes, region_page(r, addr)) : NULL;
-    if (p && not_in_memory(p)) {
+    int inpage_error = p && p->state == PTE_INPAGE_ERROR;
+    if (inpage_error) {
+        /* lost in the parent: the child gets the same in-page error, at
+         * each access (the page stays inaccessible) */
+        v = SIGCHAIN_HANDLED;
+    } else if (p && not_in_memory(p)) {
         int err = fill_absent(addr, p);
+        for (int attempt = 1; err && attempt < 3 && p->state == PTE_PAGEDOUT; attempt++)
+            err = fill_absent(addr, p);
         if (err) {
-            /* never let the child see wrong data: it dies of the SIGSEGV
-             * (or its handler sees it) */
+            /* never let the child see wrong data: the page is lost to it
+             * (it stays inaccessible), an in-page error as in the parent
+             * (fault.c) */
+            if (p->state == PTE_STANDBY)
+                standby_drop(p->slot);
+            p->state = PTE_INPAGE_ERROR;
+            p->slot = 0;
+            ctr_add(&vmem_ctr.inpage_errors, 1);
+            inpage_error = 1;
+            v = SIGCHAIN_HANDLED;
             static int told;
             if (!told++)
-                vmem_log("forked child: cannot bring in a page of its parent's (%s)",
-                         strerror(err));
+                vmem_log("forked child: cannot bring in a page of its parent's (%s); "
+                         "accessing it raises SIGBUS", strerror(err));
         } else {
             if (p->state == PTE_STANDBY)
                 standby_drop(p->slot);
@@ -346,6 +363,8 @@ enum sigchain_verdict fork_child_claim(int sig, siginfo_t *si, void *uctx)
         v = SIGCHAIN_HANDLED;
     }
     as_unlock();
+    if (inpage_error)
+        sig_raise_inpage_error(addr); /* delivered at once, no lock held */
     errno = saved_errno;
     return v;
 }

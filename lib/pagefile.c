@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #define RING_DEPTH   64
+#define IO_AGAIN_MAX 16
 #define MAX_DEFAULT  ((uint64_t)64 << 30)
 
 static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -71,18 +72,30 @@ static size_t set_aside_n, set_aside_cap;
 static int borrowed;                /* in a forked child: read-only */
 
 void (*pagefile_test_free_hook)(uint32_t first, size_t n);
-static unsigned inject_every, inject_count;
+/* Injected errors count each thread's I/Os: a thread's retry then meets
+ * the same pattern whatever the other threads do. */
+static unsigned inject_every;
+static VMEM_TLS unsigned inject_count;
 static int inject_err;
 static unsigned lie_every, lie_count;
 static int lie_kind;
 
+/* The per-thread I/O engine: a ring and a bounce buffer for hard faults,
+ * both made on first use and released when the thread exits (engine_key's
+ * destructor), so short-lived threads that took a hard fault in signal
+ * mode, or called VirtualLock on paged-out memory, leave nothing behind. */
 struct thread_ring {
     struct io_uring ring;
     unsigned generation;
     int ready;
+    int registered;     /* engine_key set: the destructor will run */
+    void *bounce;       /* PF_BOUNCE_PAGES pages, page-aligned */
     unsigned inflight; /* requests queued and not reaped, all calls */
 };
 static VMEM_TLS struct thread_ring tr;
+static pthread_key_t engine_key;
+static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+static int engine_key_ok;
 
 /* ---- opening ------------------------------------------------------------- */
 
@@ -170,8 +183,21 @@ static int try_direct(int fd)
     return 0;
 }
 
+static void engine_release(void *unused);
+
+static void engine_key_create(void)
+{
+    if (pthread_key_create(&engine_key, engine_release) == 0)
+        __atomic_store_n(&engine_key_ok, 1, __ATOMIC_RELEASE);
+    else
+        vmem_log("cannot register a thread-exit handler: threads that page in "
+                 "will keep their I/O ring until the process exits");
+}
+
 int pagefile_open(const char *where, uint64_t max_bytes, char *err, size_t errlen)
 {
+    /* made here, not in a fault (pthread_once is not async-signal-safe) */
+    pthread_once(&engine_once, engine_key_create);
     if (pf_fd >= 0) {
         snprintf(err, errlen, "the page file is already open");
         return EALREADY;
@@ -447,6 +473,42 @@ static int read_plain(uint32_t first, void *buf, size_t npages)
 
 /* ---- I/O ------------------------------------------------------------------- */
 
+/* Thread exit: nothing is in flight on the ring then, since run_io waits
+ * for every request it submitted before it returns. */
+static void engine_release(void *unused)
+{
+    (void)unused;
+    if (tr.ready) {
+        io_uring_queue_exit(&tr.ring);
+        tr.ready = 0;
+    }
+    if (tr.bounce) {
+        ifree_pages(tr.bounce, PF_BOUNCE_PAGES * PAGE_SZ);
+        tr.bounce = NULL;
+    }
+    tr.registered = 0;
+}
+
+/* Arranges for engine_release to run when this thread exits.  The key was
+ * made at open, so this is pthread_setspecific on one of the first keys,
+ * which stores into the thread's descriptor without allocating. */
+static void engine_register(void)
+{
+    if (tr.registered || !__atomic_load_n(&engine_key_ok, __ATOMIC_ACQUIRE))
+        return;
+    if (pthread_setspecific(engine_key, &tr) == 0)
+        tr.registered = 1;
+}
+
+void *pagefile_bounce(void)
+{
+    if (!tr.bounce) {
+        tr.bounce = ialloc_pages(PF_BOUNCE_PAGES * PAGE_SZ);
+        engine_register();
+    }
+    return tr.bounce;
+}
+
 static struct io_uring *ring(void)
 {
     unsigned g = __atomic_load_n(&generation, __ATOMIC_ACQUIRE);
@@ -455,10 +517,20 @@ static struct io_uring *ring(void)
         tr.ready = 0;
     }
     if (!tr.ready) {
-        if (io_uring_queue_init(RING_DEPTH, &tr.ring, 0) < 0)
+        int e = io_uring_queue_init(RING_DEPTH, &tr.ring, 0);
+        if (e < 0) {
+            /* descriptors or locked memory exhausted, or io_uring forbidden
+             * (seccomp, io_uring_disabled): run_io falls back to pread and
+             * pwrite on this thread */
+            static int told;
+            if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+                vmem_log("no io_uring ring for page-file I/O (%s): using pread/pwrite",
+                         strerror(-e));
             return NULL;
+        }
         tr.ready = 1;
         tr.generation = g;
+        engine_register();
     }
     return &tr.ring;
 }
@@ -468,13 +540,13 @@ static int injected(void)
     unsigned every = __atomic_load_n(&inject_every, __ATOMIC_RELAXED);
     if (!every)
         return 0;
-    return __atomic_add_fetch(&inject_count, 1, __ATOMIC_RELAXED) % every == 0 ? inject_err : 0;
+    return ++inject_count % every == 0 ? inject_err : 0;
 }
 
 void pagefile_inject_errors(unsigned every, int err)
 {
     __atomic_store_n(&inject_err, err, __ATOMIC_RELAXED);
-    __atomic_store_n(&inject_count, 0, __ATOMIC_RELAXED);
+    inject_count = 0;
     __atomic_store_n(&inject_every, every, __ATOMIC_RELAXED);
 }
 
@@ -552,6 +624,7 @@ struct io_req {
     int write;
     int result;
     int finished;
+    unsigned again;     /* -EAGAIN/-EINTR completions so far */
 };
 
 static void queue(struct io_uring *r, struct io_req *q)
@@ -595,16 +668,46 @@ static void abandon(struct io_uring *r, struct io_req *req, size_t n, size_t inf
             req[k].result = err;
 }
 
+/* One request by pread or pwrite, for a thread without a ring. */
+static void run_plain(struct io_req *q)
+{
+    unsigned again = 0;
+    while (q->done < q->bytes) {
+        off_t off = (off_t)(q->slot - 1) * PAGE_SZ + (off_t)q->done;
+        char *p = (char *)q->buf + q->done;
+        ssize_t r = q->write ? pwrite(pf_fd, p, q->bytes - q->done, off)
+                             : pread(pf_fd, p, q->bytes - q->done, off);
+        if (r < 0 && (errno == EINTR || errno == EAGAIN) && ++again < IO_AGAIN_MAX)
+            continue;
+        if (r <= 0) {
+            q->result = r < 0 ? errno : EIO; /* 0: the file ends early */
+            return;
+        }
+        q->done += (size_t)r;
+    }
+    q->result = 0;
+}
+
 /* Runs the requests to completion on this thread's ring, at most a ring's
  * depth at a time; a short transfer or -EAGAIN/-EINTR is queued again for
- * the rest.  Never returns while a request is in flight. */
+ * the rest (-EAGAIN/-EINTR at most IO_AGAIN_MAX times: a file system that
+ * keeps answering so must not hold a fault forever).  Never returns while a
+ * request is in flight: the buffers are the caller's. */
 static int run_io(struct io_req *req, size_t n, int spin)
 {
     struct io_uring *r = ring();
     if (!r) {
-        for (size_t k = 0; k < n; k++)
-            req[k].result = ENOMEM;
-        return ENOMEM;
+        int first = 0;
+        for (size_t k = 0; k < n; k++) {
+            int inj = injected();
+            if (inj)
+                req[k].result = inj;
+            else
+                run_plain(&req[k]);
+            if (req[k].result && !first)
+                first = req[k].result;
+        }
+        return first;
     }
     size_t next = 0, inflight = 0, finished = 0;
     while (finished < n) {
@@ -650,7 +753,7 @@ static int run_io(struct io_req *req, size_t n, int spin)
             struct io_req *q = io_uring_cqe_get_data(cqe);
             int res = cqe->res;
             io_uring_cqe_seen(r, cqe);
-            if (res == -EAGAIN || res == -EINTR ||
+            if (((res == -EAGAIN || res == -EINTR) && ++q->again < IO_AGAIN_MAX) ||
                 (res > 0 && q->done + (size_t)res < q->bytes)) {
                 if (res > 0)
                     q->done += (size_t)res;
@@ -659,7 +762,9 @@ static int run_io(struct io_req *req, size_t n, int spin)
             }
             inflight--;
             tr.inflight--;
-            q->result = res < 0 ? -res : res == 0 ? EIO : 0;
+            if (res > 0)
+                q->done += (size_t)res;
+            q->result = res < 0 ? -res : q->done < q->bytes ? EIO : 0;
             q->finished = 1;
             finished++;
         }

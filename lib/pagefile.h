@@ -46,6 +46,11 @@ int pagefile_read(uint32_t first, void *buf, size_t npages);
 
 /* Checksums on (the default) or off (VMEM_PAGEFILE_CHECKSUM=off). */
 void pagefile_set_checksum(int on);
+/* This thread's bounce buffer for page-ins: PF_BOUNCE_PAGES pages,
+ * page-aligned (for O_DIRECT), made on first use (NULL if out of memory)
+ * and released with the thread's ring when the thread exits. */
+#define PF_BOUNCE_PAGES 512u
+void *pagefile_bounce(void);
 
 /* Writes each entry (npages slots from .slot, from page-aligned .buf),
  * submitting them together; each gets its .result; returns the first error. */
@@ -57,7 +62,6 @@ struct pf_write {
 };
 int pagefile_write_batch(struct pf_write *w, size_t n);
 
-/* For tests: every `every`-th I/O fails with `err` (0 turns it off). */
 /* While held (a forked child may read the parent's slots), freed slots are
  * set aside; pagefile_hold(0) frees them. */
 void pagefile_hold(int on);
@@ -71,6 +75,8 @@ int pagefile_is_borrowed(void);
 /* Completion polling before sleeping, in microseconds (0: none). */
 void pagefile_set_spin(unsigned us);
 
+/* For tests: every `every`-th I/O of each thread fails with `err` (0 turns
+ * it off); reads keep the file's content. */
 void pagefile_inject_errors(unsigned every, int err);
 
 /* For tests: a device that lies.  Every `every`-th write entry (0: none),

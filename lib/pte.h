@@ -21,6 +21,10 @@
  *                  PAGEDOUT; exists only while that fault holds as_lock
  *                  shared, so exclusive holders never see it.  Other faults
  *                  on the page just retry.
+ *   PTE_INPAGE_ERROR  its page-file copy could not be read back (fault.c):
+ *                  the page is poisoned, each access raises SIGBUS
+ *                  (BUS_MCEERR_AR) until it is decommitted or released.
+ *                  No slot, not in the working set, never trimmed.
  * Transitions and the lock each needs (the address-space lock, runtime.h):
  *   RESERVED -> COMMITTED                 commit            (exclusive)
  *   COMMITTED|PAGEDOUT -> RESIDENT        fault             (shared; the kernel
@@ -33,6 +37,8 @@
  *                                         standby (claimed INSTALLING
  *                                         first)            (shared)
  *   STANDBY -> PAGEDOUT                   standby release   (exclusive)
+ *   INSTALLING -> INPAGE_ERROR            hard fault whose read failed
+ *                                         (shared)
  *   STANDBY|PAGEDOUT -> RESIDENT          in a forked child, its first
  *                                         touch (fork_paging.c) (exclusive)
  *   any -> RESERVED                       decommit, release (exclusive)
@@ -50,7 +56,7 @@
 #include <stdint.h>
 
 enum { PTE_RESERVED = 0, PTE_COMMITTED = 1, PTE_RESIDENT = 2, PTE_STANDBY = 3,
-       PTE_PAGEDOUT = 4, PTE_INSTALLING = 5 };
+       PTE_PAGEDOUT = 4, PTE_INSTALLING = 5, PTE_INPAGE_ERROR = 6 };
 
 #define PTE_F_WRITTEN    0x01 /* written since the last write-watch reset */
 #define PTE_F_LOCKED     0x02 /* VirtualLock */

@@ -253,8 +253,9 @@ static int start(const struct vmem_config *cfg)
     open_fault_source();
     if ((err = sigchain_install(SIGSEGV, segv_claim)) != 0)
         return err;
-    if (vmem_rt.mode == VMEM_FAULT_SIGNAL &&
-        (err = sigchain_install(SIGBUS, fault_sigbus_claim)) != 0)
+    /* thread mode too: the SIGBUS of a page lost to an in-page error is
+     * told apart there (fault_sigbus_claim) */
+    if (uses_uffd() && (err = sigchain_install(SIGBUS, fault_sigbus_claim)) != 0)
         return err;
     if (vmem_rt.mode == VMEM_FAULT_THREAD && (err = fault_thread_start()) != 0) {
         vmem_log("cannot start the fault thread: %s", strerror(err));

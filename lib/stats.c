@@ -65,6 +65,7 @@ VMEM_API int vmem_get_stats(struct vmem_stats *st)
     st->cap_pages = paging_cap();
     st->checksum_errors = LOAD(checksum_errors);
     st->write_errors = LOAD(write_errors);
+    st->inpage_errors = LOAD(inpage_errors);
     return 0;
 }
 
@@ -91,7 +92,8 @@ VMEM_API void vmem_print_stats(int fd)
         "  page file            %llu (peak %llu)\n"
         "  cap                  %llu\n"
         "  checksum errors      %llu\n"
-        "  write errors         %llu\n",
+        "  write errors         %llu\n"
+        "  in-page errors       %llu\n",
         (unsigned long long)s.demand_zero_faults, (unsigned long long)s.demand_zero_pages,
         (unsigned long long)s.transition_faults, (unsigned long long)s.hard_faults,
         (unsigned long long)s.pages_read, (unsigned long long)s.pages_written,
@@ -105,7 +107,7 @@ VMEM_API void vmem_print_stats(int fd)
         (unsigned long long)s.trimmed_by_move, (unsigned long long)s.standby_pages,
         (unsigned long long)s.pagefile_pages, (unsigned long long)s.peak_pagefile_pages,
         (unsigned long long)s.cap_pages, (unsigned long long)s.checksum_errors,
-        (unsigned long long)s.write_errors);
+        (unsigned long long)s.write_errors, (unsigned long long)s.inpage_errors);
     if (n > 0 && write(fd, buf, (size_t)n) < 0)
         return;
 }

@@ -17,7 +17,7 @@ struct vmem_counters {
     uint64_t reserved_pages, regions;
     uint64_t prefetched_pages, prefetch_used, prefetch_unused;
     uint64_t trimmed_pages, trimmed_by_move;
-    uint64_t checksum_errors, write_errors;
+    uint64_t checksum_errors, write_errors, inpage_errors;
 };
 
 extern struct vmem_counters vmem_ctr;

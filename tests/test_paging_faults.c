@@ -15,7 +15,12 @@
 #include <unistd.h>
 #include <vmem.h>
 
+#include "fault.h"
 #include "pagefile.h"
+#include "pte.h"
+#include "region.h"
+#include "runtime.h"
+#include "stats.h"
 
 #define MIB ((size_t)1 << 20)
 
@@ -118,4 +123,87 @@ Test(paging_faults, small_page_file_limits_commit)
     fill(b, (MIB - 64 * 1024) / 4096, 2);
     verify(a, 2 * MIB / 4096, 1);
     verify(b, (MIB - 64 * 1024) / 4096, 2);
+}
+
+static int state_of(const void *addr, uint32_t *slot)
+{
+    as_lock_shared();
+    struct region *r = region_find((uintptr_t)addr);
+    const struct pte *pt = r ? pte_get(&r->ptes, region_page(r, (uintptr_t)addr)) : NULL;
+    int st = pt ? pte_load_state(pt) : -1;
+    if (slot)
+        *slot = pt ? pt->slot : 0;
+    as_unlock();
+    return st;
+}
+
+/* An aligned block of 8 pages all paged out to consecutive slots (so one
+ * hard fault reads and installs them together); a bound on the wait for
+ * the page writer only detects a hang. */
+static size_t find_pagedout_block(const uint8_t *p, size_t n)
+{
+    for (int tries = 0; tries < 20000; tries++) {
+        for (size_t b = 0; b + 8 <= n; b += 8) {
+            uint32_t s0, s;
+            int ok = state_of(p + b * 4096, &s0) == PTE_PAGEDOUT;
+            for (size_t k = 1; ok && k < 8; k++)
+                ok = state_of(p + (b + k) * 4096, &s) == PTE_PAGEDOUT && s == s0 + k;
+            if (ok)
+                return b;
+        }
+        usleep(1000);
+    }
+    cr_assert_fail("no block of 8 pages was paged out together");
+    return 0;
+}
+
+/* Resident pages of every region, against the working-set counter; under
+ * as_lock exclusive nothing changes either. */
+static void check_working_set(void)
+{
+    as_lock_exclusive();
+    uint64_t resident = 0;
+    for (struct region *r = region_next_above(0); r; r = region_next_above(r->base))
+        for (size_t i = 0; i < r->npages; i++) {
+            const struct pte *pt = pte_get(&r->ptes, i);
+            resident += pt && pt->state == PTE_RESIDENT;
+        }
+    uint64_t counted = __atomic_load_n(&vmem_ctr.working_set, __ATOMIC_RELAXED);
+    as_unlock();
+    cr_assert_eq(counted, resident, "working set counted %llu, resident %llu",
+                 (unsigned long long)counted, (unsigned long long)resident);
+}
+
+/* A hard fault's install stops part-way (UFFDIO_COPY failing with ENOMEM
+ * under a cgroup limit, here by the test hook): the pages installed are
+ * resident and counted, the others go back to the page file, and every
+ * page can still be read and written. */
+Test(paging_faults, partial_install_settles_per_page, .timeout = 60)
+{
+    setenv("VMEM_STANDBY", "off", 1);
+    setenv("VMEM_PREFETCH", "cluster:8", 1);
+    setenv("VMEM_PREFETCH_INSTALL", "map", 1); /* the read pages all installed */
+    if (!paging_mode())
+        cr_skip_test("fault mode kernel: paging needs userfaultfd");
+    cr_assert_eq(vmem_set_max_resident(1 * MIB), 0);
+    size_t n = 4 * MIB / 4096;
+    uint8_t *p = VirtualAlloc(NULL, n * 4096, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(p);
+    fill(p, n, 11);
+    size_t b = find_pagedout_block(p, n);
+    /* the fault on page b+4 reads b..b+7; two of them get installed */
+    cr_assert_eq(fault_test_stop_install(2, ENOMEM), 0);
+    volatile uint64_t *w = (volatile uint64_t *)(p + (b + 4) * 4096);
+    cr_assert_eq(w[(b + 4) % 512], (b + 4) * 2654435761u + 11);
+    cr_assert_eq(fault_test_stop_install(0, 0), 0, "the install was not cut short");
+    cr_assert_eq(state_of(p + b * 4096, NULL), PTE_RESIDENT);
+    cr_assert_eq(state_of(p + (b + 1) * 4096, NULL), PTE_RESIDENT);
+    check_working_set();
+    /* the installed pages take writes (a write-protect fault each) */
+    for (size_t k = 0; k < 8; k++)
+        ((volatile uint64_t *)(p + (b + k) * 4096))[(b + k) % 512] = 1;
+    check_working_set();
+    fill(p, n, 12);
+    verify(p, n, 12);
+    check_working_set();
 }

@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(meson ninja-build pkg-config gcc libc6-dev liburing-dev libcriterion-dev
-          python3 xz-utils time gnuplot-nox)
+          python3 xz-utils time gnuplot-nox fuse3 libfuse3-dev)
 
 deps() {
     local missing=()

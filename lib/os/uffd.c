@@ -31,6 +31,15 @@
 #define UFFD_FEATURE_MOVE (1 << 16)
 #endif
 
+#ifndef UFFDIO_POISON
+struct uffdio_poison {
+    struct uffdio_range range;
+    uint64_t mode;
+    int64_t updated;
+};
+#define UFFDIO_POISON _IOWR(UFFDIO, 0x08, struct uffdio_poison)
+#endif
+
 #ifndef UFFDIO_MOVE
 struct uffdio_move {
     uint64_t dst;
@@ -103,6 +112,8 @@ int uffd_open(int want_sigbus, int *fd_out, unsigned *have_out)
         ask |= UFFD_FEATURE_SIGBUS;
     if (have & UFFD_HAVE_MOVE)
         ask |= UFFD_FEATURE_MOVE;
+    if (have & UFFD_HAVE_POISON)
+        ask |= UFFD_FEATURE_POISON;
     if ((err = open_fd(&fd, &umo)) != 0)
         return err;
     api = (struct uffdio_api){ .api = UFFD_API, .features = ask };
@@ -198,6 +209,24 @@ int uffd_zeropage(int fd, uintptr_t dst, size_t len, size_t *done)
     }
     *done = total;
     return 0;
+}
+
+int uffd_poison(int fd, uintptr_t dst, size_t len)
+{
+    size_t total = 0;
+    for (;;) {
+        struct uffdio_poison p = {
+            .range = { .start = dst + total, .len = len - total },
+            .mode = 0,
+        };
+        int r = ioctl(fd, UFFDIO_POISON, &p);
+        if (p.updated > 0)
+            total += (size_t)p.updated;
+        if (r == 0 && total >= len)
+            return 0;
+        if (r < 0 && errno != EAGAIN)
+            return errno;
+    }
 }
 
 int uffd_writeprotect(int fd, uintptr_t addr, size_t len, int wp)

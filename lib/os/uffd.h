@@ -53,6 +53,11 @@ int uffd_move(int fd, uintptr_t dst, uintptr_t src, size_t len, size_t *done);
 /* Maps the shared zero page at [dst, dst+len); *done as for uffd_copy. */
 int uffd_zeropage(int fd, uintptr_t dst, size_t len, size_t *done);
 
+/* Marks the empty pages of [dst, dst+len) poisoned (UFFDIO_POISON,
+ * UFFD_HAVE_POISON): each access raises SIGBUS with BUS_MCEERR_AR until the
+ * pages are zapped (MADV_DONTNEED, munmap).  EEXIST: a page is present. */
+int uffd_poison(int fd, uintptr_t dst, size_t len);
+
 /* Write-protects (wp=1) or un-protects (wp=0) present pages; un-protecting
  * wakes the threads waiting on them. */
 int uffd_writeprotect(int fd, uintptr_t addr, size_t len, int wp);

@@ -1,0 +1,28 @@
+/*
+ * os/sig.c -- signals the library raises itself.
+ */
+#include "os/sig.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef BUS_MCEERR_AR
+#define BUS_MCEERR_AR 4
+#endif
+
+int sig_raise_inpage_error(uintptr_t addr)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    si.si_signo = SIGBUS;
+    si.si_code = BUS_MCEERR_AR;
+    si.si_addr = (void *)addr;
+    si.si_addr_lsb = 12; /* one 4 KiB page */
+    /* A positive si_code may be queued only to one's own thread group. */
+    if (syscall(SYS_rt_tgsigqueueinfo, getpid(), (pid_t)syscall(SYS_gettid), SIGBUS, &si) < 0)
+        return errno;
+    return 0;
+}

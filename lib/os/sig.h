@@ -1,0 +1,16 @@
+/*
+ * os/sig.h -- signals the library raises itself.
+ *
+ * The return is 0 or a positive errno value.
+ */
+#ifndef VMEM_OS_SIG_H
+#define VMEM_OS_SIG_H
+
+#include <stdint.h>
+
+/* Queues SIGBUS with si_code BUS_MCEERR_AR and si_addr `addr` to the calling
+ * thread, as the kernel raises it for a poisoned page (an in-page error).
+ * Async-signal-safe.  Delivered as soon as SIGBUS is not blocked. */
+int sig_raise_inpage_error(uintptr_t addr);
+
+#endif

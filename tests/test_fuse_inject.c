@@ -1,0 +1,354 @@
+/*
+ * The page file on a failing file system: tests/fuse_inject.c, a FUSE
+ * pass-through that injects faults into reads, is mounted in a temporary
+ * directory and the page file made there.  A page that cannot be read
+ * back (persistent EIO, short reads) raises SIGBUS with BUS_MCEERR_AR in
+ * the faulting thread after a bounded number of reads; transient EIO is
+ * retried and loses nothing.  Needs root and /dev/fuse (skips otherwise).
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <memoryapi.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vmem.h>
+
+#include "pte.h"
+#include "region.h"
+#include "runtime.h"
+
+#define MIB ((size_t)1 << 20)
+
+#ifndef BUS_MCEERR_AR
+#define BUS_MCEERR_AR 4
+#endif
+
+/* ---- SIGBUS ---------------------------------------------------------------- */
+
+static sigjmp_buf jb;
+static volatile sig_atomic_t got_code;
+static void *volatile got_addr;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)uc;
+    got_code = si->si_code;
+    got_addr = si->si_addr;
+    siglongjmp(jb, 1);
+}
+
+static int read_faults(const volatile uint64_t *p, uint64_t *out)
+{
+    got_code = 0;
+    got_addr = NULL;
+    if (sigsetjmp(jb, 1))
+        return 1;
+    *out = *p;
+    return 0;
+}
+
+/* ---- the mount ------------------------------------------------------------ */
+
+static char base[64], src[96], mnt[96], control[96], countf[96];
+static pid_t fs_pid;
+
+static void remove_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        char path[512];
+        while ((e = readdir(d)))
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+                unlink(path);
+            }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+/* Runs after the test, failed or not (and the file system gets SIGTERM,
+ * which unmounts it, if this process dies first). */
+static void unmount_fs(void)
+{
+    if (fs_pid > 0) {
+        kill(fs_pid, SIGTERM); /* it unmounts as it exits */
+        waitpid(fs_pid, NULL, 0);
+        fs_pid = 0;
+        umount2(mnt, MNT_DETACH); /* if it could not: the page file is open */
+    }
+    if (base[0]) {
+        unlink(control);
+        unlink(countf);
+        remove_tree(src);
+        rmdir(mnt);
+        rmdir(base);
+    }
+}
+
+static void skip_test(const char *why)
+{
+    unmount_fs();
+    cr_skip_test("%s", why);
+}
+
+/* Mounts fuse_inject with the fault option `fault` (not armed yet) and
+ * points the page file into it. */
+static void mount_fs(const char *fault)
+{
+    const char *bin = getenv("FUSE_INJECT");
+    if (!bin || !*bin)
+        cr_skip_test("FUSE_INJECT is not set: built without libfuse3");
+    /* the runtime is not started yet: the options below are read when it
+     * is, and libvmem's SIGBUS handler must chain to the test's */
+    const char *mode = getenv("VMEM_FAULT_MODE");
+    if (mode && !strcmp(mode, "kernel"))
+        cr_skip_test("fault mode kernel: paging needs userfaultfd");
+    if (access("/dev/fuse", R_OK | W_OK) != 0)
+        cr_skip_test("/dev/fuse is not usable: %s", strerror(errno));
+    snprintf(base, sizeof(base), "/tmp/vmem-fuse-XXXXXX");
+    cr_assert_not_null(mkdtemp(base));
+    snprintf(src, sizeof(src), "%s/src", base);
+    snprintf(mnt, sizeof(mnt), "%s/mnt", base);
+    snprintf(control, sizeof(control), "%s/armed", base);
+    snprintf(countf, sizeof(countf), "%s/reads", base);
+    cr_assert_eq(mkdir(src, 0700), 0);
+    cr_assert_eq(mkdir(mnt, 0700), 0);
+    char a_src[128], a_control[128], a_count[128];
+    snprintf(a_src, sizeof(a_src), "--source=%s", src);
+    snprintf(a_control, sizeof(a_control), "--control=%s", control);
+    snprintf(a_count, sizeof(a_count), "--count=%s", countf);
+    pid_t parent = getpid();
+    fs_pid = fork();
+    cr_assert_geq(fs_pid, 0);
+    if (fs_pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            _exit(1);
+        execl(bin, bin, a_src, a_control, a_count, fault, mnt, "-f", (char *)NULL);
+        _exit(127);
+    }
+    struct stat b, m;
+    cr_assert_eq(stat(base, &b), 0);
+    /* mounted when the mount point's device changes; the bound only
+     * detects a file system that never comes up */
+    for (int tries = 0; tries < 5000; tries++) {
+        int st;
+        if (waitpid(fs_pid, &st, WNOHANG) == fs_pid) {
+            fs_pid = 0;
+            skip_test("the FUSE file system could not be mounted (root needed)");
+        }
+        if (stat(mnt, &m) == 0 && m.st_dev != b.st_dev)
+            break;
+        usleep(2000);
+    }
+    if (m.st_dev == b.st_dev)
+        skip_test("the FUSE file system did not come up");
+    char pf[128];
+    snprintf(pf, sizeof(pf), "%s/pagefile", mnt);
+    setenv("VMEM_PAGEFILE", pf, 1);
+    setenv("VMEM_STANDBY", "off", 1); /* trimmed pages end in the file */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_sigbus;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    cr_assert_eq(sigaction(SIGBUS, &sa, NULL), 0);
+}
+
+static void arm(int on)
+{
+    if (on) {
+        int fd = open(control, O_WRONLY | O_CREAT, 0600);
+        cr_assert_geq(fd, 0);
+        close(fd);
+    } else {
+        cr_assert_eq(unlink(control), 0);
+    }
+}
+
+static unsigned long fs_reads(void)
+{
+    char buf[32] = { 0 };
+    int fd = open(countf, O_RDONLY);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    return n > 0 ? strtoul(buf, NULL, 10) : 0;
+}
+
+/* ---- paging ----------------------------------------------------------------- */
+
+static void fill(uint8_t *p, size_t n, unsigned salt)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < 512; k += 64)
+            ((uint64_t *)(p + i * 4096))[k] = (i << 20) ^ (k << 8) ^ salt;
+}
+
+static size_t first_bad(const uint8_t *p, size_t n, unsigned salt, size_t skip)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i == skip)
+            continue;
+        for (size_t k = 0; k < 512; k++) {
+            uint64_t want = k % 64 ? 0 : (i << 20) ^ (k << 8) ^ salt;
+            if (((const uint64_t *)(p + i * 4096))[k] != want)
+                return i;
+        }
+    }
+    return n;
+}
+
+static int page_state(const void *addr)
+{
+    as_lock_shared();
+    struct region *r = region_find((uintptr_t)addr);
+    const struct pte *pt = r ? pte_get(&r->ptes, region_page(r, (uintptr_t)addr)) : NULL;
+    int st = pt ? pte_load_state(pt) : -1;
+    as_unlock();
+    return st;
+}
+
+static size_t find_pagedout(const uint8_t *p, size_t n)
+{
+    for (int tries = 0; tries < 20000; tries++) {
+        for (size_t i = n / 2; i < n + n / 2; i++)
+            if (page_state(p + (i % n) * 4096) == PTE_PAGEDOUT)
+                return i % n;
+        usleep(1000);
+    }
+    cr_assert_fail("no page was paged out");
+    return 0;
+}
+
+static struct vmem_stats stats(void)
+{
+    struct vmem_stats s;
+    cr_assert_eq(vmem_get_stats(&s), 0);
+    return s;
+}
+
+/* 4 MiB written under a 1 MiB cap, the page file on the mount. */
+static uint8_t *paged_region(size_t *n)
+{
+    int e = vmem_set_max_resident(1 * MIB);
+    cr_assert_eq(e, 0, "cannot page to the FUSE mount: %s", strerror(e));
+    *n = 4 * MIB / 4096;
+    uint8_t *p = VirtualAlloc(NULL, *n * 4096, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(p);
+    fill(p, *n, 3);
+    return p;
+}
+
+/* A page the file system will not give back: SIGBUS in this thread, after
+ * at most the library's three reads (each may be two: a short read is
+ * completed by a second one); and no read at all for a later access. */
+static void unreadable_page_raises_sigbus(void)
+{
+    size_t n;
+    uint8_t *p = paged_region(&n);
+    size_t victim = find_pagedout(p, n);
+    arm(1);
+    unsigned long r0 = fs_reads();
+    uint64_t v;
+    volatile uint64_t *w = (volatile uint64_t *)(p + victim * 4096);
+    cr_assert(read_faults(w, &v), "a page the file system cannot read came back");
+    unsigned long r1 = fs_reads();
+    cr_assert_eq(got_code, BUS_MCEERR_AR, "si_code %d", (int)got_code);
+    cr_assert_eq((uintptr_t)got_addr & ~(uintptr_t)4095, (uintptr_t)w);
+    cr_assert(r1 > r0 && r1 - r0 <= 6, "%lu reads for one page", r1 - r0);
+    cr_assert(read_faults(w + 7, &v));
+    cr_assert_eq(got_code, BUS_MCEERR_AR);
+    cr_assert_eq(fs_reads(), r1, "the lost page was read again");
+    arm(0);
+    size_t bad = first_bad(p, n, 3, victim);
+    cr_assert_eq(bad, n, "page %zu lost", bad);
+    struct vmem_stats s = stats();
+    cr_assert_eq(s.inpage_errors, 1);
+    cr_assert(VirtualFree(p, 0, MEM_RELEASE));
+}
+
+Test(fuse_inject, persistent_eio_raises_sigbus, .fini = unmount_fs, .timeout = 60)
+{
+    mount_fs("--eio");
+    unreadable_page_raises_sigbus();
+}
+
+Test(fuse_inject, short_reads_raise_sigbus, .fini = unmount_fs, .timeout = 60)
+{
+    mount_fs("--short-reads");
+    unreadable_page_raises_sigbus();
+}
+
+Test(fuse_inject, transient_eio_is_retried, .fini = unmount_fs, .timeout = 60)
+{
+    mount_fs("--eio-every=3");
+    size_t n;
+    uint8_t *p = paged_region(&n);
+    (void)find_pagedout(p, n);
+    arm(1);
+    unsigned long r0 = fs_reads();
+    size_t bad = first_bad(p, n, 3, SIZE_MAX);
+    cr_assert_eq(bad, n, "page %zu lost", bad);
+    cr_assert_geq(fs_reads() - r0, 3, "too few reads to meet an error");
+    arm(0);
+    struct vmem_stats s = stats();
+    cr_assert_eq(s.inpage_errors, 0);
+    cr_assert_gt(s.hard_faults, 0);
+}
+
+/* A forked child reads the parent's paged-out pages from the parent's page
+ * file itself: one it cannot read is an in-page error in the child, after
+ * at most three reads, and the parent's copy is untouched. */
+Test(fuse_inject, forked_child_gets_sigbus, .fini = unmount_fs, .timeout = 60)
+{
+    mount_fs("--eio");
+    size_t n;
+    uint8_t *p = paged_region(&n);
+    size_t victim = find_pagedout(p, n);
+    arm(1);
+    unsigned long r0 = fs_reads();
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        uint64_t v;
+        volatile uint64_t *w = (volatile uint64_t *)(p + victim * 4096);
+        int code = 0;
+        if (!read_faults(w, &v))
+            code = 2;
+        else if (got_code != BUS_MCEERR_AR || ((uintptr_t)got_addr & ~(uintptr_t)4095) != (uintptr_t)w)
+            code = 3;
+        unsigned long r1 = fs_reads();
+        if (!code && (r1 <= r0 || r1 - r0 > 3))
+            code = 4;
+        if (!code && (!read_faults(w + 3, &v) || got_code != BUS_MCEERR_AR || fs_reads() != r1))
+            code = 5;
+        struct vmem_stats s;
+        if (!code && (vmem_get_stats(&s) || s.inpage_errors != 1))
+            code = 6;
+        _exit(code);
+    }
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    arm(0);
+    cr_assert(WIFEXITED(st), "the child died of signal %d", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+    cr_assert_eq(WEXITSTATUS(st), 0, "child check %d failed", WEXITSTATUS(st));
+    size_t bad = first_bad(p, n, 3, SIZE_MAX);
+    cr_assert_eq(bad, n, "page %zu lost", bad);
+    cr_assert_eq(stats().inpage_errors, 0);
+}

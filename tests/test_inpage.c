@@ -1,0 +1,334 @@
+/*
+ * In-page errors: a page that cannot be read back from the page file
+ * raises SIGBUS (BUS_MCEERR_AR, si_addr in the page) in the faulting
+ * thread, as Windows raises STATUS_IN_PAGE_ERROR, instead of being retried
+ * forever; the page stays in error until decommitted.  Transient errors
+ * are retried and lose nothing; a thread without an io_uring ring reads
+ * with pread.  Errors are injected in the page file (pagefile_inject_errors);
+ * test_fuse_inject.c does the same through a faulty file system.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <memoryapi.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <vmem.h>
+
+#include "os/uffd.h"
+#include "pagefile.h"
+#include "pte.h"
+#include "region.h"
+#include "runtime.h"
+
+#define MIB ((size_t)1 << 20)
+
+#ifndef BUS_MCEERR_AR
+#define BUS_MCEERR_AR 4
+#endif
+
+static sigjmp_buf jb;
+static volatile sig_atomic_t got_code;
+static void *volatile got_addr;
+static volatile sig_atomic_t sigbus_count;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)uc;
+    got_code = si->si_code;
+    got_addr = si->si_addr;
+    sigbus_count++;
+    siglongjmp(jb, 1);
+}
+
+/* The test's handler goes in before the runtime starts, so in signal mode
+ * libvmem's handler chains to it. */
+static void catch_sigbus(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_sigbus;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    cr_assert_eq(sigaction(SIGBUS, &sa, NULL), 0);
+}
+
+/* Reads a word of p; returns 1 if that raised SIGBUS (the word is then
+ * not read). */
+static int read_faults(const volatile uint64_t *p, uint64_t *out)
+{
+    got_code = 0;
+    got_addr = NULL;
+    if (sigsetjmp(jb, 1))
+        return 1;
+    *out = *p;
+    return 0;
+}
+
+static int write_faults(volatile uint64_t *p, uint64_t v)
+{
+    got_code = 0;
+    got_addr = NULL;
+    if (sigsetjmp(jb, 1))
+        return 1;
+    *p = v;
+    return 0;
+}
+
+static void need_paging(size_t cap)
+{
+    struct vmem_config c;
+    cr_assert_eq(vmem_get_config(&c), 0);
+    if (c.fault_mode == VMEM_FAULT_KERNEL)
+        cr_skip_test("fault mode kernel: paging needs userfaultfd");
+    cr_assert_eq(vmem_set_max_resident(cap), 0, "cannot start paging");
+}
+
+static void fill(uint8_t *p, size_t n, unsigned salt)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < 512; k += 64)
+            ((uint64_t *)(p + i * 4096))[k] = (i << 20) ^ (k << 8) ^ salt;
+}
+
+/* Index of the first page in [from, n) whose content is wrong, or n. */
+static size_t first_bad(const uint8_t *p, size_t from, size_t n, unsigned salt, size_t skip)
+{
+    for (size_t i = from; i < n; i++) {
+        if (i == skip)
+            continue;
+        for (size_t k = 0; k < 512; k++) {
+            uint64_t want = k % 64 ? 0 : (i << 20) ^ (k << 8) ^ salt;
+            if (((const uint64_t *)(p + i * 4096))[k] != want)
+                return i;
+        }
+    }
+    return n;
+}
+
+static int page_state(const void *addr)
+{
+    as_lock_shared();
+    struct region *r = region_find((uintptr_t)addr);
+    const struct pte *pt = r ? pte_get(&r->ptes, region_page(r, (uintptr_t)addr)) : NULL;
+    int st = pt ? pte_load_state(pt) : -1;
+    as_unlock();
+    return st;
+}
+
+/* A page of [p, p+n pages) that is paged out (only in the page file),
+ * waiting for the page writer; a bound only detects a hang. */
+static size_t find_pagedout(const uint8_t *p, size_t n)
+{
+    for (int tries = 0; tries < 20000; tries++) {
+        for (size_t i = n / 2; i < n + n / 2; i++)
+            if (page_state(p + (i % n) * 4096) == PTE_PAGEDOUT)
+                return i % n;
+        usleep(1000);
+    }
+    cr_assert_fail("no page was paged out");
+    return 0;
+}
+
+static struct vmem_stats stats(void)
+{
+    struct vmem_stats s;
+    cr_assert_eq(vmem_get_stats(&s), 0);
+    return s;
+}
+
+/* Pages of 4 MiB written under a 1 MiB cap, the standby list off so that
+ * trimmed pages end in the page file. */
+static uint8_t *paged_region(size_t *n)
+{
+    setenv("VMEM_STANDBY", "off", 1);
+    catch_sigbus();
+    need_paging(1 * MIB);
+    *n = 4 * MIB / 4096;
+    uint8_t *p = VirtualAlloc(NULL, *n * 4096, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(p);
+    fill(p, *n, 5);
+    return p;
+}
+
+/* Makes page `victim` an in-page error: every page-file read fails. */
+static void lose_page(uint8_t *p, size_t victim)
+{
+    uint64_t before = stats().inpage_errors;
+    pagefile_inject_errors(1, EIO);
+    uint64_t v;
+    volatile uint64_t *w = (volatile uint64_t *)(p + victim * 4096 + 8);
+    cr_assert(read_faults(w, &v), "the page read back though every read fails");
+    pagefile_inject_errors(0, 0);
+    cr_assert_eq(got_code, BUS_MCEERR_AR, "si_code %d", (int)got_code);
+    cr_assert_eq((uintptr_t)got_addr & ~(uintptr_t)4095, (uintptr_t)(p + victim * 4096),
+                 "si_addr %p, page %p", got_addr, (void *)(p + victim * 4096));
+    cr_assert_eq(stats().inpage_errors, before + 1);
+    cr_assert_eq(page_state(p + victim * 4096), PTE_INPAGE_ERROR);
+}
+
+Test(inpage, persistent_error_raises_sigbus, .timeout = 60)
+{
+    size_t n;
+    uint8_t *p = paged_region(&n);
+    size_t victim = find_pagedout(p, n);
+    lose_page(p, victim);
+
+    /* the page stays in error, for reads and writes, errors or not */
+    uint64_t v;
+    volatile uint64_t *w = (volatile uint64_t *)(p + victim * 4096);
+    cr_assert(read_faults(w, &v));
+    cr_assert_eq(got_code, BUS_MCEERR_AR);
+    cr_assert(write_faults(w + 100, 1));
+    cr_assert_eq(got_code, BUS_MCEERR_AR);
+
+    /* everything else reads back, and pages on meanwhile (the trimmer
+     * passes the lost page by) */
+    cr_assert_eq(first_bad(p, 0, n, 5, victim), n);
+    fill(p, victim, 6);
+    cr_assert_eq(first_bad(p, 0, victim, 6, SIZE_MAX), victim);
+    cr_assert_eq(page_state(p + victim * 4096), PTE_INPAGE_ERROR);
+    struct vmem_stats s = stats();
+    cr_assert_eq(s.inpage_errors, 1);
+    cr_assert_gt(s.hard_faults, 0);
+
+    /* it cannot be locked in memory either */
+    cr_assert_not(VirtualLock(p + victim * 4096, 4096), "a lost page was locked");
+
+    /* decommit ends it; committed again, the page reads zeros */
+    cr_assert(VirtualFree(p + victim * 4096, 4096, MEM_DECOMMIT));
+    cr_assert_not_null(VirtualAlloc(p + victim * 4096, 4096, MEM_COMMIT, PAGE_READWRITE));
+    cr_assert_not(read_faults(w, &v), "a re-committed page still raises SIGBUS");
+    cr_assert_eq(v, 0);
+    cr_assert_not(write_faults(w, 42));
+    cr_assert_eq(*w, 42);
+    cr_assert(VirtualFree(p, 0, MEM_RELEASE));
+}
+
+Test(inpage, release_of_a_lost_page, .timeout = 60)
+{
+    size_t n;
+    uint8_t *p = paged_region(&n);
+    size_t victim = find_pagedout(p, n);
+    lose_page(p, victim);
+    uint64_t charge = stats().commit_charge;
+    cr_assert(VirtualFree(p, 0, MEM_RELEASE));
+    cr_assert_eq(stats().commit_charge, charge - n);
+    /* the address space is usable again, without the poison */
+    uint8_t *q = VirtualAlloc(p, n * 4096, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+    if (q) {
+        uint64_t v = 1;
+        cr_assert_not(read_faults((volatile uint64_t *)(q + victim * 4096), &v));
+        cr_assert_eq(v, 0);
+    }
+}
+
+Test(inpage, transient_errors_are_retried, .timeout = 60)
+{
+    size_t n;
+    uint8_t *p = paged_region(&n);
+    (void)find_pagedout(p, n);
+    /* every second I/O of each thread fails: the retry succeeds */
+    pagefile_inject_errors(2, EIO);
+    for (unsigned round = 0; round < 2; round++) {
+        size_t bad = first_bad(p, 0, n, 5, SIZE_MAX);
+        cr_assert_eq(bad, n, "page %zu lost", bad);
+    }
+    pagefile_inject_errors(0, 0);
+    struct vmem_stats s = stats();
+    cr_assert_eq(s.inpage_errors, 0);
+    cr_assert_gt(s.hard_faults, 0, "the cap did not bite");
+    cr_assert_eq(sigbus_count, 0);
+}
+
+struct part { const uint8_t *p; size_t from, to, bad; };
+
+static void *check_part(void *arg)
+{
+    struct part *q = arg;
+    q->bad = first_bad(q->p, q->from, q->to, 5, SIZE_MAX);
+    return NULL;
+}
+
+/* The same with four threads faulting at once (in signal mode each reads
+ * for itself, with its own injected errors). */
+Test(inpage, transient_errors_with_threads, .timeout = 60)
+{
+    size_t n;
+    uint8_t *p = paged_region(&n);
+    (void)find_pagedout(p, n);
+    pagefile_inject_errors(2, EIO);
+    pthread_t t[4];
+    struct part q[4];
+    for (int i = 0; i < 4; i++) {
+        q[i] = (struct part){ p, n / 4 * (size_t)i, n / 4 * (size_t)(i + 1), 0 };
+        cr_assert_eq(pthread_create(&t[i], NULL, check_part, &q[i]), 0);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    pagefile_inject_errors(0, 0);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(q[i].bad, q[i].to, "page %zu lost", q[i].bad);
+    struct vmem_stats s = stats();
+    cr_assert_eq(s.inpage_errors, 0);
+    cr_assert_gt(s.hard_faults, 0);
+    cr_assert_eq(sigbus_count, 0);
+}
+
+Test(inpage, forked_child_gets_the_error, .timeout = 60)
+{
+    size_t n;
+    uint8_t *p = paged_region(&n);
+    size_t victim = find_pagedout(p, n);
+    lose_page(p, victim);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        uint64_t v;
+        volatile uint64_t *w = (volatile uint64_t *)(p + victim * 4096 + 16);
+        int ok = read_faults(w, &v) && got_code == BUS_MCEERR_AR &&
+                 ((uintptr_t)got_addr & ~(uintptr_t)4095) == (uintptr_t)(p + victim * 4096);
+        ok = ok && read_faults(w, &v); /* again */
+        ok = ok && first_bad(p, 0, n, 5, victim) == n;
+        _exit(ok ? 0 : 1);
+    }
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %#x", st);
+}
+
+/* Without a descriptor free, no thread can make an io_uring ring: page-ins
+ * fall back to pread and every byte still reads back. */
+Test(inpage, no_ring_reads_with_pread, .timeout = 60)
+{
+    size_t n;
+    uint8_t *p = paged_region(&n);
+    (void)find_pagedout(p, n);
+    struct rlimit old, lim;
+    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+    lim = old;
+    lim.rlim_cur = 64;
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &lim), 0);
+    int fds[64], nfds = 0;
+    while (nfds < 64 && (fds[nfds] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+        nfds++;
+    int full = nfds < 64 && errno == EMFILE;
+    size_t bad = first_bad(p, 0, n, 5, SIZE_MAX);
+    for (int i = 0; i < nfds; i++)
+        close(fds[i]);
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+    cr_assert(full, "could not use up the descriptors");
+    cr_assert_eq(bad, n, "page %zu lost", bad);
+    struct vmem_stats s = stats();
+    cr_assert_eq(s.inpage_errors, 0);
+    cr_assert_gt(s.hard_faults, 0);
+    cr_assert_eq(sigbus_count, 0);
+}

@@ -1,0 +1,130 @@
+/*
+ * A thread that paged memory in itself -- a hard fault in signal mode, or
+ * VirtualLock on paged-out memory in any mode -- made an io_uring ring
+ * and a 2 MiB bounce buffer of its own; both must go when it exits, so a
+ * program running many short-lived threads does not run out of
+ * descriptors or address space.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <memoryapi.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <vmem.h>
+
+#include "pte.h"
+#include "region.h"
+#include "runtime.h"
+
+#define MIB ((size_t)1 << 20)
+#define THREADS 200
+
+static uint8_t *region;
+static size_t npages;
+static size_t pagedout[2 * THREADS];
+static int signal_mode;
+
+static int page_state(size_t i)
+{
+    as_lock_shared();
+    struct region *r = region_find((uintptr_t)region);
+    const struct pte *pt = pte_get(&r->ptes, i);
+    int st = pt ? pte_load_state(pt) : -1;
+    as_unlock();
+    return st;
+}
+
+static size_t open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    cr_assert_not_null(d);
+    size_t n = 0;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+static uint64_t mapped_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    cr_assert_not_null(f);
+    unsigned long long size = 0;
+    cr_assert_eq(fscanf(f, "%llu", &size), 1);
+    fclose(f);
+    return size * 4096;
+}
+
+static uint64_t value(size_t i) { return i * 0x9E3779B97F4A7C15ull + 1; }
+
+/* Thread t pages in page pagedout[2t] by VirtualLock, and in signal mode
+ * page pagedout[2t+1] by touching it (its own SIGBUS handler reads it). */
+static void *pager(void *arg)
+{
+    size_t t = (size_t)arg;
+    uint8_t *a = region + pagedout[2 * t] * 4096;
+    uintptr_t ok = VirtualLock(a, 4096) && VirtualUnlock(a, 4096) &&
+                   *(volatile uint64_t *)a == value(pagedout[2 * t]);
+    if (signal_mode)
+        ok = ok && *(volatile uint64_t *)(region + pagedout[2 * t + 1] * 4096) ==
+                       value(pagedout[2 * t + 1]);
+    return (void *)ok;
+}
+
+static void run_thread(size_t t)
+{
+    pthread_t th;
+    void *ok;
+    cr_assert_eq(pthread_create(&th, NULL, pager, (void *)t), 0);
+    cr_assert_eq(pthread_join(th, &ok), 0);
+    cr_assert(ok, "thread %zu read a page wrong", t);
+}
+
+Test(thread_exit, paging_threads_leave_nothing_behind, .timeout = 120)
+{
+    setenv("VMEM_STANDBY", "off", 1);
+    setenv("VMEM_PREFETCH", "none", 1);
+    struct vmem_config c;
+    cr_assert_eq(vmem_get_config(&c), 0);
+    if (c.fault_mode == VMEM_FAULT_KERNEL)
+        cr_skip_test("fault mode kernel: paging needs userfaultfd");
+    signal_mode = c.fault_mode == VMEM_FAULT_SIGNAL;
+    cr_assert_eq(vmem_set_max_resident(1 * MIB), 0);
+    npages = 8 * MIB / 4096;
+    region = VirtualAlloc(NULL, npages * 4096, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(region);
+    for (size_t i = 0; i < npages; i++)
+        *(uint64_t *)(region + i * 4096) = value(i);
+    /* pages only in the page file, one per thread and access; waiting for
+     * the page writer (the bound only detects a hang) */
+    size_t found = 0;
+    for (int tries = 0; tries < 20000 && found < 2 * THREADS + 2; tries++) {
+        found = 0;
+        for (size_t i = 0; i < npages && found < 2 * THREADS + 2; i++)
+            if (page_state(i) == PTE_PAGEDOUT) {
+                if (found < 2 * THREADS)
+                    pagedout[found] = i;
+                found++;
+            }
+        if (found < 2 * THREADS + 2)
+            usleep(1000);
+    }
+    cr_assert_geq(found, 2 * THREADS, "only %zu pages paged out", found);
+
+    /* one thread first: what every thread costs for good (stacks cached
+     * by the C library, the fault threads' rings) is then in place */
+    run_thread(0);
+    size_t fds = open_fds();
+    uint64_t bytes = mapped_bytes();
+    for (size_t t = 1; t < THREADS; t++)
+        run_thread(t);
+    size_t fds_after = open_fds();
+    uint64_t bytes_after = mapped_bytes();
+    cr_assert_leq(fds_after, fds + 2, "descriptors: %zu before, %zu after %d threads", fds,
+                  fds_after, THREADS);
+    cr_assert_leq(bytes_after, bytes + 8 * MIB, "mapped: %llu MiB before, %llu MiB after",
+                  (unsigned long long)(bytes / MIB), (unsigned long long)(bytes_after / MIB));
+}
