@@ -99,6 +99,9 @@ static int tracks_dirty;         /* write-protect tells clean from dirty */
 static int trim_moves;           /* trimming uses UFFDIO_MOVE */
 static int mem_fd = -1;          /* /proc/self/mem: the copy path's reads */
 static int pagemap_fd = -1;      /* /proc/self/pagemap: pinned or shared */
+/* Both may be unavailable (-1): a process that changed its user ids is not
+ * dumpable, and its /proc/self files are root's.  Then the copy path reads
+ * only what is safe to read directly, and EBUSY means pinned. */
 
 int paging_tracks_dirty(void)
 {
@@ -216,6 +219,34 @@ static size_t pick_victims(struct victim *v, size_t n)
  * touches managed memory itself. */
 static uint8_t bounce[BATCH * PAGE_SZ] __attribute__((aligned(64)));
 
+/* Without /proc/self/mem: the pages of [i, i + n) that can be read
+ * directly into buf, from i until the first that cannot -- one the
+ * application cannot read (the read would kill this thread, which blocks
+ * every signal), or a MEM_RESET page, which the kernel may reclaim at any
+ * moment (the read would then fault with as_lock held).  A resident page
+ * of any other kind is there (write-protected by the caller), so the read
+ * cannot fault; ThreadSanitizer cannot know the ordering (the kernel's), so
+ * the read is not instrumented, and the barrier keeps the compiler from
+ * making it a (sanitizer-intercepted) memcpy. */
+__attribute__((no_sanitize_thread, noinline))
+static size_t read_direct(const struct region *r, size_t i, size_t n, uint8_t *buf)
+{
+    size_t k = 0;
+    for (; k < n; k++) {
+        const struct pte *p = pte_get(&r->ptes, i + k);
+        if ((p->flags & PTE_F_RESET) || !(prot_to_posix(p->prot) & PROT_READ))
+            break;
+        uint64_t *d = (uint64_t *)(buf + k * PAGE_SZ);
+        const uint64_t *s = (const uint64_t *)region_addr(r, i + k);
+        for (size_t w = 0; w < PAGE_SZ / 8; w += 8) {
+            for (size_t x = 0; x < 8; x++)
+                d[w + x] = s[w + x];
+            __asm__ volatile("" ::: "memory");
+        }
+    }
+    return k;
+}
+
 static int all_zero(const void *page)
 {
     const uint64_t *w = page;
@@ -312,15 +343,15 @@ static size_t trim_run_move(struct region *r, size_t first, size_t n, size_t *tr
 }
 
 /* Copy path: write-protect the run (an application write now waits in the
- * fault handler, which needs as_lock), read it through /proc/self/mem --
+ * fault handler, which needs as_lock) and read it through /proc/self/mem:
  * whatever its protection, so a PAGE_NOACCESS or PAGE_GUARD page is no
- * fault in this thread, which blocks every signal; and a MEM_RESET page
- * the kernel reclaimed fails the read instead of faulting with as_lock held
- * -- copy each page to a frame, then drop the run from the address space,
- * one MADV_DONTNEED per run of pages that left.  A page that stays (no
- * frame for it, or unreadable) is left write-protected: its next write
- * takes a write-protect fault that marks it dirty and opens it.
- * n <= BATCH; as_lock exclusive. */
+ * fault in this thread, which blocks every signal; and a MEM_RESET page the
+ * kernel reclaimed fails the read instead of faulting with as_lock held
+ * (without /proc/self/mem, see read_direct).  Then copy each page to a
+ * frame and drop the run from the address space, one MADV_DONTNEED per run
+ * of pages that left.  A page that stays (no frame for it, or unreadable)
+ * is left write-protected: its next write takes a write-protect fault that
+ * marks it dirty and opens it.  n <= BATCH; as_lock exclusive. */
 static void trim_run_copy(struct region *r, size_t first, size_t n, size_t *trimmed)
 {
     uintptr_t a = region_addr(r, first);
@@ -332,8 +363,11 @@ static void trim_run_copy(struct region *r, size_t first, size_t n, size_t *trim
         if (at >= read_to) {
             /* the read stops before a page that is not there */
             size_t bytes = 0;
-            vm_read_forced(mem_fd, a + at * PAGE_SZ, bounce + at * PAGE_SZ,
-                           (n - at) * PAGE_SZ, &bytes);
+            if (mem_fd >= 0)
+                vm_read_forced(mem_fd, a + at * PAGE_SZ, bounce + at * PAGE_SZ,
+                               (n - at) * PAGE_SZ, &bytes);
+            else
+                bytes = read_direct(r, j, n - at, bounce + at * PAGE_SZ) * PAGE_SZ;
             read_to = at + bytes / PAGE_SZ;
         }
         const struct pte *p = pte_get(&r->ptes, j);
@@ -352,7 +386,9 @@ static void trim_run_copy(struct region *r, size_t first, size_t n, size_t *trim
             if (f && !keep)
                 standby_drop(f);
         } else {
-            if (p->flags & PTE_F_RESET)
+            unsigned char in = 1;
+            if ((p->flags & PTE_F_RESET) && vm_resident(region_addr(r, j), 1, &in) == 0 &&
+                !(in & 1))
                 ok = settle(r, j, 0, NULL, &keep); /* reclaimed */
             read_to = at + 1; /* the next read starts after it */
         }
@@ -387,7 +423,7 @@ static void trim_run_moving(struct region *r, size_t first, size_t n, size_t *tr
         size_t left = end - pos, copy = 1;
         if (err == EBUSY) {
             uint64_t pm[BATCH];
-            if (vm_pagemap(pagemap_fd, region_addr(r, pos), left, pm) ||
+            if (pagemap_fd < 0 || vm_pagemap(pagemap_fd, region_addr(r, pos), left, pm) ||
                 (pm[0] & VM_PM_EXCLUSIVE) || !(pm[0] & VM_PM_PRESENT)) {
                 pos++; /* pinned (or cannot tell): stays */
                 continue;
@@ -631,14 +667,11 @@ int paging_start(uint64_t pages, const char *where, uint64_t max_bytes, char *er
         return ENOTSUP;
     }
     tracks_dirty = have_wp && c->dirty_tracking != VMEM_DIRTY_OFF;
-    int e;
-    if ((e = vm_self_open("mem", &mem_fd)) != 0 ||
-        (e = vm_self_open("pagemap", &pagemap_fd)) != 0) {
-        close_self_fds();
-        snprintf(err, errlen, "cannot open /proc/self/mem or pagemap: %s", strerror(e));
-        return e;
-    }
-    e = pagefile_open(where, max_bytes, err, errlen);
+    if (vm_self_open("mem", &mem_fd) != 0)
+        mem_fd = -1;
+    if (vm_self_open("pagemap", &pagemap_fd) != 0)
+        pagemap_fd = -1;
+    int e = pagefile_open(where, max_bytes, err, errlen);
     if (e) {
         close_self_fds();
         return e;

@@ -149,6 +149,27 @@ static size_t count_trimmed(const uint8_t *p, size_t n)
 
 #define NPROT 64
 
+/* Without access to /proc/self/mem (see unprivileged below) the trimmer
+ * cannot read what the application cannot: those pages stay resident. */
+static int proc_mem_denied;
+
+/* In the child, before the runtime starts: the user nobody, whose process
+ * is no longer dumpable, so its /proc/self files are root's. */
+static void drop_privileges(void)
+{
+    if (getuid() == 0) {
+        CHILD_CHECK(setgid(65534) == 0 && setuid(65534) == 0, "cannot become nobody");
+    }
+    setenv("VMEM_PAGEFILE", "/var/tmp", 1);
+    int fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        close(fd);
+        child_say("/proc/self/mem is still readable without privileges: nothing to test");
+        _exit(CHILD_SKIP);
+    }
+    proc_mem_denied = 1;
+}
+
 /* 64 dirty pages: 0-31 PAGE_NOACCESS, 32-47 PAGE_READWRITE|PAGE_GUARD,
  * 48-63 PAGE_READONLY.  The trimmer must take them without reading through
  * their protection (its thread blocks signals: a fault there is fatal), and
@@ -167,9 +188,15 @@ static void protected_pages(void)
     CHILD_CHECK(VirtualProtect(p + 48 * PG, 16 * PG, PAGE_READONLY, &old), "protect READONLY");
     pressure();
     size_t out = count_trimmed(p, 32);
-    CHILD_CHECK(out >= 16, "only %zu of 32 PAGE_NOACCESS pages were trimmed", out);
+    if (proc_mem_denied)
+        CHILD_CHECK(out == 0, "%zu PAGE_NOACCESS pages trimmed without /proc/self/mem", out);
+    else
+        CHILD_CHECK(out >= 16, "only %zu of 32 PAGE_NOACCESS pages were trimmed", out);
     out = count_trimmed(p + 32 * PG, 16);
-    CHILD_CHECK(out >= 8, "only %zu of 16 PAGE_GUARD pages were trimmed", out);
+    if (!proc_mem_denied)
+        CHILD_CHECK(out >= 8, "only %zu of 16 PAGE_GUARD pages were trimmed", out);
+    out = count_trimmed(p + 48 * PG, 16);
+    CHILD_CHECK(out >= 8, "only %zu of 16 PAGE_READONLY pages were trimmed", out);
 
     static const struct { size_t first, n; DWORD prot; } runs[] = {
         { 0, 32, PAGE_NOACCESS },
@@ -195,6 +222,17 @@ static void protected_pages(void)
 Test(trim, noaccess_and_guard_pages_are_trimmed_and_kept)
 {
     run_child(protected_pages);
+}
+
+static void protected_pages_unprivileged(void)
+{
+    drop_privileges();
+    protected_pages();
+}
+
+Test(trim, noaccess_and_guard_pages_unprivileged)
+{
+    run_child(protected_pages_unprivileged);
 }
 
 /* ---- MEM_RESET pages the kernel reclaimed ------------------------------- */
@@ -237,6 +275,17 @@ static void reset_pages_reclaimed(void)
 Test(trim, reclaimed_reset_pages_are_trimmed)
 {
     run_child(reset_pages_reclaimed);
+}
+
+static void reset_pages_reclaimed_unprivileged(void)
+{
+    drop_privileges();
+    reset_pages_reclaimed();
+}
+
+Test(trim, reclaimed_reset_pages_unprivileged)
+{
+    run_child(reset_pages_reclaimed_unprivileged);
 }
 
 /* ---- pinned pages --------------------------------------------------------- */

@@ -235,6 +235,11 @@ int vm_pagemap(int pmfd, uintptr_t addr, size_t npages, uint64_t *out)
     return 0;
 }
 
+int vm_resident(uintptr_t addr, size_t npages, unsigned char *vec)
+{
+    return mincore((void *)addr, npages * PAGE_SZ, vec) < 0 ? errno : 0;
+}
+
 int vm_populate(uintptr_t addr, size_t len, int write)
 {
     int adv = write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;

@@ -46,6 +46,10 @@ int vm_pagemap(int pmfd, uintptr_t addr, size_t npages, uint64_t *out);
 #define VM_PM_UFFD_WP   (1ull << 57) /* write-protected by userfaultfd */
 #define VM_PM_EXCLUSIVE (1ull << 56) /* mapped by this process only */
 
+/* Whether each of npages pages from addr is in memory (mincore: bit 0 of
+ * vec[i]); for anonymous memory, whether the page is there at all. */
+int vm_resident(uintptr_t addr, size_t npages, unsigned char *vec);
+
 /* One line of /proc/self/maps. */
 struct vm_mapping {
     uintptr_t start, end;
