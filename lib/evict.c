@@ -19,11 +19,11 @@
  *   (MADV_DONTNEED).  A page that reads all zeros goes back to COMMITTED
  *   instead; a MEM_RESET page the kernel reclaimed (the read fails: it was
  *   not written since) is discarded; a clean page with the standby list off
- *   goes straight to PAGEDOUT.  A page the move refuses as pinned (io_uring fixed buffer,
- *   direct I/O in flight) stays: a copy would miss what the device writes.
- *   Victims that stay resident (locked or pinned, no frame for a dirty
- *   page) go back to the policy.  A touch of a standby page is a
- *   transition fault.
+ *   goes straight to PAGEDOUT.  A page the move refuses as pinned (io_uring
+ *   fixed buffer, direct I/O in flight) stays: a copy would miss what the
+ *   device writes.  Victims that stay resident (locked or pinned, no frame
+ *   for a dirty page) go back to the policy.  A touch of a standby page is
+ *   a transition fault.
  *
  *   freeing (standby -> page file): the oldest clean standby frames (their
  *   page-file copy valid) are freed and their pages become PAGEDOUT, with
