@@ -417,9 +417,12 @@ static void trim_run_moving(struct region *r, size_t first, size_t n, size_t *tr
     size_t pos = first, end = first + n;
     while (pos < end) {
         int err;
-        pos += trim_run_move(r, pos, end - pos, trimmed, &err);
+        size_t moved = trim_run_move(r, pos, end - pos, trimmed, &err);
+        pos += moved;
+        if (pos < end && !err && moved)
+            continue; /* the free frames were not all neighbours */
         if (pos >= end || !err)
-            break; /* all moved, or no frames left: the rest stays */
+            break; /* all moved, or no frame left: the rest stays */
         size_t left = end - pos, copy = 1;
         if (err == EBUSY) {
             uint64_t pm[BATCH];
