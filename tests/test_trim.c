@@ -364,3 +364,43 @@ Test(trim, pinned_pages_stay_resident)
 {
     run_child(pinned_pages);
 }
+
+/* ---- pages shared with a forked child ------------------------------------ */
+
+#define NSHARED 64
+
+/* After fork the parent's pages are shared with the child: the move
+ * refuses them as it does pinned ones, but pagemap shows them shared, so
+ * they are copied, not kept. */
+static void shared_pages(void)
+{
+    child_paging();
+    uint8_t *p = VirtualAlloc(NULL, NSHARED * PG, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+    CHILD_CHECK(p != NULL, "VirtualAlloc: error %u", (unsigned)GetLastError());
+    for (size_t i = 0; i < NSHARED; i++)
+        fill(p, i, 1);
+    int fds[2];
+    CHILD_CHECK(pipe(fds) == 0, "pipe");
+    pid_t g = fork();
+    CHILD_CHECK(g >= 0, "fork: %s", strerror(errno));
+    if (g == 0) {
+        char c;
+        close(fds[1]);
+        _exit(read(fds[0], &c, 1) < 0);
+    }
+    close(fds[0]);
+    pressure();
+    size_t out = count_trimmed(p, NSHARED);
+    CHILD_CHECK(out >= NSHARED / 2, "only %zu of %d shared pages were trimmed", out, NSHARED);
+    for (size_t i = 0; i < NSHARED; i++)
+        CHILD_CHECK(intact(p, i, 1), "shared page %zu lost its contents", i);
+    close(fds[1]);
+    int status;
+    CHILD_CHECK(waitpid(g, &status, 0) == g && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "the forked child failed");
+}
+
+Test(trim, pages_shared_with_a_child_are_trimmed)
+{
+    run_child(shared_pages);
+}
