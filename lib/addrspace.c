@@ -615,19 +615,41 @@ out:
     return err;
 }
 
-/* Makes a page written again, so the kernel keeps it: an atomic add of 0
- * for a writable page (no write of the application's can be lost), a
- * rewrite of one byte through /proc/self/mem for a page the application
- * cannot write (so it cannot race with us). */
-static void redirty(uintptr_t a, int writable, int memfd)
+/* Makes a writable page written again, so the kernel keeps it: an atomic
+ * add of 0 (no write of the application's can be lost).  If the kernel
+ * reclaimed it, the fault this takes brings it back as zeros and marks it
+ * PTE_F_RESET_LOST.  Without as_lock: the touch may fault. */
+static void redirty(uintptr_t a)
 {
-    if (writable) {
-        __atomic_fetch_add((volatile uint8_t *)a, 0, __ATOMIC_RELAXED);
-        return;
+    __atomic_fetch_add((volatile uint8_t *)a, 0, __ATOMIC_RELAXED);
+}
+
+/* A MEM_RESET page the application cannot write is kept by replacing it
+ * with a copy of itself: read through /proc/self/mem (FOLL_FORCE, and a
+ * reclaimed page fails the read instead of faulting), dropped, and
+ * installed anew with UFFDIO_COPY -- write-protected, so dirty tracking and
+ * write watch still see its next write.  A page reclaimed or unreadable
+ * comes back as zeros and is marked lost (the undo then fails for it, as on
+ * Windows).  Returns 0, or 1 if the page was left absent (the install
+ * failed): it must stay PTE_F_RESET so its next touch installs zeros
+ * instead of faulting forever.  as_lock exclusive. */
+static int keep_unwritable(struct region *r, size_t i, int memfd, void *buf)
+{
+    struct pte *p = pte_get(&r->ptes, i);
+    uintptr_t a = region_addr(r, i);
+    size_t got = 0, done = 0;
+    int lost = memfd < 0 || vm_read_forced(memfd, a, buf, PAGE_SZ, &got) != 0;
+    int wp = (vmem_rt.uffd_have & UFFD_HAVE_WP) != 0;
+    if (vm_discard(a, PAGE_SZ) == 0 &&
+        uffd_copy(vmem_rt.uffd, a, lost ? vmem_rt.zero_buf : buf, PAGE_SZ, wp, &done) == 0) {
+        if (lost)
+            p->flags |= PTE_F_RESET_LOST | PTE_F_DIRTY;
+        return 0;
     }
-    uint8_t b;
-    if (memfd >= 0 && pread(memfd, &b, 1, (off_t)a) == 1)
-        (void)!pwrite(memfd, &b, 1, (off_t)a);
+    if (done == PAGE_SZ)
+        return 0;
+    p->flags |= PTE_F_RESET_LOST | PTE_F_DIRTY;
+    return 1;
 }
 
 VMEM_API int vmem_reset_undo(void *addr, size_t size)
@@ -645,10 +667,10 @@ VMEM_API int vmem_reset_undo(void *addr, size_t size)
     if (err || !uses_uffd())
         return err;
 
-    /* Touch each reset page without holding as_lock: the touch may fault,
-     * and the fault (which marks the page PTE_F_RESET_LOST if the kernel
-     * dropped it) needs the lock. */
-    int memfd = -1;
+    /* Touch each writable reset page without holding as_lock: the touch
+     * may fault, and the fault (which marks the page PTE_F_RESET_LOST if
+     * the kernel dropped it) needs the lock. */
+    int unwritable = 0;
     for (size_t i = first; i < end; i++) {
         as_lock_shared();
         r = region_find(round_down((uintptr_t)addr, PAGE_SZ));
@@ -657,14 +679,18 @@ VMEM_API int vmem_reset_undo(void *addr, size_t size)
         int writable = p && prot_is_writable(p->prot) && !(p->prot & WPROT_GUARD);
         uintptr_t a = r ? region_addr(r, i) : 0;
         as_unlock();
-        if (!reset)
-            continue;
-        if (!writable && memfd < 0)
-            memfd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
-        redirty(a, writable, memfd);
+        if (reset && writable)
+            redirty(a);
+        unwritable |= reset && !writable;
     }
-    if (memfd >= 0)
-        close(memfd);
+    /* the others are copied under the lock, where nothing can fault them */
+    int memfd = -1;
+    uint8_t *buf = NULL;
+    if (unwritable) {
+        if (vm_self_open("mem", &memfd) != 0)
+            memfd = -1;
+        buf = ialloc_block();
+    }
 
     as_lock_exclusive();
     if ((err = addrspace_range(addr, size, &r, &first, &end)) == 0) {
@@ -672,11 +698,20 @@ VMEM_API int vmem_reset_undo(void *addr, size_t size)
             struct pte *p = pte_get(&r->ptes, i);
             if (!p)
                 continue;
+            int absent = 0;
+            if ((p->flags & (PTE_F_RESET | PTE_F_RESET_LOST)) == PTE_F_RESET &&
+                p->state == PTE_RESIDENT &&
+                (!prot_is_writable(p->prot) || (p->prot & WPROT_GUARD)))
+                absent = keep_unwritable(r, i, buf ? memfd : -1, buf);
             if (p->flags & PTE_F_RESET_LOST)
                 err = EFAULT;
-            p->flags &= (uint8_t)~(PTE_F_RESET | PTE_F_RESET_LOST);
+            p->flags &= (uint8_t)~(absent ? PTE_F_RESET_LOST : PTE_F_RESET | PTE_F_RESET_LOST);
         }
     }
     as_unlock();
+    if (memfd >= 0)
+        close(memfd);
+    if (buf)
+        ifree_block(buf);
     return err;
 }

@@ -12,13 +12,18 @@
  *   region are taken as runs, under as_lock exclusive: moved into a run of
  *   standby frames with one UFFDIO_MOVE (atomic per page, so a write either
  *   travels with the page or faults after it), or, where a page cannot be
- *   moved or VMEM_TRIM=copy, write-protected (an application write then
- *   waits in the fault handler, which needs the lock), copied to a frame
- *   and dropped (MADV_DONTNEED).  A page that reads all zeros goes back to
- *   COMMITTED instead; a MEM_RESET page is discarded; a clean page with the
- *   standby list off goes straight to PAGEDOUT.  Victims that stay resident
- *   (locked meanwhile, no frame for a dirty page) go back to the policy.
- *   A touch of a standby page is a transition fault.
+ *   moved (shared with a forked child, a protection other than read-write)
+ *   or VMEM_TRIM=copy, write-protected (an application write then waits in
+ *   the fault handler, which needs the lock), read through /proc/self/mem
+ *   (whatever its protection), copied to a frame and dropped
+ *   (MADV_DONTNEED).  A page that reads all zeros goes back to COMMITTED
+ *   instead; a MEM_RESET page the kernel reclaimed (the read fails: it was
+ *   not written since) is discarded; a clean page with the standby list off
+ *   goes straight to PAGEDOUT.  A page the move refuses as pinned (io_uring
+ *   fixed buffer, direct I/O in flight) stays: a copy would miss what the
+ *   device writes.  Victims that stay resident (locked or pinned, no frame
+ *   for a dirty page) go back to the policy.  A touch of a standby page is
+ *   a transition fault.
  *
  *   freeing (standby -> page file): the oldest clean standby frames (their
  *   page-file copy valid) are freed and their pages become PAGEDOUT, with
@@ -39,6 +44,7 @@
 #include "page_writer.h"
 #include "pagefile.h"
 #include "prefetch.h"
+#include "prot.h"
 #include "replacement.h"
 #include "runtime.h"
 #include "standby.h"
@@ -52,6 +58,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -90,6 +97,11 @@ uint64_t paging_cap(void) { return cap(); }
 
 static int tracks_dirty;         /* write-protect tells clean from dirty */
 static int trim_moves;           /* trimming uses UFFDIO_MOVE */
+static int mem_fd = -1;          /* /proc/self/mem: the copy path's reads */
+static int pagemap_fd = -1;      /* /proc/self/pagemap: pinned or shared */
+/* Both may be unavailable (-1): a process that changed its user ids is not
+ * dumpable, and its /proc/self files are root's.  Then the copy path reads
+ * only what is safe to read directly, and EBUSY means pinned. */
 
 int paging_tracks_dirty(void)
 {
@@ -203,12 +215,38 @@ static size_t pick_victims(struct victim *v, size_t n)
     return got;
 }
 
-/* The only reads of managed memory by a library thread.  The page is
- * write-protected and present (see trim_page), so no application write can
- * race with them; ThreadSanitizer cannot know that (the ordering is the
- * kernel's), so they are not instrumented.  The barrier keeps the compiler
- * from turning the loop into a (sanitizer-intercepted) memcpy. */
+/* Runs of the copy path are read here, so the working-set manager never
+ * touches managed memory itself. */
+static uint8_t bounce[BATCH * PAGE_SZ] __attribute__((aligned(64)));
+
+/* Without /proc/self/mem: the pages of [i, i + n) that can be read
+ * directly into buf, from i until the first that cannot -- one the
+ * application cannot read (the read would kill this thread, which blocks
+ * every signal), or a MEM_RESET page, which the kernel may reclaim at any
+ * moment (the read would then fault with as_lock held).  A resident page
+ * of any other kind is there (write-protected by the caller), so the read
+ * cannot fault; ThreadSanitizer cannot know the ordering (the kernel's), so
+ * the read is not instrumented, and the barrier keeps the compiler from
+ * making it a (sanitizer-intercepted) memcpy. */
 __attribute__((no_sanitize_thread, noinline))
+static size_t read_direct(const struct region *r, size_t i, size_t n, uint8_t *buf)
+{
+    size_t k = 0;
+    for (; k < n; k++) {
+        const struct pte *p = pte_get(&r->ptes, i + k);
+        if ((p->flags & PTE_F_RESET) || !(prot_to_posix(p->prot) & PROT_READ))
+            break;
+        uint64_t *d = (uint64_t *)(buf + k * PAGE_SZ);
+        const uint64_t *s = (const uint64_t *)region_addr(r, i + k);
+        for (size_t w = 0; w < PAGE_SZ / 8; w += 8) {
+            for (size_t x = 0; x < 8; x++)
+                d[w + x] = s[w + x];
+            __asm__ volatile("" ::: "memory");
+        }
+    }
+    return k;
+}
+
 static int all_zero(const void *page)
 {
     const uint64_t *w = page;
@@ -218,27 +256,17 @@ static int all_zero(const void *page)
     return acc == 0;
 }
 
-__attribute__((no_sanitize_thread, noinline))
-static void save_page(void *dst, const void *src)
-{
-    uint64_t *d = dst;
-    const uint64_t *s = src;
-    for (size_t i = 0; i < PAGE_SZ / 8; i += 8) {
-        for (size_t k = 0; k < 8; k++)
-            d[i + k] = s[i + k];
-        __asm__ volatile("" ::: "memory");
-    }
-}
-
 /* Settles page i of r as it leaves the working set, its content saved in
- * frame f (0: no frame could be had).  Returns 1 if it left, and whether
- * the frame is kept (*keep).  as_lock exclusive. */
+ * frame f (0: no frame could be had) and readable at `content` (library
+ * memory; NULL: a MEM_RESET page the kernel reclaimed).  Returns 1 if it
+ * left, and whether the frame is kept (*keep).  as_lock exclusive. */
 static int settle(struct region *r, size_t i, uint32_t f, const void *content, int *keep)
 {
     struct pte *p = pte_get(&r->ptes, i);
     *keep = 0;
-    if (p->flags & PTE_F_RESET) {
-        /* MEM_RESET: the contents are not wanted (and may be gone) */
+    if ((p->flags & PTE_F_RESET) && !content) {
+        /* MEM_RESET, and the kernel reclaimed it: it was not written since
+         * (a write keeps it), so its contents are not wanted */
         if (p->slot)
             pagefile_free(p->slot, 1);
         p->slot = 0;
@@ -281,20 +309,24 @@ static int settle(struct region *r, size_t i, uint32_t f, const void *content, i
     return 1;
 }
 
-/* Move path: the run [first, first + n) of r (resident, unlocked) goes to
+/* Move path: the run [first, first + n) of r (resident, unlocked, read-write
+ * like the frames: UFFDIO_MOVE wants both mappings alike) goes to
  * neighbouring standby frames with one UFFDIO_MOVE.  The move is atomic per
  * page, so no write-protect is needed: a write before it is moved with the
  * page, one after it faults (missing) and waits for as_lock.  Returns the
- * pages handled, a prefix of the run: fewer when frames run out or a page
- * cannot be moved (shared with a forked child, or pinned).  as_lock
- * exclusive. */
-static size_t trim_run_move(struct region *r, size_t first, size_t n, size_t *trimmed)
+ * pages handled, a prefix of the run: fewer when frames run out (*err 0) or
+ * a page cannot be moved (*err: EBUSY when shared with a forked child or
+ * pinned).  as_lock exclusive. */
+static size_t trim_run_move(struct region *r, size_t first, size_t n, size_t *trimmed,
+                            int *err)
 {
     size_t got, bytes = 0;
+    *err = 0;
     uint32_t f = standby_take_run(r, first, n, &got);
     if (!f)
         return 0;
-    uffd_move(vmem_rt.uffd, standby_addr(f), region_addr(r, first), got * PAGE_SZ, &bytes);
+    *err = uffd_move(vmem_rt.uffd, standby_addr(f), region_addr(r, first), got * PAGE_SZ,
+                     &bytes);
     size_t moved = bytes / PAGE_SZ;
     ctr_add(&vmem_ctr.trimmed_by_move, moved);
     for (size_t k = 0; k < got; k++) {
@@ -310,12 +342,6 @@ static size_t trim_run_move(struct region *r, size_t first, size_t n, size_t *tr
     return moved;
 }
 
-/* Copy path: write-protect the run (an application write now waits in the
- * fault handler, which needs as_lock), copy each page to a frame, then drop
- * the run from the address space, one MADV_DONTNEED per run of pages that
- * left.  A page that stays is left write-protected: its next write takes a
- * write-protect fault that marks it dirty and opens it.  as_lock
- * exclusive. */
 /* Undoes settle() for pages [first, first + n) whose discard failed: they
  * are still mapped (write-protected, their content intact), so they are
  * resident again, dirty if their frame was.  as_lock exclusive. */
@@ -323,6 +349,8 @@ static void unsettle(struct region *r, size_t first, size_t n, size_t *trimmed)
 {
     for (size_t j = first; j < first + n; j++) {
         struct pte *p = pte_get(&r->ptes, j);
+        if (p->state == PTE_COMMITTED && (p->flags & PTE_F_RESET_LOST))
+            continue; /* reclaimed by the kernel: not mapped any more */
         if (p->state == PTE_STANDBY) {
             struct frame *fr = standby_frame(p->slot);
             if (fr->flags & FRAME_DIRTY)
@@ -336,33 +364,62 @@ static void unsettle(struct region *r, size_t first, size_t n, size_t *trimmed)
     }
 }
 
+/* Copy path: write-protect the run (an application write now waits in the
+ * fault handler, which needs as_lock) and read it through /proc/self/mem:
+ * whatever its protection, so a PAGE_NOACCESS or PAGE_GUARD page is no
+ * fault in this thread, which blocks every signal; and a MEM_RESET page the
+ * kernel reclaimed fails the read instead of faulting with as_lock held
+ * (without /proc/self/mem, see read_direct).  Then copy each page to a
+ * frame and drop the run from the address space, one MADV_DONTNEED per run
+ * of pages that left.  A page that stays (no frame for it, or unreadable)
+ * is left write-protected: its next write takes a write-protect fault that
+ * marks it dirty and opens it.  n <= BATCH; as_lock exclusive. */
 static void trim_run_copy(struct region *r, size_t first, size_t n, size_t *trimmed)
 {
     uintptr_t a = region_addr(r, first);
     int e = uffd_writeprotect(vmem_rt.uffd, a, n * PAGE_SZ, 1);
     if (e) {
-        /* without the protection a write could race with the copy */
+        /* without the protection a write could race with the copy: all stay */
         static int told;
         if (!told++)
             vmem_log("cannot write-protect pages to trim them (%s)", strerror(e));
         return;
     }
-    size_t run = 0, run_len = 0;
+    size_t run = 0, run_len = 0, read_to = 0; /* bounce holds [.., read_to) */
     for (size_t j = first; j < first + n; j++) {
-        const void *page = (const void *)region_addr(r, j);
-        uint32_t f = standby_take(r, j, 0, 0);
-        if (f) {
+        size_t at = j - first;
+        if (at >= read_to) {
+            /* the read stops before a page that is not there */
+            size_t bytes = 0;
+            if (mem_fd >= 0)
+                vm_read_forced(mem_fd, a + at * PAGE_SZ, bounce + at * PAGE_SZ,
+                               (n - at) * PAGE_SZ, &bytes);
+            else
+                bytes = read_direct(r, j, n - at, bounce + at * PAGE_SZ) * PAGE_SZ;
+            read_to = at + bytes / PAGE_SZ;
+        }
+        const struct pte *p = pte_get(&r->ptes, j);
+        int keep = 0, ok = 0;
+        if (at < read_to) {
+            const void *content = bounce + at * PAGE_SZ;
+            uint32_t f = standby_take(r, j, 0, 0);
             size_t done = 0;
-            if (!trim_moves)
-                save_page(standby_data(f), page);
-            else if (uffd_copy(vmem_rt.uffd, standby_addr(f), page, PAGE_SZ, 0, &done)) {
+            if (f && !trim_moves) {
+                memcpy(standby_data(f), content, PAGE_SZ);
+            } else if (f && uffd_copy(vmem_rt.uffd, standby_addr(f), content, PAGE_SZ, 0, &done)) {
                 standby_drop(f); /* frame memory is registered: filled by ioctl only */
                 f = 0;
             }
+            ok = settle(r, j, f, content, &keep);
+            if (f && !keep)
+                standby_drop(f);
+        } else {
+            unsigned char in = 1;
+            if ((p->flags & PTE_F_RESET) && vm_resident(region_addr(r, j), 1, &in) == 0 &&
+                !(in & 1))
+                ok = settle(r, j, 0, NULL, &keep); /* reclaimed */
+            read_to = at + 1; /* the next read starts after it */
         }
-        int keep = 0, ok = settle(r, j, f, page, &keep);
-        if (f && !keep)
-            standby_drop(f);
         if (ok) {
             if (!run_len)
                 run = j;
@@ -381,6 +438,50 @@ static void trim_run_copy(struct region *r, size_t first, size_t n, size_t *trim
             run_len = 0;
         }
     }
+}
+
+/* Moves the run [first, first + n) where it can.  A page the move refuses
+ * with EBUSY is pinned or shared: pagemap's "exclusively mapped" bit tells
+ * them apart (fork copies a pinned page for the child, so a shared page is
+ * never pinned).  A pinned page stays resident: a copy would not stop a
+ * device writing into the page, and what it wrote would land in the page
+ * dropped.  Shared pages, and a page refused for another reason, are
+ * copied.  n <= BATCH; as_lock exclusive. */
+static void trim_run_moving(struct region *r, size_t first, size_t n, size_t *trimmed)
+{
+    size_t pos = first, end = first + n;
+    while (pos < end) {
+        int err;
+        size_t moved = trim_run_move(r, pos, end - pos, trimmed, &err);
+        pos += moved;
+        if (pos < end && !err && moved)
+            continue; /* the free frames were not all neighbours */
+        if (pos >= end || !err)
+            break; /* all moved, or no frame left: the rest stays */
+        size_t left = end - pos, copy = 1;
+        if (err == EBUSY) {
+            uint64_t pm[BATCH];
+            if (pagemap_fd < 0 || vm_pagemap(pagemap_fd, region_addr(r, pos), left, pm) ||
+                (pm[0] & VM_PM_EXCLUSIVE) || !(pm[0] & VM_PM_PRESENT)) {
+                pos++; /* pinned (or cannot tell): stays */
+                continue;
+            }
+            while (copy < left && (pm[copy] & VM_PM_PRESENT) && !(pm[copy] & VM_PM_EXCLUSIVE))
+                copy++;
+        }
+        trim_run_copy(r, pos, copy, trimmed);
+        pos += copy;
+    }
+}
+
+/* Whether a trimmable page can be moved: read-write like the frames, and
+ * not MEM_RESET (the kernel may have reclaimed it: a move stops at the
+ * hole; the copy path tells a hole from a page). */
+static int movable(const struct region *r, size_t i)
+{
+    const struct pte *p = pte_get(&r->ptes, i);
+    return trim_moves && !(p->flags & PTE_F_RESET) &&
+           prot_to_posix(p->prot) == (PROT_READ | PROT_WRITE);
 }
 
 static int trimmable(struct region *r, size_t i)
@@ -429,20 +530,21 @@ static size_t trim_working_set(size_t n)
             continue;
         }
         /* within it, runs of pages still trimmable (a fault or API call may
-         * have changed some between choosing and now) */
+         * have changed some between choosing and now) that leave alike */
         for (size_t j = k; j < e;) {
             if (!trimmable(r, v[j].page)) {
                 j++;
                 continue;
             }
             size_t s = j;
-            while (j < e && trimmable(r, v[j].page))
+            int move = movable(r, v[j].page);
+            while (j < e && trimmable(r, v[j].page) && movable(r, v[j].page) == move)
                 j++;
-            size_t first = v[s].page, len = j - s, done = 0;
-            if (trim_moves)
-                done = trim_run_move(r, first, len, &trimmed);
-            if (done < len)
-                trim_run_copy(r, first + done, len - done, &trimmed);
+            size_t first = v[s].page, len = j - s;
+            if (move)
+                trim_run_moving(r, first, len, &trimmed);
+            else
+                trim_run_copy(r, first, len, &trimmed);
         }
         k = e;
     }
@@ -568,6 +670,15 @@ static void *evict_main(void *arg)
     return NULL;
 }
 
+static void close_self_fds(void)
+{
+    if (mem_fd >= 0)
+        close(mem_fd);
+    if (pagemap_fd >= 0)
+        close(pagemap_fd);
+    mem_fd = pagemap_fd = -1;
+}
+
 int paging_start(uint64_t pages, const char *where, uint64_t max_bytes, char *err,
                  size_t errlen)
 {
@@ -594,14 +705,21 @@ int paging_start(uint64_t pages, const char *where, uint64_t max_bytes, char *er
         return ENOTSUP;
     }
     tracks_dirty = have_wp && c->dirty_tracking != VMEM_DIRTY_OFF;
+    if (vm_self_open("mem", &mem_fd) != 0)
+        mem_fd = -1;
+    if (vm_self_open("pagemap", &pagemap_fd) != 0)
+        pagemap_fd = -1;
     int e = pagefile_open(where, max_bytes, err, errlen);
-    if (e)
+    if (e) {
+        close_self_fds();
         return e;
+    }
     pagefile_set_spin(c->io_spin_us);
     pagefile_set_checksum(c->pagefile_checksum);
     /* standby holds up to an eighth of the cap */
     if ((e = standby_init(pages / 8 > BATCH ? pages / 8 : BATCH)) != 0) {
         pagefile_close();
+        close_self_fds();
         snprintf(err, errlen, "no memory for the standby list");
         return e;
     }
@@ -612,6 +730,7 @@ int paging_start(uint64_t pages, const char *where, uint64_t max_bytes, char *er
         } else if (c->trim == VMEM_TRIM_MOVE) {
             standby_fini();
             pagefile_close();
+            close_self_fds();
             snprintf(err, errlen, "VMEM_TRIM=move: cannot register the standby frames "
                      "(%s)", strerror(e));
             return e;
@@ -622,6 +741,7 @@ int paging_start(uint64_t pages, const char *where, uint64_t max_bytes, char *er
         e = errno;
         standby_fini();
         pagefile_close();
+        close_self_fds();
         snprintf(err, errlen, "eventfd: %s", strerror(e));
         return e;
     }
@@ -670,6 +790,7 @@ void paging_stop(void)
     kick_fd = -1;
     standby_fini();
     pagefile_close();
+    close_self_fds();
     hand_base = 0;
     hand_page = 0;
 }
@@ -680,6 +801,7 @@ void paging_leave_in_child(void)
      * its pages from them (fork_paging.c). */
     running = 0;
     page_writer_leave_in_child();
+    close_self_fds(); /* the parent's memory, not ours */
     __atomic_store_n(&cap_pages, 0, __ATOMIC_RELEASE);
     if (kick_fd >= 0)
         close(kick_fd);

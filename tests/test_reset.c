@@ -6,7 +6,16 @@
 #include "win32_test.h"
 #include <criterion/criterion.h>
 
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vmem.h>
 
 #define assert_alloc_fails(err, addr, size, type, prot)                           \
     do {                                                                          \
@@ -140,4 +149,114 @@ Test(reset, undo_keeps_contents)
     cr_assert_eq(m.State, (DWORD)MEM_COMMIT);
     cr_assert_eq(m.Protect, (DWORD)PAGE_READWRITE);
     release(p);
+}
+
+/* ---- MEM_RESET_UNDO of pages the application cannot write --------------- */
+
+static char *child_msg; /* shared with the child: why it failed or skipped */
+
+#define CHILD_SKIP 77
+#define CHILD_CHECK(cond, ...)                                                 \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            snprintf(child_msg, PG, __VA_ARGS__);                              \
+            _exit(1);                                                          \
+        }                                                                      \
+    } while (0)
+
+/* Runs fn in a forked child with a fresh runtime: a page that faults
+ * forever hangs it.  The 120 s bound only detects that. */
+static void run_child(void (*fn)(void))
+{
+    child_msg = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(child_msg, MAP_FAILED);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1, "fork: %m");
+    if (pid == 0) {
+        fn();
+        _exit(0);
+    }
+    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    cr_assert_geq(pfd, 0, "pidfd_open: %m");
+    struct pollfd w = { .fd = pfd, .events = POLLIN };
+    int ready = poll(&w, 1, 120 * 1000);
+    if (ready != 1)
+        kill(pid, SIGKILL);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    close(pfd);
+    cr_assert_eq(ready, 1, "the scenario hung (killed after 120 s)");
+    cr_assert(!WIFSIGNALED(status), "the scenario died of signal %d", WTERMSIG(status));
+    if (WEXITSTATUS(status) == CHILD_SKIP)
+        cr_skip_test("%s", child_msg);
+    cr_assert_eq(WEXITSTATUS(status), 0, "%s", child_msg);
+}
+
+/* Four reset pages: 0-2 PAGE_READONLY, 3 PAGE_NOACCESS; the kernel
+ * reclaims 0 and 1 (MADV_PAGEOUT drops MADV_FREE pages by its own reclaim
+ * path).  The undo must fail (some contents were replaced with zeros),
+ * pages 0-1 read zeros, and pages 2-3 keep their contents for good. */
+static void undo_unwritable(void)
+{
+    struct vmem_config c;
+    CHILD_CHECK(vmem_get_config(&c) == 0, "vmem_get_config");
+    if (c.fault_mode == VMEM_FAULT_KERNEL) {
+        snprintf(child_msg, PG, "fault mode kernel: MEM_RESET keeps the contents");
+        _exit(CHILD_SKIP);
+    }
+    unsigned char *p = VirtualAlloc(NULL, 4 * PG, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    CHILD_CHECK(p != NULL, "VirtualAlloc: error %u", (unsigned)GetLastError());
+    for (size_t i = 0; i < 4 * PG; i++)
+        p[i] = pattern(i);
+    CHILD_CHECK(VirtualAlloc(p, 4 * PG, MEM_RESET, PAGE_READWRITE) == p, "MEM_RESET");
+    DWORD old;
+    CHILD_CHECK(VirtualProtect(p, 3 * PG, PAGE_READONLY, &old), "protect READONLY");
+    CHILD_CHECK(VirtualProtect(p + 3 * PG, PG, PAGE_NOACCESS, &old), "protect NOACCESS");
+    if (madvise(p, 2 * PG, MADV_PAGEOUT) != 0) {
+        snprintf(child_msg, PG, "MADV_PAGEOUT: %s", strerror(errno));
+        _exit(CHILD_SKIP);
+    }
+    unsigned char vec[2];
+    CHILD_CHECK(mincore(p, 2 * PG, vec) == 0, "mincore: %s", strerror(errno));
+    if ((vec[0] | vec[1]) & 1) {
+        snprintf(child_msg, PG, "the kernel did not reclaim MEM_RESET pages on MADV_PAGEOUT");
+        _exit(CHILD_SKIP);
+    }
+    CHILD_CHECK(VirtualAlloc(p, 4 * PG, MEM_RESET_UNDO, PAGE_READWRITE) == NULL,
+                "MEM_RESET_UNDO succeeded, yet two pages were reclaimed");
+    for (size_t i = 0; i < 2 * PG; i++)
+        CHILD_CHECK(p[i] == 0, "reclaimed page: byte %zu is %#x, want 0", i, p[i]);
+    /* the undo made the others stay: reclaim passes them by now */
+    CHILD_CHECK(madvise(p + 2 * PG, 2 * PG, MADV_PAGEOUT) == 0, "MADV_PAGEOUT");
+    for (size_t i = 2 * PG; i < 3 * PG; i++)
+        CHILD_CHECK(p[i] == pattern(i), "PAGE_READONLY page lost byte %zu after the undo", i);
+    CHILD_CHECK(VirtualProtect(p, 4 * PG, PAGE_READWRITE, &old), "protect RW");
+    for (size_t i = 3 * PG; i < 4 * PG; i++)
+        CHILD_CHECK(p[i] == pattern(i), "PAGE_NOACCESS page lost byte %zu after the undo", i);
+    /* and all four are ordinary pages again */
+    for (size_t i = 0; i < 4 * PG; i++)
+        p[i] = (unsigned char)~pattern(i);
+    for (size_t i = 0; i < 4 * PG; i++)
+        CHILD_CHECK(p[i] == (unsigned char)~pattern(i), "byte %zu not kept", i);
+}
+
+Test(reset, undo_of_unwritable_pages_keeps_or_zeroes_them)
+{
+    run_child(undo_unwritable);
+}
+
+/* The same under a working-set cap, where clean pages are write-protected
+ * (dirty tracking) and the trimmer runs. */
+static void undo_unwritable_paging(void)
+{
+    struct vmem_config c;
+    CHILD_CHECK(vmem_get_config(&c) == 0, "vmem_get_config");
+    if (c.fault_mode != VMEM_FAULT_KERNEL)
+        CHILD_CHECK(vmem_set_max_resident(4u << 20) == 0, "cannot start paging");
+    undo_unwritable();
+}
+
+Test(reset, undo_of_unwritable_pages_under_a_cap)
+{
+    run_child(undo_unwritable_paging);
 }

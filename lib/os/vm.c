@@ -192,6 +192,54 @@ int vm_lazy_free(uintptr_t addr, size_t len)
     return madvise((void *)addr, len, MADV_FREE) < 0 ? errno : 0;
 }
 
+int vm_self_open(const char *what, int *fd)
+{
+    char path[32] = "/proc/self/";
+    strncat(path, what, sizeof(path) - strlen(path) - 1);
+    int f = open(path, O_RDONLY | O_CLOEXEC);
+    if (f < 0)
+        return errno;
+    *fd = f;
+    return 0;
+}
+
+int vm_read_forced(int memfd, uintptr_t addr, void *buf, size_t len, size_t *done)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = pread(memfd, (char *)buf + got, len - got, (off_t)(addr + got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            *done = got;
+            return n < 0 ? errno : EIO;
+        }
+        got += (size_t)n;
+    }
+    *done = got;
+    return 0;
+}
+
+int vm_pagemap(int pmfd, uintptr_t addr, size_t npages, uint64_t *out)
+{
+    size_t want = npages * sizeof(uint64_t), got = 0;
+    off_t at = (off_t)((addr / PAGE_SZ) * sizeof(uint64_t));
+    while (got < want) {
+        ssize_t n = pread(pmfd, (char *)out + got, want - got, at + (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? errno : EIO;
+        got += (size_t)n;
+    }
+    return 0;
+}
+
+int vm_resident(uintptr_t addr, size_t npages, unsigned char *vec)
+{
+    return mincore((void *)addr, npages * PAGE_SZ, vec) < 0 ? errno : 0;
+}
+
 int vm_populate(uintptr_t addr, size_t len, int write)
 {
     int adv = write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;

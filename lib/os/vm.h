@@ -28,6 +28,28 @@ int vm_populate(uintptr_t addr, size_t len, int write); /* MADV_POPULATE_* */
 int vm_lock_on_fault(uintptr_t addr, size_t len);       /* mlock2 ONFAULT */
 int vm_unlock(uintptr_t addr, size_t len);
 
+/* Reading pages whatever their protection, and their kernel page-table
+ * entries.  Both take a descriptor opened once (O_CLOEXEC) by
+ * vm_self_open("mem") or vm_self_open("pagemap"). */
+int vm_self_open(const char *what, int *fd);
+
+/* Reads [addr, addr+len) of this process through /proc/self/mem
+ * (FOLL_FORCE: a PROT_NONE page reads too).  Precondition: the range is
+ * registered with userfaultfd, so a page that is not there is not faulted
+ * in (nothing would serve it while the caller holds as_lock): the read
+ * stops before it, EIO.  *done receives the bytes read. */
+int vm_read_forced(int memfd, uintptr_t addr, void *buf, size_t len, size_t *done);
+
+/* The /proc/self/pagemap entries of npages pages from addr (bits below). */
+int vm_pagemap(int pmfd, uintptr_t addr, size_t npages, uint64_t *out);
+#define VM_PM_PRESENT   (1ull << 63)
+#define VM_PM_UFFD_WP   (1ull << 57) /* write-protected by userfaultfd */
+#define VM_PM_EXCLUSIVE (1ull << 56) /* mapped by this process only */
+
+/* Whether each of npages pages from addr is in memory (mincore: bit 0 of
+ * vec[i]); for anonymous memory, whether the page is there at all. */
+int vm_resident(uintptr_t addr, size_t npages, unsigned char *vec);
+
 /* One line of /proc/self/maps. */
 struct vm_mapping {
     uintptr_t start, end;

@@ -1,0 +1,406 @@
+/*
+ * test_trim.c -- what the working-set manager may trim, and how: pages the
+ * application cannot read (PAGE_NOACCESS, PAGE_GUARD), MEM_RESET pages the
+ * kernel has reclaimed, and pages pinned by a device (io_uring fixed
+ * buffers).  Each scenario runs in a forked child with a fresh runtime, so a
+ * trimmer that kills the process or deadlocks shows as a failure here; the
+ * parent's wait bound only detects a hang, it never makes a test pass.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <memoryapi.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vmem.h>
+
+#include "evict.h"
+#include "pte.h"
+#include "region.h"
+#include "runtime.h"
+
+#define PG ((size_t)4096)
+#define MIB ((size_t)1 << 20)
+#define CAP MIB                  /* the working-set cap of every scenario */
+#define CHILD_SKIP 77
+
+static char *child_msg;          /* shared with the child: why it failed */
+
+static void child_say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(child_msg, PG, fmt, ap);
+    va_end(ap);
+}
+
+#define CHILD_CHECK(cond, ...)                                               \
+    do {                                                                     \
+        if (!(cond)) {                                                       \
+            child_say(__VA_ARGS__);                                          \
+            _exit(1);                                                        \
+        }                                                                    \
+    } while (0)
+
+/* Runs fn in a forked child and fails unless it exits 0 (skips on
+ * CHILD_SKIP).  The 120 s bound only detects a hang. */
+static void run_child(void (*fn)(void))
+{
+    child_msg = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(child_msg, MAP_FAILED);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1, "fork: %m");
+    if (pid == 0) {
+        fn();
+        _exit(0);
+    }
+    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    cr_assert_geq(pfd, 0, "pidfd_open: %m");
+    struct pollfd p = { .fd = pfd, .events = POLLIN };
+    int ready = poll(&p, 1, 120 * 1000);
+    if (ready != 1)
+        kill(pid, SIGKILL);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    close(pfd);
+    cr_assert_eq(ready, 1, "the scenario hung (killed after 120 s)");
+    cr_assert(!WIFSIGNALED(status), "the scenario died of signal %d", WTERMSIG(status));
+    if (WEXITSTATUS(status) == CHILD_SKIP)
+        cr_skip_test("%s", child_msg);
+    cr_assert_eq(WEXITSTATUS(status), 0, "%s", child_msg);
+}
+
+/* In the child: paging under CAP, or a skip with the reason. */
+static void child_paging(void)
+{
+    struct vmem_config c;
+    CHILD_CHECK(vmem_get_config(&c) == 0, "vmem_get_config");
+    if (c.fault_mode == VMEM_FAULT_KERNEL) {
+        child_say("fault mode kernel: paging needs userfaultfd");
+        _exit(CHILD_SKIP);
+    }
+    int e = vmem_set_max_resident(CAP);
+    if (e == ENOTSUP && c.trim == VMEM_TRIM_MOVE) {
+        child_say("VMEM_TRIM=move: this kernel has no UFFDIO_MOVE");
+        _exit(CHILD_SKIP);
+    }
+    CHILD_CHECK(e == 0, "cannot start paging: %s", strerror(e));
+}
+
+static uint64_t word(size_t page, size_t k, uint64_t gen)
+{
+    return (page << 32) ^ (gen << 16) ^ k ^ 0x9E3779B97F4A7C15ull;
+}
+
+static void fill(uint8_t *base, size_t page, uint64_t gen)
+{
+    uint64_t *w = (uint64_t *)(base + page * PG);
+    for (size_t k = 0; k < PG / 8; k++)
+        w[k] = word(page, k, gen);
+}
+
+static int intact(const uint8_t *base, size_t page, uint64_t gen)
+{
+    const uint64_t *w = (const uint64_t *)(base + page * PG);
+    for (size_t k = 0; k < PG / 8; k++)
+        if (w[k] != word(page, k, gen))
+            return 0;
+    return 1;
+}
+
+/* Writes 16 MiB elsewhere, twice: under CAP, everything older is trimmed. */
+static void pressure(void)
+{
+    size_t n = 16 * MIB / PG;
+    uint8_t *q = VirtualAlloc(NULL, n * PG, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+    CHILD_CHECK(q != NULL, "VirtualAlloc 16 MiB: error %u", (unsigned)GetLastError());
+    for (int round = 0; round < 2; round++)
+        for (size_t i = 0; i < n; i++)
+            q[i * PG + (size_t)round] = (uint8_t)(i + 1);
+    CHILD_CHECK(VirtualFree(q, 0, MEM_RELEASE), "release");
+}
+
+/* Pages of [p, p + n pages) out of the working set. */
+static size_t count_trimmed(const uint8_t *p, size_t n)
+{
+    size_t out = 0;
+    as_lock_shared();
+    struct region *r = region_find((uintptr_t)p);
+    size_t first = region_page(r, (uintptr_t)p);
+    for (size_t i = 0; i < n; i++) {
+        const struct pte *e = pte_get(&r->ptes, first + i);
+        out += e && e->state != PTE_RESIDENT;
+    }
+    as_unlock();
+    return out;
+}
+
+/* ---- pages the application cannot read --------------------------------- */
+
+#define NPROT 64
+
+/* Without access to /proc/self/mem (see unprivileged below) the trimmer
+ * cannot read what the application cannot: those pages stay resident. */
+static int proc_mem_denied;
+
+/* In the child, before the runtime starts: the user nobody, whose process
+ * is no longer dumpable, so its /proc/self files are root's. */
+static void drop_privileges(void)
+{
+    if (getuid() == 0) {
+        CHILD_CHECK(setgid(65534) == 0 && setuid(65534) == 0, "cannot become nobody");
+    }
+    setenv("VMEM_PAGEFILE", "/var/tmp", 1);
+    int fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        close(fd);
+        child_say("/proc/self/mem is still readable without privileges: nothing to test");
+        _exit(CHILD_SKIP);
+    }
+    proc_mem_denied = 1;
+}
+
+/* 64 dirty pages: 0-31 PAGE_NOACCESS, 32-47 PAGE_READWRITE|PAGE_GUARD,
+ * 48-63 PAGE_READONLY.  The trimmer must take them without reading through
+ * their protection (its thread blocks signals: a fault there is fatal), and
+ * they come back with their contents and protection. */
+static void protected_pages(void)
+{
+    child_paging();
+    uint8_t *p = VirtualAlloc(NULL, NPROT * PG, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+    CHILD_CHECK(p != NULL, "VirtualAlloc: error %u", (unsigned)GetLastError());
+    for (size_t i = 0; i < NPROT; i++)
+        fill(p, i, 1);
+    DWORD old;
+    CHILD_CHECK(VirtualProtect(p, 32 * PG, PAGE_NOACCESS, &old), "protect NOACCESS");
+    CHILD_CHECK(VirtualProtect(p + 32 * PG, 16 * PG, PAGE_READWRITE | PAGE_GUARD, &old),
+                "protect GUARD");
+    CHILD_CHECK(VirtualProtect(p + 48 * PG, 16 * PG, PAGE_READONLY, &old), "protect READONLY");
+    pressure();
+    size_t out = count_trimmed(p, 32);
+    if (proc_mem_denied)
+        CHILD_CHECK(out == 0, "%zu PAGE_NOACCESS pages trimmed without /proc/self/mem", out);
+    else
+        CHILD_CHECK(out >= 16, "only %zu of 32 PAGE_NOACCESS pages were trimmed", out);
+    out = count_trimmed(p + 32 * PG, 16);
+    if (!proc_mem_denied)
+        CHILD_CHECK(out >= 8, "only %zu of 16 PAGE_GUARD pages were trimmed", out);
+    out = count_trimmed(p + 48 * PG, 16);
+    CHILD_CHECK(out >= 8, "only %zu of 16 PAGE_READONLY pages were trimmed", out);
+
+    static const struct { size_t first, n; DWORD prot; } runs[] = {
+        { 0, 32, PAGE_NOACCESS },
+        { 32, 16, PAGE_READWRITE | PAGE_GUARD },
+        { 48, 16, PAGE_READONLY },
+    };
+    for (size_t k = 0; k < 3; k++) {
+        MEMORY_BASIC_INFORMATION m;
+        CHILD_CHECK(VirtualQuery(p + runs[k].first * PG, &m, sizeof m) == sizeof m, "query");
+        CHILD_CHECK(m.Protect == runs[k].prot && m.RegionSize == runs[k].n * PG,
+                    "pages %zu+: Protect %#x size %#zx after trimming, want %#x size %#zx",
+                    runs[k].first, (unsigned)m.Protect, m.RegionSize, (unsigned)runs[k].prot,
+                    runs[k].n * PG);
+    }
+    /* read-only pages read back as they are */
+    for (size_t i = 48; i < NPROT; i++)
+        CHILD_CHECK(intact(p, i, 1), "PAGE_READONLY page %zu lost its contents", i);
+    CHILD_CHECK(VirtualProtect(p, NPROT * PG, PAGE_READWRITE, &old), "protect RW");
+    for (size_t i = 0; i < NPROT; i++)
+        CHILD_CHECK(intact(p, i, 1), "page %zu lost its contents", i);
+}
+
+Test(trim, noaccess_and_guard_pages_are_trimmed_and_kept)
+{
+    run_child(protected_pages);
+}
+
+static void protected_pages_unprivileged(void)
+{
+    drop_privileges();
+    protected_pages();
+}
+
+Test(trim, noaccess_and_guard_pages_unprivileged)
+{
+    run_child(protected_pages_unprivileged);
+}
+
+/* ---- MEM_RESET pages the kernel reclaimed ------------------------------- */
+
+#define NRESET 64
+
+/* The kernel may reclaim MEM_RESET (MADV_FREE) pages at any time; the
+ * trimmer then meets holes where it expects resident pages.  MADV_PAGEOUT
+ * makes the kernel reclaim them now, by its own reclaim path. */
+static void reset_pages_reclaimed(void)
+{
+    child_paging();
+    uint8_t *p = VirtualAlloc(NULL, NRESET * PG, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+    CHILD_CHECK(p != NULL, "VirtualAlloc: error %u", (unsigned)GetLastError());
+    for (size_t i = 0; i < NRESET; i++)
+        fill(p, i, 1);
+    CHILD_CHECK(VirtualAlloc(p, NRESET * PG, MEM_RESET, PAGE_READWRITE) == p, "MEM_RESET");
+    if (madvise(p, NRESET * PG, MADV_PAGEOUT) != 0) {
+        child_say("MADV_PAGEOUT: %s", strerror(errno));
+        _exit(CHILD_SKIP);
+    }
+    unsigned char vec[NRESET];
+    CHILD_CHECK(mincore(p, NRESET * PG, vec) == 0, "mincore: %s", strerror(errno));
+    size_t gone = 0;
+    for (size_t i = 0; i < NRESET; i++)
+        gone += !(vec[i] & 1);
+    if (gone == 0) {
+        child_say("the kernel did not reclaim MEM_RESET pages on MADV_PAGEOUT");
+        _exit(CHILD_SKIP);
+    }
+    pressure();
+    /* the pages are still usable: what is written now reads back */
+    for (size_t i = 0; i < NRESET; i++)
+        fill(p, i, 2);
+    pressure();
+    for (size_t i = 0; i < NRESET; i++)
+        CHILD_CHECK(intact(p, i, 2), "page %zu written after MEM_RESET lost its contents", i);
+}
+
+Test(trim, reclaimed_reset_pages_are_trimmed)
+{
+    run_child(reset_pages_reclaimed);
+}
+
+static void reset_pages_reclaimed_unprivileged(void)
+{
+    drop_privileges();
+    reset_pages_reclaimed();
+}
+
+Test(trim, reclaimed_reset_pages_unprivileged)
+{
+    run_child(reset_pages_reclaimed_unprivileged);
+}
+
+/* ---- pinned pages --------------------------------------------------------- */
+
+#define NPIN 16
+
+/* A buffer registered with io_uring (IORING_REGISTER_BUFFERS pins its pages
+ * for as long as it is registered) is read into after the trimmer has
+ * passed: the data must be in the buffer. */
+static void pinned_pages(void)
+{
+    child_paging();
+    if (!paging_trims_by_move()) {
+        /* No system call tells a pinned page on the copy path: see README. */
+        child_say("trimming by copy cannot tell pinned pages (no UFFDIO_MOVE or "
+                  "VMEM_TRIM=copy)");
+        _exit(CHILD_SKIP);
+    }
+    uint8_t *p = VirtualAlloc(NULL, NPIN * PG, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+    CHILD_CHECK(p != NULL, "VirtualAlloc: error %u", (unsigned)GetLastError());
+    for (size_t i = 0; i < NPIN; i++)
+        fill(p, i, 1);
+
+    /* the file holds generation 2 of every page */
+    uint8_t *src = malloc(NPIN * PG);
+    CHILD_CHECK(src != NULL, "malloc");
+    for (size_t i = 0; i < NPIN; i++)
+        fill(src, i, 2);
+    char path[] = "/tmp/test_trim_XXXXXX";
+    int fd = mkstemp(path);
+    CHILD_CHECK(fd >= 0, "mkstemp: %s", strerror(errno));
+    unlink(path);
+    CHILD_CHECK(pwrite(fd, src, NPIN * PG, 0) == (ssize_t)(NPIN * PG), "pwrite");
+    free(src);
+
+    struct io_uring ring;
+    int e = io_uring_queue_init(4, &ring, 0);
+    if (e < 0) {
+        child_say("io_uring_queue_init: %s", strerror(-e));
+        _exit(CHILD_SKIP);
+    }
+    struct iovec iov = { .iov_base = p, .iov_len = NPIN * PG };
+    e = io_uring_register_buffers(&ring, &iov, 1);
+    if (e < 0) {
+        child_say("IORING_REGISTER_BUFFERS: %s", strerror(-e));
+        _exit(CHILD_SKIP);
+    }
+    pressure();
+    uint64_t moved = 0;
+    struct vmem_stats s;
+    CHILD_CHECK(vmem_get_stats(&s) == 0, "stats");
+    moved = s.trimmed_by_move;
+    CHILD_CHECK(moved > 0, "nothing was trimmed by move");
+
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+    io_uring_prep_read_fixed(sqe, fd, p, NPIN * PG, 0, 0);
+    CHILD_CHECK(io_uring_submit(&ring) == 1, "submit");
+    struct io_uring_cqe *cqe;
+    CHILD_CHECK(io_uring_wait_cqe(&ring, &cqe) == 0, "wait cqe");
+    CHILD_CHECK(cqe->res == (int)(NPIN * PG), "READ_FIXED: %d", cqe->res);
+    io_uring_cqe_seen(&ring, cqe);
+    for (size_t i = 0; i < NPIN; i++)
+        CHILD_CHECK(intact(p, i, 2), "page %zu of the fixed buffer lost what the read wrote", i);
+    io_uring_unregister_buffers(&ring);
+    io_uring_queue_exit(&ring);
+    close(fd);
+    /* unpinned, the buffer is trimmed again, and keeps its data */
+    pressure();
+    size_t out = count_trimmed(p, NPIN);
+    CHILD_CHECK(out > 0, "the buffer stayed resident once unpinned");
+    for (size_t i = 0; i < NPIN; i++)
+        CHILD_CHECK(intact(p, i, 2), "page %zu lost its contents after unpinning", i);
+}
+
+Test(trim, pinned_pages_stay_resident)
+{
+    run_child(pinned_pages);
+}
+
+/* ---- pages shared with a forked child ------------------------------------ */
+
+#define NSHARED 64
+
+/* After fork the parent's pages are shared with the child: the move
+ * refuses them as it does pinned ones, but pagemap shows them shared, so
+ * they are copied, not kept. */
+static void shared_pages(void)
+{
+    child_paging();
+    uint8_t *p = VirtualAlloc(NULL, NSHARED * PG, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+    CHILD_CHECK(p != NULL, "VirtualAlloc: error %u", (unsigned)GetLastError());
+    for (size_t i = 0; i < NSHARED; i++)
+        fill(p, i, 1);
+    int fds[2];
+    CHILD_CHECK(pipe(fds) == 0, "pipe");
+    pid_t g = fork();
+    CHILD_CHECK(g >= 0, "fork: %s", strerror(errno));
+    if (g == 0) {
+        char c;
+        close(fds[1]);
+        _exit(read(fds[0], &c, 1) < 0);
+    }
+    close(fds[0]);
+    pressure();
+    size_t out = count_trimmed(p, NSHARED);
+    CHILD_CHECK(out >= NSHARED / 2, "only %zu of %d shared pages were trimmed", out, NSHARED);
+    for (size_t i = 0; i < NSHARED; i++)
+        CHILD_CHECK(intact(p, i, 1), "shared page %zu lost its contents", i);
+    close(fds[1]);
+    int status;
+    CHILD_CHECK(waitpid(g, &status, 0) == g && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "the forked child failed");
+}
+
+Test(trim, pages_shared_with_a_child_are_trimmed)
+{
+    run_child(shared_pages);
+}
