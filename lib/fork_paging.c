@@ -172,24 +172,29 @@ enum sigchain_verdict fork_child_claim(int sig, siginfo_t *si, void *uctx)
     as_lock_exclusive();
     struct region *r = region_find(addr);
     struct pte *p = r ? pte_get(&r->ptes, region_page(r, addr)) : NULL;
-    if (p && not_in_memory(p) && vm_protect(addr, PAGE_SZ, PROT_READ | PROT_WRITE) == 0) {
+    if (p && not_in_memory(p)) {
+        /* The content goes in while the page is still inaccessible, so no
+         * other thread of the child reads it before it is all there; only
+         * then is the page opened. */
+        static uint8_t buf[PAGE_SZ] __attribute__((aligned(PAGE_SZ))); /* under as_lock */
+        const void *src = buf;
         int err = 0;
-        if (p->state == PTE_STANDBY) {
-            memcpy((void *)addr, standby_data(p->slot), PAGE_SZ);
-            standby_drop(p->slot);
-        } else {
-            err = pagefile_read(p->slot, (void *)addr, 1);
-        }
+        if (p->state == PTE_STANDBY)
+            src = standby_data(p->slot);
+        else
+            err = pagefile_read(p->slot, buf, 1);
+        if (!err)
+            err = vm_write_hidden(addr, src, PAGE_SZ);
         if (err) {
             /* never let the child see wrong data: it dies of the SIGSEGV */
-            vm_protect(addr, PAGE_SZ, PROT_NONE);
             vmem_log("forked child: cannot read a page of its parent's page file (%s)",
                      strerror(err));
-        } else {
+        } else if (vm_protect(addr, PAGE_SZ, prot_to_posix(p->prot)) == 0) {
+            if (p->state == PTE_STANDBY)
+                standby_drop(p->slot);
             p->state = PTE_RESIDENT;
             p->slot = 0;
             p->flags |= PTE_F_DIRTY;
-            vm_protect(addr, PAGE_SZ, prot_to_posix(p->prot));
             ctr_gauge_add(&vmem_ctr.working_set, &vmem_ctr.peak_working_set, 1);
             v = SIGCHAIN_HANDLED;
         }

@@ -182,6 +182,17 @@ int vm_protect(uintptr_t addr, size_t len, int prot)
     return mprotect((void *)addr, len, prot) < 0 ? errno : 0;
 }
 
+int vm_write_hidden(uintptr_t addr, const void *src, size_t len)
+{
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/mem", O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    long n = syscall(SYS_pwrite64, fd, src, len, (off_t)addr);
+    int err = n < 0 ? errno : (size_t)n != len ? EIO : 0;
+    close(fd);
+    return err;
+}
+
 int vm_discard(uintptr_t addr, size_t len)
 {
     return madvise((void *)addr, len, MADV_DONTNEED) < 0 ? errno : 0;

@@ -22,6 +22,10 @@ int vm_find_top_gap(size_t len, size_t align, uintptr_t *out);
 
 int vm_unmap(uintptr_t addr, size_t len);
 int vm_protect(uintptr_t addr, size_t len, int prot);   /* PROT_* */
+/* Writes len bytes at addr through /proc/self/mem, which the page's
+ * protection does not stop (a PROT_NONE page gets its content before it is
+ * opened).  Async-signal-safe; addr need not be aligned. */
+int vm_write_hidden(uintptr_t addr, const void *src, size_t len);
 int vm_discard(uintptr_t addr, size_t len);             /* MADV_DONTNEED */
 int vm_lazy_free(uintptr_t addr, size_t len);           /* MADV_FREE */
 int vm_populate(uintptr_t addr, size_t len, int write); /* MADV_POPULATE_* */
