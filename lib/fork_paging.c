@@ -183,8 +183,12 @@ enum sigchain_verdict fork_child_claim(int sig, siginfo_t *si, void *uctx)
             src = standby_data(p->slot);
         else
             err = pagefile_read(p->slot, buf, 1);
-        if (!err)
-            err = vm_write_hidden(addr, src, PAGE_SZ);
+        if (!err && vm_write_hidden(addr, src, PAGE_SZ) != 0) {
+            /* no /proc/self/mem: open the page first, then fill it (another
+             * thread may glimpse it half-filled; better than no page-in) */
+            if ((err = vm_protect(addr, PAGE_SZ, PROT_READ | PROT_WRITE)) == 0)
+                memcpy((void *)addr, src, PAGE_SZ);
+        }
         if (err) {
             /* never let the child see wrong data: it dies of the SIGSEGV */
             vmem_log("forked child: cannot read a page of its parent's page file (%s)",
