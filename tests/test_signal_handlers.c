@@ -59,7 +59,8 @@ static int scenario(void *arg)
     struct itimerval it = { { 0, 100 }, { 0, 100 } };
     if (setitimer(ITIMER_REAL, &it, NULL))
         return 5;
-    for (uint32_t i = 0; i < ITERATIONS; i++) {
+    /* at least ITERATIONS rounds and 2000 timer signals (bounded) */
+    for (uint32_t i = 0; i < ITERATIONS || (tick < 2000 && i < 50 * ITERATIONS); i++) {
         /* faults of this thread (SIGBUS handler in signal mode) ... */
         uint32_t k = (i * 7) % MPAGES;
         ((volatile uint32_t *)(mmem + (size_t)k * PG))[1] = i;
