@@ -19,9 +19,9 @@
 #include <sys/time.h>
 
 #define MIB ((size_t)1 << 20)
-#define HPAGES 1024     /* 4 MiB the handler writes to */
-#define MPAGES 1024     /* 4 MiB the main thread pages through */
-#define ITERATIONS 6000
+#define HPAGES 512      /* 2 MiB the handler writes to */
+#define MPAGES 512      /* 2 MiB the main thread pages through */
+#define ITERATIONS 500
 
 static unsigned char *hmem, *mmem, *api;
 static volatile uint32_t ticks[HPAGES];
@@ -59,8 +59,8 @@ static int scenario(void *arg)
     struct itimerval it = { { 0, 100 }, { 0, 100 } };
     if (setitimer(ITIMER_REAL, &it, NULL))
         return 5;
-    /* at least ITERATIONS rounds and 2000 timer signals (bounded) */
-    for (uint32_t i = 0; i < ITERATIONS || (tick < 2000 && i < 50 * ITERATIONS); i++) {
+    /* at least ITERATIONS rounds and 300 timer signals (bounded) */
+    for (uint32_t i = 0; i < ITERATIONS || (tick < 300 && i < 50 * ITERATIONS); i++) {
         /* faults of this thread (SIGBUS handler in signal mode) ... */
         uint32_t k = (i * 7) % MPAGES;
         ((volatile uint32_t *)(mmem + (size_t)k * PG))[1] = i;
