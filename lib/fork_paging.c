@@ -54,6 +54,8 @@ static int nholds;
 static int hold_forever;        /* a child we cannot watch: never end */
 static int pending[2] = { -1, -1 }; /* the pipe of the fork under way */
 static int child_serves;
+static int mem_fd = -1; /* this child's /proc/self/mem (fork_child_claim) */
+static uint64_t mem_id;
 
 /* Pages whose content is not in the child's memory. */
 static int not_in_memory(const struct pte *p)
@@ -132,6 +134,12 @@ static void protect_absent(struct region *r, size_t first, size_t end)
 
 void fork_paging_child(void)
 {
+    /* a descriptor inherited from a parent that was a child itself speaks
+     * for that parent's memory */
+    if (mem_fd >= 0)
+        close(mem_fd);
+    mem_fd = -1;
+    mem_id = 0;
     /* the parent's pipes are not ours to watch */
     for (int k = 0; k < nholds; k++)
         close(hold_fds[k]);
@@ -183,7 +191,12 @@ enum sigchain_verdict fork_child_claim(int sig, siginfo_t *si, void *uctx)
             src = standby_data(p->slot);
         else
             err = pagefile_read(p->slot, buf, 1);
-        if (!err && vm_write_hidden(addr, src, PAGE_SZ) != 0) {
+        int werr = EBADF;
+        if (!err && mem_fd >= 0)
+            werr = vm_write_hidden(mem_fd, mem_id, addr, src, PAGE_SZ);
+        if (!err && werr == EBADF && vm_mem_open(&mem_fd, &mem_id) == 0)
+            werr = vm_write_hidden(mem_fd, mem_id, addr, src, PAGE_SZ);
+        if (!err && werr) {
             /* no /proc/self/mem: open the page first, then fill it (another
              * thread may glimpse it half-filled; better than no page-in) */
             if ((err = vm_protect(addr, PAGE_SZ, PROT_READ | PROT_WRITE)) == 0)

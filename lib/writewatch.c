@@ -54,8 +54,8 @@ VMEM_API int vmem_write_watch(void *addr, size_t size, int reset, void **addrs,
         return EINVAL;
     size_t want = *count, n = 0;
     /* never more than the pages of the range */
-    size_t most = (round_up((uintptr_t)addr + size, PAGE_SZ) - round_down((uintptr_t)addr, PAGE_SZ)) /
-                  PAGE_SZ;
+    uintptr_t lo = round_down((uintptr_t)addr, PAGE_SZ);
+    size_t most = (round_up((uintptr_t)addr + size, PAGE_SZ) - lo) / PAGE_SZ;
     if (size == 0 || (uintptr_t)addr + size < (uintptr_t)addr)
         most = 0;
     if (want > most)

@@ -101,8 +101,8 @@ static ssize_t receive(int fd, enum how how, uint8_t *buf, uint8_t *meta)
         ssize_t r = recvfrom(fd, buf, LEN + 100, 0, (struct sockaddr *)meta, len);
         if (r >= 0 && !want_family && *len != 0)
             cr_assert_fail("recvfrom: a source address of length %u", (unsigned)*len);
-        if (r >= 0 && want_family &&
-            (*len != sizeof(struct sockaddr_in) || ((struct sockaddr *)meta)->sa_family != want_family))
+        int family = ((struct sockaddr *)meta)->sa_family;
+        if (r >= 0 && want_family && (*len != sizeof(struct sockaddr_in) || family != want_family))
             cr_assert_fail("recvfrom: no source address (length %u)", (unsigned)*len);
         return r;
     }

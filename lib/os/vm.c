@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -182,15 +183,34 @@ int vm_protect(uintptr_t addr, size_t len, int prot)
     return mprotect((void *)addr, len, prot) < 0 ? errno : 0;
 }
 
-int vm_write_hidden(uintptr_t addr, const void *src, size_t len)
+static uint64_t file_id(const struct stat *st)
 {
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/mem", O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
+    return ((uint64_t)st->st_dev << 40) ^ (uint64_t)st->st_ino;
+}
+
+int vm_mem_open(int *fd, uint64_t *id)
+{
+    struct stat st;
+    *fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/mem", O_WRONLY | O_CLOEXEC);
+    if (*fd < 0)
         return errno;
+    if (fstat(*fd, &st) < 0) {
+        int err = errno;
+        close(*fd);
+        *fd = -1;
+        return err;
+    }
+    *id = file_id(&st);
+    return 0;
+}
+
+int vm_write_hidden(int fd, uint64_t id, uintptr_t addr, const void *src, size_t len)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0 || file_id(&st) != id)
+        return EBADF; /* closed, or the number reused by the application */
     long n = syscall(SYS_pwrite64, fd, src, len, (off_t)addr);
-    int err = n < 0 ? errno : (size_t)n != len ? EIO : 0;
-    close(fd);
-    return err;
+    return n < 0 ? errno : (size_t)n != len ? EIO : 0;
 }
 
 int vm_discard(uintptr_t addr, size_t len)

@@ -22,10 +22,15 @@ int vm_find_top_gap(size_t len, size_t align, uintptr_t *out);
 
 int vm_unmap(uintptr_t addr, size_t len);
 int vm_protect(uintptr_t addr, size_t len, int prot);   /* PROT_* */
-/* Writes len bytes at addr through /proc/self/mem, which the page's
- * protection does not stop (a PROT_NONE page gets its content before it is
- * opened).  Async-signal-safe; addr need not be aligned. */
-int vm_write_hidden(uintptr_t addr, const void *src, size_t len);
+/* Opens /proc/self/mem for writing, for vm_write_hidden: the descriptor
+ * speaks for this process's memory (after a fork, the parent's: the child
+ * opens its own).  Async-signal-safe. */
+int vm_mem_open(int *fd, uint64_t *id);
+/* Writes len bytes at addr through that descriptor (id from vm_mem_open:
+ * EBADF if the number now names another file), which the page's protection
+ * does not stop (a PROT_NONE page gets its content before it is opened).
+ * Async-signal-safe; addr need not be aligned. */
+int vm_write_hidden(int fd, uint64_t id, uintptr_t addr, const void *src, size_t len);
 int vm_discard(uintptr_t addr, size_t len);             /* MADV_DONTNEED */
 int vm_lazy_free(uintptr_t addr, size_t len);           /* MADV_FREE */
 int vm_populate(uintptr_t addr, size_t len, int write); /* MADV_POPULATE_* */
