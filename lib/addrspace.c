@@ -378,6 +378,7 @@ VMEM_API int vmem_protect(void *addr, size_t size, uint32_t protect, uint32_t *o
         return EINVAL;
     struct region *r;
     size_t first, end;
+    uint32_t was = 0;
     as_lock_exclusive();
     if ((err = addrspace_range(addr, size, &r, &first, &end)) != 0)
         goto out;
@@ -391,12 +392,14 @@ VMEM_API int vmem_protect(void *addr, size_t size, uint32_t protect, uint32_t *o
         err = ENOMEM;
         goto out;
     }
-    *old = pte_get(&r->ptes, first)->prot;
+    was = pte_get(&r->ptes, first)->prot;
     for (size_t i = first; i < end; i++)
         pte_get(&r->ptes, i)->prot = (uint16_t)prot;
     fork_child_reprotect(r, first, end);
 out:
     as_unlock();
+    if (!err)
+        *old = was; /* caller memory: only with the lock released */
     if (!err && (prot & WPROT_GUARD))
         sigchain_ensure(SIGSEGV);
     return err;
@@ -477,16 +480,20 @@ VMEM_API int vmem_query(const void *addr, struct vmem_region_info *info)
             break;
         j++;
     }
-    info->base = (void *)a;
-    info->size = (j - i) * PAGE_SZ;
-    info->allocation_base = (void *)r->base;
-    info->allocation_size = r->size;
-    info->allocation_protect = r->alloc_protect;
-    info->state = key ? VMEM_STATE_COMMITTED : VMEM_STATE_RESERVED;
-    info->type = VMEM_TYPE_PRIVATE;
-    info->protect = key & 0xFFFFu;
-    info->managed = 1;
+    /* filled in here and copied with the lock released: caller memory */
+    struct vmem_region_info out = {
+        .base = (void *)a,
+        .size = (j - i) * PAGE_SZ,
+        .allocation_base = (void *)r->base,
+        .allocation_size = r->size,
+        .allocation_protect = r->alloc_protect,
+        .state = key ? VMEM_STATE_COMMITTED : VMEM_STATE_RESERVED,
+        .type = VMEM_TYPE_PRIVATE,
+        .protect = key & 0xFFFFu,
+        .managed = 1,
+    };
     as_unlock();
+    *info = out;
     return 0;
 }
 

@@ -57,6 +57,7 @@ static int serve_pending(int uffd)
 static void *fault_thread_main(void *arg)
 {
     long cpu = (long)arg;
+    as_lock_sigs_blocked = 1; /* created with every signal blocked */
     if (cpu >= 0) {
         cpu_set_t set;
         CPU_ZERO(&set);

@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,40 @@ static void report_at_exit(void)
 }
 
 VMEM_TLS unsigned as_lock_depth;
+VMEM_TLS unsigned char as_lock_sigs_blocked;
+/* the mask the thread had before it took as_lock */
+static VMEM_TLS sigset_t as_lock_saved_mask;
+
+void as_lock_fail(const char *what, int err)
+{
+    vmem_log("internal error: the address-space lock %s (%s); aborting", what, strerror(err));
+    abort();
+}
+
+void as_lock_block_signals(void)
+{
+    sigset_t async;
+    sigfillset(&async);
+    sigdelset(&async, SIGSEGV);
+    sigdelset(&async, SIGBUS);
+    sigdelset(&async, SIGILL);
+    sigdelset(&async, SIGFPE);
+    sigdelset(&async, SIGTRAP);
+    sigdelset(&async, SIGSYS);
+    pthread_sigmask(SIG_BLOCK, &async, &as_lock_saved_mask);
+}
+
+void as_lock_restore_signals(void)
+{
+    pthread_sigmask(SIG_SETMASK, &as_lock_saved_mask, NULL);
+}
+
+void as_lock_forget_in_child(void)
+{
+    if (as_lock_depth && !as_lock_sigs_blocked)
+        as_lock_restore_signals();
+    as_lock_depth = 0;
+}
 
 int syscall_guard_linked(void); /* syscall_guard.c */
 
@@ -130,7 +165,7 @@ static void atfork_child(void)
         fork_paging_child();
         /* The lock was taken by the parent's thread id: unlocking it here
          * would not release a write lock, so make a fresh one. */
-        as_lock_depth = 0;
+        as_lock_forget_in_child();
         init_as_lock();
     }
     fork_must(pthread_mutex_unlock(&init_lock));

@@ -21,6 +21,9 @@
 
 #include <vmem.h>
 
+#include "vmem_internal.h"
+
+#include <errno.h>
 #include <pthread.h>
 #include <stddef.h>
 
@@ -49,21 +52,65 @@ int runtime_ready(void);
  * under the lock, must not take it again. */
 extern _Thread_local unsigned as_lock_depth __attribute__((tls_model("initial-exec")));
 
+/* Set in threads that block asynchronous signals already (the library's
+ * own threads, libvmem's SIGSEGV/SIGBUS handler): the lock helpers then
+ * leave the signal mask alone. */
+extern _Thread_local unsigned char as_lock_sigs_blocked __attribute__((tls_model("initial-exec")));
+
+/* Reports a failure of the lock (a library bug: taking it twice, or the
+ * rwlock refusing) and aborts.  Async-signal-safe. */
+void as_lock_fail(const char *what, int err) __attribute__((noreturn, cold));
+
+/* Asynchronous signals are blocked while a thread waits for or holds
+ * as_lock: an application handler (a timer, a profiler) that touched
+ * managed memory there would need a fault, and the fault needs the lock
+ * this thread holds or is queued for -- a deadlock in fault mode thread, a
+ * lock taken twice in mode signal.  The synchronous signals stay open: code
+ * under the lock never raises them (and if it does, the process must see
+ * it, not have it held pending). */
+void as_lock_block_signals(void);
+void as_lock_restore_signals(void);
+
+static inline void as_lock_enter(void)
+{
+    if (unlikely(as_lock_depth))
+        as_lock_fail("taken again by a thread that holds it (a fault on managed memory under "
+                     "the lock?)", EDEADLK);
+    if (!as_lock_sigs_blocked)
+        as_lock_block_signals();
+}
+
 static inline void as_lock_shared(void)
 {
-    pthread_rwlock_rdlock(&vmem_rt.as_lock);
+    as_lock_enter();
+    int e = pthread_rwlock_rdlock(&vmem_rt.as_lock);
+    if (unlikely(e))
+        as_lock_fail("cannot take it shared", e);
     as_lock_depth++;
 }
 static inline void as_lock_exclusive(void)
 {
-    pthread_rwlock_wrlock(&vmem_rt.as_lock);
+    as_lock_enter();
+    int e = pthread_rwlock_wrlock(&vmem_rt.as_lock);
+    if (unlikely(e))
+        as_lock_fail("cannot take it exclusive", e);
     as_lock_depth++;
 }
 static inline void as_unlock(void)
 {
+    if (unlikely(as_lock_depth != 1))
+        as_lock_fail("released by a thread that does not hold it", EPERM);
+    int e = pthread_rwlock_unlock(&vmem_rt.as_lock);
+    if (unlikely(e))
+        as_lock_fail("cannot release it", e);
     as_lock_depth--;
-    pthread_rwlock_unlock(&vmem_rt.as_lock);
+    if (!as_lock_sigs_blocked)
+        as_lock_restore_signals();
 }
+
+/* In a forked child (at fork, the parent's thread held the lock): forgets
+ * the hold and gives the thread back its signal mask. */
+void as_lock_forget_in_child(void);
 
 static inline int uses_uffd(void) { return vmem_rt.uffd >= 0; }
 

@@ -10,6 +10,7 @@
  * reported) or faults after it and waits for the lock to be recorded.
  */
 #include "addrspace.h"
+#include "internal_alloc.h"
 #include "os/uffd.h"
 #include "runtime.h"
 #include "vmem_internal.h"
@@ -50,6 +51,9 @@ static void rearm(struct region *r, size_t i)
     p->flags &= (uint8_t)~PTE_F_WRITTEN;
 }
 
+/* The addresses are gathered into library memory under as_lock and copied
+ * to the caller's arrays after it is released: those may be managed memory
+ * whose fault needs the lock (see runtime.h). */
 VMEM_API int vmem_write_watch(void *addr, size_t size, int reset, void **addrs,
                               size_t *count)
 {
@@ -58,26 +62,42 @@ VMEM_API int vmem_write_watch(void *addr, size_t size, int reset, void **addrs,
         return err;
     if (!addrs || !count)
         return EINVAL;
+    size_t want = *count, n = 0;
+    /* never more than the pages of the range */
+    uintptr_t lo = round_down((uintptr_t)addr, PAGE_SZ);
+    size_t most = (round_up((uintptr_t)addr + size, PAGE_SZ) - lo) / PAGE_SZ;
+    if (size == 0 || (uintptr_t)addr + size < (uintptr_t)addr)
+        most = 0;
+    if (want > most)
+        want = most;
+    size_t bytes = round_up((want ? want : 1) * sizeof(void *), PAGE_SZ);
+    void **found = ialloc_pages(bytes);
+    if (!found)
+        return ENOMEM;
     struct region *r;
-    size_t first, end, n = 0;
+    size_t first, end;
     if (reset)
         as_lock_exclusive();
     else
         as_lock_shared();
     if ((err = watch_range(addr, size, &r, &first, &end)) != 0)
         goto out;
-    for (size_t i = pte_next_present(&r->ptes, first, end); i < end && n < *count;
+    for (size_t i = pte_next_present(&r->ptes, first, end); i < end && n < want;
          i = pte_next_present(&r->ptes, i + 1, end)) {
         struct pte *p = pte_get(&r->ptes, i);
         if (!(pte_load_flags(p) & PTE_F_WRITTEN))
             continue;
-        addrs[n++] = (void *)region_addr(r, i);
+        found[n++] = (void *)region_addr(r, i);
         if (reset)
             rearm(r, i);
     }
-    *count = n;
 out:
     as_unlock();
+    if (!err) {
+        memcpy(addrs, found, n * sizeof(void *));
+        *count = n;
+    }
+    ifree_pages(found, bytes);
     return err;
 }
 
