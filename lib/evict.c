@@ -97,11 +97,35 @@ uint64_t paging_cap(void) { return cap(); }
 
 static int tracks_dirty;         /* write-protect tells clean from dirty */
 static int trim_moves;           /* trimming uses UFFDIO_MOVE */
-static int mem_fd = -1;          /* /proc/self/mem: the copy path's reads */
-static int pagemap_fd = -1;      /* /proc/self/pagemap: pinned or shared */
-/* Both may be unavailable (-1): a process that changed its user ids is not
- * dumpable, and its /proc/self files are root's.  Then the copy path reads
- * only what is safe to read directly, and EBUSY means pinned. */
+/* /proc/self files kept open: mem for the copy path's reads, pagemap to
+ * tell pinned from shared.  Either may be unavailable (-1): a process that
+ * changed its user ids is not dumpable, and its /proc/self files are
+ * root's.  Then the copy path reads only what is safe to read directly, and
+ * EBUSY means pinned. */
+struct self_file {
+    const char *what;
+    int fd;
+    uint64_t id; /* vm_file_id at open */
+};
+static struct self_file mem_file = { "mem", -1, 0 }, pagemap_file = { "pagemap", -1, 0 };
+
+/* The descriptor of f, checked before each use: the application may have
+ * closed it and reused the number for a file of its own, which must never
+ * be read as our memory (nor closed by us).  Reopened then.  -1 if none. */
+static int self_fd(struct self_file *f)
+{
+    if (f->fd == -2)
+        return -1; /* could not be opened: not tried again on every run */
+    if (f->fd >= 0 && vm_file_id(f->fd) == f->id)
+        return f->fd;
+    f->fd = -1;
+    if (vm_self_open(f->what, &f->fd) != 0) {
+        f->fd = -2;
+        return -1;
+    }
+    f->id = vm_file_id(f->fd);
+    return f->fd;
+}
 
 int paging_tracks_dirty(void)
 {
@@ -391,6 +415,7 @@ static void trim_run_copy(struct region *r, size_t first, size_t n, size_t *trim
         if (at >= read_to) {
             /* the read stops before a page that is not there */
             size_t bytes = 0;
+            int mem_fd = self_fd(&mem_file);
             if (mem_fd >= 0)
                 vm_read_forced(mem_fd, a + at * PAGE_SZ, bounce + at * PAGE_SZ,
                                (n - at) * PAGE_SZ, &bytes);
@@ -461,6 +486,7 @@ static void trim_run_moving(struct region *r, size_t first, size_t n, size_t *tr
         size_t left = end - pos, copy = 1;
         if (err == EBUSY) {
             uint64_t pm[BATCH];
+            int pagemap_fd = self_fd(&pagemap_file);
             if (pagemap_fd < 0 || vm_pagemap(pagemap_fd, region_addr(r, pos), left, pm) ||
                 (pm[0] & VM_PM_EXCLUSIVE) || !(pm[0] & VM_PM_PRESENT)) {
                 pos++; /* pinned (or cannot tell): stays */
@@ -672,11 +698,12 @@ static void *evict_main(void *arg)
 
 static void close_self_fds(void)
 {
-    if (mem_fd >= 0)
-        close(mem_fd);
-    if (pagemap_fd >= 0)
-        close(pagemap_fd);
-    mem_fd = pagemap_fd = -1;
+    struct self_file *all[] = { &mem_file, &pagemap_file };
+    for (size_t k = 0; k < 2; k++) {
+        if (all[k]->fd >= 0 && vm_file_id(all[k]->fd) == all[k]->id)
+            close(all[k]->fd);
+        all[k]->fd = -1;
+    }
 }
 
 int paging_start(uint64_t pages, const char *where, uint64_t max_bytes, char *err,
@@ -705,10 +732,8 @@ int paging_start(uint64_t pages, const char *where, uint64_t max_bytes, char *er
         return ENOTSUP;
     }
     tracks_dirty = have_wp && c->dirty_tracking != VMEM_DIRTY_OFF;
-    if (vm_self_open("mem", &mem_fd) != 0)
-        mem_fd = -1;
-    if (vm_self_open("pagemap", &pagemap_fd) != 0)
-        pagemap_fd = -1;
+    self_fd(&mem_file);
+    self_fd(&pagemap_file);
     int e = pagefile_open(where, max_bytes, err, errlen);
     if (e) {
         close_self_fds();

@@ -235,6 +235,56 @@ Test(trim, noaccess_and_guard_pages_unprivileged)
     run_child(protected_pages_unprivileged);
 }
 
+/* The application closes the library's /proc/self/mem descriptor and
+ * reuses the number for a file of its own (a sparse file reading zeros at
+ * every address): the trimmer must notice and never take that file's bytes
+ * for page contents. */
+static void descriptor_taken_over(void)
+{
+    child_paging();
+    char link[64], target[256], want[64];
+    snprintf(want, sizeof(want), "/proc/%d/mem", (int)getpid());
+    int taken = 0;
+    for (int fd = 3; fd < 1024; fd++) {
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, target, sizeof(target) - 1);
+        if (n <= 0)
+            continue;
+        target[n] = 0;
+        if (strcmp(target, want) != 0)
+            continue;
+        char path[] = "/dev/shm/vmem-trim-XXXXXX";
+        int f = mkstemp(path);
+        CHILD_CHECK(f >= 0, "mkstemp: %s", strerror(errno));
+        unlink(path);
+        CHILD_CHECK(ftruncate(f, (off_t)1 << 47) == 0, "ftruncate: %s", strerror(errno));
+        CHILD_CHECK(dup2(f, fd) == fd, "dup2: %s", strerror(errno));
+        close(f);
+        taken++;
+    }
+    if (!taken) {
+        child_say("the library keeps no /proc/self/mem descriptor open: nothing to take over");
+        _exit(CHILD_SKIP);
+    }
+    uint8_t *p = VirtualAlloc(NULL, NPROT * PG, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+    CHILD_CHECK(p != NULL, "VirtualAlloc: error %u", (unsigned)GetLastError());
+    for (size_t i = 0; i < NPROT; i++)
+        fill(p, i, 1);
+    DWORD old;
+    CHILD_CHECK(VirtualProtect(p, NPROT * PG, PAGE_NOACCESS, &old), "protect NOACCESS");
+    pressure();
+    size_t out = count_trimmed(p, NPROT);
+    CHILD_CHECK(out >= NPROT / 2, "only %zu of %d pages were trimmed", out, NPROT);
+    CHILD_CHECK(VirtualProtect(p, NPROT * PG, PAGE_READWRITE, &old), "protect RW");
+    for (size_t i = 0; i < NPROT; i++)
+        CHILD_CHECK(intact(p, i, 1), "page %zu lost its contents", i);
+}
+
+Test(trim, library_descriptor_taken_over_by_the_application)
+{
+    run_child(descriptor_taken_over);
+}
+
 /* ---- MEM_RESET pages the kernel reclaimed ------------------------------- */
 
 #define NRESET 64

@@ -204,6 +204,14 @@ int vm_self_open(const char *what, int *fd)
     return 0;
 }
 
+uint64_t vm_file_id(int fd)
+{
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0)
+        return 0;
+    return ((uint64_t)st.st_dev << 40) ^ (uint64_t)st.st_ino ^ ((uint64_t)1 << 63);
+}
+
 int vm_read_forced(int memfd, uintptr_t addr, void *buf, size_t len, size_t *done)
 {
     size_t got = 0;

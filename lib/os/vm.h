@@ -32,6 +32,10 @@ int vm_unlock(uintptr_t addr, size_t len);
  * entries.  Both take a descriptor opened once (O_CLOEXEC) by
  * vm_self_open("mem") or vm_self_open("pagemap"). */
 int vm_self_open(const char *what, int *fd);
+/* The identity (device and inode) of the file open at fd, 0 if none: a
+ * descriptor kept open is checked with it before each use, since the
+ * application may close any number and reuse it for a file of its own. */
+uint64_t vm_file_id(int fd);
 
 /* Reads [addr, addr+len) of this process through /proc/self/mem
  * (FOLL_FORCE: a PROT_NONE page reads too).  Precondition: the range is
