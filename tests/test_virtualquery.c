@@ -109,12 +109,20 @@ Test(virtualquery, runs_of_like_pages)
 
 Test(virtualquery, run_does_not_cross_into_next_reservation)
 {
-    char *a = VirtualAlloc(NULL, 0x20000, MEM_RESERVE, PAGE_READWRITE);
-    cr_assert_not_null(a);
-    cr_assert(VirtualFree(a, 0, MEM_RELEASE));
-    /* two adjacent reservations with the same state and protection */
-    char *lo = VirtualAlloc(a, 0x10000, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
-    char *hi = VirtualAlloc(a + 0x10000, 0x10000, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    /* two adjacent reservations with the same state and protection, far
+     * below the area where mmap places new mappings top-down: a hole freed
+     * there would take the library's own bookkeeping (a page-table
+     * directory) before the second reservation. */
+    char *a = NULL, *lo = NULL, *hi = NULL;
+    for (uintptr_t k = 0; k < 100 && !hi; k++) {
+        if (lo)
+            release(lo);
+        a = (char *)(((uintptr_t)3 << 44) + k * 0x100000);
+        lo = VirtualAlloc(a, 0x10000, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+        hi = lo ? VirtualAlloc(a + 0x10000, 0x10000, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE)
+                : NULL;
+    }
+    cr_assert_not_null(hi, "no two adjacent reservations in 100 attempts");
     cr_assert_eq(lo, a);
     cr_assert_eq(hi, a + 0x10000);
     assert_run(lo, 0x10000, MEM_COMMIT, PAGE_READWRITE);
