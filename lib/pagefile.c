@@ -4,9 +4,10 @@
  *
  * The file is an unlinked O_TMPFILE (mode 0600) in $TMPDIR or /var/tmp by
  * default, or in the directory VMEM_PAGEFILE names, so no other user can
- * read the process's memory and nothing is left behind; or a path that did
- * not exist, created 0600 with O_EXCL and unlinked at once.  An existing
- * non-directory path is refused and never touched.  It is
+ * read the process's memory and nothing is left behind; or, for a path
+ * that does not exist, in that path's directory, the name never taken.
+ * An existing non-directory path is refused and never touched.  The
+ * descriptor is checked before each I/O (pf_checked).  It is
  * opened with O_DIRECT where the file system accepts it (checked with a
  * probe write), so paged-out memory does not also sit in the page cache.
  *
@@ -54,6 +55,7 @@
 static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
 pthread_mutex_t *pagefile_fork_lock(void) { return &slot_lock; }
 static int pf_fd = -1;
+static uint64_t pf_id;              /* the file's device and inode at open */
 static int pf_direct;
 static uint64_t *bitmap;            /* bit set = slot in use; bit i = slot i+1 */
 static size_t bitmap_bytes;
@@ -99,6 +101,30 @@ static int engine_key_ok;
 
 /* ---- opening ------------------------------------------------------------- */
 
+static uint64_t file_id(int fd)
+{
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0)
+        return 0;
+    return ((uint64_t)st.st_dev << 40) ^ (uint64_t)st.st_ino ^ ((uint64_t)1 << 63);
+}
+
+/* The page file's descriptor, checked before each I/O: an application may
+ * close any descriptor and reuse the number for a file of its own, which
+ * must never be written (nor read as pages).  -1 then, and I/O fails with
+ * EBADF: writes keep their pages in memory, reads become in-page errors. */
+static int pf_checked(void)
+{
+    int fd = pf_fd;
+    if (fd >= 0 && file_id(fd) == pf_id)
+        return fd;
+    static int told;
+    if (fd >= 0 && !__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+        vmem_log("the page file's descriptor (%d) was closed or replaced by the application: "
+                 "no more page-file I/O", fd);
+    return -1;
+}
+
 static int probe_direct(int fd)
 {
     void *buf = ialloc_pages(PAGE_SZ);
@@ -126,20 +152,25 @@ static int open_in_dir(const char *dir)
     return fd;
 }
 
-/* A path that does not exist yet: created with O_EXCL and unlinked at once,
- * so nothing is left behind after any exit (the descriptor keeps the file;
- * forked children inherit it).  An existing path is never touched. */
+/* A path that does not exist yet: the file is made in its directory
+ * without ever taking the name (so processes given the same path never
+ * meet, and nothing is left behind after any exit; the descriptor keeps
+ * the file, forked children inherit it). */
 static int open_new_path(const char *path)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
+    char dir[320];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof(dir), ".");
+    else if (slash == path)
+        snprintf(dir, sizeof(dir), "/");
+    else
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+    if (strlen(path) >= sizeof(dir) - 32) {
+        errno = ENAMETOOLONG;
         return -1;
-    /* unlink only the file just created, not one put there meanwhile */
-    struct stat mine, now;
-    if (fstat(fd, &mine) == 0 && lstat(path, &now) == 0 && mine.st_dev == now.st_dev &&
-        mine.st_ino == now.st_ino)
-        unlink(path);
-    return fd;
+    }
+    return open_in_dir(dir);
 }
 
 /* Opens the page file: in a directory (where == NULL: $TMPDIR, else
@@ -261,6 +292,7 @@ int pagefile_open(const char *where, uint64_t max_bytes, char *err, size_t errle
     }
     pthread_mutex_lock(&slot_lock);
     pf_fd = fd;
+    pf_id = file_id(fd);
     sums = sm;
     sums_bytes = sbytes;
     pf_direct = direct;
@@ -280,8 +312,8 @@ void pagefile_close(void)
         tr.ready = 0;
     }
     pthread_mutex_lock(&slot_lock);
-    if (pf_fd >= 0)
-        close(pf_fd);
+    if (pf_fd >= 0 && file_id(pf_fd) == pf_id)
+        close(pf_fd); /* not a number the application reused */
     borrowed = 0;
     held = 0;
     ifree_pages(set_aside, set_aside_cap * sizeof(*set_aside));
@@ -394,7 +426,7 @@ void pagefile_free(uint32_t first, size_t n)
     /* Punch while the slots are still allocated, then free them: a slot
      * freed first could be taken and written by the page writer before the
      * punch, which would erase the new data. */
-    int fd = pf_fd;
+    int fd = pf_checked();
     unsigned gen = generation;
     pthread_mutex_unlock(&slot_lock);
     if (pagefile_test_free_hook)
@@ -459,8 +491,11 @@ int pagefile_is_borrowed(void)
 static int read_plain(uint32_t first, void *buf, size_t npages)
 {
     size_t done = 0, bytes = npages * PAGE_SZ;
+    int fd = pf_checked();
+    if (fd < 0)
+        return EBADF;
     while (done < bytes) {
-        ssize_t r = pread(pf_fd, (char *)buf + done, bytes - done,
+        ssize_t r = pread(fd, (char *)buf + done, bytes - done,
                           (off_t)(first - 1) * PAGE_SZ + (off_t)done);
         if (r < 0 && errno == EINTR)
             continue;
@@ -695,6 +730,11 @@ static void run_plain(struct io_req *q)
  * request is in flight: the buffers are the caller's. */
 static int run_io(struct io_req *req, size_t n, int spin)
 {
+    if (pf_checked() < 0) {
+        for (size_t k = 0; k < n; k++)
+            req[k].result = EBADF;
+        return EBADF;
+    }
     struct io_uring *r = ring();
     if (!r) {
         int first = 0;

@@ -2,8 +2,10 @@
  * Where the page file goes (VMEM_PAGEFILE): libvmem never removes,
  * truncates or overwrites anything it did not create, and leaves nothing
  * behind after any exit, kill -9 included.  A directory gets an unnamed
- * file per process; a path that does not exist yet is created and unlinked
- * at once; an existing non-directory path is refused and left untouched.
+ * file per process; so does a path that does not exist yet, in its
+ * directory, the name never created; an existing non-directory path is
+ * refused and left untouched.  A descriptor the application replaces is
+ * never written.
  *
  * Each scenario runs in forked children that start libvmem from the
  * environment (this process never starts it).
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -264,4 +267,103 @@ Test(pagefile_path, new_path_leaves_nothing, .init = setup, .fini = remove_tree)
     exits_cleanly(path);
     killed_cleanly(path);
     killed_cleanly(path);
+}
+
+/* A path that does not exist is never taken as a name, not even for an
+ * instant: processes given the same path (a `vmem run` tree) would
+ * otherwise find a sibling's file there and refuse to start. */
+Test(pagefile_path, new_path_name_never_created, .init = setup, .fini = remove_tree)
+{
+    need_paging_mode();
+    char path[128];
+    snprintf(path, sizeof(path), "%s/pagefile", dir);
+    int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    cr_assert_geq(in, 0, "inotify_init1: %s", strerror(errno));
+    cr_assert_geq(inotify_add_watch(in, dir, IN_CREATE), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0)
+        _exit(child_pages(path, -1, -1));
+    int r = wait_child(pid);
+    cr_assert_eq(r, OK, "the process on %s: exit %d", path, r);
+    char buf[4096];
+    ssize_t n = read(in, buf, sizeof(buf));
+    close(in);
+    cr_assert_eq(n, -1, "a name was created in %s (%zd bytes of events)", dir, n);
+    cr_assert_eq(errno, EAGAIN);
+}
+
+/* The application replaces the page file's descriptor with a file of its
+ * own (dup2): libvmem must never write into that file, nor hang; pages it
+ * could not write stay in memory and read back. */
+static int child_descriptor_replaced(const char *victim)
+{
+    alarm(120); /* a hang detector only */
+    setenv("VMEM_PAGEFILE", dir, 1);
+    setenv("VMEM_MAX_RESIDENT", "1M", 1);
+    uint64_t *m = VirtualAlloc(NULL, CHILD_PAGES * 4096, MEM_COMMIT | MEM_RESERVE,
+                               PAGE_READWRITE);
+    if (!m)
+        return ALLOC_FAILED;
+    for (size_t i = 0; i < CHILD_PAGES * 512; i += 64)
+        m[i] = i + 1;
+    int replaced = 0;
+    for (int fd = 3; fd < 1024; fd++) {
+        char link[64], target[512];
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, target, sizeof(target) - 1);
+        if (n <= 0)
+            continue;
+        target[n] = 0;
+        if (strncmp(target, dir, strlen(dir)) != 0 || !strstr(target, "(deleted)"))
+            continue;
+        int v = open(victim, O_RDWR | O_CLOEXEC);
+        if (v < 0 || dup2(v, fd) != fd)
+            return BAD_DATA;
+        close(v);
+        replaced++;
+    }
+    if (!replaced)
+        return NOT_PAGED;
+    /* new pages under the cap: their writes must not reach the victim */
+    uint64_t *w = VirtualAlloc(NULL, CHILD_PAGES * 4096, MEM_COMMIT | MEM_RESERVE,
+                               PAGE_READWRITE);
+    if (!w)
+        return ALLOC_FAILED;
+    for (size_t i = 0; i < CHILD_PAGES * 512; i += 64)
+        w[i] = i * 3 + 7;
+    for (size_t i = 0; i < CHILD_PAGES * 512; i += 64)
+        if (w[i] != i * 3 + 7)
+            return BAD_DATA;
+    return OK;
+}
+
+Test(pagefile_path, descriptor_replaced_by_the_application, .init = setup, .fini = remove_tree)
+{
+    need_paging_mode();
+    char victim[128];
+    snprintf(victim, sizeof(victim), "/var/tmp/vmem-victim-%d", (int)getpid());
+    int v = open(victim, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    cr_assert_geq(v, 0);
+    char buf[100000];
+    memset(buf, 'V', sizeof(buf));
+    cr_assert_eq(write(v, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+    close(v);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0)
+        _exit(child_descriptor_replaced(victim));
+    int r = wait_child(pid);
+    struct stat st;
+    cr_assert_eq(stat(victim, &st), 0);
+    char back[100000];
+    v = open(victim, O_RDONLY | O_CLOEXEC);
+    ssize_t got = read(v, back, sizeof(back));
+    close(v);
+    unlink(victim);
+    cr_assert_eq(r, OK, "the child: exit %d", r);
+    cr_assert_eq(st.st_size, (off_t)sizeof(buf), "the application's file grew to %lld bytes",
+                 (long long)st.st_size);
+    cr_assert_eq(got, (ssize_t)sizeof(buf));
+    cr_assert_eq(memcmp(back, buf, sizeof(buf)), 0, "the application's file was written");
 }
