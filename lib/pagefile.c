@@ -37,6 +37,7 @@
 #include "vmem_internal.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <liburing.h>
 #include <pthread.h>
@@ -513,15 +514,22 @@ static int read_plain(uint32_t first, void *buf, size_t npages)
 static void engine_release(void *unused)
 {
     (void)unused;
+    /* An application signal handler running here could touch a paged-out
+     * page, and in signal mode its fault would use this ring and buffer:
+     * no signal while they are taken apart, and marked gone first. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
     if (tr.ready) {
-        io_uring_queue_exit(&tr.ring);
         tr.ready = 0;
+        io_uring_queue_exit(&tr.ring);
     }
-    if (tr.bounce) {
-        ifree_pages(tr.bounce, PF_BOUNCE_PAGES * PAGE_SZ);
-        tr.bounce = NULL;
-    }
+    void *b = tr.bounce;
+    tr.bounce = NULL;
+    if (b)
+        ifree_pages(b, PF_BOUNCE_PAGES * PAGE_SZ);
     tr.registered = 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 /* Arranges for engine_release to run when this thread exits.  The key was

@@ -9,6 +9,8 @@
 #include <dirent.h>
 #include <memoryapi.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/time.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,4 +129,65 @@ Test(thread_exit, paging_threads_leave_nothing_behind, .timeout = 120)
                   fds_after, THREADS);
     cr_assert_leq(bytes_after, bytes + 8 * MIB, "mapped: %llu MiB before, %llu MiB after",
                   (unsigned long long)(bytes / MIB), (unsigned long long)(bytes_after / MIB));
+}
+
+/* A timer handler that reads paged-out memory may run in a thread that is
+ * exiting, while its ring and buffer are being released: its page-in must
+ * not use them half taken apart (in signal mode the handler's fault is
+ * served in that thread). */
+static volatile sig_atomic_t handler_bad, handler_reads;
+static volatile size_t handler_next;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    size_t i = handler_next;
+    handler_next = (i * 7 + 13) % npages;
+    if (*(volatile uint64_t *)(region + i * 4096) != value(i))
+        handler_bad = 1;
+    handler_reads = handler_reads + 1;
+}
+
+static void *toucher(void *arg)
+{
+    size_t i = (size_t)arg % npages;
+    return (void *)(uintptr_t)(*(volatile uint64_t *)(region + i * 4096) == value(i));
+}
+
+Test(thread_exit, timer_handler_reads_while_threads_exit, .timeout = 120)
+{
+    setenv("VMEM_PREFETCH", "none", 1);
+    struct vmem_config c;
+    cr_assert_eq(vmem_get_config(&c), 0);
+    if (c.fault_mode == VMEM_FAULT_KERNEL)
+        cr_skip_test("fault mode kernel: paging needs userfaultfd");
+    cr_assert_eq(vmem_set_max_resident(1 * MIB), 0);
+    npages = 8 * MIB / 4096;
+    region = VirtualAlloc(NULL, npages * 4096, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(region);
+    for (size_t i = 0; i < npages; i++)
+        *(uint64_t *)(region + i * 4096) = value(i);
+    struct sigaction sa = { .sa_handler = on_alarm };
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    cr_assert_eq(sigaction(SIGALRM, &sa, NULL), 0);
+    struct itimerval it = { { 0, 500 }, { 0, 500 } };
+    cr_assert_eq(setitimer(ITIMER_REAL, &it, NULL), 0);
+    size_t wrong = 0;
+    for (size_t t = 0; t < 400; t++) {
+        pthread_t th;
+        void *ok;
+        cr_assert_eq(pthread_create(&th, NULL, toucher, (void *)(t * 2654435761u)), 0);
+        cr_assert_eq(pthread_join(th, &ok), 0);
+        wrong += !ok;
+    }
+    struct itimerval off = { { 0, 0 }, { 0, 0 } };
+    setitimer(ITIMER_REAL, &off, NULL);
+    struct vmem_stats s;
+    cr_assert_eq(vmem_get_stats(&s), 0);
+    cr_assert_eq(wrong, 0, "%zu threads read a page wrong", wrong);
+    cr_assert_eq(handler_bad, 0, "the timer handler read a page wrong");
+    cr_assert_eq(s.inpage_errors, 0, "%llu pages lost to in-page errors",
+                 (unsigned long long)s.inpage_errors);
+    cr_assert_gt(handler_reads, 0, "the timer never fired");
 }
