@@ -182,9 +182,17 @@ static void transition(struct region *r, size_t idx, int write, int *woke)
     /* Clean pages, and every page of a write-watch region, go back
      * write-protected unless this very access is the write. */
     int wp = !write && (is_watch(r) || !dirty);
+    /* A write installed writable goes ahead as soon as the copy wakes the
+     * thread: the write must be on record before, or a GetWriteWatch
+     * right after that write could miss it. */
+    uint8_t had = 0;
+    if (write && is_watch(r))
+        had = __atomic_fetch_or(&p->flags, PTE_F_WRITTEN, __ATOMIC_ACQ_REL);
     size_t done = 0;
     int err = uffd_copy(vmem_rt.uffd, region_addr(r, idx), standby_data(f), PAGE_SZ, wp, &done);
     if (err && err != EEXIST) {
+        if (write && is_watch(r) && !(had & PTE_F_WRITTEN))
+            __atomic_fetch_and(&p->flags, (uint8_t)~PTE_F_WRITTEN, __ATOMIC_ACQ_REL);
         set_state(p, PTE_STANDBY);
         vmem_log("cannot re-install a standby page: %s", strerror(err));
         return;

@@ -9,6 +9,7 @@
 #include <vmem.h>
 #include <criterion/criterion.h>
 
+#include <pthread.h>
 #include <stdint.h>
 
 static int kernel_mode(void)
@@ -278,4 +279,62 @@ Test(writewatch, outside_reservation)
     PVOID addrs[4];
     ULONG_PTR count = 4;
     assert_watch_fails(0, p, 4 * PG, addrs, &count);
+}
+
+/* Under paging, a page trimmed to standby and written comes back writable
+ * at once: the write must be on record before the writing thread goes on,
+ * or a GetWriteWatch right after it misses the page. */
+static uint8_t *ww_region;
+static size_t ww_pages;
+static volatile int ww_stop;
+
+static void *ww_writer(void *arg)
+{
+    uint64_t s = (uintptr_t)arg * 2654435761u + 77;
+    while (!ww_stop) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        ww_region[((s >> 33) % (ww_pages / 2)) * 4096 + ((s >> 20) & 4095)]++;
+    }
+    return NULL;
+}
+
+Test(writewatch, paged_writes_are_never_missed, .timeout = 180)
+{
+    struct vmem_config c;
+    cr_assert_eq(vmem_get_config(&c), 0);
+    if (c.fault_mode == VMEM_FAULT_KERNEL)
+        cr_skip_test("fault mode kernel: no write watch, no paging");
+    cr_assert_eq(vmem_set_max_resident(4u << 20), 0);
+    ww_pages = (32u << 20) / 4096;
+    ww_region = VirtualAlloc(NULL, ww_pages * 4096, MEM_RESERVE | MEM_COMMIT | MEM_WRITE_WATCH,
+                             PAGE_READWRITE);
+    cr_assert_not_null(ww_region);
+    for (size_t i = 0; i < ww_pages; i++)
+        ww_region[i * 4096] = 1;
+    pthread_t t[2];
+    for (uintptr_t i = 0; i < 2; i++)
+        cr_assert_eq(pthread_create(&t[i], NULL, ww_writer, (void *)i), 0);
+    static void *addrs[64];
+    uint64_t s = 99;
+    size_t misses = 0;
+    for (int it = 0; it < 3000; it++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        size_t n = 1 + (s >> 33) % 64;
+        size_t first = ww_pages / 2 + (s >> 40) % (ww_pages / 2 - n);
+        uint8_t *p = ww_region + first * 4096;
+        cr_assert_eq(ResetWriteWatch(p, n * 4096), 0);
+        size_t w = first + (s >> 20) % n;
+        ww_region[w * 4096 + ((s >> 8) & 4095)]++;
+        ULONG_PTR count = 64;
+        DWORD gran;
+        cr_assert_eq(GetWriteWatch(0, p, n * 4096, addrs, &count, &gran), 0);
+        int found = 0;
+        for (ULONG_PTR k = 0; k < count; k++)
+            found |= addrs[k] == (void *)(ww_region + w * 4096);
+        misses += !found;
+    }
+    ww_stop = 1;
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    cr_assert_eq(misses, 0, "%zu written pages not listed", misses);
 }
