@@ -488,16 +488,14 @@ int pagefile_is_borrowed(void)
     return borrowed;
 }
 
-/* pread, for a forked child: async-signal-safe, needs no ring. */
-static int read_plain(uint32_t first, void *buf, size_t npages)
+/* A synchronous transfer of bytes at off on fd, to the end or the first
+ * error (EIO when the file ends early).  Async-signal-safe. */
+static int fd_io(int fd, int write, void *buf, size_t bytes, off_t off)
 {
-    size_t done = 0, bytes = npages * PAGE_SZ;
-    int fd = pf_checked();
-    if (fd < 0)
-        return EBADF;
+    size_t done = 0;
     while (done < bytes) {
-        ssize_t r = pread(fd, (char *)buf + done, bytes - done,
-                          (off_t)(first - 1) * PAGE_SZ + (off_t)done);
+        ssize_t r = write ? pwrite(fd, (char *)buf + done, bytes - done, off + (off_t)done)
+                          : pread(fd, (char *)buf + done, bytes - done, off + (off_t)done);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -505,6 +503,15 @@ static int read_plain(uint32_t first, void *buf, size_t npages)
         done += (size_t)r;
     }
     return 0;
+}
+
+/* pread, for a forked child: async-signal-safe, needs no ring. */
+static int read_plain(uint32_t first, void *buf, size_t npages)
+{
+    int fd = pf_checked();
+    if (fd < 0)
+        return EBADF;
+    return fd_io(fd, 0, buf, npages * PAGE_SZ, (off_t)(first - 1) * PAGE_SZ);
 }
 
 /* ---- I/O ------------------------------------------------------------------- */
@@ -606,22 +613,6 @@ static int lie_now(void)
     if (!every)
         return 0;
     return __atomic_add_fetch(&lie_count, 1, __ATOMIC_RELAXED) % every == 0 ? lie_kind : 0;
-}
-
-/* Plain synchronous transfer of whole pages (for the lies above). */
-static int plain_io(int write, void *buf, size_t bytes, off_t off)
-{
-    size_t done = 0;
-    while (done < bytes) {
-        ssize_t r = write ? pwrite(pf_fd, (char *)buf + done, bytes - done, off + (off_t)done)
-                          : pread(pf_fd, (char *)buf + done, bytes - done, off + (off_t)done);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return r < 0 ? errno : EIO;
-        done += (size_t)r;
-    }
-    return 0;
 }
 
 static int inject_submit;
@@ -877,7 +868,7 @@ int pagefile_write_batch(struct pf_write *w, size_t n)
             lie[k] = lie_now();
             old[k] = NULL;
             if (lie[k] == PF_LIE_DROP && (old[k] = ialloc_pages(req[k].bytes)) != NULL &&
-                plain_io(0, old[k], req[k].bytes, (off_t)(e->slot - 1) * PAGE_SZ) != 0)
+                fd_io(pf_fd, 0, old[k], req[k].bytes, (off_t)(e->slot - 1) * PAGE_SZ) != 0)
                 memset(old[k], 0, req[k].bytes); /* past the end: reads as zeros */
         }
         run_io(req, m, 0); /* each request gets its own result, a failure included */
@@ -889,12 +880,12 @@ int pagefile_write_batch(struct pf_write *w, size_t n)
             if (lie[k] && !w[base + k].result) {
                 /* acknowledged; now the device loses or mangles it */
                 if (lie[k] == PF_LIE_DROP && old[k]) {
-                    (void)!plain_io(1, old[k], req[k].bytes, off);
+                    (void)!fd_io(pf_fd, 1, old[k], req[k].bytes, off);
                 } else if (lie[k] == PF_LIE_FLIP) {
                     uint8_t *pg = ialloc_pages(PAGE_SZ);
-                    if (pg && plain_io(0, pg, PAGE_SZ, off) == 0) {
+                    if (pg && fd_io(pf_fd, 0, pg, PAGE_SZ, off) == 0) {
                         pg[PAGE_SZ / 3] ^= 0x10;
-                        (void)!plain_io(1, pg, PAGE_SZ, off);
+                        (void)!fd_io(pf_fd, 1, pg, PAGE_SZ, off);
                     }
                     ifree_pages(pg, PAGE_SZ);
                 }
