@@ -6,7 +6,7 @@
  *
  * Prints one line per round: nanoseconds per page for each.
  */
-#include "crc32c.h"
+#include "pagefile/crc32c.h"
 
 #include <stdint.h>
 #include <stdio.h>

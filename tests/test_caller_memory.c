@@ -9,7 +9,7 @@
 #include <vmem.h>
 
 #include "child_run.h"
-#include "runtime.h"
+#include "core/runtime.h"
 #include "win32_test.h"
 #include <criterion/criterion.h>
 

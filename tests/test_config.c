@@ -9,7 +9,7 @@
 #include <string.h>
 #include <vmem.h>
 
-#include "config.h"
+#include "api/config.h"
 
 Test(config, defaults)
 {

@@ -19,8 +19,8 @@
 #include <vmem.h>
 
 #include "os/uffd.h"
-#include "runtime.h"
-#include "syscall_guard.h"
+#include "core/runtime.h"
+#include "api/syscall_guard.h"
 
 #define PG  ((size_t)4096)
 #define MIB ((size_t)1 << 20)

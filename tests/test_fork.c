@@ -155,7 +155,7 @@ Test(fork, child_of_paging_process_reads_fork_time_data)
 
 /* ---- the reaper between prepare and fork ---------------------------------- */
 
-#include "fork_paging.h"
+#include "fault/fork_paging.h"
 
 /* The working-set manager reaps finished children every round; here it
  * runs inside the fork's window (after the prepare handler switched the

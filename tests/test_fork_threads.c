@@ -325,13 +325,13 @@ Test(fork_threads, fork_while_trimmer_and_writer_are_busy)
 
 /* ---- every lock a child may take is free in the child ------------------- */
 
-#include "fork_paging.h"
-#include "internal_alloc.h"
-#include "pagefile.h"
-#include "prefetch.h"
-#include "replacement.h"
-#include "sigchain.h"
-#include "standby.h"
+#include "fault/fork_paging.h"
+#include "core/internal_alloc.h"
+#include "pagefile/pagefile.h"
+#include "paging/prefetch.h"
+#include "paging/replacement.h"
+#include "fault/sigchain.h"
+#include "paging/standby.h"
 
 /* A thread of the parent holds one of libvmem's locks, as its own threads
  * do without as_lock (the working-set manager emptying frames under the

@@ -23,10 +23,10 @@
 #include <vmem.h>
 
 #include "os/uffd.h"
-#include "pagefile.h"
-#include "pte.h"
-#include "region.h"
-#include "runtime.h"
+#include "pagefile/pagefile.h"
+#include "core/pte.h"
+#include "core/region.h"
+#include "core/runtime.h"
 
 #define MIB ((size_t)1 << 20)
 

@@ -13,10 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "crc32c.h"
-#include "internal_alloc.h"
-#include "pagefile.h"
-#include "stats.h"
+#include "pagefile/crc32c.h"
+#include "core/internal_alloc.h"
+#include "pagefile/pagefile.h"
+#include "core/stats.h"
 
 static char err[300];
 

@@ -15,11 +15,11 @@
 #include <vmem.h>
 
 #include "os/uffd.h"
-#include "pagefile.h"
+#include "pagefile/pagefile.h"
 #include "policy/policy.h"
-#include "pte.h"
-#include "region.h"
-#include "runtime.h"
+#include "core/pte.h"
+#include "core/region.h"
+#include "core/runtime.h"
 
 #include <sys/syscall.h>
 

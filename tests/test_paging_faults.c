@@ -15,12 +15,12 @@
 #include <unistd.h>
 #include <vmem.h>
 
-#include "fault.h"
-#include "pagefile.h"
-#include "pte.h"
-#include "region.h"
-#include "runtime.h"
-#include "stats.h"
+#include "fault/fault.h"
+#include "pagefile/pagefile.h"
+#include "core/pte.h"
+#include "core/region.h"
+#include "core/runtime.h"
+#include "core/stats.h"
 
 #define MIB ((size_t)1 << 20)
 

@@ -17,9 +17,9 @@
 #include <unistd.h>
 #include <vmem.h>
 
-#include "pte.h"
-#include "region.h"
-#include "runtime.h"
+#include "core/pte.h"
+#include "core/region.h"
+#include "core/runtime.h"
 
 #define MIB ((size_t)1 << 20)
 #define THREADS 200

@@ -24,10 +24,10 @@
 #include <unistd.h>
 #include <vmem.h>
 
-#include "evict.h"
-#include "pte.h"
-#include "region.h"
-#include "runtime.h"
+#include "paging/evict.h"
+#include "core/pte.h"
+#include "core/region.h"
+#include "core/runtime.h"
 
 #define PG ((size_t)4096)
 #define MIB ((size_t)1 << 20)

@@ -4,7 +4,7 @@
  * and returns its exit status (128+N if signal N killed it).
  */
 #include "vmem_cmd.h"
-#include "config.h"
+#include "api/config.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -4,7 +4,7 @@
  * managed one).
  */
 #include "os/vm.h"
-#include "vmem_internal.h"
+#include "core/vmem_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -14,7 +14,7 @@
  */
 #include "policy/policies.h"
 
-#include "internal_alloc.h"
+#include "core/internal_alloc.h"
 #include "policy/nodepool.h"
 
 enum { ARC_T1 = 1, ARC_T2, ARC_B1, ARC_B2 };

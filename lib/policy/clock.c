@@ -13,7 +13,7 @@
  */
 #include "policy/policies.h"
 
-#include "internal_alloc.h"
+#include "core/internal_alloc.h"
 #include "policy/nodepool.h"
 
 #include <string.h>

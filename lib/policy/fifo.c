@@ -7,7 +7,7 @@
  */
 #include "policy/policies.h"
 
-#include "internal_alloc.h"
+#include "core/internal_alloc.h"
 #include "policy/nodepool.h"
 
 struct fifo {

@@ -1,7 +1,7 @@
 /* nodepool.c -- per-page policy records, dense or hashed (see nodepool.h). */
 #include "policy/nodepool.h"
 
-#include "internal_alloc.h"
+#include "core/internal_alloc.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /* pagemap.c -- page number -> index hash map (see pagemap.h). */
 #include "policy/pagemap.h"
 
-#include "internal_alloc.h"
+#include "core/internal_alloc.h"
 
 #include <string.h>
 

@@ -12,7 +12,7 @@
  */
 #include "policy/policies.h"
 
-#include "internal_alloc.h"
+#include "core/internal_alloc.h"
 
 #define ADAPTIVE_DEFAULT_MAX 64
 #define ADAPTIVE_START 2

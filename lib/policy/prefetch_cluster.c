@@ -5,7 +5,7 @@
  */
 #include "policy/policies.h"
 
-#include "internal_alloc.h"
+#include "core/internal_alloc.h"
 
 #define CLUSTER_DEFAULT 8
 

@@ -11,7 +11,7 @@
  */
 #include "policy/policies.h"
 
-#include "internal_alloc.h"
+#include "core/internal_alloc.h"
 #include "policy/nodepool.h"
 
 enum { S3_SMALL = 1, S3_MAIN, S3_GHOST };

@@ -1,0 +1,256 @@
+/*
+ * config.c -- every VMEM_* environment variable is read here, and nowhere
+ * else.  A malformed value is an error with a message naming the variable,
+ * never a silent default.
+ */
+#include "api/config.h"
+#include "pagefile/pagefile.h"
+#include "policy/policy.h"
+#include "paging/prefetch.h"
+#include "core/vmem_internal.h"
+#include <vmem.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_ZERO_CLUSTER 16u
+#define MAX_ZERO_CLUSTER     512u
+#define DEFAULT_SPIN_US      0u
+#define MAX_SPIN_US          1000000u
+#define DEFAULT_CLUSTER      8u
+#define DEFAULT_IO_SPIN_US   200u
+
+int config_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    if (!s || !isdigit((unsigned char)s[0]))
+        return EINVAL;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno == ERANGE)
+        return ERANGE;
+    if (*end)
+        return EINVAL;
+    if (v < min || v > max)
+        return ERANGE;
+    *out = v;
+    return 0;
+}
+
+int config_parse_size(const char *s, uint64_t *out)
+{
+    if (!s || !isdigit((unsigned char)s[0]))
+        return EINVAL;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno == ERANGE)
+        return ERANGE;
+    unsigned shift = 0;
+    switch (*end) {
+    case 0: break;
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    case 't': case 'T': shift = 40; end++; break;
+    default: return EINVAL;
+    }
+    if (*end == 'B' || *end == 'b')
+        end++; /* "64MB" reads as 64 MiB */
+    if (*end)
+        return EINVAL;
+    if (shift && v > (UINT64_MAX >> shift))
+        return ERANGE;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
+VMEM_API void vmem_config_default(struct vmem_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->fault_mode = VMEM_FAULT_THREAD;
+    cfg->zero_cluster = DEFAULT_ZERO_CLUSTER;
+    cfg->spin_us = DEFAULT_SPIN_US;
+    cfg->report = 0;
+    cfg->cluster = DEFAULT_CLUSTER;
+    cfg->io_spin_us = DEFAULT_IO_SPIN_US;
+    cfg->standby = 1;
+    cfg->high_water = 95;
+    cfg->low_water = 88;
+    cfg->pagefile_checksum = 1;
+}
+
+static int bad(char *err, size_t errlen, const char *var, const char *val,
+               const char *expect)
+{
+    if (errlen)
+        snprintf(err, errlen, "%s=\"%s\" is not valid: expected %s", var, val, expect);
+    return EINVAL;
+}
+
+static int env_uint(const char *var, uint64_t min, uint64_t max, const char *expect,
+                    unsigned *dst, char *err, size_t errlen)
+{
+    const char *v = getenv(var);
+    uint64_t x;
+    if (!v)
+        return 0;
+    if (config_parse_uint(v, min, max, &x))
+        return bad(err, errlen, var, v, expect);
+    *dst = (unsigned)x;
+    return 0;
+}
+
+static int env_size(const char *var, uint64_t *dst, char *err, size_t errlen)
+{
+    const char *v = getenv(var);
+    if (!v)
+        return 0;
+    if (config_parse_size(v, dst))
+        return bad(err, errlen, var, v, "a size such as 4096, 64K, 256M or 2G");
+    return 0;
+}
+
+/* A variable whose value is one of names[] (NULL-terminated); *dst gets the
+ * index. */
+static int env_choice(const char *var, const char *const *names, const char *expect,
+                      unsigned *dst, char *err, size_t errlen)
+{
+    const char *v = getenv(var);
+    if (!v)
+        return 0;
+    for (unsigned i = 0; names[i]; i++) {
+        if (!strcmp(v, names[i])) {
+            *dst = i;
+            return 0;
+        }
+    }
+    return bad(err, errlen, var, v, expect);
+}
+
+VMEM_API int vmem_config_from_env(struct vmem_config *cfg, char *err, size_t errlen)
+{
+    vmem_config_default(cfg);
+    if (errlen)
+        err[0] = 0;
+    const char *v = getenv("VMEM_FAULT_MODE");
+    if (v) {
+        if (!strcmp(v, "thread"))
+            cfg->fault_mode = VMEM_FAULT_THREAD;
+        else if (!strcmp(v, "signal"))
+            cfg->fault_mode = VMEM_FAULT_SIGNAL;
+        else if (!strcmp(v, "kernel"))
+            cfg->fault_mode = VMEM_FAULT_KERNEL;
+        else
+            return bad(err, errlen, "VMEM_FAULT_MODE", v, "thread, signal or kernel");
+    }
+    int rc;
+    if ((rc = env_uint("VMEM_ZERO_CLUSTER", 1, MAX_ZERO_CLUSTER,
+                       "a page count from 1 to 512", &cfg->zero_cluster, err, errlen)))
+        return rc;
+    if ((rc = env_uint("VMEM_FAULT_SPIN_US", 0, MAX_SPIN_US,
+                       "microseconds from 0 to 1000000", &cfg->spin_us, err, errlen)))
+        return rc;
+    v = getenv("VMEM_FAULT_THREADS");
+    if (v && strcmp(v, "cpu") != 0 &&
+        (rc = env_uint("VMEM_FAULT_THREADS", 1, 64, "\"cpu\" or a thread count from 1 to 64",
+                       &cfg->fault_threads, err, errlen)))
+        return rc;
+    unsigned rep = 0;
+    v = getenv("VMEM_REPORT");
+    if (v && strchr(v, '/')) {
+        /* a path: the report goes to that file */
+        if (strlen(v) >= sizeof(cfg->report_file))
+            return bad(err, errlen, "VMEM_REPORT", v, "0, 1 or a file path shorter than "
+                       "256 bytes");
+        strcpy(cfg->report_file, v);
+        rep = 1;
+    } else if ((rc = env_uint("VMEM_REPORT", 0, 1, "0, 1 or a file path (with a '/')", &rep,
+                              err, errlen))) {
+        return rc;
+    }
+    cfg->report = (int)rep;
+    if ((rc = env_uint("VMEM_IO_SPIN_US", 0, 10000, "microseconds from 0 to 10000",
+                       &cfg->io_spin_us, err, errlen)))
+        return rc;
+    if ((rc = env_uint("VMEM_CLUSTER", 0, 512, "a page count from 0 to 512", &cfg->cluster,
+                       err, errlen)))
+        return rc;
+    if ((rc = env_size("VMEM_MAX_RESIDENT", &cfg->max_resident, err, errlen)) ||
+        (rc = env_size("VMEM_PAGEFILE_MAX", &cfg->pagefile_max, err, errlen)))
+        return rc;
+    if (cfg->pagefile_max > PAGEFILE_MAX_BYTES)
+        return bad(err, errlen, "VMEM_PAGEFILE_MAX", getenv("VMEM_PAGEFILE_MAX"),
+                   "a size of at most 16T (page-file slots are numbered in 32 bits)");
+    if ((rc = env_uint("VMEM_HIGH_WATER", 50, 100, "a percentage from 50 to 100",
+                       &cfg->high_water, err, errlen)) ||
+        (rc = env_uint("VMEM_LOW_WATER", 10, 100, "a percentage from 10 to 100",
+                       &cfg->low_water, err, errlen)))
+        return rc;
+    if (cfg->low_water > cfg->high_water) {
+        if (errlen)
+            snprintf(err, errlen, "VMEM_LOW_WATER=%u is above VMEM_HIGH_WATER=%u",
+                     cfg->low_water, cfg->high_water);
+        return EINVAL;
+    }
+    static const char *const trims[] = { "auto", "move", "copy", NULL };
+    static const char *const dirties[] = { "auto", "wp", "off", NULL };
+    unsigned trim = VMEM_TRIM_AUTO, dirty = VMEM_DIRTY_AUTO;
+    if ((rc = env_choice("VMEM_TRIM", trims, "auto, move or copy", &trim, err, errlen)) ||
+        (rc = env_choice("VMEM_DIRTY_TRACKING", dirties, "auto, wp or off", &dirty, err,
+                         errlen)))
+        return rc;
+    static const char *const onoff[] = { "off", "on", NULL };
+    unsigned standby = 1;
+    if ((rc = env_choice("VMEM_STANDBY", onoff, "on or off", &standby, err, errlen)))
+        return rc;
+    cfg->standby = (int)standby;
+    unsigned checksum = 1;
+    if ((rc = env_choice("VMEM_PAGEFILE_CHECKSUM", onoff, "on or off", &checksum, err,
+                         errlen)))
+        return rc;
+    cfg->pagefile_checksum = (int)checksum;
+    static const char *const installs[] = { "map", "standby", NULL };
+    unsigned install = VMEM_PREFETCH_MAP;
+    if ((rc = env_choice("VMEM_PREFETCH_INSTALL", installs, "map or standby", &install, err,
+                         errlen)))
+        return rc;
+    cfg->prefetch_install = (enum vmem_prefetch_install)install;
+    cfg->trim = (enum vmem_trim_method)trim;
+    cfg->dirty_tracking = (enum vmem_dirty_tracking)dirty;
+    v = getenv("VMEM_POLICY");
+    if (v) {
+        char msg[256];
+        if (!*v || strlen(v) >= sizeof(cfg->policy) || !policy_find(v)) {
+            int n = snprintf(msg, sizeof(msg), "one of");
+            for (size_t i = 0; policy_list[i] && n > 0 && (size_t)n < sizeof(msg); i++)
+                n += snprintf(msg + n, sizeof(msg) - (size_t)n, " %s", policy_list[i]->name);
+            return bad(err, errlen, "VMEM_POLICY", v, msg);
+        }
+        strcpy(cfg->policy, v);
+    }
+    v = getenv("VMEM_PREFETCH");
+    if (v) {
+        char msg[256];
+        if (!*v || strlen(v) >= sizeof(cfg->prefetch) ||
+            prefetch_spec_valid(v, msg, sizeof(msg)) != 0) {
+            if (!*v || strlen(v) >= sizeof(cfg->prefetch))
+                snprintf(msg, sizeof(msg), "a prefetch policy name");
+            if (errlen)
+                snprintf(err, errlen, "VMEM_PREFETCH=\"%s\" is not valid: %s", v, msg);
+            return EINVAL;
+        }
+        strcpy(cfg->prefetch, v);
+    }
+    v = getenv("VMEM_PAGEFILE");
+    if (v) {
+        if (!*v || strlen(v) >= sizeof(cfg->pagefile))
+            return bad(err, errlen, "VMEM_PAGEFILE", v, "a directory or file path shorter "
+                       "than 256 bytes");
+        strcpy(cfg->pagefile, v);
+    }
+    return 0;
+}

@@ -1,0 +1,117 @@
+/*
+ * runtime.h -- the process-wide state of libvmem and the address-space lock.
+ *
+ * Lock ordering (the whole library):
+ *   as_lock  (pthread rwlock, writer-preferring)
+ *     -> block_lock (internal_alloc.c, leaf)
+ *   as_lock shared:    fault resolution (fault thread, SIGBUS handler),
+ *                      VirtualQuery, write-watch reads.
+ *   as_lock exclusive: everything that changes reservations, page states
+ *                      or protections (reserve/commit/decommit/release/
+ *                      protect/lock/reset, guard-page clearing, fork).
+ * Every lock of the library, in its full order, is held across fork()
+ * (fork_paging.c).
+ * Rule: no code holding as_lock touches managed memory, and no kernel call
+ * made under it may fault on managed memory (it could need the fault
+ * thread, which needs as_lock).  That is why VirtualLock installs pages
+ * itself and locks with MLOCK_ONFAULT instead of letting mlock populate.
+ */
+#ifndef VMEM_RUNTIME_H
+#define VMEM_RUNTIME_H
+
+#include <vmem.h>
+
+#include "core/vmem_internal.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stddef.h>
+
+struct vmem_runtime {
+    struct vmem_config cfg;
+    enum vmem_fault_mode mode;   /* in force: may differ from cfg after a
+                                    fallback or in a forked child */
+    int uffd;                    /* -1 in kernel mode */
+    unsigned uffd_have;          /* UFFD_HAVE_* */
+    pthread_rwlock_t as_lock;
+    const void *zero_buf;        /* zero_len bytes of zeros (read-only) */
+    size_t zero_len;
+};
+
+extern struct vmem_runtime vmem_rt;
+
+/* Starts the runtime from the environment if it is not running.  Returns 0
+ * or the errno of the failure (which was also reported on stderr). */
+int runtime_ensure(void);
+
+/* 1 once the runtime is running; safe in signal handlers. */
+int runtime_ready(void);
+
+/* How many times this thread holds as_lock (0 or 1: nothing takes it
+ * recursively).  syscall_guard.c reads it: the library's own I/O, done
+ * under the lock, must not take it again. */
+extern _Thread_local unsigned as_lock_depth __attribute__((tls_model("initial-exec")));
+
+/* Set in threads that block asynchronous signals already (the library's
+ * own threads, libvmem's SIGSEGV/SIGBUS handler): the lock helpers then
+ * leave the signal mask alone. */
+extern _Thread_local unsigned char as_lock_sigs_blocked __attribute__((tls_model("initial-exec")));
+
+/* Reports a failure of the lock (a library bug: taking it twice, or the
+ * rwlock refusing) and aborts.  Async-signal-safe. */
+void as_lock_fail(const char *what, int err) __attribute__((noreturn, cold));
+
+/* Asynchronous signals are blocked while a thread waits for or holds
+ * as_lock: an application handler (a timer, a profiler) that touched
+ * managed memory there would need a fault, and the fault needs the lock
+ * this thread holds or is queued for -- a deadlock in fault mode thread, a
+ * lock taken twice in mode signal.  The synchronous signals stay open: code
+ * under the lock never raises them (and if it does, the process must see
+ * it, not have it held pending). */
+void as_lock_block_signals(void);
+void as_lock_restore_signals(void);
+
+static inline void as_lock_enter(void)
+{
+    if (unlikely(as_lock_depth))
+        as_lock_fail("taken again by a thread that holds it (a fault on managed memory under "
+                     "the lock?)", EDEADLK);
+    if (!as_lock_sigs_blocked)
+        as_lock_block_signals();
+}
+
+static inline void as_lock_shared(void)
+{
+    as_lock_enter();
+    int e = pthread_rwlock_rdlock(&vmem_rt.as_lock);
+    if (unlikely(e))
+        as_lock_fail("cannot take it shared", e);
+    as_lock_depth++;
+}
+static inline void as_lock_exclusive(void)
+{
+    as_lock_enter();
+    int e = pthread_rwlock_wrlock(&vmem_rt.as_lock);
+    if (unlikely(e))
+        as_lock_fail("cannot take it exclusive", e);
+    as_lock_depth++;
+}
+static inline void as_unlock(void)
+{
+    if (unlikely(as_lock_depth != 1))
+        as_lock_fail("released by a thread that does not hold it", EPERM);
+    int e = pthread_rwlock_unlock(&vmem_rt.as_lock);
+    if (unlikely(e))
+        as_lock_fail("cannot release it", e);
+    as_lock_depth--;
+    if (!as_lock_sigs_blocked)
+        as_lock_restore_signals();
+}
+
+/* In a forked child (at fork, the parent's thread held the lock): forgets
+ * the hold and gives the thread back its signal mask. */
+void as_lock_forget_in_child(void);
+
+static inline int uses_uffd(void) { return vmem_rt.uffd >= 0; }
+
+#endif

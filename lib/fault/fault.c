@@ -1,0 +1,649 @@
+/*
+ * fault.c -- resolving faults: demand-zero, transition (soft), hard, and
+ * write-protect faults.
+ *
+ * Page-state rule (see pte.h): a fault holds as_lock shared, so the region
+ * and its page states cannot change under it except by other faults:
+ *  - COMMITTED -> RESIDENT: several threads may race to install zeros; the
+ *    kernel arbitrates (UFFDIO_COPY/ZEROPAGE fail with EEXIST on a page
+ *    already there) and each thread counts only the pages it installed.
+ *  - STANDBY/PAGEDOUT -> RESIDENT: the fault claims the page with a
+ *    compare-and-swap to INSTALLING first; a fault that loses just retries.
+ *
+ * Clustering: a demand-zero fault installs the run of untouched committed
+ * pages of the same protection around it, within the aligned block of
+ * `zero_cluster` pages that holds it, in one ioctl.  A hard fault reads the
+ * run of paged-out neighbours whose page-file slots are consecutive, within
+ * the aligned block of `cluster` pages, in one read, and installs them all.
+ *
+ * Dirty tracking: a page installed from a valid page-file copy (or from a
+ * clean standby frame) is installed write-protected; its first write is a
+ * write-protect fault that sets PTE_F_DIRTY and opens the page.  Pages of
+ * write-watch regions are always installed write-protected, and that fault
+ * also records the write for GetWriteWatch.
+ */
+#include "fault/fault.h"
+#include "paging/evict.h"
+#include "core/internal_alloc.h"
+#include "os/uffd.h"
+#include "pagefile/pagefile.h"
+#include "policy/policy.h"
+#include "paging/prefetch.h"
+#include "core/prot.h"
+#include "paging/replacement.h"
+#include "core/runtime.h"
+#include "paging/standby.h"
+#include "core/stats.h"
+#include "core/vmem_internal.h"
+
+#include <errno.h>
+#include <string.h>
+#include <ucontext.h>
+
+#ifndef BUS_MCEERR_AR
+#define BUS_MCEERR_AR 4
+#endif
+
+static int is_watch(const struct region *r)
+{
+    return (r->flags & REGION_WRITE_WATCH) != 0;
+}
+
+static int committed_with(const struct region *r, size_t idx, uint16_t prot)
+{
+    const struct pte *p = pte_get(&r->ptes, idx);
+    return p && pte_load_state(p) == PTE_COMMITTED && p->prot == prot;
+}
+
+static void set_flags(struct pte *p, uint8_t f)
+{
+    if (unlikely(!p))
+        return; /* cannot happen: a faulting page is committed, so its leaf
+                   exists; the test keeps -O3's flow analysis quiet */
+    __atomic_fetch_or(&p->flags, f, __ATOMIC_ACQ_REL);
+}
+
+static void set_state(struct pte *p, uint8_t st)
+{
+    __atomic_store_n(&p->state, st, __ATOMIC_RELEASE);
+}
+
+static int claim(struct pte *p, uint8_t from)
+{
+    return __atomic_compare_exchange_n(&p->state, &from, PTE_INSTALLING, 0, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_ACQUIRE);
+}
+
+/* Installs zero pages over [first, end), skipping pages someone else
+ * installed first, and marks them RESIDENT with `flags`.  Returns the
+ * number of pages this call installed; sets *woke if the page `want` was
+ * installed by it (which wakes its waiters). */
+static size_t install_zero(struct region *r, size_t first, size_t end, int zeropage,
+                           int wp, uint8_t flags, size_t want, int *woke)
+{
+    size_t installed = 0;
+    size_t i = first;
+    while (i < end) {
+        size_t len = (end - i) * PAGE_SZ, done = 0;
+        if (len > vmem_rt.zero_len)
+            len = vmem_rt.zero_len;
+        uintptr_t at = region_addr(r, i);
+        int err = zeropage ? uffd_zeropage(vmem_rt.uffd, at, len, &done)
+                           : uffd_copy(vmem_rt.uffd, at, vmem_rt.zero_buf, len, wp, &done);
+        size_t n = done / PAGE_SZ;
+        if (want >= i && want < i + n)
+            *woke = 1;
+        for (size_t k = i; k < i + n; k++) {
+            struct pte *p = pte_get(&r->ptes, k);
+            if (flags)
+                set_flags(p, flags);
+            set_state(p, PTE_RESIDENT);
+        }
+        replacement_admit(r, i, n, 0);
+        installed += n;
+        i += n;
+        if (err == EEXIST) {
+            i++;               /* present already: someone else's */
+        } else if (err == ENOENT && len > PAGE_SZ) {
+            end = i + 1;       /* the run crosses a mapping boundary: one page */
+        } else if (err) {
+            if (err != ENOENT)
+                vmem_log("cannot install a page at %#lx: %s", (unsigned long)at,
+                         err == ENOMEM ? "out of memory" : "kernel refused");
+            break;
+        }
+    }
+    return installed;
+}
+
+/* Opens a write-protected page for a write: records the write (dirty, and
+ * for GetWriteWatch) and removes the protection, which wakes the writer. */
+static void open_for_write(struct region *r, size_t idx, int *woke)
+{
+    struct pte *p = pte_get(&r->ptes, idx);
+    uint8_t f = PTE_F_DIRTY | (is_watch(r) ? PTE_F_WRITTEN : 0);
+    uint8_t old = __atomic_fetch_or(&p->flags, f, __ATOMIC_ACQ_REL);
+    if (is_watch(r) && !(old & PTE_F_WRITTEN))
+        ctr_add(&vmem_ctr.write_watch_faults, 1);
+    int e = uffd_writeprotect(vmem_rt.uffd, region_addr(r, idx), PAGE_SZ, 0);
+    replacement_touch(r, idx);
+    if (e) {
+        /* not opened, so not woken: fault_resolve wakes it to retry */
+        static int told;
+        if (!told++)
+            vmem_log("cannot open a page for writing (%s)", strerror(e));
+        return;
+    }
+    *woke = 1;
+}
+
+static void demand_zero(struct region *r, size_t idx, int write, int *woke)
+{
+    const struct pte *p = pte_get(&r->ptes, idx);
+    uint16_t prot = p->prot;
+    size_t n = vmem_rt.cfg.zero_cluster;
+    size_t block = idx - idx % n, block_end = block + n;
+    if (block_end > r->npages)
+        block_end = r->npages;
+    size_t lo = idx, hi = idx + 1;
+    while (lo > block && committed_with(r, lo - 1, prot))
+        lo--;
+    while (hi < block_end && committed_with(r, hi, prot))
+        hi++;
+
+    /* Write-watch pages are installed write-protected, so the first write
+     * is seen; the faulting page of a write fault is then opened at once.
+     * Other zero-filled pages count as dirty (the trimmer finds those still
+     * all zeros and drops them without I/O). */
+    int watch = is_watch(r);
+    int zeropage = !write && !watch;
+    size_t got = install_zero(r, lo, hi, zeropage, watch, watch ? 0 : PTE_F_DIRTY, idx, woke);
+    set_flags(pte_get(&r->ptes, idx), PTE_F_ACCESSED);
+    if (watch && write)
+        open_for_write(r, idx, woke);
+    if (got) {
+        ctr_add(&vmem_ctr.demand_zero_faults, 1);
+        ctr_add(&vmem_ctr.demand_zero_pages, got);
+        ctr_gauge_add(&vmem_ctr.working_set, &vmem_ctr.peak_working_set, got);
+    }
+}
+
+/* A standby page touched again: re-install it from its frame. */
+static void transition(struct region *r, size_t idx, int write, int *woke)
+{
+    struct pte *p = pte_get(&r->ptes, idx);
+    if (!claim(p, PTE_STANDBY))
+        return; /* another fault has it */
+    uint32_t f = p->slot;
+    struct frame *fr = standby_frame(f);
+    int writing = (fr->flags & FRAME_WRITING) != 0;
+    int prefetched = (fr->flags & FRAME_PREFETCHED) != 0;
+    int dirty = (fr->flags & FRAME_DIRTY) || writing || !paging_tracks_dirty();
+    /* Clean pages, and every page of a write-watch region, go back
+     * write-protected unless this very access is the write. */
+    int wp = !write && (is_watch(r) || !dirty);
+    /* A write installed writable goes ahead as soon as the copy wakes the
+     * thread: the write must be on record before, or a GetWriteWatch
+     * right after that write could miss it. */
+    uint8_t had = 0;
+    if (write && is_watch(r))
+        had = __atomic_fetch_or(&p->flags, PTE_F_WRITTEN, __ATOMIC_ACQ_REL);
+    size_t done = 0;
+    int err = uffd_copy(vmem_rt.uffd, region_addr(r, idx), standby_data(f), PAGE_SZ, wp, &done);
+    if (err && err != EEXIST) {
+        if (write && is_watch(r) && !(had & PTE_F_WRITTEN))
+            __atomic_fetch_and(&p->flags, (uint8_t)~PTE_F_WRITTEN, __ATOMIC_ACQ_REL);
+        set_state(p, PTE_STANDBY);
+        vmem_log("cannot re-install a standby page: %s", strerror(err));
+        return;
+    }
+    /* EEXIST: the page was still mapped and nothing woke the waiter;
+     * fault_resolve does */
+    *woke = err == 0;
+    if (writing) {
+        /* The page writer is saving this frame; it frees it afterwards.
+         * The copy it writes is not trusted: the page is dirty. */
+        fr->flags |= FRAME_ORPHAN;
+        p->slot = 0;
+    } else {
+        p->slot = fr->slot;
+        standby_drop(f);
+    }
+    uint8_t fl = PTE_F_ACCESSED | ((dirty || write) ? PTE_F_DIRTY : 0);
+    if (write && is_watch(r))
+        fl |= PTE_F_WRITTEN;
+    set_flags(p, fl);
+    set_state(p, PTE_RESIDENT);
+    replacement_admit(r, idx, 1, 0);
+    ctr_add(&vmem_ctr.transition_faults, 1);
+    if (prefetched) {
+        ctr_add(&vmem_ctr.prefetch_used, 1);
+        prefetch_feedback(1);
+    }
+    ctr_gauge_add(&vmem_ctr.working_set, &vmem_ctr.peak_working_set, 1);
+}
+
+static int pagedout_next_to(const struct region *r, size_t i, uint32_t slot, uint16_t prot)
+{
+    const struct pte *p = pte_get(&r->ptes, i);
+    return p && pte_load_state(p) == PTE_PAGEDOUT && p->slot == slot && p->prot == prot;
+}
+
+/* Reads of a page before it is declared lost: the cluster once, then the
+ * faulting page alone. */
+#define READ_ATTEMPTS 3
+
+static size_t hook_stop_pages;
+static int hook_stop_err;
+
+int fault_test_stop_install(size_t pages, int err)
+{
+    __atomic_store_n(&hook_stop_pages, pages, __ATOMIC_RELAXED);
+    return __atomic_exchange_n(&hook_stop_err, err, __ATOMIC_ACQ_REL);
+}
+
+/* Installs the pages read by a hard fault; the test hook may cut it short
+ * as a cgroup limit (ENOMEM) would. */
+static int install_read(uintptr_t dst, const void *src, size_t len, int wp, size_t *done)
+{
+    int herr = __atomic_exchange_n(&hook_stop_err, 0, __ATOMIC_ACQ_REL);
+    size_t stop = __atomic_load_n(&hook_stop_pages, __ATOMIC_RELAXED) * PAGE_SZ;
+    if (herr && stop < len) {
+        int err = stop ? uffd_copy(vmem_rt.uffd, dst, src, stop, wp, done) : 0;
+        if (!stop)
+            *done = 0;
+        return err ? err : herr;
+    }
+    if (herr)
+        __atomic_store_n(&hook_stop_err, herr, __ATOMIC_RELEASE); /* not this one */
+    return uffd_copy(vmem_rt.uffd, dst, src, len, wp, done);
+}
+
+/* The page idx (claimed) could not be read back: an in-page error, as
+ * Windows raises STATUS_IN_PAGE_ERROR.  The page is poisoned, so the
+ * faulting thread (and every later access) gets SIGBUS with BUS_MCEERR_AR
+ * and the address (see fault_sigbus_claim), until a decommit or release
+ * zaps it.  In signal mode without UFFDIO_POISON the page stays missing,
+ * which raises SIGBUS all the same; thread mode without it has no way to
+ * signal the faulting thread, so the page goes back to paged out and is
+ * retried. */
+static void inpage_error(struct region *r, size_t idx, int err)
+{
+    struct pte *p = pte_get(&r->ptes, idx);
+    uintptr_t at = region_addr(r, idx);
+    int poisoned = 0;
+    /* the state first: poisoning wakes the faulting thread, whose SIGBUS
+     * handler looks at it */
+    set_state(p, PTE_INPAGE_ERROR);
+    if (vmem_rt.uffd_have & UFFD_HAVE_POISON)
+        poisoned = uffd_poison(vmem_rt.uffd, at, PAGE_SZ) == 0;
+    if (!poisoned && vmem_rt.mode != VMEM_FAULT_SIGNAL) {
+        static int told;
+        if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+            vmem_log("page-in failed (%s) and this kernel cannot poison a page "
+                     "(UFFDIO_POISON, Linux 6.6): the access will be retried", strerror(err));
+        set_state(p, PTE_PAGEDOUT);
+        return;
+    }
+    uint32_t slot = p->slot;
+    p->slot = 0;
+    pagefile_free(slot, 1); /* its content is lost */
+    ctr_add(&vmem_ctr.inpage_errors, 1);
+    static int told;
+    if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+        vmem_log("in-page error: a page at %#lx cannot be read back from the page file (%s); "
+                 "accessing it raises SIGBUS until it is decommitted", (unsigned long)at,
+                 strerror(err));
+}
+
+/* Keeps prefetched pages [first, first + n) of r (claimed, INSTALLING;
+ * their content at data) in clean standby frames, a run of frames at a
+ * time: one copy (or, in move mode, one UFFDIO_COPY: frame memory is
+ * registered and filled by ioctl only) per run.  Pages that find no frame
+ * go back to PAGEDOUT: their read is simply dropped. */
+static void stash_prefetched(struct region *r, size_t first, size_t n, const uint8_t *data)
+{
+    while (n) {
+        size_t got = 0, done = 0;
+        uint32_t f = standby_take_run(r, first, n, &got);
+        if (f && !standby_moves())
+            memcpy(standby_data(f), data, got * PAGE_SZ);
+        else if (f && uffd_copy(vmem_rt.uffd, standby_addr(f), data, got * PAGE_SZ, 0, &done)) {
+            for (size_t k = 0; k < got; k++)
+                standby_drop(f + (uint32_t)k);
+            f = 0;
+        }
+        if (!f) {
+            for (size_t i = first; i < first + n; i++)
+                set_state(pte_get(&r->ptes, i), PTE_PAGEDOUT);
+            return;
+        }
+        for (size_t k = 0; k < got; k++) {
+            struct pte *q = pte_get(&r->ptes, first + k);
+            struct frame *fr = standby_frame(f + (uint32_t)k);
+            fr->slot = q->slot;
+            fr->flags = FRAME_PREFETCHED;
+            q->slot = f + (uint32_t)k;
+            set_state(q, PTE_STANDBY);
+        }
+        first += got;
+        data += got * PAGE_SZ;
+        n -= got;
+    }
+}
+
+/* A hard fault.  The read is done with as_lock released, so trimming,
+ * other faults and API calls go on meanwhile: the pages are claimed
+ * (INSTALLING) first, and afterwards installed only if the region is the
+ * same one and each page is still claimed (a decommit or release in between
+ * discards the read).  Returns with as_lock shared held again; *r_io is
+ * NULL if the region went away.  With keep_lock (a caller holding as_lock
+ * exclusive), the lock stays held through the read.  A read that keeps
+ * failing ends in an in-page error (inpage_error). */
+static void hard_fault(struct region **r_io, size_t idx, int write, int *woke, int keep_lock)
+{
+    struct region *r = *r_io;
+    struct pte *p = pte_get(&r->ptes, idx);
+    if (!claim(p, PTE_PAGEDOUT))
+        return;
+    /* The prefetch policy (VMEM_PREFETCH) gives the window around the
+     * page; the read takes the paged-out pages of it whose slots follow
+     * the faulting page's, so it stays one sequential read. */
+    unsigned behind, ahead;
+    prefetch_window(region_addr(r, idx) >> PAGE_SHIFT, &behind, &ahead);
+    /* one read fits the bounce buffer */
+    if (behind > PF_BOUNCE_PAGES - 1)
+        behind = PF_BOUNCE_PAGES - 1;
+    if (ahead > PF_BOUNCE_PAGES - 1 - behind)
+        ahead = PF_BOUNCE_PAGES - 1 - behind;
+    size_t block = idx >= behind ? idx - behind : 0, block_end = idx + (size_t)ahead + 1;
+    if (block_end > r->npages || block_end <= idx)
+        block_end = r->npages;
+    size_t lo = idx, hi = idx + 1;
+    uint16_t prot = p->prot;
+    while (lo > block && pagedout_next_to(r, lo - 1, pte_get(&r->ptes, lo)->slot - 1, prot) &&
+           claim(pte_get(&r->ptes, lo - 1), PTE_PAGEDOUT))
+        lo--;
+    while (hi < block_end && pagedout_next_to(r, hi, pte_get(&r->ptes, hi - 1)->slot + 1, prot) &&
+           claim(pte_get(&r->ptes, hi), PTE_PAGEDOUT))
+        hi++;
+    size_t count = hi - lo;
+    uint32_t slot = pte_get(&r->ptes, lo)->slot;
+    uintptr_t base = r->base;
+    uint64_t id = r->id;
+
+    uint8_t *bounce = pagefile_bounce();
+    __atomic_add_fetch(&r->inflight, 1, __ATOMIC_ACQ_REL);
+    if (!keep_lock)
+        as_unlock();
+    /* [rlo, rhi) is what was read; a failed cluster read is retried for the
+     * faulting page alone, a bounded number of times */
+    size_t rlo = lo, rhi = hi;
+    int err = bounce ? pagefile_read(slot, bounce, count) : ENOMEM;
+    for (int attempt = 1; err && attempt < READ_ATTEMPTS; attempt++) {
+        rlo = idx;
+        rhi = idx + 1;
+        if (!bounce)
+            bounce = pagefile_bounce();
+        err = bounce ? pagefile_read(slot + (uint32_t)(idx - lo), bounce + (idx - lo) * PAGE_SZ, 1)
+                     : ENOMEM;
+    }
+    if (!keep_lock)
+        as_lock_shared();
+
+    /* Decommit and release wait for inflight to drop, so the region and
+     * the claimed pages are still there; checked all the same. */
+    struct region *now = region_find(base);
+    __atomic_sub_fetch(&r->inflight, 1, __ATOMIC_ACQ_REL);
+    if (now != r || r->id != id) {
+        *r_io = NULL;
+        return;
+    }
+    /* keep only the pages still claimed, with the slots that were read */
+    size_t a = lo, b = hi;
+    for (size_t i = lo; i < hi; i++) {
+        const struct pte *q = pte_get(&r->ptes, i);
+        if (!q || pte_load_state(q) != PTE_INSTALLING || q->slot != slot + (i - lo)) {
+            if (i <= idx)
+                a = i + 1;
+            else if (b == hi)
+                b = i;
+        }
+    }
+    if (a < rlo)
+        a = rlo;
+    if (b > rhi)
+        b = rhi;
+    if (a > idx || b <= idx || err) {
+        /* the faulting page itself was decommitted, or could not be read:
+         * give back the rest */
+        for (size_t i = lo; i < hi; i++) {
+            struct pte *q = pte_get(&r->ptes, i);
+            if (q && (i != idx || a > idx || b <= idx) && pte_load_state(q) == PTE_INSTALLING &&
+                q->slot == slot + (i - lo))
+                set_state(q, PTE_PAGEDOUT);
+        }
+        if (err && a <= idx && idx < b) {
+            if (bounce) {
+                inpage_error(r, idx, err);
+            } else {
+                /* no memory for a buffer: nothing was read, nothing is
+                 * lost; the access is retried */
+                set_state(p, PTE_PAGEDOUT);
+                static int told;
+                if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+                    vmem_log("no memory for a page-in buffer; the access will be retried");
+            }
+        }
+        return;
+    }
+    ctr_add(&vmem_ctr.read_ios, 1);
+    ctr_add(&vmem_ctr.pages_read, rhi - rlo);
+    /* Pages read beyond the faulting one are installed with it (map), or,
+     * with VMEM_PREFETCH_INSTALL=standby, kept on the standby list as
+     * Windows does: a touch is then a transition fault, which shows whether
+     * the prefetch was used. */
+    int stash = vmem_rt.cfg.prefetch_install == VMEM_PREFETCH_STANDBY && b - a > 1;
+    size_t done = 0, ia = stash ? idx : a, ib = stash ? idx + 1 : b;
+    /* all write-protected: clean copies of their slots */
+    int cerr = install_read(region_addr(r, ia), bounce + (ia - lo) * PAGE_SZ, (ib - ia) * PAGE_SZ,
+                            paging_tracks_dirty() || is_watch(r), &done);
+    /* The install may stop part-way (ENOMEM under a cgroup limit): the
+     * pages installed, [ia, ie), are resident; the rest go back. */
+    size_t ie = ia + done / PAGE_SZ;
+    int got = idx < ie;
+    for (size_t i = lo; i < hi; i++) {
+        struct pte *q = pte_get(&r->ptes, i);
+        int installed = i >= ia && i < ie;
+        int stashed = got && stash && i >= a && i < b && i != idx;
+        if (!installed && !stashed && q && pte_load_state(q) == PTE_INSTALLING &&
+            q->slot == slot + (i - lo))
+            set_state(q, PTE_PAGEDOUT);
+    }
+    for (size_t i = ia; i < ie; i++)
+        set_state(pte_get(&r->ptes, i), PTE_RESIDENT);
+    /* the policy hears of the installed run in three calls at most */
+    size_t below = got ? idx : ie;
+    replacement_admit(r, ia, below - ia, POLICY_PREFETCHED);
+    if (got) {
+        replacement_admit(r, idx, 1, 0);
+        replacement_admit(r, idx + 1, ie - idx - 1, POLICY_PREFETCHED);
+    }
+    ctr_gauge_add(&vmem_ctr.working_set, &vmem_ctr.peak_working_set, ie - ia);
+    if (cerr) {
+        static int told;
+        if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+            vmem_log("cannot install paged-in pages (%s); the access will be retried",
+                     cerr == ENOMEM ? "out of memory" : strerror(cerr));
+    }
+    if (!got)
+        return;
+    if (stash) {
+        const uint8_t *data = bounce + (a - lo) * PAGE_SZ;
+        stash_prefetched(r, a, idx - a, data);
+        stash_prefetched(r, idx + 1, b - idx - 1, data + (idx + 1 - a) * PAGE_SZ);
+    }
+    *woke = 1;
+    p = pte_get(&r->ptes, idx);
+    set_flags(p, PTE_F_ACCESSED);
+    if (write)
+        open_for_write(r, idx, woke);
+    ctr_add(&vmem_ctr.hard_faults, 1);
+    ctr_add(&vmem_ctr.prefetched_pages, stash ? b - a - 1 : ie - ia - 1);
+}
+
+int fault_populate(struct region *r, size_t first, size_t end)
+{
+    int woke = 0;
+    int wp = is_watch(r);
+    size_t i = first;
+    while (i < end) {
+        const struct pte *p = pte_get(&r->ptes, i);
+        uint8_t st = p ? pte_load_state(p) : PTE_RESERVED;
+        if (st == PTE_STANDBY || st == PTE_PAGEDOUT) {
+            /* as_lock is held exclusive here: the read keeps it */
+            if (st == PTE_STANDBY)
+                transition(r, i, 0, &woke);
+            else
+                hard_fault(&r, i, 0, &woke, 1);
+            if (pte_load_state(p) != PTE_RESIDENT)
+                return pte_load_state(p) == PTE_INPAGE_ERROR ? EIO : ENOMEM;
+            i++;
+            continue;
+        }
+        if (st == PTE_INPAGE_ERROR)
+            return EIO; /* lost: it cannot be made resident */
+        if (st != PTE_COMMITTED) {
+            i++;
+            continue;
+        }
+        size_t j = i + 1;
+        while (j < end && committed_with(r, j, p->prot))
+            j++;
+        size_t n = install_zero(r, i, j, 0, wp, wp ? 0 : PTE_F_DIRTY, SIZE_MAX, &woke);
+        ctr_gauge_add(&vmem_ctr.working_set, &vmem_ctr.peak_working_set, n);
+        i = j;
+    }
+    for (size_t k = first; k < end; k++) {
+        const struct pte *p = pte_get(&r->ptes, k);
+        if (p && pte_load_state(p) == PTE_COMMITTED)
+            return ENOMEM;
+    }
+    return 0;
+}
+
+/* A resident page that faulted as missing: the kernel dropped it (a
+ * MEM_RESET page it reclaimed), or another thread is installing it; or,
+ * present and write-protected, a write in signal mode. */
+static void refault_resident(struct region *r, size_t idx, int write, int kind, int *woke)
+{
+    struct pte *p = pte_get(&r->ptes, idx);
+    if (!(pte_load_flags(p) & PTE_F_RESET)) {
+        if (kind == FAULT_WP_UNKNOWN && write)
+            open_for_write(r, idx, woke);
+        return;
+    }
+    size_t done = 0;
+    uintptr_t at = region_addr(r, idx);
+    int err = uffd_copy(vmem_rt.uffd, at, vmem_rt.zero_buf, PAGE_SZ, is_watch(r), &done);
+    if (err == EEXIST) {
+        if (kind == FAULT_WP_UNKNOWN && write)
+            open_for_write(r, idx, woke);
+        return;
+    }
+    if (done) {
+        *woke = 1;
+        set_flags(p, PTE_F_RESET_LOST | PTE_F_DIRTY);
+        if (is_watch(r) && write)
+            open_for_write(r, idx, woke);
+    }
+}
+
+int fault_resolve(uintptr_t addr, int write, int kind)
+{
+    addr = round_down(addr, PAGE_SZ);
+    int woke = 0, ours = 1;
+    as_lock_shared();
+    struct region *r = region_find(addr);
+    if (r && paging_enabled()) {
+        /* A fault that will install pages first waits (without the lock,
+         * which the trimmer needs) until the cap leaves room for them; a
+         * write-protect fault on a resident page installs nothing. */
+        const struct pte *p = pte_get(&r->ptes, region_page(r, addr));
+        uint8_t st = p ? pte_load_state(p) : PTE_RESERVED;
+        size_t n = st == PTE_COMMITTED ? vmem_rt.cfg.zero_cluster
+                                       : (vmem_rt.cfg.cluster ? vmem_rt.cfg.cluster : 1);
+        if ((st == PTE_COMMITTED || st == PTE_STANDBY || st == PTE_PAGEDOUT) &&
+            !paging_has_room(n)) {
+            as_unlock();
+            paging_wait_for_room(n);
+            as_lock_shared();
+            r = region_find(addr);
+        }
+    }
+    if (!r || !uses_uffd()) {
+        ours = 0;
+    } else {
+        size_t idx = region_page(r, addr);
+        const struct pte *p = pte_get(&r->ptes, idx);
+        uint8_t st = p ? pte_load_state(p) : PTE_RESERVED;
+        if (kind == FAULT_WP && st == PTE_RESIDENT)
+            open_for_write(r, idx, &woke);
+        else if (st == PTE_COMMITTED)
+            demand_zero(r, idx, write, &woke);
+        else if (st == PTE_STANDBY)
+            transition(r, idx, write, &woke);
+        else if (st == PTE_PAGEDOUT)
+            hard_fault(&r, idx, write, &woke, 0);
+        else if (st == PTE_RESIDENT)
+            refault_resident(r, idx, write, kind, &woke);
+        /* PTE_RESERVED: decommitted while the fault was in flight; the
+         * retry meets PROT_NONE and raises SIGSEGV, as on Windows.
+         * PTE_INSTALLING: another fault is bringing it in; retry. */
+    }
+    /* A waiter not woken by an install must be woken to retry. */
+    if (!woke && vmem_rt.mode == VMEM_FAULT_THREAD && uses_uffd())
+        uffd_wake(vmem_rt.uffd, addr, PAGE_SZ);
+    as_unlock();
+    return ours;
+}
+
+/* 1 if addr is a page lost to an in-page error. */
+static int inpage_error_at(uintptr_t addr)
+{
+    if (as_lock_depth)
+        return 0; /* not a fault on managed memory: the library touches none under the lock */
+    as_lock_shared();
+    struct region *r = region_find(addr);
+    const struct pte *p = r ? pte_get(&r->ptes, region_page(r, addr)) : NULL;
+    int lost = p && pte_load_state(p) == PTE_INPAGE_ERROR;
+    as_unlock();
+    return lost;
+}
+
+enum sigchain_verdict fault_sigbus_claim(int sig, siginfo_t *si, void *uctx)
+{
+    (void)sig;
+    if (si->si_code != BUS_ADRERR || !runtime_ready())
+        return SIGCHAIN_NOT_OURS;
+    /* A poisoned page (UFFDIO_POISON) raises BUS_ADRERR where the kernel is
+     * built without CONFIG_MEMORY_FAILURE, and in signal mode a lost page
+     * not poisoned raises it too: the application is told what it is, an
+     * in-page error, as the kernel says it of a page lost to a memory
+     * error.  With no handler of its own it dies of SIGBUS. */
+    uintptr_t addr = round_down((uintptr_t)si->si_addr, PAGE_SZ);
+    if (inpage_error_at(addr)) {
+        si->si_code = BUS_MCEERR_AR;
+        si->si_addr_lsb = PAGE_SHIFT;
+        return SIGCHAIN_NOT_OURS;
+    }
+    if (vmem_rt.mode != VMEM_FAULT_SIGNAL)
+        return SIGCHAIN_NOT_OURS;
+    int write = 1;
+#if defined(__x86_64__)
+    if (uctx) /* page-fault error code: bit 1 = write access */
+        write = (((ucontext_t *)uctx)->uc_mcontext.gregs[REG_ERR] & 2) != 0;
+#endif
+    return fault_resolve((uintptr_t)si->si_addr, write, FAULT_WP_UNKNOWN)
+               ? SIGCHAIN_HANDLED : SIGCHAIN_NOT_OURS;
+}

@@ -1,0 +1,141 @@
+/*
+ * sigchain.c -- chaining fault-signal handlers.
+ *
+ * Only SIGSEGV and SIGBUS are handled.  The saved previous action of each is
+ * written before our handler is installed, and only under chain_lock (an
+ * API-call lock, never taken in the handler), so the handler reads a
+ * consistent record.
+ *
+ * Our handler runs with every asynchronous signal blocked: an application
+ * handler (a timer) that interrupted it and touched managed memory would
+ * fault with the fault signal still blocked, and the kernel kills a thread
+ * that faults so.  The signals are delivered when the handler returns.  An
+ * application handler we pass a signal on to runs with the mask it asked
+ * for instead.
+ */
+#include "fault/sigchain.h"
+#include "core/runtime.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <ucontext.h>
+
+struct chain {
+    sigchain_claim_fn claim;
+    struct sigaction prev;
+    int installed;
+};
+
+static struct chain chains[2]; /* [0] SIGSEGV, [1] SIGBUS */
+static pthread_mutex_t chain_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t *sigchain_fork_lock(void) { return &chain_lock; }
+
+static struct chain *chain_of(int sig)
+{
+    return sig == SIGSEGV ? &chains[0] : sig == SIGBUS ? &chains[1] : NULL;
+}
+
+/* Calls the application's handler p with the signal mask it would have had
+ * had the kernel called it: the interrupted code's, plus its sa_mask, plus
+ * the signal unless SA_NODEFER.  1 if there was a handler to call. */
+static int call_previous(const struct sigaction *p, int sig, siginfo_t *si, void *uctx)
+{
+    int info = (p->sa_flags & SA_SIGINFO) && p->sa_sigaction;
+    if (!info && (p->sa_flags & SA_SIGINFO || p->sa_handler == SIG_DFL ||
+                  p->sa_handler == SIG_IGN))
+        return 0;
+    sigset_t mask, ours;
+    if (uctx)
+        mask = ((ucontext_t *)uctx)->uc_sigmask;
+    else
+        pthread_sigmask(SIG_SETMASK, NULL, &mask);
+    for (int s = 1; s < NSIG; s++)
+        if (sigismember(&p->sa_mask, s) == 1)
+            sigaddset(&mask, s);
+    if (!(p->sa_flags & SA_NODEFER))
+        sigaddset(&mask, sig);
+    pthread_sigmask(SIG_SETMASK, &mask, &ours);
+    unsigned char blocked = as_lock_sigs_blocked;
+    as_lock_sigs_blocked = 0;
+    if (info)
+        p->sa_sigaction(sig, si, uctx);
+    else
+        p->sa_handler(sig);
+    as_lock_sigs_blocked = blocked;
+    pthread_sigmask(SIG_SETMASK, &ours, NULL);
+    return 1;
+}
+
+static void forward(struct chain *c, int sig, siginfo_t *si, void *uctx, int must_see)
+{
+    if (call_previous(&c->prev, sig, si, uctx))
+        return;
+    /* No application handler: restore the default action.  Returning
+     * retries the faulting access, which faults again and kills the
+     * process with the true fault address.  A guard page is accessible now,
+     * so for it the signal is raised instead (delivered once we return). */
+    signal(sig, SIG_DFL);
+    if (must_see)
+        raise(sig);
+}
+
+static void handler(int sig, siginfo_t *si, void *uctx)
+{
+    int saved_errno = errno;
+    unsigned char blocked = as_lock_sigs_blocked;
+    as_lock_sigs_blocked = 1; /* sa_mask blocks the asynchronous signals */
+    struct chain *c = chain_of(sig);
+    enum sigchain_verdict v = c->claim ? c->claim(sig, si, uctx) : SIGCHAIN_NOT_OURS;
+    if (v != SIGCHAIN_HANDLED)
+        forward(c, sig, si, uctx, v == SIGCHAIN_DELIVER);
+    as_lock_sigs_blocked = blocked;
+    errno = saved_errno;
+}
+
+static int install_locked(int sig, struct chain *c)
+{
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = handler;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+    /* every signal but the synchronous ones (see above) */
+    sigfillset(&sa.sa_mask);
+    sigdelset(&sa.sa_mask, SIGSEGV);
+    sigdelset(&sa.sa_mask, SIGBUS);
+    sigdelset(&sa.sa_mask, SIGILL);
+    sigdelset(&sa.sa_mask, SIGFPE);
+    sigdelset(&sa.sa_mask, SIGTRAP);
+    sigdelset(&sa.sa_mask, SIGSYS);
+    if (sigaction(sig, NULL, &old) < 0)
+        return errno;
+    if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction == handler)
+        return 0;
+    c->prev = old;
+    if (sigaction(sig, &sa, NULL) < 0)
+        return errno;
+    c->installed = 1;
+    return 0;
+}
+
+int sigchain_install(int sig, sigchain_claim_fn claim)
+{
+    struct chain *c = chain_of(sig);
+    if (!c)
+        return EINVAL;
+    pthread_mutex_lock(&chain_lock);
+    c->claim = claim;
+    int err = install_locked(sig, c);
+    pthread_mutex_unlock(&chain_lock);
+    return err;
+}
+
+void sigchain_ensure(int sig)
+{
+    struct chain *c = chain_of(sig);
+    if (!c || !c->installed)
+        return;
+    pthread_mutex_lock(&chain_lock);
+    install_locked(sig, c);
+    pthread_mutex_unlock(&chain_lock);
+}

@@ -1,0 +1,244 @@
+/*
+ * page_writer.c -- the modified page writer (Windows' name for it).
+ *
+ * Dirty standby frames (the modified list) are written to the page file by
+ * this thread, ahead of need: it takes the dirty frames among the older
+ * half of the standby list, oldest first, and writes them in one io_uring
+ * batch, with as_lock released during the I/O (the frames are marked
+ * FRAME_WRITING and their content is frozen).  Afterwards, under the lock,
+ * each written frame is clean: it stays on the standby list (a touch is
+ * still a transition fault), and the working-set manager frees clean frames
+ * without I/O when it needs room.  So room is made at once, and faults do
+ * not wait for writes unless the writer falls behind.
+ *
+ * Neighbouring dirty frames that hold neighbouring pages of one region go
+ * out in one write, to neighbouring slots, so the hard fault that reads
+ * them back is one read.
+ *
+ * A write that fails (a full file system, an I/O error) gives its slots
+ * back; the frames stay dirty on the list and are written again later.
+ *
+ * A page faulted back while its frame was being written is installed dirty
+ * and the frame is orphaned (fault.c): its slot is freed and the write's
+ * result ignored, so a write that races with the writer is never lost.
+ *
+ * Locks: as_lock exclusive to choose frames and to settle them; none during
+ * I/O.  The thread is woken through an eventfd.
+ */
+#include "paging/page_writer.h"
+#include "paging/evict.h"
+#include "pagefile/pagefile.h"
+#include "core/runtime.h"
+#include "paging/standby.h"
+#include "core/stats.h"
+#include "core/vmem_internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define BATCH 64 /* writes per pass */
+
+static int kick_fd = -1;
+static int stop_flag;      /* atomic */
+static int asked;          /* atomic: a pass was asked for */
+static int busy;           /* atomic */
+static int stuck;          /* atomic */
+static unsigned long passes; /* atomic */
+static pthread_t thread;
+static int running;
+
+void page_writer_kick(void)
+{
+    uint64_t one = 1;
+    __atomic_store_n(&asked, 1, __ATOMIC_RELEASE);
+    if (kick_fd >= 0 && write(kick_fd, &one, sizeof(one)) < 0)
+        return; /* the counter is full: the thread is awake anyway */
+}
+
+int page_writer_busy(void)
+{
+    return __atomic_load_n(&busy, __ATOMIC_ACQUIRE) || __atomic_load_n(&asked, __ATOMIC_ACQUIRE);
+}
+int page_writer_stuck(void) { return __atomic_load_n(&stuck, __ATOMIC_ACQUIRE); }
+unsigned long page_writer_passes(void) { return __atomic_load_n(&passes, __ATOMIC_ACQUIRE); }
+
+/* Can frame g join the write group that ends with frame prev? */
+static int joins_group(uint32_t prev, uint32_t g)
+{
+    if (g != prev + 1)
+        return 0;
+    const struct frame *a = standby_frame(prev), *b = standby_frame(g);
+    return b->region == a->region && b->page == a->page + 1 &&
+           (b->flags & (FRAME_DIRTY | FRAME_WRITING)) == FRAME_DIRTY &&
+           (a->slot ? b->slot == a->slot + 1 : !b->slot);
+}
+
+/* One pass: writes up to BATCH dirty frames from the older half of the
+ * standby list.  Returns the frames written; *found says whether any dirty
+ * frame was seen. */
+static size_t write_pass(int *found)
+{
+    struct pf_write w[BATCH];
+    uint32_t wf[BATCH]; /* first frame of each write */
+    size_t nw = 0, npages = 0;
+    *found = 0;
+
+    as_lock_exclusive();
+    /* with the standby list off (VMEM_STANDBY=off) frames only wait to be
+     * written: all of them */
+    size_t look = vmem_rt.cfg.standby ? standby_count() / 2 + 1 : standby_count(), seen = 0;
+    uint32_t f = standby_oldest();
+    while (f && seen < look && npages < BATCH) {
+        uint32_t next = standby_next(f);
+        struct frame *fr = standby_frame(f);
+        seen++;
+        if ((fr->flags & (FRAME_DIRTY | FRAME_WRITING)) != FRAME_DIRTY) {
+            f = next;
+            continue;
+        }
+        *found = 1;
+        /* a group of dirty neighbours, f .. f + len - 1 */
+        size_t len = 1;
+        while (npages + len < BATCH && next && joins_group(f + (uint32_t)len - 1, next)) {
+            len++;
+            seen++;
+            next = standby_next(next);
+        }
+        if (!fr->slot) {
+            uint32_t first;
+            while (len > 1 && pagefile_alloc(len, &first) != 0)
+                len = 1; /* no run that long free: one page at a time */
+            if (len == 1 && pagefile_alloc(1, &first) != 0) {
+                f = next; /* page file full: it stays on the modified list */
+                continue;
+            }
+            for (size_t k = 0; k < len; k++)
+                standby_frame(f + (uint32_t)k)->slot = first + (uint32_t)k;
+            next = standby_next(f + (uint32_t)len - 1);
+        }
+        for (size_t k = 0; k < len; k++)
+            standby_frame(f + (uint32_t)k)->flags |= FRAME_WRITING;
+        w[nw] = (struct pf_write){ .slot = fr->slot, .buf = standby_data(f), .npages = len };
+        wf[nw++] = f;
+        npages += len;
+        f = next;
+    }
+    as_unlock();
+    if (!nw)
+        return 0;
+
+    pagefile_write_batch(w, nw);
+    size_t written = 0, failed = 0;
+
+    as_lock_exclusive();
+    for (size_t k = 0; k < nw; k++) {
+        for (size_t j = 0; j < w[k].npages; j++) {
+            uint32_t g = wf[k] + (uint32_t)j;
+            struct frame *fr = standby_frame(g);
+            fr->flags &= ~(uint32_t)FRAME_WRITING;
+            if (fr->flags & FRAME_ORPHAN) {
+                /* its page was faulted back (installed dirty) or decommitted */
+                pagefile_free(fr->slot, 1);
+                standby_drop(g);
+                continue;
+            }
+            if (w[k].result) {
+                /* the slot holds nothing usable: give it back (a full file
+                 * system must not fill the allocator too); the frame stays
+                 * dirty and is written again later */
+                static int told;
+                if (!told++)
+                    vmem_log("page-file write failed (%s): keeping pages in memory, over "
+                             "the cap if need be", strerror(w[k].result));
+                pagefile_free(fr->slot, 1);
+                fr->slot = 0;
+                failed++;
+                continue;
+            }
+            written++;
+            fr->flags &= ~(uint32_t)FRAME_DIRTY; /* clean: free to drop */
+            if (!vmem_rt.cfg.standby)
+                paging_page_out(g);
+        }
+    }
+    ctr_add(&vmem_ctr.pages_written, written);
+    ctr_add(&vmem_ctr.write_ios, nw);
+    ctr_add(&vmem_ctr.write_errors, failed);
+    as_unlock();
+    return written;
+}
+
+static void *writer_main(void *arg)
+{
+    (void)arg;
+    struct pollfd pfd = { .fd = kick_fd, .events = POLLIN };
+    while (!__atomic_load_n(&stop_flag, __ATOMIC_ACQUIRE)) {
+        if (!__atomic_load_n(&asked, __ATOMIC_ACQUIRE))
+            poll(&pfd, 1, 50);
+        uint64_t v;
+        if (read(kick_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+            break;
+        __atomic_store_n(&busy, 1, __ATOMIC_RELEASE);
+        __atomic_store_n(&asked, 0, __ATOMIC_RELEASE);
+        int found;
+        size_t n;
+        do {
+            n = write_pass(&found);
+            __atomic_store_n(&stuck, found && !n, __ATOMIC_RELEASE);
+            __atomic_add_fetch(&passes, 1, __ATOMIC_RELEASE);
+            if (n)
+                paging_kick(); /* clean frames to free */
+        } while (n && !__atomic_load_n(&stop_flag, __ATOMIC_ACQUIRE));
+        __atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
+    }
+    return NULL;
+}
+
+int page_writer_start(void)
+{
+    kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (kick_fd < 0)
+        return errno;
+    __atomic_store_n(&stop_flag, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&stuck, 0, __ATOMIC_RELEASE);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int e = pthread_create(&thread, NULL, writer_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (e) {
+        close(kick_fd);
+        kick_fd = -1;
+        return e;
+    }
+    running = 1;
+    return 0;
+}
+
+void page_writer_stop(void)
+{
+    if (running) {
+        __atomic_store_n(&stop_flag, 1, __ATOMIC_RELEASE);
+        page_writer_kick();
+        pthread_join(thread, NULL);
+        running = 0;
+    }
+    if (kick_fd >= 0)
+        close(kick_fd);
+    kick_fd = -1;
+    __atomic_store_n(&asked, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
+}
+
+void page_writer_leave_in_child(void)
+{
+    running = 0;
+    if (kick_fd >= 0)
+        close(kick_fd);
+    kick_fd = -1;
+}

@@ -1,0 +1,114 @@
+/*
+ * prefetch.c -- the live runtime's side of the prefetch policy.
+ *
+ * One instance of the chosen prefetcher (lib/policy/) is asked, on each
+ * hard fault, for the window of pages around it to read as well; fault.c
+ * then reads the paged-out pages of that window whose slots follow the
+ * faulting page's, in one read.  It hears whether prefetched pages were
+ * used only with VMEM_PREFETCH_INSTALL=standby (a touch is then a
+ * transition fault); installed pages' reads are invisible.
+ *
+ * Lock: prefetch_lock serialises calls into the prefetcher; a leaf lock.
+ */
+#include "paging/prefetch.h"
+#include "policy/policy.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_mutex_t prefetch_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t *prefetch_fork_lock(void) { return &prefetch_lock; }
+static const struct prefetch_ops *ops;
+static struct prefetcher *pf;
+
+/* Splits "NAME[:N]"; returns the ops or NULL (message in err). */
+static const struct prefetch_ops *parse(const char *spec, unsigned *n, char *err, size_t errlen)
+{
+    char name[32];
+    const char *colon = strchr(spec, ':');
+    size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
+    *n = 0;
+    const struct prefetch_ops *o = NULL;
+    if (len < sizeof(name)) {
+        memcpy(name, spec, len);
+        name[len] = 0;
+        o = prefetch_find(name);
+    }
+    if (!o) {
+        int k = snprintf(err, errlen, "unknown prefetch policy '%.*s'; valid:", (int)len, spec);
+        for (size_t i = 0; prefetch_list[i] && k > 0 && (size_t)k < errlen; i++)
+            k += snprintf(err + k, errlen - (size_t)k, " %s", prefetch_list[i]->name);
+        return NULL;
+    }
+    if (colon) {
+        char *end;
+        unsigned long v = strtoul(colon + 1, &end, 10);
+        if (!colon[1] || *end || v < 1 || v > 512) {
+            snprintf(err, errlen, "prefetch window '%s' is not a page count from 1 to 512",
+                     colon + 1);
+            return NULL;
+        }
+        *n = (unsigned)v;
+    }
+    return o;
+}
+
+int prefetch_spec_valid(const char *spec, char *err, size_t errlen)
+{
+    unsigned n;
+    return !spec || !*spec || parse(spec, &n, err, errlen) ? 0 : EINVAL;
+}
+
+int prefetch_start(const char *spec, unsigned cluster, char *err, size_t errlen)
+{
+    unsigned n = cluster;
+    const struct prefetch_ops *o;
+    if (spec && *spec)
+        o = parse(spec, &n, err, errlen);
+    else
+        o = prefetch_find(cluster <= 1 ? "none" : "adaptive");
+    if (!o)
+        return EINVAL;
+    if (spec && *spec && !strchr(spec, ':'))
+        n = cluster > 1 ? cluster : 0; /* NAME alone: VMEM_CLUSTER's window */
+    struct prefetcher *p = o->create(n);
+    if (!p) {
+        snprintf(err, errlen, "no memory for the prefetcher");
+        return ENOMEM;
+    }
+    pthread_mutex_lock(&prefetch_lock);
+    ops = o;
+    pf = p;
+    pthread_mutex_unlock(&prefetch_lock);
+    return 0;
+}
+
+void prefetch_stop(void)
+{
+    pthread_mutex_lock(&prefetch_lock);
+    if (pf)
+        ops->destroy(pf);
+    pf = NULL;
+    ops = NULL;
+    pthread_mutex_unlock(&prefetch_lock);
+}
+
+void prefetch_window(uint64_t vpn, unsigned *behind, unsigned *ahead)
+{
+    *behind = *ahead = 0;
+    pthread_mutex_lock(&prefetch_lock);
+    if (pf)
+        ops->window(pf, vpn, behind, ahead);
+    pthread_mutex_unlock(&prefetch_lock);
+}
+
+void prefetch_feedback(int used)
+{
+    pthread_mutex_lock(&prefetch_lock);
+    if (pf)
+        ops->feedback(pf, used);
+    pthread_mutex_unlock(&prefetch_lock);
+}

@@ -1,0 +1,143 @@
+/*
+ * replacement.c -- the live runtime's side of the replacement policy.
+ *
+ * One instance of the chosen policy (VMEM_POLICY, lib/policy/) sees what
+ * faults show: a page becoming resident (demand-zero, transition and hard
+ * faults, and the neighbours a hard fault brings in, flagged prefetched),
+ * a write-protect fault on a resident page (its first write since it was
+ * saved: a reference the kernel lets us see), and a resident page being
+ * decommitted or released.  Reads of resident pages are invisible.  The
+ * working-set manager asks it for victims and gives back those it could
+ * not trim (locked meanwhile, or no frame free for a dirty page), so the
+ * policy's resident set stays the working set.
+ *
+ * Pages are named by virtual page number (address >> 12).
+ *
+ * Lock: policy_lock serialises every call into the policy; a leaf lock,
+ * taken under as_lock (shared by faults, exclusive by the trimmer and API
+ * calls), never the other way round.  `active` is read without it: a page
+ * admitted or forgotten while the policy starts or stops is settled by
+ * replacement_start's walk (it holds as_lock exclusive).
+ */
+#include "paging/replacement.h"
+#include "policy/policy.h"
+#include "core/pte.h"
+#include "core/region.h"
+#include "core/vmem_internal.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_mutex_t policy_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t *replacement_fork_lock(void) { return &policy_lock; }
+static const struct policy_ops *ops;
+static struct policy *pol;
+static int active; /* atomic */
+
+int replacement_active(void)
+{
+    return __atomic_load_n(&active, __ATOMIC_ACQUIRE);
+}
+
+static uint64_t vpn_of(const struct region *r, size_t i)
+{
+    return (uint64_t)(region_addr(r, i) >> PAGE_SHIFT);
+}
+
+int replacement_start(const char *name, size_t frames, char *err, size_t errlen)
+{
+    const struct policy_ops *o = policy_find(name && *name ? name : NULL);
+    if (!o) {
+        int n = snprintf(err, errlen, "unknown replacement policy '%s'; valid:", name);
+        for (size_t i = 0; policy_list[i] && n > 0 && (size_t)n < errlen; i++)
+            n += snprintf(err + n, errlen - (size_t)n, " %s", policy_list[i]->name);
+        return EINVAL;
+    }
+    struct policy *p = o->create(frames, 0, 0x5eed);
+    if (!p) {
+        snprintf(err, errlen, "no memory for the replacement policy");
+        return ENOMEM;
+    }
+    pthread_mutex_lock(&policy_lock);
+    ops = o;
+    pol = p;
+    /* what is resident already (paging started after the program did) */
+    for (struct region *r = region_next_above(0); r; r = region_next_above(r->base))
+        for (size_t i = pte_next_present(&r->ptes, 0, r->npages); i < r->npages;
+             i = pte_next_present(&r->ptes, i + 1, r->npages))
+            if (pte_get(&r->ptes, i)->state == PTE_RESIDENT)
+                ops->admit(pol, vpn_of(r, i), 0);
+    __atomic_store_n(&active, 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&policy_lock);
+    return 0;
+}
+
+void replacement_stop(void)
+{
+    pthread_mutex_lock(&policy_lock);
+    __atomic_store_n(&active, 0, __ATOMIC_RELEASE);
+    if (pol)
+        ops->destroy(pol);
+    pol = NULL;
+    ops = NULL;
+    pthread_mutex_unlock(&policy_lock);
+}
+
+void replacement_admit(const struct region *r, size_t first, size_t n, unsigned flags)
+{
+    if (!n || !replacement_active())
+        return;
+    pthread_mutex_lock(&policy_lock);
+    if (pol)
+        for (size_t i = first; i < first + n; i++)
+            ops->admit(pol, vpn_of(r, i), flags);
+    pthread_mutex_unlock(&policy_lock);
+}
+
+void replacement_touch(const struct region *r, size_t i)
+{
+    if (!replacement_active())
+        return;
+    pthread_mutex_lock(&policy_lock);
+    if (pol)
+        ops->touch(pol, vpn_of(r, i));
+    pthread_mutex_unlock(&policy_lock);
+}
+
+void replacement_forget(const struct region *r, size_t i)
+{
+    if (!replacement_active())
+        return;
+    pthread_mutex_lock(&policy_lock);
+    if (pol)
+        ops->forget(pol, vpn_of(r, i));
+    pthread_mutex_unlock(&policy_lock);
+}
+
+static int by_vpn(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+size_t replacement_victims(uint64_t *vpn, size_t n)
+{
+    size_t got = 0;
+    pthread_mutex_lock(&policy_lock);
+    while (pol && got < n && ops->victim(pol, &vpn[got]) == 0)
+        got++;
+    pthread_mutex_unlock(&policy_lock);
+    qsort(vpn, got, sizeof(*vpn), by_vpn);
+    return got;
+}
+
+void replacement_readmit(uint64_t vpn)
+{
+    pthread_mutex_lock(&policy_lock);
+    if (pol)
+        ops->admit(pol, vpn, 0);
+    pthread_mutex_unlock(&policy_lock);
+}
