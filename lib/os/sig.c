@@ -1,9 +1,11 @@
 /*
- * os/sig.c -- signals the library raises itself.
+ * os/sig.c -- signal masks and dispositions, and the signals the library
+ * raises itself.
  */
 #include "os/sig.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -12,6 +14,11 @@
 #ifndef BUS_MCEERR_AR
 #define BUS_MCEERR_AR 4
 #endif
+
+int os_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+    return pthread_sigmask(how, set, old);
+}
 
 int sig_raise_inpage_error(uintptr_t addr)
 {

@@ -1,12 +1,18 @@
 /*
- * os/sig.h -- signals the library raises itself.
+ * os/sig.h -- signal masks and dispositions, and the signals the library
+ * raises itself.
  *
  * The return is 0 or a positive errno value.
  */
 #ifndef VMEM_OS_SIG_H
 #define VMEM_OS_SIG_H
 
+#include <signal.h>
 #include <stdint.h>
+
+/* Any thread: pthread_sigmask (how SIG_BLOCK, SIG_UNBLOCK or SIG_SETMASK;
+ * set or old may be NULL).  Async-signal-safe. */
+int os_sigmask(int how, const sigset_t *set, sigset_t *old);
 
 /* Queues SIGBUS with si_code BUS_MCEERR_AR and si_addr `addr` to the calling
  * thread, as the kernel raises it for a poisoned page (an in-page error).

@@ -1,0 +1,32 @@
+/*
+ * os/thread.c -- the library's own threads.
+ */
+#include "os/thread.h"
+
+#include <signal.h>
+
+static os_thread_creator creator = pthread_create;
+
+void os_thread_set_creator(os_thread_creator c)
+{
+    creator = c ? c : pthread_create;
+}
+
+int os_thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    /* The new thread inherits the mask: blocked from its first instruction,
+     * so no signal can reach it before it could block them itself. */
+    int e = pthread_sigmask(SIG_SETMASK, &all, &old);
+    if (e)
+        return e;
+    e = creator(t, NULL, fn, arg);
+    int r = pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return e ? e : r;
+}
+
+int os_thread_join(pthread_t t)
+{
+    return pthread_join(t, NULL);
+}

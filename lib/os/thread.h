@@ -1,0 +1,32 @@
+/*
+ * os/thread.h -- the library's own threads.
+ *
+ * Every thread libvmem starts (fault threads, the working-set manager, the
+ * page writer) starts here, with every signal blocked: an application
+ * handler must never run on a thread of the pager.  A program that replaces
+ * thread creation (the preload library, which must not see its own threads
+ * go through its interposed pthread_create) installs its creator once,
+ * before the library starts any thread.
+ *
+ * Returns are 0 or a positive errno value.
+ */
+#ifndef VMEM_OS_THREAD_H
+#define VMEM_OS_THREAD_H
+
+#include <pthread.h>
+
+typedef int (*os_thread_creator)(pthread_t *t, const pthread_attr_t *attr,
+                                 void *(*fn)(void *), void *arg);
+
+/* Before any os_thread_start (not thread-safe against it): creator NULL
+ * restores pthread_create. */
+void os_thread_set_creator(os_thread_creator creator);
+
+/* Any thread: starts fn(arg) with every signal blocked; the caller's mask is
+ * unchanged on return. */
+int os_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
+
+/* A thread started by os_thread_start and not yet joined. */
+int os_thread_join(pthread_t t);
+
+#endif
