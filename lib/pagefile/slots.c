@@ -20,6 +20,7 @@
 #include "os/file.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
