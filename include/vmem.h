@@ -151,6 +151,21 @@ void vmem_shutdown(void);
 /* The configuration in force (the runtime is started if it is not). */
 int vmem_get_config(struct vmem_config *cfg);
 
+/* ---- option values ----------------------------------------------------- */
+
+/* The one grammar of every number and size libvmem's options take (the
+ * VMEM_* variables, the vmem tool's options; docs/options.md): decimal
+ * digits only -- no sign, space or 0x prefix.  Pure functions, safe from
+ * any thread; they do not start the runtime.  Return 0, EINVAL (NULL,
+ * empty, not a number, trailing junk) or ERANGE (beyond 2^64-1, or outside
+ * [min, max]); *out is written only on success. */
+int vmem_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* A size in bytes: a number with an optional unit K, M, G or T (any case,
+ * powers of 1024), which may be followed by B or iB: 64M = 64MB = 64MiB =
+ * 67108864.  A bare B ("4096B") and decimal units are not sizes. */
+int vmem_parse_size(const char *s, uint64_t *out);
+
 /* ---- statistics (names follow Windows' counters) ------------------------ */
 struct vmem_stats {
     uint64_t demand_zero_faults;  /* faults served with zero-filled pages */

@@ -9,8 +9,6 @@
 #include <string.h>
 #include <vmem.h>
 
-#include "api/config.h"
-
 Test(config, defaults)
 {
     struct vmem_config c;
@@ -131,25 +129,85 @@ Test(config, pagefile_max_above_slot_range_rejected)
     cr_assert_eq(vmem_init(&c), EINVAL);
 }
 
-Test(config, size_parser)
+Test(config, size_parser_good_values)
 {
     uint64_t v;
-    cr_assert_eq(config_parse_size("4096", &v), 0);
+    cr_assert_eq(vmem_parse_size("0", &v), 0);
+    cr_assert_eq(v, 0);
+    cr_assert_eq(vmem_parse_size("4096", &v), 0);
     cr_assert_eq(v, 4096);
-    cr_assert_eq(config_parse_size("64K", &v), 0);
+    cr_assert_eq(vmem_parse_size("64K", &v), 0);
     cr_assert_eq(v, 65536);
-    cr_assert_eq(config_parse_size("256M", &v), 0);
+    cr_assert_eq(vmem_parse_size("256M", &v), 0);
     cr_assert_eq(v, 256ull << 20);
-    cr_assert_eq(config_parse_size("2g", &v), 0);
+    cr_assert_eq(vmem_parse_size("2g", &v), 0);
     cr_assert_eq(v, 2ull << 30);
-    cr_assert_eq(config_parse_size("64MB", &v), 0);
+    cr_assert_eq(vmem_parse_size("3T", &v), 0);
+    cr_assert_eq(v, 3ull << 40);
+    cr_assert_eq(vmem_parse_size("010", &v), 0);
+    cr_assert_eq(v, 10, "decimal always, never octal");
+    /* B and iB after a unit change nothing: every unit is binary */
+    cr_assert_eq(vmem_parse_size("64MB", &v), 0);
     cr_assert_eq(v, 64ull << 20);
-    cr_assert_eq(config_parse_size("12Q", &v), EINVAL);
-    cr_assert_eq(config_parse_size("M", &v), EINVAL);
-    cr_assert_eq(config_parse_size("", &v), EINVAL);
-    cr_assert_eq(config_parse_size("1.5G", &v), EINVAL);
-    cr_assert_eq(config_parse_size("99999999999999999999", &v), ERANGE);
-    cr_assert_eq(config_parse_size("99999999999T", &v), ERANGE);
+    cr_assert_eq(vmem_parse_size("64MiB", &v), 0);
+    cr_assert_eq(v, 64ull << 20);
+    cr_assert_eq(vmem_parse_size("4kb", &v), 0);
+    cr_assert_eq(v, 4096);
+    cr_assert_eq(vmem_parse_size("16777215T", &v), 0);
+    cr_assert_eq(v, 16777215ull << 40);
+    cr_assert_eq(vmem_parse_size("18446744073709551615", &v), 0);
+    cr_assert_eq(v, UINT64_MAX);
+}
+
+Test(config, size_parser_refuses)
+{
+    uint64_t v = 77;
+    const char *junk[] = { "", "M", "12Q", "1.5G", "64 M", " 64M", "64M ", "64MBB", "64Mi",
+                           "4096B", "0x1000", "+5", "-1", "-1M", "1e6", "64MiBx" };
+    for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++)
+        cr_assert_eq(vmem_parse_size(junk[i], &v), EINVAL, "\"%s\" accepted", junk[i]);
+    cr_assert_eq(vmem_parse_size(NULL, &v), EINVAL);
+    cr_assert_eq(vmem_parse_size("18446744073709551616", &v), ERANGE);
+    cr_assert_eq(vmem_parse_size("99999999999999999999", &v), ERANGE);
+    cr_assert_eq(vmem_parse_size("16777216T", &v), ERANGE);
+    cr_assert_eq(vmem_parse_size("99999999999T", &v), ERANGE);
+    cr_assert_eq(v, 77, "a refused value leaves *out alone");
+}
+
+Test(config, number_parser)
+{
+    uint64_t v = 77;
+    cr_assert_eq(vmem_parse_uint("0", 0, 10, &v), 0);
+    cr_assert_eq(v, 0);
+    cr_assert_eq(vmem_parse_uint("512", 1, 512, &v), 0);
+    cr_assert_eq(v, 512);
+    cr_assert_eq(vmem_parse_uint("18446744073709551615", 0, UINT64_MAX, &v), 0);
+    cr_assert_eq(v, UINT64_MAX);
+    v = 77;
+    cr_assert_eq(vmem_parse_uint("513", 1, 512, &v), ERANGE);
+    cr_assert_eq(vmem_parse_uint("0", 1, 512, &v), ERANGE);
+    cr_assert_eq(vmem_parse_uint("18446744073709551616", 0, UINT64_MAX, &v), ERANGE);
+    const char *junk[] = { "", "-1", "+1", " 1", "1 ", "0x10", "1K", "1.0", "one" };
+    for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++)
+        cr_assert_eq(vmem_parse_uint(junk[i], 0, UINT64_MAX, &v), EINVAL, "\"%s\" accepted",
+                     junk[i]);
+    cr_assert_eq(vmem_parse_uint(NULL, 0, 1, &v), EINVAL);
+    cr_assert_eq(v, 77, "a refused value leaves *out alone");
+}
+
+/* Units in the environment follow the same grammar ("4MB" is 4 MiB). */
+Test(config, env_sizes_use_the_one_grammar)
+{
+    setenv("VMEM_PAGEFILE_MAX", "4MB", 1);
+    setenv("VMEM_MAX_RESIDENT", "3MiB", 1);
+    struct vmem_config c;
+    char err[200];
+    cr_assert_eq(vmem_config_from_env(&c, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(c.pagefile_max, 4ull << 20);
+    cr_assert_eq(c.max_resident, 3ull << 20);
+    setenv("VMEM_MAX_RESIDENT", "-1M", 1);
+    cr_assert_eq(vmem_config_from_env(&c, err, sizeof(err)), EINVAL);
+    cr_assert(strstr(err, "VMEM_MAX_RESIDENT"), "%s", err);
 }
 
 Test(config, malformed_env_fails_api_calls_cleanly)

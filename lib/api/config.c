@@ -1,16 +1,14 @@
 /*
  * config.c -- every VMEM_* environment variable is read here, and nowhere
- * else.  A malformed value is an error with a message naming the variable,
+ * else (their values' grammar: parse.c).  A malformed value is an error with a message naming the variable,
  * never a silent default.
  */
-#include "api/config.h"
 #include "pagefile/pagefile.h"
 #include "policy/policy.h"
 #include "paging/prefetch.h"
 #include "core/vmem_internal.h"
 #include <vmem.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,51 +20,6 @@
 #define MAX_SPIN_US          1000000u
 #define DEFAULT_CLUSTER      8u
 #define DEFAULT_IO_SPIN_US   200u
-
-int config_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-    if (!s || !isdigit((unsigned char)s[0]))
-        return EINVAL;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno == ERANGE)
-        return ERANGE;
-    if (*end)
-        return EINVAL;
-    if (v < min || v > max)
-        return ERANGE;
-    *out = v;
-    return 0;
-}
-
-int config_parse_size(const char *s, uint64_t *out)
-{
-    if (!s || !isdigit((unsigned char)s[0]))
-        return EINVAL;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno == ERANGE)
-        return ERANGE;
-    unsigned shift = 0;
-    switch (*end) {
-    case 0: break;
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    case 't': case 'T': shift = 40; end++; break;
-    default: return EINVAL;
-    }
-    if (*end == 'B' || *end == 'b')
-        end++; /* "64MB" reads as 64 MiB */
-    if (*end)
-        return EINVAL;
-    if (shift && v > (UINT64_MAX >> shift))
-        return ERANGE;
-    *out = (uint64_t)v << shift;
-    return 0;
-}
 
 VMEM_API void vmem_config_default(struct vmem_config *cfg)
 {
@@ -98,7 +51,7 @@ static int env_uint(const char *var, uint64_t min, uint64_t max, const char *exp
     uint64_t x;
     if (!v)
         return 0;
-    if (config_parse_uint(v, min, max, &x))
+    if (vmem_parse_uint(v, min, max, &x))
         return bad(err, errlen, var, v, expect);
     *dst = (unsigned)x;
     return 0;
@@ -109,7 +62,7 @@ static int env_size(const char *var, uint64_t *dst, char *err, size_t errlen)
     const char *v = getenv(var);
     if (!v)
         return 0;
-    if (config_parse_size(v, dst))
+    if (vmem_parse_size(v, dst))
         return bad(err, errlen, var, v, "a size such as 4096, 64K, 256M or 2G");
     return 0;
 }
