@@ -487,20 +487,6 @@ static void usage(FILE *f, const char *argv0)
         argv0, MAX_PAGES, DEFAULT_PAGES, MAX_REPS, DEFAULT_REPS);
 }
 
-static int parse_uint(const char *s, unsigned long lo, unsigned long hi,
-                      unsigned long *out)
-{
-    if (!s || *s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    char *end;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end != '\0' || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static void bad_usage(const char *argv0, const char *fmt, const char *arg)
 {
     fprintf(stderr, "%s: ", argv0);
@@ -514,7 +500,7 @@ static void bad_usage(const char *argv0, const char *fmt, const char *arg)
 static void parse_opts(int argc, char **argv, struct opts *o)
 {
     const char *argv0 = argv[0];
-    unsigned long v;
+    uint64_t v;
     int c;
 
     o->pages = DEFAULT_PAGES;
@@ -527,12 +513,12 @@ static void parse_opts(int argc, char **argv, struct opts *o)
     while ((c = getopt(argc, argv, "+:n:r:p:t:h")) != -1) {
         switch (c) {
         case 'n':
-            if (parse_uint(optarg, 2, MAX_PAGES, &v))
+            if (vmem_parse_uint(optarg, 2, MAX_PAGES, &v))
                 bad_usage(argv0, "bad page count for -n: '%s'", optarg);
             o->pages = v;
             break;
         case 'r':
-            if (parse_uint(optarg, 1, MAX_REPS, &v))
+            if (vmem_parse_uint(optarg, 1, MAX_REPS, &v))
                 bad_usage(argv0, "bad repetition count for -r: '%s'", optarg);
             o->reps = (unsigned)v;
             break;

@@ -48,6 +48,15 @@ Test(bench_options, bad_values_are_usage_errors)
     cr_assert_eq(bench("--refs 0", out, sizeof(out)), 2);
     cr_assert_eq(bench("--prefetch psychic", out, sizeof(out)), 2);
     cr_assert_eq(bench("--bogus", out, sizeof(out)), 2);
+    /* numbers and sizes follow vmem_parse_uint/vmem_parse_size */
+    cr_assert_eq(bench("--size 4M5", out, sizeof(out)), 2);
+    cr_assert_eq(bench("--size -4M", out, sizeof(out)), 2);
+    cr_assert_eq(bench("--cap ''", out, sizeof(out)), 2);
+    cr_assert_eq(bench("--seed -1", out, sizeof(out)), 2);
+    cr_assert_eq(bench("--seed 0x10", out, sizeof(out)), 2);
+    cr_assert_eq(bench("--refs 99999999999999999999", out, sizeof(out)), 2);
+    cr_assert_eq(bench("--prefetch cluster:513", out, sizeof(out)), 2);
+    cr_assert(strstr(out, "cluster:513"), "%s", out);
 }
 
 /* Whole file into a malloc'ed string. */

@@ -65,15 +65,10 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The worker's arguments are numbers cmd_bench.c printed. */
 static int parse_u64(const char *s, uint64_t *v)
 {
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(s, &end, 10);
-    if (errno || !*s || *end)
-        return -1;
-    *v = x;
-    return 0;
+    return vmem_parse_uint(s, 0, UINT64_MAX, v);
 }
 
 int bench_worker_parse(int argc, char **argv, struct bench_worker_args *a)
