@@ -77,6 +77,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stats.h"
+
 #include <memoryapi.h>
 #include <vmem.h>
 
@@ -609,12 +611,6 @@ static uint64_t env_max_resident_pages(void)
     return v / PAGE;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
 int main(int argc, char **argv)
 {
     parse_opts(argc, argv);
@@ -720,9 +716,9 @@ int main(int argc, char **argv)
     atomic_store(&sampler_stop, 1);
     pthread_join(sampler, NULL);
 
-    qsort(lat_ns, ops, sizeof(*lat_ns), cmp_u32);
-    double p50 = lat_ns[(ops - 1) / 2] / 1e3;
-    double p99 = lat_ns[(uint64_t)((double)(ops - 1) * 0.99)] / 1e3;
+    stats_sort_u32(lat_ns, ops);
+    double p50 = stats_percentile_u32(lat_ns, ops, 0.50) / 1e3;
+    double p99 = stats_percentile_u32(lat_ns, ops, 0.99) / 1e3;
     double pmax = lat_ns[ops - 1] / 1e3;
     uint64_t errs = atomic_load(&nerrors);
 

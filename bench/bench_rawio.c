@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stats.h"
 #include <vmem.h> /* vmem_parse_size: lib/api/parse.c is compiled in */
 
 #define BLK 4096u
@@ -343,12 +344,6 @@ static void parse_opts(int argc, char **argv)
         bad_usage("%s", "-s: fewer blocks than threads");
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
 int main(int argc, char **argv)
 {
     parse_opts(argc, argv);
@@ -399,11 +394,12 @@ int main(int argc, char **argv)
     if (failed)
         return 1;
 
-    qsort(lat, opt.ops, sizeof(*lat), cmp_u32);
+    stats_sort_u32(lat, opt.ops);
     printf("RESULT rawio mode=%s depth=%u threads=%u iops=%.0f p50_us=%.2f p99_us=%.2f"
            " max_us=%.1f ops=%" PRIu64 " secs=%.3f odirect=%d size=%" PRIu64 " file=%s\n",
            opt.seq ? "seq" : "rand", opt.depth, opt.threads, (double)opt.ops / secs,
-           lat[(opt.ops - 1) / 2] / 1e3, lat[(uint64_t)((double)(opt.ops - 1) * 0.99)] / 1e3,
+           stats_percentile_u32(lat, opt.ops, 0.50) / 1e3,
+           stats_percentile_u32(lat, opt.ops, 0.99) / 1e3,
            lat[opt.ops - 1] / 1e3, opt.ops, secs, odirect, opt.size, opt.file);
     free(lat);
     return 0;
