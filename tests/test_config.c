@@ -340,8 +340,9 @@ Test(config_abi, a_wrong_size_is_refused_and_nothing_written)
     cr_assert_eq(vmem_get_config(NULL), EINVAL);
 }
 
-/* Every size a vmem.h of this series declared stays accepted: a field
- * appended in the padding of the last one would make 656 name no layout. */
+/* Every size a vmem.h declared stays accepted (the sizes of 0.1 on x86-64):
+ * a field appended in the padding after pagefile_checksum would make 656
+ * name no layout. */
 Test(config_abi, published_sizes_stay_accepted)
 {
     struct vmem_config c;
