@@ -10,6 +10,7 @@
  * restored from the page table if it does.
  */
 #include "api/addrspace.h"
+#include "api/init.h"
 #include "paging/evict.h"
 #include "fault/fork_paging.h"
 #include "paging/replacement.h"

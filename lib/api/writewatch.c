@@ -10,6 +10,7 @@
  * reported) or faults after it and waits for the lock to be recorded.
  */
 #include "api/addrspace.h"
+#include "api/init.h"
 #include "core/internal_alloc.h"
 #include "os/uffd.h"
 #include "core/runtime.h"
