@@ -18,6 +18,7 @@
 #include "core/internal_alloc.h"
 #include "os/uffd.h"
 #include "pagefile/pagefile.h"
+#include "os/time.h"
 #include "os/vm.h"
 #include "core/prot.h"
 #include "core/runtime.h"
@@ -27,11 +28,8 @@
 #include <vmem.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
-#include <unistd.h>
 
 int addrspace_range(const void *addr, size_t size, struct region **rp,
                     size_t *first, size_t *end)
@@ -110,7 +108,6 @@ static void count_states(const struct region *r, size_t first, size_t end,
  * the rwlock preferring writers. */
 static void lock_exclusive_quiesced(const void *addr)
 {
-    struct timespec nap = { 0, 20 * 1000 };
     uintptr_t a = round_down((uintptr_t)addr, PAGE_SZ);
     for (;;) {
         as_lock_exclusive();
@@ -119,7 +116,7 @@ static void lock_exclusive_quiesced(const void *addr)
             return;
         as_unlock();
         for (int busy = 1; busy;) {
-            nanosleep(&nap, NULL);
+            os_nap_ns(20 * 1000);
             as_lock_shared();
             r = region_find(a);
             busy = r && __atomic_load_n(&r->inflight, __ATOMIC_ACQUIRE) != 0;
@@ -717,8 +714,7 @@ VMEM_API int vmem_reset_undo(void *addr, size_t size)
         }
     }
     as_unlock();
-    if (memfd >= 0)
-        close(memfd);
+    vm_self_close(memfd);
     if (buf)
         ifree_block(buf);
     return err;

@@ -47,6 +47,8 @@
 #include "fault/fork_paging.h"
 #include "paging/evict.h"
 #include "core/internal_alloc.h"
+#include "os/fd.h"
+#include "os/process.h"
 #include "os/sig.h"
 #include "os/uffd.h"
 #include "os/vm.h"
@@ -62,14 +64,11 @@
 #include "core/vmem_internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <ucontext.h>
-#include <unistd.h>
 
 #define MAX_HOLDS 64
 
@@ -130,7 +129,7 @@ void fork_paging_prepare(void)
     if (paging_enabled()) {
         /* From here on no slot the child may read is reused. */
         pagefile_hold(1);
-        if (pipe2(pending, O_CLOEXEC) != 0) {
+        if (os_pipe_open(pending) != 0) {
             pending[0] = pending[1] = -1;
             hold_forever = 1;
         }
@@ -152,11 +151,11 @@ void fork_paging_parent(void)
 {
     unlock_inner();
     if (pending[0] >= 0) {
-        close(pending[1]);
+        os_fd_close(pending[1]);
         if (nholds < MAX_HOLDS) {
             hold_fds[nholds++] = pending[0];
         } else {
-            close(pending[0]);
+            os_fd_close(pending[0]);
             hold_forever = 1;
         }
         pending[0] = pending[1] = -1;
@@ -178,9 +177,8 @@ void fork_paging_reap(void)
         return;
     }
     for (int k = 0; k < nholds;) {
-        struct pollfd p = { .fd = hold_fds[k], .events = POLLIN };
-        if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR))) {
-            close(hold_fds[k]);
+        if (os_pipe_hung_up(hold_fds[k])) {
+            os_fd_close(hold_fds[k]);
             hold_fds[k] = hold_fds[--nholds];
             continue;
         }
@@ -225,17 +223,15 @@ void fork_paging_child(void)
     must(pthread_mutex_unlock(sigchain_fork_lock()), "release");
     /* the parent's pipes are not ours to watch */
     for (int k = 0; k < nholds; k++)
-        close(hold_fds[k]);
+        os_fd_close(hold_fds[k]);
     nholds = 0;
     hold_forever = 0;
     /* A userfaultfd speaks for the address space that opened it: one
      * inherited from a forked parent is not ours. */
-    if (child_uffd >= 0)
-        close(child_uffd);
+    uffd_close(child_uffd);
     child_uffd = -1;
     if (paging_enabled()) {
-        if (pending[0] >= 0)
-            close(pending[0]); /* the write end stays open until exec or exit */
+        os_fd_close(pending[0]); /* the write end stays open until exec or exit */
         pending[0] = pending[1] = -1;
         pagefile_borrow();
         paging_leave_in_child();
