@@ -27,19 +27,13 @@
  * waits for as_lock and then just retries.
  *
  * Locks across fork: every lock of the library is taken by the prepare
- * handler and released by the parent's and the child's handler, so the
- * child inherits none held by a thread that does not exist there (and no
- * fault is between claiming and installing a page: INSTALLING pages keep
- * their slot and are treated as paged out).  The order, outermost first,
- * is the library's lock order (no code takes a lock while holding one
- * listed after it):
- *
- *   init_lock (runtime.c)  -> chain_lock (sigchain.c)  -> as_lock
- *     -> hold_lock (here)  -> policy_lock (replacement.c)
- *     -> prefetch_lock (prefetch.c)  -> frame_lock (standby.c)
- *     -> slot_lock (pagefile.c)  -> block_lock (internal_alloc.c)
- *
- * init_lock is the runtime's (atfork_prepare); the rest are taken here.
+ * handler, in the library's lock order (docs/architecture.md, "Locks"),
+ * and released by the parent's and the child's handler, so the child
+ * inherits none held by a thread that does not exist there.  init_lock is
+ * taken first by api/init.c's handler; the rest are taken here.  A hard
+ * fault may be reading with as_lock released at the fork (core/pte.h): the
+ * child inherits its claimed pages INSTALLING, with no fault to finish
+ * them; they kept their slot, so the child treats them as paged out.
  * hold_lock guards the list of pipes, shared by the forking thread and the
  * working-set manager thread, and is held from prepare to the parent
  * handler, so the reaper never sees the hold on and the child unregistered.
@@ -90,7 +84,8 @@ static int not_in_memory(const struct pte *p)
            p->state == PTE_INPAGE_ERROR;
 }
 
-/* The mutexes below as_lock and hold_lock, in the lock order. */
+/* The mutexes below as_lock and hold_lock, in the lock order
+ * (docs/architecture.md). */
 static pthread_mutex_t *inner_lock(int k)
 {
     switch (k) {
