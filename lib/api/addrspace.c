@@ -521,8 +521,8 @@ VMEM_API int vmem_lock(void *addr, size_t size)
     uintptr_t a = region_addr(r, first);
     size_t len = (end - first) * PAGE_SZ;
     /* Populate without the kernel faulting on managed memory under
-     * as_lock (see runtime.h): install the pages ourselves, then lock
-     * what is present. */
+     * as_lock (docs/architecture.md, "Locks"): install the pages
+     * ourselves, then lock what is present. */
     if (uses_uffd())
         err = fault_populate(r, first, end);
     else
