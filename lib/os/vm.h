@@ -53,12 +53,12 @@ void vm_self_close(int fd);
  * for a file of its own. */
 uint64_t vm_file_id(int fd);
 
-/* Any thread (as_lock held or not): reads [addr, addr+len) of this process
- * through /proc/self/mem
- * (FOLL_FORCE: a PROT_NONE page reads too).  Precondition: the range is
- * registered with userfaultfd, so a page that is not there is not faulted
- * in (nothing would serve it while the caller holds as_lock): the read
- * stops before it, EIO.  *done receives the bytes read. */
+/* Any thread (as_lock held or not): reads [addr, addr+len) of this
+ * process through /proc/self/mem (FOLL_FORCE: a PROT_NONE page reads too).
+ * Precondition: the range is registered with userfaultfd, so a page that is
+ * not there is not faulted in (nothing would serve it while the caller
+ * holds as_lock): the read stops before it, EIO.  *done receives the bytes
+ * read. */
 int vm_read_forced(int memfd, uintptr_t addr, void *buf, size_t len, size_t *done);
 
 /* Any thread: the /proc/self/pagemap entries of npages pages from addr
