@@ -9,6 +9,7 @@
 #include <vmem.h>
 
 #include "child_run.h"
+#include "api/init.h"
 #include "core/runtime.h"
 #include "win32_test.h"
 #include <criterion/criterion.h>

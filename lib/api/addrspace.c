@@ -10,6 +10,7 @@
  * restored from the page table if it does.
  */
 #include "api/addrspace.h"
+#include "api/init.h"
 #include "paging/evict.h"
 #include "fault/fork_paging.h"
 #include "paging/replacement.h"
@@ -17,6 +18,7 @@
 #include "core/internal_alloc.h"
 #include "os/uffd.h"
 #include "pagefile/pagefile.h"
+#include "os/time.h"
 #include "os/vm.h"
 #include "core/prot.h"
 #include "core/runtime.h"
@@ -26,11 +28,8 @@
 #include <vmem.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
-#include <unistd.h>
 
 int addrspace_range(const void *addr, size_t size, struct region **rp,
                     size_t *first, size_t *end)
@@ -109,7 +108,6 @@ static void count_states(const struct region *r, size_t first, size_t end,
  * the rwlock preferring writers. */
 static void lock_exclusive_quiesced(const void *addr)
 {
-    struct timespec nap = { 0, 20 * 1000 };
     uintptr_t a = round_down((uintptr_t)addr, PAGE_SZ);
     for (;;) {
         as_lock_exclusive();
@@ -118,7 +116,7 @@ static void lock_exclusive_quiesced(const void *addr)
             return;
         as_unlock();
         for (int busy = 1; busy;) {
-            nanosleep(&nap, NULL);
+            os_nap_ns(20 * 1000);
             as_lock_shared();
             r = region_find(a);
             busy = r && __atomic_load_n(&r->inflight, __ATOMIC_ACQUIRE) != 0;
@@ -523,8 +521,8 @@ VMEM_API int vmem_lock(void *addr, size_t size)
     uintptr_t a = region_addr(r, first);
     size_t len = (end - first) * PAGE_SZ;
     /* Populate without the kernel faulting on managed memory under
-     * as_lock (see runtime.h): install the pages ourselves, then lock
-     * what is present. */
+     * as_lock (docs/architecture.md, "Locks"): install the pages
+     * ourselves, then lock what is present. */
     if (uses_uffd())
         err = fault_populate(r, first, end);
     else
@@ -716,8 +714,7 @@ VMEM_API int vmem_reset_undo(void *addr, size_t size)
         }
     }
     as_unlock();
-    if (memfd >= 0)
-        close(memfd);
+    vm_self_close(memfd);
     if (buf)
         ifree_block(buf);
     return err;

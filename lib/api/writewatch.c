@@ -10,6 +10,7 @@
  * reported) or faults after it and waits for the lock to be recorded.
  */
 #include "api/addrspace.h"
+#include "api/init.h"
 #include "core/internal_alloc.h"
 #include "os/uffd.h"
 #include "core/runtime.h"
@@ -53,7 +54,7 @@ static void rearm(struct region *r, size_t i)
 
 /* The addresses are gathered into library memory under as_lock and copied
  * to the caller's arrays after it is released: those may be managed memory
- * whose fault needs the lock (see runtime.h). */
+ * whose fault needs the lock (docs/architecture.md, "Locks"). */
 VMEM_API int vmem_write_watch(void *addr, size_t size, int reset, void **addrs,
                               size_t *count)
 {

@@ -6,26 +6,27 @@
  * mmap calls, not thousands.  Chunks are never returned to the kernel.
  *
  * Lock: block_lock guards the free list and the current chunk; it is a leaf
- * lock (nothing is called while holding it).
+ * lock (no other lock is taken under it), held across the mmap of a new
+ * chunk only.
  */
 #include "core/internal_alloc.h"
+#include "core/mutex.h"
 #include "core/vmem_internal.h"
+#include "os/vm.h"
 
 #include <pthread.h>
 #include <string.h>
-#include <sys/mman.h>
 
 void *ialloc_pages(size_t bytes)
 {
-    void *p = mmap(NULL, round_up(bytes, PAGE_SZ), PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
+    void *p;
+    return vm_alloc(bytes, &p) == 0 ? p : NULL;
 }
 
 void ifree_pages(void *p, size_t bytes)
 {
     if (p)
-        munmap(p, round_up(bytes, PAGE_SZ));
+        vm_unmap((uintptr_t)p, round_up(bytes, PAGE_SZ));
 }
 
 #define BLOCK_SZ  4096u
@@ -41,7 +42,7 @@ static char *chunk_next, *chunk_end;
 void *ialloc_block(void)
 {
     void *p = NULL;
-    pthread_mutex_lock(&block_lock);
+    mutex_take("block_lock", &block_lock);
     if (free_list) {
         p = free_list;
         free_list = free_list->next;
@@ -56,11 +57,11 @@ void *ialloc_block(void)
         if (chunk_next != chunk_end) {
             p = chunk_next;
             chunk_next += BLOCK_SZ;
-            pthread_mutex_unlock(&block_lock);
+            mutex_give("block_lock", &block_lock);
             return p; /* fresh from mmap: already zero */
         }
     }
-    pthread_mutex_unlock(&block_lock);
+    mutex_give("block_lock", &block_lock);
     if (p)
         memset(p, 0, BLOCK_SZ);
     return p;
@@ -71,8 +72,8 @@ void ifree_block(void *p)
     if (!p)
         return;
     struct free_block *b = p;
-    pthread_mutex_lock(&block_lock);
+    mutex_take("block_lock", &block_lock);
     b->next = free_list;
     free_list = b;
-    pthread_mutex_unlock(&block_lock);
+    mutex_give("block_lock", &block_lock);
 }

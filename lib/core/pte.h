@@ -2,6 +2,11 @@
  * pte.h -- software page-table entries: one small record per page of a
  * reservation, in a two-level table allocated as pages are committed.
  *
+ * This comment is the page-state machine of the whole library: every
+ * state, every transition, who makes it and under which mode of the
+ * address-space lock (as_lock, core/runtime.h).  docs/architecture.md
+ * points here.
+ *
  * Page states (the `state` field), with Windows' names where they have one:
  *   PTE_RESERVED   not committed; the page is PROT_NONE, access faults.
  *                  Absent leaves mean every page of the leaf is reserved.
@@ -11,43 +16,79 @@
  *                  working set).  `slot` is its page-file copy, valid
  *                  unless PTE_F_DIRTY.
  *   PTE_STANDBY    trimmed from the working set, content kept in a standby
- *                  frame (standby.c; `slot` holds the frame number, the
- *                  frame holds the page-file slot): the next touch is a
+ *                  frame (paging/standby.c; `slot` holds the frame number,
+ *                  the frame holds the page-file slot): the next touch is a
  *                  transition (soft) fault.  A dirty frame is on the
  *                  modified list until the page writer saves it.
  *   PTE_PAGEDOUT   content only in the page file at `slot`: the next touch
  *                  is a hard fault.
  *   PTE_INSTALLING a fault is bringing the page back from STANDBY or
- *                  PAGEDOUT; exists only while that fault holds as_lock
- *                  shared, so exclusive holders never see it.  Other faults
- *                  on the page just retry.
- *   PTE_INPAGE_ERROR  its page-file copy could not be read back (fault.c):
- *                  the page is poisoned, each access raises SIGBUS
- *                  (BUS_MCEERR_AR) until it is decommitted or released.
- *                  No slot, not in the working set, never trimmed.
- * Transitions and the lock each needs (the address-space lock, runtime.h):
- *   RESERVED -> COMMITTED                 commit            (exclusive)
- *   COMMITTED|PAGEDOUT -> RESIDENT        fault             (shared; the kernel
- *   STANDBY -> RESIDENT                   fault              arbitrates racing
- *                                                            installs: EEXIST)
- *   RESIDENT -> STANDBY|COMMITTED         trim (evict.c)    (exclusive)
- *   RESIDENT -> PAGEDOUT                  trim of a clean page with the
- *                                         standby list off  (exclusive)
- *   PAGEDOUT -> STANDBY                   hard fault's prefetch kept on
- *                                         standby (claimed INSTALLING
- *                                         first)            (shared)
- *   STANDBY -> PAGEDOUT                   standby release   (exclusive)
- *   INSTALLING -> INPAGE_ERROR            hard fault whose read failed
- *                                         (shared)
- *   STANDBY|PAGEDOUT -> RESIDENT          in a forked child, its first
- *                                         touch (fork_paging.c) (exclusive)
- *   any -> RESERVED                       decommit, release (exclusive)
- * A shared-lock fault that brings a page back claims it with a
- * compare-and-swap to INSTALLING, so two faults cannot both take a frame or
- * both read a slot (and none installs zeros over it).
+ *                  PAGEDOUT.  It claimed the page with a compare-and-swap
+ *                  under as_lock shared, so two faults never both take a
+ *                  frame or both read a slot (and none installs zeros over
+ *                  it); other faults on the page just retry.  `slot` is
+ *                  unchanged while it is claimed.  A claim from STANDBY
+ *                  lasts only while the fault holds as_lock.  A claim from
+ *                  PAGEDOUT (a hard fault, fault/fault.c) lasts through the
+ *                  page-file read, which is done with as_lock released:
+ *                  exclusive holders may meet the page then (the trimmer,
+ *                  the page writer, commit, protect, lock, reset, write-watch
+ *                  reset, guard pages, fork's prepare) and leave its state
+ *                  and slot alone.  Decommit and release never meet it:
+ *                  they take the lock only while no read is in flight in
+ *                  the region (region.inflight, api/addrspace.c).  A forked
+ *                  child inherits it with no fault to finish it and treats
+ *                  it as PAGEDOUT (fault/fork_paging.c).  Under VirtualLock
+ *                  (fault_populate, as_lock exclusive) the hard fault keeps
+ *                  the lock through the read.
+ *   PTE_INPAGE_ERROR  its page-file copy could not be read back: the page
+ *                  is poisoned, each access raises SIGBUS (BUS_MCEERR_AR)
+ *                  until it is decommitted or released.  No slot, not in
+ *                  the working set, never trimmed.
+ *
+ * Transitions; who makes them; as_lock's mode:
+ *   RESERVED -> COMMITTED        commit (api/addrspace.c)           exclusive
+ *   COMMITTED -> RESIDENT        demand-zero fault (fault.c)        shared (a)
+ *                                VirtualLock's populate (fault.c)   exclusive
+ *   RESIDENT -> STANDBY          trim to a frame (the working-set
+ *                                manager, paging/)                  exclusive
+ *   RESIDENT -> COMMITTED        trim of a page that reads all zeros,
+ *                                was never saved, or is a MEM_RESET
+ *                                page the kernel reclaimed          exclusive
+ *   RESIDENT -> PAGEDOUT         trim of a clean page when no frame
+ *                                is had or the standby list is off  exclusive
+ *   STANDBY -> RESIDENT          trim undone (its discard failed)   exclusive
+ *   STANDBY -> PAGEDOUT          a clean frame freed (the working-set
+ *                                manager; the page writer with the
+ *                                standby list off)                  exclusive
+ *   STANDBY -> INSTALLING        transition fault's claim (fault.c) shared (b)
+ *   PAGEDOUT -> INSTALLING       hard fault's claim of the page and
+ *                                of neighbours read with it         shared (b)
+ *   INSTALLING -> RESIDENT       the claiming fault's install       shared (b)
+ *   INSTALLING -> STANDBY        transition whose install failed;
+ *                                a prefetched page kept on standby
+ *                                (VMEM_PREFETCH_INSTALL=standby)    shared (b)
+ *   INSTALLING -> PAGEDOUT       hard fault giving back pages it did
+ *                                not install                        shared (b)
+ *   INSTALLING -> INPAGE_ERROR   hard fault whose read of the
+ *                                faulting page kept failing         shared (b)
+ *   INPAGE_ERROR -> PAGEDOUT     at once, where the page cannot be
+ *                                poisoned in thread mode (retried)  shared (b)
+ *   STANDBY|PAGEDOUT|INSTALLING -> RESIDENT | INPAGE_ERROR
+ *                                a forked child's first touch of a
+ *                                page (fork_paging.c)               exclusive
+ *   any -> RESERVED              decommit, release (addrspace.c),
+ *                                never while a read is in flight    exclusive
+ * (a) Several faults may race to install the same zero pages: the kernel
+ *     arbitrates (UFFDIO_COPY/ZEROPAGE fail with EEXIST on a page already
+ *     there) and each counts only the pages it installed.
+ * (b) Exclusive when the fault runs under VirtualLock (fault_populate).
+ *
  * Flags change under the exclusive lock, except PTE_F_WRITTEN, PTE_F_DIRTY,
  * PTE_F_ACCESSED and PTE_F_RESET_LOST, which faults set (and the trimmer's
  * scan clears PTE_F_ACCESSED) with atomic operations under the shared lock.
+ * `prot` changes under the exclusive lock only; `slot` changes with the
+ * state, or by the one fault that claimed the page.
  */
 #ifndef VMEM_PTE_H
 #define VMEM_PTE_H

@@ -1,20 +1,15 @@
 /*
- * runtime.h -- the process-wide state of libvmem and the address-space lock.
+ * runtime.h -- the process-wide state of libvmem (runtime.c) and the
+ * address-space lock, as_lock, with its helpers (aslock.c).  Starting and
+ * stopping the runtime is api/init.c's.
  *
- * Lock ordering (the whole library):
- *   as_lock  (pthread rwlock, writer-preferring)
- *     -> block_lock (internal_alloc.c, leaf)
- *   as_lock shared:    fault resolution (fault thread, SIGBUS handler),
- *                      VirtualQuery, write-watch reads.
- *   as_lock exclusive: everything that changes reservations, page states
- *                      or protections (reserve/commit/decommit/release/
- *                      protect/lock/reset, guard-page clearing, fork).
- * Every lock of the library, in its full order, is held across fork()
- * (fork_paging.c).
- * Rule: no code holding as_lock touches managed memory, and no kernel call
- * made under it may fault on managed memory (it could need the fault
- * thread, which needs as_lock).  That is why VirtualLock installs pages
- * itself and locks with MLOCK_ONFAULT instead of letting mlock populate.
+ * as_lock guards the reservations, the page states and the protections:
+ * taken shared by fault resolution (fault thread, SIGBUS handler),
+ * VirtualQuery and write-watch reads; exclusive by everything that changes
+ * them.  Its place in the library's lock order, what may be done while
+ * holding it, and the rule that no code holding it touches managed memory
+ * are in docs/architecture.md ("Locks"); which page-state transitions need
+ * it in which mode is in core/pte.h.
  */
 #ifndef VMEM_RUNTIME_H
 #define VMEM_RUNTIME_H
@@ -40,12 +35,19 @@ struct vmem_runtime {
 
 extern struct vmem_runtime vmem_rt;
 
-/* Starts the runtime from the environment if it is not running.  Returns 0
- * or the errno of the failure (which was also reported on stderr). */
-int runtime_ensure(void);
+/* The runtime's state: off, running, or failed to start from the
+ * environment (which stays failed).  Set by api/init.c under init_lock. */
+enum { RT_OFF = 0, RT_READY = 1, RT_FAILED = 2 };
+int runtime_state(void);
+void runtime_set_state(int st);
 
 /* 1 once the runtime is running; safe in signal handlers. */
 int runtime_ready(void);
+
+/* Makes as_lock (at start-up, and afresh in a forked child): 0 or errno. */
+int as_lock_init(void);
+/* At shutdown, with no thread holding it or waiting for it. */
+void as_lock_destroy(void);
 
 /* How many times this thread holds as_lock (0 or 1: nothing takes it
  * recursively).  syscall_guard.c reads it: the library's own I/O, done

@@ -1,18 +1,8 @@
 /*
- * stats.c -- counters, vmem_get_stats and the VMEM_REPORT printout.
+ * stats.c -- the runtime's counters (stats.h): the one set of them, and
+ * raising a gauge's peak.  What the API reports from them is api/stats.c's.
  */
 #include "core/stats.h"
-#include "paging/evict.h"
-#include "pagefile/pagefile.h"
-#include "core/runtime.h"
-#include "paging/standby.h"
-#include "core/vmem_internal.h"
-#include <vmem.h>
-
-#include <errno.h>
-#include <stdio.h>
-#include <string.h>
-#include <unistd.h>
 
 struct vmem_counters vmem_ctr;
 
@@ -23,96 +13,4 @@ void ctr_gauge_add(uint64_t *gauge, uint64_t *peak, uint64_t n)
     while (now > p && !__atomic_compare_exchange_n(peak, &p, now, 1, __ATOMIC_RELAXED,
                                                    __ATOMIC_RELAXED))
         ;
-}
-
-#define LOAD(f) __atomic_load_n(&vmem_ctr.f, __ATOMIC_RELAXED)
-
-VMEM_API int vmem_get_stats_sized(struct vmem_stats *st, size_t size)
-{
-    /* a caller's struct from an older vmem.h: a whole number of counters,
-     * fewer than ours; nothing past it is written */
-    if (!st || size == 0 || size % sizeof(uint64_t) || size > sizeof(struct vmem_stats))
-        return EINVAL;
-    struct vmem_stats s;
-    int err = runtime_ensure();
-    if (err)
-        return err;
-    /* A fault's install wakes the faulting thread before the fault thread
-     * counts it; taking as_lock exclusive waits for that count, so a thread
-     * reads counters that include its own faults. */
-    as_lock_exclusive();
-    as_unlock();
-    s.demand_zero_faults = LOAD(demand_zero_faults);
-    s.demand_zero_pages = LOAD(demand_zero_pages);
-    s.transition_faults = LOAD(transition_faults);
-    s.hard_faults = LOAD(hard_faults);
-    s.pages_read = LOAD(pages_read);
-    s.pages_written = LOAD(pages_written);
-    s.read_ios = LOAD(read_ios);
-    s.write_ios = LOAD(write_ios);
-    s.write_watch_faults = LOAD(write_watch_faults);
-    s.guard_faults = LOAD(guard_faults);
-    s.working_set = LOAD(working_set);
-    s.peak_working_set = LOAD(peak_working_set);
-    s.commit_charge = LOAD(commit_charge);
-    s.peak_commit_charge = LOAD(peak_commit_charge);
-    s.reserved_pages = LOAD(reserved_pages);
-    s.regions = LOAD(regions);
-    s.prefetched_pages = LOAD(prefetched_pages);
-    s.prefetch_used = LOAD(prefetch_used);
-    s.prefetch_unused = LOAD(prefetch_unused);
-    s.trimmed_pages = LOAD(trimmed_pages);
-    s.trimmed_by_move = LOAD(trimmed_by_move);
-    s.standby_pages = standby_count();
-    s.pagefile_pages = paging_enabled() ? pagefile_used() : 0;
-    s.peak_pagefile_pages = paging_enabled() ? pagefile_peak() : 0;
-    s.cap_pages = paging_cap();
-    s.checksum_errors = LOAD(checksum_errors);
-    s.write_errors = LOAD(write_errors);
-    s.inpage_errors = LOAD(inpage_errors);
-    memcpy(st, &s, size);
-    return 0;
-}
-
-VMEM_API void vmem_print_stats(int fd)
-{
-    struct vmem_stats s;
-    if (vmem_get_stats(&s))
-        return;
-    char buf[2048];
-    int n = snprintf(buf, sizeof(buf),
-        "libvmem counters (pages of 4 KiB)\n"
-        "  demand-zero faults   %llu (%llu pages)\n"
-        "  transition faults    %llu\n"
-        "  hard faults          %llu\n"
-        "  pages read/written   %llu / %llu (%llu / %llu I/Os)\n"
-        "  write-watch faults   %llu\n"
-        "  guard-page faults    %llu\n"
-        "  working set          %llu (peak %llu)\n"
-        "  commit charge        %llu (peak %llu)\n"
-        "  reserved             %llu in %llu regions\n"
-        "  prefetched pages     %llu (used %llu, unused %llu)\n"
-        "  trimmed pages        %llu (%llu moved)\n"
-        "  standby              %llu\n"
-        "  page file            %llu (peak %llu)\n"
-        "  cap                  %llu\n"
-        "  checksum errors      %llu\n"
-        "  write errors         %llu\n"
-        "  in-page errors       %llu\n",
-        (unsigned long long)s.demand_zero_faults, (unsigned long long)s.demand_zero_pages,
-        (unsigned long long)s.transition_faults, (unsigned long long)s.hard_faults,
-        (unsigned long long)s.pages_read, (unsigned long long)s.pages_written,
-        (unsigned long long)s.read_ios, (unsigned long long)s.write_ios,
-        (unsigned long long)s.write_watch_faults, (unsigned long long)s.guard_faults,
-        (unsigned long long)s.working_set, (unsigned long long)s.peak_working_set,
-        (unsigned long long)s.commit_charge, (unsigned long long)s.peak_commit_charge,
-        (unsigned long long)s.reserved_pages, (unsigned long long)s.regions,
-        (unsigned long long)s.prefetched_pages, (unsigned long long)s.prefetch_used,
-        (unsigned long long)s.prefetch_unused, (unsigned long long)s.trimmed_pages,
-        (unsigned long long)s.trimmed_by_move, (unsigned long long)s.standby_pages,
-        (unsigned long long)s.pagefile_pages, (unsigned long long)s.peak_pagefile_pages,
-        (unsigned long long)s.cap_pages, (unsigned long long)s.checksum_errors,
-        (unsigned long long)s.write_errors, (unsigned long long)s.inpage_errors);
-    if (n > 0 && write(fd, buf, (size_t)n) < 0)
-        return;
 }

@@ -1,6 +1,7 @@
 /*
- * stats.h -- the runtime's counters.  Lock-free: relaxed atomic adds; the
- * peaks are raised with a compare-and-swap loop.
+ * stats.h -- the runtime's counters, which every layer adds to.  Lock-free:
+ * relaxed atomic adds; the peaks are raised with a compare-and-swap loop.
+ * api/stats.c gathers them (and the other layers' figures) for the API.
  */
 #ifndef VMEM_STATS_H
 #define VMEM_STATS_H

@@ -1,22 +1,17 @@
 /*
- * vmem_internal.h -- what every file of the library shares: page geometry,
- * the export macro, and small helpers.
+ * vmem_internal.h -- what every file of the library above lib/os/ shares:
+ * page geometry (os/page.h), the export macro, small helpers, and the log
+ * line (core/log.c).
  */
 #ifndef VMEM_INTERNAL_H
 #define VMEM_INTERNAL_H
+
+#include "os/page.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
 #define VMEM_API __attribute__((visibility("default")))
-
-#define PAGE_SHIFT 12
-#define PAGE_SZ    ((size_t)1 << PAGE_SHIFT)
-#define GRAN_SZ    ((size_t)65536)
-
-static inline uintptr_t round_down(uintptr_t x, size_t a) { return x & ~(uintptr_t)(a - 1); }
-static inline uintptr_t round_up(uintptr_t x, size_t a) { return (x + a - 1) & ~(uintptr_t)(a - 1); }
-static inline int is_aligned(uintptr_t x, size_t a) { return (x & (a - 1)) == 0; }
 
 #define VMEM_UNUSED __attribute__((unused))
 

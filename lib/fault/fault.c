@@ -2,13 +2,18 @@
  * fault.c -- resolving faults: demand-zero, transition (soft), hard, and
  * write-protect faults.
  *
- * Page-state rule (see pte.h): a fault holds as_lock shared, so the region
- * and its page states cannot change under it except by other faults:
+ * Page states (the machine is in core/pte.h): a fault holds as_lock
+ * shared, so the region and its page states cannot change under it except
+ * by other faults:
  *  - COMMITTED -> RESIDENT: several threads may race to install zeros; the
  *    kernel arbitrates (UFFDIO_COPY/ZEROPAGE fail with EEXIST on a page
  *    already there) and each thread counts only the pages it installed.
  *  - STANDBY/PAGEDOUT -> RESIDENT: the fault claims the page with a
  *    compare-and-swap to INSTALLING first; a fault that loses just retries.
+ * The exception is a hard fault's read, done with as_lock released (see
+ * hard_fault): anything may happen meanwhile but to the claimed pages,
+ * which everything else leaves alone, and to the region, which decommit
+ * and release do not touch while its read is in flight.
  *
  * Clustering: a demand-zero fault installs the run of untouched committed
  * pages of the same protection around it, within the aligned block of

@@ -27,19 +27,13 @@
  * waits for as_lock and then just retries.
  *
  * Locks across fork: every lock of the library is taken by the prepare
- * handler and released by the parent's and the child's handler, so the
- * child inherits none held by a thread that does not exist there (and no
- * fault is between claiming and installing a page: INSTALLING pages keep
- * their slot and are treated as paged out).  The order, outermost first,
- * is the library's lock order (no code takes a lock while holding one
- * listed after it):
- *
- *   init_lock (runtime.c)  -> chain_lock (sigchain.c)  -> as_lock
- *     -> hold_lock (here)  -> policy_lock (replacement.c)
- *     -> prefetch_lock (prefetch.c)  -> frame_lock (standby.c)
- *     -> slot_lock (pagefile.c)  -> block_lock (internal_alloc.c)
- *
- * init_lock is the runtime's (atfork_prepare); the rest are taken here.
+ * handler, in the library's lock order (docs/architecture.md, "Locks"),
+ * and released by the parent's and the child's handler, so the child
+ * inherits none held by a thread that does not exist there.  init_lock is
+ * taken first by api/init.c's handler; the rest are taken here.  A hard
+ * fault may be reading with as_lock released at the fork (core/pte.h): the
+ * child inherits its claimed pages INSTALLING, with no fault to finish
+ * them; they kept their slot, so the child treats them as paged out.
  * hold_lock guards the list of pipes, shared by the forking thread and the
  * working-set manager thread, and is held from prepare to the parent
  * handler, so the reaper never sees the hold on and the child unregistered.
@@ -47,6 +41,8 @@
 #include "fault/fork_paging.h"
 #include "paging/evict.h"
 #include "core/internal_alloc.h"
+#include "os/fd.h"
+#include "os/process.h"
 #include "os/sig.h"
 #include "os/uffd.h"
 #include "os/vm.h"
@@ -62,14 +58,11 @@
 #include "core/vmem_internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <ucontext.h>
-#include <unistd.h>
 
 #define MAX_HOLDS 64
 
@@ -91,7 +84,8 @@ static int not_in_memory(const struct pte *p)
            p->state == PTE_INPAGE_ERROR;
 }
 
-/* The mutexes below as_lock and hold_lock, in the lock order. */
+/* The mutexes below as_lock and hold_lock, in the lock order
+ * (docs/architecture.md). */
 static pthread_mutex_t *inner_lock(int k)
 {
     switch (k) {
@@ -130,7 +124,7 @@ void fork_paging_prepare(void)
     if (paging_enabled()) {
         /* From here on no slot the child may read is reused. */
         pagefile_hold(1);
-        if (pipe2(pending, O_CLOEXEC) != 0) {
+        if (os_pipe_open(pending) != 0) {
             pending[0] = pending[1] = -1;
             hold_forever = 1;
         }
@@ -152,11 +146,11 @@ void fork_paging_parent(void)
 {
     unlock_inner();
     if (pending[0] >= 0) {
-        close(pending[1]);
+        os_fd_close(pending[1]);
         if (nholds < MAX_HOLDS) {
             hold_fds[nholds++] = pending[0];
         } else {
-            close(pending[0]);
+            os_fd_close(pending[0]);
             hold_forever = 1;
         }
         pending[0] = pending[1] = -1;
@@ -178,9 +172,8 @@ void fork_paging_reap(void)
         return;
     }
     for (int k = 0; k < nholds;) {
-        struct pollfd p = { .fd = hold_fds[k], .events = POLLIN };
-        if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR))) {
-            close(hold_fds[k]);
+        if (os_pipe_hung_up(hold_fds[k])) {
+            os_fd_close(hold_fds[k]);
             hold_fds[k] = hold_fds[--nholds];
             continue;
         }
@@ -225,17 +218,15 @@ void fork_paging_child(void)
     must(pthread_mutex_unlock(sigchain_fork_lock()), "release");
     /* the parent's pipes are not ours to watch */
     for (int k = 0; k < nholds; k++)
-        close(hold_fds[k]);
+        os_fd_close(hold_fds[k]);
     nholds = 0;
     hold_forever = 0;
     /* A userfaultfd speaks for the address space that opened it: one
      * inherited from a forked parent is not ours. */
-    if (child_uffd >= 0)
-        close(child_uffd);
+    uffd_close(child_uffd);
     child_uffd = -1;
     if (paging_enabled()) {
-        if (pending[0] >= 0)
-            close(pending[0]); /* the write end stays open until exec or exit */
+        os_fd_close(pending[0]); /* the write end stays open until exec or exit */
         pending[0] = pending[1] = -1;
         pagefile_borrow();
         paging_leave_in_child();

@@ -12,7 +12,7 @@
 struct region;
 
 /* pthread_atfork handlers' part: prepare takes every lock of the library
- * below init_lock (fork_paging.c has the order), the parent's and the
+ * below init_lock (docs/architecture.md has the order), the parent's and the
  * child's handler release them (in the child, as_lock is made afresh by the
  * caller afterwards). */
 void fork_paging_prepare(void);

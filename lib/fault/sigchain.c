@@ -14,7 +14,9 @@
  * for instead.
  */
 #include "fault/sigchain.h"
+#include "core/mutex.h"
 #include "core/runtime.h"
+#include "os/sig.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -49,13 +51,13 @@ static int call_previous(const struct sigaction *p, int sig, siginfo_t *si, void
     if (uctx)
         mask = ((ucontext_t *)uctx)->uc_sigmask;
     else
-        pthread_sigmask(SIG_SETMASK, NULL, &mask);
+        os_sigmask(SIG_SETMASK, NULL, &mask);
     for (int s = 1; s < NSIG; s++)
         if (sigismember(&p->sa_mask, s) == 1)
             sigaddset(&mask, s);
     if (!(p->sa_flags & SA_NODEFER))
         sigaddset(&mask, sig);
-    pthread_sigmask(SIG_SETMASK, &mask, &ours);
+    os_sigmask(SIG_SETMASK, &mask, &ours);
     unsigned char blocked = as_lock_sigs_blocked;
     as_lock_sigs_blocked = 0;
     if (info)
@@ -63,7 +65,7 @@ static int call_previous(const struct sigaction *p, int sig, siginfo_t *si, void
     else
         p->sa_handler(sig);
     as_lock_sigs_blocked = blocked;
-    pthread_sigmask(SIG_SETMASK, &ours, NULL);
+    os_sigmask(SIG_SETMASK, &ours, NULL);
     return 1;
 }
 
@@ -75,9 +77,9 @@ static void forward(struct chain *c, int sig, siginfo_t *si, void *uctx, int mus
      * retries the faulting access, which faults again and kills the
      * process with the true fault address.  A guard page is accessible now,
      * so for it the signal is raised instead (delivered once we return). */
-    signal(sig, SIG_DFL);
+    os_sig_default(sig);
     if (must_see)
-        raise(sig);
+        os_raise(sig);
 }
 
 static void handler(int sig, siginfo_t *si, void *uctx)
@@ -107,13 +109,14 @@ static int install_locked(int sig, struct chain *c)
     sigdelset(&sa.sa_mask, SIGFPE);
     sigdelset(&sa.sa_mask, SIGTRAP);
     sigdelset(&sa.sa_mask, SIGSYS);
-    if (sigaction(sig, NULL, &old) < 0)
-        return errno;
+    int err = os_sigaction(sig, NULL, &old);
+    if (err)
+        return err;
     if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction == handler)
         return 0;
     c->prev = old;
-    if (sigaction(sig, &sa, NULL) < 0)
-        return errno;
+    if ((err = os_sigaction(sig, &sa, NULL)) != 0)
+        return err;
     c->installed = 1;
     return 0;
 }
@@ -123,10 +126,10 @@ int sigchain_install(int sig, sigchain_claim_fn claim)
     struct chain *c = chain_of(sig);
     if (!c)
         return EINVAL;
-    pthread_mutex_lock(&chain_lock);
+    mutex_take("chain_lock", &chain_lock);
     c->claim = claim;
     int err = install_locked(sig, c);
-    pthread_mutex_unlock(&chain_lock);
+    mutex_give("chain_lock", &chain_lock);
     return err;
 }
 
@@ -135,7 +138,7 @@ void sigchain_ensure(int sig)
     struct chain *c = chain_of(sig);
     if (!c || !c->installed)
         return;
-    pthread_mutex_lock(&chain_lock);
+    mutex_take("chain_lock", &chain_lock);
     install_locked(sig, c);
-    pthread_mutex_unlock(&chain_lock);
+    mutex_give("chain_lock", &chain_lock);
 }

@@ -20,6 +20,21 @@ int os_sigmask(int how, const sigset_t *set, sigset_t *old)
     return pthread_sigmask(how, set, old);
 }
 
+int os_sigaction(int sig, const struct sigaction *sa, struct sigaction *old)
+{
+    return sigaction(sig, sa, old) < 0 ? errno : 0;
+}
+
+int os_sig_default(int sig)
+{
+    return signal(sig, SIG_DFL) == SIG_ERR ? errno : 0;
+}
+
+int os_raise(int sig)
+{
+    return raise(sig) != 0 ? errno : 0;
+}
+
 int sig_raise_inpage_error(uintptr_t addr)
 {
     siginfo_t si;

@@ -14,6 +14,17 @@
  * set or old may be NULL).  Async-signal-safe. */
 int os_sigmask(int how, const sigset_t *set, sigset_t *old);
 
+/* Any thread, async-signal-safe: sigaction (sa or old may be NULL). */
+int os_sigaction(int sig, const struct sigaction *sa, struct sigaction *old);
+
+/* Any thread, async-signal-safe: gives sig back its default action, as
+ * signal(sig, SIG_DFL) does. */
+int os_sig_default(int sig);
+
+/* Any thread, async-signal-safe: raises sig in the calling thread (delivered
+ * at once unless it is blocked). */
+int os_raise(int sig);
+
 /* Queues SIGBUS with si_code BUS_MCEERR_AR and si_addr `addr` to the calling
  * thread, as the kernel raises it for a poisoned page (an in-page error).
  * Async-signal-safe.  Delivered as soon as SIGBUS is not blocked. */

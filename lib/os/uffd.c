@@ -127,6 +127,12 @@ int uffd_open(int want_sigbus, int *fd_out, unsigned *have_out)
     return 0;
 }
 
+void uffd_close(int fd)
+{
+    if (fd >= 0)
+        close(fd);
+}
+
 int uffd_register(int fd, uintptr_t addr, size_t len, int wp)
 {
     struct uffdio_register reg = {

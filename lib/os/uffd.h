@@ -4,7 +4,9 @@
  *
  * Rules shared by every function: `fd` is a descriptor from uffd_open;
  * addresses and lengths are page-aligned; the return is 0 or a positive
- * errno value, except where a comment says otherwise.
+ * errno value, except where a comment says otherwise.  Each may be called
+ * from any thread, and is async-signal-safe (system calls only); none reads
+ * or writes the pages it names.
  */
 #ifndef VMEM_OS_UFFD_H
 #define VMEM_OS_UFFD_H
@@ -26,11 +28,14 @@ struct uffd_event {
     int wp;     /* a write-protect fault (the page is present) */
 };
 
-/* Opens a userfaultfd (non-blocking, close-on-exec) and agrees on features:
- * `want_sigbus` asks for UFFD_FEATURE_SIGBUS.  Falls back to user-mode-only
- * faults when the process may not take kernel-mode ones.  On success *fd and
- * *have are set. */
+/* Opens a userfaultfd (non-blocking, close-on-exec) and agrees on
+ * features: `want_sigbus` asks for UFFD_FEATURE_SIGBUS.  Falls back to
+ * user-mode-only faults when the process may not take kernel-mode ones.  On
+ * success *fd and *have are set. */
 int uffd_open(int want_sigbus, int *fd, unsigned *have);
+
+/* Closes a descriptor of uffd_open: its registrations end with it. */
+void uffd_close(int fd);
 
 /* Registers [addr, addr+len) for missing-page faults, and write-protect
  * faults when `wp`. */

@@ -4,7 +4,7 @@
  * managed one).
  */
 #include "os/vm.h"
-#include "core/vmem_internal.h"
+#include "os/page.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -173,6 +173,25 @@ int vm_find_top_gap(size_t len, size_t align, uintptr_t *out)
     return 0;
 }
 
+int vm_alloc(size_t len, void **out)
+{
+    void *p = mmap(NULL, round_up(len, PAGE_SZ), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return errno;
+    *out = p;
+    return 0;
+}
+
+int vm_alloc_zeros(size_t len, const void **out)
+{
+    void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return errno;
+    *out = p;
+    return 0;
+}
+
 int vm_unmap(uintptr_t addr, size_t len)
 {
     return munmap((void *)addr, len) < 0 ? errno : 0;
@@ -202,6 +221,12 @@ int vm_self_open(const char *what, int *fd)
         return errno;
     *fd = f;
     return 0;
+}
+
+void vm_self_close(int fd)
+{
+    if (fd >= 0)
+        close(fd);
 }
 
 uint64_t vm_file_id(int fd)

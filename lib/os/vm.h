@@ -11,15 +11,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Maps `len` bytes of inaccessible, unbacked address space (PROT_NONE,
- * MAP_NORESERVE).  With `fixed`, exactly at `hint` or EEXIST; otherwise
- * aligned to `align` anywhere. */
+/* Any thread: maps `len` bytes of inaccessible, unbacked address space
+ * (PROT_NONE, MAP_NORESERVE).  With `fixed`, exactly at `hint` or EEXIST;
+ * otherwise aligned to `align` anywhere. */
 int vm_reserve(uintptr_t hint, size_t len, size_t align, int fixed, uintptr_t *out);
 
-/* The highest free gap of `len` bytes aligned to `align` below the top of
- * user space, or ENOMEM. */
+/* Any thread (reads /proc/self/maps, allocates nothing): the highest free
+ * gap of `len` bytes aligned to `align` below the top of user space, or
+ * ENOMEM. */
 int vm_find_top_gap(size_t len, size_t align, uintptr_t *out);
 
+/* Any thread, async-signal-safe, none of these touches the memory itself
+ * (vm_populate faults it in: never under as_lock on registered memory): */
 int vm_unmap(uintptr_t addr, size_t len);
 int vm_protect(uintptr_t addr, size_t len, int prot);   /* PROT_* */
 int vm_discard(uintptr_t addr, size_t len);             /* MADV_DONTNEED */
@@ -28,30 +31,46 @@ int vm_populate(uintptr_t addr, size_t len, int write); /* MADV_POPULATE_* */
 int vm_lock_on_fault(uintptr_t addr, size_t len);       /* mlock2 ONFAULT */
 int vm_unlock(uintptr_t addr, size_t len);
 
+/* Any thread: `len` bytes (rounded up to pages) of zeroed, readable and
+ * writable private memory (MAP_NORESERVE), the library's own; *out set on
+ * success.  Freed with vm_unmap. */
+int vm_alloc(size_t len, void **out);
+
+/* Any thread: `len` bytes of private read-only memory that reads as zeros
+ * (the kernel's shared zero page behind every page: no RAM); *out set on
+ * success.  Freed with vm_unmap. */
+int vm_alloc_zeros(size_t len, const void **out);
+
 /* Reading pages whatever their protection, and their kernel page-table
  * entries.  Both take a descriptor opened once (O_CLOEXEC) by
- * vm_self_open("mem") or vm_self_open("pagemap"). */
+ * vm_self_open("mem") or vm_self_open("pagemap").  Any thread: */
 int vm_self_open(const char *what, int *fd);
-/* The identity (device and inode) of the file open at fd, 0 if none: a
- * descriptor kept open is checked with it before each use, since the
- * application may close any number and reuse it for a file of its own. */
+/* Any thread, async-signal-safe: closes a descriptor of vm_self_open. */
+void vm_self_close(int fd);
+/* Any thread, async-signal-safe: the identity (device and inode) of the
+ * file open at fd, 0 if none: a descriptor kept open is checked with it
+ * before each use, since the application may close any number and reuse it
+ * for a file of its own. */
 uint64_t vm_file_id(int fd);
 
-/* Reads [addr, addr+len) of this process through /proc/self/mem
- * (FOLL_FORCE: a PROT_NONE page reads too).  Precondition: the range is
- * registered with userfaultfd, so a page that is not there is not faulted
- * in (nothing would serve it while the caller holds as_lock): the read
- * stops before it, EIO.  *done receives the bytes read. */
+/* Any thread (as_lock held or not): reads [addr, addr+len) of this
+ * process through /proc/self/mem (FOLL_FORCE: a PROT_NONE page reads too).
+ * Precondition: the range is registered with userfaultfd, so a page that is
+ * not there is not faulted in (nothing would serve it while the caller
+ * holds as_lock): the read stops before it, EIO.  *done receives the bytes
+ * read. */
 int vm_read_forced(int memfd, uintptr_t addr, void *buf, size_t len, size_t *done);
 
-/* The /proc/self/pagemap entries of npages pages from addr (bits below). */
+/* Any thread: the /proc/self/pagemap entries of npages pages from addr
+ * (bits below). */
 int vm_pagemap(int pmfd, uintptr_t addr, size_t npages, uint64_t *out);
 #define VM_PM_PRESENT   (1ull << 63)
 #define VM_PM_UFFD_WP   (1ull << 57) /* write-protected by userfaultfd */
 #define VM_PM_EXCLUSIVE (1ull << 56) /* mapped by this process only */
 
-/* Whether each of npages pages from addr is in memory (mincore: bit 0 of
- * vec[i]); for anonymous memory, whether the page is there at all. */
+/* Any thread: whether each of npages pages from addr is in memory
+ * (mincore: bit 0 of vec[i]); for anonymous memory, whether the page is
+ * there at all.  Touches none of them. */
 int vm_resident(uintptr_t addr, size_t npages, unsigned char *vec);
 
 /* One line of /proc/self/maps. */
@@ -61,8 +80,9 @@ struct vm_mapping {
     int file_backed; /* has a file (or [vdso]-like special) behind it */
 };
 
-/* Finds the mapping containing addr (returns 0), or sets *next_start to the
- * start of the first mapping above it (0 if none) and returns ENOENT. */
+/* Any thread (reads /proc/self/maps, allocates nothing): finds the mapping
+ * containing addr (returns 0), or sets *next_start to the start of the
+ * first mapping above it (0 if none) and returns ENOENT. */
 int vm_find_mapping(uintptr_t addr, struct vm_mapping *m, uintptr_t *next_start);
 
 /* Top of user address space reported to applications. */

@@ -1,134 +1,44 @@
 /*
- * runtime.c -- start-up (feature detection, fallbacks), shutdown, fork.
+ * init.c -- starting and stopping the runtime: configuration, feature
+ * detection and fallbacks, the fault source and handlers, paging on and
+ * off, shutdown, and the fork handlers that keep it consistent across
+ * fork().
  *
  * Start-up picks where faults are resolved: the configured mode when the
  * kernel allows it, else the next best (signal -> thread -> kernel), with
  * a one-line notice on stderr.
  */
-#include "core/runtime.h"
+#include "api/init.h"
 #include "api/addrspace.h"
 #include "api/config.h"
+#include "api/stats.h"
+#include "core/mutex.h"
+#include "core/region.h"
+#include "core/runtime.h"
+#include "core/vmem_internal.h"
 #include "paging/evict.h"
 #include "fault/fault.h"
 #include "fault/fork_paging.h"
 #include "fault/guard.h"
-#include "core/internal_alloc.h"
+#include "fault/sigchain.h"
 #include "os/uffd.h"
 #include "os/vm.h"
 #include "pagefile/pagefile.h"
-#include "core/region.h"
-#include "fault/sigchain.h"
-#include "core/stats.h"
-#include "core/vmem_internal.h"
+#include "paging/evict.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
-struct vmem_runtime vmem_rt = { .uffd = -1 };
-
-enum { RT_OFF = 0, RT_READY = 1, RT_FAILED = 2 };
-static int rt_state;           /* atomic */
 static int rt_error;           /* errno of a failed start */
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void vmem_log(const char *fmt, ...)
-{
-    char buf[512];
-    int n = snprintf(buf, sizeof(buf), "libvmem: ");
-    va_list ap;
-    va_start(ap, fmt);
-    n += vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
-    va_end(ap);
-    if (n > (int)sizeof(buf) - 2)
-        n = (int)sizeof(buf) - 2;
-    buf[n++] = '\n';
-    if (write(2, buf, (size_t)n) < 0)
-        return;
-}
-
-int runtime_ready(void)
-{
-    return __atomic_load_n(&rt_state, __ATOMIC_ACQUIRE) == RT_READY;
-}
-
-static void report_at_exit(void)
-{
-    if (!runtime_ready())
-        return;
-    if (!vmem_rt.cfg.report_file[0]) {
-        vmem_print_stats(2);
-        return;
-    }
-    /* Appended, headed by the process id: with LD_PRELOAD every program
-     * a command runs reports into the same file. */
-    int fd = open(vmem_rt.cfg.report_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        vmem_log("cannot open the report file %s: %s", vmem_rt.cfg.report_file,
-                 strerror(errno));
-        return;
-    }
-    char head[64];
-    int n = snprintf(head, sizeof(head), "pid %ld\n", (long)getpid());
-    if (n > 0 && write(fd, head, (size_t)n) == n)
-        vmem_print_stats(fd);
-    close(fd);
-}
-
-VMEM_TLS unsigned as_lock_depth;
-VMEM_TLS unsigned char as_lock_sigs_blocked;
-/* the mask the thread had before it took as_lock */
-static VMEM_TLS sigset_t as_lock_saved_mask;
-
-void as_lock_fail(const char *what, int err)
-{
-    vmem_log("internal error: the address-space lock %s (%s); aborting", what, strerror(err));
-    abort();
-}
-
-void as_lock_block_signals(void)
-{
-    sigset_t async;
-    sigfillset(&async);
-    sigdelset(&async, SIGSEGV);
-    sigdelset(&async, SIGBUS);
-    sigdelset(&async, SIGILL);
-    sigdelset(&async, SIGFPE);
-    sigdelset(&async, SIGTRAP);
-    sigdelset(&async, SIGSYS);
-    pthread_sigmask(SIG_BLOCK, &async, &as_lock_saved_mask);
-}
-
-void as_lock_restore_signals(void)
-{
-    pthread_sigmask(SIG_SETMASK, &as_lock_saved_mask, NULL);
-}
-
-void as_lock_forget_in_child(void)
-{
-    if (as_lock_depth && !as_lock_sigs_blocked)
-        as_lock_restore_signals();
-    as_lock_depth = 0;
-}
+static void init_take(void) { mutex_take("init_lock", &init_lock); }
+static void init_give(void) { mutex_give("init_lock", &init_lock); }
 
 int syscall_guard_linked(void); /* syscall_guard.c */
-
-static void init_as_lock(void)
-{
-    pthread_rwlockattr_t attr;
-    pthread_rwlockattr_init(&attr);
-    /* Writer preference: an API call must not starve behind a stream of
-     * faults.  Safe because nothing takes as_lock recursively. */
-    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-    pthread_rwlock_init(&vmem_rt.as_lock, &attr);
-    pthread_rwlockattr_destroy(&attr);
-}
 
 /* fork: the child's mappings lose their userfaultfd registration (no
  * UFFD_FEATURE_EVENT_FORK), so the kernel serves the child's faults; its
@@ -136,16 +46,9 @@ static void init_as_lock(void)
  * must never be used.  Every lock of the library is held across fork()
  * (fork_paging.c), init_lock first: the runtime cannot start or stop in
  * between. */
-static void fork_must(int err)
-{
-    if (err) { /* the child would inherit it held */
-        vmem_log("fork: cannot take or release the runtime lock: %s", strerror(err));
-        abort();
-    }
-}
 static void atfork_prepare(void)
 {
-    fork_must(pthread_mutex_lock(&init_lock));
+    init_take(); /* a failure aborts: the child would inherit it held */
     if (runtime_ready())
         fork_paging_prepare();
 }
@@ -153,13 +56,12 @@ static void atfork_parent(void)
 {
     if (runtime_ready())
         fork_paging_parent();
-    fork_must(pthread_mutex_unlock(&init_lock));
+    init_give();
 }
 static void atfork_child(void)
 {
     if (runtime_ready()) {
-        if (vmem_rt.uffd >= 0)
-            close(vmem_rt.uffd);
+        uffd_close(vmem_rt.uffd);
         vmem_rt.uffd = -1;
         vmem_rt.mode = VMEM_FAULT_KERNEL;
         fault_thread_forget();
@@ -167,9 +69,11 @@ static void atfork_child(void)
         /* The lock was taken by the parent's thread id: unlocking it here
          * would not release a write lock, so make a fresh one. */
         as_lock_forget_in_child();
-        init_as_lock();
+        int e = as_lock_init();
+        if (e)
+            as_lock_fail("cannot be made afresh in a forked child", e);
     }
-    fork_must(pthread_mutex_unlock(&init_lock));
+    init_give();
 }
 
 /* SIGSEGV: a forked child's first touch of a page that was paged out in
@@ -197,7 +101,7 @@ VMEM_API int vmem_set_max_resident(uint64_t bytes)
         return err;
     if (bytes / PAGE_SZ < 64)
         return EINVAL;
-    pthread_mutex_lock(&init_lock);
+    init_take();
     if (paging_enabled())
         err = paging_set_cap(bytes / PAGE_SZ);
     else if (!uses_uffd())
@@ -206,7 +110,7 @@ VMEM_API int vmem_set_max_resident(uint64_t bytes)
         err = start_paging(bytes);
     if (!err)
         vmem_rt.cfg.max_resident = bytes;
-    pthread_mutex_unlock(&init_lock);
+    init_give();
     return err;
 }
 
@@ -275,15 +179,18 @@ static int start(const struct vmem_config *cfg)
         return ENOTSUP;
     }
 
-    init_as_lock();
+    if ((err = as_lock_init()) != 0) {
+        vmem_log("cannot make the address-space lock: %s", strerror(err));
+        return err;
+    }
 
     /* Zero source for UFFDIO_COPY: read-only anonymous memory reads as the
      * kernel's zero page, so a whole cluster copies from one cached page. */
     vmem_rt.zero_len = (size_t)vmem_rt.cfg.zero_cluster * PAGE_SZ;
-    void *z = mmap(NULL, vmem_rt.zero_len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (z == MAP_FAILED)
+    if (vm_alloc_zeros(vmem_rt.zero_len, &vmem_rt.zero_buf) != 0) {
+        vmem_rt.zero_buf = NULL;
         return ENOMEM;
-    vmem_rt.zero_buf = z;
+    }
 
     (void)syscall_guard_linked();
     open_fault_source();
@@ -307,7 +214,7 @@ static int start(const struct vmem_config *cfg)
         once = 1;
         pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
         if (vmem_rt.cfg.report)
-            atexit(report_at_exit);
+            atexit(stats_report_at_exit);
     }
     return 0;
 }
@@ -317,11 +224,10 @@ static void unstart(void)
 {
     paging_stop();
     fault_thread_stop();
-    if (vmem_rt.uffd >= 0)
-        close(vmem_rt.uffd);
+    uffd_close(vmem_rt.uffd);
     vmem_rt.uffd = -1;
     if (vmem_rt.zero_buf)
-        munmap((void *)vmem_rt.zero_buf, vmem_rt.zero_len);
+        vm_unmap((uintptr_t)vmem_rt.zero_buf, vmem_rt.zero_len);
     vmem_rt.zero_buf = NULL;
 }
 
@@ -330,29 +236,27 @@ static void unstart(void)
  * be retried with a better configuration. */
 static int init_locked(const struct vmem_config *cfg)
 {
-    int st = __atomic_load_n(&rt_state, __ATOMIC_ACQUIRE);
-    if (st == RT_READY)
+    if (runtime_state() == RT_READY)
         return EALREADY;
     int err = start(cfg);
     if (err) {
         unstart();
         rt_error = err;
-        __atomic_store_n(&rt_state, cfg ? RT_OFF : RT_FAILED, __ATOMIC_RELEASE);
+        runtime_set_state(cfg ? RT_OFF : RT_FAILED);
         return err;
     }
-    __atomic_store_n(&rt_state, RT_READY, __ATOMIC_RELEASE);
+    runtime_set_state(RT_READY);
     return 0;
 }
 
 int runtime_ensure(void)
 {
-    int st = __atomic_load_n(&rt_state, __ATOMIC_ACQUIRE);
-    if (likely(st == RT_READY))
+    if (likely(runtime_ready()))
         return 0;
-    pthread_mutex_lock(&init_lock);
-    st = __atomic_load_n(&rt_state, __ATOMIC_ACQUIRE);
+    init_take();
+    int st = runtime_state();
     int err = st == RT_READY ? 0 : st == RT_FAILED ? rt_error : init_locked(NULL);
-    pthread_mutex_unlock(&init_lock);
+    init_give();
     return err;
 }
 
@@ -363,9 +267,9 @@ VMEM_API int vmem_init_sized(const struct vmem_config *cfg, size_t size)
     struct vmem_config full;
     if (cfg && config_import(&full, cfg, size))
         return EINVAL;
-    pthread_mutex_lock(&init_lock);
+    init_take();
     int err = init_locked(cfg ? &full : NULL);
-    pthread_mutex_unlock(&init_lock);
+    init_give();
     return err;
 }
 
@@ -388,10 +292,10 @@ static void release_region(struct region *r)
 
 VMEM_API void vmem_shutdown(void)
 {
-    pthread_mutex_lock(&init_lock);
+    init_take();
     if (!runtime_ready()) {
-        __atomic_store_n(&rt_state, RT_OFF, __ATOMIC_RELEASE);
-        pthread_mutex_unlock(&init_lock);
+        runtime_set_state(RT_OFF);
+        init_give();
         return;
     }
     fault_thread_stop();
@@ -402,13 +306,12 @@ VMEM_API void vmem_shutdown(void)
     as_unlock();
     paging_stop();
     as_lock_exclusive();
-    __atomic_store_n(&rt_state, RT_OFF, __ATOMIC_RELEASE);
-    if (vmem_rt.uffd >= 0)
-        close(vmem_rt.uffd);
+    runtime_set_state(RT_OFF);
+    uffd_close(vmem_rt.uffd);
     vmem_rt.uffd = -1;
-    munmap((void *)vmem_rt.zero_buf, vmem_rt.zero_len);
+    vm_unmap((uintptr_t)vmem_rt.zero_buf, vmem_rt.zero_len);
     vmem_rt.zero_buf = NULL;
     as_unlock();
-    pthread_rwlock_destroy(&vmem_rt.as_lock);
-    pthread_mutex_unlock(&init_lock);
+    as_lock_destroy();
+    init_give();
 }

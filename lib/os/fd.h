@@ -1,0 +1,24 @@
+/*
+ * os/fd.h -- plain descriptors: a file opened to append to, one write of a
+ * buffer, closing.  What the library writes outside the page file (its log
+ * line on stderr, the VMEM_REPORT counters).
+ *
+ * Returns are 0 or a positive errno value.
+ */
+#ifndef VMEM_OS_FD_H
+#define VMEM_OS_FD_H
+
+#include <stddef.h>
+
+/* Any thread, async-signal-safe: one write(2) of buf; EIO if the kernel
+ * took only part of it. */
+int os_fd_write(int fd, const void *buf, size_t len);
+
+/* Any thread: opens path write-only, appending, created 0644 if missing,
+ * close-on-exec; *fd set on success. */
+int os_fd_open_append(const char *path, int *fd);
+
+/* Any thread, async-signal-safe: closes fd (a negative fd is ignored). */
+void os_fd_close(int fd);
+
+#endif

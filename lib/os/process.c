@@ -1,0 +1,25 @@
+/*
+ * os/process.c -- the process id, and the pipes that watch forked children.
+ */
+#include "os/process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+pid_t os_pid(void)
+{
+    return getpid();
+}
+
+int os_pipe_open(int fds[2])
+{
+    return pipe2(fds, O_CLOEXEC) != 0 ? errno : 0;
+}
+
+int os_pipe_hung_up(int fd)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR));
+}

@@ -1,0 +1,25 @@
+/*
+ * os/process.h -- this process and its forked children: the process id, and
+ * the pipes by which a parent learns that a child has exec'd or exited (the
+ * child holds the write end, close-on-exec; the read end then hangs up).
+ *
+ * Returns are 0 or a positive errno value, except where a comment says
+ * otherwise.
+ */
+#ifndef VMEM_OS_PROCESS_H
+#define VMEM_OS_PROCESS_H
+
+#include <sys/types.h>
+
+/* Any thread, async-signal-safe: the process id. */
+pid_t os_pid(void);
+
+/* Any thread (the fork handlers): a pipe, both ends close-on-exec;
+ * fds[0] reads, fds[1] writes. */
+int os_pipe_open(int fds[2]);
+
+/* Any thread, never blocks: 1 if every write end of the pipe whose read end
+ * is fd is closed (or fd is in error), else 0. */
+int os_pipe_hung_up(int fd);
+
+#endif
