@@ -116,8 +116,6 @@ void as_lock_forget_in_child(void)
     as_lock_depth = 0;
 }
 
-int syscall_guard_linked(void); /* syscall_guard.c */
-
 static void init_as_lock(void)
 {
     pthread_rwlockattr_t attr;
@@ -284,7 +282,6 @@ static int start(const struct vmem_config *cfg)
         return ENOMEM;
     vmem_rt.zero_buf = z;
 
-    (void)syscall_guard_linked();
     open_fault_source();
     if ((err = sigchain_install(SIGSEGV, segv_claim)) != 0)
         return err;
