@@ -277,10 +277,10 @@ static int start(const struct vmem_config *cfg)
     /* Zero source for UFFDIO_COPY: read-only anonymous memory reads as the
      * kernel's zero page, so a whole cluster copies from one cached page. */
     vmem_rt.zero_len = (size_t)vmem_rt.cfg.zero_cluster * PAGE_SZ;
-    void *z = mmap(NULL, vmem_rt.zero_len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (z == MAP_FAILED)
+    uintptr_t z;
+    if (vm_map_anon(vmem_rt.zero_len, PROT_READ, 0, &z))
         return ENOMEM;
-    vmem_rt.zero_buf = z;
+    vmem_rt.zero_buf = (void *)z;
 
     open_fault_source();
     if ((err = sigchain_install(SIGSEGV, segv_claim)) != 0)
@@ -317,7 +317,7 @@ static void unstart(void)
         close(vmem_rt.uffd);
     vmem_rt.uffd = -1;
     if (vmem_rt.zero_buf)
-        munmap((void *)vmem_rt.zero_buf, vmem_rt.zero_len);
+        vm_unmap((uintptr_t)vmem_rt.zero_buf, vmem_rt.zero_len);
     vmem_rt.zero_buf = NULL;
 }
 
@@ -395,7 +395,7 @@ VMEM_API void vmem_shutdown(void)
     if (vmem_rt.uffd >= 0)
         close(vmem_rt.uffd);
     vmem_rt.uffd = -1;
-    munmap((void *)vmem_rt.zero_buf, vmem_rt.zero_len);
+    vm_unmap((uintptr_t)vmem_rt.zero_buf, vmem_rt.zero_len);
     vmem_rt.zero_buf = NULL;
     as_unlock();
     pthread_rwlock_destroy(&vmem_rt.as_lock);

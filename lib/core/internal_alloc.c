@@ -10,6 +10,7 @@
  */
 #include "core/internal_alloc.h"
 #include "core/vmem_internal.h"
+#include "os/vm.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -17,15 +18,15 @@
 
 void *ialloc_pages(size_t bytes)
 {
-    void *p = mmap(NULL, round_up(bytes, PAGE_SZ), PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
+    uintptr_t p;
+    return vm_map_anon(round_up(bytes, PAGE_SZ), PROT_READ | PROT_WRITE, 1, &p) ? NULL
+                                                                                : (void *)p;
 }
 
 void ifree_pages(void *p, size_t bytes)
 {
     if (p)
-        munmap(p, round_up(bytes, PAGE_SZ));
+        vm_unmap((uintptr_t)p, round_up(bytes, PAGE_SZ));
 }
 
 #define BLOCK_SZ  4096u

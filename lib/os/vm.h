@@ -20,6 +20,11 @@ int vm_reserve(uintptr_t hint, size_t len, size_t align, int fixed, uintptr_t *o
  * user space, or ENOMEM. */
 int vm_find_top_gap(size_t len, size_t align, uintptr_t *out);
 
+/* Any thread: maps `len` bytes of private anonymous memory with `prot`
+ * (PROT_*; MAP_NORESERVE with `noreserve`) anywhere: the library's own
+ * memory, which libvmem never manages. */
+int vm_map_anon(size_t len, int prot, int noreserve, uintptr_t *out);
+
 int vm_unmap(uintptr_t addr, size_t len);
 int vm_protect(uintptr_t addr, size_t len, int prot);   /* PROT_* */
 int vm_discard(uintptr_t addr, size_t len);             /* MADV_DONTNEED */
