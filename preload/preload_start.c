@@ -1,10 +1,11 @@
 /*
  * preload_start.c -- start-up of libvmem-preload.so.
  *
- * The constructor starts libvmem from the environment (VMEM_*), reserves
- * the managed heap and from then on the application's mallocs and
- * anonymous mmaps are managed.  Until then (and in libvmem's own threads)
- * memory comes from the fallback allocator.
+ * The constructor has libvmem start its threads through
+ * preload_internal_thread_create, starts libvmem from the environment
+ * (VMEM_*), reserves the managed heap and from then on the application's
+ * mallocs and anonymous mmaps are managed.  Until then (and in libvmem's
+ * own threads) memory comes from the fallback allocator.
  *
  * fork: our fork handlers are registered after libvmem's, so they run
  * first in the parent (prepare handlers run in reverse order): every heap
@@ -15,6 +16,9 @@
 #include "fallback_alloc.h"
 #include "managed_heap.h"
 #include "ranges.h"
+#include "sys.h"
+
+#include "os/thread.h"
 
 #include <vmem.h>
 
@@ -56,6 +60,9 @@ static void say(const char *what, int err)
 
 __attribute__((constructor)) static void preload_start(void)
 {
+    /* before anything can start libvmem: every thread it starts from now
+     * on is marked internal */
+    os_thread_set_creator(preload_internal_thread_create);
     struct vmem_config cfg;
     char msg[256];
     int err = vmem_config_from_env(&cfg, msg, sizeof(msg));

@@ -3,6 +3,7 @@
  *
  * glibc's mmap() is itself a thin wrapper; calling syscall() here keeps
  * these usable before dlsym works and avoids resolving to our own exports.
+ * (libvmem's own memory calls are raw too, in its os/vm.c.)
  */
 #include "sys.h"
 #include "fallback_alloc.h"

@@ -1,6 +1,6 @@
 /*
- * sys.h -- the memory system calls made directly (never through the
- * wrappers this library exports), and the mark of libvmem's own threads.
+ * sys.h -- this library's memory system calls, made directly (never through
+ * the wrappers it exports), and the mark of libvmem's own threads.
  */
 #ifndef PRELOAD_SYS_H
 #define PRELOAD_SYS_H
@@ -15,7 +15,10 @@ void *preload_sys_mremap(void *old, size_t old_len, size_t new_len, int flags, .
 int preload_sys_madvise(void *addr, size_t len, int advice);
 int preload_sys_mprotect(void *addr, size_t len, int prot);
 
-/* pthread_create for libvmem's threads: the new thread is marked internal. */
+/* The thread creator of libvmem (os_thread_set_creator, installed by the
+ * constructor before libvmem starts): pthread_create, and the new thread is
+ * marked internal, so its mallocs and mmaps are never managed memory (a
+ * fault thread must never fault). */
 int preload_internal_thread_create(pthread_t *t, const pthread_attr_t *attr,
                                    void *(*fn)(void *), void *arg);
 

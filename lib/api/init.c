@@ -38,7 +38,6 @@ static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static void init_take(void) { mutex_take("init_lock", &init_lock); }
 static void init_give(void) { mutex_give("init_lock", &init_lock); }
 
-int syscall_guard_linked(void); /* syscall_guard.c */
 
 /* fork: the child's mappings lose their userfaultfd registration (no
  * UFFD_FEATURE_EVENT_FORK), so the kernel serves the child's faults; its
@@ -192,7 +191,6 @@ static int start(const struct vmem_config *cfg)
         return ENOMEM;
     }
 
-    (void)syscall_guard_linked();
     open_fault_source();
     if ((err = sigchain_install(SIGSEGV, segv_claim)) != 0)
         return err;

@@ -7,8 +7,8 @@
  * kernel-mode faults (root, or vm.unprivileged_userfaultfd=1), the fault
  * thread serves it like any other.  Otherwise -- fault mode `signal`
  * (UFFD_FEATURE_SIGBUS), or a user-mode-only userfaultfd -- the call fails
- * with EFAULT.  The wrappers below make the common calls work anyway: the
- * buffer's managed pages are touched first from user space, where the
+ * with EFAULT.  The guarded calls below make the common calls work anyway:
+ * the buffer's managed pages are touched first from user space, where the
  * fault is served, and a call that still fails with EFAULT (a page trimmed
  * again meanwhile) is touched and retried.
  *
@@ -18,40 +18,31 @@
  * managed memory goes to a library buffer, which cannot fault, and is
  * copied to the caller's buffer afterwards from user space.
  *
- * They replace libc's functions of the same names (this library is
- * searched before libc) and go to the kernel with syscall(2); when no guard
- * is needed they cost one branch.  Calls that glibc makes internally (stdio)
- * and other system calls are not covered: see docs/paging.md.
+ * They go to the kernel through os/sysraw.h; when no guard is needed they
+ * cost one branch.  libvmem itself never puts them in the place of libc's
+ * read, write & co.: syscall_interpose.c does, in libvmem-syscalls (a
+ * program's opt-in) and in the preload library.  Calls that glibc makes
+ * internally (stdio) and other system calls are not covered: see
+ * docs/paging.md.
  */
+#include "api/syscall_guard.h"
 #include "core/internal_alloc.h"
-#include "os/uffd.h"
 #include "core/prot.h"
 #include "core/pte.h"
 #include "core/region.h"
 #include "core/runtime.h"
-#include "api/syscall_guard.h"
 #include "core/vmem_internal.h"
+#include "os/sysraw.h"
+#include "os/uffd.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/uio.h>
-#include <unistd.h>
 
 #define RETRIES 8
 
 void (*syscall_guard_before_call)(void);
-
-/* Called at start-up: it also makes a static link of libvmem take this file
- * (and so these functions) whenever it takes the runtime, even when a
- * sanitizer's runtime, linked first, defines the same names. */
-int syscall_guard_linked(void)
-{
-    return 1;
-}
 
 /* 1 when a kernel-mode fault on managed memory would fail with EFAULT.
  * Never for the library's own calls made under as_lock (log messages, the
@@ -147,8 +138,7 @@ static int managed_span(const void *addr, size_t len)
 static int message_socket(int fd)
 {
     int type = 0;
-    socklen_t len = sizeof(type);
-    if (syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+    if (sysraw_socket_type(fd, &type) < 0)
         return 0; /* not a socket */
     return type != SOCK_STREAM;
 }
@@ -204,8 +194,8 @@ static ssize_t recv_bounced(int fd, const struct rx *x, int flags, struct sockad
     socklen_t alen = fromlen ? *fromlen : 0, got_alen = sizeof(addr);
     if (syscall_guard_before_call)
         syscall_guard_before_call();
-    ssize_t r = syscall(SYS_recvfrom, fd, b, n, flags, fromlen ? (struct sockaddr *)&addr : NULL,
-                        fromlen ? &got_alen : NULL);
+    ssize_t r = sysraw_recvfrom(fd, b, n, flags, fromlen ? (struct sockaddr *)&addr : NULL,
+                                fromlen ? &got_alen : NULL);
     if (r >= 0) {
         /* with MSG_TRUNC the datagram's length may exceed the buffer */
         size_t left = (size_t)r < n ? (size_t)r : n;
@@ -242,81 +232,50 @@ static struct rx rx_one(void *buf, size_t n)
     return x;
 }
 
-VMEM_API ssize_t write(int fd, const void *buf, size_t n)
+VMEM_API ssize_t syscall_guard_write(int fd, const void *buf, size_t n)
 {
-    GUARDED(touch(buf, n, 0), syscall(SYS_write, fd, buf, n));
+    GUARDED(touch(buf, n, 0), sysraw_write(fd, buf, n));
 }
 
-VMEM_API ssize_t read(int fd, void *buf, size_t n)
+VMEM_API ssize_t syscall_guard_read(int fd, void *buf, size_t n)
 {
     struct rx x = rx_one(buf, n);
     x.iov = &x.one;
-    GUARDED_RX(fd, &x, 0, NULL, NULL, touch(buf, n, 1), syscall(SYS_read, fd, buf, n));
+    GUARDED_RX(fd, &x, 0, NULL, NULL, touch(buf, n, 1), sysraw_read(fd, buf, n));
 }
 
-/* The positioned calls are defined by their symbol names: with 64-bit file
- * offsets the headers bind pread and pwrite to pread64 and pwrite64, which
- * on x86-64 are the same calls, and both names must be covered. */
-VMEM_API ssize_t guard_pwrite64(int fd, const void *buf, size_t n, off_t off)
-    __asm__("pwrite64");
-VMEM_API ssize_t guard_pwrite64(int fd, const void *buf, size_t n, off_t off)
+VMEM_API ssize_t syscall_guard_pwrite(int fd, const void *buf, size_t n, off_t off)
 {
-    GUARDED(touch(buf, n, 0), syscall(SYS_pwrite64, fd, buf, n, off));
+    GUARDED(touch(buf, n, 0), sysraw_pwrite(fd, buf, n, off));
 }
 
-VMEM_API ssize_t guard_pread64(int fd, void *buf, size_t n, off_t off) __asm__("pread64");
-VMEM_API ssize_t guard_pread64(int fd, void *buf, size_t n, off_t off)
+VMEM_API ssize_t syscall_guard_pread(int fd, void *buf, size_t n, off_t off)
 {
-    GUARDED(touch(buf, n, 1), syscall(SYS_pread64, fd, buf, n, off));
+    GUARDED(touch(buf, n, 1), sysraw_pread(fd, buf, n, off));
 }
 
-VMEM_API ssize_t guard_pwrite(int fd, const void *buf, size_t n, off_t off) __asm__("pwrite");
-VMEM_API ssize_t guard_pwrite(int fd, const void *buf, size_t n, off_t off)
+VMEM_API ssize_t syscall_guard_writev(int fd, const struct iovec *iov, int n)
 {
-    return guard_pwrite64(fd, buf, n, off);
+    GUARDED(touch_iov(iov, n, 0), sysraw_writev(fd, iov, n));
 }
 
-VMEM_API ssize_t guard_pread(int fd, void *buf, size_t n, off_t off) __asm__("pread");
-VMEM_API ssize_t guard_pread(int fd, void *buf, size_t n, off_t off)
-{
-    return guard_pread64(fd, buf, n, off);
-}
-
-VMEM_API ssize_t writev(int fd, const struct iovec *iov, int n)
-{
-    GUARDED(touch_iov(iov, n, 0), syscall(SYS_writev, fd, iov, n));
-}
-
-VMEM_API ssize_t readv(int fd, const struct iovec *iov, int n)
+VMEM_API ssize_t syscall_guard_readv(int fd, const struct iovec *iov, int n)
 {
     struct rx x = { .iov = iov, .niov = n > 0 ? n : 0 };
-    GUARDED_RX(fd, &x, 0, NULL, NULL, touch_iov(iov, n, 1), syscall(SYS_readv, fd, iov, n));
+    GUARDED_RX(fd, &x, 0, NULL, NULL, touch_iov(iov, n, 1), sysraw_readv(fd, iov, n));
 }
 
-VMEM_API ssize_t send(int fd, const void *buf, size_t n, int flags)
+VMEM_API ssize_t syscall_guard_sendto(int fd, const void *buf, size_t n, int flags,
+                                      const struct sockaddr *to, socklen_t tolen)
 {
-    GUARDED(touch(buf, n, 0), syscall(SYS_sendto, fd, buf, n, flags, NULL, 0));
+    GUARDED(touch(buf, n, 0), sysraw_sendto(fd, buf, n, flags, to, tolen));
 }
 
-VMEM_API ssize_t recv(int fd, void *buf, size_t n, int flags)
-{
-    struct rx x = rx_one(buf, n);
-    x.iov = &x.one;
-    GUARDED_RX(fd, &x, flags, NULL, NULL, touch(buf, n, 1),
-               syscall(SYS_recvfrom, fd, buf, n, flags, NULL, NULL));
-}
-
-VMEM_API ssize_t sendto(int fd, const void *buf, size_t n, int flags,
-                        const struct sockaddr *to, socklen_t tolen)
-{
-    GUARDED(touch(buf, n, 0), syscall(SYS_sendto, fd, buf, n, flags, to, tolen));
-}
-
-VMEM_API ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *from,
-                          socklen_t *fromlen)
+VMEM_API ssize_t syscall_guard_recvfrom(int fd, void *buf, size_t n, int flags,
+                                        struct sockaddr *from, socklen_t *fromlen)
 {
     struct rx x = rx_one(buf, n);
     x.iov = &x.one;
     GUARDED_RX(fd, &x, flags, from, fromlen, touch(buf, n, 1),
-               syscall(SYS_recvfrom, fd, buf, n, flags, from, fromlen));
+               sysraw_recvfrom(fd, buf, n, flags, from, fromlen));
 }

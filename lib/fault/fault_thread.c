@@ -18,6 +18,7 @@
  * The threads block every signal and touch no managed memory.
  */
 #include "fault/fault.h"
+#include "os/thread.h"
 #include "os/uffd.h"
 #include "core/runtime.h"
 #include "core/vmem_internal.h"
@@ -123,7 +124,7 @@ int fault_thread_start(void)
     pthread_sigmask(SIG_SETMASK, &all, &old);
     int err = 0;
     for (int i = 0; i < n && !err; i++) {
-        err = pthread_create(&threads[i], NULL, fault_thread_main, (void *)cpus[i]);
+        err = os_thread_start(&threads[i], fault_thread_main, (void *)cpus[i]);
         if (!err)
             nthreads++;
     }

@@ -3,10 +3,10 @@
  *
  * Every thread libvmem starts (fault threads, the working-set manager, the
  * page writer) starts here, with every signal blocked: an application
- * handler must never run on a thread of the pager.  A program that replaces
- * thread creation (the preload library, which must not see its own threads
- * go through its interposed pthread_create) installs its creator once,
- * before the library starts any thread.
+ * handler must never run on a thread of the pager.  A program that must
+ * see the library's threads start (the preload library, which marks them so
+ * that their mallocs never come from the managed heap) installs its creator
+ * once, before the library starts any thread.
  *
  * Returns are 0 or a positive errno value.
  */

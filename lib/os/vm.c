@@ -2,6 +2,11 @@
  * os/vm.c -- thin wrappers over mmap/mprotect/madvise/mlock, and a parser of
  * /proc/self/maps that allocates nothing (it may run where the heap is the
  * managed one).
+ *
+ * The memory calls are raw system calls, never libc's mmap & co.: the
+ * preload library, which links libvmem, exports mmap, munmap, mremap,
+ * madvise and mprotect of its own, and libvmem's calls must reach the
+ * kernel, not those.
  */
 #include "os/vm.h"
 #include "os/page.h"
@@ -30,14 +35,36 @@
 
 #define RESERVE_FLAGS (MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE)
 
+static void *raw_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    long r = syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+    return r == -1 ? MAP_FAILED : (void *)r;
+}
+
+static int raw_munmap(void *addr, size_t len)
+{
+    return (int)syscall(SYS_munmap, addr, len);
+}
+
+static int raw_mprotect(void *addr, size_t len, int prot)
+{
+    return (int)syscall(SYS_mprotect, addr, len, prot);
+}
+
+static int raw_madvise(void *addr, size_t len, int advice)
+{
+    return (int)syscall(SYS_madvise, addr, len, advice);
+}
+
 int vm_reserve(uintptr_t hint, size_t len, size_t align, int fixed, uintptr_t *out)
 {
     if (fixed) {
-        void *p = mmap((void *)hint, len, PROT_NONE, RESERVE_FLAGS | MAP_FIXED_NOREPLACE, -1, 0);
+        void *p = raw_mmap((void *)hint, len, PROT_NONE, RESERVE_FLAGS | MAP_FIXED_NOREPLACE,
+                           -1, 0);
         if (p == MAP_FAILED)
             return errno;
         if ((uintptr_t)p != hint) { /* kernels before 4.17 treat it as a hint */
-            munmap(p, len);
+            raw_munmap(p, len);
             return EEXIST;
         }
         *out = hint;
@@ -47,14 +74,14 @@ int vm_reserve(uintptr_t hint, size_t len, size_t align, int fixed, uintptr_t *o
     size_t span = len + align - PAGE_SZ;
     if (span < len)
         return ENOMEM;
-    void *p = mmap(NULL, span, PROT_NONE, RESERVE_FLAGS, -1, 0);
+    void *p = raw_mmap(NULL, span, PROT_NONE, RESERVE_FLAGS, -1, 0);
     if (p == MAP_FAILED)
         return errno;
     uintptr_t start = (uintptr_t)p, base = round_up(start, align);
     if (base > start)
-        munmap(p, base - start);
+        raw_munmap(p, base - start);
     if (base + len < start + span)
-        munmap((void *)(base + len), start + span - (base + len));
+        raw_munmap((void *)(base + len), start + span - (base + len));
     *out = base;
     return 0;
 }
@@ -175,8 +202,8 @@ int vm_find_top_gap(size_t len, size_t align, uintptr_t *out)
 
 int vm_alloc(size_t len, void **out)
 {
-    void *p = mmap(NULL, round_up(len, PAGE_SZ), PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void *p = raw_mmap(NULL, round_up(len, PAGE_SZ), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return errno;
     *out = p;
@@ -185,7 +212,7 @@ int vm_alloc(size_t len, void **out)
 
 int vm_alloc_zeros(size_t len, const void **out)
 {
-    void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = raw_mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return errno;
     *out = p;
@@ -194,22 +221,22 @@ int vm_alloc_zeros(size_t len, const void **out)
 
 int vm_unmap(uintptr_t addr, size_t len)
 {
-    return munmap((void *)addr, len) < 0 ? errno : 0;
+    return raw_munmap((void *)addr, len) < 0 ? errno : 0;
 }
 
 int vm_protect(uintptr_t addr, size_t len, int prot)
 {
-    return mprotect((void *)addr, len, prot) < 0 ? errno : 0;
+    return raw_mprotect((void *)addr, len, prot) < 0 ? errno : 0;
 }
 
 int vm_discard(uintptr_t addr, size_t len)
 {
-    return madvise((void *)addr, len, MADV_DONTNEED) < 0 ? errno : 0;
+    return raw_madvise((void *)addr, len, MADV_DONTNEED) < 0 ? errno : 0;
 }
 
 int vm_lazy_free(uintptr_t addr, size_t len)
 {
-    return madvise((void *)addr, len, MADV_FREE) < 0 ? errno : 0;
+    return raw_madvise((void *)addr, len, MADV_FREE) < 0 ? errno : 0;
 }
 
 int vm_self_open(const char *what, int *fd)
@@ -271,13 +298,13 @@ int vm_pagemap(int pmfd, uintptr_t addr, size_t npages, uint64_t *out)
 
 int vm_resident(uintptr_t addr, size_t npages, unsigned char *vec)
 {
-    return mincore((void *)addr, npages * PAGE_SZ, vec) < 0 ? errno : 0;
+    return syscall(SYS_mincore, addr, npages * PAGE_SZ, vec) < 0 ? errno : 0;
 }
 
 int vm_populate(uintptr_t addr, size_t len, int write)
 {
     int adv = write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
-    return madvise((void *)addr, len, adv) < 0 ? errno : 0;
+    return raw_madvise((void *)addr, len, adv) < 0 ? errno : 0;
 }
 
 /* Raw system calls: sanitizer runtimes turn mlock/munlock into no-ops,

@@ -39,6 +39,7 @@
  */
 #include "paging/evict.h"
 #include "fault/fork_paging.h"
+#include "os/thread.h"
 #include "os/uffd.h"
 #include "os/vm.h"
 #include "paging/page_writer.h"
@@ -775,7 +776,7 @@ int paging_start(uint64_t pages, const char *where, uint64_t max_bytes, char *er
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    e = pthread_create(&thread, NULL, evict_main, NULL);
+    e = os_thread_start(&thread, evict_main, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (e) {
         paging_stop();

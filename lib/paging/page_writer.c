@@ -32,6 +32,7 @@
 #include "paging/standby.h"
 #include "core/stats.h"
 #include "core/vmem_internal.h"
+#include "os/thread.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -209,7 +210,7 @@ int page_writer_start(void)
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    int e = pthread_create(&thread, NULL, writer_main, NULL);
+    int e = os_thread_start(&thread, writer_main, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (e) {
         close(kick_fd);
