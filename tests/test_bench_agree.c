@@ -20,6 +20,7 @@
 #include <vmem.h>
 
 #include "policy/policy.h"
+#include "sim.h"
 
 #define SIZE (4u << 20)
 #define CAP (1u << 20)
@@ -101,7 +102,7 @@ static uint64_t simulate(const char *policy, const char *dir)
 {
     const struct policy_ops *ops = policy_find(policy);
     cr_assert_not_null(ops);
-    struct policy *p = ops->create(FRAMES, PAGES, 1);
+    struct policy *p = ops->create(FRAMES, PAGES, 1, &sim_alloc);
     cr_assert_not_null(p);
     char *resident = calloc(PAGES, 1);
     char path[512], line[512];

@@ -6,6 +6,22 @@
 #include <string.h>
 #include <time.h>
 
+/* The policies' memory in the simulator: the C heap. */
+static void *heap_alloc(void *ctx, size_t bytes)
+{
+    (void)ctx;
+    return calloc(1, bytes ? bytes : 1);
+}
+
+static void heap_free(void *ctx, void *p, size_t bytes)
+{
+    (void)ctx;
+    (void)bytes;
+    free(p);
+}
+
+const struct policy_alloc sim_alloc = { .alloc = heap_alloc, .free = heap_free };
+
 static double now(void)
 {
     struct timespec ts;
@@ -307,9 +323,9 @@ int sim_run(const struct sim_trace *st, const struct policy_ops *ops,
     /* more frames than pages: nothing is ever evicted, so the policy need
      * not size itself for them */
     size_t sized = frames < st->universe ? frames : (st->universe ? st->universe : 1);
-    r.pol = ops->create(sized, st->universe, seed);
+    r.pol = ops->create(sized, st->universe, seed, &sim_alloc);
     if (pf)
-        r.pfr = pf->create(pf_n);
+        r.pfr = pf->create(pf_n, &sim_alloc);
     if (!r.state || !r.pol || (pf && !r.pfr)) {
         free(r.state);
         if (r.pol)
