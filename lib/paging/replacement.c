@@ -73,9 +73,9 @@ static void unlock(void)
 
 /* Maps (and unmaps) for the stock with policy_lock released.  Never from a
  * signal handler. */
-static void refill(void)
+static void refill_stock(void)
 {
-    if (!replacement_active() || !stock_low(&stock))
+    if (!stock_low(&stock))
         return;
     struct stock_order o;
     lock();
@@ -97,6 +97,14 @@ static void refill(void)
     stock_fetch(&o); /* unmaps the blocks drained, if any */
 }
 
+/* The stock is the running policy's: refilled only while it runs (and by
+ * replacement_start, before it does). */
+static void refill(void)
+{
+    if (replacement_active())
+        refill_stock();
+}
+
 /* Fault threads may refill; the SIGBUS handler (signal mode) may not. */
 static void refill_in_fault(void)
 {
@@ -112,6 +120,24 @@ int replacement_active(void)
 static uint64_t vpn_of(const struct region *r, size_t i)
 {
     return (uint64_t)(region_addr(r, i) >> PAGE_SHIFT);
+}
+
+/* Admits vpn; if the stock ran short, refills it and admits again (a
+ * policy that could not get memory left the page untracked).  Not in a
+ * fault: it maps. */
+static void admit_refilling(uint64_t vpn)
+{
+    lock();
+    uint64_t missed = stock.misses;
+    ops->admit(pol, vpn, 0);
+    int again = stock.misses != missed;
+    unlock();
+    if (again) {
+        refill_stock();
+        lock();
+        ops->admit(pol, vpn, 0);
+        unlock();
+    }
 }
 
 int replacement_start(const char *name, size_t frames, char *err, size_t errlen)
@@ -135,15 +161,15 @@ int replacement_start(const char *name, size_t frames, char *err, size_t errlen)
     lock();
     ops = o;
     pol = p;
+    unlock();
+    refill_stock();
     /* what is resident already (paging started after the program did) */
     for (struct region *r = region_next_above(0); r; r = region_next_above(r->base))
         for (size_t i = pte_next_present(&r->ptes, 0, r->npages); i < r->npages;
              i = pte_next_present(&r->ptes, i + 1, r->npages))
             if (pte_get(&r->ptes, i)->state == PTE_RESIDENT)
-                ops->admit(pol, vpn_of(r, i), 0);
+                admit_refilling(vpn_of(r, i));
     __atomic_store_n(&active, 1, __ATOMIC_RELEASE);
-    unlock();
-    refill();
     return 0;
 }
 
