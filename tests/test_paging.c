@@ -444,6 +444,22 @@ Test(paging, unknown_policy_is_rejected_with_the_valid_names)
     cr_assert_str_eq(c.policy, "fifo");
 }
 
+/* The simulated policy's memory: the C heap. */
+static void *heap_alloc(void *ctx, size_t bytes)
+{
+    (void)ctx;
+    return calloc(1, bytes ? bytes : 1);
+}
+
+static void heap_free(void *ctx, void *p, size_t bytes)
+{
+    (void)ctx;
+    (void)bytes;
+    free(p);
+}
+
+static const struct policy_alloc heap = { .alloc = heap_alloc, .free = heap_free };
+
 /* One page at a time (no clustering, no prefetch, no standby list, both
  * water marks at the cap), FIFO live makes exactly the faults FIFO makes
  * in a simulation of the same references at the cap's frame count. */
@@ -471,7 +487,7 @@ Test(paging, fifo_live_matches_simulation)
     uint64_t live = s.hard_faults + s.transition_faults + s.demand_zero_faults;
 
     const struct policy_ops *ops = policy_find("fifo");
-    struct policy *sim = ops->create(frames, npages, 1);
+    struct policy *sim = ops->create(frames, npages, 1, &heap);
     char *in = calloc(npages, 1);
     uint64_t faults = 0;
     for (size_t i = 0; i < nrefs; i++) {

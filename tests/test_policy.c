@@ -109,7 +109,7 @@ Test(lru, stack_property)
     uint64_t faults[MAXF + 1] = {0};
     memset(resident, 0, sizeof resident);
     for (size_t f = 1; f <= MAXF; f++)
-        cr_assert_not_null(p[f] = lru->create(f, PAGES, 0));
+        cr_assert_not_null(p[f] = lru->create(f, PAGES, 0, &sim_alloc));
     for (size_t i = 0; i < REFS; i++) {
         for (size_t f = 1; f <= MAXF; f++) {
             uint64_t x = t[i];
@@ -170,7 +170,7 @@ static void replay_victims(const struct policy_ops *ops, const uint64_t *t, size
                            size_t frames, size_t universe, uint64_t scale, uint64_t *victims,
                            size_t *nvictims)
 {
-    struct policy *p = ops->create(frames, universe, 5);
+    struct policy *p = ops->create(frames, universe, 5, &sim_alloc);
     cr_assert_not_null(p);
     uint8_t resident[256] = {0};
     *nvictims = 0;
@@ -220,7 +220,7 @@ Test(policies, forget_and_empty)
     for (size_t i = 0; policy_list[i]; i++) {
         const struct policy_ops *ops = policy_list[i];
         for (int dense = 0; dense <= 1; dense++) {
-            struct policy *p = ops->create(4, dense ? 16 : 0, 1);
+            struct policy *p = ops->create(4, dense ? 16 : 0, 1, &sim_alloc);
             policy_page v;
             cr_assert_eq(ops->victim(p, &v), -1, "%s empty", ops->name);
             ops->admit(p, 1, 0);
@@ -249,7 +249,7 @@ Test(policies, readmit_evicted_pages)
 {
     for (size_t i = 0; policy_list[i]; i++) {
         const struct policy_ops *ops = policy_list[i];
-        struct policy *p = ops->create(3, 0, 1);
+        struct policy *p = ops->create(3, 0, 1, &sim_alloc);
         for (policy_page x = 0; x < 3; x++)
             ops->admit(p, x, 0);
         ops->touch(p, 0);
@@ -274,7 +274,7 @@ Test(policies, readmit_evicted_pages)
 Test(arc, ghost_hit_promotes_to_frequent)
 {
     const struct policy_ops *arc = policy_find("arc");
-    struct policy *p = arc->create(3, 0, 0);
+    struct policy *p = arc->create(3, 0, 0, &sim_alloc);
     policy_page v;
     arc->admit(p, 1, 0);
     arc->admit(p, 2, 0);
@@ -301,7 +301,7 @@ Test(arc, ghost_hit_promotes_to_frequent)
 Test(s3fifo, one_hit_pages_leave_first)
 {
     const struct policy_ops *s3 = policy_find("s3fifo");
-    struct policy *p = s3->create(10, 0, 0); /* small queue: 1 page */
+    struct policy *p = s3->create(10, 0, 0, &sim_alloc); /* small queue: 1 page */
     policy_page v;
     for (policy_page x = 1; x <= 10; x++)
         s3->admit(p, x, 0);
@@ -321,7 +321,7 @@ Test(s3fifo, one_hit_pages_leave_first)
 Test(aging, referenced_page_outlives_unreferenced)
 {
     const struct policy_ops *aging = policy_find("aging");
-    struct policy *p = aging->create(3, 0, 0);
+    struct policy *p = aging->create(3, 0, 0, &sim_alloc);
     policy_page v;
     aging->admit(p, 10, 0);
     aging->admit(p, 11, 0);
@@ -342,7 +342,7 @@ Test(random, seeded_and_repeatable)
     policy_page *out[3] = {a, b, c};
     uint64_t seeds[3] = {1, 1, 2};
     for (int r = 0; r < 3; r++) {
-        struct policy *p = rnd->create(64, 64, seeds[r]);
+        struct policy *p = rnd->create(64, 64, seeds[r], &sim_alloc);
         for (policy_page x = 0; x < 64; x++)
             rnd->admit(p, x, 0);
         for (int k = 0; k < 64; k++)
@@ -369,7 +369,7 @@ Test(registry, defaults_and_names)
 Test(pagemap, matches_a_plain_array)
 {
     struct pagemap m;
-    cr_assert_eq(pagemap_init(&m, 4), 0);
+    cr_assert_eq(pagemap_init(&m, 4, &sim_alloc), 0);
     enum { KEYS = 3000 };
     static uint32_t ref[KEYS];
     memset(ref, 0xff, sizeof ref);
@@ -395,14 +395,14 @@ Test(pagemap, matches_a_plain_array)
 Test(prefetch, cluster_is_the_aligned_block)
 {
     const struct prefetch_ops *c = prefetch_find("cluster");
-    struct prefetcher *pf = c->create(0); /* default 8 */
+    struct prefetcher *pf = c->create(0, &sim_alloc); /* default 8 */
     unsigned b, a;
     c->window(pf, 13, &b, &a);
     cr_expect(b == 5 && a == 2, "13: %u behind %u ahead", b, a);
     c->window(pf, 16, &b, &a);
     cr_expect(b == 0 && a == 7);
     c->destroy(pf);
-    pf = c->create(16);
+    pf = c->create(16, &sim_alloc);
     c->window(pf, 0x12345, &b, &a);
     cr_expect(b == 5 && a == 10);
     c->destroy(pf);
@@ -411,7 +411,7 @@ Test(prefetch, cluster_is_the_aligned_block)
 Test(prefetch, adaptive_grows_on_a_run_and_shrinks_when_unused)
 {
     const struct prefetch_ops *ad = prefetch_find("adaptive");
-    struct prefetcher *pf = ad->create(32);
+    struct prefetcher *pf = ad->create(32, &sim_alloc);
     unsigned b, a, prev = 0;
     policy_page page = 1000;
     ad->window(pf, page, &b, &a);
@@ -439,7 +439,7 @@ Test(prefetch, adaptive_grows_on_a_run_and_shrinks_when_unused)
 Test(prefetch, adaptive_follows_a_stride)
 {
     const struct prefetch_ops *ad = prefetch_find("adaptive");
-    struct prefetcher *pf = ad->create(64);
+    struct prefetcher *pf = ad->create(64, &sim_alloc);
     unsigned b, a;
     ad->window(pf, 100, &b, &a);
     ad->window(pf, 104, &b, &a);
@@ -478,7 +478,7 @@ Test(policies, grow_past_frames_and_forget)
     enum { PAGES = 3000 };
     for (size_t i = 0; policy_list[i]; i++) {
         const struct policy_ops *ops = policy_list[i];
-        struct policy *p = ops->create(4, 0, 1);
+        struct policy *p = ops->create(4, 0, 1, &sim_alloc);
         static uint8_t resident[PAGES];
         memset(resident, 0, sizeof resident);
         size_t n = 0;

@@ -8,13 +8,14 @@
 #include <stdlib.h>
 
 #include "policy/policy.h"
+#include "sim.h"
 
 /* Sparse page numbers (the live runtime's) go through the hash table. */
 Test(policy, sparse_pages_and_forget)
 {
     for (size_t k = 0; policy_list[k]; k++) {
         const struct policy_ops *ops = policy_list[k];
-        struct policy *p = ops->create(100, 0, 1);
+        struct policy *p = ops->create(100, 0, 1, &sim_alloc);
         cr_assert_not_null(p);
         for (uint64_t i = 0; i < 5000; i++)
             ops->admit(p, 0x7f0000000ull + i * 977, 0);

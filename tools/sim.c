@@ -1,12 +1,26 @@
 /* sim.c -- trace renumbering and the replay loop (see sim.h). */
 #include "sim.h"
 
-#include "policy/pagemap.h"
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* The policies' memory in the simulator: the C heap. */
+static void *heap_alloc(void *ctx, size_t bytes)
+{
+    (void)ctx;
+    return calloc(1, bytes ? bytes : 1);
+}
+
+static void heap_free(void *ctx, void *p, size_t bytes)
+{
+    (void)ctx;
+    (void)bytes;
+    free(p);
+}
+
+const struct policy_alloc sim_alloc = { .alloc = heap_alloc, .free = heap_free };
 
 static double now(void)
 {
@@ -60,28 +74,113 @@ static int prepare_small(struct sim_trace *st, const struct trace *t, uint64_t m
     return 0;
 }
 
-/* The page map cannot hold UINT64_MAX (its empty-slot marker): that page
- * gets a variable of its own. */
-static uint32_t rank_get(const struct pagemap *map, uint32_t max_rank, uint64_t page)
+/* ---- ranks of sparse page numbers: open addressing, linear probing ------ */
+#define RANK_NONE UINT32_MAX
+#define EMPTY_KEY UINT64_MAX /* a page of its own (rank_get) */
+
+struct rankmap {
+    uint64_t *keys;
+    uint32_t *vals;
+    size_t mask; /* slots - 1; slots is a power of two */
+    size_t used;
+};
+
+static size_t slot_of(const struct rankmap *m, uint64_t key)
 {
-    return page == UINT64_MAX ? max_rank : pagemap_get(map, page);
+    /* Fibonacci hashing: neighbouring pages land far apart. */
+    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & m->mask;
+}
+
+static int rankmap_init(struct rankmap *m, size_t slots)
+{
+    m->keys = malloc(slots * sizeof *m->keys);
+    m->vals = malloc(slots * sizeof *m->vals);
+    if (!m->keys || !m->vals) {
+        free(m->keys);
+        free(m->vals);
+        return -1;
+    }
+    memset(m->keys, 0xff, slots * sizeof *m->keys);
+    m->mask = slots - 1;
+    m->used = 0;
+    return 0;
+}
+
+static void rankmap_fini(struct rankmap *m)
+{
+    free(m->keys);
+    free(m->vals);
+    memset(m, 0, sizeof *m);
+}
+
+static uint32_t rankmap_get(const struct rankmap *m, uint64_t key)
+{
+    for (size_t i = slot_of(m, key);; i = (i + 1) & m->mask) {
+        if (m->keys[i] == key)
+            return m->vals[i];
+        if (m->keys[i] == EMPTY_KEY)
+            return RANK_NONE;
+    }
+}
+
+/* inserts or replaces; 0, or -1 if out of memory */
+static int rankmap_put(struct rankmap *m, uint64_t key, uint32_t val)
+{
+    size_t i = slot_of(m, key);
+    for (; m->keys[i] != EMPTY_KEY; i = (i + 1) & m->mask)
+        if (m->keys[i] == key) {
+            m->vals[i] = val;
+            return 0;
+        }
+    /* keep the load under 1/2 so probe runs stay short */
+    if ((m->used + 1) * 2 > m->mask + 1) {
+        struct rankmap old = *m;
+        if (rankmap_init(m, (old.mask + 1) * 2) < 0) {
+            *m = old;
+            return -1;
+        }
+        for (size_t j = 0; j <= old.mask; j++)
+            if (old.keys[j] != EMPTY_KEY) {
+                size_t k = slot_of(m, old.keys[j]);
+                while (m->keys[k] != EMPTY_KEY)
+                    k = (k + 1) & m->mask;
+                m->keys[k] = old.keys[j];
+                m->vals[k] = old.vals[j];
+                m->used++;
+            }
+        rankmap_fini(&old);
+        i = slot_of(m, key);
+        while (m->keys[i] != EMPTY_KEY)
+            i = (i + 1) & m->mask;
+    }
+    m->keys[i] = key;
+    m->vals[i] = val;
+    m->used++;
+    return 0;
+}
+
+/* The map cannot hold UINT64_MAX (its empty-slot marker): that page gets a
+ * variable of its own. */
+static uint32_t rank_get(const struct rankmap *map, uint32_t max_rank, uint64_t page)
+{
+    return page == UINT64_MAX ? max_rank : rankmap_get(map, page);
 }
 
 /* Sparse page numbers (virtual addresses): hash, sort the distinct pages,
  * rank them. */
 static int prepare_sparse(struct sim_trace *st, const struct trace *t)
 {
-    struct pagemap map;
-    if (pagemap_init(&map, 1024) < 0)
+    struct rankmap map;
+    if (rankmap_init(&map, 2048) < 0)
         return -1;
     size_t distinct = 0, cap = 1024;
     uint64_t *pages = malloc(cap * sizeof *pages);
-    uint32_t max_rank = PAGEMAP_NONE;
+    uint32_t max_rank = RANK_NONE;
     int rc = -1;
     if (!pages)
         goto out;
     for (size_t i = 0; i < t->n; i++) {
-        if (rank_get(&map, max_rank, t->page[i]) != PAGEMAP_NONE)
+        if (rank_get(&map, max_rank, t->page[i]) != RANK_NONE)
             continue;
         if (distinct == UINT32_MAX - 1)
             goto out;
@@ -94,7 +193,7 @@ static int prepare_sparse(struct sim_trace *st, const struct trace *t)
         }
         if (t->page[i] == UINT64_MAX)
             max_rank = 0;
-        else if (pagemap_put(&map, t->page[i], 0) < 0)
+        else if (rankmap_put(&map, t->page[i], 0) < 0)
             goto out;
         pages[distinct++] = t->page[i];
     }
@@ -103,7 +202,7 @@ static int prepare_sparse(struct sim_trace *st, const struct trace *t)
         if (pages[r] == UINT64_MAX)
             max_rank = (uint32_t)r;
         else
-            pagemap_put(&map, pages[r], (uint32_t)r); /* replaces: no allocation */
+            rankmap_put(&map, pages[r], (uint32_t)r); /* replaces: no allocation */
     }
     for (size_t i = 0; i < t->n; i++)
         st->ref[i] = rank_get(&map, max_rank, t->page[i]);
@@ -113,7 +212,7 @@ static int prepare_sparse(struct sim_trace *st, const struct trace *t)
     rc = 0;
 out:
     free(pages);
-    pagemap_fini(&map);
+    rankmap_fini(&map);
     return rc;
 }
 
@@ -224,9 +323,9 @@ int sim_run(const struct sim_trace *st, const struct policy_ops *ops,
     /* more frames than pages: nothing is ever evicted, so the policy need
      * not size itself for them */
     size_t sized = frames < st->universe ? frames : (st->universe ? st->universe : 1);
-    r.pol = ops->create(sized, st->universe, seed);
+    r.pol = ops->create(sized, st->universe, seed, &sim_alloc);
     if (pf)
-        r.pfr = pf->create(pf_n);
+        r.pfr = pf->create(pf_n, &sim_alloc);
     if (!r.state || !r.pol || (pf && !r.pfr)) {
         free(r.state);
         if (r.pol)

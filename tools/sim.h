@@ -41,6 +41,9 @@ struct sim_result {
                              * does not count */
 };
 
+/* The policies' allocator in the simulator: calloc and free. */
+extern const struct policy_alloc sim_alloc;
+
 /* pf NULL: no prefetch.  0, or -1 if out of memory. */
 int sim_run(const struct sim_trace *st, const struct policy_ops *ops,
             const struct prefetch_ops *pf, unsigned pf_n, size_t frames, uint64_t seed,

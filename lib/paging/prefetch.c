@@ -8,10 +8,15 @@
  * used only with VMEM_PREFETCH_INSTALL=standby (a touch is then a
  * transition fault); installed pages' reads are invisible.
  *
+ * Memory: a prefetcher allocates only when created (prefetch_start, no
+ * lock held), from libvmem's own allocator.
+ *
  * Lock: prefetch_lock serialises calls into the prefetcher; a leaf lock.
  */
 #include "paging/prefetch.h"
 #include "policy/policy.h"
+#include "core/internal_alloc.h"
+#include "core/vmem_internal.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -23,6 +28,42 @@ static pthread_mutex_t prefetch_lock = PTHREAD_MUTEX_INITIALIZER;
 pthread_mutex_t *prefetch_fork_lock(void) { return &prefetch_lock; }
 static const struct prefetch_ops *ops;
 static struct prefetcher *pf;
+
+/* A prefetcher call cannot go on without the lock, nor leave it held. */
+static void lock_failed(const char *what, int err)
+{
+    vmem_log("internal error: cannot %s the prefetch policy's lock (%s); aborting", what,
+             strerror(err));
+    abort();
+}
+
+static void lock(void)
+{
+    int e = pthread_mutex_lock(&prefetch_lock);
+    if (e)
+        lock_failed("take", e);
+}
+
+static void unlock(void)
+{
+    int e = pthread_mutex_unlock(&prefetch_lock);
+    if (e)
+        lock_failed("release", e);
+}
+
+static void *mem_alloc(void *ctx, size_t bytes)
+{
+    (void)ctx;
+    return ialloc_pages(bytes);
+}
+
+static void mem_free(void *ctx, void *p, size_t bytes)
+{
+    (void)ctx;
+    ifree_pages(p, bytes);
+}
+
+static const struct policy_alloc mem = { .alloc = mem_alloc, .free = mem_free };
 
 /* Splits "NAME[:N]"; returns the ops or NULL (message in err). */
 static const struct prefetch_ops *parse(const char *spec, unsigned *n, char *err, size_t errlen)
@@ -74,41 +115,43 @@ int prefetch_start(const char *spec, unsigned cluster, char *err, size_t errlen)
         return EINVAL;
     if (spec && *spec && !strchr(spec, ':'))
         n = cluster > 1 ? cluster : 0; /* NAME alone: VMEM_CLUSTER's window */
-    struct prefetcher *p = o->create(n);
+    struct prefetcher *p = o->create(n, &mem);
     if (!p) {
         snprintf(err, errlen, "no memory for the prefetcher");
         return ENOMEM;
     }
-    pthread_mutex_lock(&prefetch_lock);
+    lock();
     ops = o;
     pf = p;
-    pthread_mutex_unlock(&prefetch_lock);
+    unlock();
     return 0;
 }
 
 void prefetch_stop(void)
 {
-    pthread_mutex_lock(&prefetch_lock);
-    if (pf)
-        ops->destroy(pf);
+    lock();
+    const struct prefetch_ops *o = ops;
+    struct prefetcher *p = pf;
     pf = NULL;
     ops = NULL;
-    pthread_mutex_unlock(&prefetch_lock);
+    unlock();
+    if (p) /* unmaps: not under the lock */
+        o->destroy(p);
 }
 
 void prefetch_window(uint64_t vpn, unsigned *behind, unsigned *ahead)
 {
     *behind = *ahead = 0;
-    pthread_mutex_lock(&prefetch_lock);
+    lock();
     if (pf)
         ops->window(pf, vpn, behind, ahead);
-    pthread_mutex_unlock(&prefetch_lock);
+    unlock();
 }
 
 void prefetch_feedback(int used)
 {
-    pthread_mutex_lock(&prefetch_lock);
+    lock();
     if (pf)
         ops->feedback(pf, used);
-    pthread_mutex_unlock(&prefetch_lock);
+    unlock();
 }

@@ -13,16 +13,27 @@
  *
  * Pages are named by virtual page number (address >> 12).
  *
- * Lock: policy_lock serialises every call into the policy; a leaf lock,
- * taken under as_lock (shared by faults, exclusive by the trimmer and API
- * calls), never the other way round.  `active` is read without it: a page
- * admitted or forgotten while the policy starts or stops is settled by
- * replacement_start's walk (it holds as_lock exclusive).
+ * Memory: the policy allocates from a stock (policy_stock.c) that hands
+ * out blocks without a kernel call, since admit() runs under policy_lock
+ * and, in signal mode, in the SIGBUS handler.  refill() maps what the
+ * stock will need next with policy_lock released, from the calls that
+ * never run in a signal handler: start, forget (API calls), victims and
+ * readmit (the working-set manager), and admit and touch in thread mode
+ * (fault threads).
+ *
+ * Lock: policy_lock serialises every call into the policy and guards the
+ * stock; a leaf lock, taken under as_lock (shared by faults, exclusive by
+ * the trimmer and API calls), never the other way round.  `active` is read
+ * without it: a page admitted or forgotten while the policy starts or
+ * stops is settled by replacement_start's walk (it holds as_lock
+ * exclusive).
  */
 #include "paging/replacement.h"
+#include "paging/policy_stock.h"
 #include "policy/policy.h"
 #include "core/pte.h"
 #include "core/region.h"
+#include "core/runtime.h"
 #include "core/vmem_internal.h"
 
 #include <errno.h>
@@ -35,7 +46,71 @@ static pthread_mutex_t policy_lock = PTHREAD_MUTEX_INITIALIZER;
 pthread_mutex_t *replacement_fork_lock(void) { return &policy_lock; }
 static const struct policy_ops *ops;
 static struct policy *pol;
+static struct policy_stock stock;
 static int active; /* atomic */
+
+/* A policy call cannot go on without the lock, nor leave it held. */
+static void lock_failed(const char *what, int err)
+{
+    vmem_log("internal error: cannot %s the replacement policy's lock (%s); aborting", what,
+             strerror(err));
+    abort();
+}
+
+static void lock(void)
+{
+    int e = pthread_mutex_lock(&policy_lock);
+    if (e)
+        lock_failed("take", e);
+}
+
+static void unlock(void)
+{
+    int e = pthread_mutex_unlock(&policy_lock);
+    if (e)
+        lock_failed("release", e);
+}
+
+/* Maps (and unmaps) for the stock with policy_lock released.  Never from a
+ * signal handler. */
+static void refill_stock(void)
+{
+    if (!stock_low(&stock))
+        return;
+    struct stock_order o;
+    lock();
+    int work = stock_plan(&stock, &o);
+    unlock();
+    if (!work)
+        return;
+    stock_fetch(&o);
+    lock();
+    if (pol) {
+        stock_take(&stock, &o);
+    } else { /* stopped meanwhile: nothing will use them */
+        struct stock_order back;
+        stock_take(&stock, &o);
+        stock_drain(&stock, &back);
+        o = back;
+    }
+    unlock();
+    stock_fetch(&o); /* unmaps the blocks drained, if any */
+}
+
+/* The stock is the running policy's: refilled only while it runs (and by
+ * replacement_start, before it does). */
+static void refill(void)
+{
+    if (replacement_active())
+        refill_stock();
+}
+
+/* Fault threads may refill; the SIGBUS handler (signal mode) may not. */
+static void refill_in_fault(void)
+{
+    if (vmem_rt.mode == VMEM_FAULT_THREAD)
+        refill();
+}
 
 int replacement_active(void)
 {
@@ -47,6 +122,24 @@ static uint64_t vpn_of(const struct region *r, size_t i)
     return (uint64_t)(region_addr(r, i) >> PAGE_SHIFT);
 }
 
+/* Admits vpn; if the stock ran short, refills it and admits again (a
+ * policy that could not get memory left the page untracked).  Not in a
+ * fault: it maps. */
+static void admit_refilling(uint64_t vpn)
+{
+    lock();
+    uint64_t missed = stock.misses;
+    ops->admit(pol, vpn, 0);
+    int again = stock.misses != missed;
+    unlock();
+    if (again) {
+        refill_stock();
+        lock();
+        ops->admit(pol, vpn, 0);
+        unlock();
+    }
+}
+
 int replacement_start(const char *name, size_t frames, char *err, size_t errlen)
 {
     const struct policy_ops *o = policy_find(name && *name ? name : NULL);
@@ -56,65 +149,76 @@ int replacement_start(const char *name, size_t frames, char *err, size_t errlen)
             n += snprintf(err + n, errlen - (size_t)n, " %s", policy_list[i]->name);
         return EINVAL;
     }
-    struct policy *p = o->create(frames, 0, 0x5eed);
+    /* creation maps what it needs itself: no lock is held, no handler runs */
+    struct policy_alloc mem = stock_allocator(&stock);
+    stock.direct = 1;
+    struct policy *p = o->create(frames, 0, 0x5eed, &mem);
+    stock.direct = 0;
     if (!p) {
         snprintf(err, errlen, "no memory for the replacement policy");
         return ENOMEM;
     }
-    pthread_mutex_lock(&policy_lock);
+    lock();
     ops = o;
     pol = p;
+    unlock();
+    refill_stock();
     /* what is resident already (paging started after the program did) */
     for (struct region *r = region_next_above(0); r; r = region_next_above(r->base))
         for (size_t i = pte_next_present(&r->ptes, 0, r->npages); i < r->npages;
              i = pte_next_present(&r->ptes, i + 1, r->npages))
             if (pte_get(&r->ptes, i)->state == PTE_RESIDENT)
-                ops->admit(pol, vpn_of(r, i), 0);
+                admit_refilling(vpn_of(r, i));
     __atomic_store_n(&active, 1, __ATOMIC_RELEASE);
-    pthread_mutex_unlock(&policy_lock);
     return 0;
 }
 
 void replacement_stop(void)
 {
-    pthread_mutex_lock(&policy_lock);
+    struct stock_order o;
+    lock();
     __atomic_store_n(&active, 0, __ATOMIC_RELEASE);
     if (pol)
         ops->destroy(pol);
     pol = NULL;
     ops = NULL;
-    pthread_mutex_unlock(&policy_lock);
+    stock_drain(&stock, &o);
+    unlock();
+    stock_fetch(&o);
 }
 
 void replacement_admit(const struct region *r, size_t first, size_t n, unsigned flags)
 {
     if (!n || !replacement_active())
         return;
-    pthread_mutex_lock(&policy_lock);
+    refill_in_fault();
+    lock();
     if (pol)
         for (size_t i = first; i < first + n; i++)
             ops->admit(pol, vpn_of(r, i), flags);
-    pthread_mutex_unlock(&policy_lock);
+    unlock();
 }
 
 void replacement_touch(const struct region *r, size_t i)
 {
     if (!replacement_active())
         return;
-    pthread_mutex_lock(&policy_lock);
+    refill_in_fault();
+    lock();
     if (pol)
         ops->touch(pol, vpn_of(r, i));
-    pthread_mutex_unlock(&policy_lock);
+    unlock();
 }
 
 void replacement_forget(const struct region *r, size_t i)
 {
     if (!replacement_active())
         return;
-    pthread_mutex_lock(&policy_lock);
+    refill();
+    lock();
     if (pol)
         ops->forget(pol, vpn_of(r, i));
-    pthread_mutex_unlock(&policy_lock);
+    unlock();
 }
 
 static int by_vpn(const void *a, const void *b)
@@ -126,18 +230,28 @@ static int by_vpn(const void *a, const void *b)
 size_t replacement_victims(uint64_t *vpn, size_t n)
 {
     size_t got = 0;
-    pthread_mutex_lock(&policy_lock);
+    refill();
+    lock();
     while (pol && got < n && ops->victim(pol, &vpn[got]) == 0)
         got++;
-    pthread_mutex_unlock(&policy_lock);
+    unlock();
     qsort(vpn, got, sizeof(*vpn), by_vpn);
     return got;
 }
 
 void replacement_readmit(uint64_t vpn)
 {
-    pthread_mutex_lock(&policy_lock);
+    refill();
+    lock();
     if (pol)
         ops->admit(pol, vpn, 0);
-    pthread_mutex_unlock(&policy_lock);
+    unlock();
+}
+
+void replacement_counts(size_t *tracked, uint64_t *misses)
+{
+    lock();
+    *tracked = pol ? ops->size(pol) : 0;
+    *misses = stock.misses;
+    unlock();
 }

@@ -33,6 +33,11 @@ void replacement_forget(const struct region *r, size_t i);
 size_t replacement_victims(uint64_t *vpn, size_t n);
 void replacement_readmit(uint64_t vpn);
 
+/* The pages the policy tracks as resident, and the allocations it asked
+ * for that its stock could not serve (each left a page untracked or a
+ * list unsorted), since the process started.  For tests and statistics. */
+void replacement_counts(size_t *tracked, uint64_t *misses);
+
 /* Its lock, for the fork handlers only (fork_paging.c: the order). */
 pthread_mutex_t *replacement_fork_lock(void);
 

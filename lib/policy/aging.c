@@ -19,7 +19,7 @@
  */
 #include "policy/policies.h"
 
-#include "core/internal_alloc.h"
+#include "policy/alloc.h"
 #include "policy/nodepool.h"
 
 #include <string.h>
@@ -32,6 +32,7 @@ struct candidate {
 
 struct aging {
     struct nodepool np; /* node aux: the page's slot */
+    struct policy_alloc mem; /* where all of it comes from */
     size_t cap;         /* slots allocated */
     size_t used;        /* slots ever filled */
     uint32_t *face;     /* slot -> node, PNODE_NIL if empty */
@@ -51,12 +52,12 @@ static void free_arrays(struct aging *a)
 {
     if (!a->face)
         return;
-    ifree_pages(a->face, a->cap * sizeof *a->face);
-    ifree_pages(a->age, a->cap);
-    ifree_pages(a->ref, a->cap);
-    ifree_pages(a->free, a->cap * sizeof *a->free);
-    ifree_pages(a->order, a->cap * sizeof *a->order);
-    ifree_pages(a->young, a->cap * sizeof *a->young);
+    pmem_free(&a->mem, a->face, a->cap * sizeof *a->face);
+    pmem_free(&a->mem, a->age, a->cap);
+    pmem_free(&a->mem, a->ref, a->cap);
+    pmem_free(&a->mem, a->free, a->cap * sizeof *a->free);
+    pmem_free(&a->mem, a->order, a->cap * sizeof *a->order);
+    pmem_free(&a->mem, a->young, a->cap * sizeof *a->young);
 }
 
 /* (Re)allocates the slot arrays for cap slots, keeping their contents. */
@@ -64,25 +65,19 @@ static int alloc_arrays(struct aging *a, size_t cap)
 {
     struct aging n = *a;
     n.cap = cap;
-    n.face = ialloc_pages(cap * sizeof *n.face);
-    n.age = ialloc_pages(cap);
-    n.ref = ialloc_pages(cap);
-    n.free = ialloc_pages(cap * sizeof *n.free);
-    n.order = ialloc_pages(cap * sizeof *n.order);
-    n.young = ialloc_pages(cap * sizeof *n.young);
+    n.face = pmem_alloc(&a->mem, cap * sizeof *n.face);
+    n.age = pmem_alloc(&a->mem, cap);
+    n.ref = pmem_alloc(&a->mem, cap);
+    n.free = pmem_alloc(&a->mem, cap * sizeof *n.free);
+    n.order = pmem_alloc(&a->mem, cap * sizeof *n.order);
+    n.young = pmem_alloc(&a->mem, cap * sizeof *n.young);
     if (!n.face || !n.age || !n.ref || !n.free || !n.order || !n.young) {
-        if (n.face)
-            ifree_pages(n.face, cap * sizeof *n.face);
-        if (n.age)
-            ifree_pages(n.age, cap);
-        if (n.ref)
-            ifree_pages(n.ref, cap);
-        if (n.free)
-            ifree_pages(n.free, cap * sizeof *n.free);
-        if (n.order)
-            ifree_pages(n.order, cap * sizeof *n.order);
-        if (n.young)
-            ifree_pages(n.young, cap * sizeof *n.young);
+        pmem_free(&a->mem, n.face, cap * sizeof *n.face);
+        pmem_free(&a->mem, n.age, cap);
+        pmem_free(&a->mem, n.ref, cap);
+        pmem_free(&a->mem, n.free, cap * sizeof *n.free);
+        pmem_free(&a->mem, n.order, cap * sizeof *n.order);
+        pmem_free(&a->mem, n.young, cap * sizeof *n.young);
         return -1;
     }
     if (a->face) {
@@ -101,19 +96,21 @@ static int alloc_arrays(struct aging *a, size_t cap)
     return 0;
 }
 
-static struct policy *aging_create(size_t frames, size_t universe, uint64_t seed)
+static struct policy *aging_create(size_t frames, size_t universe, uint64_t seed,
+                                    const struct policy_alloc *mem)
 {
     (void)seed;
-    struct aging *a = ialloc_pages(sizeof *a);
+    struct aging *a = pmem_alloc(mem, sizeof *a);
     if (!a)
         return NULL;
-    if (nodepool_init(&a->np, universe, frames + 1) < 0) {
-        ifree_pages(a, sizeof *a);
+    a->mem = *mem;
+    if (nodepool_init(&a->np, universe, frames + 1, mem) < 0) {
+        pmem_free(mem, a, sizeof *a);
         return NULL;
     }
     if (alloc_arrays(a, frames + 1) < 0) {
         nodepool_fini(&a->np);
-        ifree_pages(a, sizeof *a);
+        pmem_free(mem, a, sizeof *a);
         return NULL;
     }
     a->since_scan = SIZE_MAX; /* the first victim search scans */
@@ -123,9 +120,10 @@ static struct policy *aging_create(size_t frames, size_t universe, uint64_t seed
 static void aging_destroy(struct policy *p)
 {
     struct aging *a = (struct aging *)p;
+    struct policy_alloc mem = a->mem; /* a itself goes last */
     nodepool_fini(&a->np);
     free_arrays(a);
-    ifree_pages(a, sizeof *a);
+    pmem_free(&mem, a, sizeof *a);
 }
 
 static void aging_admit(struct policy *p, policy_page page, unsigned flags)

@@ -14,26 +14,29 @@
  */
 #include "policy/policies.h"
 
-#include "core/internal_alloc.h"
+#include "policy/alloc.h"
 #include "policy/nodepool.h"
 
 enum { ARC_T1 = 1, ARC_T2, ARC_B1, ARC_B2 };
 
 struct arc {
     struct nodepool np;
+    struct policy_alloc mem; /* where all of it comes from */
     struct plist list[5]; /* indexed by state; head: least recent */
     size_t c;             /* frames */
     size_t p;             /* target size of T1 */
 };
 
-static struct policy *arc_create(size_t frames, size_t universe, uint64_t seed)
+static struct policy *arc_create(size_t frames, size_t universe, uint64_t seed,
+                                  const struct policy_alloc *mem)
 {
     (void)seed;
-    struct arc *a = ialloc_pages(sizeof *a);
+    struct arc *a = pmem_alloc(mem, sizeof *a);
     if (!a)
         return NULL;
-    if (nodepool_init(&a->np, universe, 2 * frames + 2) < 0) {
-        ifree_pages(a, sizeof *a);
+    a->mem = *mem;
+    if (nodepool_init(&a->np, universe, 2 * frames + 2, mem) < 0) {
+        pmem_free(mem, a, sizeof *a);
         return NULL;
     }
     for (int s = 0; s < 5; s++)
@@ -45,8 +48,9 @@ static struct policy *arc_create(size_t frames, size_t universe, uint64_t seed)
 static void arc_destroy(struct policy *p)
 {
     struct arc *a = (struct arc *)p;
+    struct policy_alloc mem = a->mem; /* a itself goes last */
     nodepool_fini(&a->np);
-    ifree_pages(a, sizeof *a);
+    pmem_free(&mem, a, sizeof *a);
 }
 
 static void move_to(struct arc *a, uint32_t i, int state)

@@ -13,13 +13,14 @@
  */
 #include "policy/policies.h"
 
-#include "core/internal_alloc.h"
+#include "policy/alloc.h"
 #include "policy/nodepool.h"
 
 #include <string.h>
 
 struct clock {
     struct nodepool np; /* node aux: the page's slot */
+    struct policy_alloc mem; /* where all of it comes from */
     uint32_t *face;     /* slot -> node, PNODE_NIL if empty */
     uint32_t *free;     /* empty slots below used, last freed on top */
     size_t nfree;
@@ -31,20 +32,18 @@ struct clock {
 
 static int alloc_face(struct clock *c, size_t cap)
 {
-    uint32_t *face = ialloc_pages(cap * sizeof *face);
-    uint32_t *free = ialloc_pages(cap * sizeof *free);
+    uint32_t *face = pmem_alloc(&c->mem, cap * sizeof *face);
+    uint32_t *free = pmem_alloc(&c->mem, cap * sizeof *free);
     if (!face || !free) {
-        if (face)
-            ifree_pages(face, cap * sizeof *face);
-        if (free)
-            ifree_pages(free, cap * sizeof *free);
+        pmem_free(&c->mem, face, cap * sizeof *face);
+        pmem_free(&c->mem, free, cap * sizeof *free);
         return -1;
     }
     if (c->face) {
         memcpy(face, c->face, c->used * sizeof *face);
         memcpy(free, c->free, c->nfree * sizeof *free);
-        ifree_pages(c->face, c->cap * sizeof *c->face);
-        ifree_pages(c->free, c->cap * sizeof *c->free);
+        pmem_free(&c->mem, c->face, c->cap * sizeof *c->face);
+        pmem_free(&c->mem, c->free, c->cap * sizeof *c->free);
     }
     c->face = face;
     c->free = free;
@@ -52,19 +51,21 @@ static int alloc_face(struct clock *c, size_t cap)
     return 0;
 }
 
-static struct policy *clock_create(size_t frames, size_t universe, uint64_t seed)
+static struct policy *clock_create(size_t frames, size_t universe, uint64_t seed,
+                                    const struct policy_alloc *mem)
 {
     (void)seed;
-    struct clock *c = ialloc_pages(sizeof *c);
+    struct clock *c = pmem_alloc(mem, sizeof *c);
     if (!c)
         return NULL;
-    if (nodepool_init(&c->np, universe, frames + 1) < 0) {
-        ifree_pages(c, sizeof *c);
+    c->mem = *mem;
+    if (nodepool_init(&c->np, universe, frames + 1, mem) < 0) {
+        pmem_free(mem, c, sizeof *c);
         return NULL;
     }
     if (alloc_face(c, frames + 1) < 0) {
         nodepool_fini(&c->np);
-        ifree_pages(c, sizeof *c);
+        pmem_free(mem, c, sizeof *c);
         return NULL;
     }
     return (struct policy *)c;
@@ -73,10 +74,11 @@ static struct policy *clock_create(size_t frames, size_t universe, uint64_t seed
 static void clock_destroy(struct policy *p)
 {
     struct clock *c = (struct clock *)p;
+    struct policy_alloc mem = c->mem; /* c itself goes last */
     nodepool_fini(&c->np);
-    ifree_pages(c->face, c->cap * sizeof *c->face);
-    ifree_pages(c->free, c->cap * sizeof *c->free);
-    ifree_pages(c, sizeof *c);
+    pmem_free(&c->mem, c->face, c->cap * sizeof *c->face);
+    pmem_free(&c->mem, c->free, c->cap * sizeof *c->free);
+    pmem_free(&mem, c, sizeof *c);
 }
 
 static void clock_admit(struct policy *p, policy_page page, unsigned flags)

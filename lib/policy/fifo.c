@@ -3,15 +3,18 @@
  * its use.  Sees only admissions, so it behaves the same live and simulated.
  *
  * The queue is a ring of node indices; a forgotten page leaves a hole
- * (PNODE_NIL) that the head skips, and the ring is compacted when it fills.
+ * (PNODE_NIL) that the head skips.  A ring full of holes is compacted in
+ * place, one full of pages doubled: like every policy's array, it only
+ * ever grows by doubling (the live runtime's stock counts on it).
  */
 #include "policy/policies.h"
 
-#include "core/internal_alloc.h"
+#include "policy/alloc.h"
 #include "policy/nodepool.h"
 
 struct fifo {
     struct nodepool np; /* node aux: the page's ring position */
+    struct policy_alloc mem; /* where all of it comes from */
     uint32_t *ring;
     size_t cap;        /* a power of two */
     size_t head, tail; /* positions, taken modulo cap */
@@ -20,7 +23,7 @@ struct fifo {
 
 static int alloc_ring(struct fifo *f, size_t cap)
 {
-    uint32_t *ring = ialloc_pages(cap * sizeof *ring);
+    uint32_t *ring = pmem_alloc(&f->mem, cap * sizeof *ring);
     if (!ring)
         return -1;
     size_t n = 0;
@@ -32,7 +35,7 @@ static int alloc_ring(struct fifo *f, size_t cap)
         ring[n++] = i;
     }
     if (f->ring)
-        ifree_pages(f->ring, f->cap * sizeof *f->ring);
+        pmem_free(&f->mem, f->ring, f->cap * sizeof *f->ring);
     f->ring = ring;
     f->cap = cap;
     f->head = 0;
@@ -40,22 +43,40 @@ static int alloc_ring(struct fifo *f, size_t cap)
     return 0;
 }
 
-static struct policy *fifo_create(size_t frames, size_t universe, uint64_t seed)
+/* Closes the holes, keeping the order; no allocation. */
+static void compact(struct fifo *f)
+{
+    size_t n = 0;
+    for (size_t pos = f->head; pos != f->tail; pos++) {
+        uint32_t i = f->ring[pos & (f->cap - 1)];
+        if (i == PNODE_NIL)
+            continue;
+        /* at or behind pos: a slot already read */
+        size_t to = (f->head + n++) & (f->cap - 1);
+        pnode(&f->np, i)->aux = (uint32_t)to;
+        f->ring[to] = i;
+    }
+    f->tail = f->head + n;
+}
+
+static struct policy *fifo_create(size_t frames, size_t universe, uint64_t seed,
+                                   const struct policy_alloc *mem)
 {
     (void)seed;
-    struct fifo *f = ialloc_pages(sizeof *f);
+    struct fifo *f = pmem_alloc(mem, sizeof *f);
     if (!f)
         return NULL;
+    f->mem = *mem;
     size_t cap = 64;
     while (cap < frames + 1)
         cap <<= 1;
-    if (nodepool_init(&f->np, universe, frames + 1) < 0) {
-        ifree_pages(f, sizeof *f);
+    if (nodepool_init(&f->np, universe, frames + 1, mem) < 0) {
+        pmem_free(mem, f, sizeof *f);
         return NULL;
     }
     if (alloc_ring(f, cap) < 0) {
         nodepool_fini(&f->np);
-        ifree_pages(f, sizeof *f);
+        pmem_free(mem, f, sizeof *f);
         return NULL;
     }
     return (struct policy *)f;
@@ -64,9 +85,10 @@ static struct policy *fifo_create(size_t frames, size_t universe, uint64_t seed)
 static void fifo_destroy(struct policy *p)
 {
     struct fifo *f = (struct fifo *)p;
+    struct policy_alloc mem = f->mem; /* f itself goes last */
     nodepool_fini(&f->np);
-    ifree_pages(f->ring, f->cap * sizeof *f->ring);
-    ifree_pages(f, sizeof *f);
+    pmem_free(&f->mem, f->ring, f->cap * sizeof *f->ring);
+    pmem_free(&mem, f, sizeof *f);
 }
 
 static void fifo_admit(struct policy *p, policy_page page, unsigned flags)
@@ -74,9 +96,12 @@ static void fifo_admit(struct policy *p, policy_page page, unsigned flags)
     (void)flags;
     struct fifo *f = (struct fifo *)p;
     /* full of holes: compact; full of pages: grow */
-    if (f->tail - f->head == f->cap &&
-        alloc_ring(f, f->resident * 2 < f->cap ? f->cap : 2 * f->cap) < 0)
-        return;
+    if (f->tail - f->head == f->cap) {
+        if (f->resident * 2 < f->cap)
+            compact(f);
+        else if (alloc_ring(f, 2 * f->cap) < 0)
+            return;
+    }
     uint32_t i = nodepool_get(&f->np, page);
     if (i == PNODE_NIL || pnode(&f->np, i)->state)
         return;

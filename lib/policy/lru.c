@@ -6,22 +6,25 @@
  */
 #include "policy/policies.h"
 
-#include "core/internal_alloc.h"
+#include "policy/alloc.h"
 #include "policy/nodepool.h"
 
 struct lru {
     struct nodepool np;
+    struct policy_alloc mem; /* where all of it comes from */
     struct plist order; /* head: least recently used */
 };
 
-static struct policy *lru_create(size_t frames, size_t universe, uint64_t seed)
+static struct policy *lru_create(size_t frames, size_t universe, uint64_t seed,
+                                  const struct policy_alloc *mem)
 {
     (void)seed;
-    struct lru *l = ialloc_pages(sizeof *l);
+    struct lru *l = pmem_alloc(mem, sizeof *l);
     if (!l)
         return NULL;
-    if (nodepool_init(&l->np, universe, frames + 1) < 0) {
-        ifree_pages(l, sizeof *l);
+    l->mem = *mem;
+    if (nodepool_init(&l->np, universe, frames + 1, mem) < 0) {
+        pmem_free(mem, l, sizeof *l);
         return NULL;
     }
     plist_init(&l->order);
@@ -31,8 +34,9 @@ static struct policy *lru_create(size_t frames, size_t universe, uint64_t seed)
 static void lru_destroy(struct policy *p)
 {
     struct lru *l = (struct lru *)p;
+    struct policy_alloc mem = l->mem; /* l itself goes last */
     nodepool_fini(&l->np);
-    ifree_pages(l, sizeof *l);
+    pmem_free(&mem, l, sizeof *l);
 }
 
 static void lru_touch(struct policy *p, policy_page page)

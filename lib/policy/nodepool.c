@@ -1,23 +1,25 @@
 /* nodepool.c -- per-page policy records, dense or hashed (see nodepool.h). */
 #include "policy/nodepool.h"
 
-#include "core/internal_alloc.h"
+#include "policy/alloc.h"
 
 #include <string.h>
 
-int nodepool_init(struct nodepool *np, size_t universe, size_t hint)
+int nodepool_init(struct nodepool *np, size_t universe, size_t hint,
+                  const struct policy_alloc *mem)
 {
     memset(np, 0, sizeof *np);
+    np->mem = *mem;
     np->universe = universe;
     np->free_head = PNODE_NIL;
     np->cap = universe ? universe : (hint < 64 ? 64 : hint);
-    np->nodes = ialloc_pages(np->cap * sizeof *np->nodes);
+    np->nodes = pmem_alloc(&np->mem, np->cap * sizeof *np->nodes);
     if (!np->nodes)
         return -1;
     if (universe)
         return 0;
-    np->pages = ialloc_pages(np->cap * sizeof *np->pages);
-    if (!np->pages || pagemap_init(&np->map, np->cap) < 0) {
+    np->pages = pmem_alloc(&np->mem, np->cap * sizeof *np->pages);
+    if (!np->pages || pagemap_init(&np->map, np->cap, mem) < 0) {
         nodepool_fini(np);
         return -1;
     }
@@ -26,10 +28,8 @@ int nodepool_init(struct nodepool *np, size_t universe, size_t hint)
 
 void nodepool_fini(struct nodepool *np)
 {
-    if (np->nodes)
-        ifree_pages(np->nodes, np->cap * sizeof *np->nodes);
-    if (np->pages)
-        ifree_pages(np->pages, np->cap * sizeof *np->pages);
+    pmem_free(&np->mem, np->nodes, np->cap * sizeof *np->nodes);
+    pmem_free(&np->mem, np->pages, np->cap * sizeof *np->pages);
     if (np->map.keys)
         pagemap_fini(&np->map);
     memset(np, 0, sizeof *np);
@@ -38,19 +38,17 @@ void nodepool_fini(struct nodepool *np)
 static int grow(struct nodepool *np)
 {
     size_t cap = np->cap * 2;
-    struct pnode *nodes = ialloc_pages(cap * sizeof *nodes);
-    policy_page *pages = ialloc_pages(cap * sizeof *pages);
+    struct pnode *nodes = pmem_alloc(&np->mem, cap * sizeof *nodes);
+    policy_page *pages = pmem_alloc(&np->mem, cap * sizeof *pages);
     if (!nodes || !pages) {
-        if (nodes)
-            ifree_pages(nodes, cap * sizeof *nodes);
-        if (pages)
-            ifree_pages(pages, cap * sizeof *pages);
+        pmem_free(&np->mem, nodes, cap * sizeof *nodes);
+        pmem_free(&np->mem, pages, cap * sizeof *pages);
         return -1;
     }
     memcpy(nodes, np->nodes, np->cap * sizeof *nodes);
     memcpy(pages, np->pages, np->cap * sizeof *pages);
-    ifree_pages(np->nodes, np->cap * sizeof *np->nodes);
-    ifree_pages(np->pages, np->cap * sizeof *np->pages);
+    pmem_free(&np->mem, np->nodes, np->cap * sizeof *np->nodes);
+    pmem_free(&np->mem, np->pages, np->cap * sizeof *np->pages);
     np->nodes = nodes;
     np->pages = pages;
     np->cap = cap;

@@ -37,10 +37,13 @@ struct nodepool {
     policy_page *pages;  /* node index -> page */
     uint32_t free_head;  /* free nodes, linked through next */
     size_t hwm;          /* nodes ever handed out */
+    struct policy_alloc mem;
 };
 
-/* 0, or -1 if out of memory.  hint: nodes expected (sparse mode). */
-int nodepool_init(struct nodepool *np, size_t universe, size_t hint);
+/* 0, or -1 if out of memory.  hint: nodes expected (sparse mode); mem:
+ * where the nodes come from. */
+int nodepool_init(struct nodepool *np, size_t universe, size_t hint,
+                  const struct policy_alloc *mem);
 void nodepool_fini(struct nodepool *np);
 
 /* the node tracking page, or PNODE_NIL */

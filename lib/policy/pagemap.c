@@ -1,7 +1,7 @@
 /* pagemap.c -- page number -> index hash map (see pagemap.h). */
 #include "policy/pagemap.h"
 
-#include "core/internal_alloc.h"
+#include "policy/alloc.h"
 
 #include <string.h>
 
@@ -15,13 +15,11 @@ static size_t slot_of(const struct pagemap *m, uint64_t key)
 
 static int alloc_slots(struct pagemap *m, size_t slots)
 {
-    uint64_t *keys = ialloc_pages(slots * sizeof *keys);
-    uint32_t *vals = ialloc_pages(slots * sizeof *vals);
+    uint64_t *keys = pmem_alloc(&m->mem, slots * sizeof *keys);
+    uint32_t *vals = pmem_alloc(&m->mem, slots * sizeof *vals);
     if (!keys || !vals) {
-        if (keys)
-            ifree_pages(keys, slots * sizeof *keys);
-        if (vals)
-            ifree_pages(vals, slots * sizeof *vals);
+        pmem_free(&m->mem, keys, slots * sizeof *keys);
+        pmem_free(&m->mem, vals, slots * sizeof *vals);
         return -1;
     }
     memset(keys, 0xff, slots * sizeof *keys);
@@ -32,14 +30,16 @@ static int alloc_slots(struct pagemap *m, size_t slots)
     return 0;
 }
 
-static void free_slots(uint64_t *keys, uint32_t *vals, size_t slots)
+static void free_slots(const struct pagemap *m, uint64_t *keys, uint32_t *vals, size_t slots)
 {
-    ifree_pages(keys, slots * sizeof *keys);
-    ifree_pages(vals, slots * sizeof *vals);
+    pmem_free(&m->mem, keys, slots * sizeof *keys);
+    pmem_free(&m->mem, vals, slots * sizeof *vals);
 }
 
-int pagemap_init(struct pagemap *m, size_t hint)
+int pagemap_init(struct pagemap *m, size_t hint, const struct policy_alloc *mem)
 {
+    memset(m, 0, sizeof *m);
+    m->mem = *mem;
     size_t slots = 64;
     while (slots < hint * 2)
         slots <<= 1;
@@ -49,7 +49,7 @@ int pagemap_init(struct pagemap *m, size_t hint)
 void pagemap_fini(struct pagemap *m)
 {
     if (m->keys)
-        free_slots(m->keys, m->vals, m->mask + 1);
+        free_slots(m, m->keys, m->vals, m->mask + 1);
     memset(m, 0, sizeof *m);
 }
 
@@ -83,7 +83,7 @@ static int grow(struct pagemap *m)
     for (size_t i = 0; i <= old.mask; i++)
         if (old.keys[i] != PAGEMAP_EMPTY_KEY)
             insert_new(m, old.keys[i], old.vals[i]);
-    free_slots(old.keys, old.vals, old.mask + 1);
+    free_slots(m, old.keys, old.vals, old.mask + 1);
     return 0;
 }
 

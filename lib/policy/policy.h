@@ -25,6 +25,12 @@
  * Instances are not thread-safe: the live runtime serialises calls with one
  * mutex (a leaf lock, taken under the address-space lock, never the other
  * way round).
+ *
+ * Memory comes from the caller: create() takes an allocator, which the
+ * instance keeps and uses for everything it allocates, at creation and as
+ * it grows (admit() may grow it), and gives back at destroy().  This code
+ * makes no system call of its own: the simulator passes malloc, the live
+ * runtime a stock it fills outside its locks (paging/policy_stock.c).
  */
 #ifndef VMEM_POLICY_H
 #define VMEM_POLICY_H
@@ -36,6 +42,15 @@ typedef uint64_t policy_page;
 
 #define POLICY_PREFETCHED 0x1 /* admitted by prefetch, not by a reference */
 
+/* The caller's memory.  alloc: `bytes` of zeroed memory, or NULL (the
+ * policy then carries on without what it wanted: an admitted page may go
+ * untracked).  free: memory from alloc, with the byte count asked for. */
+struct policy_alloc {
+    void *(*alloc)(void *ctx, size_t bytes);
+    void (*free)(void *ctx, void *p, size_t bytes);
+    void *ctx;
+};
+
 struct policy; /* one instance's state, private to the policy's file */
 
 struct policy_ops {
@@ -44,8 +59,11 @@ struct policy_ops {
     /* frames: how many pages the policy is asked to keep resident (sizes
      * ARC's or 2Q's lists; live, the cap in pages).  universe: 0, or the
      * number of distinct pages when they are numbered 0..universe-1.
-     * seed: for randomised policies.  NULL if out of memory. */
-    struct policy *(*create)(size_t frames, size_t universe, uint64_t seed);
+     * seed: for randomised policies.  mem: where all its memory comes
+     * from (copied: the struct need not outlive the call).  NULL if out of
+     * memory. */
+    struct policy *(*create)(size_t frames, size_t universe, uint64_t seed,
+                             const struct policy_alloc *mem);
     void (*destroy)(struct policy *);
     /* page became resident; it is not resident in the policy already */
     void (*admit)(struct policy *, policy_page page, unsigned flags);
@@ -76,8 +94,9 @@ struct prefetcher;
 struct prefetch_ops {
     const char *name;  /* as given to VMEM_PREFETCH=NAME[:N] */
     const char *about;
-    /* n: the N of NAME:N (0 = the policy's default) */
-    struct prefetcher *(*create)(unsigned n);
+    /* n: the N of NAME:N (0 = the policy's default); mem as for policies
+     * (a prefetcher allocates only here) */
+    struct prefetcher *(*create)(unsigned n, const struct policy_alloc *mem);
     void (*destroy)(struct prefetcher *);
     void (*window)(struct prefetcher *, policy_page page, unsigned *behind,
                    unsigned *ahead);

@@ -12,13 +12,14 @@
  */
 #include "policy/policies.h"
 
-#include "core/internal_alloc.h"
+#include "policy/alloc.h"
 
 #define ADAPTIVE_DEFAULT_MAX 64
 #define ADAPTIVE_START 2
 #define STRIDES_AHEAD 4
 
 struct adaptive {
+    struct policy_alloc mem; /* where it came from */
     unsigned max;
     unsigned win;            /* current window size */
     int have_last;
@@ -28,11 +29,12 @@ struct adaptive {
     int credit;              /* used minus unused since the last resize */
 };
 
-static struct prefetcher *adaptive_create(unsigned n)
+static struct prefetcher *adaptive_create(unsigned n, const struct policy_alloc *mem)
 {
-    struct adaptive *a = ialloc_pages(sizeof *a);
+    struct adaptive *a = pmem_alloc(mem, sizeof *a);
     if (!a)
         return NULL;
+    a->mem = *mem;
     a->max = n ? n : ADAPTIVE_DEFAULT_MAX;
     a->win = ADAPTIVE_START < a->max ? ADAPTIVE_START : a->max;
     return (struct prefetcher *)a;
@@ -40,7 +42,9 @@ static struct prefetcher *adaptive_create(unsigned n)
 
 static void adaptive_destroy(struct prefetcher *pf)
 {
-    ifree_pages(pf, sizeof(struct adaptive));
+    struct adaptive *a = (struct adaptive *)pf;
+    struct policy_alloc mem = a->mem;
+    pmem_free(&mem, a, sizeof *a);
 }
 
 static unsigned grown(const struct adaptive *a)

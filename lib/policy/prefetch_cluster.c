@@ -5,26 +5,30 @@
  */
 #include "policy/policies.h"
 
-#include "core/internal_alloc.h"
+#include "policy/alloc.h"
 
 #define CLUSTER_DEFAULT 8
 
 struct cluster {
+    struct policy_alloc mem; /* where it came from */
     unsigned n;
 };
 
-static struct prefetcher *cluster_create(unsigned n)
+static struct prefetcher *cluster_create(unsigned n, const struct policy_alloc *mem)
 {
-    struct cluster *c = ialloc_pages(sizeof *c);
+    struct cluster *c = pmem_alloc(mem, sizeof *c);
     if (!c)
         return NULL;
+    c->mem = *mem;
     c->n = n ? n : CLUSTER_DEFAULT;
     return (struct prefetcher *)c;
 }
 
 static void cluster_destroy(struct prefetcher *pf)
 {
-    ifree_pages(pf, sizeof(struct cluster));
+    struct cluster *c = (struct cluster *)pf;
+    struct policy_alloc mem = c->mem;
+    pmem_free(&mem, c, sizeof *c);
 }
 
 static void cluster_window(struct prefetcher *pf, policy_page page, unsigned *behind,

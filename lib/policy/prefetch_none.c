@@ -1,9 +1,10 @@
 /* prefetch_none.c -- brings in only the page that faulted. */
 #include "policy/policies.h"
 
-static struct prefetcher *none_create(unsigned n)
+static struct prefetcher *none_create(unsigned n, const struct policy_alloc *mem)
 {
     (void)n;
+    (void)mem;
     /* stateless: any non-NULL handle will do */
     static char handle;
     return (struct prefetcher *)&handle;

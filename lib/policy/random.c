@@ -5,13 +5,14 @@
  */
 #include "policy/policies.h"
 
-#include "core/internal_alloc.h"
+#include "policy/alloc.h"
 #include "policy/nodepool.h"
 
 #include <string.h>
 
 struct random_policy {
     struct nodepool np;
+    struct policy_alloc mem; /* where all of it comes from */
     uint32_t *slots; /* resident nodes; node aux: its slot */
     size_t n, cap;
     uint64_t state;
@@ -25,17 +26,19 @@ static uint64_t next_random(struct random_policy *r)
     return r->state * 0x2545F4914F6CDD1Dull;
 }
 
-static struct policy *random_create(size_t frames, size_t universe, uint64_t seed)
+static struct policy *random_create(size_t frames, size_t universe, uint64_t seed,
+                                     const struct policy_alloc *mem)
 {
-    struct random_policy *r = ialloc_pages(sizeof *r);
+    struct random_policy *r = pmem_alloc(mem, sizeof *r);
     if (!r)
         return NULL;
+    r->mem = *mem;
     r->cap = frames + 1;
-    r->slots = ialloc_pages(r->cap * sizeof *r->slots);
-    if (!r->slots || nodepool_init(&r->np, universe, frames + 1) < 0) {
+    r->slots = pmem_alloc(&r->mem, r->cap * sizeof *r->slots);
+    if (!r->slots || nodepool_init(&r->np, universe, frames + 1, mem) < 0) {
         if (r->slots)
-            ifree_pages(r->slots, r->cap * sizeof *r->slots);
-        ifree_pages(r, sizeof *r);
+            pmem_free(&r->mem, r->slots, r->cap * sizeof *r->slots);
+        pmem_free(mem, r, sizeof *r);
         return NULL;
     }
     /* xorshift must not start at 0 */
@@ -48,9 +51,10 @@ static struct policy *random_create(size_t frames, size_t universe, uint64_t see
 static void random_destroy(struct policy *p)
 {
     struct random_policy *r = (struct random_policy *)p;
+    struct policy_alloc mem = r->mem; /* r itself goes last */
     nodepool_fini(&r->np);
-    ifree_pages(r->slots, r->cap * sizeof *r->slots);
-    ifree_pages(r, sizeof *r);
+    pmem_free(&r->mem, r->slots, r->cap * sizeof *r->slots);
+    pmem_free(&mem, r, sizeof *r);
 }
 
 static void random_admit(struct policy *p, policy_page page, unsigned flags)
@@ -58,11 +62,11 @@ static void random_admit(struct policy *p, policy_page page, unsigned flags)
     (void)flags;
     struct random_policy *r = (struct random_policy *)p;
     if (r->n == r->cap) {
-        uint32_t *slots = ialloc_pages(2 * r->cap * sizeof *slots);
+        uint32_t *slots = pmem_alloc(&r->mem, 2 * r->cap * sizeof *slots);
         if (!slots)
             return;
         memcpy(slots, r->slots, r->n * sizeof *slots);
-        ifree_pages(r->slots, r->cap * sizeof *r->slots);
+        pmem_free(&r->mem, r->slots, r->cap * sizeof *r->slots);
         r->slots = slots;
         r->cap *= 2;
     }

@@ -11,7 +11,7 @@
  */
 #include "policy/policies.h"
 
-#include "core/internal_alloc.h"
+#include "policy/alloc.h"
 #include "policy/nodepool.h"
 
 enum { S3_SMALL = 1, S3_MAIN, S3_GHOST };
@@ -19,19 +19,22 @@ enum { S3_SMALL = 1, S3_MAIN, S3_GHOST };
 
 struct s3fifo {
     struct nodepool np; /* node ref: the frequency, 0..3 */
+    struct policy_alloc mem; /* where all of it comes from */
     struct plist q[4];  /* by state; head: oldest */
     size_t small_target;
     size_t ghost_max;
 };
 
-static struct policy *s3fifo_create(size_t frames, size_t universe, uint64_t seed)
+static struct policy *s3fifo_create(size_t frames, size_t universe, uint64_t seed,
+                                     const struct policy_alloc *mem)
 {
     (void)seed;
-    struct s3fifo *s = ialloc_pages(sizeof *s);
+    struct s3fifo *s = pmem_alloc(mem, sizeof *s);
     if (!s)
         return NULL;
-    if (nodepool_init(&s->np, universe, 2 * frames + 2) < 0) {
-        ifree_pages(s, sizeof *s);
+    s->mem = *mem;
+    if (nodepool_init(&s->np, universe, 2 * frames + 2, mem) < 0) {
+        pmem_free(mem, s, sizeof *s);
         return NULL;
     }
     for (int k = 0; k < 4; k++)
@@ -44,8 +47,9 @@ static struct policy *s3fifo_create(size_t frames, size_t universe, uint64_t see
 static void s3fifo_destroy(struct policy *p)
 {
     struct s3fifo *s = (struct s3fifo *)p;
+    struct policy_alloc mem = s->mem; /* s itself goes last */
     nodepool_fini(&s->np);
-    ifree_pages(s, sizeof *s);
+    pmem_free(&mem, s, sizeof *s);
 }
 
 static void move_to(struct s3fifo *s, uint32_t i, int state)

@@ -9,23 +9,26 @@
  */
 #include "policy/policies.h"
 
-#include "core/internal_alloc.h"
+#include "policy/alloc.h"
 #include "policy/nodepool.h"
 
 struct sieve {
     struct nodepool np;
+    struct policy_alloc mem; /* where all of it comes from */
     struct plist queue; /* head: oldest */
     uint32_t hand;      /* next page to look at; PNODE_NIL: the head */
 };
 
-static struct policy *sieve_create(size_t frames, size_t universe, uint64_t seed)
+static struct policy *sieve_create(size_t frames, size_t universe, uint64_t seed,
+                                    const struct policy_alloc *mem)
 {
     (void)seed;
-    struct sieve *s = ialloc_pages(sizeof *s);
+    struct sieve *s = pmem_alloc(mem, sizeof *s);
     if (!s)
         return NULL;
-    if (nodepool_init(&s->np, universe, frames + 1) < 0) {
-        ifree_pages(s, sizeof *s);
+    s->mem = *mem;
+    if (nodepool_init(&s->np, universe, frames + 1, mem) < 0) {
+        pmem_free(mem, s, sizeof *s);
         return NULL;
     }
     plist_init(&s->queue);
@@ -36,8 +39,9 @@ static struct policy *sieve_create(size_t frames, size_t universe, uint64_t seed
 static void sieve_destroy(struct policy *p)
 {
     struct sieve *s = (struct sieve *)p;
+    struct policy_alloc mem = s->mem; /* s itself goes last */
     nodepool_fini(&s->np);
-    ifree_pages(s, sizeof *s);
+    pmem_free(&mem, s, sizeof *s);
 }
 
 static void sieve_admit(struct policy *p, policy_page page, unsigned flags)
