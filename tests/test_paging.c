@@ -20,22 +20,9 @@
 #include "core/pte.h"
 #include "core/region.h"
 #include "core/runtime.h"
+#include "helpers.h"
 
 #include <sys/syscall.h>
-
-#define MIB ((size_t)1 << 20)
-
-static void need_paging(size_t cap)
-{
-    struct vmem_config c;
-    cr_assert_eq(vmem_get_config(&c), 0);
-    if (c.fault_mode == VMEM_FAULT_KERNEL)
-        cr_skip_test("fault mode kernel: paging needs userfaultfd");
-    int e = vmem_set_max_resident(cap);
-    if (e == ENOTSUP && c.trim == VMEM_TRIM_MOVE)
-        cr_skip_test("VMEM_TRIM=move: this kernel has no UFFDIO_MOVE");
-    cr_assert_eq(e, 0, "cannot start paging");
-}
 
 /* The forced trimming path is the one taken. */
 static void check_trim_path(const struct vmem_stats *s)
@@ -47,26 +34,6 @@ static void check_trim_path(const struct vmem_stats *s)
         cr_assert_gt(s->trimmed_by_move, 0, "VMEM_TRIM=move, yet nothing was moved");
     if (c.trim == VMEM_TRIM_COPY)
         cr_assert_eq(s->trimmed_by_move, 0, "VMEM_TRIM=copy, yet pages were moved");
-}
-
-static struct vmem_stats stats(void)
-{
-    struct vmem_stats s;
-    cr_assert_eq(vmem_get_stats(&s), 0);
-    return s;
-}
-
-/* Page-file slots in use once the page writer has finished what it had in
- * flight (a slot being written when its page went away is freed after the
- * write completes). */
-static uint64_t settled_pagefile_pages(void)
-{
-    uint64_t n = stats().pagefile_pages;
-    for (int i = 0; i < 200 && n; i++) {
-        usleep(5000);
-        n = stats().pagefile_pages;
-    }
-    return n;
 }
 
 /* A page's content: its index and a generation, in every 8-byte word. */
@@ -408,7 +375,7 @@ Test(paging, fifo_policy_chooses_victims)
     cr_assert_not_null(p);
     for (size_t i = n; i-- > 0;)
         memset(p + i * 4096, (int)(i % 251) + 1, 4096);
-    usleep(100000); /* let the trimmer finish its round */
+    wait_within_cap(); /* the trimmer's round is over */
     struct vmem_stats s = stats();
     cr_assert_gt(s.trimmed_pages, n / 2, "the cap did not bite");
     as_lock_shared();
