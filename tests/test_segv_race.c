@@ -8,8 +8,7 @@
 #include <memoryapi.h>
 #include <vmem.h>
 
-#include "child_run.h"
-#include "win32_test.h"
+#include "helpers.h"
 #include <criterion/criterion.h>
 
 #include <errno.h>

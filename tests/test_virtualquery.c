@@ -4,21 +4,11 @@
  */
 #include <memoryapi.h>
 
-#include "win32_test.h"
+#include "helpers.h"
 #include <criterion/criterion.h>
 
 #include <stdint.h>
 
-#define assert_query_fails(err, addr, buf, len)                                     \
-    do {                                                                            \
-        SetLastError(0);                                                            \
-        SIZE_T n_ = VirtualQuery((addr), (buf), (len));                             \
-        DWORD e_ = GetLastError();                                                  \
-        cr_assert_eq(n_, 0u, "VirtualQuery(%p, len %zu) returned %zu",              \
-                     (const void *)(addr), (size_t)(len), (size_t)n_);              \
-        cr_assert_eq(e_, (DWORD)(err), "VirtualQuery(%p): GetLastError %u, want %u", \
-                     (const void *)(addr), (unsigned)e_, (unsigned)(err));          \
-    } while (0)
 
 /* A function in the test binary, for its address. */
 __attribute__((noinline)) static int in_text(int x)

@@ -5,7 +5,7 @@
  */
 #include <memoryapi.h>
 
-#include "win32_test.h"
+#include "helpers.h"
 #include <vmem.h>
 #include <criterion/criterion.h>
 
