@@ -204,19 +204,19 @@ static void unreadable_page_raises_sigbus(void)
     cr_assert(VirtualFree(p, 0, MEM_RELEASE));
 }
 
-Test(fuse_inject, persistent_eio_raises_sigbus, .fini = unmount_fs, .timeout = 60)
+Test(fuse_inject, persistent_eio_raises_sigbus, .fini = unmount_fs)
 {
     mount_fs("--eio");
     unreadable_page_raises_sigbus();
 }
 
-Test(fuse_inject, short_reads_raise_sigbus, .fini = unmount_fs, .timeout = 60)
+Test(fuse_inject, short_reads_raise_sigbus, .fini = unmount_fs)
 {
     mount_fs("--short-reads");
     unreadable_page_raises_sigbus();
 }
 
-Test(fuse_inject, transient_eio_is_retried, .fini = unmount_fs, .timeout = 60)
+Test(fuse_inject, transient_eio_is_retried, .fini = unmount_fs)
 {
     mount_fs("--eio-every=3");
     size_t n;
@@ -236,7 +236,7 @@ Test(fuse_inject, transient_eio_is_retried, .fini = unmount_fs, .timeout = 60)
 /* A forked child reads the parent's paged-out pages from the parent's page
  * file itself: one it cannot read is an in-page error in the child, after
  * at most three reads, and the parent's copy is untouched. */
-Test(fuse_inject, forked_child_gets_sigbus, .fini = unmount_fs, .timeout = 60)
+Test(fuse_inject, forked_child_gets_sigbus, .fini = unmount_fs)
 {
     mount_fs("--eio");
     size_t n;

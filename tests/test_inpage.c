@@ -60,7 +60,7 @@ static void lose_page(uint8_t *p, size_t victim)
     cr_assert_eq(page_state(p + victim * 4096), PTE_INPAGE_ERROR);
 }
 
-Test(inpage, persistent_error_raises_sigbus, .timeout = 60)
+Test(inpage, persistent_error_raises_sigbus)
 {
     size_t n;
     uint8_t *p = paged_region(&n);
@@ -98,7 +98,7 @@ Test(inpage, persistent_error_raises_sigbus, .timeout = 60)
     cr_assert(VirtualFree(p, 0, MEM_RELEASE));
 }
 
-Test(inpage, release_of_a_lost_page, .timeout = 60)
+Test(inpage, release_of_a_lost_page)
 {
     size_t n;
     uint8_t *p = paged_region(&n);
@@ -116,7 +116,7 @@ Test(inpage, release_of_a_lost_page, .timeout = 60)
     }
 }
 
-Test(inpage, transient_errors_are_retried, .timeout = 60)
+Test(inpage, transient_errors_are_retried)
 {
     size_t n;
     uint8_t *p = paged_region(&n);
@@ -145,7 +145,7 @@ static void *check_part(void *arg)
 
 /* The same with four threads faulting at once (in signal mode each reads
  * for itself, with its own injected errors). */
-Test(inpage, transient_errors_with_threads, .timeout = 60)
+Test(inpage, transient_errors_with_threads)
 {
     size_t n;
     uint8_t *p = paged_region(&n);
@@ -168,7 +168,7 @@ Test(inpage, transient_errors_with_threads, .timeout = 60)
     cr_assert_eq(sigbus_count, 0);
 }
 
-Test(inpage, forked_child_gets_the_error, .timeout = 60)
+Test(inpage, forked_child_gets_the_error)
 {
     size_t n;
     uint8_t *p = paged_region(&n);
@@ -190,7 +190,7 @@ Test(inpage, forked_child_gets_the_error, .timeout = 60)
 
 /* Without a descriptor free, no thread can make an io_uring ring: page-ins
  * fall back to pread and every byte still reads back. */
-Test(inpage, no_ring_reads_with_pread, .timeout = 60)
+Test(inpage, no_ring_reads_with_pread)
 {
     size_t n;
     uint8_t *p = paged_region(&n);

@@ -165,7 +165,7 @@ static void check_working_set(void)
  * under a cgroup limit, here by the test hook): the pages installed are
  * resident and counted, the others go back to the page file, and every
  * page can still be read and written. */
-Test(paging_faults, partial_install_settles_per_page, .timeout = 60)
+Test(paging_faults, partial_install_settles_per_page)
 {
     setenv("VMEM_STANDBY", "off", 1);
     setenv("VMEM_PREFETCH", "cluster:8", 1);

@@ -72,7 +72,7 @@ static void run_thread(size_t t)
     cr_assert(ok, "thread %zu read a page wrong", t);
 }
 
-Test(thread_exit, paging_threads_leave_nothing_behind, .timeout = 120)
+Test(thread_exit, paging_threads_leave_nothing_behind)
 {
     setenv("VMEM_STANDBY", "off", 1);
     setenv("VMEM_PREFETCH", "none", 1);
@@ -132,7 +132,7 @@ static void *toucher(void *arg)
     return (void *)(uintptr_t)(*(volatile uint64_t *)(region + i * 4096) == value(i));
 }
 
-Test(thread_exit, timer_handler_reads_while_threads_exit, .timeout = 120)
+Test(thread_exit, timer_handler_reads_while_threads_exit)
 {
     setenv("VMEM_PREFETCH", "none", 1);
     need_paging(1 * MIB);

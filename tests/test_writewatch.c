@@ -298,7 +298,7 @@ static void *ww_writer(void *arg)
     return NULL;
 }
 
-Test(writewatch, paged_writes_are_never_missed, .timeout = 180)
+Test(writewatch, paged_writes_are_never_missed)
 {
     struct vmem_config c;
     cr_assert_eq(vmem_get_config(&c), 0);
