@@ -84,8 +84,8 @@ static void scan_in_children(int rounds)
     cr_assert_not_null(scan_mem);
     for (size_t i = 0; i < SCAN_PAGES; i++)
         fill_page(scan_mem, i, 1);
-    struct vmem_stats st;
-    vmem_get_stats(&st);
+    wait_within_cap();
+    struct vmem_stats st = stats();
     cr_assert_gt(st.trimmed_pages, SCAN_PAGES / 2, "too little was trimmed");
     for (int n = 0; n < rounds; n++) {
         pid_t pid = fork();

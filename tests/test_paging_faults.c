@@ -56,8 +56,7 @@ Test(paging_faults, injected_io_errors_lose_nothing)
     }
     pagefile_inject_errors(0, 0);
     verify(p, n, 3);
-    struct vmem_stats s;
-    vmem_get_stats(&s);
+    struct vmem_stats s = stats();
     cr_assert_gt(s.hard_faults, 0, "the cap did not bite");
 }
 
@@ -85,8 +84,7 @@ Test(paging_faults, full_file_system)
     cr_assert_not_null(p, "commit: %u", (unsigned)GetLastError());
     fill(p, n, 7);
     verify(p, n, 7);
-    struct vmem_stats s;
-    vmem_get_stats(&s);
+    struct vmem_stats s = stats();
     /* what did not fit in the page file stayed in memory, over the cap */
     cr_assert_gt(s.peak_working_set + s.standby_pages, 2 * MIB / 4096,
                  "the data had to stay in memory");

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <sys/time.h>
 
-#define MIB ((size_t)1 << 20)
 #define HPAGES 512      /* 2 MiB the handler writes to */
 #define MPAGES 512      /* 2 MiB the main thread pages through */
 #define ITERATIONS 500

@@ -157,8 +157,7 @@ Test(thread_exit, timer_handler_reads_while_threads_exit)
     }
     struct itimerval off = { { 0, 0 }, { 0, 0 } };
     setitimer(ITIMER_REAL, &off, NULL);
-    struct vmem_stats s;
-    cr_assert_eq(vmem_get_stats(&s), 0);
+    struct vmem_stats s = stats();
     cr_assert_eq(wrong, 0, "%zu threads read a page wrong", wrong);
     cr_assert_eq(handler_bad, 0, "the timer handler read a page wrong");
     cr_assert_eq(s.inpage_errors, 0, "%llu pages lost to in-page errors",

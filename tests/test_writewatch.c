@@ -300,11 +300,7 @@ static void *ww_writer(void *arg)
 
 Test(writewatch, paged_writes_are_never_missed)
 {
-    struct vmem_config c;
-    cr_assert_eq(vmem_get_config(&c), 0);
-    if (c.fault_mode == VMEM_FAULT_KERNEL)
-        cr_skip_test("fault mode kernel: no write watch, no paging");
-    cr_assert_eq(vmem_set_max_resident(4u << 20), 0);
+    need_paging(4 * MIB);
     ww_pages = (32u << 20) / 4096;
     ww_region = VirtualAlloc(NULL, ww_pages * 4096, MEM_RESERVE | MEM_COMMIT | MEM_WRITE_WATCH,
                              PAGE_READWRITE);
