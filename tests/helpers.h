@@ -25,6 +25,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -415,6 +416,22 @@ static inline int page_intact(const void *base, size_t page, uint64_t gen)
 
 #ifndef BUS_MCEERR_AR
 #define BUS_MCEERR_AR 4
+/* 4 MiB written with fill_salted(salt) under a 1 MiB cap with the standby
+ * list off, so that trimmed pages end in the page file; SIGBUS is caught
+ * (the option and the handler take effect if the runtime is not started
+ * yet).  *n gets the pages. */
+static inline uint8_t *paged_region(size_t *n, unsigned salt)
+{
+    setenv("VMEM_STANDBY", "off", 1);
+    catch_sigbus();
+    need_paging(1 * MIB);
+    *n = 4 * MIB / PG;
+    uint8_t *p = VirtualAlloc(NULL, *n * PG, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(p, "VirtualAlloc 4 MiB: error %u", (unsigned)GetLastError());
+    fill_salted(p, *n, salt);
+    return p;
+}
+
 #endif
 
 /* (unused in tests that catch no SIGBUS) */
@@ -493,6 +510,22 @@ static inline size_t first_bad_salted(const uint8_t *p, size_t from, size_t n, u
         }
     }
     return n;
+}
+
+/* 4 MiB written with fill_salted(salt) under a 1 MiB cap with the standby
+ * list off, so that trimmed pages end in the page file; SIGBUS is caught
+ * (the option and the handler take effect if the runtime is not started
+ * yet).  *n gets the pages. */
+static inline uint8_t *paged_region(size_t *n, unsigned salt)
+{
+    setenv("VMEM_STANDBY", "off", 1);
+    catch_sigbus();
+    need_paging(1 * MIB);
+    *n = 4 * MIB / PG;
+    uint8_t *p = VirtualAlloc(NULL, *n * PG, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(p, "VirtualAlloc 4 MiB: error %u", (unsigned)GetLastError());
+    fill_salted(p, *n, salt);
+    return p;
 }
 
 #endif

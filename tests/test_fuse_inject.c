@@ -135,9 +135,7 @@ static void mount_fs(const char *fault)
     cr_assert_neq(ms.st_dev, bs.st_dev, "the FUSE file system is not on %s", mnt);
     char pf[128];
     snprintf(pf, sizeof(pf), "%s/pagefile", mnt);
-    setenv("VMEM_PAGEFILE", pf, 1);
-    setenv("VMEM_STANDBY", "off", 1); /* trimmed pages end in the file */
-    catch_sigbus();
+    setenv("VMEM_PAGEFILE", pf, 1); /* paged_region() pages to it */
 }
 
 static void arm(int on)
@@ -162,27 +160,13 @@ static unsigned long fs_reads(void)
     return n > 0 ? strtoul(buf, NULL, 10) : 0;
 }
 
-/* ---- paging ----------------------------------------------------------------- */
-
-/* 4 MiB written under a 1 MiB cap, the page file on the mount. */
-static uint8_t *paged_region(size_t *n)
-{
-    int e = vmem_set_max_resident(1 * MIB);
-    cr_assert_eq(e, 0, "cannot page to the FUSE mount: %s", strerror(e));
-    *n = 4 * MIB / 4096;
-    uint8_t *p = VirtualAlloc(NULL, *n * 4096, MEM_COMMIT, PAGE_READWRITE);
-    cr_assert_not_null(p);
-    fill_salted(p, *n, 3);
-    return p;
-}
-
 /* A page the file system will not give back: SIGBUS in this thread, after
  * at most the library's three reads (each may be two: a short read is
  * completed by a second one); and no read at all for a later access. */
 static void unreadable_page_raises_sigbus(void)
 {
     size_t n;
-    uint8_t *p = paged_region(&n);
+    uint8_t *p = paged_region(&n, 3);
     size_t victim = find_pagedout(p, n);
     arm(1);
     unsigned long r0 = fs_reads();
@@ -220,7 +204,7 @@ Test(fuse_inject, transient_eio_is_retried, .fini = unmount_fs)
 {
     mount_fs("--eio-every=3");
     size_t n;
-    uint8_t *p = paged_region(&n);
+    uint8_t *p = paged_region(&n, 3);
     (void)find_pagedout(p, n);
     arm(1);
     unsigned long r0 = fs_reads();
@@ -240,7 +224,7 @@ Test(fuse_inject, forked_child_gets_sigbus, .fini = unmount_fs)
 {
     mount_fs("--eio");
     size_t n;
-    uint8_t *p = paged_region(&n);
+    uint8_t *p = paged_region(&n, 3);
     size_t victim = find_pagedout(p, n);
     arm(1);
     unsigned long r0 = fs_reads();

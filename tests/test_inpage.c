@@ -30,20 +30,6 @@
 
 #include "helpers.h"
 
-/* Pages of 4 MiB written under a 1 MiB cap, the standby list off so that
- * trimmed pages end in the page file. */
-static uint8_t *paged_region(size_t *n)
-{
-    setenv("VMEM_STANDBY", "off", 1);
-    catch_sigbus();
-    need_paging(1 * MIB);
-    *n = 4 * MIB / 4096;
-    uint8_t *p = VirtualAlloc(NULL, *n * 4096, MEM_COMMIT, PAGE_READWRITE);
-    cr_assert_not_null(p);
-    fill_salted(p, *n, 5);
-    return p;
-}
-
 /* Makes page `victim` an in-page error: every page-file read fails. */
 static void lose_page(uint8_t *p, size_t victim)
 {
@@ -63,7 +49,7 @@ static void lose_page(uint8_t *p, size_t victim)
 Test(inpage, persistent_error_raises_sigbus)
 {
     size_t n;
-    uint8_t *p = paged_region(&n);
+    uint8_t *p = paged_region(&n, 5);
     size_t victim = find_pagedout(p, n);
     lose_page(p, victim);
 
@@ -101,7 +87,7 @@ Test(inpage, persistent_error_raises_sigbus)
 Test(inpage, release_of_a_lost_page)
 {
     size_t n;
-    uint8_t *p = paged_region(&n);
+    uint8_t *p = paged_region(&n, 5);
     size_t victim = find_pagedout(p, n);
     lose_page(p, victim);
     uint64_t charge = stats().commit_charge;
@@ -119,7 +105,7 @@ Test(inpage, release_of_a_lost_page)
 Test(inpage, transient_errors_are_retried)
 {
     size_t n;
-    uint8_t *p = paged_region(&n);
+    uint8_t *p = paged_region(&n, 5);
     (void)find_pagedout(p, n);
     /* every second I/O of each thread fails: the retry succeeds */
     pagefile_inject_errors(2, EIO);
@@ -148,7 +134,7 @@ static void *check_part(void *arg)
 Test(inpage, transient_errors_with_threads)
 {
     size_t n;
-    uint8_t *p = paged_region(&n);
+    uint8_t *p = paged_region(&n, 5);
     (void)find_pagedout(p, n);
     pagefile_inject_errors(2, EIO);
     pthread_t t[4];
@@ -171,7 +157,7 @@ Test(inpage, transient_errors_with_threads)
 Test(inpage, forked_child_gets_the_error)
 {
     size_t n;
-    uint8_t *p = paged_region(&n);
+    uint8_t *p = paged_region(&n, 5);
     size_t victim = find_pagedout(p, n);
     lose_page(p, victim);
     pid_t pid = fork();
@@ -193,7 +179,7 @@ Test(inpage, forked_child_gets_the_error)
 Test(inpage, no_ring_reads_with_pread)
 {
     size_t n;
-    uint8_t *p = paged_region(&n);
+    uint8_t *p = paged_region(&n, 5);
     (void)find_pagedout(p, n);
     struct rlimit old, lim;
     cr_assert_eq(getrlimit(RLIMIT_NOFILE, &old), 0);

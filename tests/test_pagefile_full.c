@@ -46,20 +46,6 @@ static void teardown(void)
     rmdir(dir);
 }
 
-static void fill(uint64_t *w, size_t page, uint64_t gen)
-{
-    for (size_t k = 0; k < 512; k++)
-        w[k] = (page << 32) ^ (gen << 16) ^ k ^ 0x5555;
-}
-
-static int same(const uint64_t *w, size_t page, uint64_t gen)
-{
-    for (size_t k = 0; k < 512; k++)
-        if (w[k] != ((page << 32) ^ (gen << 16) ^ k ^ 0x5555))
-            return 0;
-    return 1;
-}
-
 enum { OK, ALLOC_FAILED, BAD_DATA, NO_STATS, TOO_MANY_SLOTS, NO_WRITE_ERRORS };
 
 static int child(void)
@@ -75,9 +61,9 @@ static int child(void)
     uint64_t worst = 0;
     for (uint64_t gen = 1; gen <= 3; gen++) {
         for (size_t p = 0; p < PAGES; p++)
-            fill(m + p * 512, p, gen);
+            fill_page(m, p, gen);
         for (size_t p = 0; p < PAGES; p++) {
-            if (!same(m + p * 512, p, gen)) {
+            if (!page_intact(m, p, gen)) {
                 fprintf(stderr, "page %zu of generation %llu differs\n", p,
                         (unsigned long long)gen);
                 return BAD_DATA;

@@ -36,21 +36,6 @@ static void check_trim_path(const struct vmem_stats *s)
         cr_assert_eq(s->trimmed_by_move, 0, "VMEM_TRIM=copy, yet pages were moved");
 }
 
-/* A page's content: its index and a generation, in every 8-byte word. */
-static void fill(uint64_t *w, size_t page, uint64_t gen)
-{
-    for (size_t k = 0; k < 512; k++)
-        w[k] = (page << 32) ^ (gen << 16) ^ k;
-}
-
-static int check(const uint64_t *w, size_t page, uint64_t gen)
-{
-    for (size_t k = 0; k < 512; k++)
-        if (w[k] != ((page << 32) ^ (gen << 16) ^ k))
-            return 0;
-    return 1;
-}
-
 static uint8_t *region;
 static size_t npages;
 static uint64_t *gens;       /* per page, owned by one thread each */
@@ -76,12 +61,11 @@ static void *work(void *arg)
     for (unsigned round = 0; round < w->rounds; round++) {
         for (size_t n = 0; n < mine * 2; n++) {
             size_t page = (next_rand(&s) % mine) * w->nthreads + w->id;
-            uint64_t *p = (uint64_t *)(region + page * 4096);
-            if (gens[page] && !check(p, page, gens[page]))
+            if (gens[page] && !page_intact(region, page, gens[page]))
                 bad_page = (int)page;
             if (next_rand(&s) & 1) {
                 gens[page]++;
-                fill(p, page, gens[page]);
+                fill_page(region, page, gens[page]);
             }
         }
     }
@@ -104,7 +88,7 @@ static void verify_all(void)
 {
     for (size_t page = 0; page < npages; page++) {
         const uint64_t *p = (const uint64_t *)(region + page * 4096);
-        if (gens[page] ? !check(p, page, gens[page]) : p[0] != 0 || p[511] != 0)
+        if (gens[page] ? !page_intact(region, page, gens[page]) : p[0] != 0 || p[511] != 0)
             cr_assert_fail("page %zu lost its contents (generation %llu)", page,
                            (unsigned long long)gens[page]);
     }
@@ -143,7 +127,7 @@ Test(paging, rewrite_and_verify_sequentially)
     for (uint64_t gen = 1; gen <= 3; gen++) {
         for (size_t page = 0; page < npages; page++) {
             gens[page] = gen;
-            fill((uint64_t *)(region + page * 4096), page, gen);
+            fill_page(region, page, gen);
         }
         verify_all();
     }
@@ -342,7 +326,7 @@ Test(paging, prefetch_to_standby_counts_used_and_unused)
     cr_assert_not_null(region);
     for (size_t page = 0; page < npages; page++) {
         gens[page] = 1;
-        fill((uint64_t *)(region + page * 4096), page, 1);
+        fill_page(region, page, 1);
     }
     /* in order: the neighbours read with each fault are used */
     verify_all();
@@ -352,7 +336,7 @@ Test(paging, prefetch_to_standby_counts_used_and_unused)
     /* every other page: half of what is read ahead is never touched */
     for (int pass = 0; pass < 2; pass++)
         for (size_t page = 0; page < npages; page += 2)
-            cr_assert(check((const uint64_t *)(region + page * 4096), page, 1),
+            cr_assert(page_intact(region, page, 1),
                       "page %zu", page);
     s = stats();
     cr_assert_gt(s.prefetch_unused, 0, "no prefetched page was counted unused");
@@ -478,7 +462,7 @@ Test(paging, widest_prefetch_window)
     for (int pass = 1; pass <= 2; pass++) {
         for (size_t page = 0; page < npages; page++) {
             gens[page] = (uint64_t)pass;
-            fill((uint64_t *)(region + page * 4096), page, (uint64_t)pass);
+            fill_page(region, page, (uint64_t)pass);
         }
         verify_all();
     }
