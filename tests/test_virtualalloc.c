@@ -263,8 +263,7 @@ Test(virtualalloc, commit_past_reservation_end_fails)
 
 Test(virtualalloc, recommit_keeps_contents_and_applies_protection)
 {
-    unsigned char *p = VirtualAlloc(NULL, 2 * PG, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
-    cr_assert_not_null(p);
+    unsigned char *p = alloc_committed(2 * PG, PAGE_READWRITE);
     for (size_t i = 0; i < 2 * PG; i++)
         p[i] = (unsigned char)(i ^ 0x5A);
     void *r = VirtualAlloc(p, 2 * PG, MEM_COMMIT, PAGE_READONLY);
@@ -305,8 +304,7 @@ Test(virtualalloc, top_down_is_higher)
 
 Test(virtualalloc, zero_after_decommit)
 {
-    unsigned char *p = VirtualAlloc(NULL, 2 * PG, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
-    cr_assert_not_null(p);
+    unsigned char *p = alloc_committed(2 * PG, PAGE_READWRITE);
     memset(p, 0xAA, 2 * PG);
     cr_assert(VirtualFree(p, 2 * PG, MEM_DECOMMIT));
     cr_assert_eq(VirtualAlloc(p, 2 * PG, MEM_COMMIT, PAGE_READWRITE), (void *)p);
@@ -317,8 +315,7 @@ Test(virtualalloc, zero_after_decommit)
 
 Test(virtualalloc, zero_after_release)
 {
-    unsigned char *p = VirtualAlloc(NULL, GRAN, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
-    cr_assert_not_null(p);
+    unsigned char *p = alloc_committed(GRAN, PAGE_READWRITE);
     memset(p, 0xAA, GRAN);
     release(p);
     unsigned char *q = VirtualAlloc(p, GRAN, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);

@@ -63,8 +63,7 @@ Test(virtualquery, returns_struct_size)
 
 Test(virtualquery, base_address_rounds_down)
 {
-    char *p = VirtualAlloc(NULL, 2 * PG, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
-    cr_assert_not_null(p);
+    char *p = alloc_committed(2 * PG, PAGE_READWRITE);
     MEMORY_BASIC_INFORMATION m = query(p + PG + 123);
     cr_assert_eq(m.BaseAddress, (void *)(p + PG));
     cr_assert_eq(m.AllocationBase, (void *)p);
@@ -146,8 +145,7 @@ Test(virtualquery, code)
 
 Test(virtualquery, released)
 {
-    char *p = VirtualAlloc(NULL, 4 * PG, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
-    cr_assert_not_null(p);
+    char *p = alloc_committed(4 * PG, PAGE_READWRITE);
     p[0] = 1;
     release(p);
     MEMORY_BASIC_INFORMATION m = query(p + PG);

@@ -234,8 +234,7 @@ Test(writewatch, many_pages)
 Test(writewatch, region_not_watched)
 {
     require_write_watch();
-    unsigned char *p = VirtualAlloc(NULL, 4 * PG, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
-    cr_assert_not_null(p);
+    unsigned char *p = alloc_committed(4 * PG, PAGE_READWRITE);
     p[0] = 1;
     PVOID addrs[4];
     ULONG_PTR count = 4;
