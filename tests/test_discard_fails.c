@@ -6,7 +6,8 @@
  * recorded as paged out while still mapped, and the next write to one of
  * them faulted forever ("page-in failed (File exists)").
  *
- * Runs in a forked child with a hang detector.
+ * Runs in a forked child, which starts a runtime of its own under the cap
+ * (a page that faults forever shows as the test's timeout).
  */
 #include <criterion/criterion.h>
 #include <errno.h>
