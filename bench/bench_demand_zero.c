@@ -40,6 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stats.h"
+
 #include <memoryapi.h>
 #include <vmem.h>
 
@@ -132,44 +134,6 @@ static inline size_t word_off(size_t i) { return ((i * 7u) & 511u) * 8u; }
 static inline uint64_t word_val(size_t i)
 {
     return ((uint64_t)i * UINT64_C(0x9e3779b97f4a7c15)) | 1u;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
-static int cmp_dbl(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of a sorted array. */
-static uint32_t pct_sorted(const uint32_t *v, size_t n, double p)
-{
-    size_t r = (size_t)(p * (double)n + 0.999999999);
-    if (r < 1)
-        r = 1;
-    if (r > n)
-        r = n;
-    return v[r - 1];
-}
-
-static double median_dbl(double *v, unsigned n)
-{
-    qsort(v, n, sizeof *v, cmp_dbl);
-    return (n & 1) ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
-}
-
-static double min_dbl(const double *v, unsigned n)
-{
-    double m = v[0];
-    for (unsigned i = 1; i < n; i++)
-        if (v[i] < m)
-            m = v[i];
-    return m;
 }
 
 /* ---- the touch loop ------------------------------------------------------ */
@@ -356,10 +320,10 @@ static void run_pass(enum backend bk, const struct opts *o, const uint32_t *orde
     verify(bk, base, pages, full_verify, pattern, threads);
     free_region(bk, base, bytes);
 
-    qsort(lat, pages, sizeof *lat, cmp_u32);
+    stats_sort_u32(lat, pages);
     res->ns_per_page = ticks_to_ns((double)(end - start)) / (double)pages;
-    res->p50_ns = ticks_to_ns(pct_sorted(lat, pages, 0.50));
-    res->p99_ns = ticks_to_ns(pct_sorted(lat, pages, 0.99));
+    res->p50_ns = ticks_to_ns(stats_percentile_u32(lat, pages, 0.50));
+    res->p99_ns = ticks_to_ns(stats_percentile_u32(lat, pages, 0.99));
     res->max_ns = ticks_to_ns(lat[pages - 1]);
     res->dz_faults = s1.demand_zero_faults - s0.demand_zero_faults;
     res->dz_pages = s1.demand_zero_pages - s0.demand_zero_pages;
@@ -369,10 +333,7 @@ static void run_pass(enum backend bk, const struct opts *o, const uint32_t *orde
      * 0 when libvmem counted no faults (VMEM_FAULT_MODE=kernel). */
     size_t nf = bk == BK_KERNEL ? pages
               : res->dz_faults < pages ? (size_t)res->dz_faults : pages;
-    double sum = 0;
-    for (size_t i = pages - nf; i < pages; i++)
-        sum += lat[i];
-    res->fault_mean_ns = nf ? ticks_to_ns(sum / (double)nf) : 0.0;
+    res->fault_mean_ns = nf ? ticks_to_ns(stats_mean_u32(lat + pages - nf, nf)) : 0.0;
     res->minflt = f1 - f0;
 }
 
@@ -429,8 +390,8 @@ static void run_case(const struct opts *o, const struct vmem_config *cfg,
     double mn[2][4], md[2][4];
     for (int bk = 0; bk < 2; bk++)
         for (int k = 0; k < 4; k++) {
-            mn[bk][k] = min_dbl(M(bk, k), R);
-            md[bk][k] = median_dbl(M(bk, k), R);
+            mn[bk][k] = stats_min(M(bk, k), R);
+            md[bk][k] = stats_median(M(bk, k), R);
         }
 #undef M
     free(m);
@@ -487,20 +448,6 @@ static void usage(FILE *f, const char *argv0)
         argv0, MAX_PAGES, DEFAULT_PAGES, MAX_REPS, DEFAULT_REPS);
 }
 
-static int parse_uint(const char *s, unsigned long lo, unsigned long hi,
-                      unsigned long *out)
-{
-    if (!s || *s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    char *end;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end != '\0' || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static void bad_usage(const char *argv0, const char *fmt, const char *arg)
 {
     fprintf(stderr, "%s: ", argv0);
@@ -514,7 +461,7 @@ static void bad_usage(const char *argv0, const char *fmt, const char *arg)
 static void parse_opts(int argc, char **argv, struct opts *o)
 {
     const char *argv0 = argv[0];
-    unsigned long v;
+    uint64_t v;
     int c;
 
     o->pages = DEFAULT_PAGES;
@@ -527,12 +474,12 @@ static void parse_opts(int argc, char **argv, struct opts *o)
     while ((c = getopt(argc, argv, "+:n:r:p:t:h")) != -1) {
         switch (c) {
         case 'n':
-            if (parse_uint(optarg, 2, MAX_PAGES, &v))
+            if (vmem_parse_uint(optarg, 2, MAX_PAGES, &v))
                 bad_usage(argv0, "bad page count for -n: '%s'", optarg);
             o->pages = v;
             break;
         case 'r':
-            if (parse_uint(optarg, 1, MAX_REPS, &v))
+            if (vmem_parse_uint(optarg, 1, MAX_REPS, &v))
                 bad_usage(argv0, "bad repetition count for -r: '%s'", optarg);
             o->reps = (unsigned)v;
             break;
@@ -599,8 +546,8 @@ static uint64_t overhead_ticks(void)
         uint64_t t1 = tick_end();
         d[i] = (uint32_t)(t1 - t0);
     }
-    qsort(d, N, sizeof d[0], cmp_u32);
-    return d[N / 2];
+    stats_sort_u32(d, N);
+    return stats_percentile_u32(d, N, 0.5);
 }
 
 int main(int argc, char **argv)

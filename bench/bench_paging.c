@@ -77,6 +77,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stats.h"
+
 #include <memoryapi.h>
 #include <vmem.h>
 
@@ -491,14 +493,14 @@ static void usage(FILE *f)
         "usage: bench_paging [-b kernel|vmem] [-s SIZE] [-w seq|randread|randwrite|zipf]\n"
         "                    [-o OPS] [-t THREADS] [-z SKEW] [-x SEED] [-h]\n"
         "  -b  back-end: kernel (mmap anonymous memory) or vmem (VirtualAlloc); default kernel\n"
-        "  -s  footprint, bytes with an optional K, M or G suffix, a multiple of 4 KiB;\n"
+        "  -s  footprint, bytes with an optional K, M, G or T suffix, a multiple of 4 KiB;\n"
         "      default 1G\n"
         "  -w  workload: seq (2 verified passes in order), randread, randwrite, zipf\n"
         "      (80%% reads, 20%% writes); default seq\n"
         "  -o  page touches for the random workloads (default 2 x pages; not with seq)\n"
         "  -t  threads, 1..%u (default 1); each takes an equal share of pages and ops\n"
         "  -z  zipf skew, > 0 and <= 10 (default 0.99; zipf only)\n"
-        "  -x  random seed, an unsigned integer (decimal or 0x hex)\n"
+        "  -x  random seed, an unsigned decimal integer\n"
         "Prints '#' comment lines and one RESULT line; exit 0 ok, 1 set-up failure,\n"
         "2 bad usage, 3 verification failure (ERROR lines).  With -b vmem libvmem reads\n"
         "its options (VMEM_MAX_RESIDENT, VMEM_PAGEFILE, VMEM_CLUSTER, ...) from the\n"
@@ -512,50 +514,6 @@ static void bad_usage(const char *fmt, const char *arg)
     fprintf(stderr, "\n");
     usage(stderr);
     exit(2);
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-    if (!s || !(s[0] >= '0' && s[0] <= '9'))
-        return -1;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* SIZE: digits with an optional K/M/G/T suffix (binary), optional B/iB. */
-static int parse_size(const char *s, uint64_t *out)
-{
-    if (!s || !(s[0] >= '0' && s[0] <= '9'))
-        return -1;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno)
-        return -1;
-    unsigned shift = 0;
-    switch (*end) {
-    case 0: break;
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    case 't': case 'T': shift = 40; end++; break;
-    default: return -1;
-    }
-    if (shift && (*end == 'i' || *end == 'I') && (end[1] == 'B' || end[1] == 'b'))
-        end += 2;
-    else if (shift && (*end == 'B' || *end == 'b'))
-        end++;
-    if (*end)
-        return -1;
-    if (shift && v > (UINT64_MAX >> shift))
-        return -1;
-    *out = (uint64_t)v << shift;
-    return 0;
 }
 
 static void parse_opts(int argc, char **argv)
@@ -578,8 +536,8 @@ static void parse_opts(int argc, char **argv)
             else bad_usage("-b: expected kernel or vmem, not '%s'", optarg);
             break;
         case 's':
-            if (parse_size(optarg, &v) || v == 0 || v % PAGE || v > MAX_SIZE)
-                bad_usage("-s: expected a size (K/M/G suffix) that is a non-zero multiple "
+            if (vmem_parse_size(optarg, &v) || v == 0 || v % PAGE || v > MAX_SIZE)
+                bad_usage("-s: expected a size (K/M/G/T suffix) that is a non-zero multiple "
                           "of 4096 up to 1T, not '%s'", optarg);
             opt.size = v;
             break;
@@ -591,13 +549,13 @@ static void parse_opts(int argc, char **argv)
             else bad_usage("-w: expected seq, randread, randwrite or zipf, not '%s'", optarg);
             break;
         case 'o':
-            if (parse_u64(optarg, &v) || v == 0 || v > MAX_OPS)
+            if (vmem_parse_uint(optarg, 1, MAX_OPS, &v))
                 bad_usage("-o: expected a touch count from 1 to 2^30, not '%s'", optarg);
             opt.ops = v;
             have_ops = 1;
             break;
         case 't':
-            if (parse_u64(optarg, &v) || v < 1 || v > MAX_THREADS)
+            if (vmem_parse_uint(optarg, 1, MAX_THREADS, &v))
                 bad_usage("-t: expected a thread count from 1 to 8, not '%s'", optarg);
             opt.threads = (unsigned)v;
             break;
@@ -612,7 +570,7 @@ static void parse_opts(int argc, char **argv)
             break;
         }
         case 'x':
-            if (parse_u64(optarg, &v))
+            if (vmem_parse_uint(optarg, 0, UINT64_MAX, &v))
                 bad_usage("-x: expected an unsigned integer, not '%s'", optarg);
             opt.seed = v;
             break;
@@ -648,15 +606,9 @@ static uint64_t env_max_resident_pages(void)
 {
     const char *s = getenv("VMEM_MAX_RESIDENT");
     uint64_t v;
-    if (!s || parse_size(s, &v))
+    if (!s || vmem_parse_size(s, &v))
         return 0;
     return v / PAGE;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
 }
 
 int main(int argc, char **argv)
@@ -764,9 +716,9 @@ int main(int argc, char **argv)
     atomic_store(&sampler_stop, 1);
     pthread_join(sampler, NULL);
 
-    qsort(lat_ns, ops, sizeof(*lat_ns), cmp_u32);
-    double p50 = lat_ns[(ops - 1) / 2] / 1e3;
-    double p99 = lat_ns[(uint64_t)((double)(ops - 1) * 0.99)] / 1e3;
+    stats_sort_u32(lat_ns, ops);
+    double p50 = stats_percentile_u32(lat_ns, ops, 0.50) / 1e3;
+    double p99 = stats_percentile_u32(lat_ns, ops, 0.99) / 1e3;
     double pmax = lat_ns[ops - 1] / 1e3;
     uint64_t errs = atomic_load(&nerrors);
 

@@ -32,6 +32,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stats.h"
+#include <vmem.h> /* vmem_parse_size: lib/api/parse.c is compiled in */
+
 #define BLK 4096u
 #define MAX_DEPTH 256u
 #define MAX_THREADS 16u
@@ -248,7 +251,7 @@ static void usage(FILE *f)
         "usage: bench_rawio -f FILE [-s SIZE] [-d DEPTH] [-m rand|seq] [-n OPS] [-t THREADS]\n"
         "                   [-x SEED] [-h]\n"
         "  -f  file to read; created/extended with random data to SIZE if smaller\n"
-        "  -s  file size, bytes with an optional K, M or G suffix, a multiple of 4 KiB\n"
+        "  -s  file size, bytes with an optional K, M, G or T suffix, a multiple of 4 KiB\n"
         "      (default 1G)\n"
         "  -d  reads in flight per thread, 1..%u (default 1)\n"
         "  -m  rand (uniform random 4 KiB blocks) or seq (default rand)\n"
@@ -265,49 +268,6 @@ static void bad_usage(const char *fmt, const char *arg)
     fprintf(stderr, "\n");
     usage(stderr);
     exit(2);
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-    if (!s || !(s[0] >= '0' && s[0] <= '9'))
-        return -1;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_size(const char *s, uint64_t *out)
-{
-    if (!s || !(s[0] >= '0' && s[0] <= '9'))
-        return -1;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno)
-        return -1;
-    unsigned shift = 0;
-    switch (*end) {
-    case 0: break;
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    case 't': case 'T': shift = 40; end++; break;
-    default: return -1;
-    }
-    if (shift && (*end == 'i' || *end == 'I') && (end[1] == 'B' || end[1] == 'b'))
-        end += 2;
-    else if (shift && (*end == 'B' || *end == 'b'))
-        end++;
-    if (*end)
-        return -1;
-    if (shift && v > (UINT64_MAX >> shift))
-        return -1;
-    *out = (uint64_t)v << shift;
-    return 0;
 }
 
 static void parse_opts(int argc, char **argv)
@@ -330,13 +290,13 @@ static void parse_opts(int argc, char **argv)
             opt.file = optarg;
             break;
         case 's':
-            if (parse_size(optarg, &v) || v == 0 || v % BLK || v > (UINT64_C(1) << 42))
-                bad_usage("-s: expected a size (K/M/G suffix) that is a non-zero multiple "
+            if (vmem_parse_size(optarg, &v) || v == 0 || v % BLK || v > (UINT64_C(1) << 42))
+                bad_usage("-s: expected a size (K/M/G/T suffix) that is a non-zero multiple "
                           "of 4096, not '%s'", optarg);
             opt.size = v;
             break;
         case 'd':
-            if (parse_u64(optarg, &v) || v < 1 || v > MAX_DEPTH)
+            if (vmem_parse_uint(optarg, 1, MAX_DEPTH, &v))
                 bad_usage("-d: expected a queue depth from 1 to 256, not '%s'", optarg);
             opt.depth = (unsigned)v;
             break;
@@ -346,17 +306,17 @@ static void parse_opts(int argc, char **argv)
             else bad_usage("-m: expected rand or seq, not '%s'", optarg);
             break;
         case 'n':
-            if (parse_u64(optarg, &v) || v < 1 || v > (UINT64_C(1) << 32))
+            if (vmem_parse_uint(optarg, 1, UINT64_C(1) << 32, &v))
                 bad_usage("-n: expected a read count from 1 to 2^32, not '%s'", optarg);
             opt.ops = v;
             break;
         case 't':
-            if (parse_u64(optarg, &v) || v < 1 || v > MAX_THREADS)
+            if (vmem_parse_uint(optarg, 1, MAX_THREADS, &v))
                 bad_usage("-t: expected a thread count from 1 to 16, not '%s'", optarg);
             opt.threads = (unsigned)v;
             break;
         case 'x':
-            if (parse_u64(optarg, &v))
+            if (vmem_parse_uint(optarg, 0, UINT64_MAX, &v))
                 bad_usage("-x: expected an unsigned integer, not '%s'", optarg);
             opt.seed = v;
             break;
@@ -382,12 +342,6 @@ static void parse_opts(int argc, char **argv)
         bad_usage("%s", "-n: fewer reads than threads");
     if (opt.size / BLK < opt.threads)
         bad_usage("%s", "-s: fewer blocks than threads");
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
 }
 
 int main(int argc, char **argv)
@@ -440,11 +394,12 @@ int main(int argc, char **argv)
     if (failed)
         return 1;
 
-    qsort(lat, opt.ops, sizeof(*lat), cmp_u32);
+    stats_sort_u32(lat, opt.ops);
     printf("RESULT rawio mode=%s depth=%u threads=%u iops=%.0f p50_us=%.2f p99_us=%.2f"
            " max_us=%.1f ops=%" PRIu64 " secs=%.3f odirect=%d size=%" PRIu64 " file=%s\n",
            opt.seq ? "seq" : "rand", opt.depth, opt.threads, (double)opt.ops / secs,
-           lat[(opt.ops - 1) / 2] / 1e3, lat[(uint64_t)((double)(opt.ops - 1) * 0.99)] / 1e3,
+           stats_percentile_u32(lat, opt.ops, 0.50) / 1e3,
+           stats_percentile_u32(lat, opt.ops, 0.99) / 1e3,
            lat[opt.ops - 1] / 1e3, opt.ops, secs, odirect, opt.size, opt.file);
     free(lat);
     return 0;

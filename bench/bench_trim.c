@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <vmem.h> /* vmem_parse_uint: lib/api/parse.c is compiled in */
+
 #ifndef UFFD_FEATURE_MOVE
 #define UFFD_FEATURE_MOVE (1 << 16)
 #endif
@@ -104,16 +106,21 @@ int main(int argc, char **argv)
 {
     size_t n = 16384, run = 64;
     int rounds = 5, busy = 0, c;
+    uint64_t v = 0;
+    int bad = 0;
     while ((c = getopt(argc, argv, "n:r:i:b")) != -1) {
         switch (c) {
-        case 'n': n = strtoul(optarg, NULL, 0); break;
-        case 'r': run = strtoul(optarg, NULL, 0); break;
-        case 'i': rounds = atoi(optarg); break;
+        case 'n': bad |= vmem_parse_uint(optarg, 1, 1u << 24, &v); n = (size_t)v; break;
+        case 'r': bad |= vmem_parse_uint(optarg, 1, 1u << 24, &v); run = (size_t)v; break;
+        case 'i': bad |= vmem_parse_uint(optarg, 1, 1000000, &v); rounds = (int)v; break;
         case 'b': busy = 1; break;
-        default:
-            fprintf(stderr, "usage: bench_trim [-n pages] [-r run] [-i rounds] [-b]\n");
-            return 2;
+        default: bad = 1; break;
         }
+    }
+    if (bad || n < run) {
+        fprintf(stderr, "usage: bench_trim [-n pages] [-r run] [-i rounds] [-b]\n"
+                        "  (pages up to 2^24, run at most pages, rounds up to 10^6)\n");
+        return 2;
     }
     n -= n % run;
     uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);

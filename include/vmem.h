@@ -85,6 +85,18 @@ enum vmem_prefetch_install {
                                   transition fault, so use is counted */
 };
 
+/* Binary compatibility of struct vmem_config and struct vmem_stats: their
+ * fields are only ever appended, and every function that takes one is
+ * given its size -- the macros below pass sizeof as the caller's vmem.h
+ * declared it (like zlib's deflateInit).  A program built against an older
+ * vmem.h keeps working: a smaller config leaves the newer options at their
+ * defaults, and no byte past a smaller struct is written.  A size that is
+ * no layout of the struct, or larger than the library's, is EINVAL.  The
+ * sizes taken: any sizeof(struct vmem_stats) that is a whole number of its
+ * counters; any sizeof(struct vmem_config) of the struct cut after one of
+ * its fields (a field appended later must start at or after the sizeof of
+ * the struct before it, so that each size names one layout). */
+
 struct vmem_config {
     enum vmem_fault_mode fault_mode; /* VMEM_FAULT_MODE, default thread */
     unsigned zero_cluster;  /* VMEM_ZERO_CLUSTER: pages resolved per
@@ -132,24 +144,47 @@ struct vmem_config {
                                read; 0 (off) */
 };
 
-/* Fills *cfg with the built-in defaults. */
-void vmem_config_default(struct vmem_config *cfg);
+/* Fills *cfg with the built-in defaults.  EINVAL (nothing written) only
+ * for a bad size. */
+#define vmem_config_default(cfg) \
+    vmem_config_default_sized((cfg), sizeof(struct vmem_config))
+int vmem_config_default_sized(struct vmem_config *cfg, size_t size);
 
 /* Fills *cfg from the defaults and the VMEM_* environment variables.  On a
  * malformed value returns EINVAL and writes a one-line message naming the
  * variable into err (if errlen > 0). */
-int vmem_config_from_env(struct vmem_config *cfg, char *err, size_t errlen);
+#define vmem_config_from_env(cfg, err, errlen) \
+    vmem_config_from_env_sized((cfg), sizeof(struct vmem_config), (err), (errlen))
+int vmem_config_from_env_sized(struct vmem_config *cfg, size_t size, char *err,
+                               size_t errlen);
 
 /* Starts the runtime with cfg (NULL: from the environment).  Optional: the
  * first API call starts it from the environment.  EALREADY if running. */
-int vmem_init(const struct vmem_config *cfg);
+#define vmem_init(cfg) vmem_init_sized((cfg), sizeof(struct vmem_config))
+int vmem_init_sized(const struct vmem_config *cfg, size_t size);
 
 /* Releases every reservation and stops the runtime's threads.  Managed
  * memory must not be touched afterwards. */
 void vmem_shutdown(void);
 
 /* The configuration in force (the runtime is started if it is not). */
-int vmem_get_config(struct vmem_config *cfg);
+#define vmem_get_config(cfg) vmem_get_config_sized((cfg), sizeof(struct vmem_config))
+int vmem_get_config_sized(struct vmem_config *cfg, size_t size);
+
+/* ---- option values ----------------------------------------------------- */
+
+/* The one grammar of every number and size libvmem's options take (the
+ * VMEM_* variables, the vmem tool's options; docs/options.md): decimal
+ * digits only -- no sign, space or 0x prefix.  Pure functions, safe from
+ * any thread; they do not start the runtime.  Return 0, EINVAL (NULL,
+ * empty, not a number, trailing junk) or ERANGE (beyond 2^64-1, or outside
+ * [min, max]); *out is written only on success. */
+int vmem_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* A size in bytes: a number with an optional unit K, M, G or T (any case,
+ * powers of 1024), which may be followed by B or iB: 64M = 64MB = 64MiB =
+ * 67108864.  A bare B ("4096B") and decimal units are not sizes. */
+int vmem_parse_size(const char *s, uint64_t *out);
 
 /* ---- statistics (names follow Windows' counters) ------------------------ */
 struct vmem_stats {
@@ -189,7 +224,10 @@ struct vmem_stats {
                                      with BUS_MCEERR_AR until decommitted) */
 };
 
-int vmem_get_stats(struct vmem_stats *st);
+/* Fills *st (EINVAL for a NULL st or a bad size; see the compatibility
+ * note above vmem_config). */
+#define vmem_get_stats(st) vmem_get_stats_sized((st), sizeof(struct vmem_stats))
+int vmem_get_stats_sized(struct vmem_stats *st, size_t size);
 
 /* Sets the working-set cap in bytes (working set + standby pages), starting
  * paging if it is not running: SetProcessWorkingSetSize. */

@@ -1,7 +1,7 @@
 /*
  * `vmem bench` options and traces: bad options are refused with a usage
  * error naming the valid choices, and a workload's trace depends on its seed
- * alone.  The bench tool comes from VMEM_BENCH_TOOL (set by meson).
+ * alone.  And the benchmarks' one definition of percentiles (bench/stats.h).  The bench tool comes from VMEM_BENCH_TOOL (set by meson).
  */
 #include <criterion/criterion.h>
 
@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "policy/policy.h"
+#include "stats.h"
 
 /* Runs `vmem bench ARGS`, output into out (NUL-terminated); exit status. */
 static int bench(const char *args, char *out, size_t len)
@@ -48,6 +49,15 @@ Test(bench_options, bad_values_are_usage_errors)
     cr_assert_eq(bench("--refs 0", out, sizeof(out)), 2);
     cr_assert_eq(bench("--prefetch psychic", out, sizeof(out)), 2);
     cr_assert_eq(bench("--bogus", out, sizeof(out)), 2);
+    /* numbers and sizes follow vmem_parse_uint/vmem_parse_size */
+    cr_assert_eq(bench("--size 4M5", out, sizeof(out)), 2);
+    cr_assert_eq(bench("--size -4M", out, sizeof(out)), 2);
+    cr_assert_eq(bench("--cap ''", out, sizeof(out)), 2);
+    cr_assert_eq(bench("--seed -1", out, sizeof(out)), 2);
+    cr_assert_eq(bench("--seed 0x10", out, sizeof(out)), 2);
+    cr_assert_eq(bench("--refs 99999999999999999999", out, sizeof(out)), 2);
+    cr_assert_eq(bench("--prefetch cluster:513", out, sizeof(out)), 2);
+    cr_assert(strstr(out, "cluster:513"), "%s", out);
 }
 
 /* Whole file into a malloc'ed string. */
@@ -92,4 +102,27 @@ Test(bench_options, trace_depends_on_the_seed_alone, .timeout = 120)
     cr_assert_eq(lines, 1024 + 2000 + 3);
     for (int i = 0; i < 3; i++)
         free(t[i]);
+}
+
+/* Nearest rank: the smallest value with at least p*n values at or below. */
+Test(bench_stats, percentiles_are_nearest_rank)
+{
+    uint32_t v[100];
+    for (uint32_t i = 0; i < 100; i++)
+        v[i] = 100 - i;                   /* 100 .. 1 */
+    stats_sort_u32(v, 100);
+    cr_assert_eq(v[0], 1);
+    cr_assert_eq(v[99], 100);
+    cr_assert_eq(stats_percentile_u32(v, 100, 0.50), 50);
+    cr_assert_eq(stats_percentile_u32(v, 100, 0.99), 99, "0.99 * 100 is rank 99, not 100");
+    cr_assert_eq(stats_percentile_u32(v, 100, 1.0), 100);
+    cr_assert_eq(stats_percentile_u32(v, 10, 0.99), 10, "rank ceil(9.9) = 10");
+    cr_assert_eq(stats_percentile_u32(v, 3, 0.5), 2);
+    cr_assert_eq(stats_percentile_u32(v, 1, 0.01), 1);
+    cr_assert_float_eq(stats_mean_u32(v, 100), 50.5, 1e-9);
+    cr_assert_float_eq(stats_mean_u32(v, 0), 0.0, 1e-9);
+    double d[] = { 4, 1, 3, 2 };
+    cr_assert_float_eq(stats_min(d, 4), 1.0, 1e-9);
+    cr_assert_float_eq(stats_median(d, 4), 2.5, 1e-9, "even count: mean of the middle two");
+    cr_assert_float_eq(stats_median(d, 3), 2.0, 1e-9);
 }

@@ -5,11 +5,10 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <memoryapi.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <vmem.h>
-
-#include "api/config.h"
 
 Test(config, defaults)
 {
@@ -131,25 +130,225 @@ Test(config, pagefile_max_above_slot_range_rejected)
     cr_assert_eq(vmem_init(&c), EINVAL);
 }
 
-Test(config, size_parser)
+Test(config, size_parser_good_values)
 {
     uint64_t v;
-    cr_assert_eq(config_parse_size("4096", &v), 0);
+    cr_assert_eq(vmem_parse_size("0", &v), 0);
+    cr_assert_eq(v, 0);
+    cr_assert_eq(vmem_parse_size("4096", &v), 0);
     cr_assert_eq(v, 4096);
-    cr_assert_eq(config_parse_size("64K", &v), 0);
+    cr_assert_eq(vmem_parse_size("64K", &v), 0);
     cr_assert_eq(v, 65536);
-    cr_assert_eq(config_parse_size("256M", &v), 0);
+    cr_assert_eq(vmem_parse_size("256M", &v), 0);
     cr_assert_eq(v, 256ull << 20);
-    cr_assert_eq(config_parse_size("2g", &v), 0);
+    cr_assert_eq(vmem_parse_size("2g", &v), 0);
     cr_assert_eq(v, 2ull << 30);
-    cr_assert_eq(config_parse_size("64MB", &v), 0);
+    cr_assert_eq(vmem_parse_size("3T", &v), 0);
+    cr_assert_eq(v, 3ull << 40);
+    cr_assert_eq(vmem_parse_size("010", &v), 0);
+    cr_assert_eq(v, 10, "decimal always, never octal");
+    /* B and iB after a unit change nothing: every unit is binary */
+    cr_assert_eq(vmem_parse_size("64MB", &v), 0);
     cr_assert_eq(v, 64ull << 20);
-    cr_assert_eq(config_parse_size("12Q", &v), EINVAL);
-    cr_assert_eq(config_parse_size("M", &v), EINVAL);
-    cr_assert_eq(config_parse_size("", &v), EINVAL);
-    cr_assert_eq(config_parse_size("1.5G", &v), EINVAL);
-    cr_assert_eq(config_parse_size("99999999999999999999", &v), ERANGE);
-    cr_assert_eq(config_parse_size("99999999999T", &v), ERANGE);
+    cr_assert_eq(vmem_parse_size("64MiB", &v), 0);
+    cr_assert_eq(v, 64ull << 20);
+    cr_assert_eq(vmem_parse_size("4kb", &v), 0);
+    cr_assert_eq(v, 4096);
+    cr_assert_eq(vmem_parse_size("16777215T", &v), 0);
+    cr_assert_eq(v, 16777215ull << 40);
+    cr_assert_eq(vmem_parse_size("18446744073709551615", &v), 0);
+    cr_assert_eq(v, UINT64_MAX);
+}
+
+Test(config, size_parser_refuses)
+{
+    uint64_t v = 77;
+    const char *junk[] = { "", "M", "12Q", "1.5G", "64 M", " 64M", "64M ", "64MBB", "64Mi",
+                           "4096B", "0x1000", "+5", "-1", "-1M", "1e6", "64MiBx" };
+    for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++)
+        cr_assert_eq(vmem_parse_size(junk[i], &v), EINVAL, "\"%s\" accepted", junk[i]);
+    cr_assert_eq(vmem_parse_size(NULL, &v), EINVAL);
+    cr_assert_eq(vmem_parse_size("18446744073709551616", &v), ERANGE);
+    cr_assert_eq(vmem_parse_size("99999999999999999999", &v), ERANGE);
+    cr_assert_eq(vmem_parse_size("16777216T", &v), ERANGE);
+    cr_assert_eq(vmem_parse_size("99999999999T", &v), ERANGE);
+    cr_assert_eq(v, 77, "a refused value leaves *out alone");
+}
+
+Test(config, number_parser)
+{
+    uint64_t v = 77;
+    cr_assert_eq(vmem_parse_uint("0", 0, 10, &v), 0);
+    cr_assert_eq(v, 0);
+    cr_assert_eq(vmem_parse_uint("512", 1, 512, &v), 0);
+    cr_assert_eq(v, 512);
+    cr_assert_eq(vmem_parse_uint("18446744073709551615", 0, UINT64_MAX, &v), 0);
+    cr_assert_eq(v, UINT64_MAX);
+    v = 77;
+    cr_assert_eq(vmem_parse_uint("513", 1, 512, &v), ERANGE);
+    cr_assert_eq(vmem_parse_uint("0", 1, 512, &v), ERANGE);
+    cr_assert_eq(vmem_parse_uint("18446744073709551616", 0, UINT64_MAX, &v), ERANGE);
+    const char *junk[] = { "", "-1", "+1", " 1", "1 ", "0x10", "1K", "1.0", "one" };
+    for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++)
+        cr_assert_eq(vmem_parse_uint(junk[i], 0, UINT64_MAX, &v), EINVAL, "\"%s\" accepted",
+                     junk[i]);
+    cr_assert_eq(vmem_parse_uint(NULL, 0, 1, &v), EINVAL);
+    cr_assert_eq(v, 77, "a refused value leaves *out alone");
+}
+
+/* Units in the environment follow the same grammar ("4MB" is 4 MiB). */
+Test(config, env_sizes_use_the_one_grammar)
+{
+    setenv("VMEM_PAGEFILE_MAX", "4MB", 1);
+    setenv("VMEM_MAX_RESIDENT", "3MiB", 1);
+    struct vmem_config c;
+    char err[200];
+    cr_assert_eq(vmem_config_from_env(&c, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(c.pagefile_max, 4ull << 20);
+    cr_assert_eq(c.max_resident, 3ull << 20);
+    setenv("VMEM_MAX_RESIDENT", "-1M", 1);
+    cr_assert_eq(vmem_config_from_env(&c, err, sizeof(err)), EINVAL);
+    cr_assert(strstr(err, "VMEM_MAX_RESIDENT"), "%s", err);
+}
+
+/* ---- binary compatibility: callers pass the size of their struct ---------- */
+
+/* A struct vmem_config as an older vmem.h declared it: today's, cut after
+ * low_water (report_file and pagefile_checksum came later). */
+#define OLD_CONFIG_SIZE offsetof(struct vmem_config, report_file)
+/* A struct vmem_stats cut after its first 16 counters. */
+#define OLD_STATS_SIZE offsetof(struct vmem_stats, prefetched_pages)
+
+/* The struct of a caller followed by bytes no call may write. */
+union canary {
+    struct vmem_config c;
+    struct vmem_stats s;
+    unsigned char b[sizeof(struct vmem_config) + sizeof(struct vmem_stats) + 64];
+};
+
+static void fill(union canary *u) { memset(u->b, 0xa5, sizeof(u->b)); }
+
+static void assert_untouched_from(const union canary *u, size_t from)
+{
+    for (size_t i = from; i < sizeof(u->b); i++)
+        cr_assert_eq(u->b[i], 0xa5, "byte %zu past a struct of %zu bytes was written", i, from);
+}
+
+Test(config_abi, the_size_of_this_vmem_h_is_taken)
+{
+    union canary u;
+    fill(&u);
+    cr_assert_eq(vmem_config_default_sized(&u.c, sizeof(struct vmem_config)), 0);
+    cr_assert_eq(u.c.pagefile_checksum, 1);
+    assert_untouched_from(&u, sizeof(struct vmem_config));
+    fill(&u);
+    cr_assert_eq(vmem_get_stats_sized(&u.s, sizeof(struct vmem_stats)), 0);
+    assert_untouched_from(&u, sizeof(struct vmem_stats));
+}
+
+Test(config_abi, an_older_config_is_filled_up_to_its_end)
+{
+    union canary u;
+    fill(&u);
+    cr_assert_eq(vmem_config_default_sized(&u.c, OLD_CONFIG_SIZE), 0);
+    cr_assert_eq(u.c.zero_cluster, 16);
+    cr_assert_eq(u.c.low_water, 88, "the last field of the older struct is written");
+    assert_untouched_from(&u, OLD_CONFIG_SIZE);
+
+    setenv("VMEM_LOW_WATER", "70", 1);
+    fill(&u);
+    char err[200];
+    cr_assert_eq(vmem_config_from_env_sized(&u.c, OLD_CONFIG_SIZE, err, sizeof(err)), 0,
+                 "%s", err);
+    cr_assert_eq(u.c.low_water, 70);
+    assert_untouched_from(&u, OLD_CONFIG_SIZE);
+
+    fill(&u);
+    cr_assert_eq(vmem_get_config_sized(&u.c, OLD_CONFIG_SIZE), 0);
+    cr_assert_eq(u.c.low_water, 70);
+    assert_untouched_from(&u, OLD_CONFIG_SIZE);
+}
+
+/* An older program's vmem_init: the options its struct lacks take their
+ * defaults, whatever lies past its end. */
+Test(config_abi, an_older_config_starts_the_runtime_with_defaults_for_the_rest)
+{
+    union canary u;
+    fill(&u);
+    cr_assert_eq(vmem_config_default(&u.c), 0);
+    u.c.fault_mode = VMEM_FAULT_KERNEL;
+    u.c.zero_cluster = 4;
+    u.c.pagefile_checksum = 0;   /* past the older struct: must not be read */
+    strcpy(u.c.report_file, "/nonexistent/x");
+    cr_assert_eq(vmem_init_sized(&u.c, OLD_CONFIG_SIZE), 0);
+    struct vmem_config got;
+    cr_assert_eq(vmem_get_config(&got), 0);
+    cr_assert_eq(got.zero_cluster, 4);
+    cr_assert_eq(got.fault_mode, VMEM_FAULT_KERNEL);
+    cr_assert_eq(got.pagefile_checksum, 1, "a field past the caller's struct was read");
+    cr_assert_str_empty(got.report_file);
+    vmem_shutdown();
+}
+
+Test(config_abi, older_stats_are_filled_up_to_their_end)
+{
+    char *p = VirtualAlloc(NULL, 4096, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(p);
+    p[0] = 1;
+    union canary u;
+    fill(&u);
+    cr_assert_eq(vmem_get_stats_sized(&u.s, OLD_STATS_SIZE), 0);
+    cr_assert_geq(u.s.regions, 1, "the last counter of the older struct is written");
+    cr_assert_geq(u.s.commit_charge, 1);
+    assert_untouched_from(&u, OLD_STATS_SIZE);
+    fill(&u);
+    cr_assert_eq(vmem_get_stats_sized(&u.s, sizeof(uint64_t)), 0);
+    assert_untouched_from(&u, sizeof(uint64_t));
+}
+
+Test(config_abi, a_wrong_size_is_refused_and_nothing_written)
+{
+    const size_t bad_config[] = {
+        0, 1, 3, sizeof(struct vmem_config) - 4, sizeof(struct vmem_config) + 8,
+        offsetof(struct vmem_config, pagefile) + 8,       /* inside a field */
+        offsetof(struct vmem_config, low_water),          /* cut after prefetch_install:
+                                                             its padding is low_water */
+        SIZE_MAX,
+    };
+    union canary u;
+    char err[200];
+    for (size_t i = 0; i < sizeof(bad_config) / sizeof(bad_config[0]); i++) {
+        size_t n = bad_config[i];
+        fill(&u);
+        cr_assert_eq(vmem_config_default_sized(&u.c, n), EINVAL, "size %zu", n);
+        cr_assert_eq(vmem_config_from_env_sized(&u.c, n, err, sizeof(err)), EINVAL,
+                     "size %zu", n);
+        cr_assert(strstr(err, "struct vmem_config"), "%s", err);
+        cr_assert_eq(vmem_get_config_sized(&u.c, n), EINVAL, "size %zu", n);
+        cr_assert_eq(vmem_init_sized(&u.c, n), EINVAL, "size %zu", n);
+        assert_untouched_from(&u, 0);
+    }
+    const size_t bad_stats[] = { 0, 4, 12, sizeof(struct vmem_stats) - 1,
+                                 sizeof(struct vmem_stats) + 8, SIZE_MAX };
+    for (size_t i = 0; i < sizeof(bad_stats) / sizeof(bad_stats[0]); i++) {
+        fill(&u);
+        cr_assert_eq(vmem_get_stats_sized(&u.s, bad_stats[i]), EINVAL, "size %zu",
+                     bad_stats[i]);
+        assert_untouched_from(&u, 0);
+    }
+    cr_assert_eq(vmem_get_stats(NULL), EINVAL);
+    cr_assert_eq(vmem_get_config(NULL), EINVAL);
+}
+
+/* Every size a vmem.h declared stays accepted (the sizes of 0.1 on x86-64):
+ * a field appended in the padding after pagefile_checksum would make 656
+ * name no layout. */
+Test(config_abi, published_sizes_stay_accepted)
+{
+    struct vmem_config c;
+    cr_assert_eq(vmem_config_default_sized(&c, 656), 0, "struct vmem_config of 0.1");
+    struct vmem_stats s;
+    cr_assert_eq(vmem_get_stats_sized(&s, 224), 0, "struct vmem_stats of 0.1");
 }
 
 Test(config, malformed_env_fails_api_calls_cleanly)

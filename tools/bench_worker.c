@@ -9,6 +9,7 @@
 
 #include "bench_progress.h"
 #include "bench_result.h"
+#include "stats.h" /* bench/stats.h */
 
 #include <errno.h>
 #include <inttypes.h>
@@ -59,21 +60,10 @@ static int check(const uint64_t *w, uint64_t page, uint32_t gen, uint64_t *bad)
     return 0;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
+/* The worker's arguments are numbers cmd_bench.c printed. */
 static int parse_u64(const char *s, uint64_t *v)
 {
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(s, &end, 10);
-    if (errno || !*s || *end)
-        return -1;
-    *v = x;
-    return 0;
+    return vmem_parse_uint(s, 0, UINT64_MAX, v);
 }
 
 int bench_worker_parse(int argc, char **argv, struct bench_worker_args *a)
@@ -187,9 +177,9 @@ int bench_worker_run(const struct bench_worker_args *a)
             lat[nslow++] = lat[i];
     r.slow_touches = nslow;
     if (nslow) {
-        qsort(lat, nslow, sizeof(*lat), cmp_u32);
-        r.p50_us = lat[(nslow - 1) / 2] / 1e3;
-        r.p99_us = lat[(nslow - 1) * 99 / 100] / 1e3;
+        stats_sort_u32(lat, nslow);
+        r.p50_us = stats_percentile_u32(lat, nslow, 0.50) / 1e3;
+        r.p99_us = stats_percentile_u32(lat, nslow, 0.99) / 1e3;
         r.max_us = lat[nslow - 1] / 1e3;
     }
     VirtualFree(mem, 0, MEM_RELEASE);

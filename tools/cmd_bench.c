@@ -80,37 +80,6 @@ static void usage(FILE *f)
             BENCH_SLOW_TOUCH_NS);
 }
 
-static int parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *s == '-')
-        return -1;
-    unsigned shift = 0;
-    switch (*end) {
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    case 't': case 'T': shift = 40; end++; break;
-    }
-    if (*end || (shift && v > (UINT64_MAX >> shift)))
-        return -1;
-    *out = (uint64_t)v << shift;
-    return 0;
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || end == s || *end || *s == '-')
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static void list_policies(FILE *f)
 {
     fprintf(f, "valid policies:");
@@ -171,7 +140,7 @@ static int valid_prefetch(const char *spec)
         if (strlen(prefetch_list[i]->name) != len || strncmp(prefetch_list[i]->name, spec, len))
             continue;
         uint64_t n;
-        return !spec[len] || (parse_u64(spec + len + 1, &n) == 0 && n <= 512);
+        return !spec[len] || vmem_parse_uint(spec + len + 1, 0, 512, &n) == 0;
     }
     return 0;
 }
@@ -220,7 +189,8 @@ static int parse_options(int argc, char **argv, struct bench_opts *o)
         case 't': o->trace = optarg; break;
         case 's': case 'c': case 'n': case 'x': {
             uint64_t v;
-            int bad = c == 's' || c == 'c' ? parse_size(optarg, &v) : parse_u64(optarg, &v);
+            int bad = c == 's' || c == 'c' ? vmem_parse_size(optarg, &v)
+                                            : vmem_parse_uint(optarg, 0, UINT64_MAX, &v);
             if (bad || (c == 'n' && v == 0)) {
                 fprintf(stderr, "vmem bench: bad %s '%s'\n",
                         c == 's' ? "--size" : c == 'c' ? "--cap" : c == 'n' ? "--refs" : "--seed",

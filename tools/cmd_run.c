@@ -4,7 +4,7 @@
  * and returns its exit status (128+N if signal N killed it).
  */
 #include "vmem_cmd.h"
-#include "api/config.h"
+#include <vmem.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -138,7 +138,7 @@ static int run_main(int argc, char **argv)
         return 2;
     }
     uint64_t bytes;
-    if (max_resident && config_parse_size(max_resident, &bytes)) {
+    if (max_resident && vmem_parse_size(max_resident, &bytes)) {
         fprintf(stderr, "vmem run: --max-resident: not a size: '%s'\n", max_resident);
         return 2;
     }

@@ -1,7 +1,9 @@
 /*
- * config.c -- every VMEM_* environment variable is read here, and nowhere
- * else.  A malformed value is an error with a message naming the variable,
- * never a silent default.
+ * config.c -- struct vmem_config: its defaults, every VMEM_* environment
+ * variable (read here and nowhere else; their values' grammar: parse.c),
+ * and the sizes a caller's struct may have (vmem.h: fields are only
+ * appended).  A malformed value is an error with a message naming the
+ * variable, never a silent default.
  */
 #include "api/config.h"
 #include "pagefile/pagefile.h"
@@ -10,8 +12,9 @@
 #include "core/vmem_internal.h"
 #include <vmem.h>
 
-#include <ctype.h>
 #include <errno.h>
+#include <stdalign.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,52 +26,68 @@
 #define DEFAULT_CLUSTER      8u
 #define DEFAULT_IO_SPIN_US   200u
 
-int config_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-    if (!s || !isdigit((unsigned char)s[0]))
-        return EINVAL;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno == ERANGE)
-        return ERANGE;
-    if (*end)
-        return EINVAL;
-    if (v < min || v > max)
-        return ERANGE;
-    *out = v;
-    return 0;
-}
+/* Every field of struct vmem_config, in order: the struct cut after any of
+ * them is a layout a caller's vmem.h may have declared. */
+#define FIELD(f, t) { offsetof(struct vmem_config, f), sizeof(t), alignof(t) }
+static const struct {
+    size_t off, size, align;
+} fields[] = {
+    FIELD(fault_mode, enum vmem_fault_mode), FIELD(zero_cluster, unsigned),
+    FIELD(spin_us, unsigned), FIELD(fault_threads, unsigned), FIELD(report, int),
+    FIELD(max_resident, uint64_t), FIELD(pagefile, char[256]),
+    FIELD(pagefile_max, uint64_t), FIELD(cluster, unsigned), FIELD(high_water, unsigned),
+    FIELD(policy, char[32]), FIELD(prefetch, char[32]), FIELD(standby, int),
+    FIELD(trim, enum vmem_trim_method), FIELD(dirty_tracking, enum vmem_dirty_tracking),
+    FIELD(io_spin_us, unsigned), FIELD(prefetch_install, enum vmem_prefetch_install),
+    FIELD(low_water, unsigned), FIELD(report_file, char[256]),
+    FIELD(pagefile_checksum, int),
+};
+#undef FIELD
+#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+/* A field appended to vmem.h is appended to the table too. */
+_Static_assert(sizeof(struct vmem_config) ==
+               (offsetof(struct vmem_config, pagefile_checksum) + sizeof(int) +
+                alignof(struct vmem_config) - 1) / alignof(struct vmem_config) *
+               alignof(struct vmem_config),
+               "fields[] ends with the last field of struct vmem_config");
 
-int config_parse_size(const char *s, uint64_t *out)
+int config_size_ok(size_t size)
 {
-    if (!s || !isdigit((unsigned char)s[0]))
-        return EINVAL;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno == ERANGE)
-        return ERANGE;
-    unsigned shift = 0;
-    switch (*end) {
-    case 0: break;
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    case 't': case 'T': shift = 40; end++; break;
-    default: return EINVAL;
+    size_t align = 1;
+    for (size_t i = 0; i < NFIELDS; i++) {
+        if (fields[i].align > align)
+            align = fields[i].align;
+        /* sizeof the struct cut after field i: its end, padded */
+        size_t cut = round_up(fields[i].off + fields[i].size, align);
+        size_t next = i + 1 < NFIELDS ? fields[i + 1].off : sizeof(struct vmem_config);
+        /* a cut whose padding would hold the next field is no layout: its
+         * size is that of the cut after the next field */
+        if (size == cut && cut <= next)
+            return 1;
     }
-    if (*end == 'B' || *end == 'b')
-        end++; /* "64MB" reads as 64 MiB */
-    if (*end)
-        return EINVAL;
-    if (shift && v > (UINT64_MAX >> shift))
-        return ERANGE;
-    *out = (uint64_t)v << shift;
     return 0;
 }
 
-VMEM_API void vmem_config_default(struct vmem_config *cfg)
+static void defaults(struct vmem_config *cfg);
+
+int config_import(struct vmem_config *full, const struct vmem_config *cfg, size_t size)
+{
+    if (!config_size_ok(size))
+        return EINVAL;
+    defaults(full);
+    memcpy(full, cfg, size);
+    return 0;
+}
+
+int config_export(struct vmem_config *cfg, size_t size, const struct vmem_config *full)
+{
+    if (!cfg || !config_size_ok(size))
+        return EINVAL;
+    memcpy(cfg, full, size);
+    return 0;
+}
+
+static void defaults(struct vmem_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->fault_mode = VMEM_FAULT_THREAD;
@@ -81,6 +100,13 @@ VMEM_API void vmem_config_default(struct vmem_config *cfg)
     cfg->high_water = 95;
     cfg->low_water = 88;
     cfg->pagefile_checksum = 1;
+}
+
+VMEM_API int vmem_config_default_sized(struct vmem_config *cfg, size_t size)
+{
+    struct vmem_config full;
+    defaults(&full);
+    return config_export(cfg, size, &full);
 }
 
 static int bad(char *err, size_t errlen, const char *var, const char *val,
@@ -98,7 +124,7 @@ static int env_uint(const char *var, uint64_t min, uint64_t max, const char *exp
     uint64_t x;
     if (!v)
         return 0;
-    if (config_parse_uint(v, min, max, &x))
+    if (vmem_parse_uint(v, min, max, &x))
         return bad(err, errlen, var, v, expect);
     *dst = (unsigned)x;
     return 0;
@@ -109,7 +135,7 @@ static int env_size(const char *var, uint64_t *dst, char *err, size_t errlen)
     const char *v = getenv(var);
     if (!v)
         return 0;
-    if (config_parse_size(v, dst))
+    if (vmem_parse_size(v, dst))
         return bad(err, errlen, var, v, "a size such as 4096, 64K, 256M or 2G");
     return 0;
 }
@@ -131,11 +157,10 @@ static int env_choice(const char *var, const char *const *names, const char *exp
     return bad(err, errlen, var, v, expect);
 }
 
-VMEM_API int vmem_config_from_env(struct vmem_config *cfg, char *err, size_t errlen)
+/* Fills the whole *cfg; on an error it is partly filled. */
+static int from_env(struct vmem_config *cfg, char *err, size_t errlen)
 {
-    vmem_config_default(cfg);
-    if (errlen)
-        err[0] = 0;
+    defaults(cfg);
     const char *v = getenv("VMEM_FAULT_MODE");
     if (v) {
         if (!strcmp(v, "thread"))
@@ -253,4 +278,22 @@ VMEM_API int vmem_config_from_env(struct vmem_config *cfg, char *err, size_t err
         strcpy(cfg->pagefile, v);
     }
     return 0;
+}
+
+VMEM_API int vmem_config_from_env_sized(struct vmem_config *cfg, size_t size, char *err,
+                                        size_t errlen)
+{
+    if (errlen)
+        err[0] = 0;
+    if (!cfg || !config_size_ok(size)) {
+        if (errlen)
+            snprintf(err, errlen, "a struct vmem_config of %zu bytes is not one this "
+                     "libvmem knows", size);
+        return EINVAL;
+    }
+    struct vmem_config full;
+    int rc = from_env(&full, err, errlen);
+    if (rc)
+        return rc;
+    return config_export(cfg, size, &full);
 }

@@ -1,16 +1,24 @@
 /*
- * config.h -- VMEM_* environment options, parsed in one place (config.c).
+ * config.h -- struct vmem_config as callers of other vmem.h versions pass
+ * it (config.c): a caller's struct may be a prefix of the library's.
  */
 #ifndef VMEM_CONFIG_H
 #define VMEM_CONFIG_H
 
 #include <stddef.h>
-#include <stdint.h>
 
-/* Strict parsers used for every option: the whole string must be a number
- * in [min, max]; sizes accept a K, M or G suffix (powers of 1024).  Return 0
- * or EINVAL/ERANGE. */
-int config_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
-int config_parse_size(const char *s, uint64_t *out);
+struct vmem_config;
+
+/* 1 if size is the sizeof of struct vmem_config cut after one of its
+ * fields (a layout some vmem.h declared), else 0. */
+int config_size_ok(size_t size);
+
+/* *full = the defaults, overwritten by the caller's size bytes at cfg.
+ * Reads caller memory: call with no lock held.  0 or EINVAL (bad size). */
+int config_import(struct vmem_config *full, const struct vmem_config *cfg, size_t size);
+
+/* Copies the first size bytes of *full to the caller's cfg.  Writes caller
+ * memory: call with no lock held.  0 or EINVAL (NULL cfg, bad size). */
+int config_export(struct vmem_config *cfg, size_t size, const struct vmem_config *full);
 
 #endif

@@ -7,6 +7,7 @@
  */
 #include "core/runtime.h"
 #include "api/addrspace.h"
+#include "api/config.h"
 #include "paging/evict.h"
 #include "fault/fault.h"
 #include "fault/fork_paging.h"
@@ -355,22 +356,29 @@ int runtime_ensure(void)
     return err;
 }
 
-VMEM_API int vmem_init(const struct vmem_config *cfg)
+VMEM_API int vmem_init_sized(const struct vmem_config *cfg, size_t size)
 {
+    /* the caller's struct, of the size its vmem.h declared, is read before
+     * init_lock is taken */
+    struct vmem_config full;
+    if (cfg && config_import(&full, cfg, size))
+        return EINVAL;
     pthread_mutex_lock(&init_lock);
-    int err = init_locked(cfg);
+    int err = init_locked(cfg ? &full : NULL);
     pthread_mutex_unlock(&init_lock);
     return err;
 }
 
-VMEM_API int vmem_get_config(struct vmem_config *cfg)
+VMEM_API int vmem_get_config_sized(struct vmem_config *cfg, size_t size)
 {
+    if (!cfg || !config_size_ok(size))
+        return EINVAL;
     int err = runtime_ensure();
     if (err)
         return err;
-    *cfg = vmem_rt.cfg;
-    cfg->fault_mode = vmem_rt.mode;
-    return 0;
+    struct vmem_config c = vmem_rt.cfg;
+    c.fault_mode = vmem_rt.mode;
+    return config_export(cfg, size, &c);
 }
 
 static void release_region(struct region *r)

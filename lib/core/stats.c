@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 struct vmem_counters vmem_ctr;
@@ -26,10 +27,13 @@ void ctr_gauge_add(uint64_t *gauge, uint64_t *peak, uint64_t n)
 
 #define LOAD(f) __atomic_load_n(&vmem_ctr.f, __ATOMIC_RELAXED)
 
-VMEM_API int vmem_get_stats(struct vmem_stats *st)
+VMEM_API int vmem_get_stats_sized(struct vmem_stats *st, size_t size)
 {
-    if (!st)
+    /* a caller's struct from an older vmem.h: a whole number of counters,
+     * fewer than ours; nothing past it is written */
+    if (!st || size == 0 || size % sizeof(uint64_t) || size > sizeof(struct vmem_stats))
         return EINVAL;
+    struct vmem_stats s;
     int err = runtime_ensure();
     if (err)
         return err;
@@ -38,34 +42,35 @@ VMEM_API int vmem_get_stats(struct vmem_stats *st)
      * reads counters that include its own faults. */
     as_lock_exclusive();
     as_unlock();
-    st->demand_zero_faults = LOAD(demand_zero_faults);
-    st->demand_zero_pages = LOAD(demand_zero_pages);
-    st->transition_faults = LOAD(transition_faults);
-    st->hard_faults = LOAD(hard_faults);
-    st->pages_read = LOAD(pages_read);
-    st->pages_written = LOAD(pages_written);
-    st->read_ios = LOAD(read_ios);
-    st->write_ios = LOAD(write_ios);
-    st->write_watch_faults = LOAD(write_watch_faults);
-    st->guard_faults = LOAD(guard_faults);
-    st->working_set = LOAD(working_set);
-    st->peak_working_set = LOAD(peak_working_set);
-    st->commit_charge = LOAD(commit_charge);
-    st->peak_commit_charge = LOAD(peak_commit_charge);
-    st->reserved_pages = LOAD(reserved_pages);
-    st->regions = LOAD(regions);
-    st->prefetched_pages = LOAD(prefetched_pages);
-    st->prefetch_used = LOAD(prefetch_used);
-    st->prefetch_unused = LOAD(prefetch_unused);
-    st->trimmed_pages = LOAD(trimmed_pages);
-    st->trimmed_by_move = LOAD(trimmed_by_move);
-    st->standby_pages = standby_count();
-    st->pagefile_pages = paging_enabled() ? pagefile_used() : 0;
-    st->peak_pagefile_pages = paging_enabled() ? pagefile_peak() : 0;
-    st->cap_pages = paging_cap();
-    st->checksum_errors = LOAD(checksum_errors);
-    st->write_errors = LOAD(write_errors);
-    st->inpage_errors = LOAD(inpage_errors);
+    s.demand_zero_faults = LOAD(demand_zero_faults);
+    s.demand_zero_pages = LOAD(demand_zero_pages);
+    s.transition_faults = LOAD(transition_faults);
+    s.hard_faults = LOAD(hard_faults);
+    s.pages_read = LOAD(pages_read);
+    s.pages_written = LOAD(pages_written);
+    s.read_ios = LOAD(read_ios);
+    s.write_ios = LOAD(write_ios);
+    s.write_watch_faults = LOAD(write_watch_faults);
+    s.guard_faults = LOAD(guard_faults);
+    s.working_set = LOAD(working_set);
+    s.peak_working_set = LOAD(peak_working_set);
+    s.commit_charge = LOAD(commit_charge);
+    s.peak_commit_charge = LOAD(peak_commit_charge);
+    s.reserved_pages = LOAD(reserved_pages);
+    s.regions = LOAD(regions);
+    s.prefetched_pages = LOAD(prefetched_pages);
+    s.prefetch_used = LOAD(prefetch_used);
+    s.prefetch_unused = LOAD(prefetch_unused);
+    s.trimmed_pages = LOAD(trimmed_pages);
+    s.trimmed_by_move = LOAD(trimmed_by_move);
+    s.standby_pages = standby_count();
+    s.pagefile_pages = paging_enabled() ? pagefile_used() : 0;
+    s.peak_pagefile_pages = paging_enabled() ? pagefile_peak() : 0;
+    s.cap_pages = paging_cap();
+    s.checksum_errors = LOAD(checksum_errors);
+    s.write_errors = LOAD(write_errors);
+    s.inpage_errors = LOAD(inpage_errors);
+    memcpy(st, &s, size);
     return 0;
 }
 

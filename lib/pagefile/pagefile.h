@@ -2,6 +2,9 @@
  * pagefile.h -- the page file: 4 KiB slots in one file, and their I/O
  * through io_uring.  One page file per process.  Slots are numbered from 1;
  * 0 means "no slot".  Functions return 0 or a positive errno value.
+ *
+ * The layer's interface: file.c (the file, open and close), slots.c,
+ * hold.c (fork), io.c and inject.c (test hooks) implement it.
  */
 #ifndef VMEM_PAGEFILE_H
 #define VMEM_PAGEFILE_H

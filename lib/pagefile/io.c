@@ -1,0 +1,429 @@
+/*
+ * pagefile/io.c -- page-file I/O: the per-thread io_uring engine, its
+ * synchronous fallback, and the checksum of each slot.
+ *
+ * Each thread has its own ring (thread-local, created on first use,
+ * replaced when the file changes), since a ring is not safe for concurrent
+ * submitters; fault threads, the page writer and, in signal mode,
+ * application threads in their SIGBUS handler all do I/O.  A thread that
+ * cannot make a ring uses pread and pwrite; a forked child that borrowed
+ * the file always does.  Every page written gets its crc32c recorded, and
+ * every page read is checked against it.  Nothing here calls malloc.
+ */
+#include "pagefile/pagefile.h"
+#include "pagefile/crc32c.h"
+#include "pagefile/file.h"
+#include "pagefile/inject.h"
+#include "pagefile/io.h"
+#include "core/internal_alloc.h"
+#include "core/stats.h"
+#include "core/vmem_internal.h"
+#include "os/file.h"
+#include "os/ring.h"
+#include "os/sig.h"
+#include "os/time.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+
+#define RING_DEPTH   64
+#define IO_AGAIN_MAX 16
+
+/* crc32c of each slot's last write (index = slot - 1).  Sized for the whole
+ * file but mapped MAP_NORESERVE: only the parts touched take memory. */
+static uint32_t *sums;
+static size_t sums_bytes;
+static int checksum_on = 1;
+
+/* The per-thread I/O engine: a ring and a bounce buffer for hard faults,
+ * both made on first use and released when the thread exits (engine_key's
+ * destructor), so short-lived threads that took a hard fault in signal
+ * mode, or called VirtualLock on paged-out memory, leave nothing behind. */
+struct thread_ring {
+    struct os_ring ring;
+    unsigned generation;
+    int ready;
+    int registered;     /* engine_key set: the destructor will run */
+    void *bounce;       /* PF_BOUNCE_PAGES pages, page-aligned */
+    unsigned inflight; /* requests queued and not reaped, all calls */
+};
+static VMEM_TLS struct thread_ring tr;
+static pthread_key_t engine_key;
+static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+static int engine_key_ok;
+
+static uint64_t io_spin_ns = 0;
+
+/* ---- checksums ------------------------------------------------------------- */
+
+uint32_t *pf_sums_make(uint64_t cap)
+{
+    return ialloc_pages((size_t)cap * sizeof(*sums));
+}
+
+void pf_sums_install_locked(uint32_t *sm, uint64_t cap)
+{
+    sums = sm;
+    sums_bytes = (size_t)cap * sizeof(*sums);
+}
+
+void pf_sums_reset_locked(void)
+{
+    ifree_pages(sums, sums_bytes);
+    sums = NULL;
+    sums_bytes = 0;
+}
+
+void pagefile_set_checksum(int on)
+{
+    checksum_on = on;
+}
+
+/* Each page read against the checksum of its slot's last write: a device
+ * that dropped a write or changed a byte is caught here. */
+static int verify(uint32_t first, const void *buf, size_t npages)
+{
+    if (!checksum_on)
+        return 0;
+    size_t bad = 0;
+    for (size_t k = 0; k < npages; k++)
+        bad += crc32c((const char *)buf + k * PAGE_SZ, PAGE_SZ) != sums[first - 1 + k];
+    if (!bad)
+        return 0;
+    ctr_add(&vmem_ctr.checksum_errors, 1);
+    return EBADMSG;
+}
+
+/* ---- the per-thread engine ------------------------------------------------- */
+
+/* Thread exit: nothing is in flight on the ring then, since run_io waits
+ * for every request it submitted before it returns. */
+static void engine_release(void *unused)
+{
+    (void)unused;
+    /* An application signal handler running here could touch a paged-out
+     * page, and in signal mode its fault would use this ring and buffer:
+     * no signal while they are taken apart, and marked gone first. */
+    sigset_t all, old;
+    sigfillset(&all);
+    int masked = os_sigmask(SIG_BLOCK, &all, &old) == 0;
+    if (tr.ready) {
+        tr.ready = 0;
+        os_ring_exit(&tr.ring);
+    }
+    void *b = tr.bounce;
+    tr.bounce = NULL;
+    if (b)
+        ifree_pages(b, PF_BOUNCE_PAGES * PAGE_SZ);
+    tr.registered = 0;
+    if (masked)
+        (void)os_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void engine_key_create(void)
+{
+    if (pthread_key_create(&engine_key, engine_release) == 0)
+        __atomic_store_n(&engine_key_ok, 1, __ATOMIC_RELEASE);
+    else
+        vmem_log("cannot register a thread-exit handler: threads that page in "
+                 "will keep their I/O ring until the process exits");
+}
+
+void pf_io_prepare(void)
+{
+    /* pthread_once is not async-signal-safe: never first reached in a fault */
+    pthread_once(&engine_once, engine_key_create);
+}
+
+/* Arranges for engine_release to run when this thread exits.  The key was
+ * made at open, so this is pthread_setspecific on one of the first keys,
+ * which stores into the thread's descriptor without allocating. */
+static void engine_register(void)
+{
+    if (tr.registered || !__atomic_load_n(&engine_key_ok, __ATOMIC_ACQUIRE))
+        return;
+    if (pthread_setspecific(engine_key, &tr) == 0)
+        tr.registered = 1;
+}
+
+void pf_io_drop_ring(void)
+{
+    if (tr.ready) {
+        os_ring_exit(&tr.ring);
+        tr.ready = 0;
+    }
+}
+
+void pf_io_forget_ring(void)
+{
+    tr.ready = 0;
+}
+
+void *pagefile_bounce(void)
+{
+    if (!tr.bounce) {
+        tr.bounce = ialloc_pages(PF_BOUNCE_PAGES * PAGE_SZ);
+        engine_register();
+    }
+    return tr.bounce;
+}
+
+unsigned pagefile_thread_inflight(void)
+{
+    return tr.inflight;
+}
+
+void pagefile_set_spin(unsigned us)
+{
+    io_spin_ns = (uint64_t)us * 1000u;
+}
+
+static struct os_ring *ring(void)
+{
+    unsigned g = pf_file_generation();
+    if (tr.ready && tr.generation != g) {
+        os_ring_exit(&tr.ring);
+        tr.ready = 0;
+    }
+    if (!tr.ready) {
+        int e = os_ring_init(&tr.ring, RING_DEPTH);
+        if (e) {
+            /* descriptors or locked memory exhausted, or io_uring forbidden
+             * (seccomp, io_uring_disabled): run_io falls back to pread and
+             * pwrite on this thread */
+            static int told;
+            if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+                vmem_log("no io_uring ring for page-file I/O (%s): using pread/pwrite",
+                         strerror(e));
+            return NULL;
+        }
+        tr.ready = 1;
+        tr.generation = g;
+        engine_register();
+    }
+    return &tr.ring;
+}
+
+/* ---- requests -------------------------------------------------------------- */
+
+/* The submission, with or without waiting for one completion, or the
+ * injected failure: 0 or an errno value. */
+static int submit(struct os_ring *r, int wait, size_t inflight_before)
+{
+    int inj = pf_inject_submit(inflight_before);
+    if (inj)
+        return inj;
+    return os_ring_submit(r, wait);
+}
+
+struct io_req {
+    uint32_t slot;
+    void *buf;
+    size_t bytes;
+    size_t done;
+    int write;
+    int result;
+    int finished;
+    unsigned again;     /* -EAGAIN/-EINTR completions so far */
+};
+
+static void queue(struct os_ring *r, struct io_req *q)
+{
+    off_t off = (off_t)(q->slot - 1) * PAGE_SZ + (off_t)q->done;
+    char *p = (char *)q->buf + q->done;
+    unsigned len = (unsigned)(q->bytes - q->done);
+    os_ring_queue(r, q->write, pf_file_fd(), p, len, off, q);
+}
+
+/* After a failed submission: waits for every request the kernel has taken
+ * (they point into the caller's stack and buffers), then drops the ring, so
+ * requests it has not taken are never started.  Each unfinished request
+ * gets err. */
+static void abandon(struct os_ring *r, struct io_req *req, size_t n, size_t inflight, int err)
+{
+    size_t taken = inflight - os_ring_unsubmitted(r);
+    while (taken) {
+        void *data;
+        int res;
+        if (os_ring_wait(r, &data, &res))
+            continue; /* interrupted; the requests are still in flight */
+        struct io_req *q = data;
+        taken--;
+        tr.inflight--;
+        q->finished = 1;
+        q->result = res < 0 ? -res : q->done + (size_t)res < q->bytes ? EIO : 0;
+    }
+    tr.inflight = 0;
+    os_ring_exit(r);
+    tr.ready = 0;
+    for (size_t k = 0; k < n; k++)
+        if (!req[k].finished)
+            req[k].result = err;
+}
+
+/* One request by pread or pwrite, for a thread without a ring. */
+static void run_plain(struct io_req *q)
+{
+    unsigned again = 0;
+    int fd = pf_file_fd();
+    while (q->done < q->bytes) {
+        off_t off = (off_t)(q->slot - 1) * PAGE_SZ + (off_t)q->done;
+        char *p = (char *)q->buf + q->done;
+        size_t got = 0;
+        int e = q->write ? os_file_write_at(fd, p, q->bytes - q->done, off, &got)
+                         : os_file_read_at(fd, p, q->bytes - q->done, off, &got);
+        if ((e == EINTR || e == EAGAIN) && ++again < IO_AGAIN_MAX)
+            continue;
+        if (e || !got) {
+            q->result = e ? e : EIO; /* 0: the file ends early */
+            return;
+        }
+        q->done += got;
+    }
+    q->result = 0;
+}
+
+/* Runs the requests to completion on this thread's ring, at most a ring's
+ * depth at a time; a short transfer or -EAGAIN/-EINTR is queued again for
+ * the rest (-EAGAIN/-EINTR at most IO_AGAIN_MAX times: a file system that
+ * keeps answering so must not hold a fault forever).  Never returns while a
+ * request is in flight: the buffers are the caller's. */
+static int run_io(struct io_req *req, size_t n, int spin)
+{
+    if (pf_file_checked() < 0) {
+        for (size_t k = 0; k < n; k++)
+            req[k].result = EBADF;
+        return EBADF;
+    }
+    struct os_ring *r = ring();
+    if (!r) {
+        int first = 0;
+        for (size_t k = 0; k < n; k++) {
+            int inj = pf_inject_io();
+            if (inj)
+                req[k].result = inj;
+            else
+                run_plain(&req[k]);
+            if (req[k].result && !first)
+                first = req[k].result;
+        }
+        return first;
+    }
+    size_t next = 0, inflight = 0, finished = 0;
+    while (finished < n) {
+        size_t before = inflight;
+        while (next < n && inflight < RING_DEPTH) {
+            struct io_req *q = &req[next++];
+            int inj = pf_inject_io();
+            if (inj) {
+                q->result = inj;
+                q->finished = 1;
+                finished++;
+                continue;
+            }
+            queue(r, q);
+            inflight++;
+            tr.inflight++;
+        }
+        if (!inflight)
+            continue;
+        int e;
+        if (spin && io_spin_ns) {
+            /* A page-in polls the completion queue for a while before
+             * sleeping: the thread waiting here (a fault thread, or a
+             * faulting thread in signal mode) has nothing else to do, and
+             * a sleep costs an idle vCPU's halt and wake-up on completion.
+             * Writes (the page writer) never spin. */
+            e = submit(r, 0, before);
+            int got = 0;
+            uint64_t t0 = os_now_ns();
+            while (!e && !(got = os_ring_has_completion(r)) && os_now_ns() - t0 < io_spin_ns)
+                __builtin_ia32_pause();
+            if (!e && !got)
+                e = submit(r, 1, before);
+        } else {
+            e = submit(r, 1, before);
+        }
+        if (e && e != EINTR && e != EAGAIN) {
+            abandon(r, req, n, inflight, e);
+            return e;
+        }
+        void *data;
+        int res;
+        while (os_ring_reap(r, &data, &res)) {
+            struct io_req *q = data;
+            if (((res == -EAGAIN || res == -EINTR) && ++q->again < IO_AGAIN_MAX) ||
+                (res > 0 && q->done + (size_t)res < q->bytes)) {
+                if (res > 0)
+                    q->done += (size_t)res;
+                queue(r, q); /* the rest; still in flight */
+                continue;
+            }
+            inflight--;
+            tr.inflight--;
+            if (res > 0)
+                q->done += (size_t)res;
+            q->result = res < 0 ? -res : q->done < q->bytes ? EIO : 0;
+            q->finished = 1;
+            finished++;
+        }
+    }
+    return 0;
+}
+
+/* pread, for a forked child: async-signal-safe, needs no ring. */
+static int read_plain(uint32_t first, void *buf, size_t npages)
+{
+    int fd = pf_file_checked();
+    if (fd < 0)
+        return EBADF;
+    return os_file_read_full(fd, buf, npages * PAGE_SZ, (off_t)(first - 1) * PAGE_SZ);
+}
+
+int pagefile_read(uint32_t first, void *buf, size_t npages)
+{
+    int e;
+    if (pagefile_is_borrowed()) {
+        e = read_plain(first, buf, npages);
+    } else {
+        struct io_req q = { .slot = first, .buf = buf, .bytes = npages * PAGE_SZ };
+        e = run_io(&q, 1, 1);
+        if (!e)
+            e = q.result;
+    }
+    return e ? e : verify(first, buf, npages);
+}
+
+int pagefile_write_batch(struct pf_write *w, size_t n)
+{
+    struct io_req req[RING_DEPTH];
+    struct pf_lie lie[RING_DEPTH];
+    int first_err = 0;
+    if (pagefile_is_borrowed()) {
+        for (size_t k = 0; k < n; k++)
+            w[k].result = EROFS;
+        return EROFS;
+    }
+    for (size_t base = 0; base < n; base += RING_DEPTH) {
+        size_t m = n - base < RING_DEPTH ? n - base : RING_DEPTH;
+        for (size_t k = 0; k < m; k++) {
+            const struct pf_write *e = &w[base + k];
+            req[k] = (struct io_req){ .slot = e->slot, .buf = (void *)e->buf,
+                                      .bytes = e->npages * PAGE_SZ, .write = 1 };
+            if (checksum_on) /* the slot is ours alone until the write settles */
+                for (size_t j = 0; j < e->npages; j++)
+                    sums[e->slot - 1 + j] = crc32c((const char *)e->buf + j * PAGE_SZ, PAGE_SZ);
+            pf_lie_before(&lie[k], e->slot, req[k].bytes);
+        }
+        run_io(req, m, 0); /* each request gets its own result, a failure included */
+        for (size_t k = 0; k < m; k++) {
+            w[base + k].result = req[k].result;
+            if (w[base + k].result && !first_err)
+                first_err = w[base + k].result;
+            pf_lie_after(&lie[k], req[k].slot, req[k].bytes, w[base + k].result);
+        }
+    }
+    return first_err;
+}
