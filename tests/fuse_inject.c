@@ -18,6 +18,8 @@
  *                      armed always without it
  *   --count=PATH       the number of reads so far is written there (decimal,
  *                      fixed width) after each read
+ *   --ready=FD         a byte is written to descriptor FD (then closed) once
+ *                      the file system is mounted and answering
  *
  * Files are opened with direct I/O, so every read and write of the client
  * reaches this process (nothing is served from the page cache).
@@ -40,6 +42,7 @@ static struct options {
     const char *source;
     const char *control;
     const char *count;
+    int ready;
     int eio;
     unsigned eio_every;
     int short_reads;
@@ -52,6 +55,7 @@ static const struct fuse_opt option_spec[] = {
     OPTION("--source=%s", source),
     OPTION("--control=%s", control),
     OPTION("--count=%s", count),
+    OPTION("--ready=%d", ready),
     OPTION("--eio", eio),
     OPTION("--eio-every=%u", eio_every),
     OPTION("--short-reads", short_reads),
@@ -97,6 +101,13 @@ static void *fi_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
     cfg->hard_remove = 1;  /* unlink at once, the open file stays usable */
     cfg->use_ino = 1;
     cfg->entry_timeout = cfg->attr_timeout = cfg->negative_timeout = 0;
+    /* the kernel's INIT request: the mount is in place */
+    if (opt.ready >= 0) {
+        if (write(opt.ready, "r", 1) != 1)
+            perror("fuse_inject: --ready");
+        close(opt.ready);
+        opt.ready = -1;
+    }
     return NULL;
 }
 
@@ -292,6 +303,7 @@ static const struct fuse_operations ops = {
 int main(int argc, char **argv)
 {
     struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+    opt.ready = -1;
     if (fuse_opt_parse(&args, &opt, option_spec, NULL) < 0)
         return 2;
     if (!opt.source) {

@@ -8,21 +8,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Runs fn in a child; returns its exit status (fn returns it). */
-static int in_child(int (*fn)(uint8_t *), uint8_t *p)
-{
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1);
-    if (pid == 0)
-        _exit(fn(p));
-    int st;
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    cr_assert(WIFEXITED(st), "child died (signal %d)", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-    return WEXITSTATUS(st);
-}
+#include "fault/fork_paging.h"
+#include "pagefile/pagefile.h"
+#include "helpers.h"
 
-static int child_checks(uint8_t *p)
+static int child_checks(void *arg)
 {
+    uint8_t *p = arg;
     /* page 0 written by the parent; pages 1.. untouched */
     for (int i = 0; i < 4096; i++)
         if (p[i] != (uint8_t)i)
@@ -51,7 +43,7 @@ Test(fork, child_sees_parent_data_and_zeros)
     cr_assert_not_null(p);
     for (int i = 0; i < 4096; i++)
         p[i] = (uint8_t)i;
-    cr_assert_eq(in_child(child_checks, p), 0);
+    child_run(child_checks, p, "child reading its parent's memory");
     /* the parent's memory is its own */
     for (int i = 0; i < 4096; i++)
         cr_assert_eq(p[i], (uint8_t)i);
@@ -66,29 +58,20 @@ Test(fork, child_sees_parent_data_and_zeros)
 
 /* ---- a child of a paging process ------------------------------------------ */
 
-#include <vmem.h>
-
 #define FORK_PAGES 4096 /* 16 MiB under a 2 MiB cap */
-
-static uint64_t word(size_t page, size_t k, uint64_t gen)
-{
-    return ((uint64_t)page << 32) ^ (gen << 16) ^ k;
-}
 
 static void fill_all(uint64_t *w, uint64_t gen)
 {
     for (size_t i = 0; i < FORK_PAGES; i++)
-        for (size_t k = 0; k < 512; k++)
-            w[i * 512 + k] = word(i, k, gen);
+        fill_page(w, i, gen);
 }
 
 /* 0 if every page holds generation gen, else 1 + the first bad page */
 static size_t check_all(const uint64_t *w, uint64_t gen)
 {
     for (size_t i = 0; i < FORK_PAGES; i++)
-        for (size_t k = 0; k < 512; k++)
-            if (w[i * 512 + k] != word(i, k, gen))
-                return i + 1;
+        if (!page_intact(w, i, gen))
+            return i + 1;
     return 0;
 }
 
@@ -98,18 +81,12 @@ static size_t check_all(const uint64_t *w, uint64_t gen)
  * see the fork's content, the parent its own. */
 Test(fork, child_of_paging_process_reads_fork_time_data)
 {
-    struct vmem_config c;
-    cr_assert_eq(vmem_get_config(&c), 0);
-    if (c.fault_mode == VMEM_FAULT_KERNEL)
-        cr_skip_test("fault mode kernel: no paging");
-    cr_assert_eq(vmem_set_max_resident(2 << 20), 0);
+    need_paging(2 * MIB);
     uint64_t *w = VirtualAlloc(NULL, FORK_PAGES * 4096, MEM_COMMIT, PAGE_READWRITE);
     cr_assert_not_null(w);
     fill_all(w, 1);
     fill_all(w, 2); /* twice: pages written back over their slots */
-    struct vmem_stats st;
-    vmem_get_stats(&st);
-    cr_assert_gt(st.pages_written, 0, "nothing was paged out");
+    cr_assert_gt(stats().pages_written, 0, "nothing was paged out");
 
     int go[2], res[2];
     cr_assert_eq(pipe(go), 0);
@@ -136,26 +113,24 @@ Test(fork, child_of_paging_process_reads_fork_time_data)
     cr_assert_eq(write(go[1], "g", 1), 1);
     size_t bad = 99;
     cr_assert_eq(read(res[0], &bad, sizeof bad), (ssize_t)sizeof bad);
-    int wst;
-    cr_assert_eq(waitpid(pid, &wst, 0), pid);
-    cr_assert(WIFEXITED(wst) && WEXITSTATUS(wst) == 0, "child status %#x", wst);
+    child_assert_ok(pid, "child of a paging process");
     cr_assert_eq(bad, 0, "child: page %zu has the wrong content", bad - 1);
     cr_assert_eq(check_all(w, 3), 0, "parent lost data");
-    /* once the child is gone the set-aside slots are freed */
+    /* once the child is gone the set-aside slots are freed: by the
+     * working-set manager's next round, or here (the child has been waited
+     * for, so its hold has ended; the manager may be reaping at the same
+     * moment, and then this call leaves it to the manager) */
     cr_assert(VirtualFree(w, 0, MEM_RELEASE));
-    for (int i = 0; i < 100; i++) {
-        vmem_get_stats(&st);
-        if (st.pagefile_pages == 0)
-            break;
-        usleep(20000);
+    while (pagefile_held()) {
+        fork_paging_reap();
+        sched_yield();
     }
-    cr_assert_eq(st.pagefile_pages, 0, "%llu slots still held after the child exited",
-                 (unsigned long long)st.pagefile_pages);
+    uint64_t held = settled_pagefile_pages();
+    cr_assert_eq(held, 0, "%llu slots still held after the child exited",
+                 (unsigned long long)held);
 }
 
 /* ---- the reaper between prepare and fork ---------------------------------- */
-
-#include "fault/fork_paging.h"
 
 /* The working-set manager reaps finished children every round; here it
  * runs inside the fork's window (after the prepare handler switched the
@@ -170,11 +145,7 @@ static void reap_in_window(void)
  * the parent writes two new generations to the page file. */
 Test(fork, reaper_inside_fork_window_keeps_hold)
 {
-    struct vmem_config c;
-    cr_assert_eq(vmem_get_config(&c), 0);
-    if (c.fault_mode == VMEM_FAULT_KERNEL)
-        cr_skip_test("fault mode kernel: no paging");
-    cr_assert_eq(vmem_set_max_resident(2 << 20), 0);
+    need_paging(2 * MIB);
     uint64_t *w = VirtualAlloc(NULL, FORK_PAGES * 4096, MEM_COMMIT, PAGE_READWRITE);
     cr_assert_not_null(w);
     fill_all(w, 1);
@@ -201,9 +172,7 @@ Test(fork, reaper_inside_fork_window_keeps_hold)
     cr_assert_eq(write(go[1], "g", 1), 1);
     size_t bad = 99;
     cr_assert_eq(read(res[0], &bad, sizeof bad), (ssize_t)sizeof bad);
-    int wst;
-    cr_assert_eq(waitpid(pid, &wst, 0), pid);
-    cr_assert(WIFEXITED(wst) && WEXITSTATUS(wst) == 0, "child status %#x", wst);
+    child_assert_ok(pid, "child of a paging process");
     cr_assert_eq(bad, 0, "child: page %zu is not the fork's generation", bad - 1);
     cr_assert_eq(check_all(w, 4), 0, "parent lost data");
 }

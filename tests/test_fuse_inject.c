@@ -28,36 +28,7 @@
 #include "core/region.h"
 #include "core/runtime.h"
 
-#define MIB ((size_t)1 << 20)
-
-#ifndef BUS_MCEERR_AR
-#define BUS_MCEERR_AR 4
-#endif
-
-/* ---- SIGBUS ---------------------------------------------------------------- */
-
-static sigjmp_buf jb;
-static volatile sig_atomic_t got_code;
-static void *volatile got_addr;
-
-static void on_sigbus(int sig, siginfo_t *si, void *uc)
-{
-    (void)sig;
-    (void)uc;
-    got_code = si->si_code;
-    got_addr = si->si_addr;
-    siglongjmp(jb, 1);
-}
-
-static int read_faults(const volatile uint64_t *p, uint64_t *out)
-{
-    got_code = 0;
-    got_addr = NULL;
-    if (sigsetjmp(jb, 1))
-        return 1;
-    *out = *p;
-    return 0;
-}
+#include "helpers.h"
 
 /* ---- the mount ------------------------------------------------------------ */
 
@@ -131,6 +102,10 @@ static void mount_fs(const char *fault)
     snprintf(a_src, sizeof(a_src), "--source=%s", src);
     snprintf(a_control, sizeof(a_control), "--control=%s", control);
     snprintf(a_count, sizeof(a_count), "--count=%s", countf);
+    int ready[2];
+    cr_assert_eq(pipe(ready), 0);
+    char a_ready[32];
+    snprintf(a_ready, sizeof(a_ready), "--ready=%d", ready[1]);
     pid_t parent = getpid();
     fs_pid = fork();
     cr_assert_geq(fs_pid, 0);
@@ -138,35 +113,29 @@ static void mount_fs(const char *fault)
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() != parent)
             _exit(1);
-        execl(bin, bin, a_src, a_control, a_count, fault, mnt, "-f", (char *)NULL);
+        close(ready[0]);
+        execl(bin, bin, a_src, a_control, a_count, a_ready, fault, mnt, "-f", (char *)NULL);
         _exit(127);
     }
-    struct stat b, m;
-    cr_assert_eq(stat(base, &b), 0);
-    /* mounted when the mount point's device changes; the bound only
-     * detects a file system that never comes up */
-    for (int tries = 0; tries < 5000; tries++) {
-        int st;
-        if (waitpid(fs_pid, &st, WNOHANG) == fs_pid) {
-            fs_pid = 0;
-            skip_test("the FUSE file system could not be mounted (root needed)");
-        }
-        if (stat(mnt, &m) == 0 && m.st_dev != b.st_dev)
-            break;
-        usleep(2000);
+    close(ready[1]);
+    /* a byte once the file system answers; end of file if it exited */
+    char b;
+    ssize_t got;
+    while ((got = read(ready[0], &b, 1)) < 0 && errno == EINTR)
+        ;
+    close(ready[0]);
+    if (got != 1) {
+        waitpid(fs_pid, NULL, 0);
+        fs_pid = 0;
+        skip_test("the FUSE file system could not be mounted (root needed)");
     }
-    if (m.st_dev == b.st_dev)
-        skip_test("the FUSE file system did not come up");
+    struct stat bs, ms;
+    cr_assert_eq(stat(base, &bs), 0);
+    cr_assert_eq(stat(mnt, &ms), 0);
+    cr_assert_neq(ms.st_dev, bs.st_dev, "the FUSE file system is not on %s", mnt);
     char pf[128];
     snprintf(pf, sizeof(pf), "%s/pagefile", mnt);
-    setenv("VMEM_PAGEFILE", pf, 1);
-    setenv("VMEM_STANDBY", "off", 1); /* trimmed pages end in the file */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_sigaction = on_sigbus;
-    sa.sa_flags = SA_SIGINFO;
-    sigemptyset(&sa.sa_mask);
-    cr_assert_eq(sigaction(SIGBUS, &sa, NULL), 0);
+    setenv("VMEM_PAGEFILE", pf, 1); /* paged_region() pages to it */
 }
 
 static void arm(int on)
@@ -191,77 +160,13 @@ static unsigned long fs_reads(void)
     return n > 0 ? strtoul(buf, NULL, 10) : 0;
 }
 
-/* ---- paging ----------------------------------------------------------------- */
-
-static void fill(uint8_t *p, size_t n, unsigned salt)
-{
-    for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < 512; k += 64)
-            ((uint64_t *)(p + i * 4096))[k] = (i << 20) ^ (k << 8) ^ salt;
-}
-
-static size_t first_bad(const uint8_t *p, size_t n, unsigned salt, size_t skip)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (i == skip)
-            continue;
-        for (size_t k = 0; k < 512; k++) {
-            uint64_t want = k % 64 ? 0 : (i << 20) ^ (k << 8) ^ salt;
-            if (((const uint64_t *)(p + i * 4096))[k] != want)
-                return i;
-        }
-    }
-    return n;
-}
-
-static int page_state(const void *addr)
-{
-    as_lock_shared();
-    struct region *r = region_find((uintptr_t)addr);
-    const struct pte *pt = r ? pte_get(&r->ptes, region_page(r, (uintptr_t)addr)) : NULL;
-    int st = pt ? pte_load_state(pt) : -1;
-    as_unlock();
-    return st;
-}
-
-static size_t find_pagedout(const uint8_t *p, size_t n)
-{
-    for (int tries = 0; tries < 20000; tries++) {
-        for (size_t i = n / 2; i < n + n / 2; i++)
-            if (page_state(p + (i % n) * 4096) == PTE_PAGEDOUT)
-                return i % n;
-        usleep(1000);
-    }
-    cr_assert_fail("no page was paged out");
-    return 0;
-}
-
-static struct vmem_stats stats(void)
-{
-    struct vmem_stats s;
-    cr_assert_eq(vmem_get_stats(&s), 0);
-    return s;
-}
-
-/* 4 MiB written under a 1 MiB cap, the page file on the mount. */
-static uint8_t *paged_region(size_t *n)
-{
-    int e = vmem_set_max_resident(1 * MIB);
-    cr_assert_eq(e, 0, "cannot page to the FUSE mount: %s", strerror(e));
-    *n = 4 * MIB / 4096;
-    uint8_t *p = VirtualAlloc(NULL, *n * 4096, MEM_COMMIT, PAGE_READWRITE);
-    cr_assert_not_null(p);
-    fill(p, *n, 3);
-    return p;
-}
-
 /* A page the file system will not give back: SIGBUS in this thread, after
  * at most the library's three reads (each may be two: a short read is
  * completed by a second one); and no read at all for a later access. */
 static void unreadable_page_raises_sigbus(void)
 {
     size_t n;
-    uint8_t *p = paged_region(&n);
+    uint8_t *p = paged_region(&n, 3);
     size_t victim = find_pagedout(p, n);
     arm(1);
     unsigned long r0 = fs_reads();
@@ -276,34 +181,34 @@ static void unreadable_page_raises_sigbus(void)
     cr_assert_eq(got_code, BUS_MCEERR_AR);
     cr_assert_eq(fs_reads(), r1, "the lost page was read again");
     arm(0);
-    size_t bad = first_bad(p, n, 3, victim);
+    size_t bad = first_bad_salted(p, 0, n, 3, victim);
     cr_assert_eq(bad, n, "page %zu lost", bad);
     struct vmem_stats s = stats();
     cr_assert_eq(s.inpage_errors, 1);
     cr_assert(VirtualFree(p, 0, MEM_RELEASE));
 }
 
-Test(fuse_inject, persistent_eio_raises_sigbus, .fini = unmount_fs, .timeout = 60)
+Test(fuse_inject, persistent_eio_raises_sigbus, .fini = unmount_fs)
 {
     mount_fs("--eio");
     unreadable_page_raises_sigbus();
 }
 
-Test(fuse_inject, short_reads_raise_sigbus, .fini = unmount_fs, .timeout = 60)
+Test(fuse_inject, short_reads_raise_sigbus, .fini = unmount_fs)
 {
     mount_fs("--short-reads");
     unreadable_page_raises_sigbus();
 }
 
-Test(fuse_inject, transient_eio_is_retried, .fini = unmount_fs, .timeout = 60)
+Test(fuse_inject, transient_eio_is_retried, .fini = unmount_fs)
 {
     mount_fs("--eio-every=3");
     size_t n;
-    uint8_t *p = paged_region(&n);
+    uint8_t *p = paged_region(&n, 3);
     (void)find_pagedout(p, n);
     arm(1);
     unsigned long r0 = fs_reads();
-    size_t bad = first_bad(p, n, 3, SIZE_MAX);
+    size_t bad = first_bad_salted(p, 0, n, 3, SIZE_MAX);
     cr_assert_eq(bad, n, "page %zu lost", bad);
     cr_assert_geq(fs_reads() - r0, 3, "too few reads to meet an error");
     arm(0);
@@ -315,11 +220,11 @@ Test(fuse_inject, transient_eio_is_retried, .fini = unmount_fs, .timeout = 60)
 /* A forked child reads the parent's paged-out pages from the parent's page
  * file itself: one it cannot read is an in-page error in the child, after
  * at most three reads, and the parent's copy is untouched. */
-Test(fuse_inject, forked_child_gets_sigbus, .fini = unmount_fs, .timeout = 60)
+Test(fuse_inject, forked_child_gets_sigbus, .fini = unmount_fs)
 {
     mount_fs("--eio");
     size_t n;
-    uint8_t *p = paged_region(&n);
+    uint8_t *p = paged_region(&n, 3);
     size_t victim = find_pagedout(p, n);
     arm(1);
     unsigned long r0 = fs_reads();
@@ -343,12 +248,11 @@ Test(fuse_inject, forked_child_gets_sigbus, .fini = unmount_fs, .timeout = 60)
             code = 6;
         _exit(code);
     }
-    int st;
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    int st = child_status(pid);
     arm(0);
-    cr_assert(WIFEXITED(st), "the child died of signal %d", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-    cr_assert_eq(WEXITSTATUS(st), 0, "child check %d failed", WEXITSTATUS(st));
-    size_t bad = first_bad(p, n, 3, SIZE_MAX);
+    cr_assert(st < 128, "the child died of signal %d", st - 128);
+    cr_assert_eq(st, 0, "child check %d failed", st);
+    size_t bad = first_bad_salted(p, 0, n, 3, SIZE_MAX);
     cr_assert_eq(bad, n, "page %zu lost", bad);
     cr_assert_eq(stats().inpage_errors, 0);
 }

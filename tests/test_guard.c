@@ -4,7 +4,7 @@
  */
 #include <memoryapi.h>
 
-#include "win32_test.h"
+#include "helpers.h"
 #include <criterion/criterion.h>
 
 #include <signal.h>
@@ -40,21 +40,6 @@ static void install_handler(void)
     cr_assert_eq(sigaction(SIGSEGV, &sa, NULL), 0);
     hits = 0;
     fault_addr = NULL;
-}
-
-static unsigned char *alloc_committed(size_t size, DWORD prot)
-{
-    unsigned char *p = VirtualAlloc(NULL, size, MEM_RESERVE | MEM_COMMIT, prot);
-    cr_assert_not_null(p, "error %u", (unsigned)GetLastError());
-    return p;
-}
-
-static DWORD protect(void *p, size_t size, DWORD prot)
-{
-    DWORD old = 0xDEADBEEF;
-    cr_assert(VirtualProtect(p, size, prot, &old), "VirtualProtect(%p, %#x): error %u", p,
-              (unsigned)prot, (unsigned)GetLastError());
-    return old;
 }
 
 Test(guard, read_reaches_handler_once)

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "helpers.h"
+
 static size_t rss_bytes(void)
 {
     FILE *f = fopen("/proc/self/statm", "r");
@@ -41,8 +43,7 @@ Test(huge_reserve, commit_without_touch_costs_no_rss)
 {
     size_t n = (size_t)1 << 30; /* 1 GiB */
     size_t before = rss_bytes();
-    uint8_t *p = VirtualAlloc(NULL, n, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
-    cr_assert_not_null(p);
+    uint8_t *p = alloc_committed(n, PAGE_READWRITE);
     size_t after = rss_bytes();
     /* bookkeeping only: 8 bytes a page = 2 MiB per GiB committed */
     cr_assert_lt(after, before + 4 * 1024 * 1024, "committing 1 GiB grew RSS by %zu",

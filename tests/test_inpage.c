@@ -28,136 +28,7 @@
 #include "core/region.h"
 #include "core/runtime.h"
 
-#define MIB ((size_t)1 << 20)
-
-#ifndef BUS_MCEERR_AR
-#define BUS_MCEERR_AR 4
-#endif
-
-static sigjmp_buf jb;
-static volatile sig_atomic_t got_code;
-static void *volatile got_addr;
-static volatile sig_atomic_t sigbus_count;
-
-static void on_sigbus(int sig, siginfo_t *si, void *uc)
-{
-    (void)sig;
-    (void)uc;
-    got_code = si->si_code;
-    got_addr = si->si_addr;
-    sigbus_count++;
-    siglongjmp(jb, 1);
-}
-
-/* The test's handler goes in before the runtime starts, so in signal mode
- * libvmem's handler chains to it. */
-static void catch_sigbus(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_sigaction = on_sigbus;
-    sa.sa_flags = SA_SIGINFO;
-    sigemptyset(&sa.sa_mask);
-    cr_assert_eq(sigaction(SIGBUS, &sa, NULL), 0);
-}
-
-/* Reads a word of p; returns 1 if that raised SIGBUS (the word is then
- * not read). */
-static int read_faults(const volatile uint64_t *p, uint64_t *out)
-{
-    got_code = 0;
-    got_addr = NULL;
-    if (sigsetjmp(jb, 1))
-        return 1;
-    *out = *p;
-    return 0;
-}
-
-static int write_faults(volatile uint64_t *p, uint64_t v)
-{
-    got_code = 0;
-    got_addr = NULL;
-    if (sigsetjmp(jb, 1))
-        return 1;
-    *p = v;
-    return 0;
-}
-
-static void need_paging(size_t cap)
-{
-    struct vmem_config c;
-    cr_assert_eq(vmem_get_config(&c), 0);
-    if (c.fault_mode == VMEM_FAULT_KERNEL)
-        cr_skip_test("fault mode kernel: paging needs userfaultfd");
-    cr_assert_eq(vmem_set_max_resident(cap), 0, "cannot start paging");
-}
-
-static void fill(uint8_t *p, size_t n, unsigned salt)
-{
-    for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < 512; k += 64)
-            ((uint64_t *)(p + i * 4096))[k] = (i << 20) ^ (k << 8) ^ salt;
-}
-
-/* Index of the first page in [from, n) whose content is wrong, or n. */
-static size_t first_bad(const uint8_t *p, size_t from, size_t n, unsigned salt, size_t skip)
-{
-    for (size_t i = from; i < n; i++) {
-        if (i == skip)
-            continue;
-        for (size_t k = 0; k < 512; k++) {
-            uint64_t want = k % 64 ? 0 : (i << 20) ^ (k << 8) ^ salt;
-            if (((const uint64_t *)(p + i * 4096))[k] != want)
-                return i;
-        }
-    }
-    return n;
-}
-
-static int page_state(const void *addr)
-{
-    as_lock_shared();
-    struct region *r = region_find((uintptr_t)addr);
-    const struct pte *pt = r ? pte_get(&r->ptes, region_page(r, (uintptr_t)addr)) : NULL;
-    int st = pt ? pte_load_state(pt) : -1;
-    as_unlock();
-    return st;
-}
-
-/* A page of [p, p+n pages) that is paged out (only in the page file),
- * waiting for the page writer; a bound only detects a hang. */
-static size_t find_pagedout(const uint8_t *p, size_t n)
-{
-    for (int tries = 0; tries < 20000; tries++) {
-        for (size_t i = n / 2; i < n + n / 2; i++)
-            if (page_state(p + (i % n) * 4096) == PTE_PAGEDOUT)
-                return i % n;
-        usleep(1000);
-    }
-    cr_assert_fail("no page was paged out");
-    return 0;
-}
-
-static struct vmem_stats stats(void)
-{
-    struct vmem_stats s;
-    cr_assert_eq(vmem_get_stats(&s), 0);
-    return s;
-}
-
-/* Pages of 4 MiB written under a 1 MiB cap, the standby list off so that
- * trimmed pages end in the page file. */
-static uint8_t *paged_region(size_t *n)
-{
-    setenv("VMEM_STANDBY", "off", 1);
-    catch_sigbus();
-    need_paging(1 * MIB);
-    *n = 4 * MIB / 4096;
-    uint8_t *p = VirtualAlloc(NULL, *n * 4096, MEM_COMMIT, PAGE_READWRITE);
-    cr_assert_not_null(p);
-    fill(p, *n, 5);
-    return p;
-}
+#include "helpers.h"
 
 /* Makes page `victim` an in-page error: every page-file read fails. */
 static void lose_page(uint8_t *p, size_t victim)
@@ -175,10 +46,10 @@ static void lose_page(uint8_t *p, size_t victim)
     cr_assert_eq(page_state(p + victim * 4096), PTE_INPAGE_ERROR);
 }
 
-Test(inpage, persistent_error_raises_sigbus, .timeout = 60)
+Test(inpage, persistent_error_raises_sigbus)
 {
     size_t n;
-    uint8_t *p = paged_region(&n);
+    uint8_t *p = paged_region(&n, 5);
     size_t victim = find_pagedout(p, n);
     lose_page(p, victim);
 
@@ -192,9 +63,9 @@ Test(inpage, persistent_error_raises_sigbus, .timeout = 60)
 
     /* everything else reads back, and pages on meanwhile (the trimmer
      * passes the lost page by) */
-    cr_assert_eq(first_bad(p, 0, n, 5, victim), n);
-    fill(p, victim, 6);
-    cr_assert_eq(first_bad(p, 0, victim, 6, SIZE_MAX), victim);
+    cr_assert_eq(first_bad_salted(p, 0, n, 5, victim), n);
+    fill_salted(p, victim, 6);
+    cr_assert_eq(first_bad_salted(p, 0, victim, 6, SIZE_MAX), victim);
     cr_assert_eq(page_state(p + victim * 4096), PTE_INPAGE_ERROR);
     struct vmem_stats s = stats();
     cr_assert_eq(s.inpage_errors, 1);
@@ -213,10 +84,10 @@ Test(inpage, persistent_error_raises_sigbus, .timeout = 60)
     cr_assert(VirtualFree(p, 0, MEM_RELEASE));
 }
 
-Test(inpage, release_of_a_lost_page, .timeout = 60)
+Test(inpage, release_of_a_lost_page)
 {
     size_t n;
-    uint8_t *p = paged_region(&n);
+    uint8_t *p = paged_region(&n, 5);
     size_t victim = find_pagedout(p, n);
     lose_page(p, victim);
     uint64_t charge = stats().commit_charge;
@@ -231,15 +102,15 @@ Test(inpage, release_of_a_lost_page, .timeout = 60)
     }
 }
 
-Test(inpage, transient_errors_are_retried, .timeout = 60)
+Test(inpage, transient_errors_are_retried)
 {
     size_t n;
-    uint8_t *p = paged_region(&n);
+    uint8_t *p = paged_region(&n, 5);
     (void)find_pagedout(p, n);
     /* every second I/O of each thread fails: the retry succeeds */
     pagefile_inject_errors(2, EIO);
     for (unsigned round = 0; round < 2; round++) {
-        size_t bad = first_bad(p, 0, n, 5, SIZE_MAX);
+        size_t bad = first_bad_salted(p, 0, n, 5, SIZE_MAX);
         cr_assert_eq(bad, n, "page %zu lost", bad);
     }
     pagefile_inject_errors(0, 0);
@@ -254,16 +125,16 @@ struct part { const uint8_t *p; size_t from, to, bad; };
 static void *check_part(void *arg)
 {
     struct part *q = arg;
-    q->bad = first_bad(q->p, q->from, q->to, 5, SIZE_MAX);
+    q->bad = first_bad_salted(q->p, q->from, q->to, 5, SIZE_MAX);
     return NULL;
 }
 
 /* The same with four threads faulting at once (in signal mode each reads
  * for itself, with its own injected errors). */
-Test(inpage, transient_errors_with_threads, .timeout = 60)
+Test(inpage, transient_errors_with_threads)
 {
     size_t n;
-    uint8_t *p = paged_region(&n);
+    uint8_t *p = paged_region(&n, 5);
     (void)find_pagedout(p, n);
     pagefile_inject_errors(2, EIO);
     pthread_t t[4];
@@ -283,10 +154,10 @@ Test(inpage, transient_errors_with_threads, .timeout = 60)
     cr_assert_eq(sigbus_count, 0);
 }
 
-Test(inpage, forked_child_gets_the_error, .timeout = 60)
+Test(inpage, forked_child_gets_the_error)
 {
     size_t n;
-    uint8_t *p = paged_region(&n);
+    uint8_t *p = paged_region(&n, 5);
     size_t victim = find_pagedout(p, n);
     lose_page(p, victim);
     pid_t pid = fork();
@@ -297,20 +168,18 @@ Test(inpage, forked_child_gets_the_error, .timeout = 60)
         int ok = read_faults(w, &v) && got_code == BUS_MCEERR_AR &&
                  ((uintptr_t)got_addr & ~(uintptr_t)4095) == (uintptr_t)(p + victim * 4096);
         ok = ok && read_faults(w, &v); /* again */
-        ok = ok && first_bad(p, 0, n, 5, victim) == n;
+        ok = ok && first_bad_salted(p, 0, n, 5, victim) == n;
         _exit(ok ? 0 : 1);
     }
-    int st;
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %#x", st);
+    child_assert_ok(pid, "child reading a lost page");
 }
 
 /* Without a descriptor free, no thread can make an io_uring ring: page-ins
  * fall back to pread and every byte still reads back. */
-Test(inpage, no_ring_reads_with_pread, .timeout = 60)
+Test(inpage, no_ring_reads_with_pread)
 {
     size_t n;
-    uint8_t *p = paged_region(&n);
+    uint8_t *p = paged_region(&n, 5);
     (void)find_pagedout(p, n);
     struct rlimit old, lim;
     cr_assert_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
@@ -321,7 +190,7 @@ Test(inpage, no_ring_reads_with_pread, .timeout = 60)
     while (nfds < 64 && (fds[nfds] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
         nfds++;
     int full = nfds < 64 && errno == EMFILE;
-    size_t bad = first_bad(p, 0, n, 5, SIZE_MAX);
+    size_t bad = first_bad_salted(p, 0, n, 5, SIZE_MAX);
     for (int i = 0; i < nfds; i++)
         close(fds[i]);
     cr_assert_eq(setrlimit(RLIMIT_NOFILE, &old), 0);

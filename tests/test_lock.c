@@ -3,31 +3,11 @@
  */
 #include <memoryapi.h>
 
-#include "win32_test.h"
+#include "helpers.h"
 #include <criterion/criterion.h>
 
 #include <stdint.h>
 #include <sys/mman.h>
-
-#define assert_fails(err, call)                                                     \
-    do {                                                                            \
-        SetLastError(0);                                                            \
-        BOOL ok_ = (call);                                                          \
-        DWORD e_ = GetLastError();                                                  \
-        cr_assert_eq(ok_, FALSE, "%s should fail", #call);                          \
-        cr_assert_eq(e_, (DWORD)(err), "%s: GetLastError %u, want %u", #call,       \
-                     (unsigned)e_, (unsigned)(err));                                \
-    } while (0)
-
-#define assert_ok(call)                                                             \
-    cr_assert((call), "%s failed: GetLastError %u", #call, (unsigned)GetLastError())
-
-static char *alloc_committed(size_t size)
-{
-    char *p = VirtualAlloc(NULL, size, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
-    cr_assert_not_null(p, "error %u", (unsigned)GetLastError());
-    return p;
-}
 
 /* Number of pages of [p, p+npages) that mincore(2) reports resident. */
 static size_t resident_pages(void *p, size_t npages)
@@ -46,7 +26,7 @@ static size_t resident_pages(void *p, size_t npages)
 
 Test(lock, size_zero)
 {
-    char *p = alloc_committed(PG);
+    char *p = alloc_committed(PG, PAGE_READWRITE);
     assert_fails(ERROR_INVALID_PARAMETER, VirtualLock(p, 0));
     assert_fails(ERROR_INVALID_PARAMETER, VirtualUnlock(p, 0));
     release(p);
@@ -68,7 +48,7 @@ Test(lock, uncommitted_pages)
 
 Test(lock, outside_reservation)
 {
-    char *p = alloc_committed(2 * PG);
+    char *p = alloc_committed(2 * PG, PAGE_READWRITE);
     assert_fails(ERROR_INVALID_ADDRESS, VirtualLock(p + PG, 2 * PG));
     assert_fails(ERROR_INVALID_ADDRESS, VirtualUnlock(p + PG, 2 * PG));
     release(p);
@@ -78,7 +58,7 @@ Test(lock, outside_reservation)
 
 Test(lock, noaccess_page)
 {
-    char *p = alloc_committed(2 * PG);
+    char *p = alloc_committed(2 * PG, PAGE_READWRITE);
     DWORD old;
     assert_ok(VirtualProtect(p + PG, PG, PAGE_NOACCESS, &old));
     assert_fails(ERROR_NOACCESS, VirtualLock(p, 2 * PG));
@@ -89,7 +69,7 @@ Test(lock, noaccess_page)
 
 Test(lock, guard_page)
 {
-    char *p = alloc_committed(2 * PG);
+    char *p = alloc_committed(2 * PG, PAGE_READWRITE);
     DWORD old;
     assert_ok(VirtualProtect(p + PG, PG, PAGE_READWRITE | PAGE_GUARD, &old));
     assert_fails(ERROR_NOACCESS, VirtualLock(p, 2 * PG));
@@ -103,7 +83,7 @@ Test(lock, guard_page)
 
 Test(lock, locked_pages_are_resident_and_keep_contents)
 {
-    unsigned char *p = (unsigned char *)alloc_committed(8 * PG);
+    unsigned char *p = (unsigned char *)alloc_committed(8 * PG, PAGE_READWRITE);
     /* pages 0 and 5 written; the others never touched */
     memset(p, 0xA1, PG);
     memset(p + 5 * PG, 0xB2, PG);
@@ -124,7 +104,7 @@ Test(lock, locked_pages_are_resident_and_keep_contents)
 Test(lock, lock_inside_a_page_range)
 {
     /* an unaligned range locks every page holding one of its bytes */
-    char *p = alloc_committed(4 * PG);
+    char *p = alloc_committed(4 * PG, PAGE_READWRITE);
     assert_ok(VirtualLock(p + PG - 1, 2));
     cr_assert_eq(resident_pages(p, 2), 2u);
     assert_ok(VirtualUnlock(p, 2 * PG));
@@ -134,7 +114,7 @@ Test(lock, lock_inside_a_page_range)
 
 Test(lock, unlock_not_locked)
 {
-    char *p = alloc_committed(2 * PG);
+    char *p = alloc_committed(2 * PG, PAGE_READWRITE);
     p[0] = 1;
     assert_fails(ERROR_NOT_LOCKED, VirtualUnlock(p, 2 * PG));
     assert_ok(VirtualLock(p, PG));
@@ -145,7 +125,7 @@ Test(lock, unlock_not_locked)
 
 Test(lock, unlock_twice)
 {
-    char *p = alloc_committed(3 * PG);
+    char *p = alloc_committed(3 * PG, PAGE_READWRITE);
     assert_ok(VirtualLock(p, 3 * PG));
     assert_ok(VirtualUnlock(p, 3 * PG));
     assert_fails(ERROR_NOT_LOCKED, VirtualUnlock(p, 3 * PG));
@@ -158,7 +138,7 @@ Test(lock, unlock_twice)
 
 Test(lock, decommit_locked_pages)
 {
-    unsigned char *p = (unsigned char *)alloc_committed(2 * PG);
+    unsigned char *p = (unsigned char *)alloc_committed(2 * PG, PAGE_READWRITE);
     memset(p, 0x44, 2 * PG);
     assert_ok(VirtualLock(p, 2 * PG));
     assert_ok(VirtualFree(p, 2 * PG, MEM_DECOMMIT));

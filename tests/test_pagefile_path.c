@@ -27,7 +27,8 @@
 #include <unistd.h>
 #include <vmem.h>
 
-#define MIB ((size_t)1 << 20)
+#include "helpers.h"
+
 #define CHILD_PAGES 1024 /* 4 MiB under a 1 MiB cap */
 
 static char dir[64];
@@ -132,22 +133,13 @@ static int child_refused(const char *pagefile)
     return OK;
 }
 
-static int wait_child(pid_t pid)
-{
-    int st;
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    if (WIFSIGNALED(st))
-        return 128 + WTERMSIG(st);
-    return WEXITSTATUS(st);
-}
-
 static int run_refused(const char *pagefile)
 {
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0)
         _exit(child_refused(pagefile));
-    return wait_child(pid);
+    return child_status(pid);
 }
 
 Test(pagefile_path, existing_file_refused_and_untouched, .init = setup, .fini = remove_tree)
@@ -213,9 +205,9 @@ Test(pagefile_path, same_path_two_processes, .init = setup, .fini = remove_tree)
     cr_assert_geq(b, 0);
     if (b == 0)
         _exit(child_pages(path, -1, -1));
-    int rb = wait_child(b);
+    int rb = child_status(b);
     cr_assert_eq(write(go[1], &c, 1), 1);
-    int ra = wait_child(a);
+    int ra = child_status(a);
     cr_assert_eq(rb, OK, "the second process on %s: exit %d", path, rb);
     cr_assert_eq(ra, OK, "the first process on %s: exit %d", path, ra);
     cr_assert_eq(entries(NULL), 0, "nothing is left behind");
@@ -229,7 +221,7 @@ static void exits_cleanly(const char *pagefile)
     cr_assert_geq(pid, 0);
     if (pid == 0)
         exit(child_pages(pagefile, -1, -1));
-    cr_assert_eq(wait_child(pid), OK);
+    cr_assert_eq(child_status(pid), OK);
     cr_assert_eq(entries(NULL), 0, "nothing is left behind after exit");
 }
 
@@ -246,7 +238,7 @@ static void killed_cleanly(const char *pagefile)
     char c;
     cr_assert_eq(read(ready[0], &c, 1), 1, "the child did not start paging");
     kill(pid, SIGKILL);
-    cr_assert_eq(wait_child(pid), 128 + SIGKILL);
+    cr_assert_eq(child_status(pid), 128 + SIGKILL);
     cr_assert_eq(entries(NULL), 0, "nothing is left behind after kill -9");
 }
 
@@ -284,7 +276,7 @@ Test(pagefile_path, new_path_name_never_created, .init = setup, .fini = remove_t
     cr_assert_geq(pid, 0);
     if (pid == 0)
         _exit(child_pages(path, -1, -1));
-    int r = wait_child(pid);
+    int r = child_status(pid);
     cr_assert_eq(r, OK, "the process on %s: exit %d", path, r);
     char buf[4096];
     ssize_t n = read(in, buf, sizeof(buf));
@@ -298,7 +290,6 @@ Test(pagefile_path, new_path_name_never_created, .init = setup, .fini = remove_t
  * could not write stay in memory and read back. */
 static int child_descriptor_replaced(const char *victim)
 {
-    alarm(120); /* a hang detector only */
     setenv("VMEM_PAGEFILE", dir, 1);
     setenv("VMEM_MAX_RESIDENT", "1M", 1);
     uint64_t *m = VirtualAlloc(NULL, CHILD_PAGES * 4096, MEM_COMMIT | MEM_RESERVE,
@@ -353,7 +344,7 @@ Test(pagefile_path, descriptor_replaced_by_the_application, .init = setup, .fini
     cr_assert_geq(pid, 0);
     if (pid == 0)
         _exit(child_descriptor_replaced(victim));
-    int r = wait_child(pid);
+    int r = child_status(pid);
     struct stat st;
     cr_assert_eq(stat(victim, &st), 0);
     char back[100000];

@@ -20,22 +20,9 @@
 #include "core/pte.h"
 #include "core/region.h"
 #include "core/runtime.h"
+#include "helpers.h"
 
 #include <sys/syscall.h>
-
-#define MIB ((size_t)1 << 20)
-
-static void need_paging(size_t cap)
-{
-    struct vmem_config c;
-    cr_assert_eq(vmem_get_config(&c), 0);
-    if (c.fault_mode == VMEM_FAULT_KERNEL)
-        cr_skip_test("fault mode kernel: paging needs userfaultfd");
-    int e = vmem_set_max_resident(cap);
-    if (e == ENOTSUP && c.trim == VMEM_TRIM_MOVE)
-        cr_skip_test("VMEM_TRIM=move: this kernel has no UFFDIO_MOVE");
-    cr_assert_eq(e, 0, "cannot start paging");
-}
 
 /* The forced trimming path is the one taken. */
 static void check_trim_path(const struct vmem_stats *s)
@@ -47,41 +34,6 @@ static void check_trim_path(const struct vmem_stats *s)
         cr_assert_gt(s->trimmed_by_move, 0, "VMEM_TRIM=move, yet nothing was moved");
     if (c.trim == VMEM_TRIM_COPY)
         cr_assert_eq(s->trimmed_by_move, 0, "VMEM_TRIM=copy, yet pages were moved");
-}
-
-static struct vmem_stats stats(void)
-{
-    struct vmem_stats s;
-    cr_assert_eq(vmem_get_stats(&s), 0);
-    return s;
-}
-
-/* Page-file slots in use once the page writer has finished what it had in
- * flight (a slot being written when its page went away is freed after the
- * write completes). */
-static uint64_t settled_pagefile_pages(void)
-{
-    uint64_t n = stats().pagefile_pages;
-    for (int i = 0; i < 200 && n; i++) {
-        usleep(5000);
-        n = stats().pagefile_pages;
-    }
-    return n;
-}
-
-/* A page's content: its index and a generation, in every 8-byte word. */
-static void fill(uint64_t *w, size_t page, uint64_t gen)
-{
-    for (size_t k = 0; k < 512; k++)
-        w[k] = (page << 32) ^ (gen << 16) ^ k;
-}
-
-static int check(const uint64_t *w, size_t page, uint64_t gen)
-{
-    for (size_t k = 0; k < 512; k++)
-        if (w[k] != ((page << 32) ^ (gen << 16) ^ k))
-            return 0;
-    return 1;
 }
 
 static uint8_t *region;
@@ -109,12 +61,11 @@ static void *work(void *arg)
     for (unsigned round = 0; round < w->rounds; round++) {
         for (size_t n = 0; n < mine * 2; n++) {
             size_t page = (next_rand(&s) % mine) * w->nthreads + w->id;
-            uint64_t *p = (uint64_t *)(region + page * 4096);
-            if (gens[page] && !check(p, page, gens[page]))
+            if (gens[page] && !page_intact(region, page, gens[page]))
                 bad_page = (int)page;
             if (next_rand(&s) & 1) {
                 gens[page]++;
-                fill(p, page, gens[page]);
+                fill_page(region, page, gens[page]);
             }
         }
     }
@@ -137,7 +88,7 @@ static void verify_all(void)
 {
     for (size_t page = 0; page < npages; page++) {
         const uint64_t *p = (const uint64_t *)(region + page * 4096);
-        if (gens[page] ? !check(p, page, gens[page]) : p[0] != 0 || p[511] != 0)
+        if (gens[page] ? !page_intact(region, page, gens[page]) : p[0] != 0 || p[511] != 0)
             cr_assert_fail("page %zu lost its contents (generation %llu)", page,
                            (unsigned long long)gens[page]);
     }
@@ -176,7 +127,7 @@ Test(paging, rewrite_and_verify_sequentially)
     for (uint64_t gen = 1; gen <= 3; gen++) {
         for (size_t page = 0; page < npages; page++) {
             gens[page] = gen;
-            fill((uint64_t *)(region + page * 4096), page, gen);
+            fill_page(region, page, gen);
         }
         verify_all();
     }
@@ -375,7 +326,7 @@ Test(paging, prefetch_to_standby_counts_used_and_unused)
     cr_assert_not_null(region);
     for (size_t page = 0; page < npages; page++) {
         gens[page] = 1;
-        fill((uint64_t *)(region + page * 4096), page, 1);
+        fill_page(region, page, 1);
     }
     /* in order: the neighbours read with each fault are used */
     verify_all();
@@ -385,7 +336,7 @@ Test(paging, prefetch_to_standby_counts_used_and_unused)
     /* every other page: half of what is read ahead is never touched */
     for (int pass = 0; pass < 2; pass++)
         for (size_t page = 0; page < npages; page += 2)
-            cr_assert(check((const uint64_t *)(region + page * 4096), page, 1),
+            cr_assert(page_intact(region, page, 1),
                       "page %zu", page);
     s = stats();
     cr_assert_gt(s.prefetch_unused, 0, "no prefetched page was counted unused");
@@ -408,7 +359,7 @@ Test(paging, fifo_policy_chooses_victims)
     cr_assert_not_null(p);
     for (size_t i = n; i-- > 0;)
         memset(p + i * 4096, (int)(i % 251) + 1, 4096);
-    usleep(100000); /* let the trimmer finish its round */
+    wait_within_cap(); /* the trimmer's round is over */
     struct vmem_stats s = stats();
     cr_assert_gt(s.trimmed_pages, n / 2, "the cap did not bite");
     as_lock_shared();
@@ -527,7 +478,7 @@ Test(paging, widest_prefetch_window)
     for (int pass = 1; pass <= 2; pass++) {
         for (size_t page = 0; page < npages; page++) {
             gens[page] = (uint64_t)pass;
-            fill((uint64_t *)(region + page * 4096), page, (uint64_t)pass);
+            fill_page(region, page, (uint64_t)pass);
         }
         verify_all();
     }

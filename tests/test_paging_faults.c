@@ -22,14 +22,7 @@
 #include "core/runtime.h"
 #include "core/stats.h"
 
-#define MIB ((size_t)1 << 20)
-
-static int paging_mode(void)
-{
-    struct vmem_config c;
-    cr_assert_eq(vmem_get_config(&c), 0);
-    return c.fault_mode != VMEM_FAULT_KERNEL;
-}
+#include "helpers.h"
 
 static void fill(uint8_t *p, size_t n, unsigned salt)
 {
@@ -52,9 +45,7 @@ static void verify(const uint8_t *p, size_t n, unsigned salt)
 
 Test(paging_faults, injected_io_errors_lose_nothing)
 {
-    if (!paging_mode())
-        cr_skip_test("fault mode kernel: paging needs userfaultfd");
-    cr_assert_eq(vmem_set_max_resident(2 * MIB), 0);
+    need_paging(2 * MIB);
     size_t n = 8 * 2 * MIB / 4096;
     uint8_t *p = VirtualAlloc(NULL, n * 4096, MEM_COMMIT, PAGE_READWRITE);
     cr_assert_not_null(p);
@@ -65,8 +56,7 @@ Test(paging_faults, injected_io_errors_lose_nothing)
     }
     pagefile_inject_errors(0, 0);
     verify(p, n, 3);
-    struct vmem_stats s;
-    vmem_get_stats(&s);
+    struct vmem_stats s = stats();
     cr_assert_gt(s.hard_faults, 0, "the cap did not bite");
 }
 
@@ -94,8 +84,7 @@ Test(paging_faults, full_file_system)
     cr_assert_not_null(p, "commit: %u", (unsigned)GetLastError());
     fill(p, n, 7);
     verify(p, n, 7);
-    struct vmem_stats s;
-    vmem_get_stats(&s);
+    struct vmem_stats s = stats();
     /* what did not fit in the page file stayed in memory, over the cap */
     cr_assert_gt(s.peak_working_set + s.standby_pages, 2 * MIB / 4096,
                  "the data had to stay in memory");
@@ -108,9 +97,7 @@ Test(paging_faults, full_file_system)
 Test(paging_faults, small_page_file_limits_commit)
 {
     setenv("VMEM_PAGEFILE_MAX", "2M", 1); /* read when the runtime starts */
-    if (!paging_mode())
-        cr_skip_test("fault mode kernel: paging needs userfaultfd");
-    cr_assert_eq(vmem_set_max_resident(1 * MIB), 0);
+    need_paging(1 * MIB);
     /* cap 1 MiB + page file 2 MiB: 3 MiB can be committed, no more */
     uint8_t *a = VirtualAlloc(NULL, 2 * MIB, MEM_COMMIT, PAGE_READWRITE);
     cr_assert_not_null(a);
@@ -138,20 +125,18 @@ static int state_of(const void *addr, uint32_t *slot)
 }
 
 /* An aligned block of 8 pages all paged out to consecutive slots (so one
- * hard fault reads and installs them together); a bound on the wait for
- * the page writer only detects a hang. */
+ * hard fault reads and installs them together), once paging has brought
+ * memory under the cap. */
 static size_t find_pagedout_block(const uint8_t *p, size_t n)
 {
-    for (int tries = 0; tries < 20000; tries++) {
-        for (size_t b = 0; b + 8 <= n; b += 8) {
-            uint32_t s0, s;
-            int ok = state_of(p + b * 4096, &s0) == PTE_PAGEDOUT;
-            for (size_t k = 1; ok && k < 8; k++)
-                ok = state_of(p + (b + k) * 4096, &s) == PTE_PAGEDOUT && s == s0 + k;
-            if (ok)
-                return b;
-        }
-        usleep(1000);
+    wait_within_cap();
+    for (size_t b = 0; b + 8 <= n; b += 8) {
+        uint32_t s0, s;
+        int ok = state_of(p + b * 4096, &s0) == PTE_PAGEDOUT;
+        for (size_t k = 1; ok && k < 8; k++)
+            ok = state_of(p + (b + k) * 4096, &s) == PTE_PAGEDOUT && s == s0 + k;
+        if (ok)
+            return b;
     }
     cr_assert_fail("no block of 8 pages was paged out together");
     return 0;
@@ -178,14 +163,12 @@ static void check_working_set(void)
  * under a cgroup limit, here by the test hook): the pages installed are
  * resident and counted, the others go back to the page file, and every
  * page can still be read and written. */
-Test(paging_faults, partial_install_settles_per_page, .timeout = 60)
+Test(paging_faults, partial_install_settles_per_page)
 {
     setenv("VMEM_STANDBY", "off", 1);
     setenv("VMEM_PREFETCH", "cluster:8", 1);
     setenv("VMEM_PREFETCH_INSTALL", "map", 1); /* the read pages all installed */
-    if (!paging_mode())
-        cr_skip_test("fault mode kernel: paging needs userfaultfd");
-    cr_assert_eq(vmem_set_max_resident(1 * MIB), 0);
+    need_paging(1 * MIB);
     size_t n = 4 * MIB / 4096;
     uint8_t *p = VirtualAlloc(NULL, n * 4096, MEM_COMMIT, PAGE_READWRITE);
     cr_assert_not_null(p);

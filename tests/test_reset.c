@@ -3,40 +3,17 @@
  */
 #include <memoryapi.h>
 
-#include "win32_test.h"
+#include "helpers.h"
 #include <criterion/criterion.h>
 
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vmem.h>
-
-#define assert_alloc_fails(err, addr, size, type, prot)                           \
-    do {                                                                          \
-        SetLastError(0);                                                          \
-        void *r_ = VirtualAlloc((addr), (size), (type), (prot));                  \
-        DWORD e_ = GetLastError();                                                \
-        cr_assert_null(r_, "VirtualAlloc(%p, %#zx, %#x, %#x) should fail",        \
-                       (void *)(addr), (size_t)(size), (unsigned)(type),          \
-                       (unsigned)(prot));                                         \
-        cr_assert_eq(e_, (DWORD)(err),                                            \
-                     "VirtualAlloc(%p, %#zx, %#x, %#x): GetLastError %u, want %u", \
-                     (void *)(addr), (size_t)(size), (unsigned)(type),            \
-                     (unsigned)(prot), (unsigned)e_, (unsigned)(err));            \
-    } while (0)
-
-static unsigned char *alloc_committed(size_t size)
-{
-    unsigned char *p = VirtualAlloc(NULL, size, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
-    cr_assert_not_null(p, "error %u", (unsigned)GetLastError());
-    return p;
-}
 
 static unsigned char pattern(size_t i)
 {
@@ -47,7 +24,7 @@ static unsigned char pattern(size_t i)
 
 Test(reset, combined_with_other_types)
 {
-    unsigned char *p = alloc_committed(2 * PG);
+    unsigned char *p = alloc_committed(2 * PG, PAGE_READWRITE);
     static const DWORD others[] = {
         MEM_COMMIT, MEM_RESERVE, MEM_TOP_DOWN, MEM_WRITE_WATCH, MEM_COMMIT | MEM_RESERVE,
     };
@@ -69,7 +46,7 @@ Test(reset, null_address)
 
 Test(reset, protection_must_be_valid)
 {
-    unsigned char *p = alloc_committed(PG);
+    unsigned char *p = alloc_committed(PG, PAGE_READWRITE);
     assert_alloc_fails(ERROR_INVALID_PARAMETER, p, PG, MEM_RESET, 0);
     assert_alloc_fails(ERROR_INVALID_PARAMETER, p, PG, MEM_RESET, PAGE_WRITECOPY);
     assert_alloc_fails(ERROR_INVALID_PARAMETER, p, PG, MEM_RESET, PAGE_GUARD | PAGE_NOACCESS);
@@ -79,7 +56,7 @@ Test(reset, protection_must_be_valid)
 
 Test(reset, protection_is_ignored)
 {
-    unsigned char *p = alloc_committed(PG);
+    unsigned char *p = alloc_committed(PG, PAGE_READWRITE);
     p[0] = 1;
     cr_assert_eq(VirtualAlloc(p, PG, MEM_RESET, PAGE_NOACCESS), (void *)p, "error %u",
                  (unsigned)GetLastError());
@@ -108,7 +85,7 @@ Test(reset, uncommitted_pages)
 
 Test(reset, committed_pages_stay_committed)
 {
-    unsigned char *p = alloc_committed(4 * PG);
+    unsigned char *p = alloc_committed(4 * PG, PAGE_READWRITE);
     memset(p, 0x77, 4 * PG);
     void *r = VirtualAlloc(p + PG + 100, 2 * PG, MEM_RESET, PAGE_READWRITE);
     cr_assert_eq(r, (void *)(p + PG), "returned %p, want %p (error %u)", r, (void *)(p + PG),
@@ -134,7 +111,7 @@ Test(reset, committed_pages_stay_committed)
 Test(reset, undo_keeps_contents)
 {
     const size_t size = 8 * PG;
-    unsigned char *p = alloc_committed(size);
+    unsigned char *p = alloc_committed(size, PAGE_READWRITE);
     for (size_t i = 0; i < size; i++)
         p[i] = pattern(i);
     cr_assert_eq(VirtualAlloc(p, size, MEM_RESET, PAGE_READWRITE), (void *)p, "reset: error %u",
@@ -152,45 +129,6 @@ Test(reset, undo_keeps_contents)
 }
 
 /* ---- MEM_RESET_UNDO of pages the application cannot write --------------- */
-
-static char *child_msg; /* shared with the child: why it failed or skipped */
-
-#define CHILD_SKIP 77
-#define CHILD_CHECK(cond, ...)                                                 \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            snprintf(child_msg, PG, __VA_ARGS__);                              \
-            _exit(1);                                                          \
-        }                                                                      \
-    } while (0)
-
-/* Runs fn in a forked child with a fresh runtime: a page that faults
- * forever hangs it.  The 120 s bound only detects that. */
-static void run_child(void (*fn)(void))
-{
-    child_msg = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    cr_assert_neq(child_msg, MAP_FAILED);
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1, "fork: %m");
-    if (pid == 0) {
-        fn();
-        _exit(0);
-    }
-    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    cr_assert_geq(pfd, 0, "pidfd_open: %m");
-    struct pollfd w = { .fd = pfd, .events = POLLIN };
-    int ready = poll(&w, 1, 120 * 1000);
-    if (ready != 1)
-        kill(pid, SIGKILL);
-    int status;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
-    close(pfd);
-    cr_assert_eq(ready, 1, "the scenario hung (killed after 120 s)");
-    cr_assert(!WIFSIGNALED(status), "the scenario died of signal %d", WTERMSIG(status));
-    if (WEXITSTATUS(status) == CHILD_SKIP)
-        cr_skip_test("%s", child_msg);
-    cr_assert_eq(WEXITSTATUS(status), 0, "%s", child_msg);
-}
 
 /* Four reset pages: 0-2 PAGE_READONLY, 3 PAGE_NOACCESS; the kernel
  * reclaims 0 and 1 (MADV_PAGEOUT drops MADV_FREE pages by its own reclaim

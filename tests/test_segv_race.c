@@ -8,8 +8,7 @@
 #include <memoryapi.h>
 #include <vmem.h>
 
-#include "child_run.h"
-#include "win32_test.h"
+#include "helpers.h"
 #include <criterion/criterion.h>
 
 #include <errno.h>
@@ -118,8 +117,6 @@ Test(segv_race, guard_page_read_by_many_threads)
 
 /* ---- a forked child's page-ins ------------------------------------------ */
 
-#define MIB ((size_t)1 << 20)
-
 static volatile uint64_t *fork_pages;
 static size_t fork_npages;
 
@@ -166,11 +163,7 @@ static int fork_race_child(void *arg)
 
 Test(segv_race, forked_child_pages_in_from_many_threads)
 {
-    struct vmem_config c;
-    cr_assert_eq(vmem_get_config(&c), 0);
-    if (c.fault_mode == VMEM_FAULT_KERNEL)
-        cr_skip_test("fault mode kernel: no paging");
-    cr_assert_eq(vmem_set_max_resident(MIB), 0, "cannot start paging");
+    need_paging(MIB);
     fork_npages = 4 * MIB / PG;
     uint64_t *p = VirtualAlloc(NULL, fork_npages * PG, MEM_COMMIT, PAGE_READWRITE);
     cr_assert_not_null(p);
@@ -178,8 +171,7 @@ Test(segv_race, forked_child_pages_in_from_many_threads)
         p[k * 512 + 7] = k * 31 + 5;
     /* start from the end: the first pages are the ones trimmed */
     fork_pages = p;
-    struct vmem_stats s;
-    cr_assert_eq(vmem_get_stats(&s), 0);
+    struct vmem_stats s = stats();
     cr_assert_gt(s.trimmed_pages, ROUNDS, "too few pages were trimmed for the test");
     child_run(fork_race_child, NULL, "a forked child's threads paging in the same pages");
 }

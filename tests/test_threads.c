@@ -7,6 +7,8 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "helpers.h"
+
 #define NTHREADS 8
 #define NPAGES   8192          /* 32 MiB */
 #define WORDS    (4096 / 8)
@@ -61,8 +63,7 @@ static void run(void *(*fn)(void *))
 
 Test(threads, eight_threads_fill_whole_pages)
 {
-    region = VirtualAlloc(NULL, NPAGES * 4096, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
-    cr_assert_not_null(region);
+    region = alloc_committed(NPAGES * 4096, PAGE_READWRITE);
     run(fill_own);
     for (size_t i = 0; i < NPAGES; i++) {
         const uint64_t *w = (const uint64_t *)(region + i * 4096);
@@ -76,8 +77,7 @@ Test(threads, eight_threads_fill_whole_pages)
 
 Test(threads, eight_threads_race_on_every_page)
 {
-    region = VirtualAlloc(NULL, NPAGES * 4096, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
-    cr_assert_not_null(region);
+    region = alloc_committed(NPAGES * 4096, PAGE_READWRITE);
     run(fill_slot);
     for (size_t i = 0; i < NPAGES; i++) {
         const uint64_t *w = (const uint64_t *)(region + i * 4096);
@@ -130,8 +130,7 @@ static void *mixed(void *arg)
 
 Test(threads, faults_while_another_thread_decommits)
 {
-    region = VirtualAlloc(NULL, NPAGES * 4096, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
-    cr_assert_not_null(region);
+    region = alloc_committed(NPAGES * 4096, PAGE_READWRITE);
     run(mixed);
     for (size_t i = 0; i < NPAGES - 256; i++) {
         const uint64_t *w = (const uint64_t *)(region + i * 4096);

@@ -5,25 +5,10 @@
  */
 #include <memoryapi.h>
 
-#include "win32_test.h"
+#include "helpers.h"
 #include <criterion/criterion.h>
 
 #include <stdint.h>
-
-/* VirtualAlloc must fail with exactly this last error. */
-#define assert_alloc_fails(err, addr, size, type, prot)                           \
-    do {                                                                          \
-        SetLastError(0);                                                          \
-        void *r_ = VirtualAlloc((addr), (size), (type), (prot));                  \
-        DWORD e_ = GetLastError();                                                \
-        cr_assert_null(r_, "VirtualAlloc(%p, %#zx, %#x, %#x) should fail",        \
-                       (void *)(addr), (size_t)(size), (unsigned)(type),          \
-                       (unsigned)(prot));                                         \
-        cr_assert_eq(e_, (DWORD)(err),                                            \
-                     "VirtualAlloc(%p, %#zx, %#x, %#x): GetLastError %u, want %u", \
-                     (void *)(addr), (size_t)(size), (unsigned)(type),            \
-                     (unsigned)(prot), (unsigned)e_, (unsigned)(err));            \
-    } while (0)
 
 static char *reserve(size_t size)
 {
@@ -54,25 +39,6 @@ static size_t first_nonzero(const unsigned char *p, size_t n)
 
 static int some_global = 42;
 
-static const DWORD bad_protects[] = {
-    0,
-    PAGE_READONLY | PAGE_READWRITE,
-    PAGE_READWRITE | PAGE_EXECUTE,
-    PAGE_WRITECOPY,
-    PAGE_EXECUTE_WRITECOPY,
-    PAGE_GUARD,
-    PAGE_GUARD | PAGE_NOACCESS,
-    PAGE_NOCACHE | PAGE_GUARD,
-    PAGE_READWRITE | PAGE_NOCACHE | PAGE_GUARD,
-    PAGE_NOCACHE | PAGE_NOACCESS,
-    PAGE_WRITECOMBINE | PAGE_NOCACHE,
-    PAGE_READWRITE | PAGE_WRITECOMBINE | PAGE_NOCACHE,
-    PAGE_WRITECOMBINE | PAGE_GUARD,
-    PAGE_READWRITE | PAGE_WRITECOMBINE | PAGE_GUARD,
-    PAGE_WRITECOMBINE | PAGE_NOACCESS,
-    0x800,
-    PAGE_READWRITE | 0x800,
-};
 
 /* ---- argument checks --------------------------------------------------- */
 
@@ -117,7 +83,7 @@ Test(virtualalloc, large_pages_and_physical_not_supported)
 Test(virtualalloc, invalid_protection)
 {
     char *p = reserve(GRAN);
-    for (size_t i = 0; i < sizeof bad_protects / sizeof bad_protects[0]; i++) {
+    for (size_t i = 0; i < NBAD_PROTECTS; i++) {
         DWORD prot = bad_protects[i];
         assert_alloc_fails(ERROR_INVALID_PARAMETER, NULL, PG, MEM_RESERVE | MEM_COMMIT, prot);
         assert_alloc_fails(ERROR_INVALID_PARAMETER, NULL, PG, MEM_RESERVE, prot);
@@ -297,8 +263,7 @@ Test(virtualalloc, commit_past_reservation_end_fails)
 
 Test(virtualalloc, recommit_keeps_contents_and_applies_protection)
 {
-    unsigned char *p = VirtualAlloc(NULL, 2 * PG, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
-    cr_assert_not_null(p);
+    unsigned char *p = alloc_committed(2 * PG, PAGE_READWRITE);
     for (size_t i = 0; i < 2 * PG; i++)
         p[i] = (unsigned char)(i ^ 0x5A);
     void *r = VirtualAlloc(p, 2 * PG, MEM_COMMIT, PAGE_READONLY);
@@ -339,8 +304,7 @@ Test(virtualalloc, top_down_is_higher)
 
 Test(virtualalloc, zero_after_decommit)
 {
-    unsigned char *p = VirtualAlloc(NULL, 2 * PG, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
-    cr_assert_not_null(p);
+    unsigned char *p = alloc_committed(2 * PG, PAGE_READWRITE);
     memset(p, 0xAA, 2 * PG);
     cr_assert(VirtualFree(p, 2 * PG, MEM_DECOMMIT));
     cr_assert_eq(VirtualAlloc(p, 2 * PG, MEM_COMMIT, PAGE_READWRITE), (void *)p);
@@ -351,8 +315,7 @@ Test(virtualalloc, zero_after_decommit)
 
 Test(virtualalloc, zero_after_release)
 {
-    unsigned char *p = VirtualAlloc(NULL, GRAN, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
-    cr_assert_not_null(p);
+    unsigned char *p = alloc_committed(GRAN, PAGE_READWRITE);
     memset(p, 0xAA, GRAN);
     release(p);
     unsigned char *q = VirtualAlloc(p, GRAN, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);

@@ -4,31 +4,10 @@
  */
 #include <memoryapi.h>
 
-#include "win32_test.h"
+#include "helpers.h"
 #include <criterion/criterion.h>
 
 #include <stdint.h>
-
-/* VirtualFree must return FALSE with exactly this last error. */
-#define assert_free_fails(err, addr, size, type)                                  \
-    do {                                                                          \
-        SetLastError(0);                                                          \
-        BOOL ok_ = VirtualFree((addr), (size), (type));                           \
-        DWORD e_ = GetLastError();                                                \
-        cr_assert_eq(ok_, FALSE, "VirtualFree(%p, %#zx, %#x) should fail",        \
-                     (void *)(addr), (size_t)(size), (unsigned)(type));           \
-        cr_assert_eq(e_, (DWORD)(err),                                            \
-                     "VirtualFree(%p, %#zx, %#x): GetLastError %u, want %u",      \
-                     (void *)(addr), (size_t)(size), (unsigned)(type),            \
-                     (unsigned)e_, (unsigned)(err));                              \
-    } while (0)
-
-static char *alloc_committed(size_t size)
-{
-    char *p = VirtualAlloc(NULL, size, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
-    cr_assert_not_null(p, "error %u", (unsigned)GetLastError());
-    return p;
-}
 
 static int some_global = 7;
 
@@ -36,7 +15,7 @@ static int some_global = 7;
 
 Test(virtualfree, bad_free_type)
 {
-    char *p = alloc_committed(2 * PG);
+    char *p = alloc_committed(2 * PG, PAGE_READWRITE);
     p[0] = 1;
     assert_free_fails(ERROR_INVALID_PARAMETER, p, 0, 0);
     assert_free_fails(ERROR_INVALID_PARAMETER, p, 0, MEM_DECOMMIT | MEM_RELEASE);
@@ -58,7 +37,7 @@ Test(virtualfree, null_address)
 
 Test(virtualfree, release_with_size_fails)
 {
-    char *p = alloc_committed(2 * PG);
+    char *p = alloc_committed(2 * PG, PAGE_READWRITE);
     assert_free_fails(ERROR_INVALID_PARAMETER, p, 2 * PG, MEM_RELEASE);
     assert_free_fails(ERROR_INVALID_PARAMETER, p, 1, MEM_RELEASE);
     assert_run(p, 2 * PG, MEM_COMMIT, PAGE_READWRITE);
@@ -67,7 +46,7 @@ Test(virtualfree, release_with_size_fails)
 
 Test(virtualfree, release_not_at_base_fails)
 {
-    char *p = alloc_committed(2 * PG);
+    char *p = alloc_committed(2 * PG, PAGE_READWRITE);
     assert_free_fails(ERROR_INVALID_ADDRESS, p + PG, 0, MEM_RELEASE);
     assert_free_fails(ERROR_INVALID_ADDRESS, p + 1, 0, MEM_RELEASE);
     assert_free_fails(ERROR_INVALID_ADDRESS, &some_global, 0, MEM_RELEASE);
@@ -112,7 +91,7 @@ Test(virtualfree, decommit_size_zero_at_base_decommits_all)
 
 Test(virtualfree, decommit_size_zero_not_at_base_fails)
 {
-    char *p = alloc_committed(4 * PG);
+    char *p = alloc_committed(4 * PG, PAGE_READWRITE);
     assert_free_fails(ERROR_INVALID_ADDRESS, p + PG, 0, MEM_DECOMMIT);
     assert_run(p, 4 * PG, MEM_COMMIT, PAGE_READWRITE);
     release(p);
@@ -120,7 +99,7 @@ Test(virtualfree, decommit_size_zero_not_at_base_fails)
 
 Test(virtualfree, decommit_past_end_fails)
 {
-    char *p = alloc_committed(4 * PG);
+    char *p = alloc_committed(4 * PG, PAGE_READWRITE);
     assert_free_fails(ERROR_INVALID_ADDRESS, p + 3 * PG, 2 * PG, MEM_DECOMMIT);
     assert_free_fails(ERROR_INVALID_ADDRESS, p, 4 * PG + 1, MEM_DECOMMIT);
     assert_run(p, 4 * PG, MEM_COMMIT, PAGE_READWRITE);
@@ -129,7 +108,7 @@ Test(virtualfree, decommit_past_end_fails)
 
 Test(virtualfree, decommit_outside_reservation_fails)
 {
-    char *p = alloc_committed(PG);
+    char *p = alloc_committed(PG, PAGE_READWRITE);
     release(p);
     assert_free_fails(ERROR_INVALID_ADDRESS, p, PG, MEM_DECOMMIT);
     assert_free_fails(ERROR_INVALID_ADDRESS, &some_global, sizeof some_global, MEM_DECOMMIT);
@@ -138,7 +117,7 @@ Test(virtualfree, decommit_outside_reservation_fails)
 
 Test(virtualfree, decommit_twice_succeeds)
 {
-    char *p = alloc_committed(2 * PG);
+    char *p = alloc_committed(2 * PG, PAGE_READWRITE);
     cr_assert(VirtualFree(p, PG, MEM_DECOMMIT), "error %u", (unsigned)GetLastError());
     cr_assert(VirtualFree(p, PG, MEM_DECOMMIT), "second decommit: error %u",
               (unsigned)GetLastError());
@@ -151,7 +130,7 @@ Test(virtualfree, decommit_twice_succeeds)
 
 Test(virtualfree, partial_decommit_splits_region)
 {
-    char *p = alloc_committed(4 * PG);
+    char *p = alloc_committed(4 * PG, PAGE_READWRITE);
     memset(p, 0x11, 4 * PG);
     cr_assert(VirtualFree(p + PG, 2 * PG, MEM_DECOMMIT), "error %u", (unsigned)GetLastError());
     assert_run(p, PG, MEM_COMMIT, PAGE_READWRITE);

@@ -4,59 +4,10 @@
  */
 #include <memoryapi.h>
 
-#include "win32_test.h"
+#include "helpers.h"
 #include <criterion/criterion.h>
 
 #include <stdint.h>
-
-/* VirtualProtect must return FALSE with exactly this last error. */
-#define assert_protect_fails(err, addr, size, prot, oldp)                             \
-    do {                                                                              \
-        SetLastError(0);                                                              \
-        BOOL ok_ = VirtualProtect((addr), (size), (prot), (oldp));                    \
-        DWORD e_ = GetLastError();                                                    \
-        cr_assert_eq(ok_, FALSE, "VirtualProtect(%p, %#zx, %#x) should fail",         \
-                     (void *)(addr), (size_t)(size), (unsigned)(prot));               \
-        cr_assert_eq(e_, (DWORD)(err),                                                \
-                     "VirtualProtect(%p, %#zx, %#x): GetLastError %u, want %u",       \
-                     (void *)(addr), (size_t)(size), (unsigned)(prot), (unsigned)e_,  \
-                     (unsigned)(err));                                                \
-    } while (0)
-
-static char *alloc_committed(size_t size, DWORD prot)
-{
-    char *p = VirtualAlloc(NULL, size, MEM_RESERVE | MEM_COMMIT, prot);
-    cr_assert_not_null(p, "error %u", (unsigned)GetLastError());
-    return p;
-}
-
-static DWORD protect(void *p, size_t size, DWORD prot)
-{
-    DWORD old = 0xDEADBEEF;
-    cr_assert(VirtualProtect(p, size, prot, &old), "VirtualProtect(%p, %#zx, %#x): error %u",
-              p, size, (unsigned)prot, (unsigned)GetLastError());
-    return old;
-}
-
-static const DWORD bad_protects[] = {
-    0,
-    PAGE_READONLY | PAGE_READWRITE,
-    PAGE_READWRITE | PAGE_EXECUTE,
-    PAGE_WRITECOPY,
-    PAGE_EXECUTE_WRITECOPY,
-    PAGE_GUARD,
-    PAGE_GUARD | PAGE_NOACCESS,
-    PAGE_NOCACHE | PAGE_GUARD,
-    PAGE_READWRITE | PAGE_NOCACHE | PAGE_GUARD,
-    PAGE_NOCACHE | PAGE_NOACCESS,
-    PAGE_WRITECOMBINE | PAGE_NOCACHE,
-    PAGE_READWRITE | PAGE_WRITECOMBINE | PAGE_NOCACHE,
-    PAGE_WRITECOMBINE | PAGE_GUARD,
-    PAGE_READWRITE | PAGE_WRITECOMBINE | PAGE_GUARD,
-    PAGE_WRITECOMBINE | PAGE_NOACCESS,
-    0x800,
-    PAGE_READWRITE | 0x800,
-};
 
 /* ---- argument checks --------------------------------------------------- */
 
@@ -71,7 +22,7 @@ Test(virtualprotect, null_old_protect)
 Test(virtualprotect, invalid_protection)
 {
     char *p = alloc_committed(PG, PAGE_READWRITE);
-    for (size_t i = 0; i < sizeof bad_protects / sizeof bad_protects[0]; i++) {
+    for (size_t i = 0; i < NBAD_PROTECTS; i++) {
         DWORD old = 0;
         assert_protect_fails(ERROR_INVALID_PARAMETER, p, PG, bad_protects[i], &old);
     }

@@ -4,21 +4,11 @@
  */
 #include <memoryapi.h>
 
-#include "win32_test.h"
+#include "helpers.h"
 #include <criterion/criterion.h>
 
 #include <stdint.h>
 
-#define assert_query_fails(err, addr, buf, len)                                     \
-    do {                                                                            \
-        SetLastError(0);                                                            \
-        SIZE_T n_ = VirtualQuery((addr), (buf), (len));                             \
-        DWORD e_ = GetLastError();                                                  \
-        cr_assert_eq(n_, 0u, "VirtualQuery(%p, len %zu) returned %zu",              \
-                     (const void *)(addr), (size_t)(len), (size_t)n_);              \
-        cr_assert_eq(e_, (DWORD)(err), "VirtualQuery(%p): GetLastError %u, want %u", \
-                     (const void *)(addr), (unsigned)e_, (unsigned)(err));          \
-    } while (0)
 
 /* A function in the test binary, for its address. */
 __attribute__((noinline)) static int in_text(int x)
@@ -73,8 +63,7 @@ Test(virtualquery, returns_struct_size)
 
 Test(virtualquery, base_address_rounds_down)
 {
-    char *p = VirtualAlloc(NULL, 2 * PG, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
-    cr_assert_not_null(p);
+    char *p = alloc_committed(2 * PG, PAGE_READWRITE);
     MEMORY_BASIC_INFORMATION m = query(p + PG + 123);
     cr_assert_eq(m.BaseAddress, (void *)(p + PG));
     cr_assert_eq(m.AllocationBase, (void *)p);
@@ -156,8 +145,7 @@ Test(virtualquery, code)
 
 Test(virtualquery, released)
 {
-    char *p = VirtualAlloc(NULL, 4 * PG, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
-    cr_assert_not_null(p);
+    char *p = alloc_committed(4 * PG, PAGE_READWRITE);
     p[0] = 1;
     release(p);
     MEMORY_BASIC_INFORMATION m = query(p + PG);

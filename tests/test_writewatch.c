@@ -5,7 +5,7 @@
  */
 #include <memoryapi.h>
 
-#include "win32_test.h"
+#include "helpers.h"
 #include <vmem.h>
 #include <criterion/criterion.h>
 
@@ -234,8 +234,7 @@ Test(writewatch, many_pages)
 Test(writewatch, region_not_watched)
 {
     require_write_watch();
-    unsigned char *p = VirtualAlloc(NULL, 4 * PG, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
-    cr_assert_not_null(p);
+    unsigned char *p = alloc_committed(4 * PG, PAGE_READWRITE);
     p[0] = 1;
     PVOID addrs[4];
     ULONG_PTR count = 4;
@@ -298,13 +297,9 @@ static void *ww_writer(void *arg)
     return NULL;
 }
 
-Test(writewatch, paged_writes_are_never_missed, .timeout = 180)
+Test(writewatch, paged_writes_are_never_missed)
 {
-    struct vmem_config c;
-    cr_assert_eq(vmem_get_config(&c), 0);
-    if (c.fault_mode == VMEM_FAULT_KERNEL)
-        cr_skip_test("fault mode kernel: no write watch, no paging");
-    cr_assert_eq(vmem_set_max_resident(4u << 20), 0);
+    need_paging(4 * MIB);
     ww_pages = (32u << 20) / 4096;
     ww_region = VirtualAlloc(NULL, ww_pages * 4096, MEM_RESERVE | MEM_COMMIT | MEM_WRITE_WATCH,
                              PAGE_READWRITE);

@@ -6,6 +6,8 @@
 #include <memoryapi.h>
 #include <stdint.h>
 
+#include "helpers.h"
+
 static void assert_zero(const uint8_t *p, size_t n, const char *what)
 {
     for (size_t i = 0; i < n; i++)
@@ -24,8 +26,7 @@ Test(zero_fill, fresh_commit_reads_zero)
 Test(zero_fill, recommit_after_decommit_reads_zero)
 {
     size_t n = 64 * 4096;
-    uint8_t *p = VirtualAlloc(NULL, n, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
-    cr_assert_not_null(p);
+    uint8_t *p = alloc_committed(n, PAGE_READWRITE);
     memset(p, 0x5A, n);
     cr_assert(VirtualFree(p + 8 * 4096, 16 * 4096, MEM_DECOMMIT));
     cr_assert_eq(VirtualAlloc(p + 8 * 4096, 16 * 4096, MEM_COMMIT, PAGE_READWRITE),
@@ -50,8 +51,7 @@ Test(zero_fill, recommit_read_only_reads_zero)
 Test(zero_fill, new_reservation_at_released_address_reads_zero)
 {
     size_t n = 32 * 4096;
-    uint8_t *p = VirtualAlloc(NULL, n, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
-    cr_assert_not_null(p);
+    uint8_t *p = alloc_committed(n, PAGE_READWRITE);
     memset(p, 0xC3, n);
     cr_assert(VirtualFree(p, 0, MEM_RELEASE));
     uint8_t *q = VirtualAlloc(p, n, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
