@@ -10,7 +10,8 @@
  * restored from the page table if it does.
  */
 #include "api/addrspace.h"
-#include "paging/evict.h"
+#include "paging/cap.h"
+#include "paging/release.h"
 #include "fault/fork_paging.h"
 #include "paging/replacement.h"
 #include "fault/fault.h"

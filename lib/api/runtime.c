@@ -7,7 +7,8 @@
  */
 #include "core/runtime.h"
 #include "api/addrspace.h"
-#include "paging/evict.h"
+#include "paging/cap.h"
+#include "paging/start.h"
 #include "fault/fault.h"
 #include "fault/fork_paging.h"
 #include "fault/guard.h"

@@ -2,7 +2,7 @@
  * stats.c -- counters, vmem_get_stats and the VMEM_REPORT printout.
  */
 #include "core/stats.h"
-#include "paging/evict.h"
+#include "paging/cap.h"
 #include "pagefile/pagefile.h"
 #include "core/runtime.h"
 #include "paging/standby.h"

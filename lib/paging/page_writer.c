@@ -26,7 +26,8 @@
  * I/O.  The thread is woken through os/wake.h (async-signal-safe).
  */
 #include "paging/page_writer.h"
-#include "paging/evict.h"
+#include "paging/release.h"
+#include "paging/wsmanager.h"
 #include "pagefile/pagefile.h"
 #include "core/runtime.h"
 #include "paging/standby.h"
