@@ -295,6 +295,49 @@ Test(paging, commit_beyond_cap_plus_page_file_fails)
                                     PAGE_READWRITE));
 }
 
+/* Pages made resident before any cap: turning the cap on later
+ * (SetProcessWorkingSetSize) must bring the working set down to it.  The
+ * replacement policy is the only source of victims, so it must hear of
+ * these pages when paging starts; then the pages in RAM come back under
+ * the cap. */
+Test(paging, cap_turned_on_after_pages_are_resident)
+{
+    struct vmem_config c;
+    cr_assert_eq(vmem_get_config(&c), 0);
+    if (c.fault_mode == VMEM_FAULT_KERNEL)
+        cr_skip_test("fault mode kernel: paging needs userfaultfd");
+    size_t cap = 2 * MIB;
+    npages = 8 * cap / 4096;
+    gens = calloc(npages, sizeof(*gens));
+    region = VirtualAlloc(NULL, npages * 4096, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(region);
+    for (size_t page = 0; page < npages; page++) {
+        gens[page] = 1;
+        fill_page(region, page, 1);
+    }
+    cr_assert_geq(stats().working_set, npages, "the pages are not all resident yet");
+    SIZE_T lo, hi;
+    cr_assert(GetProcessWorkingSetSize(GetCurrentProcess(), &lo, &hi));
+    if (!SetProcessWorkingSetSize(GetCurrentProcess(), lo, cap) && c.trim == VMEM_TRIM_MOVE)
+        cr_skip_test("VMEM_TRIM=move: this kernel has no UFFDIO_MOVE");
+    cr_assert(GetProcessWorkingSetSize(GetCurrentProcess(), &lo, &hi));
+    cr_assert_eq(hi, cap, "the cap did not take");
+    /* a second region, twice the cap, written after the cap is on */
+    size_t more = 2 * cap / 4096;
+    uint64_t *second = VirtualAlloc(NULL, more * 4096, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(second);
+    for (size_t page = 0; page < more; page++)
+        fill_page(second, page, 7);
+    /* pages the policy never heard of would stay resident, and this wait
+     * would not end (the suite's timeout reports it) */
+    wait_within_cap();
+    struct vmem_stats s = stats();
+    cr_assert_geq(s.trimmed_pages, npages - cap / 4096);
+    verify_all();
+    for (size_t page = 0; page < more; page++)
+        cr_assert(page_intact(second, page, 7), "page %zu of the second region lost", page);
+}
+
 Test(paging, working_set_size_api)
 {
     struct vmem_config c;

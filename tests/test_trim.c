@@ -21,7 +21,7 @@
 #include <unistd.h>
 #include <vmem.h>
 
-#include "paging/evict.h"
+#include "paging/start.h"
 #include "core/pte.h"
 #include "core/region.h"
 #include "core/runtime.h"

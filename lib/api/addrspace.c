@@ -11,7 +11,8 @@
  */
 #include "api/addrspace.h"
 #include "api/init.h"
-#include "paging/evict.h"
+#include "paging/cap.h"
+#include "paging/release.h"
 #include "fault/fork_paging.h"
 #include "paging/replacement.h"
 #include "fault/fault.h"

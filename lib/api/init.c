@@ -16,7 +16,8 @@
 #include "core/region.h"
 #include "core/runtime.h"
 #include "core/vmem_internal.h"
-#include "paging/evict.h"
+#include "paging/cap.h"
+#include "paging/start.h"
 #include "fault/fault.h"
 #include "fault/fork_paging.h"
 #include "fault/guard.h"
@@ -24,7 +25,6 @@
 #include "os/uffd.h"
 #include "os/vm.h"
 #include "pagefile/pagefile.h"
-#include "paging/evict.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -10,7 +10,7 @@
 #include "os/fd.h"
 #include "os/process.h"
 #include "pagefile/pagefile.h"
-#include "paging/evict.h"
+#include "paging/cap.h"
 #include "paging/standby.h"
 #include <vmem.h>
 

@@ -28,7 +28,8 @@
  * also records the write for GetWriteWatch.
  */
 #include "fault/fault.h"
-#include "paging/evict.h"
+#include "paging/cap.h"
+#include "paging/start.h"
 #include "core/internal_alloc.h"
 #include "os/uffd.h"
 #include "pagefile/pagefile.h"

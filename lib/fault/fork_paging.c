@@ -13,7 +13,7 @@
  *           paging of its own (its fault mode is kernel).
  *   parent: from the fork on, page-file slots are not reused or punched
  *           (pagefile_hold), and a dirty page is never written back over
- *           its old slot (evict.c asks pagefile_held()), so the child reads
+ *           its old slot (trim.c asks pagefile_held()), so the child reads
  *           the content of the fork's time.  Each child holds the write end
  *           of a close-on-exec pipe; when every child has exec'd or exited
  *           (the read ends report hang-up) the hold ends and the set-aside
@@ -39,7 +39,9 @@
  * handler, so the reaper never sees the hold on and the child unregistered.
  */
 #include "fault/fork_paging.h"
-#include "paging/evict.h"
+#include "paging/cap.h"
+#include "paging/start.h"
+#include "paging/wsmanager.h"
 #include "core/internal_alloc.h"
 #include "os/fd.h"
 #include "os/process.h"
@@ -122,7 +124,9 @@ void fork_paging_prepare(void)
     as_lock_exclusive();
     take(&hold_lock);
     if (paging_enabled()) {
-        /* From here on no slot the child may read is reused. */
+        /* From here on no slot the child may read is reused; the
+         * working-set manager thread ends the hold (fork_paging_reap). */
+        paging_set_periodic(fork_paging_reap);
         pagefile_hold(1);
         if (os_pipe_open(pending) != 0) {
             pending[0] = pending[1] = -1;

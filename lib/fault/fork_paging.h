@@ -29,7 +29,8 @@ extern void (*fork_paging_window_hook)(void);
 extern void (*fork_paging_lock_hook)(pthread_mutex_t *m);
 
 /* Parent: ends the page-file hold once every child that may read it has
- * exec'd or exited.  Called by the working-set manager thread. */
+ * exec'd or exited.  Run by the working-set manager thread, which the
+ * first fork under paging asks to (paging_set_periodic). */
 void fork_paging_reap(void);
 
 /* Child: 1 if it inherited paged memory it serves itself. */

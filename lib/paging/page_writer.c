@@ -23,24 +23,21 @@
  * result ignored, so a write that races with the writer is never lost.
  *
  * Locks: as_lock exclusive to choose frames and to settle them; none during
- * I/O.  The thread is woken through an eventfd.
+ * I/O.  The thread is woken through os/wake.h (async-signal-safe).
  */
 #include "paging/page_writer.h"
-#include "paging/evict.h"
+#include "paging/release.h"
+#include "paging/wsmanager.h"
 #include "pagefile/pagefile.h"
 #include "core/runtime.h"
 #include "paging/standby.h"
 #include "core/stats.h"
 #include "core/vmem_internal.h"
 #include "os/thread.h"
+#include "os/wake.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #define BATCH 64 /* writes per pass */
 
@@ -55,10 +52,8 @@ static int running;
 
 void page_writer_kick(void)
 {
-    uint64_t one = 1;
     __atomic_store_n(&asked, 1, __ATOMIC_RELEASE);
-    if (kick_fd >= 0 && write(kick_fd, &one, sizeof(one)) < 0)
-        return; /* the counter is full: the thread is awake anyway */
+    os_wake_signal(kick_fd);
 }
 
 int page_writer_busy(void)
@@ -177,12 +172,10 @@ static size_t write_pass(int *found)
 static void *writer_main(void *arg)
 {
     (void)arg;
-    struct pollfd pfd = { .fd = kick_fd, .events = POLLIN };
     while (!__atomic_load_n(&stop_flag, __ATOMIC_ACQUIRE)) {
         if (!__atomic_load_n(&asked, __ATOMIC_ACQUIRE))
-            poll(&pfd, 1, 50);
-        uint64_t v;
-        if (read(kick_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+            os_wake_wait(kick_fd, -1, 50);
+        if (os_wake_drain(kick_fd) != 0)
             break;
         __atomic_store_n(&busy, 1, __ATOMIC_RELEASE);
         __atomic_store_n(&asked, 0, __ATOMIC_RELEASE);
@@ -202,18 +195,13 @@ static void *writer_main(void *arg)
 
 int page_writer_start(void)
 {
-    kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (kick_fd < 0)
-        return errno;
+    int e = os_wake_open(&kick_fd);
+    if (e)
+        return e;
     __atomic_store_n(&stop_flag, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&stuck, 0, __ATOMIC_RELEASE);
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int e = os_thread_start(&thread, writer_main, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (e) {
-        close(kick_fd);
+    if ((e = os_thread_start(&thread, writer_main, NULL)) != 0) {
+        os_wake_close(kick_fd);
         kick_fd = -1;
         return e;
     }
@@ -226,11 +214,10 @@ void page_writer_stop(void)
     if (running) {
         __atomic_store_n(&stop_flag, 1, __ATOMIC_RELEASE);
         page_writer_kick();
-        pthread_join(thread, NULL);
+        os_thread_join(thread);
         running = 0;
     }
-    if (kick_fd >= 0)
-        close(kick_fd);
+    os_wake_close(kick_fd);
     kick_fd = -1;
     __atomic_store_n(&asked, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
@@ -239,7 +226,6 @@ void page_writer_stop(void)
 void page_writer_leave_in_child(void)
 {
     running = 0;
-    if (kick_fd >= 0)
-        close(kick_fd);
+    os_wake_close(kick_fd);
     kick_fd = -1;
 }

@@ -5,7 +5,7 @@
  * being evicted.  A page admitted by a reference starts with its bit set
  * (the fault was a reference); a prefetched one without.  Simulated, every
  * reference sets the bit; live only faults and write-protect faults do, as
- * in evict.c.
+ * in paging/ (the trimmer).
  *
  * The face is an array of slots and the hand an index: a victim search
  * reads slots in order, and a new page takes the slot just freed, right

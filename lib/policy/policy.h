@@ -2,7 +2,7 @@
  * policy.h -- the replacement- and prefetch-policy interface.
  *
  * One implementation of each policy (one file each in lib/policy/) is driven
- * by both the live runtime (evict.c, fault.c) and the simulator (tools/):
+ * by both the live runtime (paging/replacement.c, fault/fault.c) and the simulator (tools/):
  *
  *   simulator: every reference of the trace.  A reference to a resident
  *              page calls touch(); a miss calls admit() (after victim() if

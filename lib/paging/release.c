@@ -1,0 +1,86 @@
+/*
+ * release.c -- freeing standby frames.
+ *
+ * The working-set manager frees the oldest clean standby frames (their
+ * page-file copy valid) when it needs room: their pages become PAGEDOUT,
+ * with no I/O.  The page writer frees a frame as soon as it is written when
+ * the standby list is off.  A page decommitted or released takes its frame
+ * with it (one being written is orphaned: the page writer frees it).
+ *
+ * Locks: as_lock exclusive.
+ */
+#include "paging/release.h"
+#include "paging/prefetch.h"
+#include "paging/standby.h"
+#include "core/region.h"
+#include "core/runtime.h"
+#include "core/stats.h"
+
+/* Gives frame f's page its slot back and frees the frame: the page is now
+ * only in the page file.  as_lock exclusive. */
+void paging_page_out(uint32_t f)
+{
+    struct frame *fr = standby_frame(f);
+    struct pte *p = pte_get(&fr->region->ptes, fr->page);
+    if (fr->flags & FRAME_PREFETCHED) {
+        ctr_add(&vmem_ctr.prefetch_unused, 1);
+        prefetch_feedback(0);
+    }
+    p->slot = fr->slot;
+    p->state = PTE_PAGEDOUT;
+    standby_drop(f);
+}
+
+/* Frees up to n clean, idle frames from the oldest (takes as_lock
+ * exclusive).  *dirty says whether dirty frames were passed over: the page
+ * writer's work. */
+size_t release_standby(size_t n, int *dirty)
+{
+    size_t freed = 0, seen = 0, look = standby_count();
+    *dirty = 0;
+    as_lock_exclusive();
+    uint32_t f = standby_oldest();
+    while (f && freed < n && seen < look) {
+        uint32_t next = standby_next(f);
+        const struct frame *fr = standby_frame(f);
+        seen++;
+        if (fr->flags & (FRAME_DIRTY | FRAME_WRITING)) {
+            *dirty |= (fr->flags & FRAME_DIRTY) != 0;
+        } else {
+            paging_page_out(f);
+            freed++;
+        }
+        f = next;
+    }
+    as_unlock();
+    return freed;
+}
+
+uint32_t paging_forget(struct pte *p)
+{
+    uint32_t slot = 0;
+    switch (p->state) {
+    case PTE_RESIDENT: /* the working-set counter is the caller's */
+    case PTE_PAGEDOUT:
+        slot = p->slot;
+        break;
+    case PTE_STANDBY: {
+        struct frame *fr = standby_frame(p->slot);
+        if (fr->flags & FRAME_PREFETCHED) {
+            ctr_add(&vmem_ctr.prefetch_unused, 1);
+            prefetch_feedback(0);
+        }
+        if (fr->flags & FRAME_WRITING) {
+            fr->flags |= FRAME_ORPHAN; /* the page writer frees it */
+        } else {
+            slot = fr->slot;
+            standby_drop(p->slot);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    p->slot = 0;
+    return slot;
+}

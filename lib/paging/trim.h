@@ -1,0 +1,23 @@
+/*
+ * trim.h -- trimming: victims the replacement policy chooses leave the
+ * working set for standby frames (by UFFDIO_MOVE, or write-protect and
+ * copy).
+ */
+#ifndef VMEM_TRIM_H
+#define VMEM_TRIM_H
+
+#include <stddef.h>
+
+#define TRIM_BATCH 64 /* pages trimmed or freed per round */
+
+/* Trims up to n (<= TRIM_BATCH) pages; returns how many left the working
+ * set.  The working-set manager thread only; takes as_lock. */
+size_t trim_working_set(size_t n);
+
+/* Opens the /proc/self files the trimmer reads (paging_start; either may be
+ * unavailable), and closes them (paging_stop, and in a forked child: they
+ * are the parent's memory). */
+void trim_open_files(void);
+void trim_close_files(void);
+
+#endif
