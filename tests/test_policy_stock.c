@@ -11,6 +11,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stddef.h>
@@ -192,4 +193,41 @@ Test(stock, policy_grows_in_a_thread_that_may_not_map)
     for (size_t i = 0; i < TOUCHED; i++)
         cr_assert_eq(j.mem[i * 4096], (uint8_t)(i + 1), "page %zu", i);
     cr_assert(VirtualFree((void *)j.mem, 0, MEM_RELEASE));
+}
+
+/* The cap raised far in one step: in signal mode the policy then grows in
+ * the SIGBUS handler well past what its stock was filled for.  Every page
+ * that became resident must still reach the policy -- the policy is the
+ * trimmer's only source of victims, so a page it missed would never be
+ * trimmed -- and when the cap comes down again, so must the pages in RAM. */
+Test(stock, cap_raised_far_then_lowered)
+{
+    struct vmem_config c;
+    cr_assert_eq(vmem_get_config(&c), 0);
+    if (c.fault_mode == VMEM_FAULT_KERNEL)
+        cr_skip_test("fault mode kernel: paging needs userfaultfd");
+    size_t small = 1u << 20, big = 512u << 20, npages = 48u << 8; /* 48 MiB */
+    int e = vmem_set_max_resident(small);
+    if (e == ENOTSUP && c.trim == VMEM_TRIM_MOVE)
+        cr_skip_test("VMEM_TRIM=move: this kernel has no UFFDIO_MOVE");
+    cr_assert_eq(e, 0, "cannot start paging: %s", strerror(e));
+    cr_assert_eq(vmem_set_max_resident(big), 0);
+    uint8_t *p = VirtualAlloc(NULL, npages * 4096, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(p);
+    for (size_t i = 0; i < npages; i++)
+        p[i * 4096] = (uint8_t)(i * 7 + 1);
+    struct vmem_stats s;
+    /* back down: every page must be trimmable.  A page the policy never
+     * heard of would stay resident, and this wait would not end (the
+     * suite's timeout reports it). */
+    cr_assert_eq(vmem_set_max_resident(small), 0);
+    for (;;) {
+        cr_assert_eq(vmem_get_stats(&s), 0);
+        if (s.working_set + s.standby_pages <= s.cap_pages)
+            break;
+        sched_yield();
+    }
+    for (size_t i = 0; i < npages; i++)
+        cr_assert_eq(p[i * 4096], (uint8_t)(i * 7 + 1), "page %zu lost", i);
+    cr_assert(VirtualFree(p, 0, MEM_RELEASE));
 }

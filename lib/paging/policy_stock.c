@@ -9,8 +9,9 @@
  * grows an array by doubling it, so for every block handed out the stock
  * keeps blocks for two doublings (stock_plan): everything the policy holds
  * can double twice between refills.  A request the stock cannot
- * serve fails (the policy then leaves the page untracked, and the
- * trimmer's own scan finds it).
+ * serve fails: the policy then leaves the page untracked, and
+ * replacement.c has the working-set manager admit every resident page
+ * again once the stock is refilled.
  *
  * New blocks are mapped and left untouched (no RAM until the policy uses
  * them); blocks the policy frees are kept, and those beyond the target are

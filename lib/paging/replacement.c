@@ -30,6 +30,7 @@
  */
 #include "paging/replacement.h"
 #include "paging/policy_stock.h"
+#include "paging/wsmanager.h"
 #include "policy/policy.h"
 #include "core/pte.h"
 #include "core/region.h"
@@ -112,6 +113,30 @@ static void refill_in_fault(void)
         refill();
 }
 
+/* Set when an admission could not get memory (the stock ran out between
+ * refills, e.g. in a SIGBUS handler after the cap was raised far): some
+ * resident page may be untracked, and the policy is the trimmer's only
+ * source of victims.  The working-set manager then refills the stock and
+ * admits every resident page again (replacement_maintain); admitting a
+ * tracked page again only marks it referenced. */
+static int resync; /* atomic */
+
+/* Under policy_lock: the misses so far. */
+static uint64_t misses_now(void)
+{
+    return stock.misses;
+}
+
+/* After an admission that began at `before` misses (policy_lock released).
+ * Async-signal-safe. */
+static void after_admit(uint64_t before, uint64_t after)
+{
+    if (after != before) {
+        __atomic_store_n(&resync, 1, __ATOMIC_RELEASE);
+        paging_kick();
+    }
+}
+
 int replacement_active(void)
 {
     return __atomic_load_n(&active, __ATOMIC_ACQUIRE);
@@ -140,6 +165,8 @@ static void admit_refilling(uint64_t vpn)
     }
 }
 
+static void admit_resident(void);
+
 int replacement_start(const char *name, size_t frames, char *err, size_t errlen)
 {
     const struct policy_ops *o = policy_find(name && *name ? name : NULL);
@@ -164,11 +191,7 @@ int replacement_start(const char *name, size_t frames, char *err, size_t errlen)
     unlock();
     refill_stock();
     /* what is resident already (paging started after the program did) */
-    for (struct region *r = region_next_above(0); r; r = region_next_above(r->base))
-        for (size_t i = pte_next_present(&r->ptes, 0, r->npages); i < r->npages;
-             i = pte_next_present(&r->ptes, i + 1, r->npages))
-            if (pte_get(&r->ptes, i)->state == PTE_RESIDENT)
-                admit_refilling(vpn_of(r, i));
+    admit_resident();
     __atomic_store_n(&active, 1, __ATOMIC_RELEASE);
     return 0;
 }
@@ -193,10 +216,13 @@ void replacement_admit(const struct region *r, size_t first, size_t n, unsigned 
         return;
     refill_in_fault();
     lock();
+    uint64_t before = misses_now();
     if (pol)
         for (size_t i = first; i < first + n; i++)
             ops->admit(pol, vpn_of(r, i), flags);
+    uint64_t after = misses_now();
     unlock();
+    after_admit(before, after);
 }
 
 void replacement_touch(const struct region *r, size_t i)
@@ -205,9 +231,12 @@ void replacement_touch(const struct region *r, size_t i)
         return;
     refill_in_fault();
     lock();
+    uint64_t before = misses_now();
     if (pol)
         ops->touch(pol, vpn_of(r, i));
+    uint64_t after = misses_now();
     unlock();
+    after_admit(before, after);
 }
 
 void replacement_forget(const struct region *r, size_t i)
@@ -242,10 +271,30 @@ size_t replacement_victims(uint64_t *vpn, size_t n)
 void replacement_readmit(uint64_t vpn)
 {
     refill();
-    lock();
-    if (pol)
-        ops->admit(pol, vpn, 0);
-    unlock();
+    if (replacement_active())
+        admit_refilling(vpn);
+}
+
+/* Admits every resident page (as_lock held by the caller). */
+static void admit_resident(void)
+{
+    for (struct region *r = region_next_above(0); r; r = region_next_above(r->base))
+        for (size_t i = pte_next_present(&r->ptes, 0, r->npages); i < r->npages;
+             i = pte_next_present(&r->ptes, i + 1, r->npages))
+            if (pte_load_state(pte_get(&r->ptes, i)) == PTE_RESIDENT)
+                admit_refilling(vpn_of(r, i));
+}
+
+void replacement_maintain(void)
+{
+    if (!replacement_active())
+        return;
+    refill();
+    if (__atomic_exchange_n(&resync, 0, __ATOMIC_ACQ_REL)) {
+        as_lock_shared();
+        admit_resident();
+        as_unlock();
+    }
 }
 
 void replacement_counts(size_t *tracked, uint64_t *misses)

@@ -33,6 +33,12 @@ void replacement_forget(const struct region *r, size_t i);
 size_t replacement_victims(uint64_t *vpn, size_t n);
 void replacement_readmit(uint64_t vpn);
 
+/* The working-set manager's upkeep, each round (never in a signal handler,
+ * no lock held): refills the policy's stock, and if an admission failed for
+ * want of memory, admits every resident page again so that none stays
+ * unknown to the policy (which would never choose it). */
+void replacement_maintain(void);
+
 /* The pages the policy tracks as resident, and the allocations it asked
  * for that its stock could not serve (each left a page untracked or a
  * list unsorted), since the process started.  For tests and statistics. */

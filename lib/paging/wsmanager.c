@@ -22,6 +22,7 @@
  * is woken through os/wake.h (async-signal-safe from a SIGBUS handler).
  */
 #include "paging/wsmanager.h"
+#include "paging/replacement.h"
 #include "os/thread.h"
 #include "os/wake.h"
 #include "paging/cap.h"
@@ -92,6 +93,7 @@ static void *wsmanager_main(void *arg)
     (void)arg;
     while (!__atomic_load_n(&stop_flag, __ATOMIC_ACQUIRE)) {
         os_wake_wait(kick_fd, -1, 50);
+        replacement_maintain();
         void (*work)(void) = __atomic_load_n(&periodic, __ATOMIC_ACQUIRE);
         if (work)
             work();
