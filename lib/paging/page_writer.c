@@ -172,6 +172,7 @@ static size_t write_pass(int *found)
 static void *writer_main(void *arg)
 {
     (void)arg;
+    as_lock_sigs_blocked = 1; /* started with every signal blocked */
     while (!__atomic_load_n(&stop_flag, __ATOMIC_ACQUIRE)) {
         if (!__atomic_load_n(&asked, __ATOMIC_ACQUIRE))
             os_wake_wait(kick_fd, -1, 50);

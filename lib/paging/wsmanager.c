@@ -91,6 +91,7 @@ static int trim_round(void)
 static void *wsmanager_main(void *arg)
 {
     (void)arg;
+    as_lock_sigs_blocked = 1; /* started with every signal blocked */
     while (!__atomic_load_n(&stop_flag, __ATOMIC_ACQUIRE)) {
         os_wake_wait(kick_fd, -1, 50);
         replacement_maintain();
