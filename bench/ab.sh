@@ -25,16 +25,6 @@ done
 unset MALLOC_PERTURB_
 work=$(mktemp -d /var/tmp/vmem-ab.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-cat >"$work/lists.py" <<'PY'
-import hashlib
-n = 1200000
-l = [str(i) * 4 for i in range(n)]
-d = {i: s for i, s in enumerate(l)}
-h = hashlib.sha256()
-for s in l:
-    h.update(s.encode())
-print(len(l), len(d), sum(len(v) for v in d.values()), h.hexdigest())
-PY
 field() { grep -oE "(^| )$1=[0-9.]+" | head -1 | cut -d= -f2; }
 out=$work/lines
 for rep in $(seq 1 "$reps"); do
@@ -51,7 +41,7 @@ for rep in $(seq 1 "$reps"); do
         r=$(VMEM_FAULT_MODE=thread "$d/bench/bench_demand_zero" -n 65536 -r 3 -p seq -t 1 | grep '^RESULT')
         echo "rep=$rep build=$v measure=demand-zero vmem_ns=$(echo "$r" | field vmem_ns) kern_ns=$(echo "$r" | field kern_ns) ratio=$(echo "$r" | field ratio)"
         t0=$(date +%s.%N)
-        "$d/tools/vmem" run --max-resident 48M --pagefile "$work" -- /usr/bin/python3 "$work/lists.py" >"$work/py.out"
+        "$d/tools/vmem" run --max-resident 48M --pagefile "$work" -- /usr/bin/python3 "$(dirname "$0")/lists.py" >"$work/py.out"
         t1=$(date +%s.%N)
         echo "rep=$rep build=$v measure=preload-python secs=$(echo "$t1 - $t0" | bc) output=$(cut -c1-12 "$work/py.out" | tr ' ' _)"
     done

@@ -30,18 +30,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-cat >"$work/prog.py" <<'PY'
-import hashlib
-n = 1200000
-l = [str(i) * 4 for i in range(n)]
-d = {i: s for i, s in enumerate(l)}
-h = hashlib.sha256()
-for s in l:
-    h.update(s.encode())
-print(len(l), len(d), sum(len(v) for v in d.values()), h.hexdigest())
-PY
-prog=(/usr/bin/python3 "$work/prog.py")
-/usr/bin/python3 "$work/prog.py" >"$work/expected"
+prog=(/usr/bin/python3 "$here/lists.py")
+/usr/bin/python3 "$here/lists.py" >"$work/expected"
 
 # run LABEL CMD...: wall seconds and peak RSS KiB of one run -> "$secs $kib $status"
 timed() {

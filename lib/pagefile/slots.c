@@ -16,6 +16,7 @@
 #include "pagefile/hold.h"
 #include "pagefile/slots.h"
 #include "core/internal_alloc.h"
+#include "core/mutex.h"
 #include "core/vmem_internal.h"
 #include "os/file.h"
 
@@ -32,23 +33,8 @@ static uint64_t capacity, used, peak, hint;
 
 void (*pagefile_test_free_hook)(uint32_t first, size_t n);
 
-void pf_slot_lock(void)
-{
-    int e = pthread_mutex_lock(&slot_lock);
-    if (unlikely(e)) {
-        vmem_log("slot_lock: cannot take it (error %d)", e);
-        abort();
-    }
-}
-
-void pf_slot_unlock(void)
-{
-    int e = pthread_mutex_unlock(&slot_lock);
-    if (unlikely(e)) {
-        vmem_log("slot_lock: cannot release it (error %d)", e);
-        abort();
-    }
-}
+void pf_slot_lock(void) { mutex_take("slot_lock", &slot_lock); }
+void pf_slot_unlock(void) { mutex_give("slot_lock", &slot_lock); }
 
 static size_t bitmap_size(uint64_t cap)
 {

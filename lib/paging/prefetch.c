@@ -16,6 +16,7 @@
 #include "paging/prefetch.h"
 #include "policy/policy.h"
 #include "core/internal_alloc.h"
+#include "core/mutex.h"
 #include "core/vmem_internal.h"
 
 #include <errno.h>
@@ -29,27 +30,8 @@ pthread_mutex_t *prefetch_fork_lock(void) { return &prefetch_lock; }
 static const struct prefetch_ops *ops;
 static struct prefetcher *pf;
 
-/* A prefetcher call cannot go on without the lock, nor leave it held. */
-static void lock_failed(const char *what, int err)
-{
-    vmem_log("internal error: cannot %s the prefetch policy's lock (%s); aborting", what,
-             strerror(err));
-    abort();
-}
-
-static void lock(void)
-{
-    int e = pthread_mutex_lock(&prefetch_lock);
-    if (e)
-        lock_failed("take", e);
-}
-
-static void unlock(void)
-{
-    int e = pthread_mutex_unlock(&prefetch_lock);
-    if (e)
-        lock_failed("release", e);
-}
+static void lock(void) { mutex_take("prefetch_lock", &prefetch_lock); }
+static void unlock(void) { mutex_give("prefetch_lock", &prefetch_lock); }
 
 static void *mem_alloc(void *ctx, size_t bytes)
 {

@@ -34,6 +34,7 @@
 #include "policy/policy.h"
 #include "core/pte.h"
 #include "core/region.h"
+#include "core/mutex.h"
 #include "core/runtime.h"
 #include "core/vmem_internal.h"
 
@@ -50,27 +51,8 @@ static struct policy *pol;
 static struct policy_stock stock;
 static int active; /* atomic */
 
-/* A policy call cannot go on without the lock, nor leave it held. */
-static void lock_failed(const char *what, int err)
-{
-    vmem_log("internal error: cannot %s the replacement policy's lock (%s); aborting", what,
-             strerror(err));
-    abort();
-}
-
-static void lock(void)
-{
-    int e = pthread_mutex_lock(&policy_lock);
-    if (e)
-        lock_failed("take", e);
-}
-
-static void unlock(void)
-{
-    int e = pthread_mutex_unlock(&policy_lock);
-    if (e)
-        lock_failed("release", e);
-}
+static void lock(void) { mutex_take("policy_lock", &policy_lock); }
+static void unlock(void) { mutex_give("policy_lock", &policy_lock); }
 
 /* Maps (and unmaps) for the stock with policy_lock released.  Never from a
  * signal handler. */

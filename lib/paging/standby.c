@@ -23,6 +23,7 @@
  */
 #include "paging/standby.h"
 #include "core/internal_alloc.h"
+#include "core/mutex.h"
 #include "os/uffd.h"
 #include "os/vm.h"
 #include "core/vmem_internal.h"
@@ -147,7 +148,7 @@ void standby_empty_free(void)
 {
     if (!move_mode)
         return;
-    pthread_mutex_lock(&frame_lock);
+    mutex_take("frame_lock", &frame_lock);
     uint32_t f = 1;
     while (f <= nframes) {
         if (f % 64 == 0 && !filled[f / 64]) {
@@ -164,13 +165,13 @@ void standby_empty_free(void)
         empty_frames(f, end - f);
         f = end;
     }
-    pthread_mutex_unlock(&frame_lock);
+    mutex_give("frame_lock", &frame_lock);
 }
 
 uint32_t standby_take_run(struct region *r, size_t page, size_t want, size_t *got)
 {
     *got = 0;
-    pthread_mutex_lock(&frame_lock);
+    mutex_take("frame_lock", &frame_lock);
     uint32_t f = 0;
     size_t len = 0;
     /* next-fit: the first free frame from the hint (wrapping once), and as
@@ -189,7 +190,7 @@ uint32_t standby_take_run(struct region *r, size_t page, size_t want, size_t *go
         if (move_mode)
             empty_frames(f, len);
     }
-    pthread_mutex_unlock(&frame_lock);
+    mutex_give("frame_lock", &frame_lock);
     *got = len;
     return f;
 }
@@ -207,7 +208,7 @@ uint32_t standby_take(struct region *r, size_t page, uint32_t slot, uint32_t fla
 
 void standby_drop(uint32_t f)
 {
-    pthread_mutex_lock(&frame_lock);
+    mutex_take("frame_lock", &frame_lock);
     struct frame *fr = &frames[f];
     if (fr->prev)
         frames[fr->prev].next = fr->next;
@@ -223,7 +224,7 @@ void standby_drop(uint32_t f)
     if (move_mode)
         put_bit(filled, f, 1); /* emptied when taken again */
     __atomic_sub_fetch(&in_use, 1, __ATOMIC_RELAXED);
-    pthread_mutex_unlock(&frame_lock);
+    mutex_give("frame_lock", &frame_lock);
 }
 
 struct frame *standby_frame(uint32_t f) { return &frames[f]; }
@@ -231,16 +232,16 @@ void *standby_data(uint32_t f) { return data + (size_t)f * PAGE_SZ; }
 
 uint32_t standby_oldest(void)
 {
-    pthread_mutex_lock(&frame_lock);
+    mutex_take("frame_lock", &frame_lock);
     uint32_t f = head;
-    pthread_mutex_unlock(&frame_lock);
+    mutex_give("frame_lock", &frame_lock);
     return f;
 }
 
 uint32_t standby_next(uint32_t f)
 {
-    pthread_mutex_lock(&frame_lock);
+    mutex_take("frame_lock", &frame_lock);
     uint32_t n = frames[f].next;
-    pthread_mutex_unlock(&frame_lock);
+    mutex_give("frame_lock", &frame_lock);
     return n;
 }
