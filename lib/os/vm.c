@@ -35,14 +35,29 @@
 
 #define RESERVE_FLAGS (MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE)
 
+/* Under a sanitizer, mappings and unmappings go through libc's mmap and
+ * munmap instead, which the sanitizer intercepts to keep its shadow memory
+ * true: an address unmapped behind its back and mapped again (by liburing,
+ * for a ring) would carry the old mapping's accesses and show races that
+ * are not there.  The preload library is not used under sanitizers. */
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#else
+#define SANITIZED 0
+#endif
+
 static void *raw_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
+    if (SANITIZED)
+        return mmap(addr, len, prot, flags, fd, off);
     long r = syscall(SYS_mmap, addr, len, prot, flags, fd, off);
     return r == -1 ? MAP_FAILED : (void *)r;
 }
 
 static int raw_munmap(void *addr, size_t len)
 {
+    if (SANITIZED)
+        return munmap(addr, len);
     return (int)syscall(SYS_munmap, addr, len);
 }
 
