@@ -13,10 +13,14 @@
 #   preload     python3 building lists and dicts (~200 MiB) under
 #               `vmem run --max-resident 48M`: wall seconds.
 #
-# Prints one line per run, then the median of each measure per build and
-# B/A.  Data checks stay on: a run that finds wrong data reports errors.
+# The two builds take turns going first (A then B in odd repetitions, B
+# then A in even ones).  MEASURES (default "paging demand-zero preload")
+# picks a subset.  Prints one line per run, then the median of each measure
+# per build and B/A.  Data checks stay on: a run that finds wrong data
+# reports errors.
 set -eu
 a=$1 b=$2 reps=${3:-3}
+measures=" ${MEASURES:-paging demand-zero preload} "
 for d in "$a" "$b"; do
     for f in bench/bench_paging bench/bench_demand_zero tools/vmem; do
         [ -x "$d/$f" ] || { echo "$0: $d/$f missing (build it first)" >&2; exit 1; }
@@ -28,22 +32,30 @@ trap 'rm -rf "$work"' EXIT
 field() { grep -oE "(^| )$1=[0-9.]+" | head -1 | cut -d= -f2; }
 out=$work/lines
 for rep in $(seq 1 "$reps"); do
-    for v in A B; do
+    order="A B"
+    [ $((rep % 2)) -eq 0 ] && order="B A"
+    for v in $order; do
         d=$a
         [ "$v" = B ] && d=$b
-        for w in seq randread zipf; do
-            ops=""
-            [ "$w" = randread ] && ops="-o 16384"
-            r=$(VMEM_MAX_RESIDENT=64M VMEM_PAGEFILE=/var/tmp \
-                "$d/bench/bench_paging" -b vmem -s 256M -w "$w" $ops | grep '^RESULT')
-            echo "rep=$rep build=$v measure=paging-$w pages_per_sec=$(echo "$r" | field pages_per_sec) p50_us=$(echo "$r" | field p50_us) errors=$(echo "$r" | field errors)"
-        done
-        r=$(VMEM_FAULT_MODE=thread "$d/bench/bench_demand_zero" -n 65536 -r 3 -p seq -t 1 | grep '^RESULT')
-        echo "rep=$rep build=$v measure=demand-zero vmem_ns=$(echo "$r" | field vmem_ns) kern_ns=$(echo "$r" | field kern_ns) ratio=$(echo "$r" | field ratio)"
-        t0=$(date +%s.%N)
-        "$d/tools/vmem" run --max-resident 48M --pagefile "$work" -- /usr/bin/python3 "$(dirname "$0")/lists.py" >"$work/py.out"
-        t1=$(date +%s.%N)
-        echo "rep=$rep build=$v measure=preload-python secs=$(echo "$t1 - $t0" | bc) output=$(cut -c1-12 "$work/py.out" | tr ' ' _)"
+        if [[ $measures == *" paging "* ]]; then
+            for w in seq randread zipf; do
+                ops=""
+                [ "$w" = randread ] && ops="-o 16384"
+                r=$(VMEM_MAX_RESIDENT=64M VMEM_PAGEFILE=/var/tmp \
+                    "$d/bench/bench_paging" -b vmem -s 256M -w "$w" $ops | grep '^RESULT')
+                echo "rep=$rep build=$v measure=paging-$w pages_per_sec=$(echo "$r" | field pages_per_sec) p50_us=$(echo "$r" | field p50_us) errors=$(echo "$r" | field errors)"
+            done
+        fi
+        if [[ $measures == *" demand-zero "* ]]; then
+            r=$(VMEM_FAULT_MODE=thread "$d/bench/bench_demand_zero" -n 65536 -r 3 -p seq -t 1 | grep '^RESULT')
+            echo "rep=$rep build=$v measure=demand-zero vmem_ns=$(echo "$r" | field vmem_ns) kern_ns=$(echo "$r" | field kern_ns) ratio=$(echo "$r" | field ratio)"
+        fi
+        if [[ $measures == *" preload "* ]]; then
+            t0=$(date +%s.%N)
+            "$d/tools/vmem" run --max-resident 48M --pagefile "$work" -- /usr/bin/python3 "$(dirname "$0")/lists.py" >"$work/py.out"
+            t1=$(date +%s.%N)
+            echo "rep=$rep build=$v measure=preload-python secs=$(echo "$t1 - $t0" | bc) output=$(cut -c1-12 "$work/py.out" | tr ' ' _)"
+        fi
     done
 done | tee "$out"
 echo
@@ -54,6 +66,8 @@ rows = [dict(kv.split("=", 1) for kv in line.split()) for line in open(sys.argv[
 keys = {"paging-seq": "pages_per_sec", "paging-randread": "pages_per_sec", "paging-zipf": "pages_per_sec",
         "demand-zero": "ratio", "preload-python": "secs"}
 for m, k in keys.items():
+    if not any(r["measure"] == m for r in rows):
+        continue
     med = {}
     for v in "AB":
         xs = [float(r[k]) for r in rows if r["measure"] == m and r["build"] == v]
