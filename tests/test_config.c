@@ -391,3 +391,50 @@ Test(config, explicit_init_then_already)
     ((char *)p)[1] = 1;
     vmem_shutdown();
 }
+
+/* VMEM_HIGH_WATER alone, below the default low-water mark, is valid: the
+ * low-water mark follows it down. */
+Test(config, high_water_alone_below_the_default_low_water)
+{
+    unsetenv("VMEM_LOW_WATER");
+    setenv("VMEM_HIGH_WATER", "60", 1);
+    struct vmem_config c;
+    char err[200] = "";
+    cr_assert_eq(vmem_config_from_env(&c, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(c.high_water, 60);
+    cr_assert_eq(c.low_water, 60);
+    unsetenv("VMEM_HIGH_WATER");
+}
+
+/* An older struct that ends before low_water, with a high-water mark below
+ * the default low-water mark: accepted, as that program's vmem.h allowed. */
+Test(config_abi, an_older_config_without_low_water_keeps_its_high_water)
+{
+    struct vmem_config c;
+    cr_assert_eq(vmem_config_default(&c), 0);
+    c.fault_mode = VMEM_FAULT_KERNEL;
+    c.high_water = 60;
+    /* the largest size a vmem.h without low_water declared */
+    size_t size = offsetof(struct vmem_config, low_water);
+    struct vmem_config probe;
+    while (size && vmem_config_default_sized(&probe, size) != 0)
+        size--;
+    cr_assert_gt(size, offsetof(struct vmem_config, high_water));
+    cr_assert_eq(vmem_init_sized(&c, size), 0);
+    struct vmem_config got;
+    cr_assert_eq(vmem_get_config(&got), 0);
+    cr_assert_eq(got.high_water, 60);
+    cr_assert_leq(got.low_water, 60);
+    vmem_shutdown();
+}
+
+/* A report_file without its terminating NUL is refused, as the other
+ * strings are, rather than read past its end. */
+Test(config, report_file_without_nul_refused)
+{
+    struct vmem_config c;
+    cr_assert_eq(vmem_config_default(&c), 0);
+    c.fault_mode = VMEM_FAULT_KERNEL;
+    memset(c.report_file, 'A', sizeof(c.report_file));
+    cr_assert_eq(vmem_init(&c), EINVAL);
+}

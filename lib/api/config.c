@@ -76,6 +76,10 @@ int config_import(struct vmem_config *full, const struct vmem_config *cfg, size_
         return EINVAL;
     defaults(full);
     memcpy(full, cfg, size);
+    /* low_water not in the caller's struct: its default may not pass the
+     * caller's high-water mark (the same rule as VMEM_HIGH_WATER alone) */
+    if (size <= offsetof(struct vmem_config, low_water) && full->low_water > full->high_water)
+        full->low_water = full->high_water;
     return 0;
 }
 
@@ -215,6 +219,9 @@ static int from_env(struct vmem_config *cfg, char *err, size_t errlen)
         (rc = env_uint("VMEM_LOW_WATER", 10, 100, "a percentage from 10 to 100",
                        &cfg->low_water, err, errlen)))
         return rc;
+    /* VMEM_HIGH_WATER alone below the default low-water mark: trim down to it */
+    if (!getenv("VMEM_LOW_WATER") && cfg->low_water > cfg->high_water)
+        cfg->low_water = cfg->high_water;
     if (cfg->low_water > cfg->high_water) {
         if (errlen)
             snprintf(err, errlen, "VMEM_LOW_WATER=%u is above VMEM_HIGH_WATER=%u",

@@ -129,7 +129,8 @@ static int check_config(const struct vmem_config *c)
         return EINVAL;
     if (memchr(c->pagefile, 0, sizeof(c->pagefile)) == NULL ||
         memchr(c->policy, 0, sizeof(c->policy)) == NULL ||
-        memchr(c->prefetch, 0, sizeof(c->prefetch)) == NULL)
+        memchr(c->prefetch, 0, sizeof(c->prefetch)) == NULL ||
+        memchr(c->report_file, 0, sizeof(c->report_file)) == NULL)
         return EINVAL;
     if ((unsigned)c->trim > VMEM_TRIM_COPY || (unsigned)c->dirty_tracking > VMEM_DIRTY_OFF ||
         (unsigned)c->prefetch_install > VMEM_PREFETCH_STANDBY)
