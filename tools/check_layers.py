@@ -48,7 +48,7 @@ syscall eventfd eventfd_read eventfd_write poll ppoll __poll_chk epoll_create
 epoll_create1 epoll_ctl epoll_wait epoll_pwait select pselect
 signalfd timerfd_create timerfd_settime
 sigaction __sigaction sigprocmask pthread_sigmask sigaltstack sigsuspend
-sigtimedwait sigwaitinfo kill tgkill raise pthread_kill abort_unused
+sigtimedwait sigwaitinfo kill tgkill raise pthread_kill abort sysconf
 fork vfork _Fork clone getpid gettid getppid prctl
 pthread_create pthread_join pthread_detach signal
 nanosleep clock_nanosleep usleep sleep sched_yield

@@ -174,8 +174,9 @@ static int start(const struct vmem_config *cfg)
         vmem_log("%s", msg);
         return err;
     }
-    if (sysconf(_SC_PAGESIZE) != (long)PAGE_SZ) {
-        vmem_log("page size is %ld, libvmem needs 4096", sysconf(_SC_PAGESIZE));
+    long page = vm_page_size();
+    if (page != (long)PAGE_SZ) {
+        vmem_log("page size is %ld, libvmem needs 4096", page);
         return ENOTSUP;
     }
 

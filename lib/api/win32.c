@@ -5,6 +5,7 @@
  * (64 KiB for reservations, 4 KiB for the rest), the per-thread last error,
  * and the mapping of the native errno values to winerror.h codes.
  */
+#include "os/cpu.h"
 #include "os/vm.h"
 #include "core/prot.h"
 #include "core/runtime.h"
@@ -288,9 +289,7 @@ VMEM_API BOOL WINAPI GetProcessMemoryInfo(HANDLE process, PPROCESS_MEMORY_COUNTE
 
 VMEM_API void WINAPI GetSystemInfo(LPSYSTEM_INFO si)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    if (n < 1)
-        n = 1;
+    long n = os_cpus_online();
     memset(si, 0, sizeof(*si));
     si->wProcessorArchitecture = PROCESSOR_ARCHITECTURE_AMD64;
     si->dwPageSize = (DWORD)PAGE_SZ;

@@ -5,6 +5,7 @@
  */
 #include "core/runtime.h"
 #include "core/vmem_internal.h"
+#include "os/process.h"
 #include "os/sig.h"
 
 #include <signal.h>
@@ -41,7 +42,7 @@ void as_lock_destroy(void)
 void as_lock_fail(const char *what, int err)
 {
     vmem_log("internal error: the address-space lock %s (%s); aborting", what, strerror(err));
-    abort();
+    os_abort();
 }
 
 void as_lock_block_signals(void)

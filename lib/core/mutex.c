@@ -4,6 +4,7 @@
  * corrupt the library's state silently).
  */
 #include "core/mutex.h"
+#include "os/process.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,5 +12,5 @@
 void mutex_fail(const char *name, const char *what, int err)
 {
     vmem_log("internal error: cannot %s %s (%s); aborting", what, name, strerror(err));
-    abort();
+    os_abort();
 }

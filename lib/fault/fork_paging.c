@@ -43,6 +43,7 @@
 #include "paging/start.h"
 #include "paging/wsmanager.h"
 #include "core/internal_alloc.h"
+#include "core/mutex.h"
 #include "os/fd.h"
 #include "os/process.h"
 #include "os/sig.h"
@@ -105,10 +106,8 @@ static pthread_mutex_t *inner_lock(int k)
  * child would inherit it held. */
 static void must(int err, const char *what)
 {
-    if (err) {
-        vmem_log("fork: cannot %s a lock: %s", what, strerror(err));
-        abort();
-    }
+    if (err)
+        mutex_fail("a lock taken across fork()", what, err);
 }
 
 static void take(pthread_mutex_t *m)

@@ -3,6 +3,8 @@
  */
 #include "os/cpu.h"
 
+#include <unistd.h>
+
 #include <pthread.h>
 #include <sched.h>
 
@@ -23,4 +25,10 @@ int os_pin_to_cpu(long cpu)
     CPU_ZERO(&set);
     CPU_SET((int)cpu, &set);
     return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+long os_cpus_online(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n;
 }

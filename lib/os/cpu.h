@@ -8,6 +8,9 @@
  * cpus; returns how many (0 if the kernel would not say). */
 int os_cpus_allowed(long *cpus, int max);
 
+/* Any thread: the number of CPUs online, at least 1. */
+long os_cpus_online(void);
+
 /* The calling thread: runs only on CPU `cpu` from now on.  0 or errno. */
 int os_pin_to_cpu(long cpu);
 

@@ -14,6 +14,10 @@
 /* Any thread, async-signal-safe: the process id. */
 pid_t os_pid(void);
 
+/* Any thread, async-signal-safe: ends the process with SIGABRT (after a
+ * library bug that leaves no safe way on). */
+void os_abort(void) __attribute__((noreturn, cold));
+
 /* Any thread (the fork handlers): a pipe, both ends close-on-exec;
  * fds[0] reads, fds[1] writes. */
 int os_pipe_open(int fds[2]);

@@ -333,3 +333,8 @@ int vm_unlock(uintptr_t addr, size_t len)
 {
     return syscall(SYS_munlock, addr, len) < 0 ? errno : 0;
 }
+
+long vm_page_size(void)
+{
+    return sysconf(_SC_PAGESIZE);
+}

@@ -88,4 +88,7 @@ int vm_find_mapping(uintptr_t addr, struct vm_mapping *m, uintptr_t *next_start)
 /* Top of user address space reported to applications. */
 #define VM_USER_MAX ((uintptr_t)0x7FFFFFFEFFFFull)
 
+/* Any thread: the kernel's page size. */
+long vm_page_size(void);
+
 #endif
