@@ -1,7 +1,14 @@
 /*
  * sigchain.c -- chaining fault-signal handlers.
  *
- * Only SIGSEGV and SIGBUS are handled.  The saved previous action of each is
+ * Only SIGSEGV and SIGBUS are handled, and of them only what the kernel
+ * raised for an access (si_code > 0) may be libvmem's; everything else,
+ * a signal sent with kill, tgkill, sigqueue or raise above all, gets what
+ * the kernel would have done: the application's handler, called as the
+ * kernel would have (sa_mask, SA_NODEFER, SA_RESETHAND, SA_SIGINFO), or
+ * its SIG_IGN, or the default action -- the process dies of the signal.
+ *
+ * The saved previous action of each is
  * written before our handler is installed, and only under chain_lock (an
  * API-call lock, never taken in the handler), so the handler reads a
  * consistent record.
@@ -26,6 +33,9 @@
 struct chain {
     sigchain_claim_fn claim;
     struct sigaction prev;
+    /* the application's handler had SA_RESETHAND and ran: its action is now
+     * SIG_DFL, as the kernel would have made it */
+    volatile sig_atomic_t prev_reset;
     int installed;
 };
 
@@ -40,13 +50,9 @@ static struct chain *chain_of(int sig)
 
 /* Calls the application's handler p with the signal mask it would have had
  * had the kernel called it: the interrupted code's, plus its sa_mask, plus
- * the signal unless SA_NODEFER.  1 if there was a handler to call. */
-static int call_previous(const struct sigaction *p, int sig, siginfo_t *si, void *uctx)
+ * the signal unless SA_NODEFER. */
+static void call_previous(const struct sigaction *p, int sig, siginfo_t *si, void *uctx)
 {
-    int info = (p->sa_flags & SA_SIGINFO) && p->sa_sigaction;
-    if (!info && (p->sa_flags & SA_SIGINFO || p->sa_handler == SIG_DFL ||
-                  p->sa_handler == SIG_IGN))
-        return 0;
     sigset_t mask, ours;
     if (uctx)
         mask = ((ucontext_t *)uctx)->uc_sigmask;
@@ -60,26 +66,45 @@ static int call_previous(const struct sigaction *p, int sig, siginfo_t *si, void
     os_sigmask(SIG_SETMASK, &mask, &ours);
     unsigned char blocked = as_lock_sigs_blocked;
     as_lock_sigs_blocked = 0;
-    if (info)
+    if (p->sa_flags & SA_SIGINFO)
         p->sa_sigaction(sig, si, uctx);
     else
         p->sa_handler(sig);
     as_lock_sigs_blocked = blocked;
     os_sigmask(SIG_SETMASK, &ours, NULL);
-    return 1;
 }
 
-static void forward(struct chain *c, int sig, siginfo_t *si, void *uctx, int must_see)
+/* What the kernel would have done with the signal had libvmem not been
+ * there: the application's handler, or its SIG_IGN for a signal sent by a
+ * process (a fault the kernel raised kills even when ignored), or the
+ * default action.  `sent`: si_code <= 0 (kill, tgkill, sigqueue, raise). */
+static void forward(struct chain *c, int sig, siginfo_t *si, void *uctx, int sent)
 {
-    if (call_previous(&c->prev, sig, si, uctx))
+    struct sigaction p = c->prev;
+    int dfl = c->prev_reset || p.sa_handler == SIG_DFL ||
+              ((p.sa_flags & SA_SIGINFO) && !p.sa_sigaction);
+    if (!dfl && p.sa_handler == SIG_IGN) {
+        if (sent)
+            return;
+        dfl = 1;
+    }
+    if (!dfl) {
+        if (p.sa_flags & SA_RESETHAND)
+            c->prev_reset = 1; /* before the call, as the kernel resets it */
+        call_previous(&p, sig, si, uctx);
         return;
-    /* No application handler: restore the default action.  Returning
-     * retries the faulting access, which faults again and kills the
-     * process with the true fault address.  A guard page is accessible now,
-     * so for it the signal is raised instead (delivered once we return). */
+    }
+    /* The default action: the process dies of this signal, with this
+     * siginfo (the fault address, or the sender), dumping core where the
+     * system says so.  Queued again to this thread and unblocked, it is
+     * delivered before this returns; returning instead would drop a sent
+     * signal, and a fault not retried would never come back. */
     os_sig_default(sig);
-    if (must_see)
-        os_raise(sig);
+    os_sig_requeue(sig, si);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    os_sigmask(SIG_UNBLOCK, &one, NULL);
 }
 
 static void handler(int sig, siginfo_t *si, void *uctx)
@@ -88,9 +113,14 @@ static void handler(int sig, siginfo_t *si, void *uctx)
     unsigned char blocked = as_lock_sigs_blocked;
     as_lock_sigs_blocked = 1; /* sa_mask blocks the asynchronous signals */
     struct chain *c = chain_of(sig);
-    enum sigchain_verdict v = c->claim ? c->claim(sig, si, uctx) : SIGCHAIN_NOT_OURS;
+    /* Only a fault the kernel raised can be libvmem's: a signal a process
+     * sent (si_code <= 0) is the application's, whatever its si_addr says. */
+    int sent = si->si_code <= 0;
+    enum sigchain_verdict v = SIGCHAIN_NOT_OURS;
+    if (!sent && c->claim)
+        v = c->claim(sig, si, uctx);
     if (v != SIGCHAIN_HANDLED)
-        forward(c, sig, si, uctx, v == SIGCHAIN_DELIVER);
+        forward(c, sig, si, uctx, sent);
     as_lock_sigs_blocked = blocked;
     errno = saved_errno;
 }
@@ -115,6 +145,7 @@ static int install_locked(int sig, struct chain *c)
     if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction == handler)
         return 0;
     c->prev = old;
+    c->prev_reset = 0;
     if ((err = os_sigaction(sig, &sa, NULL)) != 0)
         return err;
     c->installed = 1;

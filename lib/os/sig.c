@@ -35,6 +35,15 @@ int os_raise(int sig)
     return raise(sig) != 0 ? errno : 0;
 }
 
+int os_sig_requeue(int sig, const siginfo_t *si)
+{
+    siginfo_t copy = *si;
+    copy.si_signo = sig;
+    if (syscall(SYS_rt_tgsigqueueinfo, getpid(), (pid_t)syscall(SYS_gettid), sig, &copy) < 0)
+        return errno;
+    return 0;
+}
+
 int sig_raise_inpage_error(uintptr_t addr)
 {
     siginfo_t si;

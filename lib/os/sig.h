@@ -25,6 +25,11 @@ int os_sig_default(int sig);
  * at once unless it is blocked). */
 int os_raise(int sig);
 
+/* Any thread, async-signal-safe: queues sig with the siginfo *si (any
+ * si_code: the kernel takes it from the process itself) to the calling
+ * thread, delivered at once unless sig is blocked. */
+int os_sig_requeue(int sig, const siginfo_t *si);
+
 /* Queues SIGBUS with si_code BUS_MCEERR_AR and si_addr `addr` to the calling
  * thread, as the kernel raises it for a poisoned page (an in-page error).
  * Async-signal-safe.  Delivered as soon as SIGBUS is not blocked. */
