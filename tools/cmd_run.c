@@ -2,17 +2,25 @@
  * cmd_run.c -- `vmem run`: runs an unmodified program with its heap and
  * anonymous mappings under libvmem (libvmem-preload.so through LD_PRELOAD)
  * and returns its exit status (128+N if signal N killed it).
+ *
+ * Like env, nohup and timeout: 125 for an error of vmem run's own, 126 for
+ * a CMD found but not executable, 127 for a CMD not found.  The signals a
+ * user sends to stop or steer a program (forwarded[]) are passed on to CMD
+ * until it has been waited for, and CMD gets SIGKILL should vmem run be
+ * killed (PR_SET_PDEATHSIG), so no CMD is ever left running unseen.
  */
 #include "vmem_cmd.h"
+#include "pagefile_arg.h"
 #include <vmem.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,7 +48,8 @@ static void usage(FILE *f)
         "                       CMD's peak RSS as the kernel measured it, to stderr or\n"
         "                       appended to FILE (VMEM_REPORT)\n"
         "\n"
-        "Exit status: CMD's; 128+N if signal N killed it; 127 if it cannot be run.\n");
+        "Exit status: CMD's; 128+N if signal N killed it; 125 if vmem run failed;\n"
+        "126 if CMD cannot be executed; 127 if CMD was not found.\n");
 }
 
 /* The preload library: next to the build tree's tools/ directory when run
@@ -95,6 +104,182 @@ static void report_end(const char *file, const char *cmd, int status, const stru
     fwrite(line, 1, (size_t)n, f);
     if (file)
         fclose(f);
+}
+
+/* ---- running CMD ---------------------------------------------------------- */
+
+#define RUN_FAILED 125   /* vmem run's own error */
+#define CANNOT_EXEC 126  /* CMD found but not executable */
+#define NOT_FOUND 127    /* CMD not found */
+
+/* What a user sends to stop or steer a program: passed on to CMD.  SIGKILL
+ * and SIGSTOP cannot be caught: CMD's PR_SET_PDEATHSIG covers the first;
+ * the terminal's stop signals reach the whole process group anyway. */
+static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
+                                 SIGWINCH, SIGCONT, SIGALRM };
+#define NFORWARDED (sizeof(forwarded) / sizeof(forwarded[0]))
+
+/* CMD's pid while it may be signalled: from the fork until vmem run is about
+ * to reap it (so never a pid the system has reused). */
+static volatile sig_atomic_t child_pid;
+
+static void forward(int sig, siginfo_t *si, void *uctx)
+{
+    (void)uctx;
+    pid_t pid = (pid_t)child_pid;
+    if (pid <= 0)
+        return;
+    int saved = errno;
+    /* The terminal (Ctrl-C, Ctrl-\, a hangup, a resize) signals the whole
+     * foreground process group, and the kernel sends it so: CMD, still in
+     * that group, already has its own copy -- a second one would make a
+     * program that catches the first (python's KeyboardInterrupt) die of the
+     * second.  Nor is a signal CMD sent to its own group sent back to it. */
+    int group_copy = (si->si_code == SI_KERNEL || si->si_pid == pid) && getpgid(pid) == getpgrp();
+    if (!group_copy)
+        kill(pid, sig);
+    errno = saved;
+}
+
+/* Executes file with argv: a script without "#!" goes to /bin/sh, as the
+ * shells and execvp do, but a binary the kernel cannot run is not handed
+ * to the shell.  Returns only on failure, with errno set. */
+static void exec_file(const char *file, char **argv)
+{
+    execve(file, argv, environ);
+    if (errno != ENOEXEC)
+        return;
+    char head[256];
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, head, sizeof(head)) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n < 0 || memchr(head, 0, (size_t)n)) {
+        errno = ENOEXEC;
+        return;
+    }
+    size_t argc = 0;
+    while (argv[argc])
+        argc++;
+    char **sh = malloc((argc + 2) * sizeof(char *));
+    if (!sh) {
+        errno = ENOEXEC;
+        return;
+    }
+    sh[0] = "/bin/sh";
+    sh[1] = (char *)file;
+    memcpy(sh + 2, argv + 1, argc * sizeof(char *)); /* with its NULL */
+    execve("/bin/sh", sh, environ);
+    free(sh);
+    errno = ENOEXEC;
+}
+
+/* Executes argv[0], looked up on PATH unless it has a '/'.  Returns only on
+ * failure: errno is that of the first candidate found but not executable
+ * (EACCES, ENOEXEC...), else ENOENT. */
+static void exec_cmd(char **argv)
+{
+    const char *name = argv[0];
+    if (strchr(name, '/')) {
+        exec_file(name, argv);
+        return;
+    }
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/bin:/usr/bin";
+    int err = ENOENT;
+    for (const char *p = path;; p++) {
+        const char *end = strchr(p, ':');
+        size_t dl = end ? (size_t)(end - p) : strlen(p);
+        char file[PATH_MAX];
+        int w = dl ? snprintf(file, sizeof(file), "%.*s/%s", (int)dl, p, name)
+                   : snprintf(file, sizeof(file), "%s", name); /* empty: the current directory */
+        if (w > 0 && (size_t)w < sizeof(file)) {
+            exec_file(file, argv);
+            if (errno != ENOENT && errno != ENOTDIR && err == ENOENT)
+                err = errno;
+        }
+        if (!end)
+            break;
+        p = end;
+    }
+    errno = err;
+}
+
+/* Runs argv and waits for it, passing the signals of forwarded[] on to it
+ * meanwhile.  -1 with its wait status and resources once it has ended, or
+ * the status vmem run returns when it could not be run. */
+static int run_cmd(char **argv, int *status, struct rusage *ru)
+{
+    sigset_t fwd, old_mask;
+    sigemptyset(&fwd);
+    for (size_t k = 0; k < NFORWARDED; k++)
+        sigaddset(&fwd, forwarded[k]);
+    /* Blocked until the pid is known and the handlers are in place: a
+     * signal meanwhile waits, and is then passed on. */
+    sigprocmask(SIG_BLOCK, &fwd, &old_mask);
+    int report[2];
+    if (pipe2(report, O_CLOEXEC)) {
+        perror("vmem run: pipe");
+        return RUN_FAILED;
+    }
+    pid_t parent = getpid();
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("vmem run: fork");
+        return RUN_FAILED;
+    }
+    if (pid == 0) {
+        close(report[0]);
+        /* vmem run killed (SIGKILL cannot be passed on): CMD dies too, rather
+         * than run on unseen.  Checked after: vmem run may already be gone. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(RUN_FAILED);
+        /* CMD starts with the mask and dispositions vmem run was given: a
+         * signal vmem run was started ignoring (nohup) stays ignored. */
+        sigprocmask(SIG_SETMASK, &old_mask, NULL);
+        exec_cmd(argv);
+        int err = errno;
+        if (write(report[1], &err, sizeof(err)) < 0)
+            _exit(RUN_FAILED);
+        _exit(RUN_FAILED);
+    }
+    close(report[1]);
+    child_pid = pid;
+    struct sigaction sa, ign;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = forward;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sa.sa_mask = fwd;
+    for (size_t k = 0; k < NFORWARDED; k++)
+        if (sigaction(forwarded[k], NULL, &ign) == 0 && ign.sa_handler != SIG_IGN)
+            sigaction(forwarded[k], &sa, NULL);
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
+
+    int err = 0;
+    ssize_t n;
+    while ((n = read(report[0], &err, sizeof(err))) < 0 && errno == EINTR)
+        ;
+    close(report[0]);
+    /* Wait for CMD's end without reaping it: its pid stays CMD's while a
+     * signal may still be passed on.  Then reap it, the handlers quiet. */
+    siginfo_t info;
+    while (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+        ;
+    sigprocmask(SIG_BLOCK, &fwd, NULL);
+    child_pid = 0;
+    while (wait4(pid, status, 0, ru) < 0) {
+        if (errno != EINTR) {
+            perror("vmem run: wait4");
+            return RUN_FAILED;
+        }
+    }
+    if (n == (ssize_t)sizeof(err)) {
+        fprintf(stderr, "vmem run: %s: %s\n", argv[0], strerror(err));
+        return err == ENOENT ? NOT_FOUND : CANNOT_EXEC;
+    }
+    return -1;
 }
 
 static int run_main(int argc, char **argv)
@@ -155,11 +340,17 @@ static int run_main(int argc, char **argv)
             report_file = abs_report;
         }
     }
+    char abs_pagefile[PATH_MAX];
+    if (pagefile) {
+        if (pagefile_arg_check("vmem run", pagefile, abs_pagefile, sizeof(abs_pagefile)))
+            return RUN_FAILED;
+        pagefile = abs_pagefile;
+    }
     char lib[PATH_MAX];
     if (find_preload(lib, sizeof(lib))) {
         fprintf(stderr, "vmem run: %s not found (looked next to this program's build tree "
                 "and in %s)\n", PRELOAD_NAME, VMEM_PRELOAD_INSTALLED);
-        return 127;
+        return RUN_FAILED;
     }
     if ((max_resident && setenv("VMEM_MAX_RESIDENT", max_resident, 1)) ||
         (policy && setenv("VMEM_POLICY", policy, 1)) ||
@@ -168,38 +359,14 @@ static int run_main(int argc, char **argv)
         (report && setenv("VMEM_REPORT", report_file ? report_file : "1", 1)) ||
         set_preload(lib)) {
         perror("vmem run: setenv");
-        return 127;
+        return RUN_FAILED;
     }
 
-    /* Like system(): the terminal's SIGINT/SIGQUIT are CMD's to act on. */
-    struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
-    sigaction(SIGINT, &ign, &old_int);
-    sigaction(SIGQUIT, &ign, &old_quit);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t def;
-    sigemptyset(&def);
-    sigaddset(&def, SIGINT);
-    sigaddset(&def, SIGQUIT);
-    posix_spawnattr_setsigdefault(&attr, &def);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
-    pid_t pid;
-    int err = posix_spawnp(&pid, argv[i], NULL, &attr, argv + i, environ);
-    posix_spawnattr_destroy(&attr);
-    if (err) {
-        fprintf(stderr, "vmem run: %s: %s\n", argv[i], strerror(err));
-        return err == ENOENT ? 127 : 126;
-    }
     int status;
     struct rusage ru;
-    while (wait4(pid, &status, 0, &ru) < 0) {
-        if (errno != EINTR) {
-            perror("vmem run: wait4");
-            return 127;
-        }
-    }
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGQUIT, &old_quit, NULL);
+    int rc = run_cmd(argv + i, &status, &ru);
+    if (rc >= 0)
+        return rc;
     if (report)
         report_end(report_file, argv[i], status, &ru);
     if (WIFSIGNALED(status))
