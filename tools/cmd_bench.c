@@ -10,6 +10,7 @@
 #include "bench_trace.h"
 #include "bench_worker.h"
 #include "bench_workload.h"
+#include "pagefile_arg.h"
 #include "policy/policy.h"
 
 #include <errno.h>
@@ -237,6 +238,11 @@ static int parse_options(int argc, char **argv, struct bench_opts *o)
         fprintf(stderr, "vmem bench: --refs at most 2^31\n");
         return 2;
     }
+    /* never a file at the given path: checked before any run starts */
+    static char pagefile_abs[4096];
+    if (pagefile_arg_check("vmem bench", o->pagefile, pagefile_abs, sizeof(pagefile_abs)))
+        return 2;
+    o->pagefile = pagefile_abs;
     if (!o->nworkloads)
         add_workloads(o, (char[]){ "all" });
     if (!o->npolicies)

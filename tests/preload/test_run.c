@@ -482,3 +482,30 @@ Test(run, pagefile_path_not_yet_there_tree)
 {
     check_tree("/notyet");
 }
+
+/* ---- vmem bench --pagefile: the same rule, checked up front ------------------ */
+
+Test(run, bench_pagefile_rule)
+{
+    if (mode_is("kernel"))
+        cr_skip_test("fault mode kernel: no paging, the page file is not used");
+    make_work();
+    char file[256], notyet[256];
+    snprintf(file, sizeof(file), "%s/keep", work);
+    write_file(file, "precious\n", 0644);
+    char *argv[] = { (char *)env_path("VMEM_TOOL"), "bench", "--size", "2M", "--cap", "512K",
+                     "--refs", "2000", "--policy", "fifo", "--workload", "seq", "--pagefile",
+                     file, NULL };
+    struct ran r = run(argv);
+    cr_assert_eq(r.status, 2, "an existing file: status %d", r.status);
+    cr_assert_str_eq(r.out, "", "runs started with an existing file as the page file");
+    struct stat st;
+    cr_assert(stat(file, &st) == 0 && st.st_size == 9, "the file was touched");
+    cr_assert_eq(unlink(file), 0);
+    snprintf(notyet, sizeof(notyet), "%s/notyet", work);
+    argv[13] = notyet;
+    r = run(argv);
+    cr_assert_eq(r.status, 0, "a path not yet there: status %d", r.status);
+    cr_assert_eq(entries(work), 0, "%d files left in the page file's directory", entries(work));
+    remove_tree(work);
+}
