@@ -240,7 +240,7 @@ static int parse_options(int argc, char **argv, struct bench_opts *o)
     }
     /* never a file at the given path: checked before any run starts */
     static char pagefile_abs[4096];
-    if (pagefile_arg_check("vmem bench", o->pagefile, pagefile_abs, sizeof(pagefile_abs)))
+    if (pagefile_arg_check("vmem bench", "--pagefile", o->pagefile, pagefile_abs, sizeof(pagefile_abs)))
         return 2;
     o->pagefile = pagefile_abs;
     if (!o->nworkloads)

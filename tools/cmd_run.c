@@ -340,9 +340,17 @@ static int run_main(int argc, char **argv)
             report_file = abs_report;
         }
     }
+    /* The page-file rule, checked once for every process of the tree, the
+     * path made absolute; VMEM_PAGEFILE from the environment as well. */
     char abs_pagefile[PATH_MAX];
+    const char *pagefile_what = "--pagefile";
+    if (!pagefile && getenv("VMEM_PAGEFILE") && *getenv("VMEM_PAGEFILE")) {
+        pagefile = getenv("VMEM_PAGEFILE");
+        pagefile_what = "VMEM_PAGEFILE";
+    }
     if (pagefile) {
-        if (pagefile_arg_check("vmem run", pagefile, abs_pagefile, sizeof(abs_pagefile)))
+        if (pagefile_arg_check("vmem run", pagefile_what, pagefile, abs_pagefile,
+                               sizeof(abs_pagefile)))
             return RUN_FAILED;
         pagefile = abs_pagefile;
     }

@@ -11,7 +11,9 @@
 #include <stddef.h>
 
 /* 0 and the absolute form of path in abs (a process of the tree may change
- * directory), or -1 after a message on stderr that begins with `cmd`. */
-int pagefile_arg_check(const char *cmd, const char *path, char *abs, size_t len);
+ * directory), or -1 after a message on stderr that begins with `cmd` and
+ * names the setting `what` ("--pagefile", "VMEM_PAGEFILE"). */
+int pagefile_arg_check(const char *cmd, const char *what, const char *path, char *abs,
+                       size_t len);
 
 #endif

@@ -100,7 +100,8 @@ static void forward(struct chain *c, int sig, siginfo_t *si, void *uctx, int sen
      * delivered before this returns; returning instead would drop a sent
      * signal, and a fault not retried would never come back. */
     os_sig_default(sig);
-    os_sig_requeue(sig, si);
+    if (os_sig_requeue(sig, si) != 0)
+        os_raise(sig); /* the same death, without the original siginfo */
     sigset_t one;
     sigemptyset(&one);
     sigaddset(&one, sig);

@@ -393,6 +393,16 @@ Test(run, status_125_pagefile_existing_file)
     argv[5] = missing;
     r = run(argv);
     cr_assert_eq(r.status, 125, "status %d", r.status);
+    /* the same rule for VMEM_PAGEFILE from the environment */
+    char *env_argv[] = { (char *)env_path("VMEM_TOOL"), "run", "--max-resident", "4M", "--",
+                         "/bin/echo", "ran", NULL };
+    cr_assert_eq(setenv("VMEM_PAGEFILE", file, 1), 0);
+    r = run(env_argv);
+    unsetenv("VMEM_PAGEFILE");
+    cr_assert_eq(r.status, 125, "VMEM_PAGEFILE an existing file: status %d", r.status);
+    cr_assert_str_eq(r.out, "", "CMD was started");
+    cr_assert_eq(stat(file, &after), 0);
+    cr_assert_eq(after.st_size, before.st_size, "the file was touched");
     remove_tree(work);
 }
 
