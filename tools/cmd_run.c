@@ -174,7 +174,9 @@ static int run_options(int argc, char **argv, struct run_opts *o)
 }
 
 /* The preload library: next to the build tree's tools/ directory when run
- * from the build tree, else where meson installed it. */
+ * from the build tree; in LIBDIR relative to the binary's BINDIR/.. (an
+ * installed tree, also one installed with --destdir and moved); else where
+ * meson installed it. */
 static int find_preload(char *out, size_t len)
 {
     char exe[PATH_MAX];
@@ -184,9 +186,13 @@ static int find_preload(char *out, size_t len)
         char *slash = strrchr(exe, '/');
         if (slash) {
             *slash = 0;
-            int w = snprintf(out, len, "%.*s/../preload/" PRELOAD_NAME, PATH_MAX - 64, exe);
-            if (w > 0 && (size_t)w < len && access(out, R_OK) == 0)
-                return 0;
+            static const char *const rel[] = { "../preload/",
+                                               "../" VMEM_LIBDIR_REL "/" };
+            for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+                int w = snprintf(out, len, "%.*s/%s" PRELOAD_NAME, PATH_MAX - 64, exe, rel[i]);
+                if (w > 0 && (size_t)w < len && access(out, R_OK) == 0)
+                    return 0;
+            }
         }
     }
     snprintf(out, len, "%s", VMEM_PRELOAD_INSTALLED);
