@@ -114,6 +114,10 @@ static int run_environment(const struct opt_parser *p, const struct run_opts *o)
         perror("vmem run: setenv");
         return RUN_FAILED;
     }
+    if (o->report && vmem_config_from_env(&cfg, err, sizeof(err))) {
+        fprintf(stderr, "vmem run: --report=%s: %s\n", o->report_file, err);
+        return RUN_FAILED;
+    }
     return 0;
 }
 
