@@ -279,7 +279,7 @@ static int read_result(int fd, pid_t pid, struct bench_result *r)
 {
     size_t got = 0;
     while (got < sizeof(*r)) {
-        ssize_t n = read(fd, (char *)r + got, sizeof(*r) - got);
+        ssize_t n = interrupted ? -1 : read(fd, (char *)r + got, sizeof(*r) - got);
         if (interrupted) {
             kill(pid, SIGINT);
             return -1;
