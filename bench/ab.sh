@@ -47,7 +47,7 @@ for rep in $(seq 1 "$reps"); do
             done
         fi
         if [[ $measures == *" demand-zero "* ]]; then
-            r=$(VMEM_FAULT_MODE=thread "$d/bench/bench_demand_zero" -n 65536 -r 3 -p seq -t 1 | grep '^RESULT')
+            r=$(VMEM_FAULT_MODE=thread "$d/bench/bench_demand_zero" -k -n 65536 -r 3 -p seq -t 1 | grep '^RESULT')
             echo "rep=$rep build=$v measure=demand-zero vmem_ns=$(echo "$r" | field vmem_ns) kern_ns=$(echo "$r" | field kern_ns) ratio=$(echo "$r" | field ratio)"
         fi
         if [[ $measures == *" preload "* ]]; then

@@ -15,8 +15,9 @@
  * from plain malloc.  A pass reports ns per page (wall time / total pages,
  * per-touch timing included) and the p50 and p99 of per-touch latency.
  * Each case is warmed up once per back-end, then measured R times; the
- * program prints min and median over the repetitions and the libvmem/kernel
- * ratios of the medians, one machine-readable RESULT line per case.
+ * program prints the medians over the repetitions and the libvmem/kernel
+ * ratios, a labelled table row per case; with -k, for scripts, one
+ * machine-readable RESULT line per case (minima too) and a REP line per pass.
  *
  * After every pass the data is checked (untimed): the written word must be
  * there and the rest of the page zero (the whole page on warm-up passes,
@@ -185,6 +186,7 @@ struct opts {
     unsigned reps;
     int do_seq, do_rand;
     int do_t1, do_t2;
+    int raw; /* -k: REP and RESULT key=value lines, for scripts */
 };
 
 struct pass_result {
@@ -374,6 +376,8 @@ static void run_case(const struct opts *o, const struct vmem_config *cfg,
             M(bk, 2)[rep] = r.p99_ns;
             M(bk, 3)[rep] = r.fault_mean_ns;
             last[bk] = r;
+            if (!o->raw)
+                continue;
             printf("REP pattern=%s threads=%u rep=%u backend=%s ns_per_page=%.1f "
                    "p50_us=%.3f p99_us=%.3f max_us=%.1f fault_mean_us=%.2f "
                    "minflt=%ld",
@@ -396,6 +400,24 @@ static void run_case(const struct opts *o, const struct vmem_config *cfg,
 #undef M
     free(m);
 
+    if (!o->raw) {
+        /* one labelled row per case; the header before the first */
+        static int header;
+        if (!header++)
+            printf("\nmedians of %u repetitions; ratio = libvmem / kernel; p50, p99: "
+                   "per-touch latency;\nfaults: demand-zero faults libvmem took in one "
+                   "pass\n\n%-7s %7s %9s %9s %6s %9s %9s %9s %9s %9s\n"
+                   "%-7s %7s %9s %9s %6s %9s %9s %9s %9s %9s\n",
+                   R, "", "", "ns/page", "ns/page", "", "p50 us", "p50 us", "p99 us",
+                   "p99 us", "libvmem", "pattern", "threads", "libvmem", "kernel", "ratio",
+                   "libvmem", "kernel", "libvmem", "kernel", "faults");
+        printf("%-7s %7u %9.0f %9.0f %6.2f %9.2f %9.2f %9.1f %9.1f %9" PRIu64 "\n",
+               pattern, threads, md[BK_VMEM][0], md[BK_KERNEL][0],
+               md[BK_VMEM][0] / md[BK_KERNEL][0], md[BK_VMEM][1] / 1e3,
+               md[BK_KERNEL][1] / 1e3, md[BK_VMEM][2] / 1e3, md[BK_KERNEL][2] / 1e3,
+               last[BK_VMEM].dz_faults);
+        return;
+    }
     printf("RESULT mode=%s cluster=%u spin_us=%u pattern=%s threads=%u "
            "pages=%zu reps=%u "
            "vmem_ns=%.1f vmem_ns_min=%.1f kern_ns=%.1f kern_ns_min=%.1f "
@@ -425,7 +447,7 @@ static void run_case(const struct opts *o, const struct vmem_config *cfg,
 static void usage(FILE *f, const char *argv0)
 {
     fprintf(f,
-        "usage: %s [-n PAGES] [-r REPS] [-p seq|rand|all] [-t 1|2|all] [-h]\n"
+        "usage: %s [-n PAGES] [-r REPS] [-p seq|rand|all] [-t 1|2|all] [-k] [-h]\n"
         "\n"
         "Times demand-zero page faults: each of PAGES committed pages is\n"
         "touched once (one 8-byte store), on kernel anonymous memory (mmap)\n"
@@ -438,13 +460,15 @@ static void usage(FILE *f, const char *argv0)
         "            all (default)\n"
         "  -t WHICH  threads: 1, 2 (each takes half of the pages), or all\n"
         "            (default)\n"
+        "  -k        key=value lines for scripts (bench/run_demand_zero.sh,\n"
+        "            bench/ab.sh) instead of the table\n"
         "  -h        print this help and exit\n"
         "\n"
         "libvmem's configuration comes from the environment: VMEM_FAULT_MODE\n"
         "(thread|signal|kernel), VMEM_ZERO_CLUSTER (1..512),\n"
-        "VMEM_FAULT_SPIN_US.  Prints one REP line per pass and one RESULT\n"
-        "line per (pattern, threads) case; exits 2 on bad usage, 3 on wrong\n"
-        "data.\n",
+        "VMEM_FAULT_SPIN_US.  Prints a table, one row per (pattern, threads)\n"
+        "case; with -k one REP line per pass and one RESULT line per case.\n"
+        "Exits 2 on bad usage, 3 on wrong data.\n",
         argv0, MAX_PAGES, DEFAULT_PAGES, MAX_REPS, DEFAULT_REPS);
 }
 
@@ -454,7 +478,7 @@ static void bad_usage(const char *argv0, const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fputc('\n', stderr);
     fprintf(stderr, "usage: %s [-n PAGES] [-r REPS] [-p seq|rand|all] "
-            "[-t 1|2|all] [-h]  (-h for help)\n", argv0);
+            "[-t 1|2|all] [-k] [-h]  (-h for help)\n", argv0);
     exit(2);
 }
 
@@ -468,10 +492,11 @@ static void parse_opts(int argc, char **argv, struct opts *o)
     o->reps = DEFAULT_REPS;
     o->do_seq = o->do_rand = 1;
     o->do_t1 = o->do_t2 = 1;
+    o->raw = 0;
     opterr = 0;
     /* The leading '+' stops at the first non-option (no GNU permuting);
      * ':' reports a missing argument apart from an unknown option. */
-    while ((c = getopt(argc, argv, "+:n:r:p:t:h")) != -1) {
+    while ((c = getopt(argc, argv, "+:n:r:p:t:kh")) != -1) {
         switch (c) {
         case 'n':
             if (vmem_parse_uint(optarg, 2, MAX_PAGES, &v))
@@ -502,6 +527,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
                 o->do_t1 = o->do_t2 = 1;
             else
                 bad_usage(argv0, "bad thread choice for -t: '%s'", optarg);
+            break;
+        case 'k':
+            o->raw = 1;
             break;
         case 'h':
             usage(stdout, argv0);

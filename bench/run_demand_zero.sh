@@ -123,7 +123,7 @@ for c in "${configs[@]}"; do
     [ "$ft" != - ] && vars+=(VMEM_FAULT_THREADS="$ft")
     [ "$cluster" != - ] && vars+=(VMEM_ZERO_CLUSTER="$cluster")
     [ "$spin" != - ] && vars+=(VMEM_FAULT_SPIN_US="$spin")
-    cmd=("$bin" -n "$n" -r "$reps" -p "$pat")
+    cmd=("$bin" -k -n "$n" -r "$reps" -p "$pat")
     echo "## config: ${vars[*]} ${cmd[*]}" >>"$log"
     echo "running: ${vars[*]} bench_demand_zero ${cmd[*]:1}" >&2
     t0=$(date +%s)

@@ -181,9 +181,11 @@ int vmem_get_config_sized(struct vmem_config *cfg, size_t size);
  * [min, max]); *out is written only on success. */
 int vmem_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
-/* A size in bytes: a number with an optional unit K, M, G or T (any case,
- * powers of 1024), which may be followed by B or iB: 64M = 64MB = 64MiB =
- * 67108864.  A bare B ("4096B") and decimal units are not sizes. */
+/* A size in bytes: a number with an optional unit B, K, M, G or T (any
+ * case, powers of 1024; K to T may be followed by B or iB): 64M = 64MB =
+ * 64MiB = 67108864, 4096 = 4096B.  A decimal fraction is allowed when it
+ * makes whole bytes: 1.5G, 0.5K; "1.1K" (1126.4 bytes) is EINVAL.  There
+ * are no decimal (SI) units. */
 int vmem_parse_size(const char *s, uint64_t *out);
 
 /* ---- statistics (names follow Windows' counters) ------------------------ */

@@ -158,13 +158,68 @@ Test(config, size_parser_good_values)
     cr_assert_eq(v, 16777215ull << 40);
     cr_assert_eq(vmem_parse_size("18446744073709551615", &v), 0);
     cr_assert_eq(v, UINT64_MAX);
+    /* B alone is the byte */
+    cr_assert_eq(vmem_parse_size("4096B", &v), 0);
+    cr_assert_eq(v, 4096);
+    cr_assert_eq(vmem_parse_size("0b", &v), 0);
+    cr_assert_eq(v, 0);
+}
+
+/* A fraction is fine where it makes whole bytes. */
+Test(config, size_parser_fractions)
+{
+    uint64_t v;
+    cr_assert_eq(vmem_parse_size("1.5G", &v), 0);
+    cr_assert_eq(v, 3ull << 29);
+    cr_assert_eq(vmem_parse_size("1.5GiB", &v), 0);
+    cr_assert_eq(v, 3ull << 29);
+    cr_assert_eq(vmem_parse_size("0.5k", &v), 0);
+    cr_assert_eq(v, 512);
+    cr_assert_eq(vmem_parse_size("0.25MB", &v), 0);
+    cr_assert_eq(v, 256ull << 10);
+    cr_assert_eq(vmem_parse_size("2.0", &v), 0);
+    cr_assert_eq(v, 2);
+    cr_assert_eq(vmem_parse_size("2.500M", &v), 0);
+    cr_assert_eq(v, 5ull << 19);
+    cr_assert_eq(vmem_parse_size("0.0009765625M", &v), 0, "2^-10 M is 1 KiB");
+    cr_assert_eq(v, 1024);
+    cr_assert_eq(vmem_parse_size("16777215.5T", &v), 0);
+    cr_assert_eq(v, UINT64_MAX - (1ull << 39) + 1);
+}
+
+/* 0 is refused where it means nothing: a cap of 0 bytes is no cap, a page
+ * file of 0 bytes none. */
+Test(config, zero_sizes_refused)
+{
+    struct vmem_config c;
+    char err[200];
+    setenv("VMEM_MAX_RESIDENT", "0", 1);
+    cr_assert_eq(vmem_config_from_env(&c, err, sizeof(err)), EINVAL);
+    cr_assert(strstr(err, "VMEM_MAX_RESIDENT") && strstr(err, "no cap"), "%s", err);
+    setenv("VMEM_MAX_RESIDENT", "0M", 1);
+    cr_assert_eq(vmem_config_from_env(&c, err, sizeof(err)), EINVAL);
+    unsetenv("VMEM_MAX_RESIDENT");
+    setenv("VMEM_PAGEFILE_MAX", "0K", 1);
+    cr_assert_eq(vmem_config_from_env(&c, err, sizeof(err)), EINVAL);
+    cr_assert(strstr(err, "VMEM_PAGEFILE_MAX"), "%s", err);
+    unsetenv("VMEM_PAGEFILE_MAX");
+    /* 0 where it is a documented value */
+    setenv("VMEM_CLUSTER", "0", 1);
+    setenv("VMEM_FAULT_SPIN_US", "0", 1);
+    cr_assert_eq(vmem_config_from_env(&c, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(c.cluster, 0);
+    unsetenv("VMEM_CLUSTER");
+    unsetenv("VMEM_FAULT_SPIN_US");
 }
 
 Test(config, size_parser_refuses)
 {
     uint64_t v = 77;
-    const char *junk[] = { "", "M", "12Q", "1.5G", "64 M", " 64M", "64M ", "64MBB", "64Mi",
-                           "4096B", "0x1000", "+5", "-1", "-1M", "1e6", "64MiBx" };
+    const char *junk[] = { "", "M", "12Q", "64 M", " 64M", "64M ", "64MBB", "64Mi", "4096BB",
+                           "0x1000", "+5", "-1", "-1M", "1e6", "64MiBx", "B", "iB", "4iB",
+                           /* fractions: of a byte, or malformed */
+                           "1.5", "1.1K", "0.3M", "1.5B", ".5G", "1.", "1.G", "1..5G",
+                           "1.5.5G", "-1.5G", "1,5G", "0.00000000000000000001T" };
     for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++)
         cr_assert_eq(vmem_parse_size(junk[i], &v), EINVAL, "\"%s\" accepted", junk[i]);
     cr_assert_eq(vmem_parse_size(NULL, &v), EINVAL);
@@ -172,6 +227,8 @@ Test(config, size_parser_refuses)
     cr_assert_eq(vmem_parse_size("99999999999999999999", &v), ERANGE);
     cr_assert_eq(vmem_parse_size("16777216T", &v), ERANGE);
     cr_assert_eq(vmem_parse_size("99999999999T", &v), ERANGE);
+    cr_assert_eq(vmem_parse_size("18446744073709551615.5K", &v), ERANGE);
+    cr_assert_eq(vmem_parse_size("16777216.5T", &v), ERANGE);
     cr_assert_eq(v, 77, "a refused value leaves *out alone");
 }
 

@@ -1,4 +1,4 @@
-/* bench_progress.c -- the progress bar (bench_progress.h). */
+/* bench_progress.c -- the progress bar and the per-run lines (bench_progress.h). */
 #include "bench_progress.h"
 
 #include <stdio.h>
@@ -36,4 +36,12 @@ void bench_progress_end(struct bench_progress *p)
 {
     if (p->enabled && p->shown)
         fprintf(stderr, "\r\033[K");
+}
+
+void bench_progress_run(FILE *f, size_t done, size_t total, const char *workload,
+                        const char *policy, const char *error)
+{
+    fprintf(f, "vmem bench: run %zu/%zu %s: %s %s%s%s\n", done, total,
+            error ? "failed" : "done", workload, policy, error ? ": " : "", error ? error : "");
+    fflush(f);
 }

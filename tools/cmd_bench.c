@@ -6,16 +6,19 @@
  */
 #include "vmem_cmd.h"
 
+#include "bench_progress.h"
 #include "bench_report.h"
 #include "bench_trace.h"
 #include "bench_worker.h"
 #include "bench_workload.h"
+#include "opt.h"
 #include "pagefile_arg.h"
+#include "sim_plot.h"
 #include "policy/policy.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,18 +69,25 @@ static void usage(FILE *f)
             "                       wait on standby (VMEM_PREFETCH_INSTALL=standby unless\n"
             "                       set) so the prefetch-hit column counts their use\n"
             "  --pagefile DIR       VMEM_PAGEFILE (default /var/tmp)\n"
-            "  --size F             footprint committed and touched (default 32M)\n"
-            "  --cap C              VMEM_MAX_RESIDENT (default 8M)\n"
+            "  --size F             footprint committed and touched (default 32M), 4K to\n"
+            "                       64G; sizes in bytes or with a binary unit: 512K, 1.5G\n"
+            "  --cap C              VMEM_MAX_RESIDENT (default 8M), 256K to the --size\n"
             "  --refs N             references per workload (default 2 per page)\n"
             "  --seed S             workload seed (default 1)\n"
             "  --csv FILE           all results as CSV\n"
             "  --plot FILE.png      bar chart of faults per policy (needs gnuplot)\n"
             "  --trace FILE         the reference string in the simulator's text format\n"
             "                       (with several workloads: FILE-WORKLOAD per workload)\n"
+            "  -h, --help           this help\n"
             "\n"
             "Counters cover the workload phase (after every page was written once).\n"
             "Latencies (p50/p99/max) are of touches slower than %u ns: faults.  Every\n"
-            "touch checks its page's content; any wrong byte makes the exit status 1.\n",
+            "touch checks its page's content.  Progress: a bar on a terminal, else a\n"
+            "line per run on stderr.  Ctrl-C (SIGINT) stops the runs and prints the\n"
+            "results so far.\n"
+            "\n"
+            "Exit status: 0; 1 if a run failed, found a wrong byte, or an output could\n"
+            "not be written; 2 on a bad option or value; 130 when interrupted.\n",
             BENCH_SLOW_TOUCH_NS);
 }
 
@@ -146,82 +156,92 @@ static int valid_prefetch(const char *spec)
     return 0;
 }
 
+enum bench_opt { O_WORKLOAD, O_POLICY, O_PREFETCH, O_PAGEFILE, O_SIZE, O_CAP, O_REFS, O_SEED,
+                 O_CSV, O_PLOT, O_TRACE, O_HELP };
+static const struct opt_def bench_defs[] = {
+    [O_WORKLOAD] = { "workload", 0, OPT_VALUE }, [O_POLICY] = { "policy", 0, OPT_VALUE },
+    [O_PREFETCH] = { "prefetch", 0, OPT_VALUE }, [O_PAGEFILE] = { "pagefile", 0, OPT_VALUE },
+    [O_SIZE] = { "size", 0, OPT_VALUE },         [O_CAP] = { "cap", 0, OPT_VALUE },
+    [O_REFS] = { "refs", 0, OPT_VALUE },         [O_SEED] = { "seed", 0, OPT_VALUE },
+    [O_CSV] = { "csv", 0, OPT_VALUE },           [O_PLOT] = { "plot", 0, OPT_VALUE },
+    [O_TRACE] = { "trace", 0, OPT_VALUE },       [O_HELP] = { "help", 'h', OPT_FLAG },
+    { NULL, 0, 0 },
+};
+
 static int parse_options(int argc, char **argv, struct bench_opts *o)
 {
-    static const struct option longopts[] = {
-        { "workload", required_argument, NULL, 'w' }, { "policy", required_argument, NULL, 'p' },
-        { "prefetch", required_argument, NULL, 'f' }, { "pagefile", required_argument, NULL, 'd' },
-        { "size", required_argument, NULL, 's' },     { "cap", required_argument, NULL, 'c' },
-        { "refs", required_argument, NULL, 'n' },     { "seed", required_argument, NULL, 'x' },
-        { "csv", required_argument, NULL, 'C' },      { "plot", required_argument, NULL, 'P' },
-        { "trace", required_argument, NULL, 't' },    { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     memset(o, 0, sizeof(*o));
     o->setup = (struct bench_setup){ DEFAULT_SIZE, DEFAULT_CAP, 0, 1, "none" };
     o->pagefile = "/var/tmp";
-    int c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'w':
-            if (add_workloads(o, optarg))
+    struct opt_parser p;
+    opt_init(&p, "bench", bench_defs, argc, argv, 0);
+    int k;
+    while ((k = opt_next(&p)) >= 0) {
+        switch (k) {
+        case O_WORKLOAD:
+            if (add_workloads(o, (char *)p.value))
                 return 2;
             break;
-        case 'p':
-            if (add_policies(o, optarg))
+        case O_POLICY:
+            if (add_policies(o, (char *)p.value))
                 return 2;
             break;
-        case 'f':
-            if (!valid_prefetch(optarg)) {
+        case O_PREFETCH:
+            if (!valid_prefetch(p.value)) {
                 fprintf(stderr, "vmem bench: bad --prefetch '%s': NAME or NAME:N (N up to "
-                                "512), NAME one of", optarg);
+                                "512), NAME one of", p.value);
                 for (size_t i = 0; prefetch_list[i]; i++)
                     fprintf(stderr, " %s", prefetch_list[i]->name);
                 fprintf(stderr, "\n");
                 return 2;
             }
-            o->setup.prefetch = optarg;
+            o->setup.prefetch = p.value;
             break;
-        case 'd': o->pagefile = optarg; break;
-        case 'C': o->csv = optarg; break;
-        case 'P': o->plot = optarg; break;
-        case 't': o->trace = optarg; break;
-        case 's': case 'c': case 'n': case 'x': {
-            uint64_t v;
-            int bad = c == 's' || c == 'c' ? vmem_parse_size(optarg, &v)
-                                            : vmem_parse_uint(optarg, 0, UINT64_MAX, &v);
-            if (bad || (c == 'n' && v == 0)) {
-                fprintf(stderr, "vmem bench: bad %s '%s'\n",
-                        c == 's' ? "--size" : c == 'c' ? "--cap" : c == 'n' ? "--refs" : "--seed",
-                        optarg);
+        case O_PAGEFILE: o->pagefile = p.value; break;
+        case O_CSV:
+            o->csv = p.value;
+            if (opt_output(&p, o->csv))
+                return 2;
+            break;
+        case O_PLOT:
+            o->plot = p.value;
+            if (!sim_have_gnuplot()) {
+                fprintf(stderr, "vmem bench: --plot needs gnuplot, not found on PATH (Debian: "
+                                "apt-get install gnuplot-nox)\n");
                 return 2;
             }
-            if (c == 's')
-                o->setup.size = v;
-            else if (c == 'c')
-                o->setup.cap = v;
-            else if (c == 'n')
-                o->setup.refs = v;
-            else
-                o->setup.seed = v;
+            if (opt_output(&p, o->plot))
+                return 2;
             break;
-        }
-        case 'h':
+        case O_TRACE: o->trace = p.value; break;
+        case O_SIZE:
+            if (opt_size(&p, VMEM_PAGE_SIZE, MAX_SIZE, "0 bytes is no footprint",
+                         &o->setup.size))
+                return 2;
+            break;
+        case O_CAP:
+            if (opt_size(&p, MIN_CAP, MAX_SIZE, "0 is not a cap", &o->setup.cap))
+                return 2;
+            break;
+        case O_REFS:
+            if (opt_uint(&p, 1, 1ull << 31, &o->setup.refs))
+                return 2;
+            break;
+        case O_SEED:
+            if (opt_uint(&p, 0, UINT64_MAX, &o->setup.seed))
+                return 2;
+            break;
+        case O_HELP:
             usage(stdout);
             return 0;
-        default:
-            fprintf(stderr, "vmem bench: %s '%s'\n",
-                    optopt ? "option needs a value:" : "unknown option", argv[optind - 1]);
-            usage(stderr);
-            return 2;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "vmem bench: unexpected argument '%s'\n", argv[optind]);
+    if (k == OPT_OPERAND) {
+        opt_error(&p, "unexpected argument '%s'", p.value);
         return 2;
     }
+    if (k == OPT_ERROR)
+        return 2;
     struct bench_setup *s = &o->setup;
     s->size &= ~(uint64_t)(VMEM_PAGE_SIZE - 1);
     s->cap &= ~(uint64_t)(VMEM_PAGE_SIZE - 1);
@@ -250,12 +270,26 @@ static int parse_options(int argc, char **argv, struct bench_opts *o)
     return -1; /* go on */
 }
 
-/* Reads exactly one result from fd; 0 or -1. */
-static int read_result(int fd, struct bench_result *r)
+/* Set by SIGINT: the runs stop, the results so far are printed. */
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+/* Reads exactly one result from fd; 0 or -1 (-1 too when interrupted: the
+ * run is then stopped with SIGINT, as a terminal's Ctrl-C would). */
+static int read_result(int fd, pid_t pid, struct bench_result *r)
 {
     size_t got = 0;
     while (got < sizeof(*r)) {
-        ssize_t n = read(fd, (char *)r + got, sizeof(*r) - got);
+        ssize_t n = interrupted ? -1 : read(fd, (char *)r + got, sizeof(*r) - got);
+        if (interrupted) {
+            kill(pid, SIGINT);
+            return -1;
+        }
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -307,7 +341,7 @@ static void run_one(const struct bench_opts *o, const struct bench_workload *w,
         _exit(127);
     }
     close(fds[1]);
-    int got = read_result(fds[0], r);
+    int got = read_result(fds[0], pid, r);
     close(fds[0]);
     int st;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
@@ -381,23 +415,46 @@ static int bench_main(int argc, char **argv)
     printf("vmem bench: footprint %" PRIu64 " KiB, cap %" PRIu64 " KiB, prefetch %s, "
            "page file in %s, seed %" PRIu64 "\n",
            s->size >> 10, s->cap >> 10, s->prefetch, o.pagefile, s->seed);
+    /* Ctrl-C: what has been measured is printed, then status 130.  No
+     * SA_RESTART: the read of a run's result returns. */
+    struct sigaction sa = { .sa_handler = on_sigint }, old_int;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    /* the worker draws a bar on a terminal; elsewhere a line per run */
+    int lines = !isatty(STDERR_FILENO);
     int status = 0;
     size_t k = 0;
-    for (size_t w = 0; w < o.nworkloads; w++) {
+    for (size_t w = 0; w < o.nworkloads && !interrupted; w++) {
         const struct bench_workload *wl = &o.workloads[w];
         if (o.trace && save_trace(&o, wl))
             status = 1;
-        for (size_t p = 0; p < o.npolicies; p++, k++) {
+        size_t first = k;
+        for (size_t p = 0; p < o.npolicies && !interrupted; p++) {
             runs[k].workload = wl->label;
             runs[k].policy = o.policies[p];
             run_one(&o, wl, o.policies[p], &runs[k].r);
+            if (interrupted)
+                break; /* this run was cut short: not a result */
+            if (lines)
+                bench_progress_run(stderr, k + 1, nruns, wl->label, o.policies[p],
+                                   runs[k].r.ok ? NULL : runs[k].r.error);
             if (!runs[k].r.ok || runs[k].r.bad_pages)
                 status = 1;
+            k++;
         }
+        if (k == first)
+            break;
         printf("\nworkload %s: %" PRIu64 " references\n", wl->label,
                runs[k - 1].r.refs ? runs[k - 1].r.refs : s->refs);
         bench_report_table(stdout, wl->label, runs, k);
         fflush(stdout);
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    if (interrupted) {
+        printf("\ninterrupted: %zu of %zu runs done%s\n", k, nruns,
+               k ? "; their results are above" : "");
+        fflush(stdout);
+        nruns = k;
     }
     if (o.csv) {
         if (bench_report_csv(o.csv, s, runs, nruns)) {
@@ -407,10 +464,10 @@ static int bench_main(int argc, char **argv)
             printf("\ncsv: %s\n", o.csv);
         }
     }
-    if (o.plot && bench_report_plot(o.plot, s, runs, nruns) == 0)
+    if (o.plot && nruns && bench_report_plot(o.plot, s, runs, nruns) == 0)
         printf("plot: %s\n", o.plot);
     free(runs);
-    return status;
+    return interrupted ? 130 : status;
 }
 
 const struct vmem_cmd vmem_cmd_bench = {

@@ -9,6 +9,8 @@
  * until it has been waited for, and CMD gets SIGKILL should vmem run be
  * killed (PR_SET_PDEATHSIG), so no CMD is ever left running unseen.
  */
+#include "opt.h"
+#include "policy/policy.h"
 #include "vmem_cmd.h"
 #include "pagefile_arg.h"
 #include <vmem.h>
@@ -36,24 +38,170 @@ static void usage(FILE *f)
         "\n"
         "Runs CMD with LD_PRELOAD=" PRELOAD_NAME ": its malloc heap and anonymous\n"
         "mappings are libvmem memory, paged under the cap.  Programs CMD starts\n"
-        "inherit the setting (each with a cap of its own).\n"
+        "inherit the setting (each with a cap of its own).  Options take their\n"
+        "value as --opt VALUE or --opt=VALUE; the first argument that is not an\n"
+        "option, or the one after --, is CMD.\n"
         "\n"
-        "  --max-resident SIZE  the resident-memory cap (VMEM_MAX_RESIDENT), e.g. 64M\n"
-        "  --policy P           replacement policy (VMEM_POLICY)\n"
-        "  --prefetch P         prefetch policy (VMEM_PREFETCH)\n"
+        "  --max-resident SIZE  the resident-memory cap (VMEM_MAX_RESIDENT), e.g. 64M,\n"
+        "                       1.5G (binary units); leave it out for no cap\n"
+        "  --policy P           replacement policy (VMEM_POLICY):");
+    for (size_t i = 0; policy_list[i]; i++)
+        fprintf(f, " %s", policy_list[i]->name);
+    fprintf(f, "\n"
+        "  --prefetch P[:N]     prefetch policy (VMEM_PREFETCH):");
+    for (size_t i = 0; prefetch_list[i]; i++)
+        fprintf(f, " %s", prefetch_list[i]->name);
+    fprintf(f, "\n"
         "  --pagefile PATH      page-file directory (each process gets its own unnamed\n"
         "                       file) or a path that does not exist yet (VMEM_PAGEFILE);\n"
         "                       an existing file is refused, never touched\n"
         "  --report[=FILE]      at exit, print the paging counters of each process and\n"
         "                       CMD's peak RSS as the kernel measured it, to stderr or\n"
         "                       appended to FILE (VMEM_REPORT)\n"
+        "  -h, --help           this help\n"
         "\n"
-        "Exit status: CMD's; 128+N if signal N killed it; 125 if vmem run failed;\n"
+        "Every option, and every VMEM_* variable already set, is checked before CMD\n"
+        "starts.  Exit status: CMD's; 128+N if signal N killed it; 125 if vmem run\n"
+        "itself fails (a bad option or --pagefile, the preload library not found);\n"
         "126 if CMD cannot be executed; 127 if CMD was not found.\n");
 }
 
+/* vmem run's own failures: 125, like env(1) and chroot(1), apart from what
+ * CMD may return. */
+#define RUN_FAILED 125
+
+struct run_opts {
+    const char *value[4]; /* by enum run_opt below, NULL if not given */
+    int report;
+    const char *report_file;
+    char abs_report[PATH_MAX];
+    char abs_pagefile[PATH_MAX];
+    int cmd; /* argv index of CMD */
+};
+
+enum run_opt { O_MAX_RESIDENT, O_POLICY, O_PREFETCH, O_PAGEFILE, O_REPORT, O_HELP };
+static const struct opt_def run_defs[] = {
+    [O_MAX_RESIDENT] = { "max-resident", 0, OPT_VALUE },
+    [O_POLICY] = { "policy", 0, OPT_VALUE },
+    [O_PREFETCH] = { "prefetch", 0, OPT_VALUE },
+    [O_PAGEFILE] = { "pagefile", 0, OPT_VALUE },
+    [O_REPORT] = { "report", 0, OPT_OPTIONAL },
+    [O_HELP] = { "help", 'h', OPT_FLAG },
+    { NULL, 0, 0 },
+};
+/* The variable each valued option sets. */
+static const char *const run_vars[] = { "VMEM_MAX_RESIDENT", "VMEM_POLICY", "VMEM_PREFETCH",
+                                        "VMEM_PAGEFILE" };
+
+/* Sets the environment of CMD from the options and checks it as libvmem
+ * will at start-up (vmem_config_from_env): the variables already set first,
+ * then each option's, so that a message names what is wrong.  0 or
+ * RUN_FAILED (message printed). */
+static int run_environment(const struct opt_parser *p, const struct run_opts *o)
+{
+    struct vmem_config cfg;
+    char err[512];
+    if (vmem_config_from_env(&cfg, err, sizeof(err))) {
+        fprintf(stderr, "vmem run: in the environment: %s\n", err);
+        return RUN_FAILED;
+    }
+    for (int k = 0; k < 4; k++) {
+        if (!o->value[k])
+            continue;
+        if (setenv(run_vars[k], o->value[k], 1)) {
+            perror("vmem run: setenv");
+            return RUN_FAILED;
+        }
+        if (vmem_config_from_env(&cfg, err, sizeof(err))) {
+            const char *why = strstr(err, " is not valid: ");
+            fprintf(stderr, "vmem run: --%s '%s' is not valid: %s\ntry 'vmem %s --help'\n",
+                    run_defs[k].name, o->value[k], why ? why + 15 : err, p->cmd);
+            return RUN_FAILED;
+        }
+    }
+    if (o->report && setenv("VMEM_REPORT", o->report_file ? o->report_file : "1", 1)) {
+        perror("vmem run: setenv");
+        return RUN_FAILED;
+    }
+    if (o->report && vmem_config_from_env(&cfg, err, sizeof(err))) {
+        fprintf(stderr, "vmem run: --report=%s: %s\n", o->report_file, err);
+        return RUN_FAILED;
+    }
+    return 0;
+}
+
+/* -1: go on; else the exit status. */
+static int run_options(int argc, char **argv, struct run_opts *o)
+{
+    struct opt_parser p;
+    opt_init(&p, "run", run_defs, argc, argv, 1);
+    memset(o, 0, sizeof(*o));
+    int k;
+    while ((k = opt_next(&p)) >= 0) {
+        switch (k) {
+        case O_HELP:
+            usage(stdout);
+            return 0;
+        case O_REPORT:
+            o->report = 1;
+            o->report_file = p.value;
+            break;
+        case O_MAX_RESIDENT: {
+            uint64_t bytes;
+            if (opt_size(&p, 1, UINT64_MAX, "0 is not a cap; leave the option out for no cap",
+                         &bytes))
+                return RUN_FAILED;
+        }
+            /* fall through */
+        default:
+            o->value[k] = p.value;
+            break;
+        }
+    }
+    if (k == OPT_ERROR)
+        return RUN_FAILED;
+    if (p.next == argc) {
+        opt_error(&p, "no command to run");
+        return RUN_FAILED;
+    }
+    o->cmd = p.next;
+    if (o->report_file) {
+        /* VMEM_REPORT takes a path with a '/', and CMD may change directory. */
+        if (!*o->report_file) {
+            opt_error(&p, "--report=FILE: no file name");
+            return RUN_FAILED;
+        }
+        if (o->report_file[0] != '/') {
+            if (!getcwd(o->abs_report, sizeof(o->abs_report)) ||
+                strlen(o->abs_report) + strlen(o->report_file) + 2 > sizeof(o->abs_report)) {
+                fprintf(stderr, "vmem run: --report=%s: cannot make the path absolute\n",
+                        o->report_file);
+                return RUN_FAILED;
+            }
+            size_t l = strlen(o->abs_report);
+            snprintf(o->abs_report + l, sizeof(o->abs_report) - l, "/%s", o->report_file);
+            o->report_file = o->abs_report;
+        }
+    }
+    /* The page-file rule, checked once for every process of the tree, the
+     * path made absolute; VMEM_PAGEFILE from the environment as well. */
+    const char *pf = o->value[O_PAGEFILE], *pf_what = "--pagefile";
+    if (!pf && getenv("VMEM_PAGEFILE") && *getenv("VMEM_PAGEFILE")) {
+        pf = getenv("VMEM_PAGEFILE");
+        pf_what = "VMEM_PAGEFILE";
+    }
+    if (pf) {
+        if (pagefile_arg_check("vmem run", pf_what, pf, o->abs_pagefile, sizeof(o->abs_pagefile)))
+            return RUN_FAILED;
+        o->value[O_PAGEFILE] = o->abs_pagefile;
+    }
+    return run_environment(&p, o) ? RUN_FAILED : -1;
+}
+
 /* The preload library: next to the build tree's tools/ directory when run
- * from the build tree, else where meson installed it. */
+ * from the build tree; in LIBDIR relative to the binary's BINDIR/.. (an
+ * installed tree, also one installed with --destdir and moved); else where
+ * meson installed it. */
 static int find_preload(char *out, size_t len)
 {
     char exe[PATH_MAX];
@@ -63,9 +211,13 @@ static int find_preload(char *out, size_t len)
         char *slash = strrchr(exe, '/');
         if (slash) {
             *slash = 0;
-            int w = snprintf(out, len, "%.*s/../preload/" PRELOAD_NAME, PATH_MAX - 64, exe);
-            if (w > 0 && (size_t)w < len && access(out, R_OK) == 0)
-                return 0;
+            static const char *const rel[] = { "../preload/",
+                                               "../" VMEM_LIBDIR_REL "/" };
+            for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+                int w = snprintf(out, len, "%.*s/%s" PRELOAD_NAME, PATH_MAX - 64, exe, rel[i]);
+                if (w > 0 && (size_t)w < len && access(out, R_OK) == 0)
+                    return 0;
+            }
         }
     }
     snprintf(out, len, "%s", VMEM_PRELOAD_INSTALLED);
@@ -108,7 +260,6 @@ static void report_end(const char *file, const char *cmd, int status, const stru
 
 /* ---- running CMD ---------------------------------------------------------- */
 
-#define RUN_FAILED 125   /* vmem run's own error */
 #define CANNOT_EXEC 126  /* CMD found but not executable */
 #define NOT_FOUND 127    /* CMD not found */
 
@@ -284,95 +435,26 @@ static int run_cmd(char **argv, int *status, struct rusage *ru)
 
 static int run_main(int argc, char **argv)
 {
-    const char *max_resident = NULL, *policy = NULL, *prefetch = NULL, *pagefile = NULL;
-    const char *report_file = NULL;
-    int report = 0, i = 1;
-    for (; i < argc; i++) {
-        const char *a = argv[i];
-        const char **dst = !strcmp(a, "--max-resident") ? &max_resident :
-                           !strcmp(a, "--policy") ? &policy :
-                           !strcmp(a, "--prefetch") ? &prefetch :
-                           !strcmp(a, "--pagefile") ? &pagefile : NULL;
-        if (dst) {
-            if (++i == argc) {
-                fprintf(stderr, "vmem run: %s needs a value\n", a);
-                return 2;
-            }
-            *dst = argv[i];
-        } else if (!strcmp(a, "--report")) {
-            report = 1;
-        } else if (!strncmp(a, "--report=", 9)) {
-            report = 1;
-            report_file = a + 9;
-        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--")) {
-            i++;
-            break;
-        } else if (a[0] == '-') {
-            fprintf(stderr, "vmem run: unknown option '%s'\n", a);
-            usage(stderr);
-            return 2;
-        } else {
-            break;
-        }
-    }
-    if (i == argc) {
-        usage(stderr);
-        return 2;
-    }
-    uint64_t bytes;
-    if (max_resident && vmem_parse_size(max_resident, &bytes)) {
-        fprintf(stderr, "vmem run: --max-resident: not a size: '%s'\n", max_resident);
-        return 2;
-    }
-    char abs_report[PATH_MAX];
-    if (report_file) {
-        /* VMEM_REPORT takes a path with a '/', and CMD may change directory. */
-        if (!*report_file || (report_file[0] != '/' && !getcwd(abs_report, sizeof(abs_report)))) {
-            fprintf(stderr, "vmem run: --report=FILE: no file name\n");
-            return 2;
-        }
-        if (report_file[0] != '/') {
-            size_t l = strlen(abs_report);
-            snprintf(abs_report + l, sizeof(abs_report) - l, "/%s", report_file);
-            report_file = abs_report;
-        }
-    }
-    /* The page-file rule, checked once for every process of the tree, the
-     * path made absolute; VMEM_PAGEFILE from the environment as well. */
-    char abs_pagefile[PATH_MAX];
-    const char *pagefile_what = "--pagefile";
-    if (!pagefile && getenv("VMEM_PAGEFILE") && *getenv("VMEM_PAGEFILE")) {
-        pagefile = getenv("VMEM_PAGEFILE");
-        pagefile_what = "VMEM_PAGEFILE";
-    }
-    if (pagefile) {
-        if (pagefile_arg_check("vmem run", pagefile_what, pagefile, abs_pagefile,
-                               sizeof(abs_pagefile)))
-            return RUN_FAILED;
-        pagefile = abs_pagefile;
-    }
+    static struct run_opts o;
+    int rc = run_options(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    int i = o.cmd, report = o.report;
+    const char *report_file = o.report_file;
     char lib[PATH_MAX];
     if (find_preload(lib, sizeof(lib))) {
         fprintf(stderr, "vmem run: %s not found (looked next to this program's build tree "
                 "and in %s)\n", PRELOAD_NAME, VMEM_PRELOAD_INSTALLED);
         return RUN_FAILED;
     }
-    if ((max_resident && setenv("VMEM_MAX_RESIDENT", max_resident, 1)) ||
-        (policy && setenv("VMEM_POLICY", policy, 1)) ||
-        (prefetch && setenv("VMEM_PREFETCH", prefetch, 1)) ||
-        (pagefile && setenv("VMEM_PAGEFILE", pagefile, 1)) ||
-        (report && setenv("VMEM_REPORT", report_file ? report_file : "1", 1)) ||
-        set_preload(lib)) {
+    if (set_preload(lib)) {
         perror("vmem run: setenv");
         return RUN_FAILED;
     }
 
     int status;
     struct rusage ru;
-    int rc = run_cmd(argv + i, &status, &ru);
+    rc = run_cmd(argv + i, &status, &ru);
     if (rc >= 0)
         return rc;
     if (report)

@@ -7,9 +7,9 @@
 #include "trace.h"
 #include "trace_bin.h"
 #include "vmem_cmd.h"
+#include "opt.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,10 +28,15 @@ static void sim_usage(FILE *f)
         "  --format FMT      text, lackey, bin or auto (default)\n"
         "  --gen SPEC        a generated trace: seq:PAGES, loop:PAGES:REFS,\n"
         "                    uniform:PAGES:REFS[:SEED], zipf:ALPHA:PAGES:REFS[:SEED]\n"
+        "                    (counts: a number, or with K, M, G as powers of 1000)\n"
         "  --seed N          seed of randomised policies (default 1)\n"
         "  --csv             CSV: policy,frames,refs,faults\n"
         "  --plot FILE.png   faults against frames per policy (needs gnuplot)\n"
         "  --convert OUT     write the trace in the binary format and stop\n"
+        "  -h, --help        this help\n"
+        "\n"
+        "Exit status: 0; 1 if memory ran out or an output could not be written;\n"
+        "2 on a bad option or value, or a trace that cannot be read.\n"
         "\npolicies:\n");
     for (size_t i = 0; policy_list[i]; i++)
         fprintf(f, "  %-9s %s\n", policy_list[i]->name, policy_list[i]->about);
@@ -122,64 +127,76 @@ static void print_table(const struct sim_result *r, size_t n, int prefetching)
     }
 }
 
+enum sim_opt { O_POLICY, O_FRAMES, O_PREFETCH, O_FORMAT, O_GEN, O_SEED, O_CSV, O_PLOT,
+               O_CONVERT, O_HELP };
+static const struct opt_def sim_defs[] = {
+    [O_POLICY] = { "policy", 0, OPT_VALUE },   [O_FRAMES] = { "frames", 0, OPT_VALUE },
+    [O_PREFETCH] = { "prefetch", 0, OPT_VALUE }, [O_FORMAT] = { "format", 0, OPT_VALUE },
+    [O_GEN] = { "gen", 0, OPT_VALUE },         [O_SEED] = { "seed", 0, OPT_VALUE },
+    [O_CSV] = { "csv", 0, OPT_FLAG },          [O_PLOT] = { "plot", 0, OPT_VALUE },
+    [O_CONVERT] = { "convert", 0, OPT_VALUE }, [O_HELP] = { "help", 'h', OPT_FLAG },
+    { NULL, 0, 0 },
+};
+
 static int cmd_sim_main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"policy", required_argument, NULL, 'p'},
-        {"frames", required_argument, NULL, 'f'},
-        {"prefetch", required_argument, NULL, 'P'},
-        {"format", required_argument, NULL, 'F'},
-        {"gen", required_argument, NULL, 'g'},
-        {"seed", required_argument, NULL, 's'},
-        {"csv", no_argument, NULL, 'c'},
-        {"plot", required_argument, NULL, 'o'},
-        {"convert", required_argument, NULL, 'C'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *policy_spec = "all", *frames_spec = "auto", *gen = NULL;
-    const char *plot = NULL, *convert = NULL;
+    const char *plot = NULL, *convert = NULL, *trace_file = NULL;
     const struct prefetch_ops *pf = NULL;
     unsigned pf_n = 0;
     enum trace_format fmt = TRACE_AUTO;
     uint64_t seed = 1;
-    int csv = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'p': policy_spec = optarg; break;
-        case 'f': frames_spec = optarg; break;
-        case 'P':
-            if (parse_prefetch(optarg, &pf, &pf_n) < 0)
+    int csv = 0, k;
+    struct opt_parser p;
+    opt_init(&p, "sim", sim_defs, argc, argv, 0);
+    while ((k = opt_next(&p)) != OPT_END) {
+        switch (k) {
+        case OPT_ERROR: return 2;
+        case OPT_OPERAND:
+            if (trace_file) {
+                opt_error(&p, "one trace file, not '%s' and '%s'", trace_file, p.value);
+                return 2;
+            }
+            trace_file = p.value;
+            break;
+        case O_POLICY: policy_spec = p.value; break;
+        case O_FRAMES: frames_spec = p.value; break;
+        case O_PREFETCH:
+            if (parse_prefetch(p.value, &pf, &pf_n) < 0)
                 return 2;
             break;
-        case 'F':
-            if (trace_format_parse(optarg, &fmt) < 0) {
-                fprintf(stderr, "vmem sim: bad format '%s' (text, lackey, bin, auto)\n", optarg);
+        case O_FORMAT:
+            if (trace_format_parse(p.value, &fmt) < 0) {
+                opt_error(&p, "bad --format '%s' (text, lackey, bin, auto)", p.value);
                 return 2;
             }
             break;
-        case 'g': gen = optarg; break;
-        case 's': {
-            char *end;
-            errno = 0;
-            seed = strtoull(optarg, &end, 0);
-            if (errno || *end || !*optarg) {
-                fprintf(stderr, "vmem sim: bad seed '%s'\n", optarg);
+        case O_GEN: gen = p.value; break;
+        case O_SEED:
+            if (opt_uint(&p, 0, UINT64_MAX, &seed))
+                return 2;
+            break;
+        case O_CSV: csv = 1; break;
+        case O_PLOT:
+            plot = p.value;
+            if (!sim_have_gnuplot()) {
+                fprintf(stderr, "vmem sim: --plot needs gnuplot, not found on PATH (Debian: "
+                                "apt-get install gnuplot-nox)\n");
                 return 2;
             }
+            if (opt_output(&p, plot))
+                return 2;
             break;
-        }
-        case 'c': csv = 1; break;
-        case 'o': plot = optarg; break;
-        case 'C': convert = optarg; break;
-        case 'h': sim_usage(stdout); return 0;
-        default: sim_usage(stderr); return 2;
+        case O_CONVERT:
+            convert = p.value;
+            if (opt_output(&p, convert))
+                return 2;
+            break;
+        case O_HELP: sim_usage(stdout); return 0;
         }
     }
-    if ((gen != NULL) == (optind < argc) || optind + 1 < argc) {
-        fprintf(stderr, "vmem sim: give one trace file or --gen SPEC\n");
-        sim_usage(stderr);
+    if ((gen != NULL) == (trace_file != NULL)) {
+        opt_error(&p, "give one trace file or --gen SPEC");
         return 2;
     }
 
@@ -198,7 +215,7 @@ static int cmd_sim_main(int argc, char **argv)
     struct trace t = {0};
     char err[512];
     int rc = gen ? trace_generate(&t, gen, err, sizeof err)
-                 : trace_load(&t, argv[optind], fmt, err, sizeof err);
+                 : trace_load(&t, trace_file, fmt, err, sizeof err);
     if (rc < 0) {
         fprintf(stderr, "vmem sim: %s\n", err);
         trace_free(&t);
@@ -254,11 +271,10 @@ static int cmd_sim_main(int argc, char **argv)
         print_table(res, nres, pf != NULL);
     }
     if (!rc && plot) {
-        if (!sim_have_gnuplot())
-            fprintf(stderr, "vmem sim: gnuplot not found (Debian: apt-get install "
-                            "gnuplot-nox); no plot written\n");
-        else if (sim_plot(res, nres, plot, gen ? gen : argv[optind]) == 0)
+        if (sim_plot(res, nres, plot, gen ? gen : trace_file) == 0)
             fprintf(stderr, "vmem sim: plot written to %s\n", plot);
+        else
+            rc = -1;
     }
     fflush(stdout);
     free(res);

@@ -7,10 +7,11 @@
  */
 #include "trace.h"
 #include "trace_bin.h"
+#include "opt.h"
 #include "vmem_cmd.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,12 +35,24 @@ static int on_path(const char *prog)
 static void trace_usage(FILE *f)
 {
     fprintf(f,
-        "usage: vmem trace [-o FILE] [--data-only] -- CMD [ARGS...]\n"
+        "usage: vmem trace [OPTIONS] [--] CMD [ARGS...]\n"
         "\n"
         "Runs CMD under valgrind --tool=lackey --trace-mem=yes and writes the\n"
-        "4 KiB pages it references, in order, as a binary trace (default\n"
-        "trace.bin) for `vmem sim`.  --data-only drops instruction fetches.\n");
+        "4 KiB pages it references, in order, as a binary trace for `vmem sim`.\n"
+        "\n"
+        "  -o, --output FILE  the trace (default trace.bin; '-': standard output)\n"
+        "  --force            overwrite FILE if it exists (else an existing FILE is\n"
+        "                     refused before CMD runs, and left as it is)\n"
+        "  --data-only        drop instruction fetches: data loads and stores only\n"
+        "  -h, --help         this help\n"
+        "\n"
+        "Exit status: CMD's (128+N if signal N killed it), as under valgrind; 125\n"
+        "if vmem trace itself fails (a bad option, FILE exists, valgrind missing,\n"
+        "the trace cannot be written, or it has no accesses: CMD could not run).\n");
 }
+
+/* vmem trace's own failures, apart from what CMD may return (as vmem run) */
+#define TRACE_FAILED 125
 
 /* Reads lackey's log and writes the trace, counting references and the
  * lines that are not access records (valgrind's own notices). */
@@ -68,63 +81,105 @@ static int convert(FILE *log, struct trace_writer *w, int data_only,
     return rc;
 }
 
+enum trace_opt { O_OUTPUT, O_FORCE, O_DATA_ONLY, O_HELP };
+static const struct opt_def trace_defs[] = {
+    [O_OUTPUT] = { "output", 'o', OPT_VALUE },
+    [O_FORCE] = { "force", 0, OPT_FLAG },
+    [O_DATA_ONLY] = { "data-only", 0, OPT_FLAG },
+    [O_HELP] = { "help", 'h', OPT_FLAG },
+    { NULL, 0, 0 },
+};
+
+/* Creates out (*created = 1), or truncates it with force; a FILE* or NULL
+ * (message printed).  Without force an existing file is refused: O_EXCL, so one
+ * that appears meanwhile is refused too. */
+static FILE *open_output(const char *out, int force, int *created)
+{
+    *created = 0;
+    if (!strcmp(out, "-"))
+        return stdout;
+    int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0)
+        *created = 1;
+    else if (errno == EEXIST && force)
+        fd = open(out, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd < 0 && errno == EEXIST) {
+        fprintf(stderr, "vmem trace: %s exists; give --force to overwrite it, or -o FILE\n",
+                out);
+        return NULL;
+    }
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "wb");
+    if (!f) {
+        fprintf(stderr, "vmem trace: %s: %s\n", out, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+    }
+    return f;
+}
+
 static int cmd_trace_main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"data-only", no_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *out = "trace.bin";
-    int data_only = 0, c;
-    optind = 1;
-    /* '+': stop at the first non-option, the command */
-    while ((c = getopt_long(argc, argv, "+o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'o': out = optarg; break;
-        case 'd': data_only = 1; break;
-        case 'h': trace_usage(stdout); return 0;
-        default: trace_usage(stderr); return 2;
+    int data_only = 0, force = 0, k;
+    struct opt_parser p;
+    /* the first operand is the command */
+    opt_init(&p, "trace", trace_defs, argc, argv, 1);
+    while ((k = opt_next(&p)) >= 0) {
+        switch (k) {
+        case O_OUTPUT: out = p.value; break;
+        case O_FORCE: force = 1; break;
+        case O_DATA_ONLY: data_only = 1; break;
+        case O_HELP: trace_usage(stdout); return 0;
         }
     }
-    if (optind >= argc) {
-        trace_usage(stderr);
-        return 2;
+    if (k == OPT_ERROR)
+        return TRACE_FAILED;
+    if (p.next >= argc) {
+        opt_error(&p, "no command to trace");
+        return TRACE_FAILED;
+    }
+    if (!*out) {
+        opt_error(&p, "--output: no file name");
+        return TRACE_FAILED;
     }
     if (!on_path("valgrind")) {
         fprintf(stderr, "vmem trace: valgrind not found on PATH (Debian: apt-get install "
                         "valgrind); cannot trace\n");
-        return 2;
+        return TRACE_FAILED;
     }
+    int created;
+    FILE *of = open_output(out, force, &created);
+    if (!of)
+        return TRACE_FAILED;
     struct trace_writer w;
-    if (trace_write_open(&w, out) < 0) {
+    if (trace_write_stream(&w, of) < 0) {
         fprintf(stderr, "vmem trace: %s: %s\n", out, strerror(errno));
-        return 1;
+        goto fail;
     }
     int fds[2];
     if (pipe(fds) < 0) {
         perror("vmem trace: pipe");
-        return 1;
+        goto fail;
     }
     char logfd[32];
     snprintf(logfd, sizeof logfd, "--log-fd=%d", fds[1]);
-    size_t nargs = (size_t)(argc - optind);
+    size_t nargs = (size_t)(argc - p.next);
     char **vargv = calloc(nargs + 5, sizeof *vargv);
     if (!vargv) {
         perror("vmem trace");
-        return 1;
+        goto fail;
     }
     vargv[0] = "valgrind";
     vargv[1] = "--tool=lackey";
     vargv[2] = "--trace-mem=yes";
     vargv[3] = logfd;
-    memcpy(vargv + 4, argv + optind, nargs * sizeof *vargv);
+    memcpy(vargv + 4, argv + p.next, nargs * sizeof *vargv);
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
         perror("vmem trace: fork");
-        return 1;
+        free(vargv);
+        goto fail;
     }
     if (pid == 0) {
         close(fds[0]);
@@ -143,13 +198,25 @@ static int cmd_trace_main(int argc, char **argv)
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
-    if (trace_write_close(&w) < 0 || wrc < 0) {
-        fprintf(stderr, "vmem trace: writing %s: %s\n", out, strerror(wrc < 0 ? werr : errno));
-        return 1;
+    int crc = trace_write_close(&w), cerr = errno;
+    if (of != stdout && fclose(of) != 0 && !crc) {
+        crc = -1;
+        cerr = errno;
     }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && !refs) {
-        fprintf(stderr, "vmem trace: could not run the command under valgrind\n");
-        return 1;
+    of = NULL;
+    int prog = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+    if (crc < 0 || wrc < 0) {
+        fprintf(stderr, "vmem trace: writing %s: %s\n", out, strerror(wrc < 0 ? werr : cerr));
+        return TRACE_FAILED;
+    }
+    if (!refs) {
+        /* lackey records every access; none means CMD never ran */
+        fprintf(stderr, "vmem trace: the trace has no accesses (program %s %d): %s not "
+                        "written\n", WIFEXITED(status) ? "exit status" : "killed by signal",
+                WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), out);
+        if (created)
+            unlink(out);
+        return TRACE_FAILED;
     }
     fprintf(stderr, "vmem trace: %llu references written to %s (program %s %d)\n", refs, out,
             WIFEXITED(status) ? "exit status" : "killed by signal",
@@ -157,7 +224,13 @@ static int cmd_trace_main(int argc, char **argv)
     if (skipped)
         fprintf(stderr, "vmem trace: %llu lines of valgrind's log were not access records\n",
                 skipped);
-    return 0;
+    return prog;
+fail:
+    if (of != stdout)
+        fclose(of);
+    if (created)
+        unlink(out); /* empty: nothing was traced */
+    return TRACE_FAILED;
 }
 
 const struct vmem_cmd vmem_cmd_trace = {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,7 +54,11 @@ int sim_plot(const struct sim_result *res, size_t n, const char *png, const char
     }
     fclose(f);
 
-    FILE *gp = popen("gnuplot", "w");
+    /* gnuplot draws on its standard output when it cannot open the file:
+     * that goes nowhere, and the file's size below says what happened. */
+    struct stat before;
+    int existed = stat(png, &before) == 0;
+    FILE *gp = popen("exec gnuplot >/dev/null", "w");
     if (!gp) {
         perror("vmem sim: gnuplot");
         unlink(data);
@@ -70,8 +75,12 @@ int sim_plot(const struct sim_result *res, size_t n, const char *png, const char
     fprintf(gp, "\n");
     int status = pclose(gp);
     unlink(data);
-    if (status != 0) {
-        fprintf(stderr, "vmem sim: gnuplot failed (status %d); no plot written\n", status);
+    struct stat after;
+    if (status != 0 || stat(png, &after) != 0 || after.st_size == 0 ||
+        (existed && after.st_mtim.tv_sec == before.st_mtim.tv_sec &&
+         after.st_mtim.tv_nsec == before.st_mtim.tv_nsec && after.st_size == before.st_size)) {
+        fprintf(stderr, "vmem sim: gnuplot could not write %s (status %d); no plot written\n",
+                png, status);
         return -1;
     }
     return 0;

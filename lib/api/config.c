@@ -134,13 +134,24 @@ static int env_uint(const char *var, uint64_t min, uint64_t max, const char *exp
     return 0;
 }
 
-static int env_size(const char *var, uint64_t *dst, char *err, size_t errlen)
+/* A size variable.  zero: why 0 is refused (NULL: 0 is a value).  0 is
+ * refused where it could only be read as a mistake: VMEM_MAX_RESIDENT=0
+ * once meant "no cap" silently, which leaving the variable out says. */
+static int env_size(const char *var, const char *zero, uint64_t *dst, char *err,
+                    size_t errlen)
 {
     const char *v = getenv(var);
+    uint64_t x;
     if (!v)
         return 0;
-    if (vmem_parse_size(v, dst))
-        return bad(err, errlen, var, v, "a size such as 4096, 64K, 256M or 2G");
+    if (vmem_parse_size(v, &x))
+        return bad(err, errlen, var, v, "a size such as 4096, 64K, 1.5M, 256MiB or 2G");
+    if (x == 0 && zero) {
+        if (errlen)
+            snprintf(err, errlen, "%s=\"%s\" is not valid: %s", var, v, zero);
+        return EINVAL;
+    }
+    *dst = x;
     return 0;
 }
 
@@ -208,8 +219,10 @@ static int from_env(struct vmem_config *cfg, char *err, size_t errlen)
     if ((rc = env_uint("VMEM_CLUSTER", 0, 512, "a page count from 0 to 512", &cfg->cluster,
                        err, errlen)))
         return rc;
-    if ((rc = env_size("VMEM_MAX_RESIDENT", &cfg->max_resident, err, errlen)) ||
-        (rc = env_size("VMEM_PAGEFILE_MAX", &cfg->pagefile_max, err, errlen)))
+    if ((rc = env_size("VMEM_MAX_RESIDENT", "0 is not a cap; leave the variable out for "
+                       "no cap", &cfg->max_resident, err, errlen)) ||
+        (rc = env_size("VMEM_PAGEFILE_MAX", "0 bytes is no page file; leave the variable "
+                       "out for the default limit", &cfg->pagefile_max, err, errlen)))
         return rc;
     if (cfg->pagefile_max > PAGEFILE_MAX_BYTES)
         return bad(err, errlen, "VMEM_PAGEFILE_MAX", getenv("VMEM_PAGEFILE_MAX"),

@@ -46,6 +46,15 @@ VMEM_API int vmem_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t
     return 0;
 }
 
+/* 5^d for d <= 19 (5^19 < 2^45). */
+static uint64_t pow5(unsigned d)
+{
+    uint64_t p = 1;
+    while (d--)
+        p *= 5;
+    return p;
+}
+
 VMEM_API int vmem_parse_size(const char *s, uint64_t *out)
 {
     const char *end;
@@ -53,16 +62,36 @@ VMEM_API int vmem_parse_size(const char *s, uint64_t *out)
     int err = parse_digits(s, &end, &v);
     if (err)
         return err;
+    /* A fraction ("1.5G"): its digits as an integer, trailing zeros dropped
+     * (they change nothing), and their count. */
+    uint64_t frac = 0;
+    unsigned fdigits = 0;
+    if (*end == '.') {
+        const char *f = ++end;
+        if (*f < '0' || *f > '9')
+            return EINVAL; /* "1.", "1.G" */
+        const char *last = f;
+        for (end = f; *end >= '0' && *end <= '9'; end++)
+            if (*end != '0')
+                last = end + 1;
+        if (last - f > 19)
+            return EINVAL; /* finer than any unit's byte */
+        for (; f < last; f++, fdigits++)
+            frac = frac * 10 + (uint64_t)(*f - '0');
+    }
     unsigned shift = 0;
     switch (*end) {
     case 0: break;
+    case 'b': case 'B': break; /* bytes: "4096B" */
     case 'k': case 'K': shift = 10; break;
     case 'm': case 'M': shift = 20; break;
     case 'g': case 'G': shift = 30; break;
     case 't': case 'T': shift = 40; break;
     default: return EINVAL;
     }
-    if (shift) {
+    if (*end == 'b' || *end == 'B') {
+        end++;
+    } else if (shift) {
         end++;
         /* "64MB" and "64MiB" read as 64M: every unit is binary */
         if (*end == 'i' || *end == 'I')
@@ -76,6 +105,29 @@ VMEM_API int vmem_parse_size(const char *s, uint64_t *out)
         return EINVAL;
     if (shift && v > (UINT64_MAX >> shift))
         return ERANGE;
-    *out = v << shift;
+    v <<= shift;
+    if (fdigits) {
+        /* frac / 10^d units = frac * 2^shift / (5^d * 2^d) bytes: a whole
+         * number only if 5^d divides frac and the twos cancel. */
+        uint64_t p5 = pow5(fdigits);
+        if (frac % p5)
+            return EINVAL; /* a fraction of a byte */
+        frac /= p5;
+        if (fdigits > shift) {
+            unsigned down = fdigits - shift;
+            if (frac & ((1ull << down) - 1))
+                return EINVAL;
+            frac >>= down;
+        } else {
+            unsigned up = shift - fdigits;
+            if (frac > (UINT64_MAX >> up))
+                return ERANGE;
+            frac <<= up;
+        }
+        if (v > UINT64_MAX - frac)
+            return ERANGE;
+        v += frac;
+    }
+    *out = v;
     return 0;
 }
