@@ -10,6 +10,7 @@
 #include "core/prot.h"
 #include "core/runtime.h"
 #include "core/vmem_internal.h"
+#include "section/view.h"
 #include <memoryapi.h>
 #include <psapi.h>
 #include <vmem.h>
@@ -143,7 +144,8 @@ VMEM_API BOOL WINAPI VirtualFree(LPVOID addr, SIZE_T size, DWORD type)
 
 VMEM_API BOOL WINAPI VirtualProtect(LPVOID addr, SIZE_T size, DWORD protect, PDWORD old)
 {
-    if (!prot_check(protect) || size == 0) {
+    /* the copy-on-write forms pass here; vmem_protect takes them on views only */
+    if (!view_prot_check(protect) || size == 0) {
         last_error = ERROR_INVALID_PARAMETER;
         return FALSE;
     }

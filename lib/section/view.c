@@ -1,0 +1,163 @@
+/*
+ * section/view.c -- views (section/view.h): a reservation like any other
+ * in the region table, flagged REGION_VIEW, whose pages are a MAP_SHARED
+ * (or, copy-on-write, MAP_PRIVATE) mapping of the section's memory.  The
+ * page table holds each page's state (committed, or reserved in a
+ * SEC_RESERVE view) and protection, so VirtualQuery and VirtualProtect
+ * work on views unchanged; api/addrspace.c asks view_allows before a
+ * protection change or a commit, and refuses to decommit or release them.
+ */
+#include "section/view.h"
+#include "core/internal_alloc.h"
+#include "core/prot.h"
+#include "core/runtime.h"
+#include "os/mapview.h"
+#include "os/vm.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+
+#define R 1u
+#define W 2u
+#define C 4u
+#define X 8u
+
+/* What a protection allows: read, write, copy-on-write, execute. */
+static unsigned rights(uint32_t p)
+{
+    switch (p & 0xFFu) {
+    case WPROT_READONLY:          return R;
+    case WPROT_READWRITE:         return R | W;
+    case WPROT_WRITECOPY:         return R | C;
+    case WPROT_EXECUTE:           return X;
+    case WPROT_EXECUTE_READ:      return R | X;
+    case WPROT_EXECUTE_READWRITE: return R | W | X;
+    case WPROT_EXECUTE_WRITECOPY: return R | C | X;
+    default:                      return 0;
+    }
+}
+
+uint32_t view_prot_check(uint32_t p)
+{
+    uint32_t base = p & 0xFFu;
+    if (base == WPROT_WRITECOPY || base == WPROT_EXECUTE_WRITECOPY) {
+        uint32_t as = (p & ~0xFFu) |
+                      (base == WPROT_WRITECOPY ? WPROT_READWRITE : WPROT_EXECUTE_READWRITE);
+        return prot_check(as) ? (prot_check(as) & ~0xFFu) | base : 0;
+    }
+    return prot_check(p);
+}
+
+int view_allows(const struct region *r, uint32_t p)
+{
+    const struct view *v = r->owner;
+    unsigned want = rights(p), have = rights(v->max_protect);
+    return (want & have) == want;
+}
+
+int view_map(struct section *s, uint64_t offset, size_t size, uint32_t protect, int private,
+             uintptr_t addr, uintptr_t *base)
+{
+    size_t psize = round_up(size, PAGE_SZ), span = round_up(size, GRAN_SZ);
+    if (psize < size || span < size)
+        return ENOMEM;
+    struct view *v = ialloc_pages(sizeof(*v));
+    struct region *r = ialloc_pages(sizeof(*r));
+    int err = ENOMEM;
+    if (!v || !r)
+        goto fail_free;
+    v->sec = s;
+    v->offset = offset;
+    v->max_protect = protect;
+    v->private = private;
+    static uint64_t next_id;
+    r->size = psize;
+    r->span = span;
+    r->npages = psize / PAGE_SZ;
+    /* ids of views stay apart from those of api/addrspace.c's reservations */
+    r->id = (1ull << 63) | __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+    r->alloc_protect = protect;
+    r->flags = REGION_VIEW;
+    r->owner = v;
+    if ((err = pte_table_init(&r->ptes, r->npages)) != 0)
+        goto fail_free;
+    int committed = !s->reserve;
+    if (committed) {
+        if ((err = pte_alloc_range(&r->ptes, 0, r->npages)) != 0)
+            goto fail_table;
+        for (size_t i = 0; i < r->npages; i++) {
+            struct pte *p = pte_get(&r->ptes, i);
+            p->state = PTE_COMMITTED;
+            p->prot = (uint16_t)protect;
+        }
+    }
+
+    uintptr_t b;
+    as_lock_exclusive();
+    if ((err = vm_reserve(addr, span, GRAN_SZ, addr != 0, &b)) != 0)
+        goto fail_unlock;
+    /* A SEC_RESERVE view is mapped inaccessible: a commit (vmem_commit)
+     * then only changes the protection. */
+    if ((err = os_map_file_at(b, psize, committed ? prot_to_posix(protect) : PROT_NONE,
+                              s->fd, (off_t)offset, private)) != 0 ||
+        (err = region_insert((r->base = b, r))) != 0) {
+        vm_unmap(b, span);
+        goto fail_unlock;
+    }
+    as_unlock();
+    *base = b;
+    return 0;
+
+fail_unlock:
+    as_unlock();
+fail_table:
+    pte_table_destroy(&r->ptes);
+fail_free:
+    if (r)
+        ifree_pages(r, sizeof(*r));
+    if (v)
+        ifree_pages(v, sizeof(*v));
+    return err;
+}
+
+int view_unmap(uintptr_t addr)
+{
+    as_lock_exclusive();
+    struct region *r = region_find(round_down(addr, PAGE_SZ));
+    if (!r || !(r->flags & REGION_VIEW)) {
+        as_unlock();
+        return EFAULT;
+    }
+    struct view *v = r->owner;
+    vm_unmap(r->base, r->span);
+    region_remove(r);
+    as_unlock();
+    pte_table_destroy(&r->ptes);
+    ifree_pages(r, sizeof(*r));
+    section_view_put(v->sec);
+    ifree_pages(v, sizeof(*v));
+    return 0;
+}
+
+int view_flush(uintptr_t addr, size_t len)
+{
+    uintptr_t a = round_down(addr, PAGE_SZ);
+    as_lock_shared();
+    struct region *r = region_find(a);
+    if (!r || !(r->flags & REGION_VIEW)) {
+        as_unlock();
+        return EFAULT;
+    }
+    const struct view *v = r->owner;
+    int file = v->sec->file_backed && !v->private;
+    uintptr_t end = r->base + r->size;
+    if (len && addr + len > addr && round_up(addr + len, PAGE_SZ) < end)
+        end = round_up(addr + len, PAGE_SZ);
+    as_unlock();
+    /* The write-back waits for the disk: without the lock.  An unmap
+     * racing it leaves msync nothing (ENOMEM), reported as EFAULT. */
+    if (!file)
+        return 0;
+    int err = os_map_sync(a, end - a);
+    return err == ENOMEM ? EFAULT : err;
+}
