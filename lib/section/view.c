@@ -61,16 +61,26 @@ int view_map(struct section *s, uint64_t offset, size_t size, uint32_t protect, 
     size_t psize = round_up(size, PAGE_SZ), span = round_up(size, GRAN_SZ);
     if (psize < size || span < size)
         return ENOMEM;
-    struct view *v = ialloc_pages(sizeof(*v));
-    struct region *r = ialloc_pages(sizeof(*r));
-    int err = ENOMEM;
-    if (!v || !r)
-        goto fail_free;
+    uintptr_t b;
+    struct view *v = NULL;
+    struct region *r = NULL;
+    /* The address first: the bookkeeping below maps memory of its own,
+     * which must not land where the caller asked for the view. */
+    as_lock_exclusive();
+    int err = vm_reserve(addr, span, GRAN_SZ, addr != 0, &b);
+    if (err) {
+        as_unlock();
+        return err;
+    }
+    err = ENOMEM;
+    if (!(v = ialloc_pages(sizeof(*v))) || !(r = ialloc_pages(sizeof(*r))))
+        goto fail;
     v->sec = s;
     v->offset = offset;
     v->max_protect = protect;
     v->private = private;
     static uint64_t next_id;
+    r->base = b;
     r->size = psize;
     r->span = span;
     r->npages = psize / PAGE_SZ;
@@ -80,7 +90,7 @@ int view_map(struct section *s, uint64_t offset, size_t size, uint32_t protect, 
     r->flags = REGION_VIEW;
     r->owner = v;
     if ((err = pte_table_init(&r->ptes, r->npages)) != 0)
-        goto fail_free;
+        goto fail;
     int committed = !s->reserve;
     if (committed) {
         if ((err = pte_alloc_range(&r->ptes, 0, r->npages)) != 0)
@@ -91,28 +101,21 @@ int view_map(struct section *s, uint64_t offset, size_t size, uint32_t protect, 
             p->prot = (uint16_t)protect;
         }
     }
-
-    uintptr_t b;
-    as_lock_exclusive();
-    if ((err = vm_reserve(addr, span, GRAN_SZ, addr != 0, &b)) != 0)
-        goto fail_unlock;
     /* A SEC_RESERVE view is mapped inaccessible: a commit (vmem_commit)
      * then only changes the protection. */
     if ((err = os_map_file_at(b, psize, committed ? prot_to_posix(protect) : PROT_NONE,
                               s->fd, (off_t)offset, private)) != 0 ||
-        (err = region_insert((r->base = b, r))) != 0) {
-        vm_unmap(b, span);
-        goto fail_unlock;
-    }
+        (err = region_insert(r)) != 0)
+        goto fail_table;
     as_unlock();
     *base = b;
     return 0;
 
-fail_unlock:
-    as_unlock();
 fail_table:
     pte_table_destroy(&r->ptes);
-fail_free:
+fail:
+    vm_unmap(b, span);
+    as_unlock();
     if (r)
         ifree_pages(r, sizeof(*r));
     if (v)
