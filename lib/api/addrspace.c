@@ -326,6 +326,8 @@ VMEM_API int vmem_commit(void *addr, size_t size, uint32_t protect)
     fork_child_reprotect(r, first, end);
     if (!view)
         ctr_gauge_add(&vmem_ctr.commit_charge, &vmem_ctr.peak_commit_charge, added);
+    else
+        view_committed(r, first, end);
 out:
     as_unlock();
     if (!err && (prot & WPROT_GUARD))

@@ -51,8 +51,24 @@ static struct section *section_new(void)
     return s;
 }
 
+/* SEC_RESERVE: the bitmap of pages committed (section.h). */
+static size_t bitmap_bytes(const struct section *s)
+{
+    return (size_t)((s->size / 4096 + 7) / 8);
+}
+
+static int make_bitmap(struct section *s)
+{
+    if (!s->reserve)
+        return 0;
+    s->committed = ialloc_pages(bitmap_bytes(s));
+    return s->committed ? 0 : ENOMEM;
+}
+
 static void section_free(struct section *s)
 {
+    if (s->committed)
+        ifree_pages(s->committed, bitmap_bytes(s));
     if (s->fd >= 0)
         os_file_close(s->fd);
     ifree_pages(s, sizeof(*s));
@@ -152,6 +168,12 @@ int section_create(const struct section_req *req, struct section **out, int *exi
             goto fail;
         }
     }
+    if ((err = make_bitmap(s)) != 0) {
+        if (s->hold >= 0)
+            names_release(obj, s->hold);
+        unlock();
+        goto fail;
+    }
     if (obj[0]) {
         memcpy(s->obj, obj, sizeof obj);
         s->next = named;
@@ -193,6 +215,13 @@ int section_open(const char *name, struct section **out)
     s->size = info.size;
     s->protect = info.protect;
     s->reserve = info.reserve;
+    if ((err = make_bitmap(s)) != 0) {
+        names_release(obj, s->hold);
+        unlock();
+        s->hold = -1;
+        section_free(s);
+        return err;
+    }
     memcpy(s->obj, obj, sizeof obj);
     s->next = named;
     named = s;

@@ -27,6 +27,8 @@ struct section {
     unsigned handles;     /* handles of this process (section_lock) */
     unsigned refs;        /* handles + views (section_lock) */
     int hold;             /* the named object's name-holding descriptor, -1 */
+    uint8_t *committed;   /* SEC_RESERVE: a bit per page committed in one of
+                             this process's views (as_lock exclusive) */
     struct section *next; /* in the list of named sections */
     char obj[NAMES_MAX];  /* the named object's name, "" when unnamed */
 };

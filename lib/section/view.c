@@ -55,6 +55,39 @@ int view_allows(const struct region *r, uint32_t p)
     return (want & have) == want;
 }
 
+static int bit(const uint8_t *map, uint64_t page)
+{
+    return (map[page / 8] >> (page % 8)) & 1;
+}
+
+/* A new view of a SEC_RESERVE section: the pages already committed in
+ * the section are committed in it.  as_lock exclusive. */
+static int commit_known(struct region *r, const struct section *s)
+{
+    const struct view *v = r->owner;
+    uint64_t first = v->offset / PAGE_SZ;
+    for (size_t i = 0; i < r->npages; i++) {
+        if (!bit(s->committed, first + i))
+            continue;
+        size_t j = i + 1;
+        while (j < r->npages && bit(s->committed, first + j))
+            j++;
+        int err = pte_alloc_range(&r->ptes, i, j);
+        if (!err)
+            err = vm_protect(region_addr(r, i), (j - i) * PAGE_SZ,
+                             prot_to_posix(r->alloc_protect));
+        if (err)
+            return err;
+        for (size_t k = i; k < j; k++) {
+            struct pte *p = pte_get(&r->ptes, k);
+            p->state = PTE_COMMITTED;
+            p->prot = (uint16_t)r->alloc_protect;
+        }
+        i = j;
+    }
+    return 0;
+}
+
 int view_map(struct section *s, uint64_t offset, size_t size, uint32_t protect, int private,
              uintptr_t addr, uintptr_t *base)
 {
@@ -105,7 +138,7 @@ int view_map(struct section *s, uint64_t offset, size_t size, uint32_t protect, 
      * then only changes the protection. */
     if ((err = os_map_file_at(b, psize, committed ? prot_to_posix(protect) : PROT_NONE,
                               s->fd, (off_t)offset, private)) != 0 ||
-        (err = region_insert(r)) != 0)
+        (!committed && (err = commit_known(r, s)) != 0) || (err = region_insert(r)) != 0)
         goto fail_table;
     as_unlock();
     *base = b;
@@ -163,4 +196,37 @@ int view_flush(uintptr_t addr, size_t len)
         return 0;
     int err = os_map_sync(a, end - a);
     return err == ENOMEM ? EFAULT : err;
+}
+
+void view_committed(const struct region *r, size_t first, size_t end)
+{
+    const struct view *v = r->owner;
+    uint64_t lo = v->offset + (uint64_t)first * PAGE_SZ, hi = v->offset + (uint64_t)end * PAGE_SZ;
+    if (!v->sec->committed)
+        return;
+    for (uint64_t pg = lo / PAGE_SZ; pg < hi / PAGE_SZ; pg++)
+        v->sec->committed[pg / 8] |= (uint8_t)(1u << (pg % 8));
+    for (struct region *o = region_next_above(0); o; o = region_next_above(o->base)) {
+        const struct view *w = o->owner;
+        if (o == r || !(o->flags & REGION_VIEW) || w->sec != v->sec)
+            continue;
+        uint64_t wlo = w->offset, whi = w->offset + o->size;
+        uint64_t a = lo > wlo ? lo : wlo, b = hi < whi ? hi : whi;
+        if (a >= b)
+            continue;
+        size_t i = (size_t)((a - wlo) / PAGE_SZ), j = (size_t)((b - wlo) / PAGE_SZ);
+        if (pte_alloc_range(&o->ptes, i, j) != 0)
+            continue; /* no memory for its entries: that view commits on its own */
+        for (size_t k = i; k < j; k++) {
+            struct pte *p = pte_get(&o->ptes, k);
+            if (p->state != PTE_RESERVED)
+                continue;
+            /* the section's page is committed: in each view with the view's
+             * own protection, as Windows shows it */
+            if (vm_protect(region_addr(o, k), PAGE_SZ, prot_to_posix(o->alloc_protect)) != 0)
+                continue;
+            p->state = PTE_COMMITTED;
+            p->prot = (uint16_t)o->alloc_protect;
+        }
+    }
 }

@@ -49,4 +49,10 @@ uint32_t view_prot_check(uint32_t p);
  * ceiling.  as_lock held. */
 int view_allows(const struct region *r, uint32_t p);
 
+/* After a commit of pages [first, end) of view region r: the same pages of
+ * the section are committed in this process's other views of it, with each
+ * view's own protection (a SEC_RESERVE section's pages are committed in
+ * the section, not in one view).  as_lock exclusive. */
+void view_committed(const struct region *r, size_t first, size_t end);
+
 #endif
