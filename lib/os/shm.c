@@ -23,6 +23,8 @@ int os_memfd(const char *tag, int *fd)
 int os_shm_open(const char *name, int create, int *fd)
 {
     int f = shm_open(name, O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0), 0600);
+    if (f < 0 && errno == EACCES && !create) /* a read-only section's object */
+        f = shm_open(name, O_RDONLY | O_CLOEXEC, 0);
     if (f < 0)
         return errno;
     *fd = f;

@@ -17,7 +17,8 @@ int os_memfd(const char *tag, int *fd);
 
 /* Any thread: opens the shared-memory object `name` ("/..." without other
  * slashes) read-write.  With `create`, makes it and fails with EEXIST if
- * it exists (mode 0600); without, ENOENT if it does not. */
+ * it exists (mode 0600); without, ENOENT if it does not, and read-only
+ * where its mode allows no more. */
 int os_shm_open(const char *name, int create, int *fd);
 
 /* Any thread: removes the name (the memory stays while open or mapped). */
