@@ -228,3 +228,19 @@ Test(section_view, section_outlives_its_handle)
     cr_assert_eq(b[1234], 55);
     assert_ok(UnmapViewOfFile(b));
 }
+
+Test(section_view, shutdown_unmaps_views)
+{
+    HANDLE s = pagefile_section(PAGE_READWRITE, 4 * GRAN);
+    char *v = map_view(s, FILE_MAP_WRITE, 0, 0);
+    char *p = alloc_committed(2 * PG, PAGE_READWRITE);
+    uint64_t before = stats().commit_charge;
+    cr_assert_eq(before, 2, "a view's pages are not commit charge");
+    vmem_shutdown();
+    struct vmem_stats st = stats(); /* starts the runtime again */
+    cr_assert_eq(st.commit_charge, 0, "the counters are whole: %llu",
+                 (unsigned long long)st.commit_charge);
+    cr_assert_eq(st.regions, 0);
+    cr_assert_eq(query(v).State, MEM_FREE, "the view went with the runtime");
+    cr_assert_eq(query(p).State, MEM_FREE);
+}

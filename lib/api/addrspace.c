@@ -242,6 +242,16 @@ static void forget_pages(struct region *r, size_t first, size_t end)
 
 void addrspace_drop_region(struct region *r)
 {
+    if (r->flags & REGION_VIEW) {
+        /* at shutdown: a view counts in none of the counters below; its
+         * record and its section's reference stay (section_lock is never
+         * taken under as_lock) */
+        vm_unmap(r->base, r->span);
+        region_remove(r);
+        pte_table_destroy(&r->ptes);
+        ifree_pages(r, sizeof(*r));
+        return;
+    }
     size_t committed, resident, locked;
     count_states(r, 0, r->npages, &committed, &resident, &locked);
     forget_pages(r, 0, r->npages);
