@@ -244,3 +244,18 @@ Test(section_view, shutdown_unmaps_views)
     cr_assert_eq(query(v).State, MEM_FREE, "the view went with the runtime");
     cr_assert_eq(query(p).State, MEM_FREE);
 }
+
+Test(section_view, at_an_address_freed_before_the_first_view)
+{
+    /* the first API call of the process is CreateFileMappingA: the runtime
+     * it starts must not take the address freed for the view after it */
+    HANDLE s = make_section(INVALID_HANDLE_VALUE, PAGE_READWRITE, 64 * GRAN, NULL);
+    char *q = mmap(NULL, 128 * GRAN, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(q, MAP_FAILED);
+    char *at = (char *)round_up((uintptr_t)q, GRAN);
+    cr_assert_eq(munmap(q, 128 * GRAN), 0);
+    char *v = MapViewOfFileEx(s, FILE_MAP_WRITE, 0, 0, 0, at);
+    cr_assert_eq(v, at, "error %u", (unsigned)GetLastError());
+    assert_ok(UnmapViewOfFile(v));
+    assert_ok(CloseHandle(s));
+}

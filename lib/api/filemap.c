@@ -215,6 +215,10 @@ VMEM_API HANDLE WINAPI CreateFileMappingA(HANDLE file, LPSECURITY_ATTRIBUTES sa,
                                           DWORD size_high, DWORD size_low, LPCSTR name)
 {
     (void)sa;
+    /* The runtime starts now, not at the first view: its own mappings
+     * must not take an address the caller frees to map a view there. */
+    if (runtime_ensure() != 0)
+        return fail(ERROR_NOT_ENOUGH_MEMORY);
     DWORD base = protect & 0xFFu, attrs = protect & ~(DWORD)0xFFu;
     if (attrs & (SEC_IMAGE | SEC_PROTECTED_IMAGE | SEC_LARGE_PAGES))
         return fail(ERROR_NOT_SUPPORTED); /* docs/sections.md: no images, no large pages */
@@ -252,6 +256,8 @@ VMEM_API HANDLE WINAPI OpenFileMappingA(DWORD access, BOOL inherit, LPCSTR name)
     (void)inherit; /* exec closes every descriptor: nothing is inherited */
     if (!name)
         return fail(ERROR_INVALID_PARAMETER);
+    if (runtime_ensure() != 0) /* now, as in CreateFileMappingA */
+        return fail(ERROR_NOT_ENOUGH_MEMORY);
     struct section *s;
     int err = section_open(name, &s);
     if (err)
