@@ -17,6 +17,8 @@
 #include <errno.h>
 #include <sys/mman.h>
 
+#define VIEW_BIG_ALIGN ((size_t)2 << 20)
+
 #define R 1u
 #define W 2u
 #define C 4u
@@ -99,8 +101,12 @@ int view_map(struct section *s, uint64_t offset, size_t size, uint32_t protect, 
     struct region *r = NULL;
     /* The address first: the bookkeeping below maps memory of its own,
      * which must not land where the caller asked for the view. */
+    /* A large view anywhere starts on 2 MiB, as the kernel places a large
+     * file mapping, so it can map the page cache's large folios whole
+     * (bench_section: reads twice as fast as on 64 KiB alone). */
+    size_t align = !addr && span >= VIEW_BIG_ALIGN ? VIEW_BIG_ALIGN : GRAN_SZ;
     as_lock_exclusive();
-    int err = vm_reserve(addr, span, GRAN_SZ, addr != 0, &b);
+    int err = vm_reserve(addr, span, align, addr != 0, &b);
     if (err) {
         as_unlock();
         return err;
