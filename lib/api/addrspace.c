@@ -400,16 +400,20 @@ VMEM_API int vmem_protect(void *addr, size_t size, uint32_t protect, uint32_t *o
     int err = runtime_ensure();
     if (err)
         return err;
-    uint32_t prot = view_prot_check(protect); /* copy-on-write: views only, below */
+    uint32_t prot = view_prot_check(protect);
+    int copy_form = prot && !prot_check(protect); /* copy-on-write: views only */
     if (!prot || !old)
         return EINVAL;
     struct region *r;
     size_t first, end;
     uint32_t was = 0;
     as_lock_exclusive();
-    if ((err = addrspace_range(addr, size, &r, &first, &end)) != 0)
+    if ((err = addrspace_range(addr, size, &r, &first, &end)) != 0) {
+        if (copy_form)
+            err = EINVAL; /* an invalid protection outside views, whatever the range */
         goto out;
-    if ((r->flags & REGION_VIEW) ? !view_allows(r, prot) : !prot_check(prot)) {
+    }
+    if ((r->flags & REGION_VIEW) ? !view_allows(r, prot) : copy_form) {
         err = EINVAL;
         goto out;
     }
