@@ -178,3 +178,29 @@ Test(section_persist, flush_arguments)
     assert_fails(ERROR_INVALID_ADDRESS, FlushViewOfFile(v, 0));
     assert_ok(CloseHandle(s));
 }
+
+Test(section_persist, truncated_file_raises_a_catchable_sigbus)
+{
+    /* Someone else truncates the file under a view: the page past the end
+     * raises SIGBUS (BUS_ADRERR), which reaches the program's handler in
+     * every fault mode, and the rest of the view keeps working. */
+    catch_sigbus(); /* before the runtime starts: libvmem's handler chains to it */
+    char path[192];
+    snprintf(path, sizeof path, "%s", scratch_path("trunc"));
+    static char buf[2 * PG];
+    memset(buf, 'k', sizeof buf);
+    put_file(path, buf, sizeof buf);
+    HANDLE f = open_file(path, GENERIC_READ | GENERIC_WRITE, OPEN_EXISTING);
+    HANDLE s = make_section(f, PAGE_READWRITE, 0, NULL);
+    uint64_t *v = map_view(s, FILE_MAP_WRITE, 0, 0);
+    cr_assert_eq(truncate(path, PG), 0);
+    uint64_t w;
+    cr_assert(read_faults(v + PG / 8, &w), "the page past the end of the file");
+    cr_assert_eq(got_code, BUS_ADRERR);
+    cr_assert(write_faults(v + PG / 8, 1));
+    cr_assert_eq(read_faults(v, &w), 0);
+    cr_assert_eq(w, 0x6b6b6b6b6b6b6b6bull, "the first page is still the file's");
+    assert_ok(UnmapViewOfFile(v));
+    assert_ok(CloseHandle(s));
+    assert_ok(CloseHandle(f));
+}

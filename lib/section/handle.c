@@ -33,8 +33,8 @@ static struct slot *slot_at(unsigned i)
     return &chunks[i / CHUNK_SLOTS][i % CHUNK_SLOTS];
 }
 
-/* Slot 0 is never used: every handle value is then at least 4 << 0 ... and
- * never NULL. */
+/* A handle's value: never NULL (the generation is at least 1) nor
+ * INVALID_HANDLE_VALUE (its low two bits are 0). */
 static uintptr_t value_of(unsigned i, uint32_t gen)
 {
     return (((uintptr_t)gen << SLOT_BITS) | i) << 2;

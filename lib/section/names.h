@@ -10,8 +10,9 @@
  * open and release atomic across processes.  docs/sections.md has the
  * design and its limits.
  *
- * Every call: any thread, section_lock held (section/section.c), none of
- * the library's other locks; returns 0 or a positive errno value.
+ * Every call: any thread; returns 0 or a positive errno value.
+ * names_object is pure; the others run with section_lock held
+ * (section/section.c) and none of the library's other locks.
  */
 #ifndef VMEM_SECTION_NAMES_H
 #define VMEM_SECTION_NAMES_H
