@@ -48,6 +48,34 @@ typedef void *PVOID, *LPVOID, *HANDLE;
 typedef const void *LPCVOID;
 typedef DWORD *PDWORD, *LPDWORD;
 typedef BOOL *PBOOL, *LPBOOL;
+typedef int32_t LONG;
+typedef int64_t LONGLONG;
+typedef char CHAR;
+typedef const CHAR *LPCSTR, *PCSTR;
+typedef HANDLE *PHANDLE, *LPHANDLE;
+
+typedef union _LARGE_INTEGER {
+    struct {
+        DWORD LowPart;
+        LONG  HighPart;
+    };
+    struct {
+        DWORD LowPart;
+        LONG  HighPart;
+    } u;
+    LONGLONG QuadPart;
+} LARGE_INTEGER, *PLARGE_INTEGER;
+
+/* minwinbase.h: accepted and ignored (Linux has no object security
+ * descriptors; handles are never inherited: exec closes them). */
+typedef struct _SECURITY_ATTRIBUTES {
+    DWORD  nLength;
+    LPVOID lpSecurityDescriptor;
+    BOOL   bInheritHandle;
+} SECURITY_ATTRIBUTES, *PSECURITY_ATTRIBUTES, *LPSECURITY_ATTRIBUTES;
+
+/* handleapi.h */
+#define INVALID_HANDLE_VALUE        ((HANDLE)(intptr_t)-1)
 
 /* ---- VirtualAlloc allocation types (winnt.h) ---------------------------- */
 #define MEM_COMMIT                  0x00001000
@@ -92,6 +120,37 @@ typedef BOOL *PBOOL, *LPBOOL;
 #define PAGE_TARGETS_INVALID        0x40000000
 #define PAGE_TARGETS_NO_UPDATE      0x40000000
 
+/* ---- CreateFileMapping: section attributes (winnt.h) ------------------- */
+#define SEC_FILE                    0x00800000
+#define SEC_IMAGE                   0x01000000
+#define SEC_PROTECTED_IMAGE         0x02000000
+#define SEC_RESERVE                 0x04000000
+#define SEC_COMMIT                  0x08000000
+#define SEC_NOCACHE                 0x10000000
+#define SEC_WRITECOMBINE            0x40000000
+#define SEC_LARGE_PAGES             0x80000000
+#define SEC_IMAGE_NO_EXECUTE        (SEC_IMAGE | SEC_NOCACHE)
+
+/* ---- section access rights (winnt.h) and MapViewOfFile's (memoryapi.h) -- */
+#define STANDARD_RIGHTS_REQUIRED    0x000F0000
+#define SECTION_QUERY               0x0001
+#define SECTION_MAP_WRITE           0x0002
+#define SECTION_MAP_READ            0x0004
+#define SECTION_MAP_EXECUTE         0x0008
+#define SECTION_EXTEND_SIZE         0x0010
+#define SECTION_MAP_EXECUTE_EXPLICIT 0x0020
+#define SECTION_ALL_ACCESS          (STANDARD_RIGHTS_REQUIRED | SECTION_QUERY | \
+                                     SECTION_MAP_WRITE | SECTION_MAP_READ | \
+                                     SECTION_MAP_EXECUTE | SECTION_EXTEND_SIZE)
+#define FILE_MAP_COPY               SECTION_QUERY
+#define FILE_MAP_WRITE              SECTION_MAP_WRITE
+#define FILE_MAP_READ               SECTION_MAP_READ
+#define FILE_MAP_ALL_ACCESS         SECTION_ALL_ACCESS
+#define FILE_MAP_EXECUTE            SECTION_MAP_EXECUTE_EXPLICIT
+#define FILE_MAP_RESERVE            0x80000000
+#define FILE_MAP_TARGETS_INVALID    0x40000000
+#define FILE_MAP_LARGE_PAGES        0x20000000
+
 /* ---- GetWriteWatch ------------------------------------------------------ */
 #define WRITE_WATCH_FLAG_RESET      0x01
 
@@ -99,17 +158,31 @@ typedef BOOL *PBOOL, *LPBOOL;
 #define ERROR_SUCCESS               0L
 #define NO_ERROR                    0L
 #define ERROR_INVALID_FUNCTION      1L
+#define ERROR_FILE_NOT_FOUND        2L
+#define ERROR_PATH_NOT_FOUND        3L
+#define ERROR_TOO_MANY_OPEN_FILES   4L
 #define ERROR_ACCESS_DENIED         5L
+#define ERROR_INVALID_HANDLE        6L
 #define ERROR_NOT_ENOUGH_MEMORY     8L
 #define ERROR_OUTOFMEMORY           14L
+#define ERROR_WRITE_PROTECT         19L
 #define ERROR_BAD_LENGTH            24L
-#define ERROR_INSUFFICIENT_BUFFER   122L
+#define ERROR_SHARING_VIOLATION     32L
 #define ERROR_NOT_SUPPORTED         50L
+#define ERROR_FILE_EXISTS           80L
 #define ERROR_INVALID_PARAMETER     87L
+#define ERROR_DISK_FULL             112L
+#define ERROR_INSUFFICIENT_BUFFER   122L
+#define ERROR_INVALID_NAME          123L
 #define ERROR_NOT_LOCKED            158L
+#define ERROR_ALREADY_EXISTS        183L
+#define ERROR_FILENAME_EXCED_RANGE  206L
 #define ERROR_INVALID_ADDRESS       487L
 #define ERROR_NOACCESS              998L
 #define ERROR_INVALID_FLAGS         1004L
+#define ERROR_FILE_INVALID          1006L
+#define ERROR_IO_DEVICE             1117L
+#define ERROR_MAPPED_ALIGNMENT      1132L
 #define ERROR_PRIVILEGE_NOT_HELD    1314L
 #define ERROR_WORKING_SET_QUOTA     1453L
 #define ERROR_COMMITMENT_LIMIT      1455L
@@ -204,7 +277,45 @@ void WINAPI SetLastError(DWORD dwErrCode);
 void WINAPI GetSystemInfo(LPSYSTEM_INFO lpSystemInfo);
 void WINAPI GetNativeSystemInfo(LPSYSTEM_INFO lpSystemInfo);
 
+/* ---- file mappings (sections) and their views: docs/sections.md ---------- */
+
+/* A section of hFile (its size when both size words are 0), or of the page
+ * file (hFile INVALID_HANDLE_VALUE; a size is then required).  flProtect:
+ * PAGE_READONLY, PAGE_READWRITE, PAGE_WRITECOPY or an execute form, with
+ * SEC_COMMIT (default) or SEC_RESERVE.  A named section is shared with every
+ * process that creates or opens the same name ("Local\\" and "Global\\"
+ * prefixes accepted); creating an existing name returns it with
+ * GetLastError() == ERROR_ALREADY_EXISTS.  NULL on failure. */
+HANDLE WINAPI CreateFileMappingA(HANDLE hFile, LPSECURITY_ATTRIBUTES lpAttributes,
+                                 DWORD flProtect, DWORD dwMaximumSizeHigh,
+                                 DWORD dwMaximumSizeLow, LPCSTR lpName);
+/* The named section lpName with dwDesiredAccess (FILE_MAP_*); NULL with
+ * ERROR_FILE_NOT_FOUND when there is none. */
+HANDLE WINAPI OpenFileMappingA(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCSTR lpName);
+
+/* Maps a view of a section: dwDesiredAccess FILE_MAP_READ, FILE_MAP_WRITE,
+ * FILE_MAP_ALL_ACCESS or FILE_MAP_COPY (a private copy-on-write view),
+ * optionally | FILE_MAP_EXECUTE; the offset a multiple of 65536; 0 bytes
+ * maps to the end of the section.  The Ex form maps at lpBaseAddress (a
+ * multiple of 65536) or fails with ERROR_INVALID_ADDRESS. */
+LPVOID WINAPI MapViewOfFile(HANDLE hFileMappingObject, DWORD dwDesiredAccess,
+                            DWORD dwFileOffsetHigh, DWORD dwFileOffsetLow,
+                            SIZE_T dwNumberOfBytesToMap);
+LPVOID WINAPI MapViewOfFileEx(HANDLE hFileMappingObject, DWORD dwDesiredAccess,
+                              DWORD dwFileOffsetHigh, DWORD dwFileOffsetLow,
+                              SIZE_T dwNumberOfBytesToMap, LPVOID lpBaseAddress);
+/* Unmaps the view holding lpBaseAddress. */
+BOOL WINAPI UnmapViewOfFile(LPCVOID lpBaseAddress);
+/* Writes the view's modified pages of [lpBaseAddress, +dwNumberOfBytesToFlush)
+ * (0: to the end of the view) to the file and waits until they are there. */
+BOOL WINAPI FlushViewOfFile(LPCVOID lpBaseAddress, SIZE_T dwNumberOfBytesToFlush);
+
 #ifdef __cplusplus
 }
 #endif
+
+/* Like Windows' memoryapi.h users, Win32 file and handle calls come along. */
+#include <fileapi.h>
+#include <handleapi.h>
+
 #endif /* LIBVMEM_MEMORYAPI_H */

@@ -26,7 +26,7 @@ import sys
 
 # Lowest first.  lib/policy/ stands apart: pure code that includes only
 # itself, used by paging/ (and by the simulator in tools/).
-LAYERS = ["os", "core", "pagefile", "paging", "fault", "api"]
+LAYERS = ["os", "core", "pagefile", "paging", "fault", "section", "api"]
 RANK = {name: i for i, name in enumerate(LAYERS)}
 
 # libc wrappers that enter the kernel, and liburing's calls that do.
@@ -127,7 +127,7 @@ def check_includes(src):
                 continue
             there = inc.split("/")[0]
             if here == "policy" or there == "policy":
-                if here != "policy" and here not in ("paging", "fault", "api"):
+                if here != "policy" and here not in ("paging", "fault", "section", "api"):
                     found.append("%s: includes %s (only paging/ and above use policy/)" % (rel, inc))
                 elif here == "policy" and there != "policy":
                     found.append("%s: includes %s (lib/policy/ includes only itself)" % (rel, inc))

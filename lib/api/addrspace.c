@@ -24,6 +24,7 @@
 #include "core/prot.h"
 #include "core/runtime.h"
 #include "fault/sigchain.h"
+#include "section/view.h"
 #include "core/stats.h"
 #include "core/vmem_internal.h"
 #include <vmem.h>
@@ -241,6 +242,16 @@ static void forget_pages(struct region *r, size_t first, size_t end)
 
 void addrspace_drop_region(struct region *r)
 {
+    if (r->flags & REGION_VIEW) {
+        /* at shutdown: a view counts in none of the counters below; its
+         * record and its section's reference stay (section_lock is never
+         * taken under as_lock) */
+        vm_unmap(r->base, r->span);
+        region_remove(r);
+        pte_table_destroy(&r->ptes);
+        ifree_pages(r, sizeof(*r));
+        return;
+    }
     size_t committed, resident, locked;
     count_states(r, 0, r->npages, &committed, &resident, &locked);
     forget_pages(r, 0, r->npages);
@@ -265,6 +276,10 @@ VMEM_API int vmem_release(void *base)
         as_unlock();
         return EFAULT;
     }
+    if (r->flags & REGION_VIEW) {
+        as_unlock();
+        return EINVAL; /* a view goes with UnmapViewOfFile, as on Windows */
+    }
     addrspace_drop_region(r);
     as_unlock();
     return 0;
@@ -285,15 +300,21 @@ VMEM_API int vmem_commit(void *addr, size_t size, uint32_t protect)
     as_lock_exclusive();
     if ((err = addrspace_range(addr, size, &r, &first, &end)) != 0)
         goto out;
+    int view = (r->flags & REGION_VIEW) != 0;
+    if (view && !view_allows(r, prot)) {
+        err = EINVAL; /* beyond the view's access */
+        goto out;
+    }
     if ((err = pte_alloc_range(&r->ptes, first, end)) != 0)
         goto out;
     /* Commit charge, as on Windows: every committed page must have a place
      * (RAM under the cap, or the page file), so a commit beyond that fails
-     * now instead of a page being lost later. */
+     * now instead of a page being lost later.  A view's pages have theirs:
+     * the section's memory. */
     size_t committed, resident, locked;
     count_states(r, first, end, &committed, &resident, &locked);
     uint64_t charge = __atomic_load_n(&vmem_ctr.commit_charge, __ATOMIC_RELAXED);
-    if (charge + (end - first - committed) > paging_commit_limit()) {
+    if (!view && charge + (end - first - committed) > paging_commit_limit()) {
         err = ENOSPC;
         goto out;
     }
@@ -313,7 +334,10 @@ VMEM_API int vmem_commit(void *addr, size_t size, uint32_t protect)
         p->prot = (uint16_t)prot;
     }
     fork_child_reprotect(r, first, end);
-    ctr_gauge_add(&vmem_ctr.commit_charge, &vmem_ctr.peak_commit_charge, added);
+    if (!view)
+        ctr_gauge_add(&vmem_ctr.commit_charge, &vmem_ctr.peak_commit_charge, added);
+    else
+        view_committed(r, first, end);
 out:
     as_unlock();
     if (!err && (prot & WPROT_GUARD))
@@ -331,6 +355,10 @@ VMEM_API int vmem_decommit(void *addr, size_t size)
     lock_exclusive_quiesced(addr);
     if ((err = addrspace_range(addr, size, &r, &first, &end)) != 0)
         goto out;
+    if (r->flags & REGION_VIEW) {
+        err = EINVAL; /* as on Windows: a view's pages are the section's */
+        goto out;
+    }
     uintptr_t a = region_addr(r, first);
     size_t len = (end - first) * PAGE_SZ;
     size_t committed, resident, locked;
@@ -372,15 +400,23 @@ VMEM_API int vmem_protect(void *addr, size_t size, uint32_t protect, uint32_t *o
     int err = runtime_ensure();
     if (err)
         return err;
-    uint32_t prot = prot_check(protect);
+    uint32_t prot = view_prot_check(protect);
+    int copy_form = prot && !prot_check(protect); /* copy-on-write: views only */
     if (!prot || !old)
         return EINVAL;
     struct region *r;
     size_t first, end;
     uint32_t was = 0;
     as_lock_exclusive();
-    if ((err = addrspace_range(addr, size, &r, &first, &end)) != 0)
+    if ((err = addrspace_range(addr, size, &r, &first, &end)) != 0) {
+        if (copy_form)
+            err = EINVAL; /* an invalid protection outside views, whatever the range */
         goto out;
+    }
+    if ((r->flags & REGION_VIEW) ? !view_allows(r, prot) : copy_form) {
+        err = EINVAL;
+        goto out;
+    }
     if (!addrspace_all_committed(r, first, end)) {
         err = EFAULT;
         goto out;
@@ -487,7 +523,7 @@ VMEM_API int vmem_query(const void *addr, struct vmem_region_info *info)
         .allocation_size = r->size,
         .allocation_protect = r->alloc_protect,
         .state = key ? VMEM_STATE_COMMITTED : VMEM_STATE_RESERVED,
-        .type = VMEM_TYPE_PRIVATE,
+        .type = (r->flags & REGION_VIEW) ? VMEM_TYPE_MAPPED : VMEM_TYPE_PRIVATE,
         .protect = key & 0xFFFFu,
         .managed = 1,
     };
@@ -524,7 +560,7 @@ VMEM_API int vmem_lock(void *addr, size_t size)
     /* Populate without the kernel faulting on managed memory under
      * as_lock (docs/architecture.md, "Locks"): install the pages
      * ourselves, then lock what is present. */
-    if (uses_uffd())
+    if (uses_uffd() && !(r->flags & REGION_VIEW))
         err = fault_populate(r, first, end);
     else
         err = vm_populate(a, len, 0);
@@ -595,7 +631,7 @@ VMEM_API int vmem_reset(void *addr, size_t size)
     }
     /* Without userfaultfd a dropped page could not be detected by the undo,
      * so the contents are simply kept (MEM_RESET promises nothing). */
-    if (!uses_uffd())
+    if (!uses_uffd() || (r->flags & REGION_VIEW)) /* a view's pages are the section's */
         goto out;
     size_t i = first;
     while (i < end) {

@@ -20,6 +20,8 @@
 #include "paging/start.h"
 #include "fault/fault.h"
 #include "fault/fork_paging.h"
+#include "section/handle.h"
+#include "section/section.h"
 #include "fault/guard.h"
 #include "fault/sigchain.h"
 #include "os/uffd.h"
@@ -48,6 +50,8 @@ static void init_give(void) { mutex_give("init_lock", &init_lock); }
 static void atfork_prepare(void)
 {
     init_take(); /* a failure aborts: the child would inherit it held */
+    handle_fork_prepare();
+    section_fork_prepare();
     if (runtime_ready())
         fork_paging_prepare();
 }
@@ -55,6 +59,8 @@ static void atfork_parent(void)
 {
     if (runtime_ready())
         fork_paging_parent();
+    section_fork_parent();
+    handle_fork_parent();
     init_give();
 }
 static void atfork_child(void)
@@ -72,6 +78,8 @@ static void atfork_child(void)
         if (e)
             as_lock_fail("cannot be made afresh in a forked child", e);
     }
+    section_fork_child();
+    handle_fork_child();
     init_give();
 }
 

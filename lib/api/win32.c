@@ -10,6 +10,7 @@
 #include "core/prot.h"
 #include "core/runtime.h"
 #include "core/vmem_internal.h"
+#include "section/view.h"
 #include <memoryapi.h>
 #include <psapi.h>
 #include <vmem.h>
@@ -143,7 +144,12 @@ VMEM_API BOOL WINAPI VirtualFree(LPVOID addr, SIZE_T size, DWORD type)
 
 VMEM_API BOOL WINAPI VirtualProtect(LPVOID addr, SIZE_T size, DWORD protect, PDWORD old)
 {
-    if (!prot_check(protect) || size == 0) {
+    /* the copy-on-write forms are valid on views (MEM_MAPPED) only */
+    struct vmem_region_info info;
+    int valid = prot_check(protect) ||
+                (view_prot_check(protect) && vmem_query(addr, &info) == 0 && info.managed &&
+                 info.type == VMEM_TYPE_MAPPED);
+    if (!valid || size == 0) {
         last_error = ERROR_INVALID_PARAMETER;
         return FALSE;
     }

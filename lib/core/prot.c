@@ -38,6 +38,9 @@ int prot_to_posix(uint32_t p)
     case WPROT_EXECUTE:           return PROT_EXEC;
     case WPROT_EXECUTE_READ:      return PROT_READ | PROT_EXEC;
     case WPROT_EXECUTE_READWRITE: return PROT_READ | PROT_WRITE | PROT_EXEC;
+    /* only views have these: their private mapping makes writes copies */
+    case WPROT_WRITECOPY:         return PROT_READ | PROT_WRITE;
+    case WPROT_EXECUTE_WRITECOPY: return PROT_READ | PROT_WRITE | PROT_EXEC;
     default:                      return PROT_NONE;
     }
 }

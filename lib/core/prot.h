@@ -23,7 +23,8 @@
  * CFG), or 0 if `p` is not a valid protection for private memory. */
 uint32_t prot_check(uint32_t p);
 
-/* PROT_* for mprotect; a PAGE_GUARD page is PROT_NONE until touched. */
+/* PROT_* for mprotect; a PAGE_GUARD page is PROT_NONE until touched; the
+ * copy-on-write forms (views only) are read-write on a private mapping. */
 int prot_to_posix(uint32_t p);
 
 /* Win32 protection of a foreign mapping's PROT_* bits. */

@@ -12,6 +12,9 @@
 #include <stdint.h>
 
 #define REGION_WRITE_WATCH 0x1u
+#define REGION_VIEW        0x2u /* a view of a section (section/view.h): not
+                                   registered with userfaultfd, the kernel
+                                   serves its pages */
 
 struct region {
     uintptr_t base;          /* 64 KiB aligned */
@@ -26,6 +29,7 @@ struct region {
                                 wait for 0 */
     uint64_t id;             /* unique for the process's lifetime: tells a
                                 region from a later one at the same base */
+    void *owner;             /* REGION_VIEW: its struct view */
     struct pte_table ptes;
 };
 

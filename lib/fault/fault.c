@@ -571,6 +571,8 @@ int fault_resolve(uintptr_t addr, int write, int kind)
     int woke = 0, ours = 1;
     as_lock_shared();
     struct region *r = region_find(addr);
+    if (r && (r->flags & REGION_VIEW))
+        r = NULL; /* a section's view: the kernel serves it, a SIGBUS is the program's */
     if (r && paging_enabled()) {
         /* A fault that will install pages first waits (without the lock,
          * which the trimmer needs) until the cap leaves room for them; a
@@ -585,6 +587,8 @@ int fault_resolve(uintptr_t addr, int write, int kind)
             paging_wait_for_room(n);
             as_lock_shared();
             r = region_find(addr);
+            if (r && (r->flags & REGION_VIEW))
+                r = NULL;
         }
     }
     if (!r || !uses_uffd()) {

@@ -1,0 +1,56 @@
+/*
+ * os/fileopen.c -- open by path, fstat, fcntl(F_DUPFD_CLOEXEC).
+ */
+#include "os/fileopen.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int os_file_open_path(const char *path, unsigned flags, int *fd)
+{
+    int rw = flags & (OS_OPEN_READ | OS_OPEN_WRITE);
+    int of = O_CLOEXEC | O_NOCTTY;
+    if (rw == (OS_OPEN_READ | OS_OPEN_WRITE))
+        of |= O_RDWR;
+    else if (rw == OS_OPEN_WRITE)
+        of |= O_WRONLY;
+    else if (rw == OS_OPEN_READ)
+        of |= O_RDONLY;
+    else
+        of |= O_PATH;
+    if (flags & OS_OPEN_CREATE)
+        of |= O_CREAT | ((flags & OS_OPEN_EXCL) ? O_EXCL : 0);
+    if (flags & OS_OPEN_TRUNC)
+        of |= O_TRUNC;
+    int f = open(path, of, 0666);
+    if (f < 0)
+        return errno;
+    struct stat st;
+    if (fstat(f, &st) < 0 || S_ISDIR(st.st_mode)) {
+        int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
+        close(f);
+        return e;
+    }
+    *fd = f;
+    return 0;
+}
+
+int os_file_size(int fd, uint64_t *size)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return errno;
+    *size = (uint64_t)st.st_size;
+    return 0;
+}
+
+int os_file_dup(int fd, int *out)
+{
+    int f = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (f < 0)
+        return errno;
+    *out = f;
+    return 0;
+}

@@ -1,0 +1,195 @@
+/*
+ * section/names.c -- named page-file sections across processes: the object
+ * behind each name, who holds it, and stale names (section/names.h).
+ *
+ * What the creator made is kept in the object's permission bits, so an
+ * opener in another process sees it without a header inside the memory:
+ * owner write = PAGE_READWRITE (else read-only), owner execute = an
+ * execute form, the sticky bit = SEC_RESERVE.  The size is the object's.
+ */
+#include "section/names.h"
+#include "os/file.h"
+#include "os/fileopen.h"
+#include "os/shm.h"
+#include "core/prot.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MODE_W       0200u
+#define MODE_X       0100u
+#define MODE_RESERVE 01000u
+
+int names_object(const char *win, char *out, size_t cap)
+{
+    /* Windows' two namespaces are one here (no sessions). */
+    if (strncmp(win, "Local\\", 6) == 0)
+        win += 6;
+    else if (strncmp(win, "Global\\", 7) == 0)
+        win += 7;
+    if (!*win || strchr(win, '\\'))
+        return EINVAL;
+    int n = snprintf(out, cap, "/libvmem.%u.", os_uid());
+    if (n < 0 || (size_t)n >= cap)
+        return ENAMETOOLONG;
+    size_t at = (size_t)n;
+    for (const unsigned char *c = (const unsigned char *)win; *c; c++) {
+        int plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                    (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.';
+        if (at + (plain ? 1 : 3) >= cap)
+            return ENAMETOOLONG;
+        if (plain) {
+            out[at++] = (char)*c;
+        } else {
+            /* '%' escapes everything else, '/' included (names are case
+             * sensitive, as on Windows, so no folding) */
+            static const char hex[] = "0123456789ABCDEF";
+            out[at++] = '%';
+            out[at++] = hex[*c >> 4];
+            out[at++] = hex[*c & 15];
+        }
+    }
+    out[at] = 0;
+    return 0;
+}
+
+/* The registry lock: an exclusive flock held for one create, open or
+ * release.  *fd receives the descriptor to pass to registry_unlock. */
+static int registry_lock(int *fd)
+{
+    char name[64];
+    snprintf(name, sizeof name, "/libvmem.%u.registry", os_uid());
+    int err = os_shm_open(name, 1, fd);
+    if (err == EEXIST)
+        err = os_shm_open(name, 0, fd);
+    if (err)
+        return err;
+    if ((err = os_flock(*fd, OS_LOCK_EX)) != 0) {
+        os_file_close(*fd);
+        return err;
+    }
+    return 0;
+}
+
+static void registry_unlock(int fd)
+{
+    os_file_close(fd); /* closing the only descriptor drops the lock */
+}
+
+/* 1 if no process holds the object open at fd: an exclusive lock on a
+ * descriptor of our own would conflict with any holder's shared one. */
+static int unheld(int fd)
+{
+    if (os_flock(fd, OS_LOCK_EX | OS_LOCK_NB) != 0)
+        return 0;
+    os_flock(fd, OS_LOCK_UN);
+    return 1;
+}
+
+static int read_info(int fd, struct names_info *info)
+{
+    unsigned mode;
+    int err = os_file_size(fd, &info->size);
+    if (!err)
+        err = os_file_mode(fd, &mode);
+    if (err)
+        return err;
+    int w = (mode & MODE_W) != 0, x = (mode & MODE_X) != 0;
+    info->protect = x ? (w ? WPROT_EXECUTE_READWRITE : WPROT_EXECUTE_READ)
+                      : (w ? WPROT_READWRITE : WPROT_READONLY);
+    info->reserve = (mode & MODE_RESERVE) != 0;
+    return 0;
+}
+
+/* A second descriptor of obj, holding it with a shared lock. */
+static int take_hold(const char *obj, int *hold)
+{
+    int err = os_shm_open(obj, 0, hold);
+    if (err)
+        return err;
+    if ((err = os_flock(*hold, OS_LOCK_SH | OS_LOCK_NB)) != 0) {
+        os_file_close(*hold);
+        return err;
+    }
+    return 0;
+}
+
+/* Opens obj if it exists and is held; removes it if stale.  ENOENT when
+ * there is none (any more). */
+static int open_held(const char *obj, struct names_info *info, int *data, int *hold)
+{
+    int err = os_shm_open(obj, 0, data);
+    if (err)
+        return err;
+    if (unheld(*data)) {
+        /* left by a process that ended without letting go (killed) */
+        os_shm_unlink(obj);
+        os_file_close(*data);
+        return ENOENT;
+    }
+    if ((err = read_info(*data, info)) != 0 || (err = take_hold(obj, hold)) != 0) {
+        os_file_close(*data);
+        return err;
+    }
+    return 0;
+}
+
+int names_create(const char *obj, struct names_info *info, int *existed, int *data, int *hold)
+{
+    int reg, err = registry_lock(&reg);
+    if (err)
+        return err;
+    err = open_held(obj, info, data, hold);
+    if (err != ENOENT) {
+        *existed = 1;
+        goto out;
+    }
+    *existed = 0;
+    if ((err = os_shm_open(obj, 1, data)) != 0)
+        goto out;
+    unsigned mode = 0400u | (prot_is_writable(info->protect) ? MODE_W : 0) |
+                    ((info->protect & (WPROT_EXECUTE_READ | WPROT_EXECUTE_READWRITE))
+                         ? MODE_X : 0) |
+                    (info->reserve ? MODE_RESERVE : 0);
+    if ((err = os_file_truncate(*data, (off_t)info->size)) != 0 ||
+        (err = os_file_set_mode(*data, mode)) != 0 || (err = take_hold(obj, hold)) != 0) {
+        os_shm_unlink(obj);
+        os_file_close(*data);
+    }
+out:
+    registry_unlock(reg);
+    return err;
+}
+
+int names_open(const char *obj, struct names_info *info, int *data, int *hold)
+{
+    int reg, err = registry_lock(&reg);
+    if (err)
+        return err;
+    err = open_held(obj, info, data, hold);
+    registry_unlock(reg);
+    return err;
+}
+
+void names_release(const char *obj, int hold)
+{
+    int reg;
+    if (registry_lock(&reg) != 0) {
+        /* cannot tell whether others hold it: keep the name (the next
+         * create or open finds it stale once nobody does) */
+        os_file_close(hold);
+        return;
+    }
+    uint64_t id = os_file_id(hold);
+    os_file_close(hold);
+    int fd;
+    /* the name may have been removed and made anew by others meanwhile:
+     * only the object this process held is removed */
+    if (os_shm_open(obj, 0, &fd) == 0) {
+        if (os_file_id(fd) == id && unheld(fd))
+            os_shm_unlink(obj);
+        os_file_close(fd);
+    }
+    registry_unlock(reg);
+}

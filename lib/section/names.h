@@ -1,0 +1,52 @@
+/*
+ * section/names.h -- the names of page-file sections, shared between
+ * processes.  A named section's memory is a POSIX shared-memory object
+ * "/libvmem.<uid>.<name>" (the Win32 name with "Local\" or "Global\"
+ * dropped, escaped).  Each process holding a handle to it keeps a shared
+ * flock on a descriptor of its own; the name is removed when the last one
+ * lets go, and one left by a process that died (its lock gone with it) is
+ * found stale and replaced by the next create or open.  A registry lock
+ * (an exclusive flock on "/libvmem.<uid>.registry") makes each create,
+ * open and release atomic across processes.  docs/sections.md has the
+ * design and its limits.
+ *
+ * Every call: any thread; returns 0 or a positive errno value.
+ * names_object is pure; the others run with section_lock held
+ * (section/section.c) and none of the library's other locks.
+ */
+#ifndef VMEM_SECTION_NAMES_H
+#define VMEM_SECTION_NAMES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Room for an object name: "/libvmem.<uid>." plus an escaped name. */
+#define NAMES_MAX 256
+
+/* The object name of the Win32 name `win` into out; EINVAL for an empty
+ * name or one with a backslash after the prefix, ENAMETOOLONG if too
+ * long. */
+int names_object(const char *win, char *out, size_t cap);
+
+/* What a name holds, as its creator made it. */
+struct names_info {
+    uint64_t size;      /* bytes */
+    uint32_t protect;   /* PAGE_READONLY, PAGE_READWRITE, or an execute form */
+    int reserve;        /* SEC_RESERVE */
+};
+
+/* Creates the object `obj` of info->size bytes, or opens it if it exists
+ * and is in use (*existed = 1, *info set to what it holds).  *data: the
+ * descriptor to map; *hold: the descriptor that holds the name (close it
+ * with names_release). */
+int names_create(const char *obj, struct names_info *info, int *existed, int *data, int *hold);
+
+/* Opens an existing object in use; ENOENT if none (or only a stale one,
+ * which it removes). */
+int names_open(const char *obj, struct names_info *info, int *data, int *hold);
+
+/* This process's last handle to obj is closed: lets go of the name, and
+ * removes it if no other process holds it.  Closes hold. */
+void names_release(const char *obj, int hold);
+
+#endif

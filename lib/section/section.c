@@ -1,0 +1,272 @@
+/*
+ * section/section.c -- sections: making one over a file or the page file,
+ * finding a named one, counting its handles and views, and freeing it
+ * (section/section.h).
+ */
+#include "section/section.h"
+#include "section/names.h"
+#include "core/internal_alloc.h"
+#include "core/mutex.h"
+#include "core/prot.h"
+#include "os/file.h"
+#include "os/fileopen.h"
+#include "os/shm.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* The counts of every section and the list of named ones. */
+static pthread_mutex_t section_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct section *named;
+
+static void lock(void) { mutex_take("section_lock", &section_lock); }
+static void unlock(void) { mutex_give("section_lock", &section_lock); }
+
+static struct section *find_named(const char *obj)
+{
+    for (struct section *s = named; s; s = s->next)
+        if (strcmp(s->obj, obj) == 0)
+            return s;
+    return NULL;
+}
+
+static void unlink_named(struct section *s)
+{
+    for (struct section **pp = &named; *pp; pp = &(*pp)->next)
+        if (*pp == s) {
+            *pp = s->next;
+            return;
+        }
+}
+
+static struct section *section_new(void)
+{
+    struct section *s = ialloc_pages(sizeof(*s));
+    if (!s)
+        return NULL;
+    s->fd = -1;
+    s->hold = -1;
+    s->handles = 1;
+    s->refs = 1;
+    return s;
+}
+
+/* SEC_RESERVE: the bitmap of pages committed (section.h). */
+static size_t bitmap_bytes(const struct section *s)
+{
+    return (size_t)((s->size / 4096 + 7) / 8);
+}
+
+static int make_bitmap(struct section *s)
+{
+    if (!s->reserve)
+        return 0;
+    s->committed = ialloc_pages(bitmap_bytes(s));
+    return s->committed ? 0 : ENOMEM;
+}
+
+static void section_free(struct section *s)
+{
+    if (s->committed)
+        ifree_pages(s->committed, bitmap_bytes(s));
+    if (s->fd >= 0)
+        os_file_close(s->fd);
+    ifree_pages(s, sizeof(*s));
+}
+
+/* A file's section: the rules of CreateFileMapping for its size and the
+ * file handle's access.  No lock held. */
+static int file_section(const struct section_req *req, struct section *s)
+{
+    int writable = prot_is_writable(req->protect);
+    if (!req->file_read || (writable && !req->file_write))
+        return EACCES;
+    uint64_t fsize;
+    int err = os_file_size(req->file_fd, &fsize);
+    if (err)
+        return err;
+    uint64_t size = req->size ? req->size : fsize;
+    if (size == 0)
+        return SECTION_E_SIZE_ZERO;
+    if (size > fsize) {
+        /* a larger section grows a file it may write, as on Windows */
+        if (!writable)
+            return SECTION_E_TOO_BIG;
+        if ((err = os_file_truncate(req->file_fd, (off_t)size)) != 0)
+            return err;
+    }
+    if ((err = os_file_dup(req->file_fd, &s->fd)) != 0)
+        return err;
+    s->size = size;
+    s->file_backed = 1;
+    return 0;
+}
+
+int section_create(const struct section_req *req, struct section **out, int *existed)
+{
+    *existed = 0;
+    char obj[NAMES_MAX] = "";
+    int err;
+    if (req->name && (err = names_object(req->name, obj, sizeof obj)) != 0)
+        return err;
+    if (obj[0]) {
+        /* an existing name is returned as it is: nothing of the request
+         * (a file to grow) is done for it */
+        lock();
+        struct section *old = find_named(obj);
+        if (old) {
+            old->handles++;
+            old->refs++;
+        }
+        unlock();
+        if (old) {
+            *out = old;
+            *existed = 1;
+            return 0;
+        }
+    }
+    struct section *s = section_new();
+    if (!s)
+        return ENOMEM;
+    s->protect = req->protect;
+    if (req->file_fd >= 0) {
+        /* a named file section is named within this process only
+         * (docs/sections.md) */
+        if ((err = file_section(req, s)) != 0)
+            goto fail;
+    } else {
+        s->size = (req->size + 4095) & ~(uint64_t)4095;
+        s->reserve = req->reserve;
+    }
+
+    lock();
+    struct section *old = obj[0] ? find_named(obj) : NULL;
+    if (old) {
+        old->handles++;
+        old->refs++;
+        unlock();
+        section_free(s);
+        *out = old;
+        *existed = 1;
+        return 0;
+    }
+    if (req->file_fd < 0) {
+        if (obj[0]) {
+            struct names_info info = { .size = s->size, .protect = s->protect,
+                                       .reserve = s->reserve };
+            err = names_create(obj, &info, existed, &s->fd, &s->hold);
+            if (!err && *existed) {
+                s->size = info.size;
+                s->protect = info.protect;
+                s->reserve = info.reserve;
+            }
+        } else if ((err = os_memfd("libvmem-section", &s->fd)) == 0) {
+            err = os_file_truncate(s->fd, (off_t)s->size);
+        }
+        if (err) {
+            unlock();
+            goto fail;
+        }
+    }
+    if ((err = make_bitmap(s)) != 0) {
+        if (s->hold >= 0)
+            names_release(obj, s->hold);
+        unlock();
+        goto fail;
+    }
+    if (obj[0]) {
+        memcpy(s->obj, obj, sizeof obj);
+        s->next = named;
+        named = s;
+    }
+    unlock();
+    *out = s;
+    return 0;
+fail:
+    section_free(s);
+    return err;
+}
+
+int section_open(const char *name, struct section **out)
+{
+    char obj[NAMES_MAX];
+    int err = names_object(name, obj, sizeof obj);
+    if (err)
+        return err == EINVAL ? ENOENT : err;
+    lock();
+    struct section *s = find_named(obj);
+    if (s) {
+        s->handles++;
+        s->refs++;
+        unlock();
+        *out = s;
+        return 0;
+    }
+    if (!(s = section_new())) {
+        unlock();
+        return ENOMEM;
+    }
+    struct names_info info;
+    if ((err = names_open(obj, &info, &s->fd, &s->hold)) != 0) {
+        unlock();
+        section_free(s);
+        return err;
+    }
+    s->size = info.size;
+    s->protect = info.protect;
+    s->reserve = info.reserve;
+    if ((err = make_bitmap(s)) != 0) {
+        names_release(obj, s->hold);
+        unlock();
+        s->hold = -1;
+        section_free(s);
+        return err;
+    }
+    memcpy(s->obj, obj, sizeof obj);
+    s->next = named;
+    named = s;
+    unlock();
+    *out = s;
+    return 0;
+}
+
+void section_view_ref(struct section *s)
+{
+    lock();
+    s->refs++;
+    unlock();
+}
+
+void section_handle_ref(struct section *s)
+{
+    lock();
+    s->handles++;
+    s->refs++;
+    unlock();
+}
+
+/* Drops one reference (and one handle if `handle`); the last handle lets
+ * go of the name, the last reference frees s. */
+static void put(struct section *s, int handle)
+{
+    lock();
+    if (handle && --s->handles == 0 && s->obj[0]) {
+        /* Windows drops a name with its last handle, views or not */
+        unlink_named(s);
+        if (s->hold >= 0)
+            names_release(s->obj, s->hold);
+        s->hold = -1;
+        s->obj[0] = 0;
+    }
+    int last = --s->refs == 0;
+    unlock();
+    if (last)
+        section_free(s);
+}
+
+void section_view_put(struct section *s) { put(s, 0); }
+void section_handle_put(struct section *s) { put(s, 1); }
+
+void section_fork_prepare(void) { lock(); }
+void section_fork_parent(void) { unlock(); }
+void section_fork_child(void) { unlock(); }

@@ -1,0 +1,119 @@
+/*
+ * section_peer.c -- the second process of test_section_shared.c, started
+ * with fork + exec: it uses a named section through the Win32 API alone,
+ * as another program would, and talks with the test over two pipes (one
+ * byte per step; no sleeps).
+ *
+ *   section_peer SCENARIO NAME READ_FD WRITE_FD
+ *
+ * Exits 0 when every check held, else prints what failed and exits 1.
+ */
+#include <memoryapi.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int rfd, wfd;
+
+#define CHECK(cond, ...)                                                      \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
+            fprintf(stderr, "section_peer: " __VA_ARGS__);                    \
+            fprintf(stderr, " (GetLastError %u)\n", (unsigned)GetLastError()); \
+            exit(1);                                                          \
+        }                                                                     \
+    } while (0)
+
+static void say(char c)
+{
+    CHECK(write(wfd, &c, 1) == 1, "cannot write to the test");
+}
+
+static char hear(void)
+{
+    char c = 0;
+    CHECK(read(rfd, &c, 1) == 1, "the test hung up");
+    return c;
+}
+
+/* Opens the section by name and maps all of it read-write. */
+static char *open_view(const char *name, HANDLE *h)
+{
+    *h = OpenFileMappingA(FILE_MAP_ALL_ACCESS, FALSE, name);
+    CHECK(*h, "OpenFileMappingA(%s) failed", name);
+    char *v = MapViewOfFile(*h, FILE_MAP_ALL_ACCESS, 0, 0, 0);
+    CHECK(v, "MapViewOfFile failed");
+    return v;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 5)
+        return 2;
+    const char *scenario = argv[1], *name = argv[2];
+    rfd = atoi(argv[3]);
+    wfd = atoi(argv[4]);
+    HANDLE h;
+
+    if (strcmp(scenario, "exchange") == 0) {
+        /* see the test's bytes, write ours, see its next ones at once */
+        char *v = open_view(name, &h);
+        CHECK(strcmp(v, "from the test") == 0, "read '%.20s'", v);
+        strcpy(v + 4096, "from the peer");
+        say('A');
+        CHECK(hear() == 'B', "step B");
+        CHECK(strcmp(v + 8192, "second write") == 0, "read '%.20s'", v + 8192);
+        CHECK(UnmapViewOfFile(v), "UnmapViewOfFile");
+        CHECK(CloseHandle(h), "CloseHandle");
+        say('C');
+        return 0;
+    }
+    if (strcmp(scenario, "create") == 0) {
+        /* a create of an existing name returns it */
+        SetLastError(0);
+        h = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 4096, name);
+        CHECK(h, "CreateFileMappingA");
+        CHECK(GetLastError() == ERROR_ALREADY_EXISTS, "not ERROR_ALREADY_EXISTS");
+        char *v = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0);
+        CHECK(v, "MapViewOfFile");
+        MEMORY_BASIC_INFORMATION m;
+        CHECK(VirtualQuery(v, &m, sizeof m) == sizeof m, "VirtualQuery");
+        CHECK(m.RegionSize == 65536 && m.Type == MEM_MAPPED && m.State == MEM_COMMIT,
+              "query: size %#zx type %#x state %#x", m.RegionSize, (unsigned)m.Type,
+              (unsigned)m.State);
+        CHECK(strcmp(v, "from the test") == 0, "read '%.20s'", v);
+        v[65535] = 'z';
+        say('A');
+        CHECK(hear() == 'B', "step B");
+        return 0; /* exits holding them: the exit lets go */
+    }
+    if (strcmp(scenario, "hold") == 0) {
+        /* hold a handle while the test closes its own */
+        char *v = open_view(name, &h);
+        say('A');
+        CHECK(hear() == 'B', "step B");
+        HANDLE again = OpenFileMappingA(FILE_MAP_READ, FALSE, name);
+        CHECK(again, "the name is gone while this process holds a handle");
+        CHECK(CloseHandle(again), "CloseHandle");
+        CHECK(strcmp(v, "kept") == 0, "read '%.20s'", v);
+        CHECK(UnmapViewOfFile(v), "UnmapViewOfFile");
+        CHECK(CloseHandle(h), "CloseHandle");
+        say('C');
+        return 0;
+    }
+    if (strcmp(scenario, "crash") == 0) {
+        /* create the name, write, and wait to be killed */
+        h = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 65536, name);
+        CHECK(h && GetLastError() == ERROR_SUCCESS, "CreateFileMappingA");
+        char *v = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0);
+        CHECK(v, "MapViewOfFile");
+        strcpy(v, "left behind");
+        say('A');
+        hear(); /* killed here */
+        return 1;
+    }
+    fprintf(stderr, "section_peer: no scenario %s\n", scenario);
+    return 2;
+}
