@@ -73,6 +73,14 @@ static uintptr_t span_end(const struct res *r) { return r->base + up(r->size, GR
 
 static int in_window(uintptr_t a) { return a >= win && a < win_end; }
 
+/* A range not within the user address space (up to 0x7FFFFFFEFFFF): a bad
+ * parameter for every call, as on Windows. */
+static int beyond_user(uintptr_t a, size_t size)
+{
+    const uintptr_t top = 0x7FFFFFFF0000ull;
+    return a >= top || size > top - a;
+}
+
 /* The reservation whose pages (not its granule tail) hold a. */
 static struct res *res_at(uintptr_t a)
 {
@@ -590,13 +598,14 @@ static uintptr_t do_alloc(uintptr_t addr, size_t size, DWORD type, DWORD prot)
     int reserve = 0;
     uintptr_t start = 0, end = 0;
     struct res *r = NULL;
-    if ((type & ~(DWORD)KNOWN_ALLOC_TYPES) || size == 0)
+    /* Windows checks every parameter before refusing what is unsupported */
+    if ((type & ~(DWORD)KNOWN_ALLOC_TYPES) || size == 0 || !(type & (MEM_COMMIT | MEM_RESERVE)) ||
+        ((type & MEM_WRITE_WATCH) && !(type & MEM_RESERVE)) ||
+        ((type & MEM_LARGE_PAGES) && !(type & MEM_COMMIT)) || !valid_prot(prot) ||
+        beyond_user(addr, size))
         err = ERROR_INVALID_PARAMETER;
     else if (type & (MEM_LARGE_PAGES | MEM_PHYSICAL))
         err = ERROR_NOT_SUPPORTED;
-    else if (!(type & (MEM_COMMIT | MEM_RESERVE)) ||
-             ((type & MEM_WRITE_WATCH) && !(type & MEM_RESERVE)) || !valid_prot(prot))
-        err = ERROR_INVALID_PARAMETER;
     else if (addr && !(type & MEM_RESERVE)) {
         start = down(addr, PG);
         end = up(addr + size, PG);

@@ -587,12 +587,9 @@ VMEM_API int vmem_reset(void *addr, size_t size)
     struct region *r;
     size_t first, end;
     as_lock_exclusive();
+    /* Pages only reserved are skipped, as Windows does: nothing to reset. */
     if ((err = addrspace_range(addr, size, &r, &first, &end)) != 0)
         goto out;
-    if (!addrspace_all_committed(r, first, end)) {
-        err = EFAULT;
-        goto out;
-    }
     /* Without userfaultfd a dropped page could not be detected by the undo,
      * so the contents are simply kept (MEM_RESET promises nothing). */
     if (!uses_uffd())
@@ -600,11 +597,11 @@ VMEM_API int vmem_reset(void *addr, size_t size)
     size_t i = first;
     while (i < end) {
         struct pte *p = pte_get(&r->ptes, i);
-        int eligible = p->state == PTE_RESIDENT && !(p->flags & PTE_F_LOCKED);
+        int eligible = p && p->state == PTE_RESIDENT && !(p->flags & PTE_F_LOCKED);
         size_t j = i + 1;
         for (; j < end; j++) {
             const struct pte *q = pte_get(&r->ptes, j);
-            if ((q->state == PTE_RESIDENT && !(q->flags & PTE_F_LOCKED)) != eligible)
+            if ((q && q->state == PTE_RESIDENT && !(q->flags & PTE_F_LOCKED)) != eligible)
                 break;
         }
         if (eligible) {

@@ -48,12 +48,20 @@ static int failed(int err)
     return 1;
 }
 
+/* 1 if [a, a + size) does not lie within the user address space: Windows
+ * refuses such a range as a bad parameter before looking at it. */
+static int beyond_user(const void *a, SIZE_T size)
+{
+    uintptr_t u = (uintptr_t)a;
+    return u > VM_USER_MAX || size > VM_USER_MAX + 1 - u;
+}
+
 #define ALLOC_TYPES (MEM_COMMIT | MEM_RESERVE | MEM_RESET | MEM_RESET_UNDO | MEM_TOP_DOWN | \
                      MEM_WRITE_WATCH | MEM_LARGE_PAGES | MEM_PHYSICAL)
 
-static LPVOID reset(LPVOID addr, SIZE_T size, DWORD type, DWORD protect)
+static LPVOID reset(LPVOID addr, SIZE_T size, DWORD type)
 {
-    if ((type != MEM_RESET && type != MEM_RESET_UNDO) || !addr || !prot_check(protect)) {
+    if (!addr) {
         last_error = ERROR_INVALID_PARAMETER;
         return NULL;
     }
@@ -63,7 +71,14 @@ static LPVOID reset(LPVOID addr, SIZE_T size, DWORD type, DWORD protect)
 
 VMEM_API LPVOID WINAPI VirtualAlloc(LPVOID addr, SIZE_T size, DWORD type, DWORD protect)
 {
-    if ((type & ~(DWORD)ALLOC_TYPES) || size == 0) {
+    /* Windows' order: the type, the protection, the range; only then
+     * what is not supported. */
+    DWORD resets = type & (MEM_RESET | MEM_RESET_UNDO);
+    if ((type & ~(DWORD)ALLOC_TYPES) || !(type & (MEM_COMMIT | MEM_RESERVE | resets)) ||
+        (resets && type != MEM_RESET && type != MEM_RESET_UNDO) || /* each goes alone */
+        ((type & MEM_WRITE_WATCH) && !(type & MEM_RESERVE)) ||
+        ((type & MEM_LARGE_PAGES) && !(type & MEM_COMMIT)) ||
+        !prot_check(protect) || beyond_user(addr, size) || size == 0) {
         last_error = ERROR_INVALID_PARAMETER;
         return NULL;
     }
@@ -71,13 +86,8 @@ VMEM_API LPVOID WINAPI VirtualAlloc(LPVOID addr, SIZE_T size, DWORD type, DWORD 
         last_error = ERROR_NOT_SUPPORTED; /* see docs/api.md: no large pages, no AWE */
         return NULL;
     }
-    if (type & (MEM_RESET | MEM_RESET_UNDO))
-        return reset(addr, size, type, protect);
-    if (!(type & (MEM_COMMIT | MEM_RESERVE)) ||
-        ((type & MEM_WRITE_WATCH) && !(type & MEM_RESERVE)) || !prot_check(protect)) {
-        last_error = ERROR_INVALID_PARAMETER;
-        return NULL;
-    }
+    if (resets)
+        return reset(addr, size, type);
 
     if (addr && !(type & MEM_RESERVE)) {
         /* commit inside an existing reservation */
