@@ -671,16 +671,16 @@ static void do_free(uintptr_t addr, size_t size, DWORD type)
     DWORD err = 0;
     struct res *r = NULL;
     uintptr_t start = 0, end = 0;
-    if (!addr)
+    if (!addr || beyond_user(addr, size))
         err = ERROR_INVALID_PARAMETER;
     else if (type == MEM_RELEASE) {
         if (size != 0)
             err = ERROR_INVALID_PARAMETER;
-        else if (!(r = res_based(addr)))
+        else if (!(r = res_based(down(addr, PG)))) /* the base's page will do */
             err = ERROR_INVALID_ADDRESS;
     } else if (type == MEM_DECOMMIT) {
         if (size == 0) {
-            if (!(r = res_based(addr)))
+            if (!(r = res_based(down(addr, PG))))
                 err = ERROR_INVALID_ADDRESS;
             else {
                 start = r->base;
@@ -689,8 +689,8 @@ static void do_free(uintptr_t addr, size_t size, DWORD type)
         } else {
             start = down(addr, PG);
             end = up(addr + size, PG);
-            if (!(r = res_holding(start, end)))
-                err = ERROR_INVALID_ADDRESS;
+            if (!(r = res_holding(start, end))) /* past the end: STATUS_UNABLE_TO_FREE_VM */
+                err = res_at(start) ? ERROR_INVALID_PARAMETER : ERROR_INVALID_ADDRESS;
         }
     } else
         err = ERROR_INVALID_PARAMETER;

@@ -123,30 +123,33 @@ VMEM_API LPVOID WINAPI VirtualAlloc(LPVOID addr, SIZE_T size, DWORD type, DWORD 
 
 VMEM_API BOOL WINAPI VirtualFree(LPVOID addr, SIZE_T size, DWORD type)
 {
-    if (!addr) {
+    if (!addr || (type != MEM_RELEASE && type != MEM_DECOMMIT) || beyond_user(addr, size) ||
+        (type == MEM_RELEASE && size != 0)) {
         last_error = ERROR_INVALID_PARAMETER;
         return FALSE;
     }
-    if (type == MEM_RELEASE) {
-        if (size != 0) {
-            last_error = ERROR_INVALID_PARAMETER;
-            return FALSE;
-        }
-        return !failed(vmem_release(addr));
-    }
-    if (type != MEM_DECOMMIT) {
-        last_error = ERROR_INVALID_PARAMETER;
-        return FALSE;
-    }
+    /* Windows takes the page holding addr: the base is anywhere in the
+     * first page. */
+    void *page = (void *)round_down((uintptr_t)addr, PAGE_SZ);
+    if (type == MEM_RELEASE)
+        return !failed(vmem_release(page));
+    struct vmem_region_info info;
+    int err = vmem_query(page, &info);
     if (size == 0) {
         /* the whole reservation, and only from its base */
-        struct vmem_region_info info;
-        int err = vmem_query(addr, &info);
-        if (!err && (!info.managed || info.allocation_base != addr))
+        if (!err && (!info.managed || info.allocation_base != page))
             err = EFAULT;
         if (failed(err))
             return FALSE;
-        size = info.allocation_size;
+        return !failed(vmem_decommit(page, info.allocation_size));
+    }
+    /* a range running out of its reservation frees nothing: Windows'
+     * STATUS_UNABLE_TO_FREE_VM, a bad parameter */
+    if (!err && info.managed &&
+        round_up((uintptr_t)addr + size, PAGE_SZ) >
+            (uintptr_t)info.allocation_base + info.allocation_size) {
+        last_error = ERROR_INVALID_PARAMETER;
+        return FALSE;
     }
     return !failed(vmem_decommit(addr, size));
 }
