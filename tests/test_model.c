@@ -717,10 +717,12 @@ static void do_protect(uintptr_t addr, size_t size, DWORD prot, int null_old)
     DWORD err = 0, want_old = 0;
     struct res *r = NULL;
     uintptr_t start = down(addr, PG), end = up(addr + size, PG);
-    if (!valid_prot(prot) || size == 0)
+    if (!valid_prot(prot))
         err = ERROR_INVALID_PARAMETER;
     else if (null_old)
         err = ERROR_NOACCESS;
+    else if (size == 0 || beyond_user(addr, size))
+        err = ERROR_INVALID_PARAMETER;
     else if (!(r = res_holding(start, end)))
         err = ERROR_INVALID_ADDRESS;
     else {

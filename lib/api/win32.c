@@ -156,12 +156,18 @@ VMEM_API BOOL WINAPI VirtualFree(LPVOID addr, SIZE_T size, DWORD type)
 
 VMEM_API BOOL WINAPI VirtualProtect(LPVOID addr, SIZE_T size, DWORD protect, PDWORD old)
 {
-    if (!prot_check(protect) || size == 0) {
+    /* Windows' order: the protection, the old-protection pointer, then the
+     * range */
+    if (!prot_check(protect)) {
         last_error = ERROR_INVALID_PARAMETER;
         return FALSE;
     }
     if (!old) {
         last_error = ERROR_NOACCESS;
+        return FALSE;
+    }
+    if (beyond_user(addr, size) || size == 0) {
+        last_error = ERROR_INVALID_PARAMETER;
         return FALSE;
     }
     uint32_t o;
