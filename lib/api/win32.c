@@ -179,6 +179,10 @@ VMEM_API BOOL WINAPI VirtualProtect(LPVOID addr, SIZE_T size, DWORD protect, PDW
 
 VMEM_API SIZE_T WINAPI VirtualQuery(LPCVOID addr, PMEMORY_BASIC_INFORMATION buf, SIZE_T len)
 {
+    if (beyond_user(addr, 0)) { /* checked first, as on Windows */
+        last_error = ERROR_INVALID_PARAMETER;
+        return 0;
+    }
     if (!buf) {
         last_error = ERROR_NOACCESS;
         return 0;
