@@ -174,7 +174,7 @@ BOOL WINAPI VirtualLock(LPVOID lpAddress, SIZE_T dwSize);
 BOOL WINAPI VirtualUnlock(LPVOID lpAddress, SIZE_T dwSize);
 
 /* Write tracking of regions reserved with MEM_WRITE_WATCH.  Both return 0
- * on success. */
+ * on success, (UINT)-1 on failure (the reason in GetLastError). */
 UINT WINAPI GetWriteWatch(DWORD dwFlags, PVOID lpBaseAddress, SIZE_T dwRegionSize,
                           PVOID *lpAddresses, ULONG_PTR *lpdwCount,
                           LPDWORD lpdwGranularity);

@@ -217,30 +217,40 @@ VMEM_API BOOL WINAPI VirtualUnlock(LPVOID addr, SIZE_T size)
     return !failed(vmem_unlock(addr, size));
 }
 
+/* GetWriteWatch and ResetWriteWatch fail with (UINT)-1, as on Windows NT. */
+#define WATCH_FAILED ((UINT)~0u)
+
+static UINT watch_fails(DWORD err)
+{
+    last_error = err;
+    return WATCH_FAILED;
+}
+
 VMEM_API UINT WINAPI GetWriteWatch(DWORD flags, PVOID base, SIZE_T size, PVOID *addrs,
                                    ULONG_PTR *count, LPDWORD granularity)
 {
-    if ((flags & ~(DWORD)WRITE_WATCH_FLAG_RESET) || !addrs || !count || size == 0) {
-        last_error = ERROR_INVALID_PARAMETER;
-        return ERROR_INVALID_PARAMETER;
-    }
+    /* Windows' order: the pointers it writes through, the count and size,
+     * the flags, the array */
+    if (!count || !granularity)
+        return watch_fails(ERROR_NOACCESS);
+    if (*count == 0 || size == 0 || (flags & ~(DWORD)WRITE_WATCH_FLAG_RESET))
+        return watch_fails(ERROR_INVALID_PARAMETER);
+    if (!addrs)
+        return watch_fails(ERROR_NOACCESS);
     size_t n = *count;
     int err = vmem_write_watch(base, size, flags & WRITE_WATCH_FLAG_RESET, addrs, &n);
     if (failed(err))
-        return (UINT)last_error;
+        return WATCH_FAILED;
     *count = n;
-    if (granularity)
-        *granularity = (DWORD)PAGE_SZ;
+    *granularity = (DWORD)PAGE_SZ;
     return 0;
 }
 
 VMEM_API UINT WINAPI ResetWriteWatch(LPVOID base, SIZE_T size)
 {
-    if (size == 0) {
-        last_error = ERROR_INVALID_PARAMETER;
-        return ERROR_INVALID_PARAMETER;
-    }
-    return failed(vmem_write_watch_reset(base, size)) ? (UINT)last_error : 0;
+    if (size == 0)
+        return watch_fails(ERROR_INVALID_PARAMETER);
+    return failed(vmem_write_watch_reset(base, size)) ? WATCH_FAILED : 0;
 }
 
 #define CURRENT_PROCESS ((HANDLE)(intptr_t)-1)
