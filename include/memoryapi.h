@@ -114,6 +114,12 @@ typedef BOOL *PBOOL, *LPBOOL;
 #define ERROR_WORKING_SET_QUOTA     1453L
 #define ERROR_COMMITMENT_LIMIT      1455L
 
+/* winnt.h: VirtualLock's last error when it meets a guard page (the guard is
+ * lifted; the next call goes on). */
+#ifndef STATUS_GUARD_PAGE_VIOLATION
+#define STATUS_GUARD_PAGE_VIOLATION ((DWORD)0x80000001L)
+#endif
+
 /* ---- structures ---------------------------------------------------------- */
 typedef struct _MEMORY_BASIC_INFORMATION {
     PVOID  BaseAddress;

@@ -512,9 +512,21 @@ VMEM_API int vmem_lock(void *addr, size_t size)
         err = EFAULT;
         goto out;
     }
+    /* Page by page, as Windows probes them: a guard page is lifted (a
+     * one-shot guard met by the lock) and the call fails with EAGAIN, so the
+     * next call goes on; an inaccessible page fails it. */
     for (size_t i = first; i < end; i++) {
-        uint16_t prot = pte_get(&r->ptes, i)->prot;
-        if ((prot & WPROT_GUARD) || (prot & 0xFF) == WPROT_NOACCESS) {
+        struct pte *p = pte_get(&r->ptes, i);
+        if (p->prot & WPROT_GUARD) {
+            uint16_t prot = p->prot & (uint16_t)~WPROT_GUARD;
+            err = vm_protect(region_addr(r, i), PAGE_SZ, prot_to_posix(prot)) ? ENOMEM : EAGAIN;
+            if (err == EAGAIN) {
+                p->prot = prot;
+                fork_child_reprotect(r, i, i + 1);
+            }
+            goto out;
+        }
+        if ((p->prot & 0xFF) == WPROT_NOACCESS) {
             err = EACCES;
             goto out;
         }

@@ -35,6 +35,7 @@ static DWORD win32_error(int err)
     case ENOSPC:  return ERROR_COMMITMENT_LIMIT;
     case EPERM:   return ERROR_PRIVILEGE_NOT_HELD;
     case ENOTSUP: return ERROR_NOT_SUPPORTED;
+    case EAGAIN:  return STATUS_GUARD_PAGE_VIOLATION; /* VirtualLock lifted a guard */
     default:      return ERROR_NOT_ENOUGH_MEMORY; /* start-up failed */
     }
 }
@@ -209,11 +210,19 @@ VMEM_API SIZE_T WINAPI VirtualQuery(LPCVOID addr, PMEMORY_BASIC_INFORMATION buf,
 
 VMEM_API BOOL WINAPI VirtualLock(LPVOID addr, SIZE_T size)
 {
+    if (beyond_user(addr, size)) {
+        last_error = ERROR_INVALID_PARAMETER;
+        return FALSE;
+    }
     return !failed(vmem_lock(addr, size));
 }
 
 VMEM_API BOOL WINAPI VirtualUnlock(LPVOID addr, SIZE_T size)
 {
+    if (beyond_user(addr, size)) {
+        last_error = ERROR_INVALID_PARAMETER;
+        return FALSE;
+    }
     return !failed(vmem_unlock(addr, size));
 }
 
