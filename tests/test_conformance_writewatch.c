@@ -159,3 +159,93 @@ Test(conformance_writewatch, decommit_forgets)
     cr_assert_eq(a[0], (void *)(p + 4 * PG));
     release(p);
 }
+
+/* Windows: a protection change does not touch the watch state, over a
+ * long range too. */
+Test(conformance_writewatch, long_range)
+{
+    struct vmem_config c;
+    cr_assert_eq(vmem_get_config(&c), 0);
+    if (c.fault_mode == VMEM_FAULT_KERNEL)
+        cr_skip_test("fault mode kernel has no write watch");
+    enum { N = 2048 };
+    char *p = VirtualAlloc(NULL, N * PG, MEM_RESERVE | MEM_COMMIT | MEM_WRITE_WATCH,
+                           PAGE_READWRITE);
+    cr_assert_not_null(p);
+    static void *a[N];
+    cr_assert_eq(ww(0, p, N * PG, a, N), 0u);
+    for (size_t i = 0; i < N; i += 2)
+        ++p[i * PG];
+    cr_assert_eq(protect(p, N * PG / 2, PAGE_READONLY), (DWORD)PAGE_READWRITE);
+    cr_assert_eq(ww(0, p, N * PG, a, N), (ULONG_PTR)N / 2);
+    for (size_t i = 0; i < N / 2; i++)
+        cr_assert_eq(a[i], (void *)(p + 2 * i * PG), "entry %zu", i);
+    cr_assert_eq(ww(WRITE_WATCH_FLAG_RESET, p, N * PG, a, N), (ULONG_PTR)N / 2);
+    cr_assert_eq(ww(0, p, N * PG, a, N), 0u);
+    release(p);
+}
+
+/* The guard-page handler of the test below: counts, and while guard_adds
+ * is set adds 0x100 to the int at the faulting address (a write made from
+ * inside the handler). */
+static volatile sig_atomic_t guard_hits, guard_adds;
+
+static void on_guard(int sig, siginfo_t *si, void *uctx)
+{
+    (void)sig;
+    (void)uctx;
+    if (++guard_hits > 3)
+        _exit(99); /* the guard was not lifted: the access faults forever */
+    if (guard_adds)
+        *(volatile int32_t *)si->si_addr += 0x100;
+}
+
+/* Windows: in a watched region, the first write to a guard page raises the
+ * guard exception once and is recorded; a read through a guard page is no
+ * write, but what the handler writes is. */
+Test(conformance_writewatch, guard_page_in_watched_region)
+{
+    /* the handler goes first: libvmem's, installed when guard pages are
+     * armed, chains to it (docs/api.md) */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_guard;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    cr_assert_eq(sigaction(SIGSEGV, &sa, NULL), 0);
+    char *p = watched(MEM_COMMIT, PAGE_READWRITE | PAGE_GUARD);
+    void *a[64];
+    MEMORY_BASIC_INFORMATION m = query(p);
+    cr_assert_eq(m.Protect, (DWORD)(PAGE_READWRITE | PAGE_GUARD));
+    cr_assert_eq(m.RegionSize, SIZE);
+    cr_assert_eq(ww(0, p, SIZE, a, 64), 0u);
+
+    volatile int32_t *v = (volatile int32_t *)p;
+    guard_hits = 0;
+    guard_adds = 1;
+    v[0] = 1;
+    v[1] = 2;
+    cr_assert_eq(guard_hits, 1);
+    cr_assert_eq(v[0], 1);
+    cr_assert_eq(ww(WRITE_WATCH_FLAG_RESET, p, SIZE, a, 64), 1u);
+    cr_assert_eq(a[0], (void *)p);
+
+    cr_assert_eq(protect(p, PG, PAGE_READWRITE | PAGE_GUARD), (DWORD)PAGE_READWRITE);
+    guard_hits = 0;
+    int32_t got = v[1];
+    cr_assert_eq(guard_hits, 1);
+    cr_assert_eq(got, 0x102, "the read after the handler: %#x", (unsigned)got);
+    cr_assert_eq(v[0], 1);
+    cr_assert_eq(ww(WRITE_WATCH_FLAG_RESET, p, SIZE, a, 64), 1u, "the handler's write");
+    cr_assert_eq(a[0], (void *)p);
+
+    /* a read alone, through the guard, is no write */
+    cr_assert_eq(protect(p, PG, PAGE_READWRITE | PAGE_GUARD), (DWORD)PAGE_READWRITE);
+    guard_hits = 0;
+    guard_adds = 0;
+    got = v[1];
+    cr_assert_eq(guard_hits, 1);
+    cr_assert_eq(got, 0x102);
+    cr_assert_eq(ww(0, p, SIZE, a, 64), 0u, "a read was recorded as a write");
+    release(p);
+}
