@@ -606,14 +606,16 @@ VMEM_API int vmem_reset(void *addr, size_t size)
      * so the contents are simply kept (MEM_RESET promises nothing). */
     if (!uses_uffd())
         goto out;
-    size_t i = first;
+    /* runs of eligible pages, and of the others; absent leaves (all
+     * reserved) are skipped whole */
+    size_t i = pte_next_present(&r->ptes, first, end);
     while (i < end) {
         struct pte *p = pte_get(&r->ptes, i);
-        int eligible = p && p->state == PTE_RESIDENT && !(p->flags & PTE_F_LOCKED);
+        int eligible = p->state == PTE_RESIDENT && !(p->flags & PTE_F_LOCKED);
         size_t j = i + 1;
         for (; j < end; j++) {
             const struct pte *q = pte_get(&r->ptes, j);
-            if ((q && q->state == PTE_RESIDENT && !(q->flags & PTE_F_LOCKED)) != eligible)
+            if (!q || (q->state == PTE_RESIDENT && !(q->flags & PTE_F_LOCKED)) != eligible)
                 break;
         }
         if (eligible) {
@@ -623,7 +625,7 @@ VMEM_API int vmem_reset(void *addr, size_t size)
             }
             vm_lazy_free(region_addr(r, i), (j - i) * PAGE_SZ);
         }
-        i = j;
+        i = pte_next_present(&r->ptes, j, end);
     }
 out:
     as_unlock();

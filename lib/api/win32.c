@@ -100,10 +100,6 @@ VMEM_API LPVOID WINAPI VirtualAlloc(LPVOID addr, SIZE_T size, DWORD type, DWORD 
     /* reserve (and commit): at addr rounded down to the granularity, over
      * every page holding a byte of [addr, addr+size) */
     uintptr_t a = (uintptr_t)addr, base_hint = round_down(a, GRAN_SZ);
-    if (a && a + size < a) {
-        last_error = ERROR_INVALID_ADDRESS;
-        return NULL;
-    }
     size_t rsize = a ? round_up(a + size, PAGE_SZ) - base_hint : size;
     uint32_t flags = (a ? VMEM_RESERVE_FIXED : 0) |
                      ((type & MEM_TOP_DOWN) ? VMEM_RESERVE_TOP_DOWN : 0) |
