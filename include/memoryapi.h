@@ -187,6 +187,12 @@ typedef struct _SECURITY_ATTRIBUTES {
 #define ERROR_WORKING_SET_QUOTA     1453L
 #define ERROR_COMMITMENT_LIMIT      1455L
 
+/* winnt.h: VirtualLock's last error when it meets a guard page (the guard is
+ * lifted; the next call goes on). */
+#ifndef STATUS_GUARD_PAGE_VIOLATION
+#define STATUS_GUARD_PAGE_VIOLATION ((DWORD)0x80000001L)
+#endif
+
 /* ---- structures ---------------------------------------------------------- */
 typedef struct _MEMORY_BASIC_INFORMATION {
     PVOID  BaseAddress;
@@ -247,7 +253,7 @@ BOOL WINAPI VirtualLock(LPVOID lpAddress, SIZE_T dwSize);
 BOOL WINAPI VirtualUnlock(LPVOID lpAddress, SIZE_T dwSize);
 
 /* Write tracking of regions reserved with MEM_WRITE_WATCH.  Both return 0
- * on success. */
+ * on success, (UINT)-1 on failure (the reason in GetLastError). */
 UINT WINAPI GetWriteWatch(DWORD dwFlags, PVOID lpBaseAddress, SIZE_T dwRegionSize,
                           PVOID *lpAddresses, ULONG_PTR *lpdwCount,
                           LPDWORD lpdwGranularity);

@@ -296,7 +296,9 @@ struct vmem_region_info {
  * /proc/self/maps for any other address. */
 int vmem_query(const void *addr, struct vmem_region_info *info);
 
-/* Makes committed pages resident and keeps them (VirtualLock). */
+/* Makes committed pages resident and keeps them (VirtualLock).  A guard
+ * page in the range fails it with EAGAIN, its guard lifted: as on Windows,
+ * the next call goes on. */
 int vmem_lock(void *addr, size_t size);
 int vmem_unlock(void *addr, size_t size);
 

@@ -73,6 +73,14 @@ static uintptr_t span_end(const struct res *r) { return r->base + up(r->size, GR
 
 static int in_window(uintptr_t a) { return a >= win && a < win_end; }
 
+/* A range not within the user address space (up to 0x7FFFFFFEFFFF): a bad
+ * parameter for every call, as on Windows. */
+static int beyond_user(uintptr_t a, size_t size)
+{
+    const uintptr_t top = 0x7FFFFFFF0000ull;
+    return a >= top || size > top - a;
+}
+
 /* The reservation whose pages (not its granule tail) hold a. */
 static struct res *res_at(uintptr_t a)
 {
@@ -590,13 +598,14 @@ static uintptr_t do_alloc(uintptr_t addr, size_t size, DWORD type, DWORD prot)
     int reserve = 0;
     uintptr_t start = 0, end = 0;
     struct res *r = NULL;
-    if ((type & ~(DWORD)KNOWN_ALLOC_TYPES) || size == 0)
+    /* Windows checks every parameter before refusing what is unsupported */
+    if ((type & ~(DWORD)KNOWN_ALLOC_TYPES) || size == 0 || !(type & (MEM_COMMIT | MEM_RESERVE)) ||
+        ((type & MEM_WRITE_WATCH) && !(type & MEM_RESERVE)) ||
+        ((type & MEM_LARGE_PAGES) && !(type & MEM_COMMIT)) || !valid_prot(prot) ||
+        beyond_user(addr, size))
         err = ERROR_INVALID_PARAMETER;
     else if (type & (MEM_LARGE_PAGES | MEM_PHYSICAL))
         err = ERROR_NOT_SUPPORTED;
-    else if (!(type & (MEM_COMMIT | MEM_RESERVE)) ||
-             ((type & MEM_WRITE_WATCH) && !(type & MEM_RESERVE)) || !valid_prot(prot))
-        err = ERROR_INVALID_PARAMETER;
     else if (addr && !(type & MEM_RESERVE)) {
         start = down(addr, PG);
         end = up(addr + size, PG);
@@ -662,16 +671,16 @@ static void do_free(uintptr_t addr, size_t size, DWORD type)
     DWORD err = 0;
     struct res *r = NULL;
     uintptr_t start = 0, end = 0;
-    if (!addr)
+    if (!addr || beyond_user(addr, size))
         err = ERROR_INVALID_PARAMETER;
     else if (type == MEM_RELEASE) {
         if (size != 0)
             err = ERROR_INVALID_PARAMETER;
-        else if (!(r = res_based(addr)))
+        else if (!(r = res_based(down(addr, PG)))) /* the base's page will do */
             err = ERROR_INVALID_ADDRESS;
     } else if (type == MEM_DECOMMIT) {
         if (size == 0) {
-            if (!(r = res_based(addr)))
+            if (!(r = res_based(down(addr, PG))))
                 err = ERROR_INVALID_ADDRESS;
             else {
                 start = r->base;
@@ -680,8 +689,8 @@ static void do_free(uintptr_t addr, size_t size, DWORD type)
         } else {
             start = down(addr, PG);
             end = up(addr + size, PG);
-            if (!(r = res_holding(start, end)))
-                err = ERROR_INVALID_ADDRESS;
+            if (!(r = res_holding(start, end))) /* past the end: STATUS_UNABLE_TO_FREE_VM */
+                err = res_at(start) ? ERROR_INVALID_PARAMETER : ERROR_INVALID_ADDRESS;
         }
     } else
         err = ERROR_INVALID_PARAMETER;
@@ -708,10 +717,12 @@ static void do_protect(uintptr_t addr, size_t size, DWORD prot, int null_old)
     DWORD err = 0, want_old = 0;
     struct res *r = NULL;
     uintptr_t start = down(addr, PG), end = up(addr + size, PG);
-    if (!valid_prot(prot) || size == 0)
+    if (!valid_prot(prot))
         err = ERROR_INVALID_PARAMETER;
     else if (null_old)
         err = ERROR_NOACCESS;
+    else if (size == 0 || beyond_user(addr, size))
+        err = ERROR_INVALID_PARAMETER;
     else if (!(r = res_holding(start, end)))
         err = ERROR_INVALID_ADDRESS;
     else {

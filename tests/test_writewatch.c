@@ -242,23 +242,7 @@ Test(writewatch, region_not_watched)
     release(p);
 }
 
-Test(writewatch, null_addresses)
-{
-    require_write_watch();
-    unsigned char *p = alloc_watched(4);
-    ULONG_PTR count = 4;
-    assert_watch_fails(0, p, 4 * PG, NULL, &count);
-    release(p);
-}
-
-Test(writewatch, null_count)
-{
-    require_write_watch();
-    unsigned char *p = alloc_watched(4);
-    PVOID addrs[4];
-    assert_watch_fails(0, p, 4 * PG, addrs, NULL);
-    release(p);
-}
+/* NULL pointers: test_conformance_writewatch.c (ERROR_NOACCESS, as on Windows) */
 
 Test(writewatch, bad_flags)
 {

@@ -548,9 +548,21 @@ VMEM_API int vmem_lock(void *addr, size_t size)
         err = EFAULT;
         goto out;
     }
+    /* Page by page, as Windows probes them: a guard page is lifted (a
+     * one-shot guard met by the lock) and the call fails with EAGAIN, so the
+     * next call goes on; an inaccessible page fails it. */
     for (size_t i = first; i < end; i++) {
-        uint16_t prot = pte_get(&r->ptes, i)->prot;
-        if ((prot & WPROT_GUARD) || (prot & 0xFF) == WPROT_NOACCESS) {
+        struct pte *p = pte_get(&r->ptes, i);
+        if (p->prot & WPROT_GUARD) {
+            uint16_t prot = p->prot & (uint16_t)~WPROT_GUARD;
+            err = vm_protect(region_addr(r, i), PAGE_SZ, prot_to_posix(prot)) ? ENOMEM : EAGAIN;
+            if (err == EAGAIN) {
+                p->prot = prot;
+                fork_child_reprotect(r, i, i + 1);
+            }
+            goto out;
+        }
+        if ((p->prot & 0xFF) == WPROT_NOACCESS) {
             err = EACCES;
             goto out;
         }
@@ -623,24 +635,23 @@ VMEM_API int vmem_reset(void *addr, size_t size)
     struct region *r;
     size_t first, end;
     as_lock_exclusive();
+    /* Pages only reserved are skipped, as Windows does: nothing to reset. */
     if ((err = addrspace_range(addr, size, &r, &first, &end)) != 0)
         goto out;
-    if (!addrspace_all_committed(r, first, end)) {
-        err = EFAULT;
-        goto out;
-    }
     /* Without userfaultfd a dropped page could not be detected by the undo,
      * so the contents are simply kept (MEM_RESET promises nothing). */
     if (!uses_uffd() || (r->flags & REGION_VIEW)) /* a view's pages are the section's */
         goto out;
-    size_t i = first;
+    /* runs of eligible pages, and of the others; absent leaves (all
+     * reserved) are skipped whole */
+    size_t i = pte_next_present(&r->ptes, first, end);
     while (i < end) {
         struct pte *p = pte_get(&r->ptes, i);
         int eligible = p->state == PTE_RESIDENT && !(p->flags & PTE_F_LOCKED);
         size_t j = i + 1;
         for (; j < end; j++) {
             const struct pte *q = pte_get(&r->ptes, j);
-            if ((q->state == PTE_RESIDENT && !(q->flags & PTE_F_LOCKED)) != eligible)
+            if (!q || (q->state == PTE_RESIDENT && !(q->flags & PTE_F_LOCKED)) != eligible)
                 break;
         }
         if (eligible) {
@@ -650,7 +661,7 @@ VMEM_API int vmem_reset(void *addr, size_t size)
             }
             vm_lazy_free(region_addr(r, i), (j - i) * PAGE_SZ);
         }
-        i = j;
+        i = pte_next_present(&r->ptes, j, end);
     }
 out:
     as_unlock();

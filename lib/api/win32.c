@@ -36,6 +36,7 @@ static DWORD win32_error(int err)
     case ENOSPC:  return ERROR_COMMITMENT_LIMIT;
     case EPERM:   return ERROR_PRIVILEGE_NOT_HELD;
     case ENOTSUP: return ERROR_NOT_SUPPORTED;
+    case EAGAIN:  return STATUS_GUARD_PAGE_VIOLATION; /* VirtualLock lifted a guard */
     default:      return ERROR_NOT_ENOUGH_MEMORY; /* start-up failed */
     }
 }
@@ -49,12 +50,20 @@ static int failed(int err)
     return 1;
 }
 
+/* 1 if [a, a + size) does not lie within the user address space: Windows
+ * refuses such a range as a bad parameter before looking at it. */
+static int beyond_user(const void *a, SIZE_T size)
+{
+    uintptr_t u = (uintptr_t)a;
+    return u > VM_USER_MAX || size > VM_USER_MAX + 1 - u;
+}
+
 #define ALLOC_TYPES (MEM_COMMIT | MEM_RESERVE | MEM_RESET | MEM_RESET_UNDO | MEM_TOP_DOWN | \
                      MEM_WRITE_WATCH | MEM_LARGE_PAGES | MEM_PHYSICAL)
 
-static LPVOID reset(LPVOID addr, SIZE_T size, DWORD type, DWORD protect)
+static LPVOID reset(LPVOID addr, SIZE_T size, DWORD type)
 {
-    if ((type != MEM_RESET && type != MEM_RESET_UNDO) || !addr || !prot_check(protect)) {
+    if (!addr) {
         last_error = ERROR_INVALID_PARAMETER;
         return NULL;
     }
@@ -64,7 +73,14 @@ static LPVOID reset(LPVOID addr, SIZE_T size, DWORD type, DWORD protect)
 
 VMEM_API LPVOID WINAPI VirtualAlloc(LPVOID addr, SIZE_T size, DWORD type, DWORD protect)
 {
-    if ((type & ~(DWORD)ALLOC_TYPES) || size == 0) {
+    /* Windows' order: the type, the protection, the range; only then
+     * what is not supported. */
+    DWORD resets = type & (MEM_RESET | MEM_RESET_UNDO);
+    if ((type & ~(DWORD)ALLOC_TYPES) || !(type & (MEM_COMMIT | MEM_RESERVE | resets)) ||
+        (resets && type != MEM_RESET && type != MEM_RESET_UNDO) || /* each goes alone */
+        ((type & MEM_WRITE_WATCH) && !(type & MEM_RESERVE)) ||
+        ((type & MEM_LARGE_PAGES) && !(type & MEM_COMMIT)) ||
+        !prot_check(protect) || beyond_user(addr, size) || size == 0) {
         last_error = ERROR_INVALID_PARAMETER;
         return NULL;
     }
@@ -72,13 +88,8 @@ VMEM_API LPVOID WINAPI VirtualAlloc(LPVOID addr, SIZE_T size, DWORD type, DWORD 
         last_error = ERROR_NOT_SUPPORTED; /* see docs/api.md: no large pages, no AWE */
         return NULL;
     }
-    if (type & (MEM_RESET | MEM_RESET_UNDO))
-        return reset(addr, size, type, protect);
-    if (!(type & (MEM_COMMIT | MEM_RESERVE)) ||
-        ((type & MEM_WRITE_WATCH) && !(type & MEM_RESERVE)) || !prot_check(protect)) {
-        last_error = ERROR_INVALID_PARAMETER;
-        return NULL;
-    }
+    if (resets)
+        return reset(addr, size, type);
 
     if (addr && !(type & MEM_RESERVE)) {
         /* commit inside an existing reservation */
@@ -90,10 +101,6 @@ VMEM_API LPVOID WINAPI VirtualAlloc(LPVOID addr, SIZE_T size, DWORD type, DWORD 
     /* reserve (and commit): at addr rounded down to the granularity, over
      * every page holding a byte of [addr, addr+size) */
     uintptr_t a = (uintptr_t)addr, base_hint = round_down(a, GRAN_SZ);
-    if (a && a + size < a) {
-        last_error = ERROR_INVALID_ADDRESS;
-        return NULL;
-    }
     size_t rsize = a ? round_up(a + size, PAGE_SZ) - base_hint : size;
     uint32_t flags = (a ? VMEM_RESERVE_FIXED : 0) |
                      ((type & MEM_TOP_DOWN) ? VMEM_RESERVE_TOP_DOWN : 0) |
@@ -114,47 +121,55 @@ VMEM_API LPVOID WINAPI VirtualAlloc(LPVOID addr, SIZE_T size, DWORD type, DWORD 
 
 VMEM_API BOOL WINAPI VirtualFree(LPVOID addr, SIZE_T size, DWORD type)
 {
-    if (!addr) {
+    if (!addr || (type != MEM_RELEASE && type != MEM_DECOMMIT) || beyond_user(addr, size) ||
+        (type == MEM_RELEASE && size != 0)) {
         last_error = ERROR_INVALID_PARAMETER;
         return FALSE;
     }
-    if (type == MEM_RELEASE) {
-        if (size != 0) {
-            last_error = ERROR_INVALID_PARAMETER;
-            return FALSE;
-        }
-        return !failed(vmem_release(addr));
-    }
-    if (type != MEM_DECOMMIT) {
-        last_error = ERROR_INVALID_PARAMETER;
-        return FALSE;
-    }
+    /* Windows takes the page holding addr: the base is anywhere in the
+     * first page. */
+    void *page = (void *)round_down((uintptr_t)addr, PAGE_SZ);
+    if (type == MEM_RELEASE)
+        return !failed(vmem_release(page));
+    struct vmem_region_info info;
+    int err = vmem_query(page, &info);
     if (size == 0) {
         /* the whole reservation, and only from its base */
-        struct vmem_region_info info;
-        int err = vmem_query(addr, &info);
-        if (!err && (!info.managed || info.allocation_base != addr))
+        if (!err && (!info.managed || info.allocation_base != page))
             err = EFAULT;
         if (failed(err))
             return FALSE;
-        size = info.allocation_size;
+        return !failed(vmem_decommit(page, info.allocation_size));
+    }
+    /* a range running out of its reservation frees nothing: Windows'
+     * STATUS_UNABLE_TO_FREE_VM, a bad parameter */
+    if (!err && info.managed &&
+        round_up((uintptr_t)addr + size, PAGE_SZ) >
+            (uintptr_t)info.allocation_base + info.allocation_size) {
+        last_error = ERROR_INVALID_PARAMETER;
+        return FALSE;
     }
     return !failed(vmem_decommit(addr, size));
 }
 
 VMEM_API BOOL WINAPI VirtualProtect(LPVOID addr, SIZE_T size, DWORD protect, PDWORD old)
 {
-    /* the copy-on-write forms are valid on views (MEM_MAPPED) only */
+    /* Windows' order: the protection, the old-protection pointer, then the
+     * range; the copy-on-write forms are valid on views (MEM_MAPPED) only */
     struct vmem_region_info info;
     int valid = prot_check(protect) ||
                 (view_prot_check(protect) && vmem_query(addr, &info) == 0 && info.managed &&
                  info.type == VMEM_TYPE_MAPPED);
-    if (!valid || size == 0) {
+    if (!valid) {
         last_error = ERROR_INVALID_PARAMETER;
         return FALSE;
     }
     if (!old) {
         last_error = ERROR_NOACCESS;
+        return FALSE;
+    }
+    if (beyond_user(addr, size) || size == 0) {
+        last_error = ERROR_INVALID_PARAMETER;
         return FALSE;
     }
     uint32_t o;
@@ -166,6 +181,10 @@ VMEM_API BOOL WINAPI VirtualProtect(LPVOID addr, SIZE_T size, DWORD protect, PDW
 
 VMEM_API SIZE_T WINAPI VirtualQuery(LPCVOID addr, PMEMORY_BASIC_INFORMATION buf, SIZE_T len)
 {
+    if (beyond_user(addr, 0)) { /* checked first, as on Windows */
+        last_error = ERROR_INVALID_PARAMETER;
+        return 0;
+    }
     if (!buf) {
         last_error = ERROR_NOACCESS;
         return 0;
@@ -192,38 +211,56 @@ VMEM_API SIZE_T WINAPI VirtualQuery(LPCVOID addr, PMEMORY_BASIC_INFORMATION buf,
 
 VMEM_API BOOL WINAPI VirtualLock(LPVOID addr, SIZE_T size)
 {
+    if (beyond_user(addr, size)) {
+        last_error = ERROR_INVALID_PARAMETER;
+        return FALSE;
+    }
     return !failed(vmem_lock(addr, size));
 }
 
 VMEM_API BOOL WINAPI VirtualUnlock(LPVOID addr, SIZE_T size)
 {
+    if (beyond_user(addr, size)) {
+        last_error = ERROR_INVALID_PARAMETER;
+        return FALSE;
+    }
     return !failed(vmem_unlock(addr, size));
+}
+
+/* GetWriteWatch and ResetWriteWatch fail with (UINT)-1, as on Windows NT. */
+#define WATCH_FAILED ((UINT)~0u)
+
+static UINT watch_fails(DWORD err)
+{
+    last_error = err;
+    return WATCH_FAILED;
 }
 
 VMEM_API UINT WINAPI GetWriteWatch(DWORD flags, PVOID base, SIZE_T size, PVOID *addrs,
                                    ULONG_PTR *count, LPDWORD granularity)
 {
-    if ((flags & ~(DWORD)WRITE_WATCH_FLAG_RESET) || !addrs || !count || size == 0) {
-        last_error = ERROR_INVALID_PARAMETER;
-        return ERROR_INVALID_PARAMETER;
-    }
+    /* Windows' order: the pointers it writes through, the count and size,
+     * the flags, the array */
+    if (!count || !granularity)
+        return watch_fails(ERROR_NOACCESS);
+    if (*count == 0 || size == 0 || (flags & ~(DWORD)WRITE_WATCH_FLAG_RESET))
+        return watch_fails(ERROR_INVALID_PARAMETER);
+    if (!addrs)
+        return watch_fails(ERROR_NOACCESS);
     size_t n = *count;
     int err = vmem_write_watch(base, size, flags & WRITE_WATCH_FLAG_RESET, addrs, &n);
     if (failed(err))
-        return (UINT)last_error;
+        return WATCH_FAILED;
     *count = n;
-    if (granularity)
-        *granularity = (DWORD)PAGE_SZ;
+    *granularity = (DWORD)PAGE_SZ;
     return 0;
 }
 
 VMEM_API UINT WINAPI ResetWriteWatch(LPVOID base, SIZE_T size)
 {
-    if (size == 0) {
-        last_error = ERROR_INVALID_PARAMETER;
-        return ERROR_INVALID_PARAMETER;
-    }
-    return failed(vmem_write_watch_reset(base, size)) ? (UINT)last_error : 0;
+    if (size == 0)
+        return watch_fails(ERROR_INVALID_PARAMETER);
+    return failed(vmem_write_watch_reset(base, size)) ? WATCH_FAILED : 0;
 }
 
 #define CURRENT_PROCESS ((HANDLE)(intptr_t)-1)
