@@ -87,9 +87,10 @@ static int trim_round(void)
     size_t n = need < TRIM_BATCH ? (size_t)need : TRIM_BATCH;
     if (n > sb_room)
         n = sb_room;
-    /* frames for this round; without them (no memory) it trims what the
-     * frames already there can take */
-    if (n && standby_grow(n) != 0)
+    /* frames for this round, and at least a batch free for hard faults'
+     * neighbours (VMEM_PREFETCH_INSTALL=standby); without them (no memory)
+     * it trims what the frames already there can take */
+    if (standby_grow(n > TRIM_BATCH ? n : TRIM_BATCH) != 0)
         grow_failed();
     if (n && ws() > 0)
         done += trim_working_set(n);
