@@ -10,6 +10,7 @@
  * Locks: none; the cap and counters are atomics.
  */
 #include "paging/cap.h"
+#include "paging/cap_warning.h"
 #include "os/time.h"
 #include "pagefile/pagefile.h"
 #include "paging/page_writer.h"
@@ -108,6 +109,8 @@ int paging_set_cap(uint64_t pages)
         return ENOTSUP;
     if (pages < PAGING_MIN_CAP_PAGES)
         return EINVAL;
+    if (pages > cap())
+        cap_warn_if_unbacked(pages);
     cap_set(pages);
     paging_kick();
     return 0;

@@ -85,6 +85,7 @@ static void *stock_alloc(void *ctx, size_t bytes)
         return NULL;
     }
     s->out[k]++;
+    s->served++;
     return p;
 }
 

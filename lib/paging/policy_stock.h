@@ -23,6 +23,7 @@ struct policy_stock {
                         while creating, outside every lock) */
     int low;         /* atomic: changed since the last plan: refill */
     uint64_t misses; /* requests it could not serve */
+    uint64_t served; /* requests it served */
 };
 
 /* A refill: planned under the user's lock, fetched (mapped and unmapped)

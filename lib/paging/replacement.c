@@ -103,20 +103,23 @@ static void refill_in_fault(void)
  * tracked page again only marks it referenced. */
 static int resync; /* atomic */
 
-/* Under policy_lock: the misses so far. */
-static uint64_t misses_now(void)
+/* Under policy_lock: the requests to the stock so far, served or not. */
+static uint64_t requests_now(void)
 {
-    return stock.misses;
+    return stock.misses + stock.served;
 }
 
-/* After an admission that began at `before` misses (policy_lock released).
- * Async-signal-safe. */
-static void after_admit(uint64_t before, uint64_t after)
+/* After an admission that began at `before` requests (policy_lock
+ * released), `missed` telling whether one failed.  A policy that grew in a
+ * SIGBUS handler used stock that only the working-set manager refills:
+ * kicked, it refills at once rather than at its next tick, so that
+ * threads faulting fast find the stock full again.  Async-signal-safe. */
+static void after_admit(uint64_t before, uint64_t after, int missed)
 {
-    if (after != before) {
+    if (missed)
         __atomic_store_n(&resync, 1, __ATOMIC_RELEASE);
+    if (missed || (after != before && vmem_rt.mode != VMEM_FAULT_THREAD))
         paging_kick();
-    }
 }
 
 int replacement_active(void)
@@ -198,13 +201,14 @@ void replacement_admit(const struct region *r, size_t first, size_t n, unsigned 
         return;
     refill_in_fault();
     lock();
-    uint64_t before = misses_now();
+    uint64_t before = requests_now(), missed = stock.misses;
     if (pol)
         for (size_t i = first; i < first + n; i++)
             ops->admit(pol, vpn_of(r, i), flags);
-    uint64_t after = misses_now();
+    uint64_t after = requests_now();
+    missed = stock.misses != missed;
     unlock();
-    after_admit(before, after);
+    after_admit(before, after, (int)missed);
 }
 
 void replacement_touch(const struct region *r, size_t i)
@@ -213,12 +217,13 @@ void replacement_touch(const struct region *r, size_t i)
         return;
     refill_in_fault();
     lock();
-    uint64_t before = misses_now();
+    uint64_t before = requests_now(), missed = stock.misses;
     if (pol)
         ops->touch(pol, vpn_of(r, i));
-    uint64_t after = misses_now();
+    uint64_t after = requests_now();
+    missed = stock.misses != missed;
     unlock();
-    after_admit(before, after);
+    after_admit(before, after, (int)missed);
 }
 
 void replacement_forget(const struct region *r, size_t i)

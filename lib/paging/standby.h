@@ -28,11 +28,19 @@ struct frame {
     uint32_t prev, next;  /* standby list links (0 = none) */
 };
 
-/* Sets up `n` frames (their memory costs nothing until used). */
+/* Sets up a pool that may grow to `n` frames: address space only, a first
+ * small chunk usable.  0 or errno.  Under the runtime's init lock. */
 int standby_init(size_t n);
 void standby_fini(void);
 
-size_t standby_capacity(void);
+/* Makes room for `free_wanted` more frames than are in use, if the pool
+ * has not reached its limit: at least that, in chunks.  0 or errno (the
+ * pool stays as it was).  Never in a signal handler; one caller at a time
+ * (paging start, then the working-set manager thread); no lock held. */
+int standby_grow(size_t free_wanted);
+
+size_t standby_capacity(void);      /* the limit: frames it may grow to */
+size_t standby_usable(void);        /* frames grown so far */
 size_t standby_count(void);         /* frames in use */
 
 /* Move mode: registers frame memory with userfaultfd `uffd` so pages can be

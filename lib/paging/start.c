@@ -12,6 +12,7 @@
 #include "paging/start.h"
 #include "pagefile/pagefile.h"
 #include "paging/cap.h"
+#include "paging/cap_warning.h"
 #include "paging/page_writer.h"
 #include "paging/prefetch.h"
 #include "paging/replacement.h"
@@ -73,7 +74,7 @@ int paging_start(uint64_t pages, const char *where, uint64_t max_bytes, char *er
     }
     pagefile_set_spin(c->io_spin_us);
     pagefile_set_checksum(c->pagefile_checksum);
-    /* standby holds up to an eighth of the cap */
+    /* standby holds up to an eighth of the cap: reserved, grown as used */
     if ((e = standby_init(pages / 8 > TRIM_BATCH ? pages / 8 : TRIM_BATCH)) != 0) {
         pagefile_close();
         trim_close_files();
@@ -119,6 +120,7 @@ int paging_start(uint64_t pages, const char *where, uint64_t max_bytes, char *er
         snprintf(err, errlen, "cannot start the working-set manager thread");
         return e;
     }
+    cap_warn_if_unbacked(pages);
     return 0;
 }
 

@@ -61,6 +61,17 @@ static int over(uint64_t mark)
            standby_count() > standby_capacity() / 2;
 }
 
+/* The standby pool could not grow: said once. */
+static int grow_warned;
+static void grow_failed(void)
+{
+    if (!grow_warned) {
+        grow_warned = 1;
+        vmem_log("paging: no memory to grow the standby list (%zu frames); trimming "
+                 "with what it has", standby_usable());
+    }
+}
+
 static int trim_round(void)
 {
     size_t done = 0;
@@ -76,6 +87,11 @@ static int trim_round(void)
     size_t n = need < TRIM_BATCH ? (size_t)need : TRIM_BATCH;
     if (n > sb_room)
         n = sb_room;
+    /* frames for this round, and at least a batch free for hard faults'
+     * neighbours (VMEM_PREFETCH_INSTALL=standby); without them (no memory)
+     * it trims what the frames already there can take */
+    if (standby_grow(n > TRIM_BATCH ? n : TRIM_BATCH) != 0)
+        grow_failed();
     if (n && ws() > 0)
         done += trim_working_set(n);
     int dirty = 0;

@@ -108,7 +108,7 @@ static struct policy *aging_create(size_t frames, size_t universe, uint64_t seed
         pmem_free(mem, a, sizeof *a);
         return NULL;
     }
-    if (alloc_arrays(a, frames + 1) < 0) {
+    if (alloc_arrays(a, policy_start_size(frames + 1, universe)) < 0) {
         nodepool_fini(&a->np);
         pmem_free(mem, a, sizeof *a);
         return NULL;

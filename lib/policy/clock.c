@@ -63,7 +63,7 @@ static struct policy *clock_create(size_t frames, size_t universe, uint64_t seed
         pmem_free(mem, c, sizeof *c);
         return NULL;
     }
-    if (alloc_face(c, frames + 1) < 0) {
+    if (alloc_face(c, policy_start_size(frames + 1, universe)) < 0) {
         nodepool_fini(&c->np);
         pmem_free(mem, c, sizeof *c);
         return NULL;

@@ -68,7 +68,7 @@ static struct policy *fifo_create(size_t frames, size_t universe, uint64_t seed,
         return NULL;
     f->mem = *mem;
     size_t cap = 64;
-    while (cap < frames + 1)
+    while (cap < policy_start_size(frames + 1, universe))
         cap <<= 1;
     if (nodepool_init(&f->np, universe, frames + 1, mem) < 0) {
         pmem_free(mem, f, sizeof *f);

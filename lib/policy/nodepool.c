@@ -12,6 +12,7 @@ int nodepool_init(struct nodepool *np, size_t universe, size_t hint,
     np->mem = *mem;
     np->universe = universe;
     np->free_head = PNODE_NIL;
+    hint = policy_start_size(hint, universe);
     np->cap = universe ? universe : (hint < 64 ? 64 : hint);
     np->nodes = pmem_alloc(&np->mem, np->cap * sizeof *np->nodes);
     if (!np->nodes)

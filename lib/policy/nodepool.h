@@ -19,6 +19,20 @@
 
 #define PNODE_NIL UINT32_MAX
 
+/* Live (sparse), a policy starts this small whatever its frame count and
+ * grows by doubling as pages come: the frame count there is the working-set
+ * cap, which may be far above what is ever resident, so nothing is sized
+ * by it up front. */
+#define POLICY_SPARSE_START 64
+
+/* The entries to allocate at creation for `want` (the frame count): all of
+ * them with a dense universe (the simulator), else POLICY_SPARSE_START at
+ * most. */
+static inline size_t policy_start_size(size_t want, size_t universe)
+{
+    return universe || want < POLICY_SPARSE_START ? want : POLICY_SPARSE_START;
+}
+
 struct pnode {
     uint32_t prev, next; /* list links, PNODE_NIL at the ends */
     uint32_t aux;        /* policy's own use (position, age ...) */
@@ -40,8 +54,9 @@ struct nodepool {
     struct policy_alloc mem;
 };
 
-/* 0, or -1 if out of memory.  hint: nodes expected (sparse mode); mem:
- * where the nodes come from. */
+/* 0, or -1 if out of memory.  hint: nodes expected (sparse mode: at most
+ * POLICY_SPARSE_START are allocated up front, the pool grows); mem: where
+ * the nodes come from. */
 int nodepool_init(struct nodepool *np, size_t universe, size_t hint,
                   const struct policy_alloc *mem);
 void nodepool_fini(struct nodepool *np);

@@ -33,7 +33,7 @@ static struct policy *random_create(size_t frames, size_t universe, uint64_t see
     if (!r)
         return NULL;
     r->mem = *mem;
-    r->cap = frames + 1;
+    r->cap = policy_start_size(frames + 1, universe);
     r->slots = pmem_alloc(&r->mem, r->cap * sizeof *r->slots);
     if (!r->slots || nodepool_init(&r->np, universe, frames + 1, mem) < 0) {
         if (r->slots)
