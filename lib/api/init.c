@@ -11,6 +11,7 @@
 #include "api/init.h"
 #include "api/addrspace.h"
 #include "api/config.h"
+#include "api/publish.h"
 #include "api/stats.h"
 #include "core/mutex.h"
 #include "core/region.h"
@@ -65,6 +66,7 @@ static void atfork_child(void)
         vmem_rt.mode = VMEM_FAULT_KERNEL;
         fault_thread_forget();
         fork_paging_child();
+        publish_fork_child();
         /* The lock was taken by the parent's thread id: unlocking it here
          * would not release a write lock, so make a fresh one. */
         as_lock_forget_in_child();
@@ -193,6 +195,13 @@ static int start(const struct vmem_config *cfg)
         return ENOMEM;
     }
 
+    /* before any thread counts: the counters move to the published area */
+    if ((err = publish_start(msg, sizeof(msg))) != 0) {
+        vmem_log("%s", msg);
+        return err;
+    }
+    stats_report_start();
+
     open_fault_source();
     if ((err = sigchain_install(SIGSEGV, segv_claim)) != 0)
         return err;
@@ -213,8 +222,7 @@ static int start(const struct vmem_config *cfg)
     if (!once) {
         once = 1;
         pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
-        if (vmem_rt.cfg.report)
-            atexit(stats_report_at_exit);
+        on_exit(stats_at_exit, NULL); /* the report, and how the process ended */
     }
     return 0;
 }
@@ -222,6 +230,7 @@ static int start(const struct vmem_config *cfg)
 /* Undoes a partial start. */
 static void unstart(void)
 {
+    publish_stop();
     paging_stop();
     fault_thread_stop();
     uffd_close(vmem_rt.uffd);
@@ -298,6 +307,7 @@ VMEM_API void vmem_shutdown(void)
         init_give();
         return;
     }
+    publish_stop();
     fault_thread_stop();
     /* Regions go first, while their standby frames and page-file slots
      * still exist to be freed; then the trimmer and the page file. */
