@@ -4,6 +4,7 @@
  * and returns its exit status (128+N if signal N killed it).
  */
 #include "vmem_cmd.h"
+#include "run_report.h"
 #include <vmem.h>
 
 #include <errno.h>
@@ -38,7 +39,10 @@ static void usage(FILE *f)
         "                       an existing file is refused, never touched\n"
         "  --report[=FILE]      at exit, print the paging counters of each process and\n"
         "                       CMD's peak RSS as the kernel measured it, to stderr or\n"
-        "                       appended to FILE (VMEM_REPORT)\n"
+        "                       appended to FILE (VMEM_REPORT): one block per process of\n"
+        "                       the tree (killed ones too) and a summary; vmem run then\n"
+        "                       waits for every descendant\n"
+        "  --report-format F    text (default), json or csv (VMEM_REPORT_FORMAT)\n"
         "\n"
         "Exit status: CMD's; 128+N if signal N killed it; 127 if it cannot be run.\n");
 }
@@ -100,14 +104,15 @@ static void report_end(const char *file, const char *cmd, int status, const stru
 static int run_main(int argc, char **argv)
 {
     const char *max_resident = NULL, *policy = NULL, *prefetch = NULL, *pagefile = NULL;
-    const char *report_file = NULL;
+    const char *report_file = NULL, *report_format = NULL;
     int report = 0, i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
         const char **dst = !strcmp(a, "--max-resident") ? &max_resident :
                            !strcmp(a, "--policy") ? &policy :
                            !strcmp(a, "--prefetch") ? &prefetch :
-                           !strcmp(a, "--pagefile") ? &pagefile : NULL;
+                           !strcmp(a, "--pagefile") ? &pagefile :
+                           !strcmp(a, "--report-format") ? &report_format : NULL;
         if (dst) {
             if (++i == argc) {
                 fprintf(stderr, "vmem run: %s needs a value\n", a);
@@ -119,6 +124,8 @@ static int run_main(int argc, char **argv)
         } else if (!strncmp(a, "--report=", 9)) {
             report = 1;
             report_file = a + 9;
+        } else if (!strncmp(a, "--report-format=", 16)) {
+            report_format = a + 16;
         } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return 0;
@@ -140,6 +147,12 @@ static int run_main(int argc, char **argv)
     uint64_t bytes;
     if (max_resident && vmem_parse_size(max_resident, &bytes)) {
         fprintf(stderr, "vmem run: --max-resident: not a size: '%s'\n", max_resident);
+        return 2;
+    }
+    enum vmem_report_format fmt = VMEM_REPORT_TEXT;
+    if (report_format && vmem_report_format_parse(report_format, &fmt)) {
+        fprintf(stderr, "vmem run: --report-format: '%s' is not text, json or csv\n",
+                report_format);
         return 2;
     }
     char abs_report[PATH_MAX];
@@ -166,11 +179,14 @@ static int run_main(int argc, char **argv)
         (prefetch && setenv("VMEM_PREFETCH", prefetch, 1)) ||
         (pagefile && setenv("VMEM_PAGEFILE", pagefile, 1)) ||
         (report && setenv("VMEM_REPORT", report_file ? report_file : "1", 1)) ||
+        (report_format && setenv("VMEM_REPORT_FORMAT", report_format, 1)) ||
         set_preload(lib)) {
         perror("vmem run: setenv");
         return 127;
     }
 
+    if (report && run_report_prepare() != 0)
+        return 127;
     /* Like system(): the terminal's SIGINT/SIGQUIT are CMD's to act on. */
     struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
     sigaction(SIGINT, &ign, &old_int);
@@ -192,7 +208,9 @@ static int run_main(int argc, char **argv)
     }
     int status;
     struct rusage ru;
-    while (wait4(pid, &status, 0, &ru) < 0) {
+    if (report && run_report_wait(pid, &status, &ru) != 0)
+        return 127;
+    while (!report && wait4(pid, &status, 0, &ru) < 0) {
         if (errno != EINTR) {
             perror("vmem run: wait4");
             return 127;
@@ -201,6 +219,8 @@ static int run_main(int argc, char **argv)
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGQUIT, &old_quit, NULL);
     if (report)
+        run_report_print(report_file, fmt);
+    if (report && fmt == VMEM_REPORT_TEXT)
         report_end(report_file, argv[i], status, &ru);
     if (WIFSIGNALED(status))
         return 128 + WTERMSIG(status);

@@ -66,13 +66,13 @@ static void atfork_child(void)
         vmem_rt.mode = VMEM_FAULT_KERNEL;
         fault_thread_forget();
         fork_paging_child();
-        publish_fork_child();
         /* The lock was taken by the parent's thread id: unlocking it here
          * would not release a write lock, so make a fresh one. */
         as_lock_forget_in_child();
         int e = as_lock_init();
         if (e)
             as_lock_fail("cannot be made afresh in a forked child", e);
+        publish_fork_child();
     }
     init_give();
 }

@@ -161,8 +161,9 @@ static int set_aside(const char *name, uint64_t my_ticks)
     return err;
 }
 
-/* Makes this process's area; 0 or an errno value. */
-static int make_area(void)
+/* Makes this process's area (its command line copied from cmd, or read
+ * when NULL); 0 or an errno value. */
+static int make_area(const char *cmd)
 {
     long pid = (long)os_pid();
     uint64_t ticks = os_proc_start_ticks(pid);
@@ -183,7 +184,10 @@ static int make_area(void)
     a->uid = os_uid();
     a->collector = (int32_t)publish_cfg.collector;
     a->start_ticks = ticks;
-    os_self_cmdline(a->cmd, sizeof(a->cmd));
+    if (cmd)
+        memcpy(a->cmd, cmd, sizeof(a->cmd));
+    else
+        os_self_cmdline(a->cmd, sizeof(a->cmd));
     a->prefetch_install = (uint32_t)vmem_rt.cfg.prefetch_install;
     a->fault_mode = (uint32_t)vmem_rt.cfg.fault_mode;
     ctr_move((struct vmem_counters *)(void *)a->counters);
@@ -202,7 +206,7 @@ int publish_start(char *err, size_t errlen)
         return 0;
     if (!area) {
         vmem_statarea_clean(publish_cfg.dir);
-        if ((e = make_area()) != 0) {
+        if ((e = make_area(NULL)) != 0) {
             vmem_log("cannot publish statistics in %s (%s); VMEM_PUBLISH=off stops trying",
                      publish_cfg.dir, strerror(e));
             return 0;
@@ -236,7 +240,7 @@ void publish_fork_child(void)
     struct vmem_statarea *parent = area;
     area = NULL;
     /* never count into the parent's area: our own, or back to private */
-    if (make_area() != 0)
+    if (make_area(parent->cmd) != 0)
         ctr_move(NULL);
     os_statfile_unmap(parent, sizeof(*parent));
 }

@@ -2,6 +2,7 @@
  * os/procinfo.c -- a process's command line, start time, user, liveness.
  */
 #include "os/procinfo.h"
+#include "os/sysraw.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +20,7 @@ static size_t read_small(const char *path, char *buf, size_t len)
         return 0;
     size_t got = 0;
     while (got + 1 < len) {
-        ssize_t n = read(fd, buf + got, len - 1 - got);
+        ssize_t n = sysraw_read(fd, buf + got, len - 1 - got); /* never the preload's read */
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)

@@ -3,6 +3,7 @@
  * rename, remove; the shared futex of a mapped area.
  */
 #include "os/statfile.h"
+#include "os/vm.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -11,7 +12,6 @@
 #include <linux/futex.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -40,8 +40,10 @@ int os_statfile_create(const char *dir, const char *name, unsigned mode, size_t 
         unlink(path);
         return err;
     }
-    void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    err = m == MAP_FAILED ? errno : 0;
+    /* not libc's mmap: the preload library replaces it, and takes a lock
+     * of its own across fork (a forked child makes its area here) */
+    void *m;
+    err = vm_map_file(fd, size, 1, &m);
     close(fd);
     if (err) {
         unlink(path);
@@ -71,9 +73,8 @@ int os_statfile_map(const char *dir, const char *name, int writable, size_t min,
         close(fd);
         return EPROTO;
     }
-    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED,
-                   fd, 0);
-    err = m == MAP_FAILED ? errno : 0;
+    void *m;
+    err = vm_map_file(fd, (size_t)st.st_size, writable, &m);
     close(fd);
     if (err)
         return err;
@@ -86,7 +87,7 @@ int os_statfile_map(const char *dir, const char *name, int writable, size_t min,
 void os_statfile_unmap(void *map, size_t len)
 {
     if (map)
-        munmap(map, len);
+        vm_unmap((uintptr_t)map, len);
 }
 
 int os_statfile_unlink(const char *dir, const char *name)
