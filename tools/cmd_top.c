@@ -64,6 +64,10 @@ static int top_main(int argc, char **argv)
     unsigned ms = 2000;
     uint64_t count = 0;
     int batch = !isatty(1), opt;
+    if (argc == 2 && !strcmp(argv[1], "--help")) {
+        usage(stdout);
+        return 0;
+    }
     while ((opt = getopt(argc, argv, "+d:n:bh")) != -1) {
         switch (opt) {
         case 'd':
