@@ -15,7 +15,8 @@
 # CASE formats: VMEM_REPORT_FORMAT=json parses, csv has the same fields and
 #               a header; a bad value is an error naming the variable.
 # CASE publish: the area exists while the program runs (mode 0600), not with
-#               VMEM_PUBLISH=off; removed at a clean exit.
+#               VMEM_PUBLISH=off; removed at a clean exit and after a failed
+#               start; a bad VMEM_PUBLISH is an error naming it.
 # CASE run:     vmem run --report over a tree: each process's block with how
 #               it ended (exit status; signal 9 with its counters for the
 #               one killed), a summary, json and text; nothing left after.
@@ -99,6 +100,10 @@ publish)
         wait "$CHILD_PID" || fail "child failed"
         [ -z "$(left)" ] || fail "left behind after a clean exit: $(left)"
     done
+    # a start that fails after the area was made (a page file refused)
+    : >"$work/not-a-dir"
+    VMEM_MAX_RESIDENT=1M VMEM_PAGEFILE=$work/not-a-dir "$linked" 2>/dev/null
+    [ -z "$(left)" ] || fail "left behind by a failed start: $(left)"
     VMEM_PUBLISH=maybe "$linked" 2>"$work/err" && fail "VMEM_PUBLISH=maybe accepted"
     grep -q 'VMEM_PUBLISH="maybe"' "$work/err" || fail "the error does not name the variable"
     ;;

@@ -238,6 +238,7 @@ static void unstart(void)
     if (vmem_rt.zero_buf)
         vm_unmap((uintptr_t)vmem_rt.zero_buf, vmem_rt.zero_len);
     vmem_rt.zero_buf = NULL;
+    publish_drop();
 }
 
 /* A start from the environment that fails stays failed (every call reports

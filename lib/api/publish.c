@@ -232,6 +232,16 @@ void publish_stop(void)
     running = 0;
 }
 
+void publish_drop(void)
+{
+    if (!area)
+        return;
+    ctr_move(NULL);
+    os_statfile_unlink(publish_cfg.dir, area_name);
+    os_statfile_unmap(area, sizeof(*area));
+    area = NULL;
+}
+
 void publish_fork_child(void)
 {
     running = 0; /* the thread is the parent's */

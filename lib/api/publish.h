@@ -21,6 +21,10 @@ int publish_start(char *err, size_t errlen);
  * its counters stay until exit). */
 void publish_stop(void);
 
+/* A start that failed, after every other library thread stopped: the
+ * counters back to private memory, the area removed. */
+void publish_drop(void);
+
 /* Forked child: an area of its own, the parent's counters copied in (no
  * publisher thread: the child's map is not answered). */
 void publish_fork_child(void);
