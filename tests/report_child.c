@@ -5,9 +5,10 @@
  * itself.  Built twice: linked with libvmem (VirtualAlloc), and plain
  * (malloc, for `vmem run`'s preload library).
  *
- *   report_child [-p PAGES] [-c] [-w] [-k SIG] [-x STATUS]
+ *   report_child [-p PAGES] [-c] [-w] [-k SIG] [-x STATUS] [-s]
  *     -c  close fd 2 before exit       -w  "ready" on stdout, wait for a line
  *     -k  raise SIG at the end          -x  exit status
+ *     -s  vmem_shutdown before exit (linked only)
  * With -w: phase 1 writes the pages, says "ready 1", waits; phase 2 reads
  * them all again (paging them back under a cap), says "ready 2", waits.
  */
@@ -18,6 +19,7 @@
 #include <unistd.h>
 #ifdef REPORT_CHILD_LINKED
 #include <memoryapi.h>
+#include <vmem.h>
 #endif
 
 static void wait_line(int phase)
@@ -32,14 +34,15 @@ static void wait_line(int phase)
 int main(int argc, char **argv)
 {
     size_t pages = 256;
-    int close_err = 0, wait = 0, sig = 0, status = 0, opt;
-    while ((opt = getopt(argc, argv, "p:cwk:x:")) != -1) {
+    int close_err = 0, wait = 0, sig = 0, status = 0, shutdown = 0, opt;
+    while ((opt = getopt(argc, argv, "p:cwk:x:s")) != -1) {
         switch (opt) {
         case 'p': pages = strtoul(optarg, NULL, 10); break;
         case 'c': close_err = 1; break;
         case 'w': wait = 1; break;
         case 'k': sig = atoi(optarg); break;
         case 'x': status = atoi(optarg); break;
+        case 's': shutdown = 1; break;
         default: return 2;
         }
     }
@@ -62,6 +65,12 @@ int main(int argc, char **argv)
         wait_line(2);
     if (close_err)
         close(2);
+#ifdef REPORT_CHILD_LINKED
+    if (shutdown)
+        vmem_shutdown();
+#else
+    (void)shutdown;
+#endif
     if (sig)
         raise(sig);
     return status;

@@ -15,8 +15,9 @@
 # CASE formats: VMEM_REPORT_FORMAT=json parses, csv has the same fields and
 #               a header; a bad value is an error naming the variable.
 # CASE publish: the area exists while the program runs (mode 0600), not with
-#               VMEM_PUBLISH=off; removed at a clean exit and after a failed
-#               start; a bad VMEM_PUBLISH is an error naming it.
+#               VMEM_PUBLISH=off; removed at a clean exit (after
+#               vmem_shutdown too) and after a failed start; a bad
+#               VMEM_PUBLISH is an error naming it.
 # CASE run:     vmem run --report over a tree: each process's block with how
 #               it ended (exit status; signal 9 with its counters for the
 #               one killed), a summary, json and text; nothing left after.
@@ -100,6 +101,9 @@ publish)
         wait "$CHILD_PID" || fail "child failed"
         [ -z "$(left)" ] || fail "left behind after a clean exit: $(left)"
     done
+    # a program that shuts libvmem down before it exits
+    "$linked" -s || fail "report_child -s failed"
+    [ -z "$(left)" ] || fail "left behind after vmem_shutdown and exit: $(left)"
     # a start that fails after the area was made (a page file refused)
     : >"$work/not-a-dir"
     VMEM_MAX_RESIDENT=1M VMEM_PAGEFILE=$work/not-a-dir "$linked" 2>/dev/null

@@ -111,12 +111,10 @@ void stats_report_start(void)
 void stats_at_exit(int status, void *arg)
 {
     (void)arg;
-    if (!runtime_ready())
-        return;
     /* a `vmem run` collecting this process reports it with the others */
-    if (vmem_rt.cfg.report && !publish_collected())
+    if (runtime_ready() && vmem_rt.cfg.report && !publish_collected())
         report_at_exit(status);
-    publish_exit(status);
+    publish_exit(status); /* after vmem_shutdown too */
 }
 
 static void report_at_exit(int status)
