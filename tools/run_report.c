@@ -143,7 +143,8 @@ static void collect(int fd, enum vmem_report_format f, unsigned flags)
     vmem_statarea_list(c.dir, take, &c);
     qsort(c.v, c.n, sizeof(*c.v), by_start);
     struct vmem_proc_report *r = calloc(c.n ? c.n : 1, sizeof(*r));
-    if (r) {
+    /* none published (VMEM_PUBLISH=off): each reported itself in text */
+    if (r && (c.n || f != VMEM_REPORT_TEXT)) {
         for (size_t i = 0; i < c.n; i++)
             r[i] = c.v[i].r;
         int err = vmem_report_write(fd, f, r, c.n, flags | VMEM_REPORT_SUMMARY);

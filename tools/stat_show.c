@@ -29,7 +29,7 @@ int stat_sample_name(const char *dir, const char *name, unsigned timeout_ms,
         err = vmem_statarea_open_name(dir, name, 0, &a);
     if (err)
         return err;
-    s->fresh = writable && a->state == VMEM_END_RUNNING &&
+    s->fresh = writable && __atomic_load_n(&a->state, __ATOMIC_ACQUIRE) == VMEM_END_RUNNING &&
                vmem_statarea_request(a, timeout_ms) == 0;
     vmem_statarea_read(a, &s->r);
     if (s->r.end == VMEM_END_RUNNING && !vmem_proc_alive(s->r.pid))
