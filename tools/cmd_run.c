@@ -42,7 +42,8 @@ static void usage(FILE *f)
         "                       appended to FILE (VMEM_REPORT): one block per process of\n"
         "                       the tree (killed ones too) and a summary; vmem run then\n"
         "                       waits for every descendant\n"
-        "  --report-format F    text (default), json or csv (VMEM_REPORT_FORMAT)\n"
+        "  --report-format F    text (default), json or csv (VMEM_REPORT_FORMAT);\n"
+        "                       implies --report\n"
         "\n"
         "Exit status: CMD's; 128+N if signal N killed it; 127 if it cannot be run.\n");
 }
@@ -144,6 +145,8 @@ static int run_main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (report_format)
+        report = 1;
     uint64_t bytes;
     if (max_resident && vmem_parse_size(max_resident, &bytes)) {
         fprintf(stderr, "vmem run: --max-resident: not a size: '%s'\n", max_resident);

@@ -323,6 +323,7 @@ int config_publish_from_env(struct publish_config *pc, char *err, size_t errlen)
     if ((rc = env_choice("VMEM_PUBLISH", modes, "on, off, public, 1 or 0", &mode, err, errlen)))
         return rc;
     pc->mode = mode == 3 ? PUBLISH_OFF : mode == 4 ? PUBLISH_USER : (int)mode;
+    pc->asked = getenv("VMEM_PUBLISH") || getenv("VMEM_PUBLISH_DIR");
     const char *dir = vmem_statarea_dir();
     if (strlen(dir) >= sizeof(pc->dir))
         return bad(err, errlen, "VMEM_PUBLISH_DIR", dir, "a directory path shorter than 256 bytes");

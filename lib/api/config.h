@@ -29,6 +29,7 @@ int config_export(struct vmem_config *cfg, size_t size, const struct vmem_config
 enum { PUBLISH_OFF = 0, PUBLISH_USER = 1, PUBLISH_PUBLIC = 2 };
 struct publish_config {
     int mode;           /* PUBLISH_*: off, the user's only (0600), everyone (0644) */
+    int asked;          /* VMEM_PUBLISH or VMEM_PUBLISH_DIR set: a failure is said */
     char dir[256];      /* the statistics directory */
     long collector;     /* the `vmem run` that collects the area, or 0 */
     int report_format;  /* enum vmem_report_format */

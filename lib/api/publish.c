@@ -207,8 +207,11 @@ int publish_start(char *err, size_t errlen)
     if (!area) {
         vmem_statarea_clean(publish_cfg.dir);
         if ((e = make_area(NULL)) != 0) {
-            vmem_log("cannot publish statistics in %s (%s); VMEM_PUBLISH=off stops trying",
-                     publish_cfg.dir, strerror(e));
+            /* by default, quiet where the directory is missing or closed
+             * (a container without /dev/shm): every process would say it */
+            if (publish_cfg.asked || (e != ENOENT && e != EACCES && e != EROFS))
+                vmem_log("cannot publish statistics in %s (%s); VMEM_PUBLISH=off stops trying",
+                         publish_cfg.dir, strerror(e));
             return 0;
         }
     }
