@@ -13,6 +13,7 @@
 #include "policy/policy.h"
 #include "vmem_cmd.h"
 #include "pagefile_arg.h"
+#include "run_report.h"
 #include <vmem.h>
 
 #include <errno.h>
@@ -57,7 +58,11 @@ static void usage(FILE *f)
         "                       an existing file is refused, never touched\n"
         "  --report[=FILE]      at exit, print the paging counters of each process and\n"
         "                       CMD's peak RSS as the kernel measured it, to stderr or\n"
-        "                       appended to FILE (VMEM_REPORT)\n"
+        "                       appended to FILE (VMEM_REPORT): one block per process of\n"
+        "                       the tree (killed ones too) and a summary; vmem run then\n"
+        "                       waits for every descendant\n"
+        "  --report-format F    text (default), json or csv (VMEM_REPORT_FORMAT);\n"
+        "                       implies --report\n"
         "  -h, --help           this help\n"
         "\n"
         "Every option, and every VMEM_* variable already set, is checked before CMD\n"
@@ -73,19 +78,23 @@ static void usage(FILE *f)
 struct run_opts {
     const char *value[4]; /* by enum run_opt below, NULL if not given */
     int report;
+    enum vmem_report_format format;
+    const char *format_name;
     const char *report_file;
     char abs_report[PATH_MAX];
     char abs_pagefile[PATH_MAX];
     int cmd; /* argv index of CMD */
 };
 
-enum run_opt { O_MAX_RESIDENT, O_POLICY, O_PREFETCH, O_PAGEFILE, O_REPORT, O_HELP };
+enum run_opt { O_MAX_RESIDENT, O_POLICY, O_PREFETCH, O_PAGEFILE, O_REPORT, O_REPORT_FORMAT,
+               O_HELP };
 static const struct opt_def run_defs[] = {
     [O_MAX_RESIDENT] = { "max-resident", 0, OPT_VALUE },
     [O_POLICY] = { "policy", 0, OPT_VALUE },
     [O_PREFETCH] = { "prefetch", 0, OPT_VALUE },
     [O_PAGEFILE] = { "pagefile", 0, OPT_VALUE },
     [O_REPORT] = { "report", 0, OPT_OPTIONAL },
+    [O_REPORT_FORMAT] = { "report-format", 0, OPT_VALUE },
     [O_HELP] = { "help", 'h', OPT_FLAG },
     { NULL, 0, 0 },
 };
@@ -123,6 +132,10 @@ static int run_environment(const struct opt_parser *p, const struct run_opts *o)
         perror("vmem run: setenv");
         return RUN_FAILED;
     }
+    if (o->format_name && setenv("VMEM_REPORT_FORMAT", o->format_name, 1)) {
+        perror("vmem run: setenv");
+        return RUN_FAILED;
+    }
     if (o->report && vmem_config_from_env(&cfg, err, sizeof(err))) {
         fprintf(stderr, "vmem run: --report=%s: %s\n", o->report_file, err);
         return RUN_FAILED;
@@ -145,6 +158,14 @@ static int run_options(int argc, char **argv, struct run_opts *o)
         case O_REPORT:
             o->report = 1;
             o->report_file = p.value;
+            break;
+        case O_REPORT_FORMAT:
+            if (vmem_report_format_parse(p.value, &o->format)) {
+                opt_error(&p, "--report-format: expected text, json or csv");
+                return RUN_FAILED;
+            }
+            o->report = 1;
+            o->format_name = p.value;
             break;
         case O_MAX_RESIDENT: {
             uint64_t bytes;
@@ -360,7 +381,10 @@ static void exec_cmd(char **argv)
 /* Runs argv and waits for it, passing the signals of forwarded[] on to it
  * meanwhile.  -1 with its wait status and resources once it has ended, or
  * the status vmem run returns when it could not be run. */
-static int run_cmd(char **argv, int *status, struct rusage *ru)
+/* Runs CMD (argv), passing signals on until it ends; with collect (vmem run
+ * --report, this process the tree's subreaper) waits for every descendant
+ * as well.  -1 with CMD's status and resource use, or vmem run's status. */
+static int run_cmd(char **argv, int collect, int *status, struct rusage *ru)
 {
     sigset_t fwd, old_mask;
     sigemptyset(&fwd);
@@ -426,6 +450,8 @@ static int run_cmd(char **argv, int *status, struct rusage *ru)
             return RUN_FAILED;
         }
     }
+    if (collect && run_report_wait_rest(pid, *status) != 0)
+        return RUN_FAILED;
     if (n == (ssize_t)sizeof(err)) {
         fprintf(stderr, "vmem run: %s: %s\n", argv[0], strerror(err));
         return err == ENOENT ? NOT_FOUND : CANNOT_EXEC;
@@ -452,12 +478,17 @@ static int run_main(int argc, char **argv)
         return RUN_FAILED;
     }
 
+    if (report && run_report_prepare() != 0)
+        return RUN_FAILED;
+
     int status;
     struct rusage ru;
-    rc = run_cmd(argv + i, &status, &ru);
+    rc = run_cmd(argv + i, report, &status, &ru);
     if (rc >= 0)
         return rc;
     if (report)
+        run_report_print(report_file, o.format);
+    if (report && o.format == VMEM_REPORT_TEXT)
         report_end(report_file, argv[i], status, &ru);
     if (WIFSIGNALED(status))
         return 128 + WTERMSIG(status);

@@ -12,12 +12,18 @@ extern const struct vmem_cmd vmem_cmd_run;
 extern const struct vmem_cmd vmem_cmd_sim;
 extern const struct vmem_cmd vmem_cmd_trace;
 extern const struct vmem_cmd vmem_cmd_bench;
+extern const struct vmem_cmd vmem_cmd_stat;
+extern const struct vmem_cmd vmem_cmd_top;
+extern const struct vmem_cmd vmem_cmd_map;
 
 /* One line per sub-command, each defined in tools/cmd_NAME.c. */
 #define VMEM_COMMANDS \
     &vmem_cmd_bench,  \
+    &vmem_cmd_map,    \
     &vmem_cmd_run,    \
     &vmem_cmd_sim,    \
+    &vmem_cmd_stat,   \
+    &vmem_cmd_top,    \
     &vmem_cmd_trace,
 
 #endif

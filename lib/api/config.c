@@ -11,6 +11,7 @@
 #include "paging/prefetch.h"
 #include "core/vmem_internal.h"
 #include <vmem.h>
+#include <vmemstat.h>
 
 #include <errno.h>
 #include <stdalign.h>
@@ -316,4 +317,39 @@ VMEM_API int vmem_config_from_env_sized(struct vmem_config *cfg, size_t size, ch
     if (rc)
         return rc;
     return config_export(cfg, size, &full);
+}
+
+#define DEFAULT_PUBLISH_DIR "/dev/shm"
+
+VMEM_API const char *vmem_statarea_dir(void)
+{
+    const char *v = getenv("VMEM_PUBLISH_DIR");
+    return v && *v ? v : DEFAULT_PUBLISH_DIR;
+}
+
+int config_publish_from_env(struct publish_config *pc, char *err, size_t errlen)
+{
+    memset(pc, 0, sizeof(*pc));
+    static const char *const modes[] = { "off", "on", "public", "0", "1", NULL };
+    unsigned mode = 1;
+    int rc;
+    if ((rc = env_choice("VMEM_PUBLISH", modes, "on, off, public, 1 or 0", &mode, err, errlen)))
+        return rc;
+    pc->mode = mode == 3 ? PUBLISH_OFF : mode == 4 ? PUBLISH_USER : (int)mode;
+    pc->asked = getenv("VMEM_PUBLISH") || getenv("VMEM_PUBLISH_DIR");
+    const char *dir = vmem_statarea_dir();
+    if (strlen(dir) >= sizeof(pc->dir))
+        return bad(err, errlen, "VMEM_PUBLISH_DIR", dir, "a directory path shorter than 256 bytes");
+    strcpy(pc->dir, dir);
+    const char *v = getenv("VMEM_REPORT_FORMAT");
+    enum vmem_report_format f = VMEM_REPORT_TEXT;
+    if (v && vmem_report_format_parse(v, &f))
+        return bad(err, errlen, "VMEM_REPORT_FORMAT", v, "text, json or csv");
+    pc->report_format = (int)f;
+    uint64_t pid;
+    v = getenv("VMEM_RUN_COLLECTOR");
+    if (v && vmem_parse_uint(v, 1, 0x7fffffff, &pid))
+        return bad(err, errlen, "VMEM_RUN_COLLECTOR", v, "a process id (set by vmem run)");
+    pc->collector = v ? (long)pid : 0;
+    return 0;
 }

@@ -11,6 +11,7 @@
 #include "api/init.h"
 #include "api/addrspace.h"
 #include "api/config.h"
+#include "api/publish.h"
 #include "api/stats.h"
 #include "core/mutex.h"
 #include "core/region.h"
@@ -77,6 +78,7 @@ static void atfork_child(void)
         int e = as_lock_init();
         if (e)
             as_lock_fail("cannot be made afresh in a forked child", e);
+        publish_fork_child();
     }
     section_fork_child();
     handle_fork_child();
@@ -201,6 +203,13 @@ static int start(const struct vmem_config *cfg)
         return ENOMEM;
     }
 
+    /* before any thread counts: the counters move to the published area */
+    if ((err = publish_start(msg, sizeof(msg))) != 0) {
+        vmem_log("%s", msg);
+        return err;
+    }
+    stats_report_start();
+
     open_fault_source();
     if ((err = sigchain_install(SIGSEGV, segv_claim)) != 0)
         return err;
@@ -221,8 +230,7 @@ static int start(const struct vmem_config *cfg)
     if (!once) {
         once = 1;
         pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
-        if (vmem_rt.cfg.report)
-            atexit(stats_report_at_exit);
+        on_exit(stats_at_exit, NULL); /* the report, and how the process ended */
     }
     return 0;
 }
@@ -230,6 +238,7 @@ static int start(const struct vmem_config *cfg)
 /* Undoes a partial start. */
 static void unstart(void)
 {
+    publish_stop();
     paging_stop();
     fault_thread_stop();
     uffd_close(vmem_rt.uffd);
@@ -237,6 +246,7 @@ static void unstart(void)
     if (vmem_rt.zero_buf)
         vm_unmap((uintptr_t)vmem_rt.zero_buf, vmem_rt.zero_len);
     vmem_rt.zero_buf = NULL;
+    publish_drop();
 }
 
 /* A start from the environment that fails stays failed (every call reports
@@ -306,6 +316,7 @@ VMEM_API void vmem_shutdown(void)
         init_give();
         return;
     }
+    publish_stop();
     fault_thread_stop();
     /* Regions go first, while their standby frames and page-file slots
      * still exist to be freed; then the trimmer and the page file. */

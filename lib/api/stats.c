@@ -1,6 +1,7 @@
 /*
  * stats.c -- vmem_get_stats (vmem_get_stats_sized), vmem_print_stats and the VMEM_REPORT printout
- * at exit: the counters of every layer gathered into struct vmem_stats.
+ * at exit: the counters of every layer gathered into struct vmem_stats, and
+ * this process's block (pid, command, exit status) in the report's format.
  */
 #include "api/stats.h"
 #include "api/init.h"
@@ -9,14 +10,20 @@
 #include "core/vmem_internal.h"
 #include "os/fd.h"
 #include "os/process.h"
+#include "api/publish.h"
+#include "os/procinfo.h"
 #include "pagefile/pagefile.h"
 #include "paging/cap.h"
 #include "paging/standby.h"
 #include <vmem.h>
+#include <vmemstat.h>
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+
+/* the duplicate of stderr: above the numbers programs count on */
+#define REPORT_FD_MIN 100
 
 #define LOAD(f) __atomic_load_n(&vmem_ctr.f, __ATOMIC_RELAXED)
 
@@ -67,68 +74,68 @@ VMEM_API int vmem_get_stats_sized(struct vmem_stats *st, size_t size)
     return 0;
 }
 
-VMEM_API void vmem_print_stats(int fd)
+/* This process's block: its pid, command, how it ended, its counters. */
+static int self_report(struct vmem_proc_report *r, enum vmem_proc_end end, int code)
 {
-    struct vmem_stats s;
-    if (vmem_get_stats(&s))
-        return;
-    char buf[2048];
-    int n = snprintf(buf, sizeof(buf),
-        "libvmem counters (pages of 4 KiB)\n"
-        "  demand-zero faults   %llu (%llu pages)\n"
-        "  transition faults    %llu\n"
-        "  hard faults          %llu\n"
-        "  pages read/written   %llu / %llu (%llu / %llu I/Os)\n"
-        "  write-watch faults   %llu\n"
-        "  guard-page faults    %llu\n"
-        "  working set          %llu (peak %llu)\n"
-        "  commit charge        %llu (peak %llu)\n"
-        "  reserved             %llu in %llu regions\n"
-        "  prefetched pages     %llu (used %llu, unused %llu)\n"
-        "  trimmed pages        %llu (%llu moved)\n"
-        "  standby              %llu\n"
-        "  page file            %llu (peak %llu)\n"
-        "  cap                  %llu\n"
-        "  checksum errors      %llu\n"
-        "  write errors         %llu\n"
-        "  in-page errors       %llu\n",
-        (unsigned long long)s.demand_zero_faults, (unsigned long long)s.demand_zero_pages,
-        (unsigned long long)s.transition_faults, (unsigned long long)s.hard_faults,
-        (unsigned long long)s.pages_read, (unsigned long long)s.pages_written,
-        (unsigned long long)s.read_ios, (unsigned long long)s.write_ios,
-        (unsigned long long)s.write_watch_faults, (unsigned long long)s.guard_faults,
-        (unsigned long long)s.working_set, (unsigned long long)s.peak_working_set,
-        (unsigned long long)s.commit_charge, (unsigned long long)s.peak_commit_charge,
-        (unsigned long long)s.reserved_pages, (unsigned long long)s.regions,
-        (unsigned long long)s.prefetched_pages, (unsigned long long)s.prefetch_used,
-        (unsigned long long)s.prefetch_unused, (unsigned long long)s.trimmed_pages,
-        (unsigned long long)s.trimmed_by_move, (unsigned long long)s.standby_pages,
-        (unsigned long long)s.pagefile_pages, (unsigned long long)s.peak_pagefile_pages,
-        (unsigned long long)s.cap_pages, (unsigned long long)s.checksum_errors,
-        (unsigned long long)s.write_errors, (unsigned long long)s.inpage_errors);
-    if (n > 0)
-        (void)os_fd_write(fd, buf, (size_t)n); /* nowhere to report a failure */
+    memset(r, 0, sizeof(*r));
+    if (vmem_get_stats(&r->st))
+        return -1;
+    r->pid = (long)os_pid();
+    os_self_cmdline(r->cmd, sizeof(r->cmd));
+    r->end = end;
+    r->end_code = code;
+    r->prefetch_install = (unsigned)vmem_rt.cfg.prefetch_install;
+    return 0;
 }
 
-void stats_report_at_exit(void)
+VMEM_API void vmem_print_stats(int fd)
 {
-    if (!runtime_ready())
+    struct vmem_proc_report r;
+    if (self_report(&r, VMEM_END_RUNNING, 0) == 0)
+        (void)vmem_report_write(fd, VMEM_REPORT_TEXT, &r, 1, 0); /* nowhere to report a failure */
+}
+
+/* stderr as it was at start-up: a program may close its fd 2 before it
+ * exits (sort -o), or reuse the number for a file of its own. */
+static int report_fd = -1;
+
+static void report_at_exit(int status);
+
+void stats_report_start(void)
+{
+    if (vmem_rt.cfg.report && !vmem_rt.cfg.report_file[0] && report_fd < 0 &&
+        os_fd_dup_high(2, REPORT_FD_MIN, &report_fd) != 0)
+        report_fd = -1;
+}
+
+void stats_at_exit(int status, void *arg)
+{
+    (void)arg;
+    /* a `vmem run` collecting this process reports it with the others */
+    if (runtime_ready() && vmem_rt.cfg.report && !publish_collected())
+        report_at_exit(status);
+    publish_exit(status); /* after vmem_shutdown too */
+}
+
+static void report_at_exit(int status)
+{
+    enum vmem_report_format f = (enum vmem_report_format)publish_cfg.report_format;
+    struct vmem_proc_report r;
+    if (self_report(&r, VMEM_END_EXITED, status))
         return;
     if (!vmem_rt.cfg.report_file[0]) {
-        vmem_print_stats(2);
+        if (report_fd >= 0)
+            (void)vmem_report_write(report_fd, f, &r, 1, 0);
         return;
     }
-    /* Appended, headed by the process id: with LD_PRELOAD every program
-     * a command runs reports into the same file. */
+    /* Appended: with LD_PRELOAD every program a command runs reports into
+     * the same file (a CSV header only at its top). */
     int fd, err = os_fd_open_append(vmem_rt.cfg.report_file, &fd);
     if (err) {
         vmem_log("cannot open the report file %s: %s", vmem_rt.cfg.report_file,
                  strerror(err));
         return;
     }
-    char head[64];
-    int n = snprintf(head, sizeof(head), "pid %ld\n", (long)os_pid());
-    if (n > 0 && os_fd_write(fd, head, (size_t)n) == 0)
-        vmem_print_stats(fd);
+    (void)vmem_report_write(fd, f, &r, 1, os_fd_is_empty_file(fd) ? 0 : VMEM_REPORT_NO_HEADER);
     os_fd_close(fd);
 }

@@ -4,7 +4,18 @@
  */
 #include "core/stats.h"
 
-struct vmem_counters vmem_ctr;
+static struct vmem_counters own;
+struct vmem_counters *vmem_ctr_live = &own;
+
+void ctr_move(struct vmem_counters *to)
+{
+    if (!to)
+        to = &own;
+    if (to == vmem_ctr_live)
+        return;
+    *to = *vmem_ctr_live;
+    __atomic_store_n(&vmem_ctr_live, to, __ATOMIC_RELEASE);
+}
 
 void ctr_gauge_add(uint64_t *gauge, uint64_t *peak, uint64_t n)
 {

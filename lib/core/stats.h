@@ -2,6 +2,11 @@
  * stats.h -- the runtime's counters, which every layer adds to.  Lock-free:
  * relaxed atomic adds; the peaks are raised with a compare-and-swap loop.
  * api/stats.c gathers them (and the other layers' figures) for the API.
+ *
+ * They live where vmem_ctr_live points: in the process's published
+ * statistics area once api/publish.c has made it (so a reader sees every
+ * count as it happens, and still after a kill -9), else in this layer's
+ * own copy.
  */
 #ifndef VMEM_STATS_H
 #define VMEM_STATS_H
@@ -21,7 +26,13 @@ struct vmem_counters {
     uint64_t checksum_errors, write_errors, inpage_errors;
 };
 
-extern struct vmem_counters vmem_ctr;
+extern struct vmem_counters *vmem_ctr_live;
+#define vmem_ctr (*vmem_ctr_live)
+
+/* Copies the counters to *to and counts there from now on (to NULL: back
+ * to the layer's own copy).  Only while no other thread of the library
+ * runs: at start-up, in a forked child, at shutdown. */
+void ctr_move(struct vmem_counters *to);
 
 static inline void ctr_add(uint64_t *c, uint64_t n)
 {

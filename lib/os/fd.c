@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int os_fd_write(int fd, const void *buf, size_t len)
@@ -28,4 +29,21 @@ void os_fd_close(int fd)
 {
     if (fd >= 0)
         close(fd);
+}
+
+int os_fd_dup_high(int fd, int min, int *out)
+{
+    int d = fcntl(fd, F_DUPFD_CLOEXEC, min);
+    if (d < 0 && errno == EINVAL) /* min above RLIMIT_NOFILE: any number */
+        d = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (d < 0)
+        return errno;
+    *out = d;
+    return 0;
+}
+
+int os_fd_is_empty_file(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0;
 }

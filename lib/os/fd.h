@@ -18,6 +18,13 @@ int os_fd_write(int fd, const void *buf, size_t len);
  * close-on-exec; *fd set on success. */
 int os_fd_open_append(const char *path, int *fd);
 
+/* Any thread: a close-on-exec duplicate of fd numbered min or above (so a
+ * program that closes or reuses fd keeps its own numbers), in *out. */
+int os_fd_dup_high(int fd, int min, int *out);
+
+/* Any thread: 1 if fd is a regular file that is empty, else 0. */
+int os_fd_is_empty_file(int fd);
+
 /* Any thread, async-signal-safe: closes fd (a negative fd is ignored). */
 void os_fd_close(int fd);
 

@@ -62,7 +62,3 @@ int os_file_set_mode(int fd, unsigned mode)
     return fchmod(fd, (mode_t)mode) < 0 ? errno : 0;
 }
 
-unsigned os_uid(void)
-{
-    return (unsigned)getuid();
-}

@@ -36,7 +36,4 @@ int os_flock(int fd, int how);
 int os_file_mode(int fd, unsigned *mode);
 int os_file_set_mode(int fd, unsigned mode);
 
-/* Any thread: the real user id (names of the shared objects carry it). */
-unsigned os_uid(void);
-
 #endif

@@ -234,6 +234,15 @@ int vm_alloc_zeros(size_t len, const void **out)
     return 0;
 }
 
+int vm_map_file(int fd, size_t len, int writable, void **out)
+{
+    void *p = raw_mmap(NULL, len, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED)
+        return errno;
+    *out = p;
+    return 0;
+}
+
 int vm_unmap(uintptr_t addr, size_t len)
 {
     return raw_munmap((void *)addr, len) < 0 ? errno : 0;

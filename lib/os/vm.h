@@ -41,6 +41,11 @@ int vm_alloc(size_t len, void **out);
  * success.  Freed with vm_unmap. */
 int vm_alloc_zeros(size_t len, const void **out);
 
+/* Any thread: the first len bytes of file fd mapped shared (read-write if
+ * writable), the library's own (the statistics area, os/statfile.c); *out
+ * set on success.  Freed with vm_unmap. */
+int vm_map_file(int fd, size_t len, int writable, void **out);
+
 /* Reading pages whatever their protection, and their kernel page-table
  * entries.  Both take a descriptor opened once (O_CLOEXEC) by
  * vm_self_open("mem") or vm_self_open("pagemap").  Any thread: */

@@ -10,6 +10,7 @@
 #include "section/names.h"
 #include "os/file.h"
 #include "os/fileopen.h"
+#include "os/procinfo.h"
 #include "os/shm.h"
 #include "core/prot.h"
 

@@ -1,0 +1,77 @@
+/*
+ * report_child.c -- a program whose counters the report tests read
+ * (test_report.sh): it commits and writes PAGES pages, checks them, and on
+ * request closes its stderr, waits on stdin between phases, or kills
+ * itself.  Built twice: linked with libvmem (VirtualAlloc), and plain
+ * (malloc, for `vmem run`'s preload library).
+ *
+ *   report_child [-p PAGES] [-c] [-w] [-k SIG] [-x STATUS] [-s]
+ *     -c  close fd 2 before exit       -w  "ready" on stdout, wait for a line
+ *     -k  raise SIG at the end          -x  exit status
+ *     -s  vmem_shutdown before exit (linked only)
+ * With -w: phase 1 writes the pages, says "ready 1", waits; phase 2 reads
+ * them all again (paging them back under a cap), says "ready 2", waits.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef REPORT_CHILD_LINKED
+#include <memoryapi.h>
+#include <vmem.h>
+#endif
+
+static void wait_line(int phase)
+{
+    char c;
+    printf("ready %d\n", phase);
+    fflush(stdout);
+    while (read(0, &c, 1) == 1 && c != '\n')
+        ;
+}
+
+int main(int argc, char **argv)
+{
+    size_t pages = 256;
+    int close_err = 0, wait = 0, sig = 0, status = 0, shutdown = 0, opt;
+    while ((opt = getopt(argc, argv, "p:cwk:x:s")) != -1) {
+        switch (opt) {
+        case 'p': pages = strtoul(optarg, NULL, 10); break;
+        case 'c': close_err = 1; break;
+        case 'w': wait = 1; break;
+        case 'k': sig = atoi(optarg); break;
+        case 'x': status = atoi(optarg); break;
+        case 's': shutdown = 1; break;
+        default: return 2;
+        }
+    }
+#ifdef REPORT_CHILD_LINKED
+    unsigned char *m = VirtualAlloc(NULL, pages * 4096, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+#else
+    unsigned char *m = malloc(pages * 4096);
+#endif
+    if (!m)
+        return 3;
+    for (size_t i = 0; i < pages; i++)
+        memset(m + i * 4096, (int)(i * 7 + 1), 4096);
+    if (wait)
+        wait_line(1);
+    for (size_t i = 0; i < pages; i++)
+        for (size_t j = 0; j < 4096; j += 512)
+            if (m[i * 4096 + j] != (unsigned char)(i * 7 + 1))
+                return 4;
+    if (wait)
+        wait_line(2);
+    if (close_err)
+        close(2);
+#ifdef REPORT_CHILD_LINKED
+    if (shutdown)
+        vmem_shutdown();
+#else
+    (void)shutdown;
+#endif
+    if (sig)
+        raise(sig);
+    return status;
+}

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# test_report.sh -- reports that survive, and live statistics.
+#
+#   test_report.sh VMEM_TOOL CHILD_LINKED CHILD_PLAIN CASE
+#
+# CHILD_LINKED is report_child linked with libvmem, CHILD_PLAIN the same
+# without (run under `vmem run`'s preload library).  VMEM_FAULT_MODE comes
+# from the environment.  Each case uses a statistics directory of its own
+# (VMEM_PUBLISH_DIR), and synchronises with the child through pipes
+# (report_child -w says "ready N" and waits for a line).
+#
+# CASE stderr:  VMEM_REPORT=1 to a program that closes fd 2 before exit:
+#               the block is still on the stderr it started with, names its
+#               pid, command and exit status; nothing left in the directory.
+# CASE formats: VMEM_REPORT_FORMAT=json parses, csv has the same fields and
+#               a header; a bad value is an error naming the variable.
+# CASE publish: the area exists while the program runs (mode 0600), not with
+#               VMEM_PUBLISH=off; removed at a clean exit (after
+#               vmem_shutdown too) and after a failed start; a bad
+#               VMEM_PUBLISH is an error naming it.
+# CASE run:     vmem run --report over a tree: each process's block with how
+#               it ended (exit status; signal 9 with its counters for the
+#               one killed), a summary, json and text; nothing left after.
+# CASE live:    vmem stat / top / map on a program paging under a cap: the
+#               counters change between its two phases, the map shows
+#               resident and paged-out pages.
+set -u
+vmem=$1 linked=$2 plain=$3 case=$4
+work=$(mktemp -d /var/tmp/vmem-report-test.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+export VMEM_PUBLISH_DIR=$work/shm
+mkdir "$work/shm"
+fail() { echo "FAIL: $*"; exit 1; }
+left() { ls -A "$work/shm"; }
+
+# csv_field FILE NAME: the value of column NAME in the last row of FILE.
+csv_field() {
+    python3 - "$1" "$2" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+print(rows[-1][sys.argv[2]])
+PY
+}
+
+case $case in
+stderr)
+    VMEM_REPORT=1 "$linked" -c -x 7 2>"$work/err"
+    rc=$?
+    [ "$rc" -eq 7 ] || fail "status $rc, expected 7"
+    cat "$work/err"
+    grep -q "^libvmem counters of pid [0-9]* (.*report_child.* -c -x 7), exited with status 7" \
+        "$work/err" || fail "no labelled block on the stderr closed before exit"
+    grep -q "commit charge *[0-9]* (peak 2[0-9][0-9])" "$work/err" || fail "no commit charge counted"
+    [ -z "$(left)" ] || fail "left behind after a clean exit: $(left)"
+    ;;
+formats)
+    VMEM_REPORT=$work/r.json VMEM_REPORT_FORMAT=json "$linked" -x 3
+    python3 - "$work/r.json" <<'PY' || fail "the json report is not what it should be"
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = d["processes"]
+assert len(p) == 1, p
+assert p[0]["end"] == "exited" and p[0]["exit_status"] == 3, p[0]
+assert p[0]["counters"]["peak_commit_charge"] >= 256, p[0]
+assert "report_child" in p[0]["command"]
+PY
+    VMEM_REPORT=$work/r.csv VMEM_REPORT_FORMAT=csv "$linked" -x 0
+    VMEM_REPORT=$work/r.csv VMEM_REPORT_FORMAT=csv "$linked" -x 1
+    cat "$work/r.csv"
+    python3 - "$work/r.csv" "$work/r.json" <<'PY' || fail "csv fields differ from json's"
+import csv, json, sys
+rows = list(csv.reader(open(sys.argv[1])))
+assert len(rows) == 3, "one header, two rows: %r" % rows
+head = rows[0]
+keys = list(json.load(open(sys.argv[2]))["processes"][0]["counters"])
+assert head == ["pid", "command", "end", "code"] + keys, head
+assert all(len(r) == len(head) for r in rows)
+assert rows[1][2:4] == ["exited", "0"] and rows[2][2:4] == ["exited", "1"], rows
+PY
+    VMEM_REPORT=1 VMEM_REPORT_FORMAT=yaml "$linked" 2>"$work/err"
+    [ $? -ne 0 ] || fail "VMEM_REPORT_FORMAT=yaml accepted"
+    grep -q 'VMEM_REPORT_FORMAT="yaml"' "$work/err" || fail "the error does not name the variable"
+    [ -z "$(left)" ] || fail "left behind: $(left)"
+    ;;
+publish)
+    for mode in on off; do
+        coproc CHILD { VMEM_PUBLISH=$mode exec "$linked" -w; }
+        read -r line <&"${CHILD[0]}"
+        [ "$line" = "ready 1" ] || fail "child said '$line'"
+        if [ $mode = on ]; then
+            f=$work/shm/vmem-stat.$CHILD_PID
+            [ -f "$f" ] || fail "no area $f while the program runs"
+            perm=$(stat -c %a "$f")
+            [ "$perm" = 600 ] || fail "area mode $perm, expected 600"
+        else
+            [ -z "$(left)" ] || fail "VMEM_PUBLISH=off made $(left)"
+        fi
+        echo >&"${CHILD[1]}"
+        read -r line <&"${CHILD[0]}"
+        echo >&"${CHILD[1]}"
+        wait "$CHILD_PID" || fail "child failed"
+        [ -z "$(left)" ] || fail "left behind after a clean exit: $(left)"
+    done
+    # a program that shuts libvmem down before it exits
+    "$linked" -s || fail "report_child -s failed"
+    [ -z "$(left)" ] || fail "left behind after vmem_shutdown and exit: $(left)"
+    # a start that fails after the area was made (a page file refused)
+    : >"$work/not-a-dir"
+    VMEM_MAX_RESIDENT=1M VMEM_PAGEFILE=$work/not-a-dir "$linked" 2>/dev/null
+    [ -z "$(left)" ] || fail "left behind by a failed start: $(left)"
+    VMEM_PUBLISH=maybe "$linked" 2>"$work/err" && fail "VMEM_PUBLISH=maybe accepted"
+    grep -q 'VMEM_PUBLISH="maybe"' "$work/err" || fail "the error does not name the variable"
+    ;;
+run)
+    # sh runs a child that exits with 5 and exec's one that kills itself
+    tree="\"$plain\" -x 5 & wait; exec \"$plain\" -p 64 -k 9"
+    "$vmem" run --report="$work/r.json" --report-format=json -- sh -c "$tree"
+    rc=$?
+    [ "$rc" -eq 137 ] || fail "vmem run returned $rc, expected 137 (SIGKILL)"
+    python3 - "$work/r.json" <<'PY' || fail "the tree's json report is not what it should be"
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = d["processes"]
+for q in p:
+    print(q["pid"], q["command"], q["end"], q.get("exit_status", q.get("signal")))
+ends = [(q["end"], q.get("exit_status", q.get("signal"))) for q in p]
+assert ("exited", 5) in ends, ends
+killed = [q for q in p if q["end"] == "killed"]
+assert len(killed) == 1 and killed[0]["signal"] == 9, ends
+assert killed[0]["counters"]["peak_commit_charge"] >= 64, killed[0]
+assert "-k 9" in killed[0]["command"]
+assert d["summary"]["processes"] == len(p) >= 3
+s = d["summary"]["counters"]
+assert s["commit_charge"] == sum(q["counters"]["commit_charge"] for q in p)
+assert s["peak_working_set"] == max(q["counters"]["peak_working_set"] for q in p)
+PY
+    [ -z "$(left)" ] || fail "left behind after vmem run collected the tree: $(left)"
+    "$vmem" run --report -- sh -c "$tree" 2>"$work/err"
+    grep -v '^  ' "$work/err"
+    grep -q "^libvmem counters of pid [0-9]* (.* -p 64 -k 9), killed by signal 9 (SIGKILL)" \
+        "$work/err" || fail "no block for the killed process"
+    grep -q "exited with status 5" "$work/err" || fail "no block for the process that exited"
+    grep -q "^libvmem counters summed over [0-9]* processes" "$work/err" || fail "no summary"
+    [ -z "$(left)" ] || fail "left behind: $(left)"
+    ;;
+live)
+    if [ "${VMEM_FAULT_MODE:-thread}" = kernel ]; then
+        echo "SKIP: fault mode kernel cannot page (no cap to page under)"
+        exit 77
+    fi
+    coproc CHILD { VMEM_MAX_RESIDENT=1M exec "$linked" -p 2048 -w; }
+    pid=$CHILD_PID
+    read -r line <&"${CHILD[0]}"
+    [ "$line" = "ready 1" ] || fail "child said '$line'"
+    "$vmem" stat --format csv "$pid" >"$work/s1.csv" || fail "vmem stat failed"
+    cat "$work/s1.csv"
+    "$vmem" map "$pid" >"$work/map" || fail "vmem map failed"
+    cat "$work/map"
+    read -r _ pages _ committed resident standby pagedout _ < <(grep '^total' "$work/map" | tr -s ' ' | cut -d' ' -f1-8)
+    [ "$pages" -eq 2048 ] || fail "map: $pages pages, expected 2048"
+    [ "$resident" -gt 0 ] || fail "map: no resident pages"
+    [ "$pagedout" -gt 0 ] || fail "map: no paged-out pages under a 1 MiB cap"
+    "$vmem" top -n 1 -b >"$work/top" || fail "vmem top failed"
+    cat "$work/top"
+    grep -q "^ *$pid .*report_child" "$work/top" || fail "vmem top does not list $pid"
+    echo >&"${CHILD[1]}"
+    read -r line <&"${CHILD[0]}"
+    [ "$line" = "ready 2" ] || fail "child said '$line'"
+    "$vmem" stat --format csv "$pid" >"$work/s2.csv" || fail "vmem stat failed"
+    cat "$work/s2.csv"
+    r1=$(csv_field "$work/s1.csv" pages_read) r2=$(csv_field "$work/s2.csv" pages_read)
+    w1=$(csv_field "$work/s1.csv" pages_written)
+    [ "$w1" -gt 0 ] || fail "no pages written in phase 1 under the cap"
+    [ "$r2" -gt "$r1" ] || fail "pages read did not grow while the program paged ($r1 -> $r2)"
+    [ "$(csv_field "$work/s2.csv" end)" = running ] || fail "not running"
+    "$vmem" stat "$pid" 0.01 2 >"$work/rates" || fail "vmem stat with an interval failed"
+    cat "$work/rates"
+    [ "$(grep -c "^ *$pid " "$work/rates")" -eq 2 ] || fail "vmem stat PID 0.01 2: not two lines"
+    echo >&"${CHILD[1]}"
+    wait "$pid" || fail "child failed"
+    "$vmem" stat "$pid" 2>"$work/err" && fail "vmem stat of an ended process succeeded"
+    grep -q "publishes no libvmem statistics" "$work/err" || fail "unclear error: $(cat "$work/err")"
+    [ -z "$(left)" ] || fail "left behind: $(left)"
+    ;;
+*)
+    fail "unknown case $case"
+    ;;
+esac
+echo "ok: $case"
