@@ -7,6 +7,7 @@
 #include "core/runtime.h"
 #include "core/stats.h"
 #include "core/vmem_internal.h"
+#include "compress/store.h"
 #include "os/fd.h"
 #include "os/process.h"
 #include "pagefile/pagefile.h"
@@ -63,6 +64,16 @@ VMEM_API int vmem_get_stats_sized(struct vmem_stats *st, size_t size)
     s.checksum_errors = LOAD(checksum_errors);
     s.write_errors = LOAD(write_errors);
     s.inpage_errors = LOAD(inpage_errors);
+    s.compressed_pages = LOAD(compress_pages);
+    s.compressed_bytes = LOAD(compress_bytes);
+    s.compress_store_bytes = store_charged_pages() * PAGE_SZ;
+    s.compress_stored = LOAD(compress_stored);
+    s.compress_same_filled = LOAD(compress_same);
+    s.compress_rejects = LOAD(compress_rejects);
+    s.compress_hits = LOAD(compress_hits);
+    s.compress_evicted = LOAD(compress_evicted);
+    s.compress_ns = LOAD(compress_ns);
+    s.decompress_ns = LOAD(decompress_ns);
     memcpy(st, &s, size);
     return 0;
 }
@@ -106,6 +117,26 @@ VMEM_API void vmem_print_stats(int fd)
         (unsigned long long)s.pagefile_pages, (unsigned long long)s.peak_pagefile_pages,
         (unsigned long long)s.cap_pages, (unsigned long long)s.checksum_errors,
         (unsigned long long)s.write_errors, (unsigned long long)s.inpage_errors);
+    if (n > 0 && (size_t)n < sizeof(buf) && (s.compress_stored || store_on())) {
+        /* ratio: the pages' bytes over the RAM the store takes for them */
+        double ratio = s.compress_store_bytes
+                           ? (double)s.compressed_pages * PAGE_SZ / (double)s.compress_store_bytes
+                           : 0;
+        int m = snprintf(buf + n, sizeof(buf) - (size_t)n,
+            "  compressed store     %llu pages in %llu KiB (%llu KiB of data), ratio %.2f\n"
+            "  compressed in/out    %llu stored (%llu same-filled), %llu rejects, %llu hits, "
+            "%llu evicted\n"
+            "  compress time        %.3f ms compressing, %.3f ms decompressing\n",
+            (unsigned long long)s.compressed_pages,
+            (unsigned long long)(s.compress_store_bytes / 1024),
+            (unsigned long long)(s.compressed_bytes / 1024), ratio,
+            (unsigned long long)s.compress_stored, (unsigned long long)s.compress_same_filled,
+            (unsigned long long)s.compress_rejects, (unsigned long long)s.compress_hits,
+            (unsigned long long)s.compress_evicted, (double)s.compress_ns / 1e6,
+            (double)s.decompress_ns / 1e6);
+        if (m > 0 && (size_t)m < sizeof(buf) - (size_t)n)
+            n += m;
+    }
     if (n > 0)
         (void)os_fd_write(fd, buf, (size_t)n); /* nowhere to report a failure */
 }

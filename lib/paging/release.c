@@ -6,10 +6,14 @@
  * with no I/O.  The page writer frees a frame as soon as it is written when
  * the standby list is off.  A page decommitted or released takes its frame
  * with it (one being written is orphaned: the page writer frees it).
+ * With the compressed store on, a frame is freed once the page writer has
+ * tried the store with it: a frame in the store leaves its page
+ * COMPRESSED; one the store refused is written first, like a dirty one.
  *
  * Locks: as_lock exclusive.
  */
 #include "paging/release.h"
+#include "compress/store.h"
 #include "paging/prefetch.h"
 #include "paging/standby.h"
 #include "core/region.h"
@@ -26,8 +30,14 @@ void paging_page_out(uint32_t f)
         ctr_add(&vmem_ctr.prefetch_unused, 1);
         prefetch_feedback(0);
     }
-    p->slot = fr->slot;
-    p->state = PTE_PAGEDOUT;
+    if (fr->flags & FRAME_STORED) {
+        /* the store has it (and its entry the slot, if any) */
+        p->slot = fr->centry;
+        p->state = PTE_COMPRESSED;
+    } else {
+        p->slot = fr->slot;
+        p->state = PTE_PAGEDOUT;
+    }
     standby_drop(f);
 }
 
@@ -46,6 +56,8 @@ size_t release_standby(size_t n, int *dirty)
         seen++;
         if (fr->flags & (FRAME_DIRTY | FRAME_WRITING)) {
             *dirty |= (fr->flags & FRAME_DIRTY) != 0;
+        } else if (store_on() && !(fr->flags & (FRAME_STORED | FRAME_NOSTORE))) {
+            *dirty = 1; /* the page writer puts it in the compressed store first */
         } else {
             paging_page_out(f);
             freed++;
@@ -64,6 +76,10 @@ uint32_t paging_forget(struct pte *p)
     case PTE_PAGEDOUT:
         slot = p->slot;
         break;
+    case PTE_COMPRESSED:
+        slot = store_entry(p->slot)->pf_slot;
+        store_free(p->slot);
+        break;
     case PTE_STANDBY: {
         struct frame *fr = standby_frame(p->slot);
         if (fr->flags & FRAME_PREFETCHED) {
@@ -73,6 +89,8 @@ uint32_t paging_forget(struct pte *p)
         if (fr->flags & FRAME_WRITING) {
             fr->flags |= FRAME_ORPHAN; /* the page writer frees it */
         } else {
+            if (fr->flags & FRAME_STORED)
+                store_free(fr->centry);
             slot = fr->slot;
             standby_drop(p->slot);
         }
