@@ -271,7 +271,7 @@ static void obj_free(uint32_t off, unsigned len)
 }
 
 uint32_t store_put(const struct store_blob *b, struct region *r, size_t page, uint32_t pf_slot,
-                   int *why)
+                   int stale, int *why)
 {
     unsigned n = __atomic_load_n(&fail_puts, __ATOMIC_ACQUIRE);
     if (n && __atomic_compare_exchange_n(&fail_puts, &n, n - 1, 0, __ATOMIC_ACQ_REL,
@@ -300,7 +300,8 @@ uint32_t store_put(const struct store_blob *b, struct region *r, size_t page, ui
     uint32_t gen = x->gen + 1;
     *x = (struct store_entry){ .region = r, .page = page, .pf_slot = pf_slot, .gen = gen,
                                .off = off, .len = (uint16_t)(b->same ? 0 : b->len),
-                               .live = 1, .word = b->word, .older = newest_ent };
+                               .live = 1, .stale = (uint8_t)(stale && pf_slot),
+                               .word = b->word, .older = newest_ent };
     if (newest_ent)
         ents[newest_ent].newer = e;
     else
@@ -355,6 +356,7 @@ void store_free(uint32_t e)
     else
         newest_ent = x->older;
     x->live = 0;
+    x->busy = 0;
     x->region = NULL;
     x->older = 0;
     x->newer = free_ent;
@@ -364,9 +366,21 @@ void store_free(uint32_t e)
     unlock();
 }
 
-const struct store_entry *store_entry(uint32_t e)
+struct store_entry *store_entry(uint32_t e)
 {
     return &ents[e];
+}
+
+uint32_t store_release(uint32_t e)
+{
+    struct store_entry *x = &ents[e];
+    if (x->busy & STORE_WRITING) {
+        x->busy |= STORE_ORPHAN;
+        return 0;
+    }
+    uint32_t slot = x->pf_slot;
+    store_free(e);
+    return slot;
 }
 
 size_t store_oldest(uint32_t *out, size_t n)

@@ -47,7 +47,9 @@ struct store_entry {
     uint32_t off;             /* payload: byte offset in the arena */
     uint16_t len;             /* payload length, 0 for a same-filled page */
     uint8_t live;
-    uint8_t pad;
+    uint8_t stale;            /* pf_slot is the page's slot but holds older
+                                 content: leaving the store rewrites it */
+    uint8_t busy;             /* STORE_WRITING, STORE_ORPHAN */
     uint64_t word;            /* same-filled page: its word */
     uint32_t older, newer;    /* age list */
 };
@@ -75,11 +77,12 @@ enum { STORE_OK = 0, STORE_REJECT, STORE_FULL, STORE_NOMEM };
  * The page writer thread only. */
 int store_compress(const void *page, struct store_blob *b);
 
-/* Puts *b in the store for (r, page), pf_slot its page-file copy (0: none).
+/* Puts *b in the store for (r, page), pf_slot its page-file slot (0: none;
+ * stale: the slot is the page's but holds older content).
  * Returns the entry (> 0) or 0 with *why STORE_FULL or STORE_NOMEM.  Takes
  * store_lock. */
 uint32_t store_put(const struct store_blob *b, struct region *r, size_t page, uint32_t pf_slot,
-                   int *why);
+                   int stale, int *why);
 
 /* Decompresses entry e into one page at dst (library memory).  The caller
  * keeps e alive (a claimed page, or as_lock exclusive).  0 or EIO. */
@@ -88,8 +91,20 @@ int store_get(uint32_t e, void *dst);
 /* Frees entry e.  Takes store_lock. */
 void store_free(uint32_t e);
 
-/* The entry record (read it under a claim or as_lock exclusive). */
-const struct store_entry *store_entry(uint32_t e);
+/* The page writer is writing the entry's page out with as_lock released:
+ * a fault or decommit that takes the page meanwhile marks it orphan and
+ * leaves the entry and its slot to the writer, which frees both. */
+#define STORE_WRITING 0x1
+#define STORE_ORPHAN  0x2
+
+/* The entry record (read it under a claim or as_lock exclusive; `busy`
+ * changes under as_lock exclusive, or by the fault that claimed the page). */
+struct store_entry *store_entry(uint32_t e);
+
+/* A page leaving the store (fault, decommit): frees entry e and returns
+ * the page-file slot the page keeps, or, while the writer has the entry
+ * (STORE_WRITING), marks it orphan and returns 0. */
+uint32_t store_release(uint32_t e);
 
 /* Up to n of the oldest entries, oldest first, into out; returns how many.
  * Takes store_lock.  They stay alive while the caller holds as_lock

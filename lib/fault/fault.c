@@ -188,7 +188,7 @@ static void transition(struct region *r, size_t idx, int write, int *woke)
     /* a frame in the compressed store without a page-file slot is clean
      * only as long as its entry lives: back in the working set it is dirty */
     int dirty = (fr->flags & FRAME_DIRTY) || writing || !paging_tracks_dirty() ||
-                ((fr->flags & FRAME_STORED) && !fr->slot);
+                ((fr->flags & FRAME_STORED) && (!fr->slot || (fr->flags & FRAME_SLOT_STALE)));
     /* Clean pages, and every page of a write-watch region, go back
      * write-protected unless this very access is the write. */
     int wp = !write && (is_watch(r) || !dirty);
@@ -250,6 +250,7 @@ static void compressed_fault(struct region *r, size_t idx, int write, int *woke)
     if (!claim(p, PTE_COMPRESSED))
         return;
     uint32_t e = p->slot, pf_slot = store_entry(e)->pf_slot;
+    int stale = store_entry(e)->stale;
     uint8_t *buf = pagefile_bounce();
     int err = buf ? store_get(e, buf) : ENOMEM;
     if (err == ENOMEM) {
@@ -257,20 +258,21 @@ static void compressed_fault(struct region *r, size_t idx, int write, int *woke)
         return;
     }
     if (err) {
-        store_free(e);
-        p->slot = pf_slot;
+        p->slot = store_release(e);
+        if (stale)
+            pf_slot = 0; /* its slot holds older content: no fallback */
         static int told;
         if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
             vmem_log("a page of the compressed store at %#lx does not decompress%s",
                      (unsigned long)region_addr(r, idx),
                      pf_slot ? ": read from the page file instead" : "");
-        if (pf_slot)
+        if (pf_slot && p->slot)
             set_state(p, PTE_PAGEDOUT); /* the retry is a hard fault */
         else
             inpage_error(r, idx, EIO);
         return;
     }
-    int dirty = !pf_slot || !paging_tracks_dirty();
+    int dirty = !pf_slot || stale || !paging_tracks_dirty();
     int wp = !write && (is_watch(r) || !dirty);
     uint8_t had = 0;
     if (write && is_watch(r))
@@ -288,8 +290,9 @@ static void compressed_fault(struct region *r, size_t idx, int write, int *woke)
         return;
     }
     *woke = err == 0;
-    store_free(e);
-    p->slot = pf_slot;
+    p->slot = store_release(e);
+    if (!p->slot)
+        dirty = 1; /* the writer had its slot: no copy on disk */
     uint8_t fl = PTE_F_ACCESSED | ((dirty || write) ? PTE_F_DIRTY : 0);
     if (write && is_watch(r))
         fl |= PTE_F_WRITTEN;

@@ -42,6 +42,7 @@
 #include "core/stats.h"
 #include "core/vmem_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define BATCH 64
@@ -81,7 +82,7 @@ size_t compress_out_pass(int *found)
         int why = store_compress(standby_data(fs[k]), &blobs[k]);
         ents[k] = 0;
         if (why == STORE_OK)
-            ents[k] = store_put(&blobs[k], fr->region, fr->page, dirty[k] ? 0 : slots[k], &why);
+            ents[k] = store_put(&blobs[k], fr->region, fr->page, slots[k], dirty[k], &why);
         if (why == STORE_REJECT)
             ctr_add(&vmem_ctr.compress_rejects, 1);
     }
@@ -103,12 +104,11 @@ size_t compress_out_pass(int *found)
             fr->flags |= FRAME_NOSTORE;
             continue;
         }
-        if (dirty[k] && fr->slot) {
-            /* its old copy is stale: the store has the content now */
-            pagefile_free(fr->slot, 1);
-            fr->slot = 0;
-        }
-        fr->flags = (fr->flags & ~(uint32_t)FRAME_DIRTY) | FRAME_STORED;
+        /* a dirty frame keeps its slot, stale, to be rewritten in place if
+         * the page leaves the store (freeing it would punch the file here,
+         * under the lock, page by page) */
+        fr->flags = (fr->flags & ~(uint32_t)FRAME_DIRTY) | FRAME_STORED |
+                    (dirty[k] && fr->slot ? FRAME_SLOT_STALE : 0);
         fr->centry = ents[k];
         if (!vmem_rt.cfg.standby)
             paging_page_out(f);
@@ -117,14 +117,26 @@ size_t compress_out_pass(int *found)
     return n;
 }
 
+/* An entry to write out, ordered by page so neighbours get neighbouring
+ * slots (a hard fault reads such a run in one I/O). */
+struct out { struct region *r; uintptr_t base; uint64_t id; size_t page; uint32_t e, gen; int own; };
+
+static int by_page(const void *a, const void *b)
+{
+    const struct out *x = a, *y = b;
+    if (x->r != y->r)
+        return (uintptr_t)x->r < (uintptr_t)y->r ? -1 : 1;
+    return x->page < y->page ? -1 : x->page > y->page;
+}
+
 size_t compress_evict_pass(void)
 {
     if (!store_wants_eviction())
         return 0;
-    uint32_t es[BATCH], gens[BATCH];
+    uint32_t es[BATCH];
+    struct out o[BATCH];
     struct pf_write w[BATCH];
-    struct { uintptr_t base; uint64_t id; size_t page; } who[BATCH];
-    size_t nw = 0, moved = 0;
+    size_t no = 0, nw = 0, moved = 0;
 
     as_lock_exclusive();
     size_t k = store_oldest(es, BATCH);
@@ -139,35 +151,58 @@ size_t compress_evict_pass(void)
             if (!(fr->flags & FRAME_STORED) || fr->centry != es[j])
                 continue;
             /* still in its frame: the frame keeps the content */
-            fr->flags = (fr->flags & ~(uint32_t)FRAME_STORED) | FRAME_NOSTORE |
-                        (fr->slot ? 0 : FRAME_DIRTY);
+            fr->flags = (fr->flags & ~(uint32_t)(FRAME_STORED | FRAME_SLOT_STALE)) |
+                        FRAME_NOSTORE |
+                        (fr->slot && !(fr->flags & FRAME_SLOT_STALE) ? 0 : FRAME_DIRTY);
             store_free(es[j]);
             moved++;
             continue;
         }
         if (p->state != PTE_COMPRESSED || p->slot != es[j])
             continue;
-        if (x->pf_slot) {
+        if (x->pf_slot && !x->stale) {
             p->slot = x->pf_slot;
             p->state = PTE_PAGEDOUT;
             store_free(es[j]);
             moved++;
             continue;
         }
-        uint32_t slot;
-        if (pagefile_alloc(1, &slot) != 0)
-            break; /* page file full: the store stays full, new pages go to neither */
-        if (store_get(es[j], outbuf + nw * PAGE_SZ) != 0) {
-            pagefile_free(slot, 1);
+        o[no++] = (struct out){ r, r->base, r->id, x->page, es[j], x->gen, x->pf_slot != 0 };
+    }
+    qsort(o, no, sizeof(*o), by_page);
+    /* one run of slots for the batch where the page file has one, so the
+     * batch is one write; else a slot each */
+    /* pages with a stale slot of their own are rewritten in place; the
+     * others get one run of slots where the page file has one, so the
+     * batch is one write, else a slot each */
+    size_t fresh = 0;
+    for (size_t j = 0; j < no; j++)
+        fresh += !store_entry(o[j].e)->pf_slot;
+    uint32_t first = 0, slots[BATCH];
+    int run = fresh > 1 && pagefile_alloc(fresh, &first) == 0;
+    size_t np = 0; /* pages in outbuf, in o[]'s order */
+    for (size_t j = 0; j < no; j++) {
+        uint32_t slot = store_entry(o[j].e)->pf_slot, own = slot != 0;
+        if (!own && run)
+            slot = first++;
+        slots[j] = 0;
+        if (!own && !run && pagefile_alloc(1, &slot) != 0) {
+            no = j; /* page file full: the rest stay in the store */
+            break;
+        }
+        uint8_t *buf = outbuf + np * PAGE_SZ;
+        if (store_get(o[j].e, buf) != 0) {
+            if (!own)
+                pagefile_free(slot, 1);
             continue;
         }
-        w[nw] = (struct pf_write){ .slot = slot, .buf = outbuf + nw * PAGE_SZ, .npages = 1 };
-        who[nw].base = r->base;
-        who[nw].id = r->id;
-        who[nw].page = x->page;
-        gens[nw] = x->gen;
-        es[nw] = es[j];
-        nw++;
+        slots[j] = slot;
+        store_entry(o[j].e)->busy = STORE_WRITING;
+        np++;
+        if (nw && w[nw - 1].slot + w[nw - 1].npages == slot)
+            w[nw - 1].npages++; /* buffers follow each other too */
+        else
+            w[nw++] = (struct pf_write){ .slot = slot, .buf = buf, .npages = 1 };
     }
     as_unlock();
     if (nw)
@@ -175,22 +210,36 @@ size_t compress_evict_pass(void)
 
     as_lock_exclusive();
     size_t written = 0;
-    for (size_t j = 0; j < nw; j++) {
-        struct region *r = region_find(who[j].base);
-        struct pte *p = r && r->id == who[j].id ? pte_get(&r->ptes, who[j].page) : NULL;
-        const struct store_entry *x = store_entry(es[j]);
-        if (w[j].result || !p || p->state != PTE_COMPRESSED || p->slot != es[j] || !x->live ||
-            x->gen != gens[j]) {
-            /* the write failed (the page stays in the store), or the page
-             * was faulted back or decommitted meanwhile */
-            pagefile_free(w[j].slot, 1);
-            if (w[j].result)
+    for (size_t j = 0; j < no; j++) {
+        if (!slots[j])
+            continue;
+        int result = 0;
+        for (size_t i = 0; i < nw; i++)
+            if (slots[j] >= w[i].slot && slots[j] < w[i].slot + w[i].npages)
+                result = w[i].result;
+        struct store_entry *x = store_entry(o[j].e);
+        if (x->busy & STORE_ORPHAN) {
+            /* faulted back or decommitted meanwhile: the page gave up the
+             * entry and its slot */
+            store_free(o[j].e);
+            pagefile_free(slots[j], 1);
+            continue;
+        }
+        x->busy = 0;
+        struct region *r = region_find(o[j].base);
+        struct pte *p = r && r->id == o[j].id ? pte_get(&r->ptes, o[j].page) : NULL;
+        if (result || !p || p->state != PTE_COMPRESSED || p->slot != o[j].e) {
+            /* the write failed: the page stays in the store (a fresh slot
+             * goes back; its own stays with it) */
+            if (!o[j].own)
+                pagefile_free(slots[j], 1);
+            if (result)
                 ctr_add(&vmem_ctr.write_errors, 1);
             continue;
         }
-        p->slot = w[j].slot;
+        p->slot = slots[j];
         p->state = PTE_PAGEDOUT;
-        store_free(es[j]);
+        store_free(o[j].e);
         written++;
         moved++;
     }

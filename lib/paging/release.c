@@ -6,9 +6,10 @@
  * with no I/O.  The page writer frees a frame as soon as it is written when
  * the standby list is off.  A page decommitted or released takes its frame
  * with it (one being written is orphaned: the page writer frees it).
- * With the compressed store on, a frame is freed once the page writer has
- * tried the store with it: a frame in the store leaves its page
- * COMPRESSED; one the store refused is written first, like a dirty one.
+ * With the compressed store on, a frame the page writer put in the store
+ * leaves its page COMPRESSED; a clean frame not (yet) in it is freed as
+ * before, its page-file copy valid: the room is not kept waiting for the
+ * compressor.
  *
  * Locks: as_lock exclusive.
  */
@@ -56,8 +57,6 @@ size_t release_standby(size_t n, int *dirty)
         seen++;
         if (fr->flags & (FRAME_DIRTY | FRAME_WRITING)) {
             *dirty |= (fr->flags & FRAME_DIRTY) != 0;
-        } else if (store_on() && !(fr->flags & (FRAME_STORED | FRAME_NOSTORE))) {
-            *dirty = 1; /* the page writer puts it in the compressed store first */
         } else {
             paging_page_out(f);
             freed++;
@@ -77,8 +76,7 @@ uint32_t paging_forget(struct pte *p)
         slot = p->slot;
         break;
     case PTE_COMPRESSED:
-        slot = store_entry(p->slot)->pf_slot;
-        store_free(p->slot);
+        slot = store_release(p->slot);
         break;
     case PTE_STANDBY: {
         struct frame *fr = standby_frame(p->slot);

@@ -22,6 +22,9 @@ struct region;
 #define FRAME_STORED  0x10 /* its content is also in the compressed store,
                               entry `centry`: freeing the frame leaves the
                               page COMPRESSED, no write needed */
+#define FRAME_SLOT_STALE 0x40 /* with FRAME_STORED: `slot` is the page's
+                              but holds older content (rewritten in place
+                              when the page leaves the store) */
 #define FRAME_NOSTORE 0x20 /* the store refused it (reject, full, no
                               memory): the page file takes it */
 
