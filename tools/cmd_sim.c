@@ -32,6 +32,9 @@ static void sim_usage(FILE *f)
         "  --csv             CSV: policy,frames,refs,faults\n"
         "  --plot FILE.png   faults against frames per policy (needs gnuplot)\n"
         "  --convert OUT     write the trace in the binary format and stop\n"
+        "  --store M[:R]     a compressed tier of M pages at R pages per frame\n"
+        "                    (default 2), its frames taken from each --frames\n"
+        "                    point: misses served by it vs by disk\n"
         "\npolicies:\n");
     for (size_t i = 0; policy_list[i]; i++)
         fprintf(f, "  %-9s %s\n", policy_list[i]->name, policy_list[i]->about);
@@ -100,11 +103,15 @@ static int parse_prefetch(const char *spec, const struct prefetch_ops **pf, unsi
     return 0;
 }
 
+static int store_on;
+
 static void print_table(const struct sim_result *r, size_t n, int prefetching)
 {
     printf("%-8s %9s %12s %12s %8s", "policy", "frames", "refs", "faults", "miss%");
     if (prefetching)
         printf(" %11s %11s", "pf-used", "pf-unused");
+    if (store_on)
+        printf(" %11s %11s %11s", "store-frm", "store-hits", "disk");
     printf(" %9s %9s\n", "seconds", "Mrefs/s");
     for (size_t i = 0; i < n; i++) {
         double miss = r[i].refs ? 100.0 * (double)r[i].faults / (double)r[i].refs : 0;
@@ -116,6 +123,14 @@ static void print_table(const struct sim_result *r, size_t n, int prefetching)
                        (unsigned long long)r[i].pf_unused);
             else
                 printf(" %11s %11s", "-", "-");
+        }
+        if (store_on) {
+            if (strcmp(r[i].policy, "opt"))
+                printf(" %11zu %11llu %11llu", r[i].store_frames,
+                       (unsigned long long)r[i].store_hits,
+                       (unsigned long long)(r[i].faults - r[i].store_hits));
+            else
+                printf(" %11s %11s %11s", "-", "-", "-");
         }
         printf(" %9.3f %9.1f\n", r[i].seconds,
                r[i].seconds > 0 ? (double)r[i].refs / r[i].seconds / 1e6 : 0.0);
@@ -134,6 +149,7 @@ static int cmd_sim_main(int argc, char **argv)
         {"csv", no_argument, NULL, 'c'},
         {"plot", required_argument, NULL, 'o'},
         {"convert", required_argument, NULL, 'C'},
+        {"store", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -144,6 +160,7 @@ static int cmd_sim_main(int argc, char **argv)
     enum trace_format fmt = TRACE_AUTO;
     uint64_t seed = 1;
     int csv = 0, c;
+    store_on = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
@@ -173,6 +190,26 @@ static int cmd_sim_main(int argc, char **argv)
         case 'c': csv = 1; break;
         case 'o': plot = optarg; break;
         case 'C': convert = optarg; break;
+        case 'S': {
+            /* M[:R]: M pages in the compressed tier at R pages per frame */
+            char *end;
+            errno = 0;
+            unsigned long long m = strtoull(optarg, &end, 10);
+            double ratio = 2.0;
+            if (!errno && *end == ':') {
+                char *e2;
+                ratio = strtod(end + 1, &e2);
+                end = ratio >= 1 && ratio <= 64 ? e2 : end;
+            }
+            if (errno || *end || !*optarg || *optarg < '0' || *optarg > '9') {
+                fprintf(stderr, "vmem sim: bad --store '%s' (PAGES or PAGES:RATIO, ratio 1..64)\n",
+                        optarg);
+                return 2;
+            }
+            sim_set_store((size_t)m, ratio);
+            store_on = m > 0;
+            break;
+        }
         case 'h': sim_usage(stdout); return 0;
         default: sim_usage(stderr); return 2;
         }
