@@ -278,6 +278,19 @@ Test(compress, decommit_and_recommit_give_zeros)
         cr_assert_eq(p[i], 0, "byte %zu not zero after re-commit", i);
 }
 
+Test(compress, mem_reset_frees_store_entries)
+{
+    size_t n;
+    uint8_t *p = compressed_region(2 * MIB, &n);
+    cr_assert_gt(count_state(p, n, PTE_COMPRESSED), 0, "no page is compressed");
+    cr_assert_eq(VirtualAlloc(p, n * PG, MEM_RESET, PAGE_READWRITE), p);
+    wait_page_writer_idle();
+    cr_assert_eq(count_state(p, n, PTE_COMPRESSED), 0, "MEM_RESET left compressed pages");
+    cr_assert_eq(stats().compressed_pages, 0, "MEM_RESET left pages in the store");
+    /* their content is gone: the undo says so */
+    cr_assert_eq(vmem_reset_undo(p, n * PG), EFAULT);
+}
+
 Test(compress, zstd_reads_back)
 {
     setenv("VMEM_COMPRESS", "zstd", 1);

@@ -11,6 +11,7 @@
  */
 #include "api/addrspace.h"
 #include "api/init.h"
+#include "compress/store.h"
 #include "paging/cap.h"
 #include "paging/release.h"
 #include "fault/fork_paging.h"
@@ -598,6 +599,18 @@ VMEM_API int vmem_reset(void *addr, size_t size)
     if (!uses_uffd())
         goto out;
     size_t i = first;
+    for (size_t k = first; k < end; k++) {
+        /* a page in the compressed store: its content is not wanted, so
+         * its entry and slot go now and it reads as zeros, lost to
+         * MEM_RESET_UNDO as a page the kernel reclaimed */
+        struct pte *p = pte_get(&r->ptes, k);
+        if (p->state == PTE_COMPRESSED && !(p->flags & PTE_F_LOCKED)) {
+            pagefile_free(store_release(p->slot), 1);
+            p->slot = 0;
+            p->flags = (uint8_t)((p->flags | PTE_F_RESET | PTE_F_RESET_LOST) & ~PTE_F_DIRTY);
+            p->state = PTE_COMMITTED;
+        }
+    }
     while (i < end) {
         struct pte *p = pte_get(&r->ptes, i);
         int eligible = p->state == PTE_RESIDENT && !(p->flags & PTE_F_LOCKED);

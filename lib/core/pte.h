@@ -73,6 +73,8 @@
  *                                for the page file (the page
  *                                writer, paging/compress_out.c)     exclusive
  *   COMPRESSED -> INSTALLING     a fault on it claims it (fault.c)  shared (b)
+ *   COMPRESSED -> COMMITTED      MEM_RESET: content not wanted, its
+ *                                entry and slot freed (RESET_LOST)  exclusive
  *   INSTALLING -> COMPRESSED     its install failed                 shared (b)
  *   STANDBY -> INSTALLING        transition fault's claim (fault.c) shared (b)
  *   PAGEDOUT -> INSTALLING       hard fault's claim of the page and

@@ -86,6 +86,12 @@ int paging_start(uint64_t pages, const char *where, uint64_t max_bytes, char *er
         /* the store's RAM counts in the cap: a share of it, or a size */
         uint64_t max = c->compress_max ? c->compress_max
                                        : pages * PAGE_SZ / 100 * c->compress_max_pct;
+        if (max > pages * PAGE_SZ / 100 * 90) {
+            /* a store as large as the cap would leave no working set */
+            max = pages * PAGE_SZ / 100 * 90;
+            vmem_log("VMEM_COMPRESS_MAX is above 90%% of the cap: the store is held to %llu KiB",
+                     (unsigned long long)(max >> 10));
+        }
         if ((e = store_init(c->compress == VMEM_COMPRESS_ZSTD ? CODEC_ZSTD : CODEC_LZ4, max,
                             c->compress_threshold)) != 0) {
             standby_fini();
