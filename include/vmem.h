@@ -85,6 +85,14 @@ enum vmem_prefetch_install {
                                   transition fault, so use is counted */
 };
 
+/* The compressed store between the standby list and the page file
+ * (VMEM_COMPRESS). */
+enum vmem_compress {
+    VMEM_COMPRESS_OFF = 0,  /* trimmed pages go to the page file */
+    VMEM_COMPRESS_LZ4 = 1,  /* kept compressed in RAM with lz4 first */
+    VMEM_COMPRESS_ZSTD = 2, /* ...with zstd at level 1 (smaller, slower) */
+};
+
 /* Binary compatibility of struct vmem_config and struct vmem_stats: their
  * fields are only ever appended, and every function that takes one is
  * given its size -- the macros below pass sizeof as the caller's vmem.h
@@ -142,6 +150,15 @@ struct vmem_config {
     int pagefile_checksum;  /* VMEM_PAGEFILE_CHECKSUM: 1 (on, default): a
                                crc32c per page-file slot, checked on every
                                read; 0 (off) */
+    enum vmem_compress compress; /* VMEM_COMPRESS: off, lz4 or zstd */
+    unsigned compress_threshold; /* VMEM_COMPRESS_THRESHOLD: a page whose
+                               compressed size exceeds this % of a page goes
+                               to the page file instead, 10..95, default 73 */
+    unsigned compress_max_pct; /* VMEM_COMPRESS_MAX=N%: the store's RAM at
+                               most N % of the cap (1..90, default 25); 0 when
+                               compress_max is set */
+    uint64_t compress_max;  /* VMEM_COMPRESS_MAX=SIZE: the store's RAM at
+                               most SIZE bytes (counted in the cap) */
 };
 
 /* Fills *cfg with the built-in defaults.  EINVAL (nothing written) only
@@ -224,6 +241,19 @@ struct vmem_stats {
     uint64_t inpage_errors;       /* pages that could not be read back from
                                      the page file (accesses raise SIGBUS
                                      with BUS_MCEERR_AR until decommitted) */
+    /* the compressed store (VMEM_COMPRESS) */
+    uint64_t compressed_pages;    /* pages in the store now */
+    uint64_t compressed_bytes;    /* their compressed bytes */
+    uint64_t compress_store_bytes; /* RAM the store takes (in the cap) */
+    uint64_t compress_stored;     /* pages put in the store */
+    uint64_t compress_same_filled; /* of those, one repeated word (no payload) */
+    uint64_t compress_rejects;    /* pages that did not compress enough: to
+                                     the page file */
+    uint64_t compress_hits;       /* faults served from the store (no I/O) */
+    uint64_t compress_evicted;    /* pages moved out to the page file to make
+                                     room (oldest first) */
+    uint64_t compress_ns;         /* time spent compressing */
+    uint64_t decompress_ns;       /* time spent decompressing */
 };
 
 /* Fills *st (EINVAL for a NULL st or a bad size; see the compatibility

@@ -23,7 +23,7 @@ extern "C" {
 #endif
 
 #define VMEM_STATAREA_MAGIC   0x314154534d454d56ull /* "VMEMSTA1" */
-#define VMEM_STATAREA_VERSION 1u
+#define VMEM_STATAREA_VERSION 2u
 #define VMEM_STATAREA_PREFIX  "vmem-stat."
 #define VMEM_STATAREA_MAX_REGIONS 1024u
 
@@ -44,7 +44,7 @@ struct vmem_statarea_region {
 
 /* The area.  Every field is read with relaxed atomic loads (the process
  * writes it while it runs); the counters are struct vmem_counters of
- * lib/core/stats.h, in vmem_stats' order for the first 21 fields. */
+ * lib/core/stats.h (vmem_statarea_read turns them into vmem_stats). */
 struct vmem_statarea {
     uint64_t magic;
     uint32_t version, size;      /* sizeof(struct vmem_statarea) */
@@ -57,7 +57,7 @@ struct vmem_statarea {
     int32_t end_code;
     uint32_t prefetch_install;   /* enum vmem_prefetch_install */
     uint32_t fault_mode;         /* enum vmem_fault_mode in use */
-    uint64_t counters[32];       /* live: struct vmem_counters */
+    uint64_t counters[48];       /* live: struct vmem_counters */
     /* refreshed by the publisher thread on request and at exit */
     uint64_t standby_pages, pagefile_pages, peak_pagefile_pages, cap_pages;
     uint64_t refreshed_ns;       /* CLOCK_MONOTONIC of the last refresh */

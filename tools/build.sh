@@ -16,7 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(meson ninja-build pkg-config gcc libc6-dev liburing-dev libcriterion-dev
-          python3 xz-utils time gnuplot-nox fuse3 libfuse3-dev)
+          python3 xz-utils time gnuplot-nox fuse3 libfuse3-dev
+          liblz4-dev libzstd-dev)
 
 # Each step says what it does; meson and ninja show their own progress
 # (ninja: one [n/N] line per file).

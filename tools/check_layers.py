@@ -26,7 +26,7 @@ import sys
 
 # Lowest first.  lib/policy/ stands apart: pure code that includes only
 # itself, used by paging/ (and by the simulator in tools/).
-LAYERS = ["os", "core", "pagefile", "paging", "fault", "section", "api"]
+LAYERS = ["os", "core", "pagefile", "compress", "paging", "fault", "section", "api"]
 RANK = {name: i for i, name in enumerate(LAYERS)}
 
 # libc wrappers that enter the kernel, and liburing's calls that do.

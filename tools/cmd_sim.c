@@ -33,6 +33,9 @@ static void sim_usage(FILE *f)
         "  --csv             CSV: policy,frames,refs,faults\n"
         "  --plot FILE.png   faults against frames per policy (needs gnuplot)\n"
         "  --convert OUT     write the trace in the binary format and stop\n"
+        "  --store M[:R]     a compressed tier of M pages at R pages per frame\n"
+        "                    (default 2), its frames taken from each --frames\n"
+        "                    point: misses served by it vs by disk\n"
         "  -h, --help        this help\n"
         "\n"
         "Exit status: 0; 1 if memory ran out or an output could not be written;\n"
@@ -105,11 +108,15 @@ static int parse_prefetch(const char *spec, const struct prefetch_ops **pf, unsi
     return 0;
 }
 
+static int store_on;
+
 static void print_table(const struct sim_result *r, size_t n, int prefetching)
 {
     printf("%-8s %9s %12s %12s %8s", "policy", "frames", "refs", "faults", "miss%");
     if (prefetching)
         printf(" %11s %11s", "pf-used", "pf-unused");
+    if (store_on)
+        printf(" %11s %11s %11s", "store-frm", "store-hits", "disk");
     printf(" %9s %9s\n", "seconds", "Mrefs/s");
     for (size_t i = 0; i < n; i++) {
         double miss = r[i].refs ? 100.0 * (double)r[i].faults / (double)r[i].refs : 0;
@@ -122,19 +129,28 @@ static void print_table(const struct sim_result *r, size_t n, int prefetching)
             else
                 printf(" %11s %11s", "-", "-");
         }
+        if (store_on) {
+            if (strcmp(r[i].policy, "opt"))
+                printf(" %11zu %11llu %11llu", r[i].store_frames,
+                       (unsigned long long)r[i].store_hits,
+                       (unsigned long long)(r[i].faults - r[i].store_hits));
+            else
+                printf(" %11s %11s %11s", "-", "-", "-");
+        }
         printf(" %9.3f %9.1f\n", r[i].seconds,
                r[i].seconds > 0 ? (double)r[i].refs / r[i].seconds / 1e6 : 0.0);
     }
 }
 
 enum sim_opt { O_POLICY, O_FRAMES, O_PREFETCH, O_FORMAT, O_GEN, O_SEED, O_CSV, O_PLOT,
-               O_CONVERT, O_HELP };
+               O_CONVERT, O_STORE, O_HELP };
 static const struct opt_def sim_defs[] = {
     [O_POLICY] = { "policy", 0, OPT_VALUE },   [O_FRAMES] = { "frames", 0, OPT_VALUE },
     [O_PREFETCH] = { "prefetch", 0, OPT_VALUE }, [O_FORMAT] = { "format", 0, OPT_VALUE },
     [O_GEN] = { "gen", 0, OPT_VALUE },         [O_SEED] = { "seed", 0, OPT_VALUE },
     [O_CSV] = { "csv", 0, OPT_FLAG },          [O_PLOT] = { "plot", 0, OPT_VALUE },
-    [O_CONVERT] = { "convert", 0, OPT_VALUE }, [O_HELP] = { "help", 'h', OPT_FLAG },
+    [O_CONVERT] = { "convert", 0, OPT_VALUE }, [O_STORE] = { "store", 0, OPT_VALUE },
+    [O_HELP] = { "help", 'h', OPT_FLAG },
     { NULL, 0, 0 },
 };
 
@@ -147,6 +163,7 @@ static int cmd_sim_main(int argc, char **argv)
     enum trace_format fmt = TRACE_AUTO;
     uint64_t seed = 1;
     int csv = 0, k;
+    store_on = 0;
     struct opt_parser p;
     opt_init(&p, "sim", sim_defs, argc, argv, 0);
     while ((k = opt_next(&p)) != OPT_END) {
@@ -193,6 +210,25 @@ static int cmd_sim_main(int argc, char **argv)
                 return 2;
             break;
         case O_HELP: sim_usage(stdout); return 0;
+        case O_STORE: {
+            /* M[:R]: M pages in the compressed tier at R pages per frame */
+            char *end;
+            errno = 0;
+            unsigned long long m = strtoull(p.value, &end, 10);
+            double ratio = 2.0;
+            if (!errno && *end == ':') {
+                char *e2;
+                ratio = strtod(end + 1, &e2);
+                end = ratio >= 1 && ratio <= 64 ? e2 : end;
+            }
+            if (errno || *end || !*p.value || *p.value < '0' || *p.value > '9') {
+                opt_error(&p, "bad --store '%s' (PAGES or PAGES:RATIO, ratio 1..64)", p.value);
+                return 2;
+            }
+            sim_set_store((size_t)m, ratio);
+            store_on = m > 0;
+            break;
+        }
         }
     }
     if ((gen != NULL) == (trace_file != NULL)) {

@@ -242,7 +242,23 @@ void sim_trace_free(struct sim_trace *st)
     memset(st, 0, sizeof *st);
 }
 
-enum { RESIDENT = 1, SEEN = 2, PREFETCHED = 4 };
+enum { RESIDENT = 1, SEEN = 2, PREFETCHED = 4, STORED = 8 };
+
+/* The compressed tier (sim_set_store): a FIFO of pages, linked by rank. */
+static size_t store_pages;
+static double store_ratio = 1;
+
+void sim_set_store(size_t pages, double ratio)
+{
+    store_pages = pages;
+    store_ratio = ratio > 0 ? ratio : 1;
+}
+
+struct store_fifo {
+    uint32_t *prev, *next; /* by rank; universe = none */
+    uint32_t head, tail;   /* oldest, newest */
+    size_t count;
+};
 
 struct replay {
     const struct sim_trace *st;
@@ -253,7 +269,44 @@ struct replay {
     uint8_t *state;
     size_t frames;
     struct sim_result *res;
+    struct store_fifo sf;
 };
+
+static void store_unlink(struct replay *r, uint32_t x)
+{
+    struct store_fifo *f = &r->sf;
+    uint32_t none = (uint32_t)r->st->universe;
+    if (f->prev[x] != none)
+        f->next[f->prev[x]] = f->next[x];
+    else
+        f->head = f->next[x];
+    if (f->next[x] != none)
+        f->prev[f->next[x]] = f->prev[x];
+    else
+        f->tail = f->prev[x];
+    f->count--;
+    r->state[x] &= (uint8_t)~STORED;
+}
+
+/* A page evicted from the frames enters the store; its oldest leaves. */
+static void store_put_page(struct replay *r, uint32_t x)
+{
+    struct store_fifo *f = &r->sf;
+    uint32_t none = (uint32_t)r->st->universe;
+    if (!store_pages)
+        return;
+    if (f->count == store_pages)
+        store_unlink(r, f->head);
+    f->prev[x] = f->tail;
+    f->next[x] = none;
+    if (f->tail != none)
+        f->next[f->tail] = x;
+    else
+        f->head = x;
+    f->tail = x;
+    f->count++;
+    r->state[x] |= STORED;
+}
 
 static uint64_t orig_of(const struct sim_trace *st, size_t rank)
 {
@@ -274,6 +327,7 @@ static void make_room(struct replay *r)
         r->pf->feedback(r->pfr, 0);
     }
     r->state[v] = (uint8_t)(s & ~(RESIDENT | PREFETCHED));
+    store_put_page(r, (uint32_t)v);
 }
 
 static void bring_in(struct replay *r, size_t rank)
@@ -316,9 +370,26 @@ int sim_run(const struct sim_trace *st, const struct policy_ops *ops,
     res->policy = ops->name;
     res->frames = frames;
     res->refs = st->n;
+    if (store_pages) {
+        /* the store's RAM comes out of the frames */
+        res->store_frames = (size_t)((double)store_pages / store_ratio + 0.999999);
+        frames = frames > res->store_frames ? frames - res->store_frames : 1;
+    }
     if (!frames)
         frames = 1;
     struct replay r = {.st = st, .ops = ops, .pf = pf, .frames = frames, .res = res};
+    if (store_pages) {
+        size_t u = st->universe ? st->universe : 1;
+        r.sf.prev = malloc(u * sizeof(uint32_t));
+        r.sf.next = malloc(u * sizeof(uint32_t));
+        r.sf.head = r.sf.tail = (uint32_t)st->universe;
+        if (!r.sf.prev || !r.sf.next) {
+            free(r.sf.prev);
+            free(r.sf.next);
+            errno = ENOMEM;
+            return -1;
+        }
+    }
     r.state = calloc(st->universe ? st->universe : 1, 1);
     /* more frames than pages: nothing is ever evicted, so the policy need
      * not size itself for them */
@@ -353,6 +424,10 @@ int sim_run(const struct sim_trace *st, const struct policy_ops *ops,
             continue;
         }
         faults++;
+        if (s & STORED) {
+            store_unlink(&r, x); /* served from the store: no disk */
+            res->store_hits++;
+        }
         make_room(&r);
         ops->admit(pol, x, 0);
         state[x] = RESIDENT | SEEN;
@@ -361,6 +436,8 @@ int sim_run(const struct sim_trace *st, const struct policy_ops *ops,
     }
     res->faults = faults;
     res->seconds = now() - t0;
+    free(r.sf.prev);
+    free(r.sf.next);
     ops->destroy(r.pol);
     if (pf)
         pf->destroy(r.pfr);

@@ -36,6 +36,8 @@ struct sim_result {
     uint64_t prefetched;    /* pages brought in by prefetch */
     uint64_t pf_used;       /* of those, referenced before eviction */
     uint64_t pf_unused;     /* evicted unreferenced */
+    uint64_t store_hits;    /* misses served by the compressed tier (sim_set_store) */
+    size_t store_frames;    /* frames the compressed tier takes from `frames` */
     double seconds;         /* replay CPU time of the thread (OPT: with its
                              * next-use pass), so other load on the machine
                              * does not count */
@@ -48,6 +50,14 @@ extern const struct policy_alloc sim_alloc;
 int sim_run(const struct sim_trace *st, const struct policy_ops *ops,
             const struct prefetch_ops *pf, unsigned pf_n, size_t frames, uint64_t seed,
             struct sim_result *res);
+
+/* The compressed tier of later sim_run calls: a store of `pages` pages
+ * (0: none) at `ratio` pages per frame, whose frames come out of each run's
+ * frame count, so runs compare at equal RAM.  A page evicted from the
+ * frames enters the store; the store's oldest page leaves for the disk when
+ * it is full (as libvmem's store does); a miss on a page in the store is a
+ * store hit, the rest go to disk. */
+void sim_set_store(size_t pages, double ratio);
 
 /* Belady's OPT: on a miss with all frames full, evicts the resident page
  * whose next reference is farthest away.  Demand paging only. */

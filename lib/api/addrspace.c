@@ -11,6 +11,7 @@
  */
 #include "api/addrspace.h"
 #include "api/init.h"
+#include "compress/store.h"
 #include "paging/cap.h"
 #include "paging/release.h"
 #include "fault/fork_paging.h"
@@ -642,6 +643,23 @@ VMEM_API int vmem_reset(void *addr, size_t size)
      * so the contents are simply kept (MEM_RESET promises nothing). */
     if (!uses_uffd() || (r->flags & REGION_VIEW)) /* a view's pages are the section's */
         goto out;
+    /* a page in the compressed store: its content is not wanted, so its
+     * entry and slot go now and it reads as zeros, lost to MEM_RESET_UNDO
+     * as a page the kernel reclaimed; absent leaves are skipped whole */
+    for (size_t k = pte_next_present(&r->ptes, first, end); k < end;) {
+        struct pte *p = pte_get(&r->ptes, k);
+        if (!p) {
+            k = pte_next_present(&r->ptes, k + 1, end);
+            continue;
+        }
+        if (p->state == PTE_COMPRESSED && !(p->flags & PTE_F_LOCKED)) {
+            pagefile_free(store_release(p->slot), 1);
+            p->slot = 0;
+            p->flags = (uint8_t)((p->flags | PTE_F_RESET | PTE_F_RESET_LOST) & ~PTE_F_DIRTY);
+            p->state = PTE_COMMITTED;
+        }
+        k++;
+    }
     /* runs of eligible pages, and of the others; absent leaves (all
      * reserved) are skipped whole */
     size_t i = pte_next_present(&r->ptes, first, end);

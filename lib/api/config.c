@@ -26,6 +26,9 @@
 #define MAX_SPIN_US          1000000u
 #define DEFAULT_CLUSTER      8u
 #define DEFAULT_IO_SPIN_US   200u
+#define VMEM_COMPRESS_DEFAULT VMEM_COMPRESS_OFF
+#define DEFAULT_COMPRESS_THRESHOLD 73u
+#define DEFAULT_COMPRESS_MAX_PCT   25u
 
 /* Every field of struct vmem_config, in order: the struct cut after any of
  * them is a layout a caller's vmem.h may have declared. */
@@ -41,13 +44,15 @@ static const struct {
     FIELD(trim, enum vmem_trim_method), FIELD(dirty_tracking, enum vmem_dirty_tracking),
     FIELD(io_spin_us, unsigned), FIELD(prefetch_install, enum vmem_prefetch_install),
     FIELD(low_water, unsigned), FIELD(report_file, char[256]),
-    FIELD(pagefile_checksum, int),
+    FIELD(pagefile_checksum, int), FIELD(compress, enum vmem_compress),
+    FIELD(compress_threshold, unsigned), FIELD(compress_max_pct, unsigned),
+    FIELD(compress_max, uint64_t),
 };
 #undef FIELD
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 /* A field appended to vmem.h is appended to the table too. */
 _Static_assert(sizeof(struct vmem_config) ==
-               (offsetof(struct vmem_config, pagefile_checksum) + sizeof(int) +
+               (offsetof(struct vmem_config, compress_max) + sizeof(uint64_t) +
                 alignof(struct vmem_config) - 1) / alignof(struct vmem_config) *
                alignof(struct vmem_config),
                "fields[] ends with the last field of struct vmem_config");
@@ -105,6 +110,9 @@ static void defaults(struct vmem_config *cfg)
     cfg->high_water = 95;
     cfg->low_water = 88;
     cfg->pagefile_checksum = 1;
+    cfg->compress = VMEM_COMPRESS_DEFAULT;
+    cfg->compress_threshold = DEFAULT_COMPRESS_THRESHOLD;
+    cfg->compress_max_pct = DEFAULT_COMPRESS_MAX_PCT;
 }
 
 VMEM_API int vmem_config_default_sized(struct vmem_config *cfg, size_t size)
@@ -290,6 +298,36 @@ static int from_env(struct vmem_config *cfg, char *err, size_t errlen)
             return EINVAL;
         }
         strcpy(cfg->prefetch, v);
+    }
+    static const char *const codecs[] = { "off", "lz4", "zstd", NULL };
+    unsigned codec = cfg->compress;
+    if ((rc = env_choice("VMEM_COMPRESS", codecs, "off, lz4 or zstd", &codec, err, errlen)))
+        return rc;
+    cfg->compress = (enum vmem_compress)codec;
+    if ((rc = env_uint("VMEM_COMPRESS_THRESHOLD", 10, 95, "a percentage of a page from 10 to 95",
+                       &cfg->compress_threshold, err, errlen)))
+        return rc;
+    v = getenv("VMEM_COMPRESS_MAX");
+    if (v) {
+        size_t len = strlen(v);
+        char num[32];
+        if (len && v[len - 1] == '%' && len < sizeof(num)) {
+            memcpy(num, v, len - 1);
+            num[len - 1] = 0;
+            uint64_t pct;
+            if (vmem_parse_uint(num, 1, 90, &pct))
+                return bad(err, errlen, "VMEM_COMPRESS_MAX", v,
+                           "a size such as 64M, or a percentage of the cap from 1% to 90%");
+            cfg->compress_max_pct = (unsigned)pct;
+            cfg->compress_max = 0;
+        } else {
+            if (vmem_parse_size(v, &cfg->compress_max) || cfg->compress_max < 65536 ||
+                cfg->compress_max > ((uint64_t)4 << 30) - 4096)
+                return bad(err, errlen, "VMEM_COMPRESS_MAX", v,
+                           "a size from 64K to 4G-4K (such as 64M), or a percentage of the "
+                           "cap from 1% to 90%");
+            cfg->compress_max_pct = 0;
+        }
     }
     v = getenv("VMEM_PAGEFILE");
     if (v) {

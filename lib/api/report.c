@@ -28,7 +28,10 @@ static const struct field {
     F(reserved_pages, 0), F(regions, 0), F(prefetched_pages, 0), F(prefetch_used, 0),
     F(prefetch_unused, 0), F(trimmed_pages, 0), F(trimmed_by_move, 0), F(standby_pages, 0),
     F(pagefile_pages, 0), F(peak_pagefile_pages, 1), F(cap_pages, 0), F(checksum_errors, 0),
-    F(write_errors, 0), F(inpage_errors, 0),
+    F(write_errors, 0), F(inpage_errors, 0), F(compressed_pages, 0), F(compressed_bytes, 0),
+    F(compress_store_bytes, 0), F(compress_stored, 0), F(compress_same_filled, 0),
+    F(compress_rejects, 0), F(compress_hits, 0), F(compress_evicted, 0), F(compress_ns, 0),
+    F(decompress_ns, 0),
 };
 #undef F
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -181,6 +184,21 @@ static void text_block(struct out *o, const char *head, const struct vmem_stats 
     say(o, "  checksum errors      %llu\n", U(s->checksum_errors));
     say(o, "  write errors         %llu\n", U(s->write_errors));
     say(o, "  in-page errors       %llu\n", U(s->inpage_errors));
+    if (s->compress_stored || s->compressed_pages) {
+        /* ratio: the pages' bytes over the compressed bytes they take */
+        double ratio = s->compressed_bytes
+                           ? (double)s->compressed_pages * 4096 / (double)s->compressed_bytes
+                           : 0;
+        say(o, "  compressed store     %llu pages in %llu KiB of RAM (%llu KiB compressed, "
+               "ratio %.2f)\n", U(s->compressed_pages), U(s->compress_store_bytes / 1024),
+            U(s->compressed_bytes / 1024), ratio);
+        say(o, "  compressed in/out    %llu stored (%llu same-filled), %llu rejected to the "
+               "page file, %llu faults served from it, %llu evicted to the page file\n",
+            U(s->compress_stored), U(s->compress_same_filled), U(s->compress_rejects),
+            U(s->compress_hits), U(s->compress_evicted));
+        say(o, "  compress time        %.3f ms compressing, %.3f ms decompressing\n",
+            (double)s->compress_ns / 1e6, (double)s->decompress_ns / 1e6);
+    }
 #undef U
 }
 

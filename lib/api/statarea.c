@@ -78,6 +78,15 @@ VMEM_API void vmem_statarea_read(const struct vmem_statarea *a, struct vmem_proc
     s->prefetched_pages = LD(c->prefetched_pages);
     s->prefetch_used = LD(c->prefetch_used);
     s->prefetch_unused = LD(c->prefetch_unused);
+    s->compressed_pages = LD(c->compress_pages);
+    s->compressed_bytes = LD(c->compress_bytes);
+    s->compress_stored = LD(c->compress_stored);
+    s->compress_same_filled = LD(c->compress_same);
+    s->compress_rejects = LD(c->compress_rejects);
+    s->compress_hits = LD(c->compress_hits);
+    s->compress_evicted = LD(c->compress_evicted);
+    s->compress_ns = LD(c->compress_ns);
+    s->decompress_ns = LD(c->decompress_ns);
     s->trimmed_pages = LD(c->trimmed_pages);
     s->trimmed_by_move = LD(c->trimmed_by_move);
     s->standby_pages = LD(a->standby_pages);

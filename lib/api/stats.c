@@ -8,6 +8,7 @@
 #include "core/runtime.h"
 #include "core/stats.h"
 #include "core/vmem_internal.h"
+#include "compress/store.h"
 #include "os/fd.h"
 #include "os/process.h"
 #include "api/publish.h"
@@ -70,6 +71,16 @@ VMEM_API int vmem_get_stats_sized(struct vmem_stats *st, size_t size)
     s.checksum_errors = LOAD(checksum_errors);
     s.write_errors = LOAD(write_errors);
     s.inpage_errors = LOAD(inpage_errors);
+    s.compressed_pages = LOAD(compress_pages);
+    s.compressed_bytes = LOAD(compress_bytes);
+    s.compress_store_bytes = store_charged_pages() * PAGE_SZ;
+    s.compress_stored = LOAD(compress_stored);
+    s.compress_same_filled = LOAD(compress_same);
+    s.compress_rejects = LOAD(compress_rejects);
+    s.compress_hits = LOAD(compress_hits);
+    s.compress_evicted = LOAD(compress_evicted);
+    s.compress_ns = LOAD(compress_ns);
+    s.decompress_ns = LOAD(decompress_ns);
     memcpy(st, &s, size);
     return 0;
 }

@@ -41,6 +41,11 @@
  *                  it as PAGEDOUT (fault/fork_paging.c).  Under VirtualLock
  *                  (fault_populate, as_lock exclusive) the hard fault keeps
  *                  the lock through the read.
+ *   PTE_COMPRESSED content in the compressed store (compress/store.h) at
+ *                  entry `slot`; the entry keeps the page-file slot that
+ *                  has the same content, if any.  The next touch is a fault
+ *                  served from the store, with no I/O (fault.c), claimed
+ *                  like a transition fault and done under as_lock shared.
  *   PTE_INPAGE_ERROR  its page-file copy could not be read back: the page
  *                  is poisoned, each access raises SIGBUS (BUS_MCEERR_AR)
  *                  until it is decommitted or released.  No slot, not in
@@ -61,6 +66,16 @@
  *   STANDBY -> PAGEDOUT          a clean frame freed (the working-set
  *                                manager; the page writer with the
  *                                standby list off)                  exclusive
+ *   STANDBY -> COMPRESSED        a frame whose content the page
+ *                                writer put in the store freed
+ *                                (release.c)                        exclusive
+ *   COMPRESSED -> PAGEDOUT       the store's oldest entries leave
+ *                                for the page file (the page
+ *                                writer, paging/compress_out.c)     exclusive
+ *   COMPRESSED -> INSTALLING     a fault on it claims it (fault.c)  shared (b)
+ *   COMPRESSED -> COMMITTED      MEM_RESET: content not wanted, its
+ *                                entry and slot freed (RESET_LOST)  exclusive
+ *   INSTALLING -> COMPRESSED     its install failed                 shared (b)
  *   STANDBY -> INSTALLING        transition fault's claim (fault.c) shared (b)
  *   PAGEDOUT -> INSTALLING       hard fault's claim of the page and
  *                                of neighbours read with it         shared (b)
@@ -74,7 +89,7 @@
  *                                faulting page kept failing         shared (b)
  *   INPAGE_ERROR -> PAGEDOUT     at once, where the page cannot be
  *                                poisoned in thread mode (retried)  shared (b)
- *   STANDBY|PAGEDOUT|INSTALLING -> RESIDENT | INPAGE_ERROR
+ *   STANDBY|PAGEDOUT|COMPRESSED|INSTALLING -> RESIDENT | INPAGE_ERROR
  *                                a forked child's first touch of a
  *                                page (fork_paging.c)               exclusive
  *   any -> RESERVED              decommit, release (addrspace.c),
@@ -97,7 +112,8 @@
 #include <stdint.h>
 
 enum { PTE_RESERVED = 0, PTE_COMMITTED = 1, PTE_RESIDENT = 2, PTE_STANDBY = 3,
-       PTE_PAGEDOUT = 4, PTE_INSTALLING = 5, PTE_INPAGE_ERROR = 6 };
+       PTE_PAGEDOUT = 4, PTE_INSTALLING = 5, PTE_INPAGE_ERROR = 6,
+       PTE_COMPRESSED = 7 };
 
 #define PTE_F_WRITTEN    0x01 /* written since the last write-watch reset */
 #define PTE_F_LOCKED     0x02 /* VirtualLock */
@@ -110,8 +126,8 @@ struct pte {
     uint8_t state;
     uint8_t flags;
     uint16_t prot;   /* Win32 PAGE_* value; 0 while reserved */
-    uint32_t slot;   /* page-file slot (RESIDENT, PAGEDOUT) or standby frame
-                        (STANDBY); 0 = none */
+    uint32_t slot;   /* page-file slot (RESIDENT, PAGEDOUT), standby frame
+                        (STANDBY) or store entry (COMPRESSED); 0 = none */
 };
 
 #define LEAF_SHIFT 9

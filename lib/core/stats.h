@@ -24,6 +24,10 @@ struct vmem_counters {
     uint64_t prefetched_pages, prefetch_used, prefetch_unused;
     uint64_t trimmed_pages, trimmed_by_move;
     uint64_t checksum_errors, write_errors, inpage_errors;
+    /* the compressed store (compress/store.c) */
+    uint64_t compress_stored, compress_pages, compress_bytes, compress_same;
+    uint64_t compress_rejects, compress_hits, compress_evicted;
+    uint64_t compress_ns, decompress_ns;
 };
 
 extern struct vmem_counters *vmem_ctr_live;

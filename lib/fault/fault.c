@@ -8,7 +8,7 @@
  *  - COMMITTED -> RESIDENT: several threads may race to install zeros; the
  *    kernel arbitrates (UFFDIO_COPY/ZEROPAGE fail with EEXIST on a page
  *    already there) and each thread counts only the pages it installed.
- *  - STANDBY/PAGEDOUT -> RESIDENT: the fault claims the page with a
+ *  - STANDBY/PAGEDOUT/COMPRESSED -> RESIDENT: the fault claims the page with a
  *    compare-and-swap to INSTALLING first; a fault that loses just retries.
  * The exception is a hard fault's read, done with as_lock released (see
  * hard_fault): anything may happen meanwhile but to the claimed pages,
@@ -28,6 +28,7 @@
  * also records the write for GetWriteWatch.
  */
 #include "fault/fault.h"
+#include "compress/store.h"
 #include "paging/cap.h"
 #include "paging/start.h"
 #include "core/internal_alloc.h"
@@ -184,7 +185,10 @@ static void transition(struct region *r, size_t idx, int write, int *woke)
     struct frame *fr = standby_frame(f);
     int writing = (fr->flags & FRAME_WRITING) != 0;
     int prefetched = (fr->flags & FRAME_PREFETCHED) != 0;
-    int dirty = (fr->flags & FRAME_DIRTY) || writing || !paging_tracks_dirty();
+    /* a frame in the compressed store without a page-file slot is clean
+     * only as long as its entry lives: back in the working set it is dirty */
+    int dirty = (fr->flags & FRAME_DIRTY) || writing || !paging_tracks_dirty() ||
+                ((fr->flags & FRAME_STORED) && (!fr->slot || (fr->flags & FRAME_SLOT_STALE)));
     /* Clean pages, and every page of a write-watch region, go back
      * write-protected unless this very access is the write. */
     int wp = !write && (is_watch(r) || !dirty);
@@ -212,6 +216,8 @@ static void transition(struct region *r, size_t idx, int write, int *woke)
         fr->flags |= FRAME_ORPHAN;
         p->slot = 0;
     } else {
+        if (fr->flags & FRAME_STORED)
+            store_free(fr->centry);
         p->slot = fr->slot;
         standby_drop(f);
     }
@@ -226,6 +232,74 @@ static void transition(struct region *r, size_t idx, int write, int *woke)
         ctr_add(&vmem_ctr.prefetch_used, 1);
         prefetch_feedback(1);
     }
+    ctr_gauge_add(&vmem_ctr.working_set, &vmem_ctr.peak_working_set, 1);
+}
+
+static void inpage_error(struct region *r, size_t idx, int err);
+
+/* A page in the compressed store touched again: decompressed into this
+ * thread's page-in buffer and installed in one UFFDIO_COPY, no I/O, all
+ * under as_lock shared with the page claimed (its entry cannot go).  A page
+ * whose entry has a page-file copy goes back clean (write-protected), as
+ * from a hard fault; one without is dirty.  An entry that does not
+ * decompress (library memory corrupted) falls back to its page-file copy,
+ * or is an in-page error. */
+static void compressed_fault(struct region *r, size_t idx, int write, int *woke)
+{
+    struct pte *p = pte_get(&r->ptes, idx);
+    if (!claim(p, PTE_COMPRESSED))
+        return;
+    uint32_t e = p->slot, pf_slot = store_entry(e)->pf_slot;
+    int stale = store_entry(e)->stale;
+    uint8_t *buf = pagefile_bounce();
+    int err = buf ? store_get(e, buf) : ENOMEM;
+    if (err == ENOMEM) {
+        set_state(p, PTE_COMPRESSED); /* nothing lost: retried */
+        return;
+    }
+    if (err) {
+        p->slot = store_release(e);
+        if (stale)
+            pf_slot = 0; /* its slot holds older content: no fallback */
+        static int told;
+        if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+            vmem_log("a page of the compressed store at %#lx does not decompress%s",
+                     (unsigned long)region_addr(r, idx),
+                     pf_slot ? ": read from the page file instead" : "");
+        if (pf_slot && p->slot)
+            set_state(p, PTE_PAGEDOUT); /* the retry is a hard fault */
+        else
+            inpage_error(r, idx, EIO);
+        return;
+    }
+    int dirty = !pf_slot || stale || !paging_tracks_dirty();
+    int wp = !write && (is_watch(r) || !dirty);
+    uint8_t had = 0;
+    if (write && is_watch(r))
+        had = __atomic_fetch_or(&p->flags, PTE_F_WRITTEN, __ATOMIC_ACQ_REL);
+    size_t done = 0;
+    err = uffd_copy(vmem_rt.uffd, region_addr(r, idx), buf, PAGE_SZ, wp, &done);
+    if (err && err != EEXIST) {
+        if (write && is_watch(r) && !(had & PTE_F_WRITTEN))
+            __atomic_fetch_and(&p->flags, (uint8_t)~PTE_F_WRITTEN, __ATOMIC_ACQ_REL);
+        set_state(p, PTE_COMPRESSED);
+        static int told;
+        if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+            vmem_log("cannot install a page from the compressed store (%s); the access will "
+                     "be retried", err == ENOMEM ? "out of memory" : strerror(err));
+        return;
+    }
+    *woke = err == 0;
+    p->slot = store_release(e);
+    if (!p->slot)
+        dirty = 1; /* the writer had its slot: no copy on disk */
+    uint8_t fl = PTE_F_ACCESSED | ((dirty || write) ? PTE_F_DIRTY : 0);
+    if (write && is_watch(r))
+        fl |= PTE_F_WRITTEN;
+    set_flags(p, fl);
+    set_state(p, PTE_RESIDENT);
+    replacement_admit(r, idx, 1, 0);
+    ctr_add(&vmem_ctr.compress_hits, 1);
     ctr_gauge_add(&vmem_ctr.working_set, &vmem_ctr.peak_working_set, 1);
 }
 
@@ -506,10 +580,12 @@ int fault_populate(struct region *r, size_t first, size_t end)
     while (i < end) {
         const struct pte *p = pte_get(&r->ptes, i);
         uint8_t st = p ? pte_load_state(p) : PTE_RESERVED;
-        if (st == PTE_STANDBY || st == PTE_PAGEDOUT) {
+        if (st == PTE_STANDBY || st == PTE_PAGEDOUT || st == PTE_COMPRESSED) {
             /* as_lock is held exclusive here: the read keeps it */
             if (st == PTE_STANDBY)
                 transition(r, i, 0, &woke);
+            else if (st == PTE_COMPRESSED)
+                compressed_fault(r, i, 0, &woke);
             else
                 hard_fault(&r, i, 0, &woke, 1);
             if (pte_load_state(p) != PTE_RESIDENT)
@@ -581,7 +657,8 @@ int fault_resolve(uintptr_t addr, int write, int kind)
         uint8_t st = p ? pte_load_state(p) : PTE_RESERVED;
         size_t n = st == PTE_COMMITTED ? vmem_rt.cfg.zero_cluster
                                        : (vmem_rt.cfg.cluster ? vmem_rt.cfg.cluster : 1);
-        if ((st == PTE_COMMITTED || st == PTE_STANDBY || st == PTE_PAGEDOUT) &&
+        if ((st == PTE_COMMITTED || st == PTE_STANDBY || st == PTE_PAGEDOUT ||
+             st == PTE_COMPRESSED) &&
             !paging_has_room(n)) {
             as_unlock();
             paging_wait_for_room(n);
@@ -605,6 +682,8 @@ int fault_resolve(uintptr_t addr, int write, int kind)
             transition(r, idx, write, &woke);
         else if (st == PTE_PAGEDOUT)
             hard_fault(&r, idx, write, &woke, 0);
+        else if (st == PTE_COMPRESSED)
+            compressed_fault(r, idx, write, &woke);
         else if (st == PTE_RESIDENT)
             refault_resident(r, idx, write, kind, &woke);
         /* PTE_RESERVED: decommitted while the fault was in flight; the

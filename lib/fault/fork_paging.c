@@ -8,7 +8,8 @@
  *
  *   child:  every such page is made PROT_NONE; its first touch raises
  *           SIGSEGV, and fork_child_claim brings the content in: from the
- *           child's copy of the standby frame, or by pread from the parent's
+ *           child's copy of the standby frame or of the compressed store
+ *           (decompressed), or by pread from the parent's
  *           page file, which the child borrows read-only.  The child does no
  *           paging of its own (its fault mode is kernel).
  *   parent: from the fork on, page-file slots are not reused or punched
@@ -39,6 +40,7 @@
  * handler, so the reaper never sees the hold on and the child unregistered.
  */
 #include "fault/fork_paging.h"
+#include "compress/store.h"
 #include "paging/cap.h"
 #include "paging/start.h"
 #include "paging/wsmanager.h"
@@ -84,7 +86,7 @@ void (*fork_paging_lock_hook)(pthread_mutex_t *m);
 static int not_in_memory(const struct pte *p)
 {
     return p->state == PTE_STANDBY || p->state == PTE_PAGEDOUT || p->state == PTE_INSTALLING ||
-           p->state == PTE_INPAGE_ERROR;
+           p->state == PTE_INPAGE_ERROR || p->state == PTE_COMPRESSED;
 }
 
 /* The mutexes below as_lock and hold_lock, in the lock order
@@ -95,12 +97,13 @@ static pthread_mutex_t *inner_lock(int k)
     case 0: return replacement_fork_lock();
     case 1: return prefetch_fork_lock();
     case 2: return standby_fork_lock();
-    case 3: return pagefile_fork_lock();
-    case 4: return ialloc_fork_lock();
+    case 3: return store_fork_lock();
+    case 4: return pagefile_fork_lock();
+    case 5: return ialloc_fork_lock();
     default: return NULL;
     }
 }
-#define NINNER 5
+#define NINNER 6
 
 /* A fork cannot go on with a lock it failed to take or give back: the
  * child would inherit it held. */
@@ -264,12 +267,16 @@ static uint8_t claim_buf[PAGE_SZ] __attribute__((aligned(PAGE_SZ)));
 static int fill_absent(uintptr_t addr, const struct pte *p)
 {
     const void *src = claim_buf;
-    int err;
+    int err = 0;
     if (child_uffd < 0)
         return EBADF;
     if (p->state == PTE_STANDBY)
         src = standby_data(p->slot);
-    else if ((err = pagefile_read(p->slot, claim_buf, 1)) != 0)
+    else if (p->state == PTE_COMPRESSED)
+        err = store_get(p->slot, claim_buf); /* the child's copy of the store */
+    else
+        err = pagefile_read(p->slot, claim_buf, 1);
+    if (err)
         return err;
     if ((err = uffd_register(child_uffd, addr, PAGE_SZ, 0)) != 0)
         return err;
@@ -328,6 +335,8 @@ enum sigchain_verdict fork_child_claim(int sig, siginfo_t *si, void *uctx)
              * (fault.c) */
             if (p->state == PTE_STANDBY)
                 standby_drop(p->slot);
+            if (p->state == PTE_COMPRESSED)
+                store_free(p->slot);
             p->state = PTE_INPAGE_ERROR;
             p->slot = 0;
             ctr_add(&vmem_ctr.inpage_errors, 1);
@@ -340,6 +349,8 @@ enum sigchain_verdict fork_child_claim(int sig, siginfo_t *si, void *uctx)
         } else {
             if (p->state == PTE_STANDBY)
                 standby_drop(p->slot);
+            if (p->state == PTE_COMPRESSED)
+                store_free(p->slot);
             p->state = PTE_RESIDENT;
             p->slot = 0;
             p->flags |= PTE_F_DIRTY;

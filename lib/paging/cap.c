@@ -11,6 +11,7 @@
  */
 #include "paging/cap.h"
 #include "paging/cap_warning.h"
+#include "compress/store.h"
 #include "os/time.h"
 #include "pagefile/pagefile.h"
 #include "paging/page_writer.h"
@@ -31,7 +32,8 @@ static uint64_t wanted;          /* atomic: pages faults wait to install */
 static uint64_t ws(void) { return __atomic_load_n(&vmem_ctr.working_set, __ATOMIC_RELAXED); }
 static uint64_t cap(void) { return __atomic_load_n(&cap_pages, __ATOMIC_RELAXED); }
 
-uint64_t cap_in_ram(void) { return ws() + standby_count(); }
+/* The compressed store's RAM counts too: its pages and its metadata. */
+uint64_t cap_in_ram(void) { return ws() + standby_count() + store_charged_pages(); }
 uint64_t cap_high_water(void) { return cap() * vmem_rt.cfg.high_water / 100; }
 uint64_t cap_low_water(void) { return cap() * vmem_rt.cfg.low_water / 100; }
 uint64_t cap_wanted(void) { return __atomic_load_n(&wanted, __ATOMIC_ACQUIRE); }

@@ -18,6 +18,10 @@
  * A write that fails (a full file system, an I/O error) gives its slots
  * back; the frames stay dirty on the list and are written again later.
  *
+ * With the compressed store on (VMEM_COMPRESS), each pass first puts
+ * frames in the store and moves its oldest pages out when it is nearly
+ * full (compress_out.c); only the frames the store refuses are written.
+ *
  * A page faulted back while its frame was being written is installed dirty
  * and the frame is orphaned (fault.c): its slot is freed and the write's
  * result ignored, so a write that races with the writer is never lost.
@@ -26,6 +30,8 @@
  * I/O.  The thread is woken through os/wake.h (async-signal-safe).
  */
 #include "paging/page_writer.h"
+#include "compress/store.h"
+#include "paging/compress_out.h"
 #include "paging/release.h"
 #include "paging/wsmanager.h"
 #include "pagefile/pagefile.h"
@@ -93,7 +99,9 @@ static size_t write_pass(int *found)
         uint32_t next = standby_next(f);
         struct frame *fr = standby_frame(f);
         seen++;
-        if ((fr->flags & (FRAME_DIRTY | FRAME_WRITING)) != FRAME_DIRTY) {
+        if ((fr->flags & (FRAME_DIRTY | FRAME_WRITING)) != FRAME_DIRTY ||
+            (store_on() && !(fr->flags & FRAME_NOSTORE))) {
+            /* clean, being saved, or the compressed store's to try first */
             f = next;
             continue;
         }
@@ -180,15 +188,20 @@ static void *writer_main(void *arg)
             break;
         __atomic_store_n(&busy, 1, __ATOMIC_RELEASE);
         __atomic_store_n(&asked, 0, __ATOMIC_RELEASE);
-        int found;
-        size_t n;
+        int found, cfound;
+        size_t n, c;
         do {
+            /* the compressed store first: room in it, then frames into it;
+             * what it refuses is written below */
+            c = compress_evict_pass();
+            c += compress_out_pass(&cfound);
             n = write_pass(&found);
-            __atomic_store_n(&stuck, found && !n, __ATOMIC_RELEASE);
+            found |= cfound;
+            __atomic_store_n(&stuck, found && !n && !c, __ATOMIC_RELEASE);
             __atomic_add_fetch(&passes, 1, __ATOMIC_RELEASE);
-            if (n)
+            if (n || c)
                 paging_kick(); /* clean frames to free */
-        } while (n && !__atomic_load_n(&stop_flag, __ATOMIC_ACQUIRE));
+        } while ((n || c) && !__atomic_load_n(&stop_flag, __ATOMIC_ACQUIRE));
         __atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
     }
     return NULL;

@@ -6,10 +6,15 @@
  * with no I/O.  The page writer frees a frame as soon as it is written when
  * the standby list is off.  A page decommitted or released takes its frame
  * with it (one being written is orphaned: the page writer frees it).
+ * With the compressed store on, a frame the page writer put in the store
+ * leaves its page COMPRESSED; a clean frame not (yet) in it is freed as
+ * before, its page-file copy valid: the room is not kept waiting for the
+ * compressor.
  *
  * Locks: as_lock exclusive.
  */
 #include "paging/release.h"
+#include "compress/store.h"
 #include "paging/prefetch.h"
 #include "paging/standby.h"
 #include "core/region.h"
@@ -26,8 +31,14 @@ void paging_page_out(uint32_t f)
         ctr_add(&vmem_ctr.prefetch_unused, 1);
         prefetch_feedback(0);
     }
-    p->slot = fr->slot;
-    p->state = PTE_PAGEDOUT;
+    if (fr->flags & FRAME_STORED) {
+        /* the store has it (and its entry the slot, if any) */
+        p->slot = fr->centry;
+        p->state = PTE_COMPRESSED;
+    } else {
+        p->slot = fr->slot;
+        p->state = PTE_PAGEDOUT;
+    }
     standby_drop(f);
 }
 
@@ -64,6 +75,9 @@ uint32_t paging_forget(struct pte *p)
     case PTE_PAGEDOUT:
         slot = p->slot;
         break;
+    case PTE_COMPRESSED:
+        slot = store_release(p->slot);
+        break;
     case PTE_STANDBY: {
         struct frame *fr = standby_frame(p->slot);
         if (fr->flags & FRAME_PREFETCHED) {
@@ -73,6 +87,8 @@ uint32_t paging_forget(struct pte *p)
         if (fr->flags & FRAME_WRITING) {
             fr->flags |= FRAME_ORPHAN; /* the page writer frees it */
         } else {
+            if (fr->flags & FRAME_STORED)
+                store_free(fr->centry);
             slot = fr->slot;
             standby_drop(p->slot);
         }

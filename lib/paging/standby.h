@@ -19,6 +19,14 @@ struct region;
 #define FRAME_ORPHAN  0x4 /* its page was decommitted while being written */
 #define FRAME_PREFETCHED 0x8 /* read by a hard fault for a neighbour, not
                                 touched since (VMEM_PREFETCH_INSTALL=standby) */
+#define FRAME_STORED  0x10 /* its content is also in the compressed store,
+                              entry `centry`: freeing the frame leaves the
+                              page COMPRESSED, no write needed */
+#define FRAME_SLOT_STALE 0x40 /* with FRAME_STORED: `slot` is the page's
+                              but holds older content (rewritten in place
+                              when the page leaves the store) */
+#define FRAME_NOSTORE 0x20 /* the store refused it (reject, full, no
+                              memory): the page file takes it */
 
 struct frame {
     struct region *region;
@@ -26,6 +34,7 @@ struct frame {
     uint32_t slot;        /* page-file slot of this content, 0 = none */
     uint32_t flags;       /* FRAME_* */
     uint32_t prev, next;  /* standby list links (0 = none) */
+    uint32_t centry;      /* compressed-store entry (FRAME_STORED) */
 };
 
 /* Sets up a pool that may grow to `n` frames: address space only, a first

@@ -10,6 +10,8 @@
  * Locks: as_lock exclusive while the replacement policy starts.
  */
 #include "paging/start.h"
+#include "compress/codec.h"
+#include "compress/store.h"
 #include "pagefile/pagefile.h"
 #include "paging/cap.h"
 #include "paging/cap_warning.h"
@@ -81,11 +83,31 @@ int paging_start(uint64_t pages, const char *where, uint64_t max_bytes, char *er
         snprintf(err, errlen, "no memory for the standby list");
         return e;
     }
+    if (c->compress != VMEM_COMPRESS_OFF) {
+        /* the store's RAM counts in the cap: a share of it, or a size */
+        uint64_t max = c->compress_max ? c->compress_max
+                                       : pages * PAGE_SZ / 100 * c->compress_max_pct;
+        if (max > pages * PAGE_SZ / 100 * 90) {
+            /* a store as large as the cap would leave no working set */
+            max = pages * PAGE_SZ / 100 * 90;
+            vmem_log("VMEM_COMPRESS_MAX is above 90%% of the cap: the store is held to %llu KiB",
+                     (unsigned long long)(max >> 10));
+        }
+        if ((e = store_init(c->compress == VMEM_COMPRESS_ZSTD ? CODEC_ZSTD : CODEC_LZ4, max,
+                            c->compress_threshold)) != 0) {
+            standby_fini();
+            pagefile_close();
+            trim_close_files();
+            snprintf(err, errlen, "VMEM_COMPRESS: no memory for the compressed store");
+            return e;
+        }
+    }
     trim_moves = 0;
     if (have_move && c->trim != VMEM_TRIM_COPY) {
         if ((e = standby_use_move(vmem_rt.uffd)) == 0) {
             trim_moves = 1;
         } else if (c->trim == VMEM_TRIM_MOVE) {
+            store_fini();
             standby_fini();
             pagefile_close();
             trim_close_files();
@@ -132,6 +154,7 @@ void paging_stop(void)
     prefetch_stop();
     cap_set(0);
     wsmanager_close();
+    store_fini();
     standby_fini();
     pagefile_close();
     trim_close_files();

@@ -1,0 +1,251 @@
+/*
+ * compress_out.c -- pages into and out of the compressed store, by the page
+ * writer thread.
+ *
+ * Into it: standby frames (the older half of the list, oldest first) not
+ * yet in the store are marked FRAME_WRITING under as_lock exclusive, so
+ * their content is frozen and no fault takes them; they are compressed and
+ * put in the store with as_lock released (the program cannot touch a frame:
+ * no lock is held while compressing); then, under the lock again, each
+ * frame is FRAME_STORED with its entry and is no longer dirty: the working-
+ * set manager frees it like a clean frame, leaving the page COMPRESSED
+ * (release.c).  A dirty frame's old page-file slot is freed (its content is
+ * stale); a clean frame's slot stays with the entry, so the entry can
+ * leave the store later without a write.  A frame the store refuses (does
+ * not compress under the threshold, store full, no memory) is marked
+ * FRAME_NOSTORE: the page writer writes it to the page file as before.  A
+ * frame faulted back or decommitted meanwhile (FRAME_ORPHAN) gives its entry
+ * back.
+ *
+ * Out of it: when the store is above its eviction mark (90 % of
+ * VMEM_COMPRESS_MAX), its oldest entries leave, under as_lock exclusive: a
+ * COMPRESSED page with a page-file copy becomes PAGEDOUT at once; one
+ * without is decompressed into this thread's buffer, given a slot, written
+ * with the lock released, and becomes PAGEDOUT only if, under the lock
+ * again, it is still COMPRESSED at the same entry (generation and all):
+ * otherwise a fault or a decommit took it meanwhile and the slot is freed.
+ * An entry whose page is still on standby (its frame STORED) just leaves
+ * the frame, which becomes dirty again if it has no slot.  Pages written
+ * out decompressed are simplest: a hard fault reads them as any other and
+ * the page file keeps its fixed-size slots.
+ *
+ * Locks: as_lock exclusive to choose and to settle, none while compressing
+ * or writing; store_lock inside the store's calls.
+ */
+#include "paging/compress_out.h"
+#include "compress/store.h"
+#include "pagefile/pagefile.h"
+#include "paging/release.h"
+#include "paging/standby.h"
+#include "core/region.h"
+#include "core/runtime.h"
+#include "core/stats.h"
+#include "core/vmem_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define BATCH 64
+
+/* The page writer thread's: blobs being put, pages being written. */
+static struct store_blob blobs[BATCH];
+static uint8_t outbuf[BATCH * PAGE_SZ] __attribute__((aligned(PAGE_SZ)));
+
+size_t compress_out_pass(int *found)
+{
+    uint32_t fs[BATCH], ents[BATCH], slots[BATCH];
+    int dirty[BATCH];
+    size_t n = 0;
+    *found = 0;
+    if (!store_on())
+        return 0;
+    as_lock_exclusive();
+    size_t look = vmem_rt.cfg.standby ? standby_count() / 2 + 1 : standby_count(), seen = 0;
+    for (uint32_t f = standby_oldest(); f && seen < look && n < BATCH; f = standby_next(f)) {
+        struct frame *fr = standby_frame(f);
+        seen++;
+        if (fr->flags & (FRAME_WRITING | FRAME_STORED | FRAME_NOSTORE | FRAME_ORPHAN))
+            continue;
+        fr->flags |= FRAME_WRITING;
+        dirty[n] = (fr->flags & FRAME_DIRTY) != 0;
+        slots[n] = fr->slot;
+        fs[n++] = f;
+    }
+    as_unlock();
+    if (!n)
+        return 0;
+    *found = 1;
+
+    /* the frames are frozen (FRAME_WRITING): read without any lock */
+    for (size_t k = 0; k < n; k++) {
+        struct frame *fr = standby_frame(fs[k]);
+        int why = store_compress(standby_data(fs[k]), &blobs[k]);
+        ents[k] = 0;
+        if (why == STORE_OK)
+            ents[k] = store_put(&blobs[k], fr->region, fr->page, slots[k], dirty[k], &why);
+        if (why == STORE_REJECT)
+            ctr_add(&vmem_ctr.compress_rejects, 1);
+    }
+
+    as_lock_exclusive();
+    for (size_t k = 0; k < n; k++) {
+        uint32_t f = fs[k];
+        struct frame *fr = standby_frame(f);
+        fr->flags &= ~(uint32_t)FRAME_WRITING;
+        if (fr->flags & FRAME_ORPHAN) {
+            /* faulted back (installed dirty) or decommitted meanwhile */
+            if (ents[k])
+                store_free(ents[k]);
+            pagefile_free(fr->slot, 1);
+            standby_drop(f);
+            continue;
+        }
+        if (!ents[k]) {
+            fr->flags |= FRAME_NOSTORE;
+            continue;
+        }
+        /* a dirty frame keeps its slot, stale, to be rewritten in place if
+         * the page leaves the store (freeing it would punch the file here,
+         * under the lock, page by page) */
+        fr->flags = (fr->flags & ~(uint32_t)FRAME_DIRTY) | FRAME_STORED |
+                    (dirty[k] && fr->slot ? FRAME_SLOT_STALE : 0);
+        fr->centry = ents[k];
+        if (!vmem_rt.cfg.standby)
+            paging_page_out(f);
+    }
+    as_unlock();
+    return n;
+}
+
+/* An entry to write out, ordered by page so neighbours get neighbouring
+ * slots (a hard fault reads such a run in one I/O). */
+struct out { struct region *r; uintptr_t base; uint64_t id; size_t page; uint32_t e, gen; int own; };
+
+static int by_page(const void *a, const void *b)
+{
+    const struct out *x = a, *y = b;
+    if (x->r != y->r)
+        return (uintptr_t)x->r < (uintptr_t)y->r ? -1 : 1;
+    return x->page < y->page ? -1 : x->page > y->page;
+}
+
+size_t compress_evict_pass(void)
+{
+    if (!store_wants_eviction())
+        return 0;
+    uint32_t es[BATCH];
+    struct out o[BATCH];
+    struct pf_write w[BATCH];
+    size_t no = 0, nw = 0, moved = 0;
+
+    as_lock_exclusive();
+    size_t k = store_oldest(es, BATCH);
+    for (size_t j = 0; j < k; j++) {
+        const struct store_entry *x = store_entry(es[j]);
+        struct region *r = x->region;
+        struct pte *p = r ? pte_get(&r->ptes, x->page) : NULL;
+        if (!p)
+            continue;
+        if (p->state == PTE_STANDBY) {
+            struct frame *fr = standby_frame(p->slot);
+            if (!(fr->flags & FRAME_STORED) || fr->centry != es[j])
+                continue;
+            /* still in its frame: the frame keeps the content */
+            fr->flags = (fr->flags & ~(uint32_t)(FRAME_STORED | FRAME_SLOT_STALE)) |
+                        FRAME_NOSTORE |
+                        (fr->slot && !(fr->flags & FRAME_SLOT_STALE) ? 0 : FRAME_DIRTY);
+            store_free(es[j]);
+            moved++;
+            continue;
+        }
+        if (p->state != PTE_COMPRESSED || p->slot != es[j])
+            continue;
+        if (x->pf_slot && !x->stale) {
+            p->slot = x->pf_slot;
+            p->state = PTE_PAGEDOUT;
+            store_free(es[j]);
+            moved++;
+            continue;
+        }
+        o[no++] = (struct out){ r, r->base, r->id, x->page, es[j], x->gen, x->pf_slot != 0 };
+    }
+    qsort(o, no, sizeof(*o), by_page);
+    /* one run of slots for the batch where the page file has one, so the
+     * batch is one write; else a slot each */
+    /* pages with a stale slot of their own are rewritten in place; the
+     * others get one run of slots where the page file has one, so the
+     * batch is one write, else a slot each */
+    size_t fresh = 0;
+    for (size_t j = 0; j < no; j++)
+        fresh += !store_entry(o[j].e)->pf_slot;
+    uint32_t first = 0, slots[BATCH];
+    int run = fresh > 1 && pagefile_alloc(fresh, &first) == 0;
+    size_t np = 0; /* pages in outbuf, in o[]'s order */
+    for (size_t j = 0; j < no; j++) {
+        uint32_t slot = store_entry(o[j].e)->pf_slot, own = slot != 0;
+        if (!own && run)
+            slot = first++;
+        slots[j] = 0;
+        if (!own && !run && pagefile_alloc(1, &slot) != 0) {
+            no = j; /* page file full: the rest stay in the store */
+            break;
+        }
+        uint8_t *buf = outbuf + np * PAGE_SZ;
+        if (store_get(o[j].e, buf) != 0) {
+            if (!own)
+                pagefile_free(slot, 1);
+            continue;
+        }
+        slots[j] = slot;
+        store_entry(o[j].e)->busy = STORE_WRITING;
+        np++;
+        if (nw && w[nw - 1].slot + w[nw - 1].npages == slot)
+            w[nw - 1].npages++; /* buffers follow each other too */
+        else
+            w[nw++] = (struct pf_write){ .slot = slot, .buf = buf, .npages = 1 };
+    }
+    as_unlock();
+    if (nw)
+        pagefile_write_batch(w, nw);
+
+    as_lock_exclusive();
+    size_t written = 0;
+    for (size_t j = 0; j < no; j++) {
+        if (!slots[j])
+            continue;
+        int result = 0;
+        for (size_t i = 0; i < nw; i++)
+            if (slots[j] >= w[i].slot && slots[j] < w[i].slot + w[i].npages)
+                result = w[i].result;
+        struct store_entry *x = store_entry(o[j].e);
+        if (x->busy & STORE_ORPHAN) {
+            /* faulted back or decommitted meanwhile: the page gave up the
+             * entry and its slot */
+            store_free(o[j].e);
+            pagefile_free(slots[j], 1);
+            continue;
+        }
+        x->busy = 0;
+        struct region *r = region_find(o[j].base);
+        struct pte *p = r && r->id == o[j].id ? pte_get(&r->ptes, o[j].page) : NULL;
+        if (result || !p || p->state != PTE_COMPRESSED || p->slot != o[j].e) {
+            /* the write failed: the page stays in the store (a fresh slot
+             * goes back; its own stays with it) */
+            if (!o[j].own)
+                pagefile_free(slots[j], 1);
+            if (result)
+                ctr_add(&vmem_ctr.write_errors, 1);
+            continue;
+        }
+        p->slot = slots[j];
+        p->state = PTE_PAGEDOUT;
+        store_free(o[j].e);
+        written++;
+        moved++;
+    }
+    ctr_add(&vmem_ctr.pages_written, written);
+    ctr_add(&vmem_ctr.write_ios, nw);
+    ctr_add(&vmem_ctr.compress_evicted, moved);
+    as_unlock();
+    return moved;
+}

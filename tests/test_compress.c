@@ -1,0 +1,342 @@
+/*
+ * The compressed store (VMEM_COMPRESS): every byte written reads back with
+ * pages that compress well, not at all, that are all zeros or one repeated
+ * word; a full store and a store that cannot allocate fall back to the page
+ * file with nothing lost; a forked child reads its parent's compressed
+ * pages; decommit frees them; the store's RAM counts in the cap; bad
+ * option values are refused by name.
+ *
+ * VMEM_COMPRESS defaults to lz4 here; the environment may name zstd.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <memoryapi.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <vmem.h>
+
+#include "compress/store.h"
+#include "helpers.h"
+
+static void store_on_env(void)
+{
+    setenv("VMEM_COMPRESS", "lz4", 0);
+}
+
+/* Page `page` in generation gen: one of four kinds by page number. */
+enum { KIND_TEXT, KIND_RANDOM, KIND_ZERO, KIND_SAME };
+static int kind_of(size_t page) { return (int)(page % 4); }
+
+static void fill_at(uint8_t *p, size_t page, uint64_t gen)
+{
+    switch (kind_of(page)) {
+    case KIND_TEXT: /* compresses several times over */
+        memset(p, ' ', PG);
+        for (size_t line = 0; line < PG / 64; line++)
+            snprintf((char *)p + line * 64, 64, "page %010zu gen %010llu line %03zu: lorem ipsum",
+                     page, (unsigned long long)gen, line);
+        break;
+    case KIND_RANDOM: { /* does not compress */
+        uint64_t x = page * 0x9E3779B97F4A7C15ull + gen * 0xD1B54A32D192ED03ull + 1;
+        for (size_t k = 0; k < PG / 8; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            ((uint64_t *)p)[k] = x;
+        }
+        break;
+    }
+    case KIND_ZERO:
+        memset(p, 0, PG);
+        break;
+    default:
+        for (size_t k = 0; k < PG / 8; k++)
+            ((uint64_t *)p)[k] = page_word(page, 0, gen);
+    }
+}
+
+static void fill(uint8_t *base, size_t page, uint64_t gen)
+{
+    fill_at(base + page * PG, page, gen);
+}
+
+static int intact(const uint8_t *base, size_t page, uint64_t gen)
+{
+    static __thread uint8_t want[4096];
+    fill_at(want, page, gen);
+    if (memcmp(base + page * PG, want, PG) == 0)
+        return 1;
+    if (getenv("COMPRESS_TEST_DEBUG")) {
+        size_t i = 0;
+        while (base[page * PG + i] == want[i])
+            i++;
+        fprintf(stderr, "page %zu differs at %zu: %02x%02x%02x%02x want %02x%02x%02x%02x "
+                "state %d\n", page, i, base[page * PG + i], base[page * PG + i + 1],
+                base[page * PG + i + 2], base[page * PG + i + 3], want[i], want[i + 1],
+                want[i + 2], want[i + 3], page_state(base + page * PG));
+        fprintf(stderr, "%.64s\n%.64s\n", (const char *)base + page * PG, (const char *)want);
+    }
+    return 0;
+}
+
+/* Pages in each state PTE_* of [p, p + n pages). */
+static size_t count_state(const uint8_t *p, size_t n, int state)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += page_state(p + i * PG) == state;
+    return k;
+}
+
+/* Waits until what is in memory, the store included, is within the cap
+ * and the page writer has nothing in flight. */
+static void settle(void)
+{
+    for (;;) {
+        wait_page_writer_idle();
+        struct vmem_stats s = stats();
+        if (s.working_set + s.standby_pages + s.compress_store_bytes / PG <= s.cap_pages)
+            return;
+        sched_yield();
+    }
+}
+
+/* ---- integrity, several threads, every kind of content ------------------- */
+
+static uint8_t *region;
+static size_t npages;
+static uint64_t *gens;
+static volatile int bad = -1;
+
+struct worker { unsigned id, n; uint64_t seed; };
+
+static void *work(void *arg)
+{
+    struct worker *w = arg;
+    uint64_t s = w->seed;
+    size_t mine = npages / w->n;
+    for (unsigned round = 0; round < 3; round++) {
+        for (size_t i = 0; i < mine * 2; i++) {
+            s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+            size_t page = (s % mine) * w->n + w->id;
+            if (gens[page] && !intact(region, page, gens[page]))
+                bad = (int)page;
+            if (s & 0x100) {
+                gens[page]++;
+                fill(region, page, gens[page]);
+            }
+        }
+    }
+    return NULL;
+}
+
+Test(compress, every_kind_of_page_reads_back_under_eight_times_the_cap)
+{
+    store_on_env();
+    size_t cap = 8 * MIB;
+    need_paging(cap);
+    npages = 8 * cap / PG;
+    gens = calloc(npages, sizeof(*gens));
+    region = VirtualAlloc(NULL, npages * PG, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(region);
+    pthread_t t[4];
+    struct worker w[4];
+    for (unsigned i = 0; i < 4; i++) {
+        w[i] = (struct worker){ i, 4, 0x2545F4914F6CDD1Dull * (i + 1) };
+        cr_assert_eq(pthread_create(&t[i], NULL, work, &w[i]), 0);
+    }
+    for (unsigned i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    cr_assert_eq(bad, -1, "page %d read back wrong", bad);
+    for (size_t page = 0; page < npages; page++)
+        if (gens[page])
+            cr_assert(intact(region, page, gens[page]), "page %zu lost its contents", page);
+    struct vmem_stats s = stats();
+    cr_assert_gt(s.compress_stored, 0, "nothing went into the store");
+    cr_assert_gt(s.compress_hits, 0, "no fault was served from the store");
+    cr_assert_gt(s.compress_rejects, 0, "random pages were not rejected");
+    cr_assert_gt(s.compress_same_filled, 0, "no same-filled page was seen");
+    cr_assert_gt(s.compress_ns, 0);
+    cr_assert_gt(s.decompress_ns, 0);
+    cr_assert(VirtualFree(region, 0, MEM_RELEASE));
+    wait_page_writer_idle();
+    s = stats();
+    cr_assert_eq(s.compressed_pages, 0, "release left %llu pages in the store",
+                 (unsigned long long)s.compressed_pages);
+    cr_assert_eq(settled_pagefile_pages(), 0, "release left page-file slots in use");
+}
+
+/* ---- compressed pages, with the standby list off (pages leave at once) ---- */
+
+static uint8_t *compressed_region(size_t cap, size_t *n)
+{
+    setenv("VMEM_STANDBY", "off", 1);
+    store_on_env();
+    need_paging(cap);
+    *n = 4 * cap / PG;
+    uint8_t *p = VirtualAlloc(NULL, *n * PG, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(p);
+    for (size_t i = 0; i < *n; i++)
+        fill(p, i, 1);
+    settle();
+    return p;
+}
+
+Test(compress, store_ram_counts_in_the_cap)
+{
+    size_t n;
+    uint8_t *p = compressed_region(2 * MIB, &n);
+    size_t in_store = count_state(p, n, PTE_COMPRESSED);
+    cr_assert_gt(in_store, 0, "no page is compressed");
+    struct vmem_stats s = stats();
+    cr_assert_gt(s.compress_store_bytes, 0, "the store takes no RAM");
+    cr_assert_leq(s.working_set + s.standby_pages + s.compress_store_bytes / PG, s.cap_pages);
+    /* text pages compress a few times over: the store holds more pages than
+     * its own pages */
+    cr_assert_gt(s.compressed_pages * PG, s.compress_store_bytes,
+                 "%llu pages in %llu bytes", (unsigned long long)s.compressed_pages,
+                 (unsigned long long)s.compress_store_bytes);
+    for (size_t i = 0; i < n; i++)
+        cr_assert(intact(p, i, 1), "page %zu", i);
+}
+
+Test(compress, full_store_falls_back_to_the_page_file)
+{
+    setenv("VMEM_COMPRESS_MAX", "64K", 1);
+    size_t n;
+    uint8_t *p = compressed_region(2 * MIB, &n);
+    struct vmem_stats s = stats();
+    cr_assert_gt(s.compress_evicted, 0, "nothing left the full store");
+    cr_assert_gt(s.pages_written, 0, "nothing went to the page file");
+    cr_assert_leq(s.compress_store_bytes, 64 * 1024);
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < n; i++)
+            cr_assert(intact(p, i, 1), "pass %d: page %zu", pass, i);
+}
+
+Test(compress, store_out_of_memory_goes_to_the_page_file)
+{
+    setenv("VMEM_STANDBY", "off", 1);
+    store_on_env();
+    need_paging(2 * MIB);
+    store_test_fail_puts(1u << 30);
+    size_t n = 4 * 2 * MIB / PG;
+    uint8_t *p = VirtualAlloc(NULL, n * PG, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(p);
+    for (size_t i = 0; i < n; i++)
+        fill(p, i, 1);
+    settle();
+    struct vmem_stats s = stats();
+    cr_assert_eq(s.compress_stored, 0);
+    cr_assert_gt(s.pages_written, 0);
+    cr_assert_eq(count_state(p, n, PTE_COMPRESSED), 0);
+    for (size_t i = 0; i < n; i++)
+        cr_assert(intact(p, i, 1), "page %zu", i);
+    /* the store works again once it can allocate */
+    store_test_fail_puts(0);
+    for (size_t i = 0; i < n; i++)
+        fill(p, i, 2);
+    settle();
+    cr_assert_gt(stats().compress_stored, 0);
+    for (size_t i = 0; i < n; i++)
+        cr_assert(intact(p, i, 2), "page %zu", i);
+}
+
+Test(compress, forked_child_reads_compressed_pages)
+{
+    size_t n;
+    uint8_t *p = compressed_region(2 * MIB, &n);
+    size_t in_store = count_state(p, n, PTE_COMPRESSED);
+    cr_assert_gt(in_store, 0, "no page is compressed");
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        for (size_t i = 0; i < n; i++)
+            if (!intact(p, i, 1))
+                _exit(10);
+        /* and writes stay the child's */
+        fill(p, 0, 9);
+        _exit(intact(p, 0, 9) ? 0 : 11);
+    }
+    child_assert_ok(pid, "child reading compressed pages");
+    for (size_t i = 0; i < n; i++)
+        cr_assert(intact(p, i, 1), "page %zu changed in the parent", i);
+}
+
+Test(compress, decommit_and_recommit_give_zeros)
+{
+    size_t n;
+    uint8_t *p = compressed_region(2 * MIB, &n);
+    cr_assert_gt(count_state(p, n, PTE_COMPRESSED), 0, "no page is compressed");
+    cr_assert(VirtualFree(p, n * PG, MEM_DECOMMIT));
+    wait_page_writer_idle();
+    cr_assert_eq(stats().compressed_pages, 0, "decommit left pages in the store");
+    cr_assert_not_null(VirtualAlloc(p, n * PG, MEM_COMMIT, PAGE_READWRITE));
+    for (size_t i = 0; i < n * PG; i += 512)
+        cr_assert_eq(p[i], 0, "byte %zu not zero after re-commit", i);
+}
+
+Test(compress, mem_reset_frees_store_entries)
+{
+    size_t n;
+    uint8_t *p = compressed_region(2 * MIB, &n);
+    cr_assert_gt(count_state(p, n, PTE_COMPRESSED), 0, "no page is compressed");
+    cr_assert_eq(VirtualAlloc(p, n * PG, MEM_RESET, PAGE_READWRITE), p);
+    wait_page_writer_idle();
+    cr_assert_eq(count_state(p, n, PTE_COMPRESSED), 0, "MEM_RESET left compressed pages");
+    cr_assert_eq(stats().compressed_pages, 0, "MEM_RESET left pages in the store");
+    /* their content is gone: the undo says so */
+    cr_assert_eq(vmem_reset_undo(p, n * PG), EFAULT);
+}
+
+Test(compress, zstd_reads_back)
+{
+    setenv("VMEM_COMPRESS", "zstd", 1);
+    size_t n;
+    uint8_t *p = compressed_region(2 * MIB, &n);
+    cr_assert_gt(count_state(p, n, PTE_COMPRESSED), 0, "no page is compressed");
+    for (size_t i = 0; i < n; i++)
+        cr_assert(intact(p, i, 1), "page %zu", i);
+    cr_assert_gt(stats().compress_hits, 0);
+}
+
+/* ---- options ------------------------------------------------------------ */
+
+static void refused(const char *var, const char *val)
+{
+    struct vmem_config c;
+    char err[256];
+    setenv(var, val, 1);
+    cr_assert_eq(vmem_config_from_env(&c, err, sizeof(err)), EINVAL, "%s=%s accepted", var, val);
+    cr_assert_not_null(strstr(err, var), "the message does not name %s: %s", var, err);
+    unsetenv(var);
+}
+
+Test(compress, options_parse_and_bad_values_are_named)
+{
+    struct vmem_config c;
+    char err[256];
+    setenv("VMEM_COMPRESS", "zstd", 1);
+    setenv("VMEM_COMPRESS_MAX", "30%", 1);
+    setenv("VMEM_COMPRESS_THRESHOLD", "50", 1);
+    cr_assert_eq(vmem_config_from_env(&c, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(c.compress, VMEM_COMPRESS_ZSTD);
+    cr_assert_eq(c.compress_max_pct, 30);
+    cr_assert_eq(c.compress_max, 0);
+    cr_assert_eq(c.compress_threshold, 50);
+    setenv("VMEM_COMPRESS_MAX", "16M", 1);
+    cr_assert_eq(vmem_config_from_env(&c, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(c.compress_max, 16 * MIB);
+    cr_assert_eq(c.compress_max_pct, 0);
+    unsetenv("VMEM_COMPRESS_MAX");
+    unsetenv("VMEM_COMPRESS_THRESHOLD");
+    unsetenv("VMEM_COMPRESS");
+    refused("VMEM_COMPRESS", "gzip");
+    refused("VMEM_COMPRESS_MAX", "0%");
+    refused("VMEM_COMPRESS_MAX", "95%");
+    refused("VMEM_COMPRESS_MAX", "1K");
+    refused("VMEM_COMPRESS_MAX", "lots");
+    refused("VMEM_COMPRESS_THRESHOLD", "100");
+}
