@@ -64,7 +64,7 @@ static long probe(const char *policy, unsigned long long cap, size_t pages,
 }
 
 /* Every policy: a 1 TiB cap costs what a 4 GiB one does, within 4 MiB. */
-Test(startup, peak_rss_does_not_grow_with_the_cap, .timeout = 120)
+Test(startup, peak_rss_does_not_grow_with_the_cap)
 {
     for (size_t k = 0; policy_list[k]; k++) {
         const char *name = policy_list[k]->name;
@@ -77,7 +77,7 @@ Test(startup, peak_rss_does_not_grow_with_the_cap, .timeout = 120)
 }
 
 /* The largest page file's worth: starts, and pages in and out. */
-Test(startup, a_16_tib_cap_starts, .timeout = 120)
+Test(startup, a_16_tib_cap_starts)
 {
     long kb = probe(NULL, 16 * TIB, 512, 0);
     cr_assert_lt(kb, 64 * 1024, "peak RSS %ld KiB with a 16 TiB cap", kb);
@@ -86,7 +86,7 @@ Test(startup, a_16_tib_cap_starts, .timeout = 120)
 /* Started far above what is resident, then lowered below it: the policy
  * and the standby list grew from nothing and still hold the cap, and every
  * page reads back. */
-Test(startup, a_large_cap_lowered_still_holds, .timeout = 150)
+Test(startup, a_large_cap_lowered_still_holds)
 {
     probe(NULL, TIB, 4096, 1 << 20);
 }
@@ -153,7 +153,7 @@ static void *toucher(void *arg)
     return NULL;
 }
 
-Test(startup, policy_grows_with_many_threads_faulting, .timeout = 150)
+Test(startup, policy_grows_with_many_threads_faulting)
 {
 #ifndef __x86_64__
     cr_skip_test("the seccomp filter here reads x86-64 system call numbers");
