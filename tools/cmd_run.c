@@ -216,7 +216,21 @@ static int run_options(int argc, char **argv, struct run_opts *o)
             return RUN_FAILED;
         o->value[O_PAGEFILE] = o->abs_pagefile;
     }
-    return run_environment(&p, o) ? RUN_FAILED : -1;
+    if (run_environment(&p, o))
+        return RUN_FAILED;
+    /* Where the page files of the tree will be made: checked by making one
+     * there, so that a place libvmem cannot use is refused now rather than
+     * failing inside CMD.  Without a cap no page file is made: the default
+     * place matters only with one. */
+    const char *cap = getenv("VMEM_MAX_RESIDENT"), *tmpdir = getenv("TMPDIR");
+    if (pf && pagefile_place_check("vmem run", pf_what, o->abs_pagefile, 0))
+        return RUN_FAILED;
+    if (!pf && cap && *cap &&
+        pagefile_place_check("vmem run", tmpdir && *tmpdir ? "TMPDIR (the page files' place)"
+                                                           : "the page files' place",
+                             tmpdir && *tmpdir ? tmpdir : "/var/tmp", 1))
+        return RUN_FAILED;
+    return -1;
 }
 
 /* The preload library: next to the build tree's tools/ directory when run
