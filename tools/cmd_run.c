@@ -412,6 +412,16 @@ static int run_cmd(char **argv, int collect, int *status, struct rusage *ru)
         perror("vmem run: pipe");
         return RUN_FAILED;
     }
+    /* SIGCHLD ignored (or SA_NOCLDWAIT) would have the kernel reap CMD
+     * before vmem run can wait for it: the default while vmem run runs,
+     * the disposition it was given restored in CMD. */
+    struct sigaction dfl, old_chld;
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    if (sigaction(SIGCHLD, &dfl, &old_chld)) {
+        perror("vmem run: sigaction");
+        return RUN_FAILED;
+    }
     pid_t parent = getpid();
     fflush(NULL);
     pid_t pid = fork();
@@ -427,6 +437,8 @@ static int run_cmd(char **argv, int collect, int *status, struct rusage *ru)
             _exit(RUN_FAILED);
         /* CMD starts with the mask and dispositions vmem run was given: a
          * signal vmem run was started ignoring (nohup) stays ignored. */
+        if (sigaction(SIGCHLD, &old_chld, NULL))
+            _exit(RUN_FAILED);
         sigprocmask(SIG_SETMASK, &old_mask, NULL);
         exec_cmd(argv);
         int err = errno;

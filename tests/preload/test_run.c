@@ -318,6 +318,26 @@ Test(run, status_of_cmd)
     cr_assert_eq(r.status, 128 + SIGTERM, "status %d", r.status);
 }
 
+Test(run, started_with_sigchld_ignored)
+{
+    /* vmem run started with SIGCHLD ignored (the kernel would reap CMD
+     * itself): CMD's status all the same, and CMD is started with SIGCHLD
+     * ignored as vmem run was (grep shows its ignored signals: bit 17-1) */
+    char *argv[] = { "/usr/bin/env", "--ignore-signal=CHLD", (char *)env_path("VMEM_TOOL"), "run",
+                     "--", "/bin/sh", "-c", "exit 7", NULL };
+    if (access(argv[0], X_OK) != 0)
+        cr_skip_test("no /usr/bin/env to start vmem run with SIGCHLD ignored");
+    struct ran r = run(argv);
+    cr_assert_eq(r.status, 7, "status %d with SIGCHLD ignored, not CMD's 7", r.status);
+    char *grep[] = { "/usr/bin/env", "--ignore-signal=CHLD", (char *)env_path("VMEM_TOOL"), "run",
+                     "--", "grep", "SigIgn", "/proc/self/status", NULL };
+    r = run(grep);
+    cr_assert_eq(r.status, 0, "status %d", r.status);
+    unsigned long long ign = 0;
+    cr_assert_eq(sscanf(r.out, "SigIgn: %llx", &ign), 1, "%s", r.out);
+    cr_assert(ign & (1ull << (SIGCHLD - 1)), "CMD does not ignore SIGCHLD: %s", r.out);
+}
+
 Test(run, status_127_not_found)
 {
     struct ran r = vmem_run("--", "vmem-no-such-command", NULL, NULL);
