@@ -161,6 +161,15 @@ else
     echo "skip: a read-only page-file directory: cannot mount a read-only tmpfs"
 fi
 if [ -n "$(ls -A "$tmp/ro" 2>/dev/null)" ]; then echo "FAIL: the page-file check left a file"; fail=1; fi
+refused "run --report=FILE in no directory" "$tmp/no/such/dir/rep" -- run --report="$tmp/no/such/dir/rep"
+refused "run --report=a directory" "$tmp" -- run --report="$tmp"
+if [ "$sanitize" = none ]; then
+    echo keep >"$tmp/rep.old"
+    run "run --report=an existing file" 0 run --report="$tmp/rep.old" -- true &&
+        if [ "$(head -n 1 "$tmp/rep.old")" = keep ] && [ "$(wc -l <"$tmp/rep.old")" -gt 1 ]; then
+            ok "run --report=an existing file: appended to"
+        else echo "FAIL: run --report changed the start of an existing file"; fail=1; fi
+fi
 # libvmem failing to start inside the tree all the same (here a process of
 # CMD's with a cap of its own below the minimum): 125, never 127 ("not found")
 if [ "$sanitize" = none ]; then

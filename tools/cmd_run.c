@@ -143,6 +143,27 @@ static int run_environment(const struct opt_parser *p, const struct run_opts *o)
     return 0;
 }
 
+/* The report is appended to FILE after CMD's end: whether it can be is
+ * checked now, so that it is not lost after the run.  An existing file is
+ * opened for appending and closed, unchanged; a new one is made and
+ * removed (ours: O_EXCL).  0, or -1 after a message. */
+static int report_file_check(const char *file)
+{
+    int fd = open(file, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0)
+            unlink(file);
+    }
+    if (fd < 0) {
+        fprintf(stderr, "vmem run: --report=%s: cannot append to it: %s\n", file,
+                strerror(errno));
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
 /* -1: go on; else the exit status. */
 static int run_options(int argc, char **argv, struct run_opts *o)
 {
@@ -203,6 +224,8 @@ static int run_options(int argc, char **argv, struct run_opts *o)
             snprintf(o->abs_report + l, sizeof(o->abs_report) - l, "/%s", o->report_file);
             o->report_file = o->abs_report;
         }
+        if (report_file_check(o->report_file))
+            return RUN_FAILED;
     }
     /* The page-file rule, checked once for every process of the tree, the
      * path made absolute; VMEM_PAGEFILE from the environment as well. */
