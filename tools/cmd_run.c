@@ -389,6 +389,12 @@ static void exec_file(const char *file, char **argv)
 static void exec_cmd(char **argv)
 {
     const char *name = argv[0];
+    if (!*name) {
+        /* no file has an empty name (execvp and env say so): not a
+         * directory of PATH to try */
+        errno = ENOENT;
+        return;
+    }
     if (strchr(name, '/')) {
         exec_file(name, argv);
         return;
@@ -502,7 +508,7 @@ static int run_cmd(char **argv, int collect, int *status, struct rusage *ru)
     if (collect && run_report_wait_rest(pid, *status) != 0)
         return RUN_FAILED;
     if (n == (ssize_t)sizeof(err)) {
-        fprintf(stderr, "vmem run: %s: %s\n", argv[0], strerror(err));
+        fprintf(stderr, "vmem run: %s: %s\n", *argv[0] ? argv[0] : "''", strerror(err));
         return err == ENOENT ? NOT_FOUND : CANNOT_EXEC;
     }
     return -1;

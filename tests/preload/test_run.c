@@ -344,6 +344,21 @@ Test(run, status_127_not_found)
     cr_assert_eq(r.status, 127, "status %d", r.status);
     r = vmem_run("--", "/nonexistent/dir/cmd", NULL, NULL);
     cr_assert_eq(r.status, 127, "status %d", r.status);
+    /* an empty name is no file, as env(1) says (not a directory of PATH
+     * that cannot be executed) */
+    r = vmem_run("--", "", NULL, NULL);
+    cr_assert_eq(r.status, 127, "empty CMD: status %d", r.status);
+}
+
+Test(run, status_126_name_too_long)
+{
+    /* as env(1): a name longer than a file name can be is found but cannot
+     * be executed (ENAMETOOLONG) */
+    char name[301];
+    memset(name, 'a', 300);
+    name[300] = 0;
+    struct ran r = vmem_run("--", name, NULL, NULL);
+    cr_assert_eq(r.status, 126, "status %d", r.status);
 }
 
 Test(run, status_126_cannot_execute)
