@@ -332,6 +332,41 @@ static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGU
  * to reap it (so never a pid the system has reused). */
 static volatile sig_atomic_t child_pid;
 
+/* The parent of process p, read from /proc/p/stat (open, read and close
+ * only: called in a signal handler), or -1. */
+static pid_t parent_of(pid_t p)
+{
+    char path[32], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)p);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    /* "pid (comm) state ppid ...": comm may hold anything, ')' included */
+    char *end = strrchr(buf, ')');
+    if (!end || end[1] != ' ' || !end[2] || end[3] != ' ')
+        return -1;
+    long ppid = 0;
+    for (const char *c = end + 4; *c >= '0' && *c <= '9'; c++)
+        ppid = ppid * 10 + (*c - '0');
+    return (pid_t)ppid;
+}
+
+/* 1 if p is cmd or one of its descendants (still there to be asked). */
+static int in_cmds_tree(pid_t p, pid_t cmd)
+{
+    for (int depth = 0; depth < 64 && p > 1; depth++) {
+        if (p == cmd)
+            return 1;
+        p = parent_of(p);
+    }
+    return 0;
+}
+
 static void forward(int sig, siginfo_t *si, void *uctx)
 {
     (void)uctx;
@@ -339,12 +374,23 @@ static void forward(int sig, siginfo_t *si, void *uctx)
     if (pid <= 0)
         return;
     int saved = errno;
-    /* The terminal (Ctrl-C, Ctrl-\, a hangup, a resize) signals the whole
-     * foreground process group, and the kernel sends it so: CMD, still in
-     * that group, already has its own copy -- a second one would make a
-     * program that catches the first (python's KeyboardInterrupt) die of the
-     * second.  Nor is a signal CMD sent to its own group sent back to it. */
-    int group_copy = (si->si_code == SI_KERNEL || si->si_pid == pid) && getpgid(pid) == getpgrp();
+    /* What was sent to the whole process group while CMD is still in vmem
+     * run's reached CMD already: a second copy would make a program that
+     * catches the first (python's KeyboardInterrupt) die of the second.
+     * The kernel sends so for the terminal (Ctrl-C, Ctrl-\, a hangup, a
+     * resize).  A signal from CMD or a process of its tree in that group is
+     * taken as sent to the group (kill(0, sig), a shell's `kill 0`) -- a
+     * heuristic: the kernel does not say whether a process or its group
+     * was the target.  A signal from any other process (the shell that
+     * started vmem run, in the same group or not) is passed on. */
+    int group_copy = 0;
+    pid_t group = getpgrp();
+    if (getpgid(pid) == group) {
+        if (si->si_code == SI_KERNEL)
+            group_copy = 1;
+        else if (si->si_code <= 0 && si->si_pid > 0 && getpgid(si->si_pid) == group)
+            group_copy = in_cmds_tree(si->si_pid, pid);
+    }
     if (!group_copy)
         kill(pid, sig);
     errno = saved;
