@@ -67,8 +67,9 @@ static void usage(FILE *f)
         "\n"
         "Every option, and every VMEM_* variable already set, is checked before CMD\n"
         "starts.  Exit status: CMD's; 128+N if signal N killed it; 125 if vmem run\n"
-        "itself fails (a bad option or --pagefile, the preload library not found);\n"
-        "126 if CMD cannot be executed; 127 if CMD was not found.\n");
+        "itself fails (a bad option or --pagefile, no page file can be made, the\n"
+        "preload library not found) or libvmem cannot start in a process of the\n"
+        "tree; 126 if CMD cannot be executed; 127 if CMD was not found.\n");
 }
 
 /* vmem run's own failures: 125, like env(1) and chroot(1), apart from what
