@@ -50,12 +50,20 @@ static void fork_release(void)
     span_heap_unlock_all(&managed_heap);
 }
 
-static void say(const char *what, int err)
+/* The status of a process whose libvmem cannot start: 125, what `vmem run`
+ * returns for a failure of its own machinery (docs/vmem.md) -- not 127,
+ * which says the program was not found. */
+#define START_FAILED 125
+
+/* Says why, then ends the process with START_FAILED. */
+static _Noreturn void fail(const char *what, const char *why)
 {
-    char buf[256];
-    int n = snprintf(buf, sizeof(buf), "libvmem-preload: %s: %s\n", what, strerror(err));
+    char buf[512];
+    int n = snprintf(buf, sizeof(buf), "libvmem-preload: %s%s%s; exiting with status %d\n",
+                     what, why ? ": " : "", why ? why : "", START_FAILED);
     if (n > 0 && write(2, buf, (size_t)n) < 0)
-        return;
+        _exit(START_FAILED);
+    _exit(START_FAILED);
 }
 
 __attribute__((constructor)) static void preload_start(void)
@@ -69,11 +77,7 @@ __attribute__((constructor)) static void preload_start(void)
     if (err) {
         /* A malformed VMEM_* value: running unmanaged would silently ignore
          * the cap the user asked for. */
-        char buf[300];
-        int n = snprintf(buf, sizeof(buf), "libvmem-preload: %s\n", msg);
-        if (n > 0 && write(2, buf, (size_t)n) < 0)
-            _exit(127);
-        _exit(127);
+        fail(msg, NULL);
     }
     if (!getenv("VMEM_ZERO_CLUSTER"))
         cfg.zero_cluster = HEAP_ZERO_CLUSTER;
@@ -81,12 +85,9 @@ __attribute__((constructor)) static void preload_start(void)
     if (err && err != EALREADY) {
         /* A malformed VMEM_* value (named on stderr by libvmem): running
          * unmanaged would silently ignore the cap the user asked for. */
-        say("libvmem did not start", err);
-        _exit(127);
+        fail("libvmem did not start", strerror(err));
     }
-    if ((err = managed_heap_start()) != 0) {
-        say("cannot reserve the managed heap", err);
-        _exit(127);
-    }
+    if ((err = managed_heap_start()) != 0)
+        fail("cannot reserve the managed heap", strerror(err));
     pthread_atfork(fork_prepare, fork_release, fork_release);
 }

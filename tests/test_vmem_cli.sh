@@ -119,6 +119,66 @@ run "sim --plot unwritable" 2 sim --plot "$tmp/no/such/dir/p.png" --gen seq:5 &&
 run "bench --csv unwritable" 2 bench --csv "$tmp/no/such/dir/r.csv" &&
     has "bench --csv unwritable" "$tmp/err" "$tmp/no/such/dir/r.csv" && ok "bench --csv to an unwritable path"
 
+# ---- vmem run: what libvmem would refuse at start is refused up front (125) --
+# refused NAME WHAT [VAR=VALUE...] -- ARGS...: vmem ARGS exits 125 naming
+# WHAT, before the program starts.
+refused() {
+    local name=$1 what=$2
+    shift 2
+    local envs=()
+    while [ "$1" != -- ]; do envs+=("$1"); shift; done
+    shift
+    rm -f "$tmp/ran"
+    env "${envs[@]}" "$vmem" "$@" -- touch "$tmp/ran" >"$tmp/out" 2>"$tmp/err" </dev/null
+    local rc=$?
+    if [ $rc -ne 125 ] || [ -e "$tmp/ran" ]; then
+        echo "FAIL: $name: status $rc (expected 125)$([ -e "$tmp/ran" ] && echo ', the program ran')"
+        sed 's/^/    stderr: /' "$tmp/err" | head -n 5
+        fail=1
+    elif grep -qF -- "$what" "$tmp/err"; then ok "$name"
+    else echo "FAIL: $name: the message does not name '$what':"; sed 's/^/    /' "$tmp/err"; fail=1
+    fi
+}
+refused "run --max-resident 1" "--max-resident" -- run --max-resident 1
+refused "run --max-resident 255K" "--max-resident" -- run --max-resident 255K
+refused "run VMEM_MAX_RESIDENT=100K" "VMEM_MAX_RESIDENT" VMEM_MAX_RESIDENT=100K -- run
+refused "run VMEM_PAGEFILE_MAX=1" "VMEM_PAGEFILE_MAX" VMEM_MAX_RESIDENT=64M VMEM_PAGEFILE_MAX=1 -- run
+refused "run --pagefile /proc" "/proc" -- run --max-resident 64M --pagefile /proc
+refused "run --pagefile /proc/self/nothere" "/proc/self" -- run --max-resident 64M \
+    --pagefile /proc/self/nothere
+refused "run TMPDIR=/nonexistent with a cap" "/nonexistent" TMPDIR=$tmp/nonexistent -- \
+    run --max-resident 64M
+echo x >"$tmp/afile"
+refused "run TMPDIR=a file with a cap" "$tmp/afile" TMPDIR=$tmp/afile -- run --max-resident 64M
+if [ "$(id -u)" != 0 ]; then
+    mkdir "$tmp/ro" && chmod 555 "$tmp/ro"
+    refused "run --pagefile read-only directory" "$tmp/ro" -- run --max-resident 64M --pagefile "$tmp/ro"
+elif mkdir "$tmp/ro" && mount -t tmpfs -o ro,size=1M none "$tmp/ro" 2>/dev/null; then
+    refused "run --pagefile read-only tmpfs" "$tmp/ro" -- run --max-resident 64M --pagefile "$tmp/ro"
+    refused "run --pagefile read-only tmpfs/new" "$tmp/ro" -- run --max-resident 64M --pagefile "$tmp/ro/new"
+    umount "$tmp/ro"
+else
+    echo "skip: a read-only page-file directory: cannot mount a read-only tmpfs"
+fi
+if [ -n "$(ls -A "$tmp/ro" 2>/dev/null)" ]; then echo "FAIL: the page-file check left a file"; fail=1; fi
+refused "run --report=FILE in no directory" "$tmp/no/such/dir/rep" -- run --report="$tmp/no/such/dir/rep"
+refused "run --report=a directory" "$tmp" -- run --report="$tmp"
+if [ "$sanitize" = none ]; then
+    echo keep >"$tmp/rep.old"
+    run "run --report=an existing file" 0 run --report="$tmp/rep.old" -- true &&
+        if [ "$(head -n 1 "$tmp/rep.old")" = keep ] && [ "$(wc -l <"$tmp/rep.old")" -gt 1 ]; then
+            ok "run --report=an existing file: appended to"
+        else echo "FAIL: run --report changed the start of an existing file"; fail=1; fi
+fi
+# libvmem failing to start inside the tree all the same (here a process of
+# CMD's with a cap of its own below the minimum): 125, never 127 ("not found")
+if [ "$sanitize" = none ]; then
+    run "run: libvmem fails to start in CMD" 125 run -- sh -c 'VMEM_MAX_RESIDENT=1 exec true' &&
+        has "run: libvmem fails to start in CMD" "$tmp/err" "libvmem-preload" &&
+        has "run: libvmem fails to start in CMD" "$tmp/err" "125" &&
+        ok "run: libvmem failing to start in CMD gives 125"
+fi
+
 # ---- vmem trace ---------------------------------------------------------------
 if ! command -v valgrind >/dev/null; then
     echo "skip: vmem trace checks: valgrind is not installed"

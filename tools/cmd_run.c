@@ -67,8 +67,9 @@ static void usage(FILE *f)
         "\n"
         "Every option, and every VMEM_* variable already set, is checked before CMD\n"
         "starts.  Exit status: CMD's; 128+N if signal N killed it; 125 if vmem run\n"
-        "itself fails (a bad option or --pagefile, the preload library not found);\n"
-        "126 if CMD cannot be executed; 127 if CMD was not found.\n");
+        "itself fails (a bad option or --pagefile, no page file can be made, the\n"
+        "preload library not found) or libvmem cannot start in a process of the\n"
+        "tree; 126 if CMD cannot be executed; 127 if CMD was not found.\n");
 }
 
 /* vmem run's own failures: 125, like env(1) and chroot(1), apart from what
@@ -143,6 +144,27 @@ static int run_environment(const struct opt_parser *p, const struct run_opts *o)
     return 0;
 }
 
+/* The report is appended to FILE after CMD's end: whether it can be is
+ * checked now, so that it is not lost after the run.  An existing file is
+ * opened for appending and closed, unchanged; a new one is made and
+ * removed (ours: O_EXCL).  0, or -1 after a message. */
+static int report_file_check(const char *file)
+{
+    int fd = open(file, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0)
+            unlink(file);
+    }
+    if (fd < 0) {
+        fprintf(stderr, "vmem run: --report=%s: cannot append to it: %s\n", file,
+                strerror(errno));
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
 /* -1: go on; else the exit status. */
 static int run_options(int argc, char **argv, struct run_opts *o)
 {
@@ -203,6 +225,8 @@ static int run_options(int argc, char **argv, struct run_opts *o)
             snprintf(o->abs_report + l, sizeof(o->abs_report) - l, "/%s", o->report_file);
             o->report_file = o->abs_report;
         }
+        if (report_file_check(o->report_file))
+            return RUN_FAILED;
     }
     /* The page-file rule, checked once for every process of the tree, the
      * path made absolute; VMEM_PAGEFILE from the environment as well. */
@@ -216,7 +240,21 @@ static int run_options(int argc, char **argv, struct run_opts *o)
             return RUN_FAILED;
         o->value[O_PAGEFILE] = o->abs_pagefile;
     }
-    return run_environment(&p, o) ? RUN_FAILED : -1;
+    if (run_environment(&p, o))
+        return RUN_FAILED;
+    /* Where the page files of the tree will be made: checked by making one
+     * there, so that a place libvmem cannot use is refused now rather than
+     * failing inside CMD.  Without a cap no page file is made: the default
+     * place matters only with one. */
+    const char *cap = getenv("VMEM_MAX_RESIDENT"), *tmpdir = getenv("TMPDIR");
+    if (pf && pagefile_place_check("vmem run", pf_what, o->abs_pagefile, 0))
+        return RUN_FAILED;
+    if (!pf && cap && *cap &&
+        pagefile_place_check("vmem run", tmpdir && *tmpdir ? "TMPDIR (the page files' place)"
+                                                           : "the page files' place",
+                             tmpdir && *tmpdir ? tmpdir : "/var/tmp", 1))
+        return RUN_FAILED;
+    return -1;
 }
 
 /* The preload library: next to the build tree's tools/ directory when run
@@ -295,6 +333,41 @@ static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGU
  * to reap it (so never a pid the system has reused). */
 static volatile sig_atomic_t child_pid;
 
+/* The parent of process p, read from /proc/p/stat (open, read and close
+ * only: called in a signal handler), or -1. */
+static pid_t parent_of(pid_t p)
+{
+    char path[32], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)p);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    /* "pid (comm) state ppid ...": comm may hold anything, ')' included */
+    char *end = strrchr(buf, ')');
+    if (!end || end[1] != ' ' || !end[2] || end[3] != ' ')
+        return -1;
+    long ppid = 0;
+    for (const char *c = end + 4; *c >= '0' && *c <= '9'; c++)
+        ppid = ppid * 10 + (*c - '0');
+    return (pid_t)ppid;
+}
+
+/* 1 if p is cmd or one of its descendants (still there to be asked). */
+static int in_cmds_tree(pid_t p, pid_t cmd)
+{
+    for (int depth = 0; depth < 64 && p > 1; depth++) {
+        if (p == cmd)
+            return 1;
+        p = parent_of(p);
+    }
+    return 0;
+}
+
 static void forward(int sig, siginfo_t *si, void *uctx)
 {
     (void)uctx;
@@ -302,12 +375,23 @@ static void forward(int sig, siginfo_t *si, void *uctx)
     if (pid <= 0)
         return;
     int saved = errno;
-    /* The terminal (Ctrl-C, Ctrl-\, a hangup, a resize) signals the whole
-     * foreground process group, and the kernel sends it so: CMD, still in
-     * that group, already has its own copy -- a second one would make a
-     * program that catches the first (python's KeyboardInterrupt) die of the
-     * second.  Nor is a signal CMD sent to its own group sent back to it. */
-    int group_copy = (si->si_code == SI_KERNEL || si->si_pid == pid) && getpgid(pid) == getpgrp();
+    /* What was sent to the whole process group while CMD is still in vmem
+     * run's reached CMD already: a second copy would make a program that
+     * catches the first (python's KeyboardInterrupt) die of the second.
+     * The kernel sends so for the terminal (Ctrl-C, Ctrl-\, a hangup, a
+     * resize).  A signal from CMD or a process of its tree in that group is
+     * taken as sent to the group (kill(0, sig), a shell's `kill 0`) -- a
+     * heuristic: the kernel does not say whether a process or its group
+     * was the target.  A signal from any other process (the shell that
+     * started vmem run, in the same group or not) is passed on. */
+    int group_copy = 0;
+    pid_t group = getpgrp();
+    if (getpgid(pid) == group) {
+        if (si->si_code == SI_KERNEL)
+            group_copy = 1;
+        else if (si->si_code <= 0 && si->si_pid > 0 && getpgid(si->si_pid) == group)
+            group_copy = in_cmds_tree(si->si_pid, pid);
+    }
     if (!group_copy)
         kill(pid, sig);
     errno = saved;
@@ -352,6 +436,12 @@ static void exec_file(const char *file, char **argv)
 static void exec_cmd(char **argv)
 {
     const char *name = argv[0];
+    if (!*name) {
+        /* no file has an empty name (execvp and env say so): not a
+         * directory of PATH to try */
+        errno = ENOENT;
+        return;
+    }
     if (strchr(name, '/')) {
         exec_file(name, argv);
         return;
@@ -398,6 +488,16 @@ static int run_cmd(char **argv, int collect, int *status, struct rusage *ru)
         perror("vmem run: pipe");
         return RUN_FAILED;
     }
+    /* SIGCHLD ignored (or SA_NOCLDWAIT) would have the kernel reap CMD
+     * before vmem run can wait for it: the default while vmem run runs,
+     * the disposition it was given restored in CMD. */
+    struct sigaction dfl, old_chld;
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    if (sigaction(SIGCHLD, &dfl, &old_chld)) {
+        perror("vmem run: sigaction");
+        return RUN_FAILED;
+    }
     pid_t parent = getpid();
     fflush(NULL);
     pid_t pid = fork();
@@ -413,6 +513,8 @@ static int run_cmd(char **argv, int collect, int *status, struct rusage *ru)
             _exit(RUN_FAILED);
         /* CMD starts with the mask and dispositions vmem run was given: a
          * signal vmem run was started ignoring (nohup) stays ignored. */
+        if (sigaction(SIGCHLD, &old_chld, NULL))
+            _exit(RUN_FAILED);
         sigprocmask(SIG_SETMASK, &old_mask, NULL);
         exec_cmd(argv);
         int err = errno;
@@ -453,7 +555,7 @@ static int run_cmd(char **argv, int collect, int *status, struct rusage *ru)
     if (collect && run_report_wait_rest(pid, *status) != 0)
         return RUN_FAILED;
     if (n == (ssize_t)sizeof(err)) {
-        fprintf(stderr, "vmem run: %s: %s\n", argv[0], strerror(err));
+        fprintf(stderr, "vmem run: %s: %s\n", *argv[0] ? argv[0] : "''", strerror(err));
         return err == ENOENT ? NOT_FOUND : CANNOT_EXEC;
     }
     return -1;

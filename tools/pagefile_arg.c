@@ -1,10 +1,13 @@
 /*
- * pagefile_arg.c -- checking a --pagefile PATH up front (pagefile_arg.h).
+ * pagefile_arg.c -- checking a --pagefile PATH, and the place a page file
+ * will be made in, up front (pagefile_arg.h).
  */
 #include "pagefile_arg.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -64,4 +67,39 @@ int pagefile_arg_check(const char *cmd, const char *what, const char *path, char
         return -1;
     }
     return 0;
+}
+
+int pagefile_place_check(const char *cmd, const char *what, const char *place, int dir_only)
+{
+    char dir[4096];
+    struct stat st;
+    if (stat(place, &st) == 0 && S_ISDIR(st.st_mode))
+        snprintf(dir, sizeof(dir), "%s", place);
+    else if (dir_only || stat(place, &st) == 0 || errno != ENOENT || !strchr(place, '/'))
+        snprintf(dir, sizeof(dir), "%s", place); /* a file, or unreachable: fails below */
+    else
+        dir_of(place, dir, sizeof(dir));
+    /* as libvmem makes it (pagefile/file.c): O_TMPFILE, else mkstemp +
+     * unlink -- the file is ours, nothing is left behind */
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    int e = fd < 0 ? errno : 0;
+    if (fd < 0 && (e == EOPNOTSUPP || e == EISDIR || e == EINVAL)) {
+        char tmpl[4200];
+        int w = snprintf(tmpl, sizeof(tmpl), "%s/vmem-run-check-XXXXXX", dir);
+        if (w < 0 || (size_t)w >= sizeof(tmpl)) {
+            e = ENAMETOOLONG;
+        } else {
+            fd = mkstemp(tmpl);
+            e = fd < 0 ? errno : 0;
+            if (fd >= 0)
+                unlink(tmpl);
+        }
+    }
+    if (fd >= 0) {
+        close(fd);
+        return 0;
+    }
+    fprintf(stderr, "%s: %s %s: cannot create a page file in %s: %s\n", cmd, what, place, dir,
+            strerror(e));
+    return -1;
 }

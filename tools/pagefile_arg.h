@@ -16,4 +16,10 @@
 int pagefile_arg_check(const char *cmd, const char *what, const char *path, char *abs,
                        size_t len);
 
+/* Whether a page file can be made at place (a --pagefile PATH as checked
+ * above; with dir_only, a directory such as the default TMPDIR): an unnamed
+ * file is created there and closed, as libvmem will.  0, or -1 after a
+ * message naming `what` and the reason. */
+int pagefile_place_check(const char *cmd, const char *what, const char *place, int dir_only);
+
 #endif

@@ -8,6 +8,7 @@
 #include "api/config.h"
 #include "pagefile/pagefile.h"
 #include "policy/policy.h"
+#include "paging/cap.h"
 #include "paging/prefetch.h"
 #include "core/vmem_internal.h"
 #include <vmem.h>
@@ -29,6 +30,8 @@
 #define VMEM_COMPRESS_DEFAULT VMEM_COMPRESS_OFF
 #define DEFAULT_COMPRESS_THRESHOLD 73u
 #define DEFAULT_COMPRESS_MAX_PCT   25u
+/* The smallest page file pagefile_open accepts (pagefile/file.c). */
+#define PAGEFILE_MIN_PAGES 16u
 
 /* Every field of struct vmem_config, in order: the struct cut after any of
  * them is a layout a caller's vmem.h may have declared. */
@@ -236,6 +239,14 @@ static int from_env(struct vmem_config *cfg, char *err, size_t errlen)
     if (cfg->pagefile_max > PAGEFILE_MAX_BYTES)
         return bad(err, errlen, "VMEM_PAGEFILE_MAX", getenv("VMEM_PAGEFILE_MAX"),
                    "a size of at most 16T (page-file slots are numbered in 32 bits)");
+    /* The limits paging enforces when it starts, checked here so that a
+     * value is refused before anything runs (vmem run checks with this). */
+    if (cfg->max_resident && cfg->max_resident / PAGE_SZ < PAGING_MIN_CAP_PAGES)
+        return bad(err, errlen, "VMEM_MAX_RESIDENT", getenv("VMEM_MAX_RESIDENT"),
+                   "a cap of at least 256K (64 pages)");
+    if (cfg->pagefile_max && cfg->pagefile_max / PAGE_SZ < PAGEFILE_MIN_PAGES)
+        return bad(err, errlen, "VMEM_PAGEFILE_MAX", getenv("VMEM_PAGEFILE_MAX"),
+                   "a size of at least 64K (16 pages)");
     if ((rc = env_uint("VMEM_HIGH_WATER", 50, 100, "a percentage from 50 to 100",
                        &cfg->high_water, err, errlen)) ||
         (rc = env_uint("VMEM_LOW_WATER", 10, 100, "a percentage from 10 to 100",

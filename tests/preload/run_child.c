@@ -4,7 +4,11 @@
  *   run_child wait [SIG...]     writes 'R' and its pid to stdout, then reads
  *                               stdin until EOF and exits 0; each SIG named
  *                               (a number) is caught, its number written to
- *                               stdout as one byte
+ *                               stdout as one byte; at a 'g' read, a
+ *                               child (ignoring it) sends the first SIG to
+ *                               its process group and 'G' is written once
+ *                               it has; the child stays until an 'e' is
+ *                               read (so that its sender is still there)
  *   run_child send SIG HOW      sends SIG (a number) to itself by HOW (raise,
  *                               kill, tgkill, sigqueue), or has the kernel
  *                               raise it (fault: SIGSEGV reading address 16,
@@ -61,12 +65,47 @@ static int wait_mode(int argc, char **argv)
     if (write(1, ready, sizeof(ready)) != (ssize_t)sizeof(ready))
         return 3;
     char c;
+    pid_t sender = -1; /* the child sending to the group, until 'e' */
+    int hold[2] = { -1, -1 };
     for (;;) {
         ssize_t n = read(0, &c, 1);
         if (n == 0)
             return 0;
         if (n < 0 && errno != EINTR)
             return 4;
+        if (n == 1 && c == 'g' && argc > 2 && sender < 0) {
+            int sig = atoi(argv[2]), sent[2];
+            if (pipe(sent) || pipe(hold))
+                return 5;
+            sender = fork();
+            if (sender < 0)
+                return 5;
+            if (sender == 0) {
+                signal(sig, SIG_IGN);
+                close(hold[1]);
+                if (kill(0, sig) || write(sent[1], "s", 1) != 1)
+                    _exit(1);
+                while (read(hold[0], &c, 1) != 0)
+                    ;
+                _exit(0);
+            }
+            close(sent[1]);
+            close(hold[0]);
+            while ((n = read(sent[0], &c, 1)) < 0 && errno == EINTR)
+                ;
+            close(sent[0]);
+            if (n != 1 || write(1, "G", 1) != 1)
+                return 6;
+        } else if (n == 1 && c == 'e' && sender > 0) {
+            close(hold[1]);
+            int st;
+            while (waitpid(sender, &st, 0) < 0)
+                if (errno != EINTR)
+                    return 7;
+            sender = -1;
+            if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+                return 7;
+        }
     }
 }
 
