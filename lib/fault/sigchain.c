@@ -8,10 +8,16 @@
  * kernel would have (sa_mask, SA_NODEFER, SA_RESETHAND, SA_SIGINFO), or
  * its SIG_IGN, or the default action -- the process dies of the signal.
  *
- * The saved previous action of each is
- * written before our handler is installed, and only under chain_lock (an
- * API-call lock, never taken in the handler), so the handler reads a
- * consistent record.
+ * Our handlers stay first: the program's sigaction, signal & co. for these
+ * two signals (api/signal_interpose.c, sigchain_program_action) record its
+ * action as the one chained to and report the one recorded before, as the
+ * kernel would have, so the program sees exactly what it installed --
+ * SIG_DFL and SIG_IGN included: a fault we do not claim then kills.
+ *
+ * The chained action is written only under chain_lock (never taken in the
+ * handler), with every signal blocked, and published through a sequence
+ * count: the handler, in any thread, copies it until it read one version
+ * whole.
  *
  * Our handler runs with every asynchronous signal blocked: an application
  * handler (a timer) that interrupted it and touched managed memory would
@@ -27,16 +33,21 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <ucontext.h>
 
+#define PREV_WORDS ((sizeof(struct sigaction) + sizeof(unsigned long) - 1) / sizeof(unsigned long))
+
 struct chain {
     sigchain_claim_fn claim;
-    struct sigaction prev;
+    /* the application's action, word by word; seq is odd while it changes */
+    _Atomic unsigned seq;
+    _Atomic unsigned long prev[PREV_WORDS];
     /* the application's handler had SA_RESETHAND and ran: its action is now
      * SIG_DFL, as the kernel would have made it */
-    volatile sig_atomic_t prev_reset;
-    int installed;
+    _Atomic int prev_reset;
+    _Atomic int installed;
 };
 
 static struct chain chains[2]; /* [0] SIGSEGV, [1] SIGBUS */
@@ -46,6 +57,53 @@ pthread_mutex_t *sigchain_fork_lock(void) { return &chain_lock; }
 static struct chain *chain_of(int sig)
 {
     return sig == SIGSEGV ? &chains[0] : sig == SIGBUS ? &chains[1] : NULL;
+}
+
+/* chain_lock with every signal blocked: a handler of this thread that calls
+ * sigaction cannot come in while it is held. */
+static void lock(sigset_t *saved)
+{
+    sigset_t all;
+    sigfillset(&all);
+    os_sigmask(SIG_BLOCK, &all, saved);
+    mutex_take("chain_lock", &chain_lock);
+}
+
+static void unlock(const sigset_t *saved)
+{
+    mutex_give("chain_lock", &chain_lock);
+    os_sigmask(SIG_SETMASK, saved, NULL);
+}
+
+/* The chained action, read whole (any thread, in the handler too). */
+static void prev_read(struct chain *c, struct sigaction *out)
+{
+    unsigned long w[PREV_WORDS];
+    for (;;) {
+        unsigned s1 = atomic_load_explicit(&c->seq, memory_order_acquire);
+        if (s1 & 1)
+            continue; /* a writer in another thread, signals blocked: brief */
+        for (size_t k = 0; k < PREV_WORDS; k++)
+            w[k] = atomic_load_explicit(&c->prev[k], memory_order_relaxed);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&c->seq, memory_order_relaxed) == s1)
+            break;
+    }
+    memcpy(out, w, sizeof(*out));
+}
+
+/* Under chain_lock: a new chained action (its SA_RESETHAND not yet run). */
+static void prev_write(struct chain *c, const struct sigaction *sa)
+{
+    unsigned long w[PREV_WORDS] = { 0 };
+    memcpy(w, sa, sizeof(*sa));
+    unsigned s = atomic_load_explicit(&c->seq, memory_order_relaxed);
+    atomic_store_explicit(&c->seq, s + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    for (size_t k = 0; k < PREV_WORDS; k++)
+        atomic_store_explicit(&c->prev[k], w[k], memory_order_relaxed);
+    atomic_store_explicit(&c->prev_reset, 0, memory_order_relaxed);
+    atomic_store_explicit(&c->seq, s + 2, memory_order_release);
 }
 
 /* Calls the application's handler p with the signal mask it would have had
@@ -80,8 +138,9 @@ static void call_previous(const struct sigaction *p, int sig, siginfo_t *si, voi
  * default action.  `sent`: si_code <= 0 (kill, tgkill, sigqueue, raise). */
 static void forward(struct chain *c, int sig, siginfo_t *si, void *uctx, int sent)
 {
-    struct sigaction p = c->prev;
-    int dfl = c->prev_reset || p.sa_handler == SIG_DFL ||
+    struct sigaction p;
+    prev_read(c, &p);
+    int dfl = atomic_load_explicit(&c->prev_reset, memory_order_relaxed) || p.sa_handler == SIG_DFL ||
               ((p.sa_flags & SA_SIGINFO) && !p.sa_sigaction);
     if (!dfl && p.sa_handler == SIG_IGN) {
         if (sent)
@@ -90,7 +149,7 @@ static void forward(struct chain *c, int sig, siginfo_t *si, void *uctx, int sen
     }
     if (!dfl) {
         if (p.sa_flags & SA_RESETHAND)
-            c->prev_reset = 1; /* before the call, as the kernel resets it */
+            atomic_store(&c->prev_reset, 1); /* before the call, as the kernel resets it */
         call_previous(&p, sig, si, uctx);
         return;
     }
@@ -131,7 +190,13 @@ static int install_locked(int sig, struct chain *c)
     struct sigaction sa, old;
     memset(&sa, 0, sizeof(sa));
     sa.sa_sigaction = handler;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+    /* SIGSEGV on the alternate stack, for a program that handles its
+     * stack's overflow.  SIGBUS (our faults in fault mode signal) on the
+     * thread's stack: the program's alternate stack may be managed memory
+     * itself (python's faulthandler allocates it with PyMem_Malloc), and in
+     * fault mode signal the kernel cannot write a signal frame to a page
+     * not installed -- the process would die instead of paging it in. */
+    sa.sa_flags = SA_SIGINFO | SA_RESTART | (sig == SIGSEGV ? SA_ONSTACK : 0);
     /* every signal but the synchronous ones (see above) */
     sigfillset(&sa.sa_mask);
     sigdelset(&sa.sa_mask, SIGSEGV);
@@ -145,11 +210,10 @@ static int install_locked(int sig, struct chain *c)
         return err;
     if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction == handler)
         return 0;
-    c->prev = old;
-    c->prev_reset = 0;
+    prev_write(c, &old);
     if ((err = os_sigaction(sig, &sa, NULL)) != 0)
         return err;
-    c->installed = 1;
+    atomic_store(&c->installed, 1);
     return 0;
 }
 
@@ -158,19 +222,53 @@ int sigchain_install(int sig, sigchain_claim_fn claim)
     struct chain *c = chain_of(sig);
     if (!c)
         return EINVAL;
-    mutex_take("chain_lock", &chain_lock);
+    sigset_t saved;
+    lock(&saved);
     c->claim = claim;
     int err = install_locked(sig, c);
-    mutex_give("chain_lock", &chain_lock);
+    unlock(&saved);
     return err;
 }
 
 void sigchain_ensure(int sig)
 {
     struct chain *c = chain_of(sig);
-    if (!c || !c->installed)
+    if (!c || !atomic_load(&c->installed))
         return;
-    mutex_take("chain_lock", &chain_lock);
+    sigset_t saved;
+    lock(&saved);
     install_locked(sig, c);
-    mutex_give("chain_lock", &chain_lock);
+    unlock(&saved);
+}
+
+int sigchain_program_action(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    struct chain *c = chain_of(sig);
+    if (!c)
+        return os_sigaction(sig, act, old);
+    /* the caller's structures are copied with no lock held: they may be
+     * managed memory that needs a fault */
+    struct sigaction in, out;
+    if (act)
+        in = *act;
+    memset(&out, 0, sizeof(out));
+    sigset_t saved;
+    int err = 0;
+    lock(&saved);
+    if (atomic_load(&c->installed)) {
+        prev_read(c, &out);
+        if (atomic_load(&c->prev_reset))
+            out.sa_handler = SIG_DFL;
+        if (act)
+            prev_write(c, &in);
+    } else {
+        /* libvmem not started (or this signal not used): the kernel's */
+        err = os_sigaction(sig, act ? &in : NULL, &out);
+    }
+    unlock(&saved);
+    if (err)
+        return err;
+    if (old)
+        *old = out;
+    return 0;
 }

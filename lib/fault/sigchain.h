@@ -27,6 +27,13 @@ int sigchain_install(int sig, sigchain_claim_fn claim);
  * application's as the one chained to.  Cheap (one sigaction call). */
 void sigchain_ensure(int sig);
 
+/* The program's sigaction(sig, act, old), any thread, in a signal handler
+ * too: for SIGSEGV and SIGBUS once our handler is installed, act (if any)
+ * becomes the action chained to and *old (if any) is the one recorded
+ * before -- SIG_DFL after its SA_RESETHAND ran; otherwise, and for every
+ * other signal, libc's sigaction.  0 or an errno value. */
+int sigchain_program_action(int sig, const struct sigaction *act, struct sigaction *old);
+
 /* Its lock, for the fork handlers only (fork_paging.c: the order). */
 pthread_mutex_t *sigchain_fork_lock(void);
 

@@ -18,7 +18,7 @@ int os_fd_write(int fd, const void *buf, size_t len)
 
 int os_fd_open_append(const char *path, int *fd)
 {
-    int f = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int f = os_fd_above_std(open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
     if (f < 0)
         return errno;
     *fd = f;
@@ -29,6 +29,17 @@ void os_fd_close(int fd)
 {
     if (fd >= 0)
         close(fd);
+}
+
+int os_fd_above_std(int fd)
+{
+    if (fd < 0 || fd > 2)
+        return fd;
+    int d = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return d;
 }
 
 int os_fd_dup_high(int fd, int min, int *out)

@@ -18,6 +18,16 @@ int os_fd_write(int fd, const void *buf, size_t len);
  * close-on-exec; *fd set on success. */
 int os_fd_open_append(const char *path, int *fd);
 
+/* Any thread: every descriptor libvmem creates goes through this, fd being
+ * what the creating call returned (close-on-exec).  A descriptor numbered
+ * 0, 1 or 2 -- the program closed its standard streams -- is moved to the
+ * lowest free number from 3 (F_DUPFD_CLOEXEC) and the original closed, so
+ * the program's stdin, stdout and stderr never reach libvmem's userfaultfd,
+ * eventfds or files.  The floor is 3, not higher: nothing moves in the
+ * usual case (no extra system call), and numbers stay low for programs
+ * that select().  Returns the descriptor, or -1 with errno. */
+int os_fd_above_std(int fd);
+
 /* Any thread: a close-on-exec duplicate of fd numbered min or above (so a
  * program that closes or reuses fd keeps its own numbers), in *out. */
 int os_fd_dup_high(int fd, int min, int *out);

@@ -4,6 +4,7 @@
  * pread, pwrite and close.
  */
 #include "os/file.h"
+#include "os/fd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +15,7 @@
 
 int os_file_open_tmpfile(const char *dir, int *fd)
 {
-    int f = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    int f = os_fd_above_std(open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
     if (f < 0)
         return errno;
     *fd = f;
@@ -23,7 +24,7 @@ int os_file_open_tmpfile(const char *dir, int *fd)
 
 int os_file_make_unique(char *tmpl, int *fd)
 {
-    int f = mkostemp(tmpl, O_CLOEXEC);
+    int f = os_fd_above_std(mkostemp(tmpl, O_CLOEXEC));
     if (f < 0)
         return errno;
     *fd = f;

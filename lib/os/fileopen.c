@@ -2,6 +2,7 @@
  * os/fileopen.c -- open by path, fstat, fcntl(F_DUPFD_CLOEXEC).
  */
 #include "os/fileopen.h"
+#include "os/fd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +25,7 @@ int os_file_open_path(const char *path, unsigned flags, int *fd)
         of |= O_CREAT | ((flags & OS_OPEN_EXCL) ? O_EXCL : 0);
     if (flags & OS_OPEN_TRUNC)
         of |= O_TRUNC;
-    int f = open(path, of, 0666);
+    int f = os_fd_above_std(open(path, of, 0666));
     if (f < 0)
         return errno;
     struct stat st;

@@ -2,6 +2,7 @@
  * os/meminfo.c -- the machine's memory and the cgroup's limit (meminfo.h).
  */
 #include "os/meminfo.h"
+#include "os/fd.h"
 #include "os/sysraw.h"
 
 #include <errno.h>
@@ -15,7 +16,7 @@
 /* The start of file `path` in buf (NUL-terminated), or -1. */
 static int read_small(const char *path, char *buf, size_t len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = os_fd_above_std(open(path, O_RDONLY | O_CLOEXEC));
     if (fd < 0)
         return -1;
     size_t have = 0;

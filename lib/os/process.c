@@ -2,6 +2,7 @@
  * os/process.c -- the process id, and the pipes that watch forked children.
  */
 #include "os/process.h"
+#include "os/fd.h"
 
 #include <stdlib.h>
 
@@ -17,7 +18,16 @@ pid_t os_pid(void)
 
 int os_pipe_open(int fds[2])
 {
-    return pipe2(fds, O_CLOEXEC) != 0 ? errno : 0;
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return errno;
+    for (int k = 0; k < 2; k++)
+        if ((fds[k] = os_fd_above_std(fds[k])) < 0) {
+            int e = errno;
+            if (fds[1 - k] >= 0)
+                close(fds[1 - k]);
+            return e;
+        }
+    return 0;
 }
 
 int os_pipe_hung_up(int fd)

@@ -2,6 +2,7 @@
  * os/procinfo.c -- a process's command line, start time, user, liveness.
  */
 #include "os/procinfo.h"
+#include "os/fd.h"
 #include "os/sysraw.h"
 
 #include <errno.h>
@@ -15,7 +16,7 @@
 /* Reads at most len-1 bytes of path into buf, NUL-terminated; the count. */
 static size_t read_small(const char *path, char *buf, size_t len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = os_fd_above_std(open(path, O_RDONLY | O_CLOEXEC));
     if (fd < 0)
         return 0;
     size_t got = 0;

@@ -3,6 +3,7 @@
  * writes prepared on submission entries, submission, completions.
  */
 #include "os/ring.h"
+#include "os/fd.h"
 
 #include <liburing.h>
 #include <stdalign.h>
@@ -19,8 +20,23 @@ static struct io_uring *ur(struct os_ring *r)
 
 int os_ring_init(struct os_ring *r, unsigned depth)
 {
-    int e = io_uring_queue_init(depth, ur(r), 0);
-    return e < 0 ? -e : 0;
+    struct io_uring *u = ur(r);
+    int e = io_uring_queue_init(depth, u, 0);
+    if (e < 0)
+        return -e;
+    /* The ring's rings are mapped: a copy of its descriptor above 2 serves
+     * the same; submissions go through enter_ring_fd (not registered). */
+    if (u->ring_fd >= 0 && u->ring_fd <= 2) {
+        int f = os_fd_above_std(u->ring_fd);
+        if (f < 0) {
+            e = errno;
+            u->ring_fd = u->enter_ring_fd = -1;
+            io_uring_queue_exit(u);
+            return e;
+        }
+        u->ring_fd = u->enter_ring_fd = f;
+    }
+    return 0;
 }
 
 void os_ring_exit(struct os_ring *r)

@@ -3,6 +3,7 @@
  * the permission bits, getuid.
  */
 #include "os/shm.h"
+#include "os/fd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +14,7 @@
 
 int os_memfd(const char *tag, int *fd)
 {
-    int f = memfd_create(tag, MFD_CLOEXEC);
+    int f = os_fd_above_std(memfd_create(tag, MFD_CLOEXEC));
     if (f < 0)
         return errno;
     *fd = f;
@@ -22,9 +23,9 @@ int os_memfd(const char *tag, int *fd)
 
 int os_shm_open(const char *name, int create, int *fd)
 {
-    int f = shm_open(name, O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0), 0600);
+    int f = os_fd_above_std(shm_open(name, O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0), 0600));
     if (f < 0 && errno == EACCES && !create) /* a read-only section's object */
-        f = shm_open(name, O_RDONLY | O_CLOEXEC, 0);
+        f = os_fd_above_std(shm_open(name, O_RDONLY | O_CLOEXEC, 0));
     if (f < 0)
         return errno;
     *fd = f;

@@ -14,8 +14,27 @@
  * set or old may be NULL).  Async-signal-safe. */
 int os_sigmask(int how, const sigset_t *set, sigset_t *old);
 
-/* Any thread, async-signal-safe: sigaction (sa or old may be NULL). */
+/* Any thread, async-signal-safe: libc's sigaction, the kernel's
+ * disposition (sa or old may be NULL), never libvmem's own interposer. */
 int os_sigaction(int sig, const struct sigaction *sa, struct sigaction *old);
+
+/* libc's functions that libvmem's interposer (api/signal_interpose.c)
+ * takes the place of, for the signals it passes through. */
+enum os_sig_next {
+    OS_SIG_NEXT_SIGACTION,
+    OS_SIG_NEXT_SIGNAL,
+    OS_SIG_NEXT_BSD_SIGNAL,
+    OS_SIG_NEXT_SSIGNAL,
+    OS_SIG_NEXT_SYSV_SIGNAL,
+    OS_SIG_NEXT_SIGSET,
+    OS_SIG_NEXT_SIGIGNORE,
+    OS_SIG_NEXT_COUNT
+};
+
+/* Any thread; async-signal-safe once looked up (before main, by a
+ * constructor): the next definition of `which` after libvmem's
+ * (dlsym(RTLD_NEXT)), or NULL. */
+void *os_sig_next(enum os_sig_next which);
 
 /* Any thread, async-signal-safe: gives sig back its default action, as
  * signal(sig, SIG_DFL) does. */

@@ -3,6 +3,7 @@
  * rename, remove; the shared futex of a mapped area.
  */
 #include "os/statfile.h"
+#include "os/fd.h"
 #include "os/vm.h"
 
 #include <dirent.h>
@@ -30,7 +31,7 @@ int os_statfile_create(const char *dir, const char *name, unsigned mode, size_t 
     int err = join(path, sizeof(path), dir, name);
     if (err)
         return err;
-    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int fd = os_fd_above_std(open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (fd < 0)
         return errno;
     /* the mode asked for, whatever the umask */
@@ -60,7 +61,7 @@ int os_statfile_map(const char *dir, const char *name, int writable, size_t min,
     int err = join(path, sizeof(path), dir, name);
     if (err)
         return err;
-    int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    int fd = os_fd_above_std(open(path, (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
     if (fd < 0)
         return errno == ELOOP ? EPROTO : errno;
     struct stat st;

@@ -6,6 +6,7 @@
  * detected at run time, never assumed from the headers.
  */
 #include "os/uffd.h"
+#include "os/fd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -53,7 +54,7 @@ struct uffdio_move {
 
 static int sys_userfaultfd(int flags)
 {
-    return (int)syscall(SYS_userfaultfd, flags);
+    return os_fd_above_std((int)syscall(SYS_userfaultfd, flags));
 }
 
 /* Opens a descriptor, kernel-mode faults included when allowed. */

@@ -9,6 +9,7 @@
  * kernel, not those.
  */
 #include "os/vm.h"
+#include "os/fd.h"
 #include "os/page.h"
 
 #include <errno.h>
@@ -105,7 +106,7 @@ int vm_reserve(uintptr_t hint, size_t len, size_t align, int fixed, uintptr_t *o
  * mapping until it returns nonzero. */
 static int for_each_mapping(int (*fn)(const struct vm_mapping *, void *), void *arg)
 {
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    int fd = os_fd_above_std(open("/proc/self/maps", O_RDONLY | O_CLOEXEC));
     if (fd < 0)
         return errno;
     char buf[8192];
@@ -267,7 +268,7 @@ int vm_self_open(const char *what, int *fd)
 {
     char path[32] = "/proc/self/";
     strncat(path, what, sizeof(path) - strlen(path) - 1);
-    int f = open(path, O_RDONLY | O_CLOEXEC);
+    int f = os_fd_above_std(open(path, O_RDONLY | O_CLOEXEC));
     if (f < 0)
         return errno;
     *fd = f;

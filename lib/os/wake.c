@@ -2,6 +2,7 @@
  * os/wake.c -- waking a library thread (eventfd and poll).
  */
 #include "os/wake.h"
+#include "os/fd.h"
 
 /* read and write go to the kernel directly: with libvmem-syscalls or the
  * preload library, libc's names are the syscall guard's, which a wake-up
@@ -16,7 +17,7 @@
 
 int os_wake_open(int *fd)
 {
-    int f = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    int f = os_fd_above_std(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (f < 0)
         return errno;
     *fd = f;

@@ -15,6 +15,7 @@
 # must never stop), so on a starved CPU the working set passes the cap for a
 # while (xz: 1.7%; sort at a load average of 29: 5.4%).
 # CASE threads|procs|mmap: the C helpers in HELPER_DIR under `vmem run`.
+# CASE faulthandler: python3's handlers installed after libvmem's.
 set -u
 # meson sets MALLOC_PERTURB_, which makes glibc touch every block it hands
 # out and would inflate the native peak RSS the caps are derived from.
@@ -101,6 +102,35 @@ procs)
     "$vmem" run -- /bin/sh -c 'kill -TERM $$'
     rc=$?
     [ $rc -eq 143 ] || fail "killed by SIGTERM: status $rc, expected 143"
+    ;;
+faulthandler)
+    # handlers the program installs after libvmem started (python's
+    # faulthandler, a python-level SIGBUS handler) never take libvmem's
+    # faults: in fault mode signal they come as SIGBUS
+    command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
+    prog='x = bytearray(64 << 20)
+for i in range(0, len(x), 4096): x[i] = (i >> 12) & 255
+print("ok", all(x[i] == (i >> 12) & 255 for i in range(0, len(x), 4096)))'
+    for mode in signal thread; do
+        out=$(VMEM_FAULT_MODE=$mode timeout 120 "$vmem" run --max-resident 16M --pagefile "$work" -- \
+            python3 -X faulthandler -c "$prog" 2>&1)
+        rc=$?
+        echo "$mode faulthandler: $out (status $rc)"
+        [ $rc -eq 0 ] && [ "$out" = "ok True" ] || fail "$mode: python3 -X faulthandler: status $rc: $out"
+        out=$(VMEM_FAULT_MODE=$mode timeout 120 "$vmem" run --max-resident 16M --pagefile "$work" -- \
+            python3 -c "import signal
+signal.signal(signal.SIGBUS, lambda s, f: print('python handler got SIGBUS'))
+$prog" 2>&1)
+        rc=$?
+        echo "$mode signal.signal(SIGBUS): $out (status $rc)"
+        [ $rc -eq 0 ] && [ "$out" = "ok True" ] || fail "$mode: python SIGBUS handler: status $rc: $out"
+    done
+    # its own fault still reaches faulthandler, which reports it
+    out=$(VMEM_FAULT_MODE=signal timeout 120 "$vmem" run -- python3 -X faulthandler -c \
+        'import ctypes; ctypes.string_at(0)' 2>&1)
+    rc=$?
+    [ $rc -eq 139 ] || fail "python's own NULL access: status $rc, expected 139"
+    grep -q "Fatal Python error: Segmentation fault" <<<"$out" || fail "faulthandler did not report: $out"
     ;;
 *)
     fail "unknown case $case"
