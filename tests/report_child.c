@@ -5,13 +5,19 @@
  * itself.  Built twice: linked with libvmem (VirtualAlloc), and plain
  * (malloc, for `vmem run`'s preload library).
  *
- *   report_child [-p PAGES] [-c] [-w] [-k SIG] [-x STATUS] [-s]
+ *   report_child [-p PAGES] [-c] [-e FILE] [-d FILE] [-w] [-k SIG] [-x STATUS] [-s]
  *     -c  close fd 2 before exit       -w  "ready" on stdout, wait for a line
  *     -k  raise SIG at the end          -x  exit status
  *     -s  vmem_shutdown before exit (linked only)
+ *     -e  before the first call: close fd 2 and open FILE (read-write, kept
+ *         as it is) in its place, or only close it when FILE is "-"
+ *     -d  before the first call: open FILE (read-write, kept as it is) and
+ *         put it on every open descriptor above 2 (numbers the program
+ *         did not open, reused as a program that closes them all may)
  * With -w: phase 1 writes the pages, says "ready 1", waits; phase 2 reads
  * them all again (paging them back under a cap), says "ready 2", waits.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,16 +41,33 @@ int main(int argc, char **argv)
 {
     size_t pages = 256;
     int close_err = 0, wait = 0, sig = 0, status = 0, shutdown = 0, opt;
-    while ((opt = getopt(argc, argv, "p:cwk:x:s")) != -1) {
+    const char *err_file = NULL, *dup_file = NULL;
+    while ((opt = getopt(argc, argv, "p:ce:d:wk:x:s")) != -1) {
         switch (opt) {
         case 'p': pages = strtoul(optarg, NULL, 10); break;
         case 'c': close_err = 1; break;
+        case 'e': err_file = optarg; break;
+        case 'd': dup_file = optarg; break;
         case 'w': wait = 1; break;
         case 'k': sig = atoi(optarg); break;
         case 'x': status = atoi(optarg); break;
         case 's': shutdown = 1; break;
         default: return 2;
         }
+    }
+    if (err_file) {
+        close(2);
+        /* the program's own file takes the number stderr had */
+        if (strcmp(err_file, "-") != 0 && open(err_file, O_RDWR) != 2)
+            return 5;
+    }
+    if (dup_file) {
+        int f = open(dup_file, O_RDWR);
+        if (f < 0)
+            return 5;
+        for (int fd = 3; fd < 1024; fd++)
+            if (fd != f && fcntl(fd, F_GETFD) != -1 && dup2(f, fd) != fd)
+                return 5;
     }
 #ifdef REPORT_CHILD_LINKED
     unsigned char *m = VirtualAlloc(NULL, pages * 4096, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);

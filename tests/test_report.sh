@@ -21,6 +21,15 @@
 # CASE run:     vmem run --report over a tree: each process's block with how
 #               it ended (exit status; signal 9 with its counters for the
 #               one killed), a summary, json and text; nothing left after.
+# CASE fullshm: a statistics directory with no room left (a tiny tmpfs,
+#               mounted in a mount namespace of its own): the program runs
+#               on with its counters private, leaves no file, and says one
+#               line only when VMEM_PUBLISH or VMEM_PUBLISH_DIR is set.
+# CASE closed-stderr: libvmem's messages and its report go to the stderr
+#               the program started with, never into a file the program
+#               opened after closing fd 2, nor into one it put on the
+#               duplicate's number; none at all when fd 2 was closed from
+#               the start.
 # CASE live:    vmem stat / top / map on a program paging under a cap: the
 #               counters change between its two phases, the map shows
 #               resident and paged-out pages.
@@ -141,6 +150,67 @@ PY
         "$work/err" || fail "no block for the killed process"
     grep -q "exited with status 5" "$work/err" || fail "no block for the process that exited"
     grep -q "^libvmem counters summed over [0-9]* processes" "$work/err" || fail "no summary"
+    [ -z "$(left)" ] || fail "left behind: $(left)"
+    ;;
+fullshm)
+    # the mounts vanish with the namespace, whatever happens
+    if [ -z "${REPORT_TEST_NS:-}" ]; then
+        if ! unshare -m true 2>"$work/err"; then
+            echo "SKIP: no mount namespace here: $(cat "$work/err")"
+            exit 77
+        fi
+        REPORT_TEST_NS=1 unshare -m "$BASH" "$0" "$@"
+        exit $?
+    fi
+    small=$work/small
+    mkdir "$small"
+    if ! mount -t tmpfs -o size=64k,mode=1777 none "$small" 2>"$work/err"; then
+        echo "SKIP: cannot mount a tmpfs here: $(cat "$work/err")"
+        exit 77
+    fi
+    trap 'umount "$small" /dev/shm 2>/dev/null; rm -rf "$work"' EXIT
+    dd if=/dev/zero of="$small/fill" bs=4k 2>/dev/null
+    VMEM_PUBLISH_DIR=$small "$linked" -x 0 2>"$work/err"
+    rc=$?
+    cat "$work/err"
+    [ "$rc" -eq 0 ] || fail "status $rc with a full statistics directory"
+    [ "$(ls -A "$small")" = fill ] || fail "left in the full directory: $(ls -A "$small")"
+    [ "$(wc -l <"$work/err")" -eq 1 ] &&
+        grep -q "cannot publish statistics in $small (No space left on device)" "$work/err" ||
+        fail "not one line naming the directory and the error"
+    # the default directory full, neither variable set: quiet
+    mount -t tmpfs -o size=64k,mode=1777 none /dev/shm || fail "cannot mount over /dev/shm"
+    dd if=/dev/zero of=/dev/shm/fill bs=4k 2>/dev/null
+    (unset VMEM_PUBLISH_DIR; exec "$linked" -x 0) 2>"$work/err" || fail "status $? with /dev/shm full"
+    [ ! -s "$work/err" ] || fail "said on stderr though nothing asked to publish: $(cat "$work/err")"
+    [ "$(ls -A /dev/shm)" = fill ] || fail "left in /dev/shm: $(ls -A /dev/shm)"
+    (unset VMEM_PUBLISH_DIR; VMEM_PUBLISH=on exec "$linked" -x 0) 2>"$work/err" ||
+        fail "status $? with /dev/shm full and VMEM_PUBLISH=on"
+    grep -q "cannot publish statistics in /dev/shm" "$work/err" || fail "VMEM_PUBLISH=on: nothing said"
+    ;;
+closed-stderr)
+    # libvmem speaks at its start (the first call, after the file took
+    # fd 2): the cap above memory, or kernel mode's cap not enforced
+    say() { VMEM_MAX_RESIDENT=100T "$@"; }
+    printf USERDATA >"$work/file"
+    # stderr a pipe: the messages still reach it
+    say "$linked" -e "$work/file" 2>&1 >/dev/null | cat >"$work/err"
+    [ "${PIPESTATUS[0]}" -eq 0 ] || fail "status ${PIPESTATUS[0]}"
+    cat "$work/err"
+    [ "$(cat "$work/file")" = USERDATA ] || fail "the program's file was written: $(od -c "$work/file")"
+    grep -q "^libvmem: " "$work/err" || fail "no message on the stderr the program started with"
+    say "$linked" -e - 2>&1 >/dev/null | cat >"$work/err"
+    grep -q "^libvmem: " "$work/err" || fail "no message after fd 2 was closed"
+    # the report at exit too
+    VMEM_REPORT=1 "$linked" -e "$work/file" 2>&1 >/dev/null | cat >"$work/err"
+    [ "$(cat "$work/file")" = USERDATA ] || fail "the report went into the program's file: $(od -c "$work/file")"
+    grep -q "^libvmem counters of pid" "$work/err" || fail "no report on the stderr the program started with"
+    # the duplicate's number reused by the program for its file: not written
+    say "$linked" -d "$work/file" 2>/dev/null || fail "status $? with -d"
+    [ "$(cat "$work/file")" = USERDATA ] || fail "written through a number the program reused: $(od -c "$work/file")"
+    # fd 2 closed from the start: nothing said anywhere
+    say "$linked" -e "$work/file" 2>&- || fail "status $? with fd 2 closed from the start"
+    [ "$(cat "$work/file")" = USERDATA ] || fail "written with fd 2 closed from the start: $(od -c "$work/file")"
     [ -z "$(left)" ] || fail "left behind: $(left)"
     ;;
 live)

@@ -208,7 +208,6 @@ static int start(const struct vmem_config *cfg)
         vmem_log("%s", msg);
         return err;
     }
-    stats_report_start();
 
     open_fault_source();
     if ((err = sigchain_install(SIGSEGV, segv_claim)) != 0)

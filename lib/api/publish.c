@@ -207,9 +207,11 @@ int publish_start(char *err, size_t errlen)
     if (!area) {
         vmem_statarea_clean(publish_cfg.dir);
         if ((e = make_area(NULL)) != 0) {
-            /* by default, quiet where the directory is missing or closed
-             * (a container without /dev/shm): every process would say it */
-            if (publish_cfg.asked || (e != ENOENT && e != EACCES && e != EROFS))
+            /* by default, quiet where the directory is missing, closed
+             * (a container without /dev/shm) or full: every process would
+             * say it */
+            if (publish_cfg.asked || (e != ENOENT && e != EACCES && e != EROFS &&
+                                      e != ENOSPC && e != EDQUOT))
                 vmem_log("cannot publish statistics in %s (%s); VMEM_PUBLISH=off stops trying",
                          publish_cfg.dir, strerror(e));
             return 0;

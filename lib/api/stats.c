@@ -5,6 +5,7 @@
  */
 #include "api/stats.h"
 #include "api/init.h"
+#include "core/log.h"
 #include "core/runtime.h"
 #include "core/stats.h"
 #include "core/vmem_internal.h"
@@ -22,9 +23,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-
-/* the duplicate of stderr: above the numbers programs count on */
-#define REPORT_FD_MIN 100
 
 #define LOAD(f) __atomic_load_n(&vmem_ctr.f, __ATOMIC_RELAXED)
 
@@ -106,18 +104,7 @@ VMEM_API void vmem_print_stats(int fd)
         (void)vmem_report_write(fd, VMEM_REPORT_TEXT, &r, 1, 0); /* nowhere to report a failure */
 }
 
-/* stderr as it was at start-up: a program may close its fd 2 before it
- * exits (sort -o), or reuse the number for a file of its own. */
-static int report_fd = -1;
-
 static void report_at_exit(int status);
-
-void stats_report_start(void)
-{
-    if (vmem_rt.cfg.report && !vmem_rt.cfg.report_file[0] && report_fd < 0 &&
-        os_fd_dup_high(2, REPORT_FD_MIN, &report_fd) != 0)
-        report_fd = -1;
-}
 
 void stats_at_exit(int status, void *arg)
 {
@@ -135,8 +122,12 @@ static void report_at_exit(int status)
     if (self_report(&r, VMEM_END_EXITED, status))
         return;
     if (!vmem_rt.cfg.report_file[0]) {
-        if (report_fd >= 0)
-            (void)vmem_report_write(report_fd, f, &r, 1, 0);
+        /* stderr as it was at start-up (core/log.h): a program may close
+         * its fd 2 before it exits (sort -o), or reuse the number for a
+         * file of its own */
+        int fd = log_stderr_fd();
+        if (fd >= 0)
+            (void)vmem_report_write(fd, f, &r, 1, 0);
         return;
     }
     /* Appended: with LD_PRELOAD every program a command runs reports into

@@ -5,13 +5,10 @@
 #ifndef VMEM_API_STATS_H
 #define VMEM_API_STATS_H
 
-/* Start-up with VMEM_REPORT to stderr: keeps a duplicate of fd 2 to
- * report to at exit. */
-void stats_report_start(void);
-
 /* on_exit handler: with VMEM_REPORT, prints this process's block (unless a
- * `vmem run` collects it) on stderr as it was at start-up, or appends it
- * to VMEM_REPORT's file; then marks the published area (publish.c). */
+ * `vmem run` collects it) on the stderr the library was loaded with
+ * (core/log.h), or appends it to VMEM_REPORT's file; then marks the
+ * published area (publish.c). */
 void stats_at_exit(int status, void *arg);
 
 #endif

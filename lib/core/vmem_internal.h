@@ -23,7 +23,8 @@
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
-/* Prints "libvmem: <message>" to stderr with one write(2): safe anywhere. */
+/* Prints "libvmem: <message>" with one write(2) to the stderr the library
+ * was loaded with (core/log.h): safe anywhere. */
 void vmem_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -53,6 +53,16 @@ int os_fd_dup_high(int fd, int min, int *out)
     return 0;
 }
 
+int os_fd_identity(int fd, uint64_t *dev, uint64_t *ino)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return errno;
+    *dev = (uint64_t)st.st_dev;
+    *ino = (uint64_t)st.st_ino;
+    return 0;
+}
+
 int os_fd_is_empty_file(int fd)
 {
     struct stat st;

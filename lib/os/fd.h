@@ -9,6 +9,7 @@
 #define VMEM_OS_FD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Any thread, async-signal-safe: one write(2) of buf; EIO if the kernel
  * took only part of it. */
@@ -31,6 +32,10 @@ int os_fd_above_std(int fd);
 /* Any thread: a close-on-exec duplicate of fd numbered min or above (so a
  * program that closes or reuses fd keeps its own numbers), in *out. */
 int os_fd_dup_high(int fd, int min, int *out);
+
+/* Any thread, async-signal-safe: the device and inode of the file fd
+ * names (to tell later whether the number still names it). */
+int os_fd_identity(int fd, uint64_t *dev, uint64_t *ino);
 
 /* Any thread: 1 if fd is a regular file that is empty, else 0. */
 int os_fd_is_empty_file(int fd);

@@ -35,8 +35,19 @@ int os_statfile_create(const char *dir, const char *name, unsigned mode, size_t 
     if (fd < 0)
         return errno;
     /* the mode asked for, whatever the umask */
-    if (fchmod(fd, mode) != 0 || ftruncate(fd, (off_t)size) != 0) {
+    if (fchmod(fd, mode) != 0) {
         err = errno;
+        close(fd);
+        unlink(path);
+        return err;
+    }
+    /* Every block allocated now, not a sparse file: a store into a hole of
+     * a full file system (a small /dev/shm) is a SIGBUS, and the counters
+     * are stored into from everywhere, signal handlers included. */
+    do
+        err = posix_fallocate(fd, 0, (off_t)size);
+    while (err == EINTR); /* tmpfs stops at a pending signal */
+    if (err) {
         close(fd);
         unlink(path);
         return err;

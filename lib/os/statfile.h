@@ -14,7 +14,8 @@
 #include <stdint.h>
 
 /* Any thread: creates dir/name (never an existing file, never through a
- * symbolic link) with the permission bits mode, size bytes of zeros, and
+ * symbolic link) with the permission bits mode, size bytes of zeros with
+ * every block allocated (ENOSPC, and no file, where there is no room), and
  * maps it shared read-write at *map. */
 int os_statfile_create(const char *dir, const char *name, unsigned mode, size_t size,
                        void **map);
