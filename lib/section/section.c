@@ -22,6 +22,12 @@ static struct section *named;
 static void lock(void) { mutex_take("section_lock", &section_lock); }
 static void unlock(void) { mutex_give("section_lock", &section_lock); }
 
+static void add_named(struct section *s)
+{
+    s->next = named;
+    named = s;
+}
+
 static struct section *find_named(const char *obj)
 {
     for (struct section *s = named; s; s = s->next)
@@ -139,17 +145,8 @@ int section_create(const struct section_req *req, struct section **out, int *exi
         s->reserve = req->reserve;
     }
 
-    lock();
-    struct section *old = obj[0] ? find_named(obj) : NULL;
-    if (old) {
-        old->handles++;
-        old->refs++;
-        unlock();
-        section_free(s);
-        *out = old;
-        *existed = 1;
-        return 0;
-    }
+    /* the object is made or opened with no lock held: the registry lock
+     * across processes may take a while (names.c) */
     if (req->file_fd < 0) {
         if (obj[0]) {
             struct names_info info = { .size = s->size, .protect = s->protect,
@@ -163,21 +160,35 @@ int section_create(const struct section_req *req, struct section **out, int *exi
         } else if ((err = os_memfd("libvmem-section", &s->fd)) == 0) {
             err = os_file_truncate(s->fd, (off_t)s->size);
         }
-        if (err) {
-            unlock();
+        if (err)
             goto fail;
-        }
     }
-    if ((err = make_bitmap(s)) != 0) {
+
+    lock();
+    struct section *old = obj[0] ? find_named(obj) : NULL;
+    if (old) {
+        /* another thread named it meanwhile: its section is the one */
+        old->handles++;
+        old->refs++;
+        unlock();
         if (s->hold >= 0)
             names_release(obj, s->hold);
+        s->hold = -1;
+        section_free(s);
+        *out = old;
+        *existed = 1;
+        return 0;
+    }
+    if ((err = make_bitmap(s)) != 0) {
         unlock();
+        if (s->hold >= 0)
+            names_release(obj, s->hold);
+        s->hold = -1;
         goto fail;
     }
     if (obj[0]) {
         memcpy(s->obj, obj, sizeof obj);
-        s->next = named;
-        named = s;
+        add_named(s);
     }
     unlock();
     *out = s;
@@ -202,29 +213,33 @@ int section_open(const char *name, struct section **out)
         *out = s;
         return 0;
     }
-    if (!(s = section_new())) {
-        unlock();
+    unlock();
+    if (!(s = section_new()))
         return ENOMEM;
-    }
     struct names_info info;
     if ((err = names_open(obj, &info, &s->fd, &s->hold)) != 0) {
-        unlock();
         section_free(s);
         return err;
     }
     s->size = info.size;
     s->protect = info.protect;
     s->reserve = info.reserve;
-    if ((err = make_bitmap(s)) != 0) {
-        names_release(obj, s->hold);
+    lock();
+    struct section *old = find_named(obj);
+    if (old || (err = make_bitmap(s)) != 0) {
+        if (old) {
+            old->handles++;
+            old->refs++;
+        }
         unlock();
+        names_release(obj, s->hold);
         s->hold = -1;
         section_free(s);
+        *out = old;
         return err;
     }
     memcpy(s->obj, obj, sizeof obj);
-    s->next = named;
-    named = s;
+    add_named(s);
     unlock();
     *out = s;
     return 0;
@@ -249,17 +264,21 @@ void section_handle_ref(struct section *s)
  * go of the name, the last reference frees s. */
 static void put(struct section *s, int handle)
 {
+    char obj[NAMES_MAX] = "";
+    int hold = -1;
     lock();
     if (handle && --s->handles == 0 && s->obj[0]) {
         /* Windows drops a name with its last handle, views or not */
         unlink_named(s);
-        if (s->hold >= 0)
-            names_release(s->obj, s->hold);
+        memcpy(obj, s->obj, sizeof obj);
+        hold = s->hold;
         s->hold = -1;
         s->obj[0] = 0;
     }
     int last = --s->refs == 0;
     unlock();
+    if (hold >= 0)
+        names_release(obj, hold); /* no lock held: it may wait (names.c) */
     if (last)
         section_free(s);
 }
