@@ -13,6 +13,7 @@
 #include "os/shm.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The counts of every section and the list of named ones. */
@@ -22,10 +23,16 @@ static struct section *named;
 static void lock(void) { mutex_take("section_lock", &section_lock); }
 static void unlock(void) { mutex_give("section_lock", &section_lock); }
 
+/* The first name registers section_release_names to run at exit, as
+ * Windows closes a process's handles when it ends. */
+static int exit_hook;
+
 static void add_named(struct section *s)
 {
     s->next = named;
     named = s;
+    if (!exit_hook)
+        exit_hook = atexit(section_release_names) == 0;
 }
 
 static struct section *find_named(const char *obj)
@@ -281,6 +288,28 @@ static void put(struct section *s, int handle)
         names_release(obj, hold); /* no lock held: it may wait (names.c) */
     if (last)
         section_free(s);
+}
+
+void section_release_names(void)
+{
+    for (;;) {
+        char obj[NAMES_MAX];
+        lock();
+        struct section *s = named;
+        if (s) {
+            named = s->next;
+            memcpy(obj, s->obj, sizeof obj);
+            int hold = s->hold;
+            s->hold = -1;
+            s->obj[0] = 0;
+            unlock();
+            if (hold >= 0)
+                names_release(obj, hold);
+            continue;
+        }
+        unlock();
+        return;
+    }
 }
 
 void section_view_put(struct section *s) { put(s, 0); }

@@ -64,6 +64,12 @@ void section_handle_ref(struct section *s);
 void section_view_put(struct section *s);
 void section_handle_put(struct section *s);
 
+/* At exit (registered with the first name) and vmem_shutdown: lets go of
+ * every name this process holds, as closing its last handles would (the
+ * name goes with its last user); handles and views stay usable, unnamed.
+ * No lock of libvmem held. */
+void section_release_names(void);
+
 /* fork: section_lock held across it (taken after handle_lock). */
 void section_fork_prepare(void);
 void section_fork_parent(void);
