@@ -261,3 +261,14 @@ Test(section_create, bad_names)
     assert_ok(CloseHandle(o));
     assert_ok(CloseHandle(s));
 }
+
+Test(section_create, page_file_size_that_wraps_is_refused)
+{
+    /* 2^64 - 4095 and up round to 0 pages */
+    assert_null_fails(ERROR_NOT_ENOUGH_MEMORY,
+                      CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0xFFFFFFFFu,
+                                         0xFFFFF001u, NULL));
+    assert_null_fails(ERROR_NOT_ENOUGH_MEMORY,
+                      CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0xFFFFFFFFu,
+                                         0xFFFFFFFFu, NULL));
+}

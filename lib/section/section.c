@@ -148,6 +148,10 @@ int section_create(const struct section_req *req, struct section **out, int *exi
         if ((err = file_section(req, s)) != 0)
             goto fail;
     } else {
+        if (req->size > UINT64_MAX - 4095) { /* would round to 0 */
+            err = SECTION_E_TOO_BIG;
+            goto fail;
+        }
         s->size = (req->size + 4095) & ~(uint64_t)4095;
         s->reserve = req->reserve;
     }
