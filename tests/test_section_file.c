@@ -155,3 +155,19 @@ Test(section_file, close_handle)
     assert_ok(CloseHandle(h2));
     cr_assert(CloseHandle(GetCurrentProcess()), "a pseudo-handle closes as a no-op");
 }
+
+Test(section_file, a_fifo_is_refused_without_blocking)
+{
+    const char *path = scratch_path("fifo");
+    cr_assert_eq(mkfifo(path, 0600), 0, "mkfifo: %s", strerror(errno));
+    /* no writer, no reader: a blocking open would wait for good */
+    SetLastError(0);
+    HANDLE h = CreateFileA(path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
+    cr_assert_eq(h, INVALID_HANDLE_VALUE);
+    cr_assert_eq(GetLastError(), ERROR_ACCESS_DENIED, "GetLastError %u",
+                 (unsigned)GetLastError());
+    h = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_ALWAYS, 0, NULL);
+    cr_assert_eq(h, INVALID_HANDLE_VALUE);
+    cr_assert_eq(GetLastError(), ERROR_ACCESS_DENIED, "GetLastError %u",
+                 (unsigned)GetLastError());
+}
