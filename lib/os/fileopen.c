@@ -62,3 +62,11 @@ int os_file_dup(int fd, int *out)
     *out = f;
     return 0;
 }
+
+uint64_t os_path_id(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return 0;
+    return ((uint64_t)st.st_dev << 40) ^ (uint64_t)st.st_ino ^ ((uint64_t)1 << 63);
+}

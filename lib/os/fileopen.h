@@ -30,4 +30,8 @@ int os_file_size(int fd, uint64_t *size);
 /* Any thread: a new descriptor for the open file at fd (F_DUPFD_CLOEXEC). */
 int os_file_dup(int fd, int *out);
 
+/* Any thread: the identity of the file at path (as os_file_id of a
+ * descriptor of it, os/file.h), 0 if there is none. */
+uint64_t os_path_id(const char *path);
+
 #endif

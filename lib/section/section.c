@@ -19,6 +19,7 @@
 /* The counts of every section and the list of named ones. */
 static pthread_mutex_t section_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct section *named;
+static struct section *files; /* file sections, for section_file_mapped */
 
 static void lock(void) { mutex_take("section_lock", &section_lock); }
 static void unlock(void) { mutex_give("section_lock", &section_lock); }
@@ -112,6 +113,7 @@ static int file_section(const struct section_req *req, struct section *s)
         return err;
     s->size = size;
     s->file_backed = 1;
+    s->file_id = os_file_id(s->fd);
     return 0;
 }
 
@@ -201,6 +203,10 @@ int section_create(const struct section_req *req, struct section **out, int *exi
         memcpy(s->obj, obj, sizeof obj);
         add_named(s);
     }
+    if (s->file_backed) {
+        s->fnext = files;
+        files = s;
+    }
     unlock();
     *out = s;
     return 0;
@@ -287,11 +293,27 @@ static void put(struct section *s, int handle)
         s->obj[0] = 0;
     }
     int last = --s->refs == 0;
+    if (last && s->file_backed)
+        for (struct section **pp = &files; *pp; pp = &(*pp)->fnext)
+            if (*pp == s) {
+                *pp = s->fnext;
+                break;
+            }
     unlock();
     if (hold >= 0)
         names_release(obj, hold); /* no lock held: it may wait (names.c) */
     if (last)
         section_free(s);
+}
+
+int section_file_mapped(uint64_t id)
+{
+    int mapped = 0;
+    lock();
+    for (struct section *s = files; s && !mapped; s = s->fnext)
+        mapped = s->file_id == id && s->refs > s->handles; /* views */
+    unlock();
+    return mapped;
 }
 
 void section_release_names(void)
