@@ -183,9 +183,11 @@ typedef struct _SECURITY_ATTRIBUTES {
 #define ERROR_FILE_INVALID          1006L
 #define ERROR_IO_DEVICE             1117L
 #define ERROR_MAPPED_ALIGNMENT      1132L
+#define ERROR_USER_MAPPED_FILE      1224L
 #define ERROR_PRIVILEGE_NOT_HELD    1314L
 #define ERROR_WORKING_SET_QUOTA     1453L
 #define ERROR_COMMITMENT_LIMIT      1455L
+#define ERROR_TIMEOUT               1460L
 
 /* winnt.h: VirtualLock's last error when it meets a guard page (the guard is
  * lifted; the next call goes on). */

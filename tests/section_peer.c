@@ -9,6 +9,7 @@
  * Exits 0 when every check held, else prints what failed and exits 1.
  */
 #include <memoryapi.h>
+#include <vmem.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +114,21 @@ int main(int argc, char **argv)
         say('A');
         hear(); /* killed here */
         return 1;
+    }
+    if (strcmp(scenario, "exit") == 0 || strcmp(scenario, "shutdown") == 0) {
+        /* create the name, write, and end without CloseHandle (after
+         * vmem_shutdown, the test looks before the exit) */
+        h = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 65536, name);
+        CHECK(h && GetLastError() == ERROR_SUCCESS, "CreateFileMappingA");
+        char *v = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0);
+        CHECK(v, "MapViewOfFile");
+        strcpy(v, "not closed");
+        if (scenario[0] == 's') {
+            vmem_shutdown();
+            say('A');
+            hear();
+        }
+        return 0;
     }
     fprintf(stderr, "section_peer: no scenario %s\n", scenario);
     return 2;

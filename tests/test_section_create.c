@@ -261,3 +261,31 @@ Test(section_create, bad_names)
     assert_ok(CloseHandle(o));
     assert_ok(CloseHandle(s));
 }
+
+Test(section_create, page_file_size_that_wraps_is_refused)
+{
+    /* 2^64 - 4095 and up round to 0 pages */
+    assert_null_fails(ERROR_NOT_ENOUGH_MEMORY,
+                      CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0xFFFFFFFFu,
+                                         0xFFFFF001u, NULL));
+    assert_null_fails(ERROR_NOT_ENOUGH_MEMORY,
+                      CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0xFFFFFFFFu,
+                                         0xFFFFFFFFu, NULL));
+}
+
+Test(section_create, a_closed_handle_stays_invalid_through_reuses)
+{
+    const char *path = scratch_path("gen");
+    put_file(path, "x", 1);
+    HANDLE a = open_file(path, GENERIC_READ, OPEN_EXISTING);
+    assert_ok(CloseHandle(a));
+    /* 16383 was the generation's period: go past it */
+    for (int n = 0; n < 20000; n++) {
+        HANDLE b = open_file(path, GENERIC_READ, OPEN_EXISTING);
+        cr_assert_neq(b, a, "the closed handle names a new file after %d reuses", n + 1);
+        assert_ok(CloseHandle(b));
+    }
+    SetLastError(0);
+    cr_assert_not(CloseHandle(a));
+    cr_assert_eq(GetLastError(), ERROR_INVALID_HANDLE);
+}

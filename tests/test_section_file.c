@@ -155,3 +155,47 @@ Test(section_file, close_handle)
     assert_ok(CloseHandle(h2));
     cr_assert(CloseHandle(GetCurrentProcess()), "a pseudo-handle closes as a no-op");
 }
+
+Test(section_file, a_fifo_is_refused_without_blocking)
+{
+    const char *path = scratch_path("fifo");
+    cr_assert_eq(mkfifo(path, 0600), 0, "mkfifo: %s", strerror(errno));
+    /* no writer, no reader: a blocking open would wait for good */
+    SetLastError(0);
+    HANDLE h = CreateFileA(path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
+    cr_assert_eq(h, INVALID_HANDLE_VALUE);
+    cr_assert_eq(GetLastError(), ERROR_ACCESS_DENIED, "GetLastError %u",
+                 (unsigned)GetLastError());
+    h = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_ALWAYS, 0, NULL);
+    cr_assert_eq(h, INVALID_HANDLE_VALUE);
+    cr_assert_eq(GetLastError(), ERROR_ACCESS_DENIED, "GetLastError %u",
+                 (unsigned)GetLastError());
+}
+
+Test(section_file, a_mapped_file_is_not_truncated)
+{
+    const char *path = scratch_path("mapped");
+    put_file(path, "keep me", 7);
+    HANDLE f = open_file(path, GENERIC_READ | GENERIC_WRITE, OPEN_EXISTING);
+    HANDLE s = make_section(f, PAGE_READWRITE, 0, NULL);
+    char *v = map_view(s, FILE_MAP_READ, 0, 0);
+    SetLastError(0);
+    cr_assert_eq(CreateFileA(path, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
+                             CREATE_ALWAYS, 0, NULL), INVALID_HANDLE_VALUE);
+    cr_assert_eq(GetLastError(), ERROR_USER_MAPPED_FILE, "GetLastError %u",
+                 (unsigned)GetLastError());
+    SetLastError(0);
+    cr_assert_eq(CreateFileA(path, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
+                             TRUNCATE_EXISTING, 0, NULL), INVALID_HANDLE_VALUE);
+    cr_assert_eq(GetLastError(), ERROR_USER_MAPPED_FILE, "GetLastError %u",
+                 (unsigned)GetLastError());
+    cr_assert_eq(file_bytes(path), 7);
+    cr_assert_eq(memcmp(v, "keep me", 7), 0);
+    /* the section alone (no view) does not stop it, nor does a closed one */
+    cr_assert(UnmapViewOfFile(v));
+    cr_assert(CloseHandle(s));
+    cr_assert(CloseHandle(f));
+    HANDLE t = open_file(path, GENERIC_WRITE, TRUNCATE_EXISTING);
+    cr_assert(CloseHandle(t));
+    cr_assert_eq(file_bytes(path), 0);
+}

@@ -169,3 +169,33 @@ Test(section_shared, a_killed_holder_leaves_no_name)
              (int)getpid());
     cr_assert_neq(access(path, F_OK), 0, "%s is left behind", path);
 }
+
+/* The shared-memory file of unique_name(tag). */
+static const char *object_path(const char *tag)
+{
+    static char path[256];
+    snprintf(path, sizeof path, "/dev/shm/libvmem.%u.vmem-test-%d-%s", (unsigned)getuid(),
+             (int)getpid(), tag);
+    return path;
+}
+
+Test(section_shared, an_exit_without_close_leaves_no_name)
+{
+    const char *name = unique_name("exit");
+    struct peer p = peer_start("exit", name);
+    peer_done(&p);
+    cr_assert_neq(access(object_path("exit"), F_OK), 0, "%s is left behind",
+                  object_path("exit"));
+}
+
+Test(section_shared, shutdown_lets_go_of_the_names)
+{
+    const char *name = unique_name("shutdown");
+    struct peer p = peer_start("shutdown", name);
+    expect(&p, 'A');
+    /* the peer still runs, its handle never closed */
+    cr_assert_neq(access(object_path("shutdown"), F_OK), 0, "%s is left behind",
+                  object_path("shutdown"));
+    tell(&p, 'B');
+    peer_done(&p);
+}

@@ -50,6 +50,7 @@ static DWORD file_error(int err)
     case EINVAL:       return ERROR_INVALID_PARAMETER;
     case EBADF:        return ERROR_INVALID_HANDLE;
     case EIO:          return ERROR_IO_DEVICE;
+    case ETIMEDOUT:    return ERROR_TIMEOUT; /* the names' registry lock */
     case SECTION_E_SIZE_ZERO: return ERROR_FILE_INVALID;
     case SECTION_E_TOO_BIG:   return ERROR_NOT_ENOUGH_MEMORY; /* STATUS_SECTION_TOO_BIG */
     default:           return ERROR_NOT_ENOUGH_MEMORY;
@@ -60,6 +61,15 @@ static DWORD file_error(int err)
 
 #define FILE_R 0x1u
 #define FILE_W 0x2u
+
+/* A file this process has a view of is not truncated (Windows:
+ * ERROR_USER_MAPPED_FILE); views in other processes are not seen
+ * (docs/sections.md). */
+static int mapped_here(const char *path)
+{
+    uint64_t id = os_path_id(path);
+    return id && section_file_mapped(id);
+}
 
 VMEM_API HANDLE WINAPI CreateFileA(LPCSTR name, DWORD access, DWORD share,
                                    LPSECURITY_ATTRIBUTES sa, DWORD disposition, DWORD flags,
@@ -97,6 +107,10 @@ VMEM_API HANDLE WINAPI CreateFileA(LPCSTR name, DWORD access, DWORD share,
             if (err != EEXIST)
                 break;
             existed = 1;
+            if (disposition == CREATE_ALWAYS && mapped_here(name)) {
+                SetLastError(ERROR_USER_MAPPED_FILE);
+                return INVALID_HANDLE_VALUE;
+            }
             err = os_file_open_path(name, of | (disposition == CREATE_ALWAYS
                                                 ? OS_OPEN_TRUNC : 0), &fd);
             if (err != ENOENT) /* removed in between: create it after all */
@@ -110,6 +124,10 @@ VMEM_API HANDLE WINAPI CreateFileA(LPCSTR name, DWORD access, DWORD share,
     case TRUNCATE_EXISTING:
         if (!(rw & FILE_W)) {
             SetLastError(ERROR_INVALID_PARAMETER); /* Windows needs GENERIC_WRITE */
+            return INVALID_HANDLE_VALUE;
+        }
+        if (mapped_here(name)) {
+            SetLastError(ERROR_USER_MAPPED_FILE);
             return INVALID_HANDLE_VALUE;
         }
         err = os_file_open_path(name, of | OS_OPEN_TRUNC, &fd);

@@ -309,6 +309,7 @@ static void release_region(struct region *r)
 
 VMEM_API void vmem_shutdown(void)
 {
+    section_release_names(); /* the names go with the runtime */
     init_take();
     if (!runtime_ready()) {
         runtime_set_state(RT_OFF);

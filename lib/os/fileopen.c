@@ -1,5 +1,6 @@
 /*
- * os/fileopen.c -- open by path, fstat, fcntl(F_DUPFD_CLOEXEC).
+ * os/fileopen.c -- open by path (never waiting on a FIFO), fstat,
+ * fcntl(F_DUPFD_CLOEXEC).
  */
 #include "os/fileopen.h"
 #include "os/fd.h"
@@ -12,7 +13,8 @@
 int os_file_open_path(const char *path, unsigned flags, int *fd)
 {
     int rw = flags & (OS_OPEN_READ | OS_OPEN_WRITE);
-    int of = O_CLOEXEC | O_NOCTTY;
+    /* O_NONBLOCK: opening a FIFO must not wait for its other end */
+    int of = O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
     if (rw == (OS_OPEN_READ | OS_OPEN_WRITE))
         of |= O_RDWR;
     else if (rw == OS_OPEN_WRITE)
@@ -27,10 +29,16 @@ int os_file_open_path(const char *path, unsigned flags, int *fd)
         of |= O_TRUNC;
     int f = os_fd_above_std(open(path, of, 0666));
     if (f < 0)
-        return errno;
+        return errno == ENXIO ? EACCES : errno; /* a FIFO with no reader */
     struct stat st;
-    if (fstat(f, &st) < 0 || S_ISDIR(st.st_mode)) {
-        int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
+    int e = fstat(f, &st) < 0 ? errno : 0;
+    if (!e && S_ISDIR(st.st_mode))
+        e = EISDIR;
+    else if (!e && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+        e = EACCES; /* FIFOs, sockets, character devices: nothing to map */
+    else if (!e && rw && fcntl(f, F_SETFL, fcntl(f, F_GETFL) & ~O_NONBLOCK) < 0)
+        e = errno;
+    if (e) {
         close(f);
         return e;
     }
@@ -54,4 +62,12 @@ int os_file_dup(int fd, int *out)
         return errno;
     *out = f;
     return 0;
+}
+
+uint64_t os_path_id(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return 0;
+    return ((uint64_t)st.st_dev << 40) ^ (uint64_t)st.st_ino ^ ((uint64_t)1 << 63);
 }

@@ -18,7 +18,10 @@
 #define OS_OPEN_TRUNC  0x10 /* empty it (needs WRITE) */
 /* neither READ nor WRITE: a descriptor for fstat only (O_PATH) */
 
-/* Any thread: opens path into *fd; EISDIR for a directory (never opened). */
+/* Any thread: opens path into *fd without waiting (O_NONBLOCK, cleared
+ * once open); EISDIR for a directory, EACCES for anything else that is
+ * not a regular file or a block device (a FIFO, a socket, a character
+ * device). */
 int os_file_open_path(const char *path, unsigned flags, int *fd);
 
 /* Any thread: the size in bytes of the file at fd. */
@@ -26,5 +29,9 @@ int os_file_size(int fd, uint64_t *size);
 
 /* Any thread: a new descriptor for the open file at fd (F_DUPFD_CLOEXEC). */
 int os_file_dup(int fd, int *out);
+
+/* Any thread: the identity of the file at path (as os_file_id of a
+ * descriptor of it, os/file.h), 0 if there is none. */
+uint64_t os_path_id(const char *path);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * os/shm.c -- memfd_create, shm_open, shm_unlink, flock, fstat/fchmod of
- * the permission bits, getuid.
+ * the permission bits, the owner check of a named object.
  */
 #include "os/shm.h"
 #include "os/fd.h"
@@ -63,3 +63,13 @@ int os_file_set_mode(int fd, unsigned mode)
     return fchmod(fd, (mode_t)mode) < 0 ? errno : 0;
 }
 
+
+int os_shm_check_own(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return errno;
+    if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+        return EACCES;
+    return 0;
+}

@@ -36,4 +36,8 @@ int os_flock(int fd, int how);
 int os_file_mode(int fd, unsigned *mode);
 int os_file_set_mode(int fd, unsigned mode);
 
+/* Any thread: 0 if the file at fd is a regular file owned by this
+ * process's effective user with no group or other access, else EACCES. */
+int os_shm_check_own(int fd);
+
 #endif

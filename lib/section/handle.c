@@ -2,7 +2,8 @@
  * section/handle.c -- the handle table (section/handle.h): slots in chunks
  * of the library's own memory, found by index; a free slot keeps its
  * generation, bumped at each close, so a stale handle never names the
- * slot's next object.
+ * slot's next object; a slot whose 32-bit generation is used up is never
+ * used again, so no value is ever given out twice.
  */
 #include "section/handle.h"
 #include "section/section.h"
@@ -17,7 +18,8 @@
 
 struct slot {
     struct handle_obj obj;
-    uint32_t gen;         /* 1.. (14 bits), never 0 once used */
+    uint32_t gen;         /* 1..UINT32_MAX, never 0 once used */
+    int retired;          /* every generation used: never reused */
 };
 
 static pthread_mutex_t handle_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -46,7 +48,7 @@ int handle_add(const struct handle_obj *obj, uintptr_t *value)
     unsigned i = 0;
     for (unsigned k = 0; k < nslots; k++) {
         unsigned j = 1 + (hint + k) % nslots;
-        if (j < nslots && slot_at(j)->obj.kind == HANDLE_FREE) {
+        if (j < nslots && slot_at(j)->obj.kind == HANDLE_FREE && !slot_at(j)->retired) {
             i = j;
             break;
         }
@@ -85,7 +87,7 @@ static struct slot *lookup(uintptr_t value)
         return NULL;
     unsigned i = (unsigned)(value >> 2) & ((1u << SLOT_BITS) - 1);
     uint32_t gen = (uint32_t)(value >> (2 + SLOT_BITS));
-    if (i == 0 || i >= nslots || value >> (2 + SLOT_BITS + 14))
+    if (i == 0 || i >= nslots || value >> (2 + SLOT_BITS) >> 32)
         return NULL;
     struct slot *s = slot_at(i);
     return s->obj.kind != HANDLE_FREE && s->gen == gen ? s : NULL;
@@ -116,7 +118,10 @@ int handle_remove(uintptr_t value, struct handle_obj *obj)
     }
     *obj = s->obj;
     s->obj.kind = HANDLE_FREE;
-    s->gen = s->gen % ((1u << 14) - 1) + 1;
+    if (s->gen == UINT32_MAX)
+        s->retired = 1;
+    else
+        s->gen++;
     unlock();
     return 0;
 }

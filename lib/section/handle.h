@@ -2,8 +2,10 @@
  * section/handle.h -- the handle table: the HANDLE values libvmem gives out
  * for files (CreateFileA) and sections (CreateFileMappingA,
  * OpenFileMappingA).  A handle is a small tagged index: ((generation << 16
- * | slot) << 2), never NULL nor INVALID_HANDLE_VALUE, and a closed one is
- * refused even after its slot is reused (the generation differs).
+ * | slot) << 2) with a 32-bit generation, never NULL nor
+ * INVALID_HANDLE_VALUE, and a closed one is refused even after its slot is
+ * reused (the generation differs; a slot is not reused past its last
+ * generation, so no value is given out twice).
  *
  * handle_lock (handle.c) guards the table; it is held only for the table's
  * own work and a section's reference count (it may take section_lock,

@@ -12,6 +12,7 @@
 #include "os/fileopen.h"
 #include "os/procinfo.h"
 #include "os/shm.h"
+#include "os/time.h"
 #include "core/prot.h"
 
 #include <errno.h>
@@ -55,18 +56,54 @@ int names_object(const char *win, char *out, size_t cap)
     return 0;
 }
 
+/* How long a create, open or release waits for the registry lock before
+ * failing with ETIMEDOUT: a holder stopped (SIGSTOP, a debugger) must not
+ * hang every other process (docs/sections.md). */
+#define REGISTRY_WAIT_NS (3ull * 1000000000ull)
+
+/* An object found at one of our names is used only if it is ours: a
+ * regular file of this user without group or other access.  A symlink
+ * (ELOOP: shm_open does not follow one) is refused the same way.  Objects
+ * of other users are never removed: they are not ours to remove. */
+static int own_open(const char *name, int create, int *fd)
+{
+    int err = os_shm_open(name, create, fd);
+    if (err == ELOOP)
+        return EACCES;
+    if (err)
+        return err;
+    if ((err = os_shm_check_own(*fd)) != 0) {
+        os_file_close(*fd);
+        return err;
+    }
+    return 0;
+}
+
 /* The registry lock: an exclusive flock held for one create, open or
- * release.  *fd receives the descriptor to pass to registry_unlock. */
+ * release, taken without blocking and retried for REGISTRY_WAIT_NS.  Its
+ * name has a '!', which no escaped section name has (names_object), so no
+ * section can collide with it.  *fd receives the descriptor to pass to
+ * registry_unlock.  Called with no lock of libvmem held (it naps). */
 static int registry_lock(int *fd)
 {
     char name[64];
-    snprintf(name, sizeof name, "/libvmem.%u.registry", os_uid());
-    int err = os_shm_open(name, 1, fd);
+    snprintf(name, sizeof name, "/libvmem.%u!registry", os_uid());
+    int err = own_open(name, 1, fd);
     if (err == EEXIST)
-        err = os_shm_open(name, 0, fd);
+        err = own_open(name, 0, fd);
     if (err)
         return err;
-    if ((err = os_flock(*fd, OS_LOCK_EX)) != 0) {
+    uint64_t until = os_now_ns() + REGISTRY_WAIT_NS, nap = 100000;
+    while ((err = os_flock(*fd, OS_LOCK_EX | OS_LOCK_NB)) == EWOULDBLOCK) {
+        if (os_now_ns() >= until) {
+            err = ETIMEDOUT;
+            break;
+        }
+        os_nap_ns(nap);
+        if (nap < 10000000)
+            nap *= 2;
+    }
+    if (err) {
         os_file_close(*fd);
         return err;
     }
@@ -104,12 +141,14 @@ static int read_info(int fd, struct names_info *info)
 }
 
 /* A second descriptor of obj, holding it with a shared lock. */
-static int take_hold(const char *obj, int *hold)
+static int take_hold(const char *obj, int data, int *hold)
 {
-    int err = os_shm_open(obj, 0, hold);
+    int err = own_open(obj, 0, hold);
     if (err)
         return err;
-    if ((err = os_flock(*hold, OS_LOCK_SH | OS_LOCK_NB)) != 0) {
+    if (os_file_id(*hold) != os_file_id(data)) /* replaced meanwhile */
+        err = EAGAIN;
+    if (err || (err = os_flock(*hold, OS_LOCK_SH | OS_LOCK_NB)) != 0) {
         os_file_close(*hold);
         return err;
     }
@@ -120,7 +159,7 @@ static int take_hold(const char *obj, int *hold)
  * there is none (any more). */
 static int open_held(const char *obj, struct names_info *info, int *data, int *hold)
 {
-    int err = os_shm_open(obj, 0, data);
+    int err = own_open(obj, 0, data);
     if (err)
         return err;
     if (unheld(*data)) {
@@ -129,7 +168,7 @@ static int open_held(const char *obj, struct names_info *info, int *data, int *h
         os_file_close(*data);
         return ENOENT;
     }
-    if ((err = read_info(*data, info)) != 0 || (err = take_hold(obj, hold)) != 0) {
+    if ((err = read_info(*data, info)) != 0 || (err = take_hold(obj, *data, hold)) != 0) {
         os_file_close(*data);
         return err;
     }
@@ -147,14 +186,17 @@ int names_create(const char *obj, struct names_info *info, int *existed, int *da
         goto out;
     }
     *existed = 0;
-    if ((err = os_shm_open(obj, 1, data)) != 0)
+    /* O_EXCL, mode 0600: under the registry lock, a name taken meanwhile
+     * is one another user made (own_open refused it above or here) */
+    if ((err = own_open(obj, 1, data)) != 0)
         goto out;
     unsigned mode = 0400u | (prot_is_writable(info->protect) ? MODE_W : 0) |
                     ((info->protect & (WPROT_EXECUTE_READ | WPROT_EXECUTE_READWRITE))
                          ? MODE_X : 0) |
                     (info->reserve ? MODE_RESERVE : 0);
     if ((err = os_file_truncate(*data, (off_t)info->size)) != 0 ||
-        (err = os_file_set_mode(*data, mode)) != 0 || (err = take_hold(obj, hold)) != 0) {
+        (err = os_file_set_mode(*data, mode)) != 0 ||
+        (err = take_hold(obj, *data, hold)) != 0) {
         os_shm_unlink(obj);
         os_file_close(*data);
     }
@@ -187,7 +229,7 @@ void names_release(const char *obj, int hold)
     int fd;
     /* the name may have been removed and made anew by others meanwhile:
      * only the object this process held is removed */
-    if (os_shm_open(obj, 0, &fd) == 0) {
+    if (own_open(obj, 0, &fd) == 0) {
         if (os_file_id(fd) == id && unheld(fd))
             os_shm_unlink(obj);
         os_file_close(fd);

@@ -6,13 +6,16 @@
  * flock on a descriptor of its own; the name is removed when the last one
  * lets go, and one left by a process that died (its lock gone with it) is
  * found stale and replaced by the next create or open.  A registry lock
- * (an exclusive flock on "/libvmem.<uid>.registry") makes each create,
- * open and release atomic across processes.  docs/sections.md has the
- * design and its limits.
+ * (an exclusive flock on "/libvmem.<uid>!registry", taken without
+ * blocking and retried for a bounded time: ETIMEDOUT) makes each create,
+ * open and release atomic across processes.  Only objects of this user
+ * without group or other access are used; another user's object, or a
+ * symlink, at one of our names is refused with EACCES and left alone.
+ * docs/sections.md has the design and its limits.
  *
  * Every call: any thread; returns 0 or a positive errno value.
- * names_object is pure; the others run with section_lock held
- * (section/section.c) and none of the library's other locks.
+ * names_object is pure; the others run with no lock of libvmem held
+ * (they may nap while the registry lock is taken elsewhere).
  */
 #ifndef VMEM_SECTION_NAMES_H
 #define VMEM_SECTION_NAMES_H

@@ -13,14 +13,28 @@
 #include "os/shm.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The counts of every section and the list of named ones. */
 static pthread_mutex_t section_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct section *named;
+static struct section *files; /* file sections, for section_file_mapped */
 
 static void lock(void) { mutex_take("section_lock", &section_lock); }
 static void unlock(void) { mutex_give("section_lock", &section_lock); }
+
+/* The first name registers section_release_names to run at exit, as
+ * Windows closes a process's handles when it ends. */
+static int exit_hook;
+
+static void add_named(struct section *s)
+{
+    s->next = named;
+    named = s;
+    if (!exit_hook)
+        exit_hook = atexit(section_release_names) == 0;
+}
 
 static struct section *find_named(const char *obj)
 {
@@ -99,6 +113,7 @@ static int file_section(const struct section_req *req, struct section *s)
         return err;
     s->size = size;
     s->file_backed = 1;
+    s->file_id = os_file_id(s->fd);
     return 0;
 }
 
@@ -135,21 +150,16 @@ int section_create(const struct section_req *req, struct section **out, int *exi
         if ((err = file_section(req, s)) != 0)
             goto fail;
     } else {
+        if (req->size > UINT64_MAX - 4095) { /* would round to 0 */
+            err = SECTION_E_TOO_BIG;
+            goto fail;
+        }
         s->size = (req->size + 4095) & ~(uint64_t)4095;
         s->reserve = req->reserve;
     }
 
-    lock();
-    struct section *old = obj[0] ? find_named(obj) : NULL;
-    if (old) {
-        old->handles++;
-        old->refs++;
-        unlock();
-        section_free(s);
-        *out = old;
-        *existed = 1;
-        return 0;
-    }
+    /* the object is made or opened with no lock held: the registry lock
+     * across processes may take a while (names.c) */
     if (req->file_fd < 0) {
         if (obj[0]) {
             struct names_info info = { .size = s->size, .protect = s->protect,
@@ -163,21 +173,39 @@ int section_create(const struct section_req *req, struct section **out, int *exi
         } else if ((err = os_memfd("libvmem-section", &s->fd)) == 0) {
             err = os_file_truncate(s->fd, (off_t)s->size);
         }
-        if (err) {
-            unlock();
+        if (err)
             goto fail;
-        }
     }
-    if ((err = make_bitmap(s)) != 0) {
+
+    lock();
+    struct section *old = obj[0] ? find_named(obj) : NULL;
+    if (old) {
+        /* another thread named it meanwhile: its section is the one */
+        old->handles++;
+        old->refs++;
+        unlock();
         if (s->hold >= 0)
             names_release(obj, s->hold);
+        s->hold = -1;
+        section_free(s);
+        *out = old;
+        *existed = 1;
+        return 0;
+    }
+    if ((err = make_bitmap(s)) != 0) {
         unlock();
+        if (s->hold >= 0)
+            names_release(obj, s->hold);
+        s->hold = -1;
         goto fail;
     }
     if (obj[0]) {
         memcpy(s->obj, obj, sizeof obj);
-        s->next = named;
-        named = s;
+        add_named(s);
+    }
+    if (s->file_backed) {
+        s->fnext = files;
+        files = s;
     }
     unlock();
     *out = s;
@@ -202,29 +230,33 @@ int section_open(const char *name, struct section **out)
         *out = s;
         return 0;
     }
-    if (!(s = section_new())) {
-        unlock();
+    unlock();
+    if (!(s = section_new()))
         return ENOMEM;
-    }
     struct names_info info;
     if ((err = names_open(obj, &info, &s->fd, &s->hold)) != 0) {
-        unlock();
         section_free(s);
         return err;
     }
     s->size = info.size;
     s->protect = info.protect;
     s->reserve = info.reserve;
-    if ((err = make_bitmap(s)) != 0) {
-        names_release(obj, s->hold);
+    lock();
+    struct section *old = find_named(obj);
+    if (old || (err = make_bitmap(s)) != 0) {
+        if (old) {
+            old->handles++;
+            old->refs++;
+        }
         unlock();
+        names_release(obj, s->hold);
         s->hold = -1;
         section_free(s);
+        *out = old;
         return err;
     }
     memcpy(s->obj, obj, sizeof obj);
-    s->next = named;
-    named = s;
+    add_named(s);
     unlock();
     *out = s;
     return 0;
@@ -249,19 +281,61 @@ void section_handle_ref(struct section *s)
  * go of the name, the last reference frees s. */
 static void put(struct section *s, int handle)
 {
+    char obj[NAMES_MAX] = "";
+    int hold = -1;
     lock();
     if (handle && --s->handles == 0 && s->obj[0]) {
         /* Windows drops a name with its last handle, views or not */
         unlink_named(s);
-        if (s->hold >= 0)
-            names_release(s->obj, s->hold);
+        memcpy(obj, s->obj, sizeof obj);
+        hold = s->hold;
         s->hold = -1;
         s->obj[0] = 0;
     }
     int last = --s->refs == 0;
+    if (last && s->file_backed)
+        for (struct section **pp = &files; *pp; pp = &(*pp)->fnext)
+            if (*pp == s) {
+                *pp = s->fnext;
+                break;
+            }
     unlock();
+    if (hold >= 0)
+        names_release(obj, hold); /* no lock held: it may wait (names.c) */
     if (last)
         section_free(s);
+}
+
+int section_file_mapped(uint64_t id)
+{
+    int mapped = 0;
+    lock();
+    for (struct section *s = files; s && !mapped; s = s->fnext)
+        mapped = s->file_id == id && s->refs > s->handles; /* views */
+    unlock();
+    return mapped;
+}
+
+void section_release_names(void)
+{
+    for (;;) {
+        char obj[NAMES_MAX];
+        lock();
+        struct section *s = named;
+        if (s) {
+            named = s->next;
+            memcpy(obj, s->obj, sizeof obj);
+            int hold = s->hold;
+            s->hold = -1;
+            s->obj[0] = 0;
+            unlock();
+            if (hold >= 0)
+                names_release(obj, hold);
+            continue;
+        }
+        unlock();
+        return;
+    }
 }
 
 void section_view_put(struct section *s) { put(s, 0); }

@@ -30,6 +30,8 @@ struct section {
     uint8_t *committed;   /* SEC_RESERVE: a bit per page committed in one of
                              this process's views (as_lock exclusive) */
     struct section *next; /* in the list of named sections */
+    struct section *fnext; /* in the list of file sections */
+    uint64_t file_id;     /* a file section's file (os_file_id) */
     char obj[NAMES_MAX];  /* the named object's name, "" when unnamed */
 };
 
@@ -63,6 +65,16 @@ void section_handle_ref(struct section *s);
  * reference frees the section and closes its memory. */
 void section_view_put(struct section *s);
 void section_handle_put(struct section *s);
+
+/* 1 if this process has a view of the file whose os_file_id is id (a
+ * truncation would destroy the view's data). */
+int section_file_mapped(uint64_t id);
+
+/* At exit (registered with the first name) and vmem_shutdown: lets go of
+ * every name this process holds, as closing its last handles would (the
+ * name goes with its last user); handles and views stay usable, unnamed.
+ * No lock of libvmem held. */
+void section_release_names(void);
 
 /* fork: section_lock held across it (taken after handle_lock). */
 void section_fork_prepare(void);
