@@ -99,9 +99,14 @@ int vmem_report_write(int fd, enum vmem_report_format f, const struct vmem_proc_
 /* The statistics directory: VMEM_PUBLISH_DIR, else /dev/shm. */
 const char *vmem_statarea_dir(void);
 
-/* Maps the area of process pid in dir (read-only, or read-write to make
- * requests).  0, ENOENT (no area), EACCES, EPROTO (not an area of this
- * version), or another errno value. */
+/* Opens the area of process pid in dir: read-only, a private copy of the
+ * file taken now (a file that shrinks meanwhile is ENOENT, never SIGBUS);
+ * or read-write, mapped shared, to make requests (only a file of this
+ * user's, else EACCES).  A file is accepted if this user owns it, or if its
+ * owner is the real owner of the process it names (/proc/PID/status):
+ * another's forged file is EACCES, for root too.  Symbolic links are not
+ * followed; the file's size must be the area's.  0, ENOENT (no area),
+ * EACCES, EPROTO (not an area of this version), or another errno value. */
 int vmem_statarea_open(const char *dir, long pid, int writable, const struct vmem_statarea **out);
 /* The same by file name in dir (vmem_statarea_list's names). */
 int vmem_statarea_open_name(const char *dir, const char *name, int writable,

@@ -30,6 +30,9 @@
 #               opened after closing fd 2, nor into one it put on the
 #               duplicate's number; none at all when fd 2 was closed from
 #               the start.
+# CASE forged: another user's file claiming a process of ours is not read
+#               (as root); a file truncated while the tools read it makes
+#               them say it is gone, never die of SIGBUS.
 # CASE live:    vmem stat / top / map on a program paging under a cap: the
 #               counters change between its two phases, the map shows
 #               resident and paged-out pages.
@@ -251,6 +254,55 @@ live)
     "$vmem" stat "$pid" 2>"$work/err" && fail "vmem stat of an ended process succeeded"
     grep -q "publishes no libvmem statistics" "$work/err" || fail "unclear error: $(cat "$work/err")"
     [ -z "$(left)" ] || fail "left behind: $(left)"
+    ;;
+forged)
+    # areas written by someone else: a file of another user claiming a
+    # process of ours is not listed; a file truncated and restored while
+    # read is gone or read, never a crash of the reader
+    coproc CHILD { exec "$linked" -w; }
+    read -r line <&"${CHILD[0]}"
+    [ "$line" = "ready 1" ] || fail "child said '$line'"
+    area=$work/shm/vmem-stat.$CHILD_PID
+    cp "$area" "$work/area"
+    if [ "$(id -u)" = 0 ]; then
+        cp "$work/area" "$work/shm/vmem-stat.$$"
+        chown nobody "$work/shm/vmem-stat.$$"
+        "$vmem" top -n 1 -b >"$work/out" || fail "vmem top failed"
+        cat "$work/out"
+        grep -q "^ *$$ " "$work/out" && fail "vmem top lists another user's forged area"
+        "$vmem" stat $$ >/dev/null 2>&1 && fail "vmem stat read another user's forged area"
+        "$vmem" map $$ >/dev/null 2>&1 && fail "vmem map read another user's forged area"
+        rm -f "$work/shm/vmem-stat.$$"
+    else
+        echo "not root: the other user's forged area is not tried"
+    fi
+    # a copy of the area named for this shell, truncated and restored in a loop
+    python3 - "$work/area" "$work/shm/vmem-stat.$$" <<'PY' &
+import os, sys
+data = open(sys.argv[1], "rb").read()
+fd = os.open(sys.argv[2], os.O_RDWR | os.O_CREAT, 0o600)
+os.write(fd, data)
+stop = sys.argv[2] + ".stop"
+while not os.path.exists(stop):
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, data, 0)
+PY
+    flipper=$!
+    for i in $(seq 1 30); do
+        for c in "stat $$" "map $$" "top -n 1 -b"; do
+            "$vmem" $c >/dev/null 2>&1
+            rc=$?
+            [ $rc -lt 128 ] || { : >"$work/shm/vmem-stat.$$.stop"; wait $flipper;
+                                 fail "vmem $c died with status $rc on a file truncated while read"; }
+        done
+    done
+    : >"$work/shm/vmem-stat.$$.stop"
+    wait $flipper
+    rm -f "$work/shm/vmem-stat.$$" "$work/shm/vmem-stat.$$.stop"
+    echo >&"${CHILD[1]}"
+    read -r line <&"${CHILD[0]}"
+    echo >&"${CHILD[1]}"
+    wait "$CHILD_PID" || fail "child failed"
     ;;
 *)
     fail "unknown case $case"

@@ -43,22 +43,34 @@ static int map_main(int argc, char **argv)
     const char *dir = vmem_statarea_dir();
     vmem_statarea_clean(dir);
     const struct vmem_statarea *a;
-    int err = vmem_statarea_open(dir, (long)pid, 1, &a);
+    char name[64];
+    snprintf(name, sizeof(name), VMEM_STATAREA_PREFIX "%llu", (unsigned long long)pid);
+    /* another user's area (as root, or VMEM_PUBLISH=public): its map as
+     * last published */
+    int err = vmem_statarea_open(dir, (long)pid, 0, &a);
     if (err)
         return stat_open_error("map", (long)pid, err);
-    if ((err = vmem_statarea_request(a, ANSWER_MS)) != 0) {
+    int asked = stat_request(dir, name, ANSWER_MS);
+    if (asked != 0 && asked != EACCES) {
         fprintf(stderr, "vmem map: process %llu did not answer within %u ms (stopped, ending, "
                 "or a forked child, which has no statistics thread)\n", (unsigned long long)pid,
                 ANSWER_MS);
         vmem_statarea_close(a);
         return 1;
     }
-    /* the map as one snapshot: copied between two equal, even sequence numbers */
+    /* the map as one snapshot: copied between two equal, even sequence
+     * numbers, from a private copy of the file (one that shrinks is gone,
+     * never a SIGBUS) */
     size_t max = VMEM_STATAREA_MAX_REGIONS;
     struct vmem_statarea_region *v = malloc(max * sizeof(*v));
     uint32_t n = 0;
     uint64_t total = 0;
     for (int tries = 0; v; tries++) {
+        vmem_statarea_close(a);
+        if ((err = vmem_statarea_open(dir, (long)pid, 0, &a)) != 0) {
+            free(v);
+            return stat_open_error("map", (long)pid, err);
+        }
         uint32_t s1 = __atomic_load_n(&a->map_seq, __ATOMIC_ACQUIRE);
         n = __atomic_load_n(&a->nregions, __ATOMIC_RELAXED);
         total = __atomic_load_n(&a->regions_total, __ATOMIC_RELAXED);

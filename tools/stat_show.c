@@ -7,6 +7,8 @@
 #include "stat_show.h"
 
 #include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,19 +20,49 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static sigjmp_buf bus_jump;
+
+static void on_bus(int sig)
+{
+    (void)sig;
+    siglongjmp(bus_jump, 1);
+}
+
+int stat_request(const char *dir, const char *name, unsigned timeout_ms)
+{
+    /* the shared mapping of a file truncated meanwhile raises SIGBUS: the
+     * area is gone, not a crash of the reader */
+    static const struct vmem_statarea *volatile a;
+    struct sigaction sa = { .sa_handler = on_bus }, old;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, &old);
+    volatile int err = ENOENT;
+    a = NULL;
+    if (sigsetjmp(bus_jump, 1) == 0) {
+        const struct vmem_statarea *m;
+        err = vmem_statarea_open_name(dir, name, 1, &m);
+        if (err == 0) {
+            a = m;
+            err = __atomic_load_n(&m->state, __ATOMIC_ACQUIRE) != VMEM_END_RUNNING ? ESRCH :
+                  vmem_statarea_request(m, timeout_ms);
+        }
+    }
+    sigaction(SIGBUS, &old, NULL);
+    if (a)
+        vmem_statarea_close(a);
+    return err;
+}
+
 int stat_sample_name(const char *dir, const char *name, unsigned timeout_ms,
                      struct stat_sample *s)
 {
     const struct vmem_statarea *a;
-    /* read-write to ask for a refresh; another user's area (as root, or
-     * VMEM_PUBLISH=public) read-only: its counters are live anyway */
-    int err = vmem_statarea_open_name(dir, name, 1, &a), writable = !err;
-    if (err == EACCES)
-        err = vmem_statarea_open_name(dir, name, 0, &a);
-    if (err)
+    /* a refresh asked through the shared mapping (an area of our own),
+     * then the figures from a private copy */
+    int err = stat_request(dir, name, timeout_ms);
+    s->fresh = err == 0;
+    if ((err = vmem_statarea_open_name(dir, name, 0, &a)) != 0)
         return err;
-    s->fresh = writable && __atomic_load_n(&a->state, __ATOMIC_ACQUIRE) == VMEM_END_RUNNING &&
-               vmem_statarea_request(a, timeout_ms) == 0;
     vmem_statarea_read(a, &s->r);
     if (s->r.end == VMEM_END_RUNNING && !vmem_proc_alive(s->r.pid))
         s->r.end = VMEM_END_VANISHED; /* killed; its `vmem run` has yet to collect it */

@@ -35,4 +35,10 @@ void stat_nap(unsigned ms);
  * exit status to return (cmd_stat.c). */
 int stat_open_error(const char *cmd, long pid, int err);
 
+/* Asks the process of area dir/name (ours, mapped read-write) to refresh
+ * its figures: vmem_statarea_request's result, ESRCH if it has ended,
+ * an open error (EACCES: another user's), or ENOENT if its file shrank
+ * under the mapping (SIGBUS caught). */
+int stat_request(const char *dir, const char *name, unsigned timeout_ms);
+
 #endif

@@ -23,14 +23,26 @@ VMEM_API int vmem_statarea_open_name(const char *dir, const char *name, int writ
     void *m;
     size_t len;
     uint32_t uid;
+    /* read-only is a private copy; shared read-write only for an area of
+     * our own, which no other user can truncate under us (SIGBUS) */
     int err = os_statfile_map(dir, name, writable, sizeof(struct vmem_statarea), &m, &len, &uid);
     if (err)
         return err;
     const struct vmem_statarea *a = m;
+    if (writable && uid != os_uid()) {
+        os_statfile_unmap(m, len);
+        return EACCES;
+    }
     if (__atomic_load_n(&a->magic, __ATOMIC_ACQUIRE) != VMEM_STATAREA_MAGIC ||
         a->version != VMEM_STATAREA_VERSION || a->size != sizeof(*a) || len != sizeof(*a)) {
         os_statfile_unmap(m, len);
         return EPROTO;
+    }
+    /* another user's file only if that user runs the process it names:
+     * anyone may write a file here claiming any pid */
+    if (uid != os_uid() && uid != os_proc_uid((long)a->pid)) {
+        os_statfile_unmap(m, len);
+        return EACCES;
     }
     *out = a;
     return 0;

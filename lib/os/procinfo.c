@@ -77,3 +77,13 @@ uint32_t os_uid(void)
 {
     return (uint32_t)getuid();
 }
+
+uint32_t os_proc_uid(long pid)
+{
+    char path[64], buf[2048];
+    snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+    if (!read_small(path, buf, sizeof(buf)))
+        return UINT32_MAX;
+    char *p = strstr(buf, "\nUid:");
+    return p ? (uint32_t)strtoul(p + 5, NULL, 10) : UINT32_MAX;
+}

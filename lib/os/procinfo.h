@@ -26,4 +26,8 @@ int os_proc_alive(long pid);
 /* Any thread, async-signal-safe: the real user id. */
 uint32_t os_uid(void);
 
+/* Any thread: the real uid of process pid (the first field of the Uid:
+ * line of /proc/PID/status), UINT32_MAX if it cannot be read. */
+uint32_t os_proc_uid(long pid);
+
 #endif

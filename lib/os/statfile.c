@@ -81,17 +81,35 @@ int os_statfile_map(const char *dir, const char *name, int writable, size_t min,
         close(fd);
         return err;
     }
-    if (!S_ISREG(st.st_mode) || (size_t)st.st_size < min) {
+    if (!S_ISREG(st.st_mode) || (size_t)st.st_size != min) {
         close(fd);
         return EPROTO;
     }
     void *m;
-    err = vm_map_file(fd, (size_t)st.st_size, writable, &m);
+    size_t n = (size_t)st.st_size;
+    if (writable) {
+        err = vm_map_file(fd, n, 1, &m);
+    } else if ((err = vm_alloc(n, &m)) == 0) {
+        /* read-only: a private copy read with pread, never the file's
+         * pages, so a file truncated meanwhile cannot raise SIGBUS */
+        size_t got = 0;
+        while (got < n) {
+            ssize_t r = pread(fd, (char *)m + got, n - got, (off_t)got);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0) {
+                err = r < 0 ? errno : ENOENT; /* shrunk: gone */
+                vm_unmap((uintptr_t)m, n);
+                break;
+            }
+            got += (size_t)r;
+        }
+    }
     close(fd);
     if (err)
         return err;
     *map = m;
-    *len = (size_t)st.st_size;
+    *len = n;
     *uid = (uint32_t)st.st_uid;
     return 0;
 }

@@ -20,9 +20,11 @@
 int os_statfile_create(const char *dir, const char *name, unsigned mode, size_t size,
                        void **map);
 
-/* Any thread: maps the existing regular file dir/name shared (read-write if
- * writable) if it has at least min bytes: *map, *len, its owner in *uid.
- * EPROTO if it is smaller or not a regular file. */
+/* Any thread: maps the existing regular file dir/name (never through a
+ * symbolic link) if it has exactly min bytes: shared read-write if
+ * writable, else a private copy of its bytes (a later truncation cannot
+ * fault); *map, *len, its owner in *uid.  EPROTO if its size differs or it is not a
+ * regular file; ENOENT if it shrank while copied. */
 int os_statfile_map(const char *dir, const char *name, int writable, size_t min, void **map,
                     size_t *len, uint32_t *uid);
 
