@@ -64,6 +64,14 @@ stderr)
         "$work/err" || fail "no labelled block on the stderr closed before exit"
     grep -q "commit charge *[0-9]* (peak 2[0-9][0-9])" "$work/err" || fail "no commit charge counted"
     [ -z "$(left)" ] || fail "left behind after a clean exit: $(left)"
+    # a stderr whose reader is gone: the report must not turn the status
+    # into a death by SIGPIPE (the pipe's read end closed before the start)
+    rc=$(VMEM_REPORT=1 python3 -c '
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+print(subprocess.run([sys.argv[1], "-x", "3"], stderr=w).returncode)' "$linked")
+    [ "$rc" = 3 ] || fail "status $rc with stderr a broken pipe, expected 3"
     ;;
 formats)
     VMEM_REPORT=$work/r.json VMEM_REPORT_FORMAT=json "$linked" -x 3

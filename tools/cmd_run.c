@@ -588,6 +588,10 @@ static int run_main(int argc, char **argv)
     rc = run_cmd(argv + i, report, &status, &ru);
     if (rc >= 0)
         return rc;
+    /* CMD has ended: a reader of the report that went away is not a reason
+     * for vmem run to die and lose CMD's status */
+    if (report)
+        signal(SIGPIPE, SIG_IGN);
     if (report)
         run_report_print(report_file, o.format);
     if (report && o.format == VMEM_REPORT_TEXT)

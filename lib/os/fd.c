@@ -5,15 +5,32 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 int os_fd_write(int fd, const void *buf, size_t len)
 {
+    /* A reader that went away must not kill the program for a line of
+     * libvmem's (a report at exit would turn its status into SIGPIPE's):
+     * SIGPIPE is held for the write, and the one the write raised taken
+     * back unless one was pending already. */
+    sigset_t pipe_only, old, pending;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+    int was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
     ssize_t n = write(fd, buf, len);
-    if (n < 0)
-        return errno;
-    return (size_t)n == len ? 0 : EIO;
+    int err = n < 0 ? errno : (size_t)n == len ? 0 : EIO;
+    if (err == EPIPE && !was_pending) {
+        struct timespec zero = { 0, 0 };
+        while (sigtimedwait(&pipe_only, NULL, &zero) < 0 && errno == EINTR)
+            ;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return err;
 }
 
 int os_fd_open_append(const char *path, int *fd)

@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Any thread, async-signal-safe: one write(2) of buf; EIO if the kernel
- * took only part of it. */
+/* Any thread, async-signal-safe: one write(2) of buf (EPIPE returned, never
+ * a SIGPIPE raised); EIO if the kernel took only part of it. */
 int os_fd_write(int fd, const void *buf, size_t len);
 
 /* Any thread: opens path write-only, appending, created 0644 if missing,
