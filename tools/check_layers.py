@@ -51,6 +51,7 @@ sigaction __sigaction sigprocmask pthread_sigmask sigaltstack sigsuspend
 sigtimedwait sigwaitinfo kill tgkill raise pthread_kill abort sysconf
 fork vfork _Fork clone getpid gettid getppid prctl
 pthread_create pthread_join pthread_detach signal
+pthread_atfork on_exit pthread_key_create pthread_setspecific
 nanosleep clock_nanosleep usleep sleep sched_yield
 getrlimit setrlimit prlimit getrusage
 io_uring_queue_init io_uring_queue_init_params io_uring_queue_exit

@@ -25,6 +25,7 @@
 #include "section/section.h"
 #include "fault/guard.h"
 #include "fault/sigchain.h"
+#include "os/process.h"
 #include "os/uffd.h"
 #include "os/vm.h"
 #include "pagefile/pagefile.h"
@@ -228,8 +229,10 @@ static int start(const struct vmem_config *cfg)
     static int once;
     if (!once) {
         once = 1;
-        pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
-        on_exit(stats_at_exit, NULL); /* the report, and how the process ended */
+        if (os_atfork(atfork_prepare, atfork_parent, atfork_child) != 0)
+            vmem_log("cannot register the fork handlers");
+        if (os_on_exit(stats_at_exit, NULL) != 0) /* the report, how the process ended */
+            vmem_log("cannot register the exit report");
     }
     return 0;
 }

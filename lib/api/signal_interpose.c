@@ -24,7 +24,10 @@ typedef __sighandler_t (*handler_fn)(int, __sighandler_t);
 
 static int chained(int sig) { return sig == SIGSEGV || sig == SIGBUS; }
 
-VMEM_API int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+/* The program's action for sig through libvmem's chain: 0, or -1 with
+ * errno.  This file's own callers use it rather than the exported
+ * sigaction, which is the process's (a sanitizer's may come first). */
+static int program_action(int sig, const struct sigaction *act, struct sigaction *old)
 {
     int err = sigchain_program_action(sig, act, old);
     if (err) {
@@ -32,6 +35,11 @@ VMEM_API int sigaction(int sig, const struct sigaction *act, struct sigaction *o
         return -1;
     }
     return 0;
+}
+
+VMEM_API int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    return program_action(sig, act, old);
 }
 
 /* A handler installed for sig with sa_flags, sa_mask {sig} when `self`:
@@ -49,7 +57,7 @@ static __sighandler_t install(int sig, __sighandler_t h, int flags, int self)
     sigemptyset(&sa.sa_mask);
     if (self)
         sigaddset(&sa.sa_mask, sig);
-    if (sigaction(sig, &sa, &old) < 0)
+    if (program_action(sig, &sa, &old) < 0)
         return SIG_ERR;
     return old.sa_handler;
 }
@@ -113,7 +121,7 @@ VMEM_API __sighandler_t sigset(int sig, __sighandler_t h)
         if (sigismember(&was, sig))
             return SIG_HOLD;
         struct sigaction old;
-        if (sigaction(sig, NULL, &old) < 0)
+        if (program_action(sig, NULL, &old) < 0)
             return SIG_ERR;
         return old.sa_handler;
     }

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <unistd.h>
 
 pid_t os_pid(void)
@@ -39,4 +40,14 @@ int os_pipe_hung_up(int fd)
 void os_abort(void)
 {
     abort();
+}
+
+int os_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void))
+{
+    return pthread_atfork(prepare, parent, child);
+}
+
+int os_on_exit(void (*fn)(int status, void *arg), void *arg)
+{
+    return on_exit(fn, arg) == 0 ? 0 : ENOMEM;
 }

@@ -18,6 +18,14 @@ pid_t os_pid(void);
  * library bug that leaves no safe way on). */
 void os_abort(void) __attribute__((noreturn, cold));
 
+/* Once, at start-up: handlers run around fork() (pthread_atfork).  0 or an
+ * errno value. */
+int os_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
+
+/* Once, at start-up: fn(status, arg) at exit() -- glibc's on_exit, which
+ * gives the exit status (atexit does not).  0 or ENOMEM. */
+int os_on_exit(void (*fn)(int status, void *arg), void *arg);
+
 /* Any thread (the fork handlers): a pipe, both ends close-on-exec;
  * fds[0] reads, fds[1] writes. */
 int os_pipe_open(int fds[2]);

@@ -30,3 +30,13 @@ int os_thread_join(pthread_t t)
 {
     return pthread_join(t, NULL);
 }
+
+int os_thread_key_create(pthread_key_t *key, void (*destructor)(void *))
+{
+    return pthread_key_create(key, destructor);
+}
+
+int os_thread_key_set(pthread_key_t key, const void *value)
+{
+    return pthread_setspecific(key, value);
+}

@@ -29,4 +29,12 @@ int os_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 /* A thread started by os_thread_start and not yet joined. */
 int os_thread_join(pthread_t t);
 
+/* Any thread, once per key (pthread_once): a key whose destructor runs at
+ * the exit of each thread that set a value. */
+int os_thread_key_create(pthread_key_t *key, void (*destructor)(void *));
+
+/* Any thread: its value of key (its destructor then runs at its exit).  On
+ * one of the first keys glibc stores without allocating. */
+int os_thread_key_set(pthread_key_t key, const void *value);
+
 #endif

@@ -20,6 +20,7 @@
 #include "core/vmem_internal.h"
 #include "os/file.h"
 #include "os/ring.h"
+#include "os/thread.h"
 #include "os/sig.h"
 #include "os/time.h"
 
@@ -124,7 +125,7 @@ static void engine_release(void *unused)
 
 static void engine_key_create(void)
 {
-    if (pthread_key_create(&engine_key, engine_release) == 0)
+    if (os_thread_key_create(&engine_key, engine_release) == 0)
         __atomic_store_n(&engine_key_ok, 1, __ATOMIC_RELEASE);
     else
         vmem_log("cannot register a thread-exit handler: threads that page in "
@@ -144,7 +145,7 @@ static void engine_register(void)
 {
     if (tr.registered || !__atomic_load_n(&engine_key_ok, __ATOMIC_ACQUIRE))
         return;
-    if (pthread_setspecific(engine_key, &tr) == 0)
+    if (os_thread_key_set(engine_key, &tr) == 0)
         tr.registered = 1;
 }
 
