@@ -81,6 +81,23 @@ static int claim(struct pte *p, uint8_t from)
                                        __ATOMIC_ACQUIRE);
 }
 
+/* The end of a fault that installed one page taken from standby or the
+ * compressed store: its flags (dirty when its copy elsewhere is not to be
+ * trusted or it is being written), RESIDENT, admitted to the replacement
+ * policy, counted under kind and in the working set. */
+static void made_resident(struct region *r, size_t idx, struct pte *p, int dirty, int write,
+                          uint64_t *kind)
+{
+    uint8_t fl = PTE_F_ACCESSED | ((dirty || write) ? PTE_F_DIRTY : 0);
+    if (write && is_watch(r))
+        fl |= PTE_F_WRITTEN;
+    set_flags(p, fl);
+    set_state(p, PTE_RESIDENT);
+    replacement_admit(r, idx, 1, 0);
+    ctr_add(kind, 1);
+    ctr_gauge_add(&vmem_ctr.working_set, &vmem_ctr.peak_working_set, 1);
+}
+
 /* Installs zero pages over [first, end), skipping pages someone else
  * installed first, and marks them RESIDENT with `flags`.  Returns the
  * number of pages this call installed; sets *woke if the page `want` was
@@ -221,18 +238,11 @@ static void transition(struct region *r, size_t idx, int write, int *woke)
         p->slot = fr->slot;
         standby_drop(f);
     }
-    uint8_t fl = PTE_F_ACCESSED | ((dirty || write) ? PTE_F_DIRTY : 0);
-    if (write && is_watch(r))
-        fl |= PTE_F_WRITTEN;
-    set_flags(p, fl);
-    set_state(p, PTE_RESIDENT);
-    replacement_admit(r, idx, 1, 0);
-    ctr_add(&vmem_ctr.transition_faults, 1);
+    made_resident(r, idx, p, dirty, write, &vmem_ctr.transition_faults);
     if (prefetched) {
         ctr_add(&vmem_ctr.prefetch_used, 1);
         prefetch_feedback(1);
     }
-    ctr_gauge_add(&vmem_ctr.working_set, &vmem_ctr.peak_working_set, 1);
 }
 
 static void inpage_error(struct region *r, size_t idx, int err);
@@ -293,14 +303,7 @@ static void compressed_fault(struct region *r, size_t idx, int write, int *woke)
     p->slot = store_release(e);
     if (!p->slot)
         dirty = 1; /* the writer had its slot: no copy on disk */
-    uint8_t fl = PTE_F_ACCESSED | ((dirty || write) ? PTE_F_DIRTY : 0);
-    if (write && is_watch(r))
-        fl |= PTE_F_WRITTEN;
-    set_flags(p, fl);
-    set_state(p, PTE_RESIDENT);
-    replacement_admit(r, idx, 1, 0);
-    ctr_add(&vmem_ctr.compress_hits, 1);
-    ctr_gauge_add(&vmem_ctr.working_set, &vmem_ctr.peak_working_set, 1);
+    made_resident(r, idx, p, dirty, write, &vmem_ctr.compress_hits);
 }
 
 static int pagedout_next_to(const struct region *r, size_t i, uint32_t slot, uint16_t prot)
