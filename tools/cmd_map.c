@@ -77,8 +77,7 @@ static int map_main(int argc, char **argv)
         if (n > max)
             n = (uint32_t)max;
         memcpy(v, a->regions, n * sizeof(*v));
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if (!(s1 & 1) && s1 == __atomic_load_n(&a->map_seq, __ATOMIC_RELAXED))
+        if (!(s1 & 1) && s1 == __atomic_load_n(&a->map_seq, __ATOMIC_ACQUIRE))
             break;
         if (tries == 100) {
             fprintf(stderr, "vmem map: the map kept changing while read\n");

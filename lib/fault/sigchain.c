@@ -83,9 +83,10 @@ static void prev_read(struct chain *c, struct sigaction *out)
         unsigned s1 = atomic_load_explicit(&c->seq, memory_order_acquire);
         if (s1 & 1)
             continue; /* a writer in another thread, signals blocked: brief */
+        /* acquire loads of the words (no fence: TSan does not model
+         * fences): a word from a newer write brings its odd seq with it */
         for (size_t k = 0; k < PREV_WORDS; k++)
-            w[k] = atomic_load_explicit(&c->prev[k], memory_order_relaxed);
-        atomic_thread_fence(memory_order_acquire);
+            w[k] = atomic_load_explicit(&c->prev[k], memory_order_acquire);
         if (atomic_load_explicit(&c->seq, memory_order_relaxed) == s1)
             break;
     }
@@ -99,9 +100,8 @@ static void prev_write(struct chain *c, const struct sigaction *sa)
     memcpy(w, sa, sizeof(*sa));
     unsigned s = atomic_load_explicit(&c->seq, memory_order_relaxed);
     atomic_store_explicit(&c->seq, s + 1, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
     for (size_t k = 0; k < PREV_WORDS; k++)
-        atomic_store_explicit(&c->prev[k], w[k], memory_order_relaxed);
+        atomic_store_explicit(&c->prev[k], w[k], memory_order_release);
     atomic_store_explicit(&c->prev_reset, 0, memory_order_relaxed);
     atomic_store_explicit(&c->seq, s + 2, memory_order_release);
 }
