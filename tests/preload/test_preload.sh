@@ -14,7 +14,7 @@
 # not asserted: a fault waits for room only for a bounded time (the program
 # must never stop), so on a starved CPU the working set passes the cap for a
 # while (xz: 1.7%; sort at a load average of 29: 5.4%).
-# CASE threads|procs|mmap: the C helpers in HELPER_DIR under `vmem run`.
+# CASE threads|procs|mmap|shared: the C helpers in HELPER_DIR under `vmem run`.
 # CASE faulthandler: python3's handlers installed after libvmem's.
 set -u
 # meson sets MALLOC_PERTURB_, which makes glibc touch every block it hands
@@ -88,6 +88,15 @@ threads)
     ;;
 mmap)
     "$vmem" run --max-resident 16M -- "$helpers/preload_mmap" || fail "mmap"
+    ;;
+shared)
+    # shared mappings stay the kernel's, private memory is paged beside them
+    out=$("$vmem" run --max-resident 16M --pagefile "$work" --report="$work/report" -- \
+        "$helpers/preload_shared") || fail "shared: $out"
+    echo "$out"
+    written=$(awk '/pages read\/written/ { s += $5 } END { print s + 0 }' "$work/report")
+    [ "$written" -gt 0 ] || fail "shared: no private page was written to the page file"
+    echo "  $written pages written to the page file"
     ;;
 procs)
     for sub in fork-exec spawn dlopen; do
