@@ -1,0 +1,110 @@
+/*
+ * The published statistics area (api/publish.c) over a process's life: the
+ * file it removes at exit is its own, whatever the working directory is
+ * then and whatever children it made.
+ *
+ * Each scenario runs in a forked child with a fresh runtime, in a
+ * statistics directory of its own under a temporary directory.
+ */
+#include "helpers.h"
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <vmemstat.h>
+
+static char top[64];
+
+/* A temporary directory with dirs a/shm and b/shm. */
+static void make_top(void)
+{
+    strcpy(top, "/tmp/vmem-publish.XXXXXX");
+    cr_assert_not_null(mkdtemp(top), "mkdtemp: %s", strerror(errno));
+    char p[128];
+    const char *sub[] = { "a", "a/shm", "b", "b/shm" };
+    for (unsigned i = 0; i < 4; i++) {
+        snprintf(p, sizeof(p), "%s/%s", top, sub[i]);
+        cr_assert_eq(mkdir(p, 0700), 0, "mkdir %s: %s", p, strerror(errno));
+    }
+}
+
+static int remove_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(p);
+}
+
+/* Removes the temporary directory and what is left in it. */
+static void remove_top(void)
+{
+    nftw(top, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* 1 if top/sub/vmem-stat.PID exists. */
+static int area_exists(const char *sub, long pid)
+{
+    char p[160];
+    snprintf(p, sizeof(p), "%s/%s/" VMEM_STATAREA_PREFIX "%ld", top, sub, pid);
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+/* Starts the runtime by committing and writing pages. */
+static unsigned char *start_runtime(size_t pages)
+{
+    unsigned char *m = VirtualAlloc(NULL, pages * PG, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+    if (m)
+        for (size_t i = 0; i < pages; i++)
+            m[i * PG] = (unsigned char)i;
+    return m;
+}
+
+/* Runs fn in a forked child that ends with exit() (the exit handlers run)
+ * and asserts its status is 0; its pid in *pid. */
+static void run_exiting(int (*fn)(void), pid_t *pid)
+{
+    child_msg = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(child_msg, MAP_FAILED);
+    *pid = fork();
+    cr_assert_neq(*pid, -1, "fork: %s", strerror(errno));
+    if (*pid == 0)
+        exit(fn());
+    int st = child_status(*pid);
+    cr_assert(st < 128, "the scenario died of signal %d", st - 128);
+    if (st == CHILD_SKIP)
+        cr_skip_test("%s", child_msg);
+    cr_assert_eq(st, 0, "%s", child_msg);
+}
+
+/* ---- a relative VMEM_PUBLISH_DIR ------------------------------------------- */
+
+static int relative_dir_scenario(void)
+{
+    char p[160];
+    snprintf(p, sizeof(p), "%s/a", top);
+    CHILD_CHECK(chdir(p) == 0, "chdir %s: %s", p, strerror(errno));
+    CHILD_CHECK(start_runtime(8), "VirtualAlloc failed");
+    CHILD_CHECK(area_exists("a/shm", (long)getpid()), "no area in the directory of the start");
+    /* a same-named file where the relative name now points */
+    snprintf(p, sizeof(p), "%s/b", top);
+    CHILD_CHECK(chdir(p) == 0, "chdir %s: %s", p, strerror(errno));
+    snprintf(p, sizeof(p), "shm/" VMEM_STATAREA_PREFIX "%ld", (long)getpid());
+    int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    CHILD_CHECK(fd >= 0, "cannot make %s: %s", p, strerror(errno));
+    CHILD_CHECK(write(fd, "decoy", 5) == 5, "write: %s", strerror(errno));
+    close(fd);
+    return 0;
+}
+
+Test(publish, relative_dir_removes_its_own_file_after_chdir)
+{
+    make_top();
+    cr_assert_eq(setenv("VMEM_PUBLISH_DIR", "shm", 1), 0);
+    pid_t pid;
+    run_exiting(relative_dir_scenario, &pid);
+    cr_expect(!area_exists("a/shm", (long)pid), "the area was left behind after exit");
+    cr_expect(area_exists("b/shm", (long)pid),
+              "a same-named file in the directory of the exit was removed");
+    remove_top();
+}
