@@ -108,3 +108,63 @@ Test(publish, relative_dir_removes_its_own_file_after_chdir)
               "a same-named file in the directory of the exit was removed");
     remove_top();
 }
+
+/* ---- children that must not remove the parent's area ------------------------ */
+
+static char shm_dir[128];
+
+/* In the scenario: waits for a child that only calls exit(0), and checks
+ * this process's area is still there. */
+static int area_survives(pid_t child, const char *how)
+{
+    int st;
+    CHILD_CHECK(child >= 0, "%s: %s", how, strerror(errno));
+    CHILD_CHECK(waitpid(child, &st, 0) == child && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                "%s: the child did not exit with 0", how);
+    CHILD_CHECK(area_exists("a/shm", (long)getpid()),
+                "the exit of a child made by %s removed its parent's area", how);
+    return 0;
+}
+
+static int raw_fork_scenario(void)
+{
+    CHILD_CHECK(start_runtime(8), "VirtualAlloc failed");
+    CHILD_CHECK(area_exists("a/shm", (long)getpid()), "no area");
+    /* no fork handler runs: the child maps the parent's area as it is */
+    pid_t child = (pid_t)syscall(SYS_fork);
+    if (child == 0)
+        exit(0);
+    return area_survives(child, "syscall(SYS_fork)");
+}
+
+static int fork_after_shutdown_scenario(void)
+{
+    CHILD_CHECK(start_runtime(8), "VirtualAlloc failed");
+    vmem_shutdown(); /* the area stays until exit */
+    CHILD_CHECK(area_exists("a/shm", (long)getpid()), "no area after vmem_shutdown");
+    pid_t child = fork();
+    if (child == 0)
+        exit(0);
+    return area_survives(child, "fork after vmem_shutdown");
+}
+
+static void owner_only(int (*scenario)(void))
+{
+    make_top();
+    snprintf(shm_dir, sizeof(shm_dir), "%s/a/shm", top);
+    cr_assert_eq(setenv("VMEM_PUBLISH_DIR", shm_dir, 1), 0);
+    pid_t pid;
+    run_exiting(scenario, &pid);
+    cr_expect(!area_exists("a/shm", (long)pid), "the owner's exit left its area behind");
+    remove_top();
+}
+
+Test(publish, raw_fork_child_leaves_parent_area)
+{
+    owner_only(raw_fork_scenario);
+}
+
+Test(publish, fork_after_shutdown_leaves_parent_area)
+{
+    owner_only(fork_after_shutdown_scenario);
+}

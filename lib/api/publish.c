@@ -13,7 +13,8 @@
  * otherwise, so publishing costs nothing while nobody looks.
  *
  * The directory is made absolute at start: a relative VMEM_PUBLISH_DIR
- * names the working directory of then, not of the exit.
+ * names the working directory of then, not of the exit.  The area records
+ * its owner's pid, and only that process ends or removes it.
  *
  * Locks: none of its own.  The map is counted under as_lock shared into
  * this file's buffer, and copied to the area after unlocking.
@@ -274,7 +275,10 @@ void publish_fork_child(void)
 
 void publish_exit(int status)
 {
-    if (!area)
+    /* a child of a raw fork or clone, or one forked after vmem_shutdown
+     * (no fork handler made it an area of its own), maps its parent's:
+     * not its own to end or remove (getpid() asks the kernel) */
+    if (!area || (long)area->pid != (long)os_pid())
         return;
     refresh(0);
     __atomic_store_n(&area->end_code, status, __ATOMIC_RELAXED);

@@ -30,7 +30,8 @@ void publish_drop(void);
 void publish_fork_child(void);
 
 /* At exit (on_exit): the last figures, how the process ended; the area is
- * removed unless a `vmem run` collects it. */
+ * removed unless a `vmem run` collects it.  Nothing in a process other
+ * than the area's owner (a raw fork's child, a fork after vmem_shutdown). */
 void publish_exit(int status);
 
 /* 1 if a `vmem run` collects this process's area (which then reports it). */
