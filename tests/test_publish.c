@@ -168,3 +168,56 @@ Test(publish, fork_after_shutdown_leaves_parent_area)
 {
     owner_only(fork_after_shutdown_scenario);
 }
+
+/* ---- a forked child's counters ------------------------------------------------ */
+
+static int fork_counters_scenario(void)
+{
+    struct vmem_config c;
+    CHILD_CHECK(start_runtime(64), "VirtualAlloc failed");
+    CHILD_CHECK(vmem_get_config(&c) == 0, "vmem_get_config failed");
+    if (c.fault_mode == VMEM_FAULT_KERNEL) {
+        child_say("fault mode kernel: the kernel serves the faults, no count to inherit");
+        return CHILD_SKIP;
+    }
+    struct vmem_stats mine;
+    CHILD_CHECK(vmem_get_stats(&mine) == 0, "vmem_get_stats failed");
+    CHILD_CHECK(mine.demand_zero_faults > 0, "no demand-zero fault counted before the fork");
+    pid_t child = fork();
+    if (child == 0) {
+        struct vmem_stats s;
+        CHILD_CHECK(vmem_get_stats(&s) == 0, "vmem_get_stats failed in the child");
+        CHILD_CHECK(s.demand_zero_faults == 0 && s.demand_zero_pages == 0,
+                    "the child's counters start at the parent's: %llu demand-zero faults",
+                    (unsigned long long)s.demand_zero_faults);
+        /* the gauges describe the copy of the address space the child has */
+        CHILD_CHECK(s.commit_charge == mine.commit_charge && s.regions == mine.regions,
+                    "the child's commit charge %llu, the parent's %llu",
+                    (unsigned long long)s.commit_charge,
+                    (unsigned long long)mine.commit_charge);
+        const struct vmem_statarea *a;
+        CHILD_CHECK(vmem_statarea_open(shm_dir, (long)getpid(), 0, &a) == 0,
+                    "the child has no area of its own");
+        struct vmem_proc_report r;
+        vmem_statarea_read(a, &r);
+        vmem_statarea_close(a);
+        CHILD_CHECK(r.st.demand_zero_faults == 0,
+                    "the child's published counters start at the parent's: %llu",
+                    (unsigned long long)r.st.demand_zero_faults);
+        exit(0);
+    }
+    int st;
+    CHILD_CHECK(waitpid(child, &st, 0) == child && WIFEXITED(st), "the child died");
+    if (WEXITSTATUS(st))
+        return WEXITSTATUS(st);
+    struct vmem_stats after;
+    CHILD_CHECK(vmem_get_stats(&after) == 0, "vmem_get_stats failed");
+    CHILD_CHECK(after.demand_zero_faults >= mine.demand_zero_faults,
+                "the fork lowered the parent's counters");
+    return 0;
+}
+
+Test(publish, forked_child_counts_from_zero)
+{
+    owner_only(fork_counters_scenario);
+}

@@ -260,17 +260,34 @@ void publish_drop(void)
     area = NULL;
 }
 
+/* A forked child's counters: its own events, from zero.  The gauges
+ * describe the address space it has (a copy of its parent's) and stay;
+ * their peaks start again from them. */
+static void counters_restart(struct vmem_counters *c)
+{
+    struct vmem_counters g;
+    memset(&g, 0, sizeof(g));
+    g.working_set = g.peak_working_set = c->working_set;
+    g.commit_charge = g.peak_commit_charge = c->commit_charge;
+    g.reserved_pages = c->reserved_pages;
+    g.regions = c->regions;
+    g.compress_pages = c->compress_pages;
+    g.compress_bytes = c->compress_bytes;
+    *c = g;
+}
+
 void publish_fork_child(void)
 {
     running = 0; /* the thread is the parent's */
-    if (!area)
-        return;
-    struct vmem_statarea *parent = area;
-    area = NULL;
-    /* never count into the parent's area: our own, or back to private */
-    if (make_area(parent->cmd) != 0)
-        ctr_move(NULL);
-    os_statfile_unmap(parent, sizeof(*parent));
+    if (area) {
+        struct vmem_statarea *parent = area;
+        area = NULL;
+        /* never count into the parent's area: our own, or back to private */
+        if (make_area(parent->cmd) != 0)
+            ctr_move(NULL);
+        os_statfile_unmap(parent, sizeof(*parent));
+    }
+    counters_restart(vmem_ctr_live);
 }
 
 void publish_exit(int status)
