@@ -1,7 +1,8 @@
 /*
  * `vmem bench` options and traces: bad options are refused with a usage
  * error naming the valid choices, and a workload's trace depends on its seed
- * alone.  And the benchmarks' one definition of percentiles (bench/stats.h).  The bench tool comes from VMEM_BENCH_TOOL (set by meson).
+ * alone; --store adds the compressed tier's columns, whose simulated
+ * counts add up.  And the benchmarks' one definition of percentiles (bench/stats.h).  The bench tool comes from VMEM_BENCH_TOOL (set by meson).
  */
 #include <criterion/criterion.h>
 
@@ -102,6 +103,98 @@ Test(bench_options, trace_depends_on_the_seed_alone, .timeout = 120)
     cr_assert_eq(lines, 1024 + 2000 + 3);
     for (int i = 0; i < 3; i++)
         free(t[i]);
+}
+
+/* ---- --store: the compressed tier's columns ------------------------------- */
+
+#define MAX_COLS 32
+
+/* The column of header cols[0..n) named name, or -1. */
+static int col(char cols[][16], int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(cols[i], name))
+            return i;
+    return -1;
+}
+
+/* Splits line at blanks into at most MAX_COLS words of 15 bytes. */
+static int words(const char *line, char w[][16])
+{
+    int n = 0;
+    for (const char *p = line; *p && n < MAX_COLS;) {
+        while (*p == ' ')
+            p++;
+        size_t len = strcspn(p, " \n");
+        if (!len)
+            break;
+        snprintf(w[n++], 16, "%.*s", (int)len, p);
+        p += len;
+    }
+    return n;
+}
+
+Test(bench_options, store_columns_only_with_store, .timeout = 120)
+{
+    static char out[16384];
+    setenv("VMEM_ZERO_CLUSTER", "1", 1); /* as above: no wait for the trimmer */
+    const char *common = "--workload zipf,loop --policy fifo,lru --size 4M --cap 1M --refs 2000";
+    char args[512];
+    cr_assert_eq(bench(common, out, sizeof(out)), 0, "%s", out);
+    cr_assert_null(strstr(out, "sim-miss"), "store columns without --store:\n%s", out);
+    cr_assert_null(strstr(out, "st-hits"), "store columns without --store:\n%s", out);
+    cr_assert_null(strstr(out, ", store "), "a store in the heading without --store:\n%s", out);
+
+    snprintf(args, sizeof(args), "%s --store 512:2", common);
+    cr_assert_eq(bench(args, out, sizeof(out)), 0, "%s", out);
+    cr_assert(strstr(out, ", store 512 pages at 2 per frame"), "no store in the heading:\n%s",
+              out);
+    char head[MAX_COLS][16], row[MAX_COLS][16];
+    int tables = 0, rows = 0, nh = 0;
+    uint64_t live_hits = 0, sim_hits = 0;
+    for (char *save, *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (!strncmp(line, "policy ", 7)) {
+            nh = words(line, head);
+            tables++;
+            continue;
+        }
+        if (!nh || (strncmp(line, "fifo ", 5) && strncmp(line, "lru ", 4)))
+            continue;
+        int miss = col(head, nh, "sim-miss"), hit = col(head, nh, "sim-st-hit"),
+            disk = col(head, nh, "sim-pf-rd"), live = col(head, nh, "st-hits"),
+            reads = col(head, nh, "pf-reads"), hard = col(head, nh, "hard");
+        cr_assert(miss >= 0 && hit >= 0 && disk >= 0 && live >= 0 && reads >= 0,
+                  "a store column is missing: %s", line);
+        cr_assert_eq(words(line, row), nh, "a row without every column: %s", line);
+        uint64_t m = strtoull(row[miss], NULL, 10), h = strtoull(row[hit], NULL, 10),
+                 d = strtoull(row[disk], NULL, 10);
+        cr_assert_eq(h + d, m, "store hits %llu + page-file reads %llu != one-tier misses %llu: %s",
+                     (unsigned long long)h, (unsigned long long)d, (unsigned long long)m, line);
+        cr_assert_str_eq(row[reads], row[hard], "live page-file reads are the hard faults: %s",
+                         line);
+        sim_hits += h;
+        live_hits += strtoull(row[live], NULL, 10);
+        rows++;
+    }
+    cr_assert_eq(tables, 2, "one table per workload");
+    cr_assert_eq(rows, 4, "one row per policy and workload");
+    cr_assert_gt(sim_hits, 0, "the simulated store served no miss");
+    cr_assert_gt(live_hits, 0, "libvmem's compressed store served no fault");
+}
+
+Test(bench_options, bad_store_values_are_usage_errors)
+{
+    char out[4096];
+    const char *bad[] = {
+        "--store x", "--store 512:0.5", "--store 512:65", "--store 512:", "--store -1",
+        "--store 8",                  /* 4 frames: below libvmem's least store */
+        "--cap 1M --store 10000:1",   /* above 9 x the cap */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cr_assert_eq(bench(bad[i], out, sizeof(out)), 2, "%s accepted: %s", bad[i], out);
+        cr_assert(strstr(out, "--store"), "%s: the error does not name --store: %s", bad[i],
+                  out);
+    }
 }
 
 /* Nearest rank: the smallest value with at least p*n values at or below. */

@@ -13,7 +13,9 @@
 #               the block is still on the stderr it started with, names its
 #               pid, command and exit status; nothing left in the directory.
 # CASE formats: VMEM_REPORT_FORMAT=json parses, csv has the same fields and
-#               a header; a bad value is an error naming the variable.
+#               a header; a bad value is an error naming the variable; a
+#               command line with invalid UTF-8 or cut inside a character
+#               by the length limit still makes valid UTF-8 JSON.
 # CASE publish: the area exists while the program runs (mode 0600), not with
 #               VMEM_PUBLISH=off; removed at a clean exit (after
 #               vmem_shutdown too) and after a failed start; a bad
@@ -97,6 +99,29 @@ assert head == ["pid", "command", "end", "code"] + keys, head
 assert all(len(r) == len(head) for r in rows)
 assert rows[1][2:4] == ["exited", "0"] and rows[2][2:4] == ["exited", "1"], rows
 PY
+    # a command line with invalid UTF-8, and ones cut by the 255-byte limit
+    # at each byte of a 4-byte character: valid UTF-8 JSON all the same,
+    # the bad bytes as U+FFFD, never half a character
+    VMEM_REPORT=$work/u.json VMEM_REPORT_FORMAT=json "$linked" -x 0 -- \
+        $'bad\xff\xfe|\xc3(|\xc0\xaf|\xed\xa0\x80|\xf0\x9f\x98|ok\xc3\xa9'
+    python3 - "$work/u.json" <<'PY' || fail "a command line with invalid UTF-8 makes bad JSON"
+import json, sys
+cmd = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))["processes"][0]["command"]
+want = "bad\ufffd\ufffd|\ufffd(|\ufffd\ufffd|\ufffd\ufffd\ufffd|\ufffd|ok\u00e9"
+assert cmd.endswith(" -x 0 -- " + want), ascii(cmd)
+PY
+    for pad in "" x xx xxx; do
+        long=$pad$(printf '\xf0\x9f\x98\x80%.0s' $(seq 80))
+        VMEM_REPORT=$work/c.json VMEM_REPORT_FORMAT=json "$linked" -x 0 -- "$long"
+        python3 - "$work/c.json" "$linked -x 0 -- $long" <<'PY' || fail "a command line cut by the limit makes bad JSON (pad '$pad')"
+import json, os, sys
+cmd = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))["processes"][0]["command"]
+full = os.fsdecode(os.fsencode(sys.argv[2]))
+assert full.startswith(cmd), ascii(cmd)
+assert len(cmd.encode()) > 255 - 4, len(cmd.encode())
+PY
+        rm -f "$work/c.json"
+    done
     VMEM_REPORT=1 VMEM_REPORT_FORMAT=yaml "$linked" 2>"$work/err"
     [ $? -ne 0 ] || fail "VMEM_REPORT_FORMAT=yaml accepted"
     grep -q 'VMEM_REPORT_FORMAT="yaml"' "$work/err" || fail "the error does not name the variable"

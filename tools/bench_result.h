@@ -20,6 +20,9 @@ struct bench_result {
     uint64_t hard_faults, transition_faults, demand_zero_faults;
     uint64_t pages_read, pages_written, prefetched_pages, prefetch_used, prefetch_unused;
     uint64_t trimmed_pages, peak_working_set, cap_pages;
+    /* the compressed store (VMEM_COMPRESS): faults it served, pages it
+     * refused (they did not compress enough) */
+    uint64_t store_hits, store_rejects;
     /* the same counters over populate + workload, for comparisons with a
      * replay of the whole trace */
     uint64_t total_faults;

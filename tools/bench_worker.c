@@ -4,6 +4,11 @@
  * the workload's references, each timed, each checking the whole page's
  * content (a write then rewrites it with the next generation), and sends
  * libvmem's counters and the latencies to the parent.
+ *
+ * A page's words all differ (incompressible), unless the parent asks for
+ * compressible pages (`vmem bench --store M:R`): then only the first
+ * head_words differ and the rest repeat one word of the page, so a page
+ * compresses to about 1/R of its size.
  */
 #include "bench_worker.h"
 
@@ -39,21 +44,29 @@ static inline uint64_t pattern(uint64_t page, uint32_t gen, size_t i)
     return ((page << 32 | gen) * 0x9e3779b97f4a7c15ull) ^ (i * 0xd1b54a32d192ed03ull);
 }
 
+static size_t head_words = WORDS; /* the words that differ */
+
+/* Word i of the page's content: past the head, one repeated word. */
+static inline uint64_t word(uint64_t page, uint32_t gen, size_t i)
+{
+    return pattern(page, gen, i < head_words ? i : WORDS);
+}
+
 static void fill(uint64_t *w, uint64_t page, uint32_t gen)
 {
     for (size_t i = 0; i < WORDS; i++)
-        w[i] = pattern(page, gen, i);
+        w[i] = word(page, gen, i);
 }
 
 /* 0 if the page holds generation gen; else -1, reported (the first few). */
 static int check(const uint64_t *w, uint64_t page, uint32_t gen, uint64_t *bad)
 {
     for (size_t i = 0; i < WORDS; i++) {
-        if (w[i] != pattern(page, gen, i)) {
+        if (w[i] != word(page, gen, i)) {
             if ((*bad)++ < MAX_BAD_LINES)
                 fprintf(stderr, "vmem bench: page %" PRIu64 " word %zu is %#" PRIx64
                                 ", expected %#" PRIx64 " (generation %" PRIu32 ")\n",
-                        page, i, w[i], pattern(page, gen, i), gen);
+                        page, i, w[i], word(page, gen, i), gen);
             return -1;
         }
     }
@@ -68,14 +81,14 @@ static int parse_u64(const char *s, uint64_t *v)
 
 int bench_worker_parse(int argc, char **argv, struct bench_worker_args *a)
 {
-    /* --worker FD WORKLOAD PAGES CAP_PAGES REFS SEED PROGRESS LABEL */
+    /* --worker FD WORKLOAD PAGES CAP_PAGES REFS SEED PROGRESS LABEL HEAD_WORDS */
     uint64_t fd, progress;
     char err[256];
-    if (argc != 9 || parse_u64(argv[1], &fd) || bench_workload_parse(argv[2], &a->workload, err,
-                                                                      sizeof(err)) ||
+    if (argc != 10 || parse_u64(argv[1], &fd) || bench_workload_parse(argv[2], &a->workload, err,
+                                                                       sizeof(err)) ||
         parse_u64(argv[3], &a->pages) || parse_u64(argv[4], &a->cap_pages) ||
         parse_u64(argv[5], &a->refs) || parse_u64(argv[6], &a->seed) ||
-        parse_u64(argv[7], &progress))
+        parse_u64(argv[7], &progress) || vmem_parse_uint(argv[9], 1, WORDS, &a->head_words))
         return -1;
     a->result_fd = (int)fd;
     a->progress = progress != 0;
@@ -105,6 +118,7 @@ int bench_worker_run(const struct bench_worker_args *a)
 {
     static struct bench_result r;
     memset(&r, 0, sizeof(r));
+    head_words = (size_t)a->head_words;
     char err[256];
     struct vmem_config cfg;
     if (vmem_config_from_env(&cfg, err, sizeof(err)))
@@ -168,6 +182,8 @@ int bench_worker_run(const struct bench_worker_args *a)
     r.trimmed_pages = s1.trimmed_pages - sw.trimmed_pages;
     r.peak_working_set = s1.peak_working_set;
     r.cap_pages = s1.cap_pages;
+    r.store_hits = s1.compress_hits - sw.compress_hits;
+    r.store_rejects = s1.compress_rejects - sw.compress_rejects;
     r.total_faults = faults(&s1) - faults(&s0);
 
     /* latencies of the slow touches, in place at the front of lat */

@@ -15,6 +15,8 @@ struct bench_worker_args {
     int result_fd;          /* the struct bench_result goes here */
     struct bench_workload workload;
     uint64_t pages, cap_pages, refs, seed;
+    uint64_t head_words;    /* words of a page that differ; the rest repeat
+                             * one word, so the page compresses (512: none) */
     int progress;           /* draw a progress bar on stderr */
     const char *label;      /* for the progress bar */
 };

@@ -3,6 +3,14 @@
  * built-in workloads.  Each policy runs each workload in a fresh process
  * (this binary again, in the hidden worker mode of bench_worker.c) so that
  * libvmem starts with that policy and nothing left over from another run.
+ *
+ * With --store M:R, a compressed tier sits between the working set and the
+ * page file: the simulator replays each workload's reference string with
+ * the cap in frames, alone and with a store of M pages at R pages per
+ * frame beside it (so the working set is the same and the store's hits and
+ * disk reads add up to the one-tier misses), and the live runs get
+ * libvmem's compressed store of ceil(M/R) pages of RAM on top of the cap,
+ * with pages written to compress at about R.
  */
 #include "vmem_cmd.h"
 
@@ -13,6 +21,7 @@
 #include "bench_workload.h"
 #include "opt.h"
 #include "pagefile_arg.h"
+#include "sim.h"
 #include "sim_plot.h"
 #include "policy/policy.h"
 
@@ -35,6 +44,8 @@
 #define MAX_SIZE (64ull << 30)
 #define MAX_WORKLOADS 32
 #define MAX_POLICIES 64
+#define MIN_STORE_FRAMES 16 /* VMEM_COMPRESS_MAX's least: 64K */
+#define WORDS (VMEM_PAGE_SIZE / 8)
 
 struct bench_opts {
     struct bench_workload workloads[MAX_WORKLOADS];
@@ -73,6 +84,12 @@ static void usage(FILE *f)
             "                       64G; sizes in bytes or with a binary unit: 512K, 1.5G\n"
             "  --cap C              VMEM_MAX_RESIDENT (default 8M), 256K to the --size\n"
             "  --refs N             references per workload (default 2 per page)\n"
+            "  --store M[:R]        a compressed tier of M pages at R pages per frame\n"
+            "                       (default 2, 1 to 64) between the working set and\n"
+            "                       the page file, as `vmem sim --store`: columns of\n"
+            "                       its misses simulated, and live with VMEM_COMPRESS\n"
+            "                       (lz4 unless set) and ceil(M/R) pages of RAM for it\n"
+            "                       on top of the cap (default: no store)\n"
             "  --seed S             workload seed (default 1)\n"
             "  --csv FILE           all results as CSV\n"
             "  --plot FILE.png      bar chart of faults per policy (needs gnuplot)\n"
@@ -157,21 +174,22 @@ static int valid_prefetch(const char *spec)
 }
 
 enum bench_opt { O_WORKLOAD, O_POLICY, O_PREFETCH, O_PAGEFILE, O_SIZE, O_CAP, O_REFS, O_SEED,
-                 O_CSV, O_PLOT, O_TRACE, O_HELP };
+                 O_CSV, O_PLOT, O_TRACE, O_STORE, O_HELP };
 static const struct opt_def bench_defs[] = {
     [O_WORKLOAD] = { "workload", 0, OPT_VALUE }, [O_POLICY] = { "policy", 0, OPT_VALUE },
     [O_PREFETCH] = { "prefetch", 0, OPT_VALUE }, [O_PAGEFILE] = { "pagefile", 0, OPT_VALUE },
     [O_SIZE] = { "size", 0, OPT_VALUE },         [O_CAP] = { "cap", 0, OPT_VALUE },
     [O_REFS] = { "refs", 0, OPT_VALUE },         [O_SEED] = { "seed", 0, OPT_VALUE },
     [O_CSV] = { "csv", 0, OPT_VALUE },           [O_PLOT] = { "plot", 0, OPT_VALUE },
-    [O_TRACE] = { "trace", 0, OPT_VALUE },       [O_HELP] = { "help", 'h', OPT_FLAG },
+    [O_TRACE] = { "trace", 0, OPT_VALUE },       [O_STORE] = { "store", 0, OPT_VALUE },
+    [O_HELP] = { "help", 'h', OPT_FLAG },
     { NULL, 0, 0 },
 };
 
 static int parse_options(int argc, char **argv, struct bench_opts *o)
 {
     memset(o, 0, sizeof(*o));
-    o->setup = (struct bench_setup){ DEFAULT_SIZE, DEFAULT_CAP, 0, 1, "none" };
+    o->setup = (struct bench_setup){ DEFAULT_SIZE, DEFAULT_CAP, 0, 1, "none", 0, 2.0 };
     o->pagefile = "/var/tmp";
     struct opt_parser p;
     opt_init(&p, "bench", bench_defs, argc, argv, 0);
@@ -214,6 +232,12 @@ static int parse_options(int argc, char **argv, struct bench_opts *o)
                 return 2;
             break;
         case O_TRACE: o->trace = p.value; break;
+        case O_STORE:
+            if (sim_parse_store(p.value, &o->setup.store_pages, &o->setup.store_ratio)) {
+                opt_error(&p, "bad --store '%s' (PAGES or PAGES:RATIO, ratio 1..64)", p.value);
+                return 2;
+            }
+            break;
         case O_SIZE:
             if (opt_size(&p, VMEM_PAGE_SIZE, MAX_SIZE, "0 bytes is no footprint",
                          &o->setup.size))
@@ -257,6 +281,18 @@ static int parse_options(int argc, char **argv, struct bench_opts *o)
     if (s->refs > (1ull << 31)) {
         fprintf(stderr, "vmem bench: --refs at most 2^31\n");
         return 2;
+    }
+    if (s->store_pages) {
+        /* the live store's RAM: VMEM_COMPRESS_MAX's range, and at most 90%
+         * of the cap it is added to */
+        size_t frames = sim_store_frames(s->store_pages, s->store_ratio);
+        if (frames < MIN_STORE_FRAMES || frames > 9 * (s->cap / VMEM_PAGE_SIZE)) {
+            fprintf(stderr, "vmem bench: --store %zu:%g takes %zu frames; from %d (64K, "
+                            "libvmem's least store) to 9 x the cap (%" PRIu64 ")\n",
+                    s->store_pages, s->store_ratio, frames, MIN_STORE_FRAMES,
+                    9 * (s->cap / VMEM_PAGE_SIZE));
+            return 2;
+        }
     }
     /* never a file at the given path: checked before any run starts */
     static char pagefile_abs[4096];
@@ -309,15 +345,23 @@ static void run_one(const struct bench_opts *o, const struct bench_workload *w,
         return;
     }
     char fd_s[16], pages_s[24], cap_s[24], refs_s[24], seed_s[24], cap_env[24], label[96];
+    char head_s[24], store_env[24];
+    uint64_t store_bytes =
+        (uint64_t)sim_store_frames(o->setup.store_pages, o->setup.store_ratio) * VMEM_PAGE_SIZE;
+    /* compressible pages: about 1/R of each page differs */
+    uint64_t head = o->setup.store_pages
+                        ? (uint64_t)((double)WORDS / o->setup.store_ratio + 0.999999) : WORDS;
     snprintf(fd_s, sizeof(fd_s), "%d", fds[1]);
     snprintf(pages_s, sizeof(pages_s), "%" PRIu64, o->setup.size / VMEM_PAGE_SIZE);
     snprintf(cap_s, sizeof(cap_s), "%" PRIu64, o->setup.cap / VMEM_PAGE_SIZE);
     snprintf(refs_s, sizeof(refs_s), "%" PRIu64, o->setup.refs);
     snprintf(seed_s, sizeof(seed_s), "%" PRIu64, o->setup.seed);
-    snprintf(cap_env, sizeof(cap_env), "%" PRIu64, o->setup.cap);
+    snprintf(cap_env, sizeof(cap_env), "%" PRIu64, o->setup.cap + store_bytes);
+    snprintf(store_env, sizeof(store_env), "%" PRIu64, store_bytes);
+    snprintf(head_s, sizeof(head_s), "%" PRIu64, head < 1 ? 1 : head);
     snprintf(label, sizeof(label), "%s %s", w->label, policy);
     char *argv[] = { "vmem", "bench", BENCH_WORKER_FLAG, fd_s, (char *)w->label, pages_s, cap_s,
-                     refs_s, seed_s, isatty(STDERR_FILENO) ? "1" : "0", label, NULL };
+                     refs_s, seed_s, isatty(STDERR_FILENO) ? "1" : "0", label, head_s, NULL };
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
@@ -336,6 +380,13 @@ static void run_one(const struct bench_opts *o, const struct bench_workload *w,
         if (strcmp(o->setup.prefetch, "none") != 0)
             setenv("VMEM_PREFETCH_INSTALL", "standby", 0);
         setenv("VMEM_PAGEFILE", o->pagefile, 1);
+        if (store_bytes) {
+            /* the store beside the working set: lz4 unless a codec was chosen */
+            const char *c = getenv("VMEM_COMPRESS");
+            if (!c || !strcmp(c, "off"))
+                setenv("VMEM_COMPRESS", "lz4", 1);
+            setenv("VMEM_COMPRESS_MAX", store_env, 1);
+        }
         execv("/proc/self/exe", argv);
         fprintf(stderr, "vmem bench: exec /proc/self/exe: %s\n", strerror(errno));
         _exit(127);
@@ -391,6 +442,66 @@ static int save_trace(const struct bench_opts *o, const struct bench_workload *w
     return rc;
 }
 
+/* The prefetcher of --prefetch for the simulator (NULL: none). */
+static const struct prefetch_ops *sim_prefetcher(const char *spec, unsigned *n)
+{
+    const struct prefetch_ops *pf = prefetch_find(spec);
+    const char *colon = strchr(spec, ':');
+    *n = colon ? (unsigned)strtoul(colon + 1, NULL, 10) : 0; /* checked: 0..512 */
+    return pf == prefetch_find("none") ? NULL : pf;
+}
+
+/* The store's columns of runs[0..n) (one workload): its reference string,
+ * populate pass first as the worker makes it, replayed by the simulator
+ * with the cap in frames, alone, then with the store beside them.  Only
+ * the misses after the populate pass count (its first touches are
+ * demand-zero faults live).  0, or -1 out of memory (those runs then say
+ * "-"). */
+static int simulate_store(const struct bench_opts *o, const struct bench_workload *w,
+                          struct bench_run *runs, size_t n)
+{
+    const struct bench_setup *s = &o->setup;
+    uint64_t pages = s->size / VMEM_PAGE_SIZE, cap = s->cap / VMEM_PAGE_SIZE;
+    size_t nrefs;
+    struct bench_ref *refs = bench_workload_generate(w, pages, cap, s->refs, s->seed, &nrefs);
+    struct trace t = { 0 };
+    struct sim_trace st;
+    int rc = refs ? 0 : -1;
+    for (uint64_t p = 0; p < pages && !rc; p++)
+        rc = trace_push(&t, p);
+    for (size_t i = 0; i < nrefs && !rc; i++)
+        rc = trace_push(&t, refs[i].page);
+    free(refs);
+    if (!rc)
+        rc = sim_prepare(&st, &t);
+    trace_free(&t);
+    if (rc)
+        return -1;
+    unsigned pf_n;
+    const struct prefetch_ops *pf = sim_prefetcher(s->prefetch, &pf_n);
+    size_t frames = sim_store_frames(s->store_pages, s->store_ratio);
+    for (size_t i = 0; i < n && !rc; i++) {
+        const struct policy_ops *ops = policy_find(runs[i].policy);
+        struct sim_result one, two;
+        sim_set_store(0, 1);
+        rc = sim_run(&st, ops, pf, pf_n, cap, s->seed, &one);
+        sim_set_store(s->store_pages, s->store_ratio);
+        /* the store's frames on top of the cap: the working set is the same */
+        if (!rc)
+            rc = sim_run(&st, ops, pf, pf_n, cap + frames, s->seed, &two);
+        if (rc)
+            break;
+        struct bench_sim *m = &runs[i].sim;
+        m->misses = one.faults - pages;
+        m->store_hits = two.store_hits;
+        m->disk = two.faults - pages - two.store_hits;
+        m->ok = 1;
+    }
+    sim_set_store(0, 1);
+    sim_trace_free(&st);
+    return rc;
+}
+
 static int bench_main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], BENCH_WORKER_FLAG)) {
@@ -413,8 +524,13 @@ static int bench_main(int argc, char **argv)
     }
     const struct bench_setup *s = &o.setup;
     printf("vmem bench: footprint %" PRIu64 " KiB, cap %" PRIu64 " KiB, prefetch %s, "
-           "page file in %s, seed %" PRIu64 "\n",
+           "page file in %s, seed %" PRIu64,
            s->size >> 10, s->cap >> 10, s->prefetch, o.pagefile, s->seed);
+    if (s->store_pages)
+        printf(", store %zu pages at %g per frame (%zu KiB on top of the cap)",
+               s->store_pages, s->store_ratio,
+               sim_store_frames(s->store_pages, s->store_ratio) * (VMEM_PAGE_SIZE >> 10));
+    printf("\n");
     /* Ctrl-C: what has been measured is printed, then status 130.  No
      * SA_RESTART: the read of a run's result returns. */
     struct sigaction sa = { .sa_handler = on_sigint }, old_int;
@@ -444,9 +560,14 @@ static int bench_main(int argc, char **argv)
         }
         if (k == first)
             break;
+        if (s->store_pages && simulate_store(&o, wl, runs + first, k - first)) {
+            fprintf(stderr, "vmem bench: out of memory simulating %s with the store\n",
+                    wl->label);
+            status = 1;
+        }
         printf("\nworkload %s: %" PRIu64 " references\n", wl->label,
                runs[k - 1].r.refs ? runs[k - 1].r.refs : s->refs);
-        bench_report_table(stdout, wl->label, runs, k);
+        bench_report_table(stdout, s, wl->label, runs, k);
         fflush(stdout);
     }
     sigaction(SIGINT, &old_int, NULL);

@@ -212,20 +212,13 @@ static int cmd_sim_main(int argc, char **argv)
         case O_HELP: sim_usage(stdout); return 0;
         case O_STORE: {
             /* M[:R]: M pages in the compressed tier at R pages per frame */
-            char *end;
-            errno = 0;
-            unsigned long long m = strtoull(p.value, &end, 10);
-            double ratio = 2.0;
-            if (!errno && *end == ':') {
-                char *e2;
-                ratio = strtod(end + 1, &e2);
-                end = ratio >= 1 && ratio <= 64 ? e2 : end;
-            }
-            if (errno || *end || !*p.value || *p.value < '0' || *p.value > '9') {
+            size_t m;
+            double ratio;
+            if (sim_parse_store(p.value, &m, &ratio)) {
                 opt_error(&p, "bad --store '%s' (PAGES or PAGES:RATIO, ratio 1..64)", p.value);
                 return 2;
             }
-            sim_set_store((size_t)m, ratio);
+            sim_set_store(m, ratio);
             store_on = m > 0;
             break;
         }

@@ -254,6 +254,31 @@ void sim_set_store(size_t pages, double ratio)
     store_ratio = ratio > 0 ? ratio : 1;
 }
 
+size_t sim_store_frames(size_t pages, double ratio)
+{
+    return pages ? (size_t)((double)pages / (ratio > 0 ? ratio : 1) + 0.999999) : 0;
+}
+
+int sim_parse_store(const char *spec, size_t *pages, double *ratio)
+{
+    char *end;
+    errno = 0;
+    unsigned long long m = strtoull(spec, &end, 10);
+    double r = 2.0;
+    if (!errno && *end == ':') {
+        char *e2;
+        r = strtod(end + 1, &e2);
+        end = r >= 1 && r <= 64 ? e2 : end;
+    }
+    if (errno || *end || *spec < '0' || *spec > '9' || m > SIZE_MAX) {
+        errno = EINVAL;
+        return -1;
+    }
+    *pages = (size_t)m;
+    *ratio = r;
+    return 0;
+}
+
 struct store_fifo {
     uint32_t *prev, *next; /* by rank; universe = none */
     uint32_t head, tail;   /* oldest, newest */
@@ -334,6 +359,8 @@ static void bring_in(struct replay *r, size_t rank)
 {
     if ((r->state[rank] & (SEEN | RESIDENT)) != SEEN)
         return;
+    if (r->state[rank] & STORED)
+        store_unlink(r, (uint32_t)rank); /* read ahead from the store */
     make_room(r);
     r->ops->admit(r->pol, rank, POLICY_PREFETCHED);
     r->state[rank] |= RESIDENT | PREFETCHED;
@@ -372,7 +399,7 @@ int sim_run(const struct sim_trace *st, const struct policy_ops *ops,
     res->refs = st->n;
     if (store_pages) {
         /* the store's RAM comes out of the frames */
-        res->store_frames = (size_t)((double)store_pages / store_ratio + 0.999999);
+        res->store_frames = sim_store_frames(store_pages, store_ratio);
         frames = frames > res->store_frames ? frames - res->store_frames : 1;
     }
     if (!frames)

@@ -59,6 +59,13 @@ int sim_run(const struct sim_trace *st, const struct policy_ops *ops,
  * store hit, the rest go to disk. */
 void sim_set_store(size_t pages, double ratio);
 
+/* The frames a store of `pages` pages at `ratio` takes: ceil(pages/ratio). */
+size_t sim_store_frames(size_t pages, double ratio);
+
+/* --store's M[:R]: M pages (0: none), R pages per frame from 1 to 64
+ * (default 2).  0, or -1 if spec is not that. */
+int sim_parse_store(const char *spec, size_t *pages, double *ratio);
+
 /* Belady's OPT: on a miss with all frames full, evicts the resident page
  * whose next reference is farthest away.  Demand paging only. */
 int sim_opt(const struct sim_trace *st, size_t frames, struct sim_result *res);

@@ -12,6 +12,10 @@
  * shared file); the thread answers by setting `answered`.  It sleeps
  * otherwise, so publishing costs nothing while nobody looks.
  *
+ * The directory is made absolute at start: a relative VMEM_PUBLISH_DIR
+ * names the working directory of then, not of the exit.  The area records
+ * its owner's pid, and only that process ends or removes it.
+ *
  * Locks: none of its own.  The map is counted under as_lock shared into
  * this file's buffer, and copied to the area after unlocking.
  */
@@ -40,6 +44,7 @@ _Static_assert(sizeof(struct vmem_counters) <= sizeof(((struct vmem_statarea *)0
 struct publish_config publish_cfg;
 static struct vmem_statarea *area;
 static char area_name[64];
+static char area_dir[sizeof(publish_cfg.dir)]; /* where area is: absolute */
 static pthread_t thread;
 static int running, stop_flag; /* stop_flag: atomic */
 
@@ -137,7 +142,7 @@ static int set_aside(const char *name, uint64_t my_ticks)
     void *m;
     size_t len;
     uint32_t uid;
-    int err = os_statfile_map(publish_cfg.dir, name, 1, sizeof(struct vmem_statarea), &m, &len,
+    int err = os_statfile_map(area_dir, name, 1, sizeof(struct vmem_statarea), &m, &len,
                               &uid);
     if (err)
         return err;
@@ -153,9 +158,9 @@ static int set_aside(const char *name, uint64_t my_ticks)
                              VMEM_END_VANISHED, __ATOMIC_RELEASE);
         char to[96];
         snprintf(to, sizeof(to), "%s.%llu", name, (unsigned long long)os_now_ns());
-        err = os_statfile_rename(publish_cfg.dir, name, to);
+        err = os_statfile_rename(area_dir, name, to);
     } else {
-        err = os_statfile_unlink(publish_cfg.dir, name);
+        err = os_statfile_unlink(area_dir, name);
     }
     os_statfile_unmap(m, len);
     return err;
@@ -170,10 +175,9 @@ static int make_area(const char *cmd)
     name_for(area_name, sizeof(area_name), pid);
     unsigned mode = publish_cfg.mode == PUBLISH_PUBLIC ? 0644 : 0600;
     void *m;
-    int err = os_statfile_create(publish_cfg.dir, area_name, mode, sizeof(struct vmem_statarea),
-                                 &m);
+    int err = os_statfile_create(area_dir, area_name, mode, sizeof(struct vmem_statarea), &m);
     if (err == EEXIST && (err = set_aside(area_name, ticks)) == 0)
-        err = os_statfile_create(publish_cfg.dir, area_name, mode,
+        err = os_statfile_create(area_dir, area_name, mode,
                                  sizeof(struct vmem_statarea), &m);
     if (err)
         return err;
@@ -204,7 +208,16 @@ int publish_start(char *err, size_t errlen)
         return e;
     if (publish_cfg.mode == PUBLISH_OFF)
         return 0;
-    if (!area) {
+    if (area) {
+        /* a start after vmem_shutdown: the area stays where it was made */
+        memcpy(publish_cfg.dir, area_dir, sizeof(area_dir));
+    } else {
+        if ((e = os_statfile_absolute(publish_cfg.dir, area_dir, sizeof(area_dir))) != 0) {
+            vmem_log("cannot publish statistics: VMEM_PUBLISH_DIR=%s is relative and the "
+                     "working directory cannot be had (%s)", publish_cfg.dir, strerror(e));
+            return 0;
+        }
+        memcpy(publish_cfg.dir, area_dir, sizeof(area_dir));
         vmem_statarea_clean(publish_cfg.dir);
         if ((e = make_area(NULL)) != 0) {
             /* by default, quiet where the directory is missing, closed
@@ -242,34 +255,54 @@ void publish_drop(void)
     if (!area)
         return;
     ctr_move(NULL);
-    os_statfile_unlink(publish_cfg.dir, area_name);
+    os_statfile_unlink(area_dir, area_name);
     os_statfile_unmap(area, sizeof(*area));
     area = NULL;
+}
+
+/* A forked child's counters: its own events, from zero.  The gauges
+ * describe the address space it has (a copy of its parent's) and stay;
+ * their peaks start again from them. */
+static void counters_restart(struct vmem_counters *c)
+{
+    struct vmem_counters g;
+    memset(&g, 0, sizeof(g));
+    g.working_set = g.peak_working_set = c->working_set;
+    g.commit_charge = g.peak_commit_charge = c->commit_charge;
+    g.reserved_pages = c->reserved_pages;
+    g.regions = c->regions;
+    g.compress_pages = c->compress_pages;
+    g.compress_bytes = c->compress_bytes;
+    *c = g;
 }
 
 void publish_fork_child(void)
 {
     running = 0; /* the thread is the parent's */
-    if (!area)
-        return;
-    struct vmem_statarea *parent = area;
-    area = NULL;
-    /* never count into the parent's area: our own, or back to private */
-    if (make_area(parent->cmd) != 0)
-        ctr_move(NULL);
-    os_statfile_unmap(parent, sizeof(*parent));
+    if (area) {
+        struct vmem_statarea *parent = area;
+        area = NULL;
+        /* never count into the parent's area: our own, or back to private */
+        if (make_area(parent->cmd) != 0)
+            ctr_move(NULL);
+        os_statfile_unmap(parent, sizeof(*parent));
+    }
+    counters_restart(vmem_ctr_live);
 }
 
 void publish_exit(int status)
 {
-    if (!area)
+    /* a child of a raw fork or clone, or one forked after vmem_shutdown
+     * (no fork handler made it an area of its own), maps its parent's:
+     * not its own to end or remove (getpid() asks the kernel) */
+    if (!area || (long)area->pid != (long)os_pid())
         return;
     refresh(0);
     __atomic_store_n(&area->end_code, status, __ATOMIC_RELAXED);
     __atomic_store_n(&area->state, VMEM_END_EXITED, __ATOMIC_RELEASE);
     /* the counters stay mapped (threads may count on until the end) */
     if (!publish_collected())
-        os_statfile_unlink(publish_cfg.dir, area_name);
+        os_statfile_unlink(area_dir, area_name);
 }
 
 int publish_collected(void)

@@ -25,12 +25,16 @@ void publish_stop(void);
  * counters back to private memory, the area removed. */
 void publish_drop(void);
 
-/* Forked child: an area of its own, the parent's counters copied in (no
- * publisher thread: the child's map is not answered). */
+/* Forked child, no other thread running: an area of its own (no publisher
+ * thread: the child's map is not answered); its event counters start from
+ * zero, the gauges (working set, commit charge, reserved, regions, the
+ * compressed store's pages and bytes) are the parent's, which its copy of
+ * the address space has, their peaks start from them. */
 void publish_fork_child(void);
 
 /* At exit (on_exit): the last figures, how the process ended; the area is
- * removed unless a `vmem run` collects it. */
+ * removed unless a `vmem run` collects it.  Nothing in a process other
+ * than the area's owner (a raw fork's child, a fork after vmem_shutdown). */
 void publish_exit(int status);
 
 /* 1 if a `vmem run` collects this process's area (which then reports it). */

@@ -95,6 +95,60 @@ __attribute__((format(printf, 2, 3))) static void say(struct out *o, const char 
         put(o, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
+/* ---- UTF-8 ------------------------------------------------------------------
+ * A command line is bytes: any of them may be invalid UTF-8, and the
+ * 255-byte limit of the area's copy may cut a character in two. */
+
+/* The length of the well-formed UTF-8 character at s (n >= 1 bytes left),
+ * or 0 with *bad the length of its ill-formed start (Unicode's "maximal
+ * subpart": each is one U+FFFD, as decoders replace them). */
+static size_t utf8_char(const unsigned char *s, size_t n, size_t *bad)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+    size_t len;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3; /* no overlong form, no surrogate */
+        lo = c == 0xe0 ? 0xa0 : 0x80;
+        hi = c == 0xed ? 0x9f : 0xbf;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4; /* no overlong form, nothing above U+10FFFF */
+        lo = c == 0xf0 ? 0x90 : 0x80;
+        hi = c == 0xf4 ? 0x8f : 0xbf;
+    } else {
+        *bad = 1;
+        return 0;
+    }
+    size_t i = 1;
+    for (; i < len && i < n; i++) {
+        if (s[i] < (i == 1 ? lo : 0x80) || s[i] > (i == 1 ? hi : 0xbf))
+            break;
+    }
+    if (i == len)
+        return len;
+    *bad = i;
+    return 0;
+}
+
+/* How many bytes of s, at most max, end on a character's boundary. */
+static size_t utf8_fit(const char *s, size_t max)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = strlen(s), at = 0;
+    while (at < n) {
+        size_t bad = 0, len = utf8_char(u + at, n - at, &bad);
+        if (!len)
+            len = bad;
+        if (at + len > max)
+            break;
+        at += len;
+    }
+    return at;
+}
+
 /* ---- how a process ended -------------------------------------------------- */
 static const char *end_word(enum vmem_proc_end e)
 {
@@ -203,18 +257,32 @@ static void text_block(struct out *o, const char *head, const struct vmem_stats 
 }
 
 /* ---- JSON and CSV -------------------------------------------------------- */
-static void json_string(struct out *o, const char *s)
+/* s as a JSON string of valid UTF-8: each ill-formed sequence becomes
+ * \ufffd; when s may have been cut (it filled its buffer), a character cut
+ * at its end is left out. */
+static void json_string(struct out *o, const char *s, int cut)
 {
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = strlen(s);
     put(o, "\"", 1);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
+    for (size_t at = 0; at < n;) {
+        unsigned char c = u[at];
+        size_t bad = 0, len = utf8_char(u + at, n - at, &bad);
+        if (!len) {
+            if (cut && at + bad == n && (c & 0xc0) == 0xc0)
+                break; /* the start of a character the limit cut */
+            put(o, "\\ufffd", 6);
+            at += bad;
+        } else if (c == '"' || c == '\\') {
             char e[2] = { '\\', (char)c };
             put(o, e, 2);
-        } else if (c < 0x20) {
+            at++;
+        } else if (c < 0x20 || c == 0x7f) {
             say(o, "\\u%04x", c);
+            at++;
         } else {
-            put(o, s, 1);
+            put(o, s + at, len);
+            at += len;
         }
     }
     put(o, "\"", 1);
@@ -268,7 +336,7 @@ VMEM_API int vmem_report_write(int fd, enum vmem_report_format f,
         put(&O, "{\"processes\": [", 15);
         for (size_t k = 0; k < n; k++) {
             say(&O, "%s\n  {\"pid\": %ld, \"command\": ", k ? "," : "", p[k].pid);
-            json_string(&O, p[k].cmd);
+            json_string(&O, p[k].cmd, strlen(p[k].cmd) == sizeof(p[k].cmd) - 1);
             say(&O, ", \"end\": \"%s\"", end_word(p[k].end));
             if (p[k].end == VMEM_END_EXITED)
                 say(&O, ", \"exit_status\": %d", p[k].end_code);
@@ -308,8 +376,8 @@ VMEM_API int vmem_report_write(int fd, enum vmem_report_format f,
     } else {
         for (size_t k = 0; k < n; k++) {
             end_text(end, sizeof(end), &p[k]);
-            snprintf(head, sizeof(head), "libvmem counters of pid %ld (%.200s), %s", p[k].pid,
-                     p[k].cmd, end);
+            snprintf(head, sizeof(head), "libvmem counters of pid %ld (%.*s), %s", p[k].pid,
+                     (int)utf8_fit(p[k].cmd, 200), p[k].cmd, end);
             text_block(&O, head, &p[k].st, p[k].prefetch_install);
         }
         if (flags & VMEM_REPORT_SUMMARY) {

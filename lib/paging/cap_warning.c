@@ -1,12 +1,15 @@
 /*
  * cap_warning.c -- the warning for a cap above the memory there is
- * (cap_warning.h).
+ * (cap_warning.h), once per process: a program that raises its cap step
+ * by step would otherwise repeat it at every step.
  */
 #include "paging/cap_warning.h"
 #include "os/meminfo.h"
 #include "core/vmem_internal.h"
 
 #include <stdio.h>
+
+static int warned; /* atomic: the line was printed */
 
 /* bytes as "1.5 GiB" */
 static const char *human(uint64_t bytes, char *buf, size_t len)
@@ -30,7 +33,7 @@ void cap_warn_if_unbacked(uint64_t cap_pages)
     uint64_t cap = cap_pages > UINT64_MAX / PAGE_SZ ? UINT64_MAX : cap_pages * PAGE_SZ;
     int cgroup = limit < total;
     uint64_t have = cgroup ? limit : total;
-    if (cap <= have)
+    if (cap <= have || __atomic_exchange_n(&warned, 1, __ATOMIC_ACQ_REL))
         return;
     char a[32], b[32];
     vmem_log("warning: the working-set cap (%s) is above %s (%s): memory may run out "

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-/* Logs one line if a cap of `cap_pages` is above the machine's memory
+/* Logs one line, the first time only, if a cap of `cap_pages` is above the machine's memory
  * (MemTotal) or the process's cgroup limit, whichever is lower: such a cap
  * never makes the library trim before the system runs short.  Not a
  * refusal.  Not in a signal handler (it reads files). */
