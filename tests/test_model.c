@@ -1146,7 +1146,7 @@ static uintptr_t do_map(void)
         err = ERROR_MAPPED_ALIGNMENT;
     else if (!s || !s->open)
         err = ERROR_INVALID_HANDLE;
-    else if ((rights(prot) & RT_W && !(rights(s->prot) & RT_W)) ||
+    else if (((rights(prot) & RT_W) && !(rights(s->prot) & RT_W)) ||
              (exec && !(rights(s->prot) & RT_X)))
         err = ERROR_ACCESS_DENIED; /* the section's protection */
     else if (offset >= ssize || size > ssize - offset)
