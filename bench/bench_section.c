@@ -1,9 +1,11 @@
 /*
  * bench_section.c -- reading a file through a libvmem view (CreateFileA,
  * CreateFileMappingA, MapViewOfFile) against a plain mmap of the file:
- * sequential and random page reads, page cache warm or cold.
+ * sequential and random page reads, page cache warm or cold; and (-m
+ * pagein) paging a page-file section under a cap against private memory
+ * under the same cap.
  *
- *   bench_section [-f FILE] [-s SIZE] [-m seq|rand] [-c] [-r ROUNDS] [-h]
+ *   bench_section [-f FILE] [-s SIZE] [-m seq|rand|pagein] [-c] [-r ROUNDS] [-h]
  *
  * FILE (default /var/tmp/bench_section.dat) is made SIZE bytes (default
  * 256M) of pseudo-random data if it is missing or smaller.  Each round
@@ -16,7 +18,26 @@
  * Output: one line per way
  *   RESULT section way=view|mmap mode= cold= size= rounds= read_ns_per_page=
  *          map_us= (medians over the rounds)
- * Exit status: 0 ok, 1 failure (a mismatch between the two ways), 2 usage.
+ *
+ * -m pagein: the bench sets a resident cap of SIZE/4 for itself
+ * (vmem_set_max_resident, as VMEM_MAX_RESIDENT would), then each round, for
+ * a page-file section of SIZE mapped FILE_MAP_WRITE (way=view) and for a
+ * VirtualAlloc region of SIZE (way=private), the order alternating: writes
+ * every page (its number in each 64-byte line), reads every page in a
+ * random order, then in order, each page timed alone and its contents
+ * checked, and notes the process's resident memory (VmRSS, and RssShmem:
+ * the section's pages) before freeing it.  No file is used.  Default
+ * rounds: 3.  Output: per way and order
+ *   RESULT section-pagein way=view|private order=rand|seq size= cap= rounds=
+ *          p50_ns_per_page= mean_ns_per_page= touch_ns_per_page= rss_mib=
+ *          shmem_mib= (medians over the rounds; rss and shmem: the largest)
+ * and per order the ratio section/private of p50 and mean
+ *   RESULT section-pagein ratio order= p50= mean=
+ * Paging needs userfaultfd: in fault mode kernel the cap cannot be set, and
+ * the bench says so and fails.
+ *
+ * Exit status: 0 ok, 1 failure (a mismatch between the two ways, a page
+ * that did not read back what was written, no cap), 2 usage.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,8 +68,179 @@ static double now_ns(void)
 static void usage(int st)
 {
     fprintf(st ? stderr : stdout,
-            "usage: bench_section [-f FILE] [-s SIZE] [-m seq|rand] [-c] [-r ROUNDS] [-h]\n");
+            "usage: bench_section [-f FILE] [-s SIZE] [-m seq|rand|pagein] [-c] [-r ROUNDS] [-h]\n");
     exit(st);
+}
+
+/* ---- -m pagein ------------------------------------------------------------------ */
+
+/* VmRSS and RssShmem of /proc/self/status, in KiB (0 if unknown). */
+static void resident_kib(uint64_t *rss, uint64_t *shmem)
+{
+    *rss = *shmem = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return;
+    char line[256];
+    unsigned long long v;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "VmRSS: %llu kB", &v) == 1)
+            *rss = v;
+        else if (sscanf(line, "RssShmem: %llu kB", &v) == 1)
+            *shmem = v;
+    }
+    fclose(f);
+}
+
+/* Reads the pages in the order given, each timed alone (ns[k] for
+ * order[k]), and checks each holds what touch_pages wrote; returns the
+ * number of pages that did not. */
+static size_t timed_reads(const volatile uint64_t *p, const uint32_t *order, size_t npages,
+                          uint32_t *ns)
+{
+    size_t bad = 0;
+    double t = now_ns();
+    for (size_t k = 0; k < npages; k++) {
+        const volatile uint64_t *page = p + (size_t)order[k] * (PG / 8);
+        uint64_t want = order[k], ok = 1;
+        for (unsigned w = 0; w < PG / 8; w += 8)
+            ok &= page[w] == want;
+        double t2 = now_ns();
+        double d = t2 - t;
+        ns[k] = d > 4e9 ? UINT32_MAX : (uint32_t)d;
+        t = t2;
+        bad += !ok;
+    }
+    return bad;
+}
+
+/* Writes its number into each 64-byte line of every page; ns per page. */
+static double touch_pages(volatile uint64_t *p, size_t npages)
+{
+    double t0 = now_ns();
+    for (size_t i = 0; i < npages; i++)
+        for (unsigned w = 0; w < PG / 8; w += 8)
+            p[i * (PG / 8) + w] = i;
+    return (now_ns() - t0) / (double)npages;
+}
+
+struct pagein_round {
+    double p50[2], mean[2]; /* [order]: 0 rand, 1 seq */
+    double touch;
+    uint64_t rss_kib, shmem_kib;
+};
+
+/* One round of one way: 0 the section's view, 1 private memory. */
+static int pagein_round(int way, uint64_t size, const uint32_t *rand_order,
+                        const uint32_t *seq_order, uint32_t *ns, struct pagein_round *out)
+{
+    size_t npages = size / PG;
+    HANDLE s = NULL;
+    void *p;
+    if (way == 0) {
+        s = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, (DWORD)(size >> 32),
+                               (DWORD)size, NULL);
+        p = s ? MapViewOfFile(s, FILE_MAP_WRITE, 0, 0, 0) : NULL;
+    } else {
+        p = VirtualAlloc(NULL, size, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    }
+    if (!p) {
+        fprintf(stderr, "bench_section: %s of %" PRIu64 " bytes failed: error %u\n",
+                way == 0 ? "a page-file section's view" : "VirtualAlloc", size,
+                (unsigned)GetLastError());
+        return 1;
+    }
+    out->touch = touch_pages(p, npages);
+    size_t bad = 0;
+    for (int o = 0; o < 2; o++) {
+        bad += timed_reads(p, o == 0 ? rand_order : seq_order, npages, ns);
+        out->mean[o] = stats_mean_u32(ns, npages);
+        stats_sort_u32(ns, npages);
+        out->p50[o] = stats_percentile_u32(ns, npages, 0.5);
+    }
+    resident_kib(&out->rss_kib, &out->shmem_kib);
+    if (way == 0) {
+        UnmapViewOfFile(p);
+        CloseHandle(s);
+    } else {
+        VirtualFree(p, 0, MEM_RELEASE);
+    }
+    if (bad) {
+        fprintf(stderr, "bench_section: %zu pages of the %s did not read back what was written\n",
+                bad, way == 0 ? "view" : "private region");
+        return 1;
+    }
+    return 0;
+}
+
+static int run_pagein(uint64_t size, unsigned rounds)
+{
+    uint64_t cap = size / 4;
+    int err = vmem_set_max_resident(cap);
+    if (err) {
+        fprintf(stderr, "bench_section: -m pagein: cannot set a cap of %" PRIu64 " bytes: %s%s\n",
+                cap, strerror(err),
+                err == ENOTSUP ? " (paging needs userfaultfd: VMEM_FAULT_MODE=kernel does not page)"
+                               : "");
+        return 1;
+    }
+    size_t npages = size / PG;
+    uint32_t *rand_order = malloc(npages * sizeof *rand_order);
+    uint32_t *seq_order = malloc(npages * sizeof *seq_order);
+    uint32_t *ns = malloc(npages * sizeof *ns);
+    if (!rand_order || !seq_order || !ns) {
+        fprintf(stderr, "bench_section: out of memory\n");
+        return 1;
+    }
+    for (size_t i = 0; i < npages; i++)
+        rand_order[i] = seq_order[i] = (uint32_t)i;
+    uint64_t x = 12345;
+    for (size_t i = npages - 1; i > 0; i--) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t j = x % (i + 1);
+        uint32_t t = rand_order[i];
+        rand_order[i] = rand_order[j];
+        rand_order[j] = t;
+    }
+    static struct pagein_round res[2][MAX_ROUNDS];
+    for (unsigned r = 0; r < rounds; r++)
+        for (int k = 0; k < 2; k++) {
+            int way = (r + k) % 2; /* who goes first alternates */
+            if (pagein_round(way, size, rand_order, seq_order, ns, &res[way][r]))
+                return 1;
+        }
+    double p50[2][2], mean[2][2]; /* [way][order] */
+    for (int way = 0; way < 2; way++) {
+        double v[MAX_ROUNDS];
+        uint64_t rss = 0, shmem = 0;
+        for (unsigned r = 0; r < rounds; r++) {
+            rss = res[way][r].rss_kib > rss ? res[way][r].rss_kib : rss;
+            shmem = res[way][r].shmem_kib > shmem ? res[way][r].shmem_kib : shmem;
+            v[r] = res[way][r].touch;
+        }
+        double touch = stats_median(v, rounds);
+        for (int o = 0; o < 2; o++) {
+            for (unsigned r = 0; r < rounds; r++)
+                v[r] = res[way][r].p50[o];
+            p50[way][o] = stats_median(v, rounds);
+            for (unsigned r = 0; r < rounds; r++)
+                v[r] = res[way][r].mean[o];
+            mean[way][o] = stats_median(v, rounds);
+            printf("RESULT section-pagein way=%s order=%s size=%" PRIu64 " cap=%" PRIu64
+                   " rounds=%u p50_ns_per_page=%.0f mean_ns_per_page=%.0f "
+                   "touch_ns_per_page=%.0f rss_mib=%.1f shmem_mib=%.1f\n",
+                   way == 0 ? "view" : "private", o == 0 ? "rand" : "seq", size, cap, rounds,
+                   p50[way][o], mean[way][o], touch, rss / 1024.0, shmem / 1024.0);
+        }
+    }
+    for (int o = 0; o < 2; o++)
+        printf("RESULT section-pagein ratio order=%s p50=%.2f mean=%.2f\n",
+               o == 0 ? "rand" : "seq", p50[1][o] > 0 ? p50[0][o] / p50[1][o] : 0.0,
+               mean[1][o] > 0 ? mean[0][o] / mean[1][o] : 0.0);
+    free(rand_order);
+    free(seq_order);
+    free(ns);
+    return 0;
 }
 
 static void make_file(const char *path, uint64_t size)
@@ -94,20 +286,21 @@ int main(int argc, char **argv)
 {
     const char *path = "/var/tmp/bench_section.dat";
     uint64_t size = 256u << 20;
-    int rand_mode = 0, cold = 0;
+    int rand_mode = 0, cold = 0, pagein = 0, rounds_set = 0, file_set = 0;
     unsigned rounds = 7;
     int c;
     while ((c = getopt(argc, argv, "f:s:m:cr:h")) != -1) {
         switch (c) {
-        case 'f': path = optarg; break;
+        case 'f': path = optarg; file_set = 1; break;
         case 's':
             if (vmem_parse_size(optarg, &size) != 0 || size < PG)
                 usage(2);
             break;
         case 'm':
-            if (strcmp(optarg, "seq") && strcmp(optarg, "rand"))
+            if (strcmp(optarg, "seq") && strcmp(optarg, "rand") && strcmp(optarg, "pagein"))
                 usage(2);
             rand_mode = strcmp(optarg, "rand") == 0;
+            pagein = strcmp(optarg, "pagein") == 0;
             break;
         case 'c': cold = 1; break;
         case 'r': {
@@ -115,6 +308,7 @@ int main(int argc, char **argv)
             if (vmem_parse_uint(optarg, 1, MAX_ROUNDS, &r) != 0)
                 usage(2);
             rounds = (unsigned)r;
+            rounds_set = 1;
             break;
         }
         case 'h': usage(0); break;
@@ -122,6 +316,19 @@ int main(int argc, char **argv)
         }
     }
     size -= size % PG;
+    if (pagein) {
+        if (cold || file_set) {
+            fprintf(stderr, "bench_section: %s is for -m seq|rand (-m pagein uses no file)\n",
+                    cold ? "-c" : "-f");
+            return 2;
+        }
+        if (size / 4 < (256u << 10) || size / PG > UINT32_MAX) {
+            fprintf(stderr, "bench_section: -m pagein: -s SIZE from 1M (its cap, SIZE/4, is at "
+                            "least 256K) to 16T\n");
+            return 2;
+        }
+        return run_pagein(size, rounds_set ? rounds : 3);
+    }
     make_file(path, size);
     size_t npages = size / PG;
     uint32_t *order = malloc(npages * sizeof *order);

@@ -1,6 +1,7 @@
 /*
  * test_model.c -- randomized model test of VirtualAlloc / VirtualFree /
- * VirtualProtect / VirtualQuery.
+ * VirtualProtect / VirtualQuery, and of page-file sections and their views
+ * (CreateFileMappingA / MapViewOfFile(Ex) / UnmapViewOfFile / CloseHandle).
  *
  * Thousands of random calls, valid and invalid, are made inside a sandbox
  * window of address space (plus wherever NULL-address allocations land).
@@ -12,7 +13,17 @@
  * The model is a list of reservations; each has its base, size and
  * AllocationProtect, and per page: committed or reserved, protection, and a
  * content tag (every byte of a page holds its tag; 0 for a page never
- * written since it was committed).
+ * written since it was committed).  A view is a reservation too, of a
+ * section: its pages' contents are the section's tags (one byte array per
+ * section, shared by its views), except in a FILE_MAP_COPY view, where a
+ * page written through the view has a tag of its own (its private copy).
+ * A SEC_RESERVE section knows which of its pages are committed; a commit
+ * through one view commits the page in every view of the section.
+ *
+ * The run sets a small resident cap (vmem_set_max_resident, CAP below) so
+ * that both private memory and views are paged while the model runs
+ * (unless VMEM_MAX_RESIDENT is set: that cap is kept; in fault mode kernel
+ * nothing pages, which the run says).
  *
  * Environment:
  *   VMEM_MODEL_SEED   seed of the "random" test (default: from the clock);
@@ -23,13 +34,16 @@
  *   VMEM_MODEL_TRACE  if set, print every call to stderr
  */
 #include <memoryapi.h>
+#include <vmem.h>
 #include <criterion/criterion.h>
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,16 +54,23 @@
 #define HOT_SIZE    ((uintptr_t)2 << 20)    /* its crowded first part */
 #define MAX_SIZE    ((size_t)320 << 10)     /* largest random size */
 /* Largest reservation: base rounded down by < 64K, plus MAX_SIZE. */
-#define MAX_PAGES   ((GR + MAX_SIZE) / PG + 2)
+#define PRIV_PAGES  ((GR + MAX_SIZE) / PG + 2)
+#define SEC_PAGES   320                     /* largest section, in pages */
+#define MAX_PAGES   (SEC_PAGES > PRIV_PAGES ? SEC_PAGES : PRIV_PAGES)
 #define MAX_RES     1024
+#define MAX_SECS    6                       /* sections alive at once */
+#define MAX_CLOSED  8                       /* closed handles kept to reuse */
 #define DEFAULT_STEPS 3000
+#define CAP         ((uint64_t)1 << 20)     /* resident cap of the run */
 
 /* ---- the model ----------------------------------------------------------- */
 
 struct page {
     uint8_t committed;
-    uint8_t tag;        /* every byte of the page (committed pages) */
+    uint8_t tag;        /* every byte of the page (committed private pages;
+                           a copy view's copied pages) */
     uint8_t maybe_zero; /* MEM_RESET: reads tag or all zeros */
+    uint8_t copied;     /* copy view: written through it, tag is its own */
     DWORD prot;         /* committed pages only */
 };
 
@@ -57,11 +78,32 @@ struct res {
     uintptr_t base;     /* 64K-aligned */
     size_t size;        /* page multiple */
     DWORD aprot;        /* AllocationProtect */
+    int sec;            /* a view of S[sec]; -1: private memory */
+    size_t sec_page;    /* a view: the section page of its first page */
+    int copy;           /* a FILE_MAP_COPY view */
     struct page pg[MAX_PAGES];
 };
 
 static struct res M[MAX_RES];
 static int nres;
+
+/* A page-file section (unnamed): alive while its handle is open or a view
+ * of it is mapped. */
+struct sec {
+    int live;
+    int open;           /* its handle not yet closed */
+    HANDLE h;
+    size_t np;          /* pages */
+    int reserve;        /* SEC_RESERVE */
+    DWORD prot;         /* PAGE_READONLY, PAGE_READWRITE, ... */
+    int nviews;
+    uint8_t committed[SEC_PAGES]; /* SEC_RESERVE only */
+    uint8_t tag[SEC_PAGES];       /* the contents: every byte of the page */
+};
+
+static struct sec S[MAX_SECS];
+static HANDLE closed_h[MAX_CLOSED]; /* handles closed: invalid for good */
+static int nclosed;
 
 static uintptr_t win, win_end; /* the sandbox window */
 
@@ -160,13 +202,14 @@ static void model_remove(struct res *r)
 
 static DWORD base_of(DWORD prot) { return prot & 0xffu; }
 
+/* (copy-on-write protections exist on copy views only) */
 static int readable(const struct page *p)
 {
     if (!p->committed)
         return 0;
     DWORD b = base_of(p->prot);
     return b == PAGE_READONLY || b == PAGE_READWRITE || b == PAGE_EXECUTE_READ ||
-           b == PAGE_EXECUTE_READWRITE;
+           b == PAGE_EXECUTE_READWRITE || b == PAGE_WRITECOPY || b == PAGE_EXECUTE_WRITECOPY;
 }
 
 static int writable(const struct page *p)
@@ -174,7 +217,16 @@ static int writable(const struct page *p)
     if (!p->committed)
         return 0;
     DWORD b = base_of(p->prot);
-    return b == PAGE_READWRITE || b == PAGE_EXECUTE_READWRITE;
+    return b == PAGE_READWRITE || b == PAGE_EXECUTE_READWRITE || b == PAGE_WRITECOPY ||
+           b == PAGE_EXECUTE_WRITECOPY;
+}
+
+/* What page i of r holds. */
+static uint8_t page_tag(const struct res *r, size_t i)
+{
+    if (r->sec < 0 || (r->copy && r->pg[i].copied))
+        return r->pg[i].tag;
+    return S[r->sec].tag[r->sec_page + i];
 }
 
 static int valid_prot(DWORD p)
@@ -190,6 +242,43 @@ static int valid_prot(DWORD p)
     return b != PAGE_NOACCESS;
 }
 
+/* A copy-on-write protection valid on a copy view (as its read-write form
+ * with the same modifiers would be anywhere). */
+static int copy_form(DWORD p)
+{
+    DWORD b = p & 0xffu, mod = p & ~0xffu;
+    if (b == PAGE_WRITECOPY)
+        return valid_prot(mod | PAGE_READWRITE);
+    if (b == PAGE_EXECUTE_WRITECOPY)
+        return valid_prot(mod | PAGE_EXECUTE_READWRITE);
+    return 0;
+}
+
+/* The rights of a view's protection: read, write, copy-on-write, execute;
+ * a protection asked on a view must ask no right the view lacks. */
+#define RT_R 1u
+#define RT_W 2u
+#define RT_C 4u
+#define RT_X 8u
+static unsigned rights(DWORD p)
+{
+    switch (p & 0xffu) {
+    case PAGE_READONLY:          return RT_R;
+    case PAGE_READWRITE:         return RT_R | RT_W;
+    case PAGE_WRITECOPY:         return RT_R | RT_C;
+    case PAGE_EXECUTE:           return RT_X;
+    case PAGE_EXECUTE_READ:      return RT_R | RT_X;
+    case PAGE_EXECUTE_READWRITE: return RT_R | RT_W | RT_X;
+    case PAGE_EXECUTE_WRITECOPY: return RT_R | RT_C | RT_X;
+    default:                     return 0;
+    }
+}
+
+static int view_allows(const struct res *r, DWORD p)
+{
+    return (rights(p) & rights(r->aprot)) == rights(p);
+}
+
 /* ---- run state, PRNG, failure reporting ---------------------------------- */
 
 static uint64_t g_seed;
@@ -203,6 +292,8 @@ static int g_nhist;
 /* What a run exercised, printed at its end. */
 static struct {
     unsigned calls, ok, err87, err50, err487, err998, resets, pages_read, pages_written;
+    unsigned err5, err6, err1132, sections, views, view_commits, view_pages_written, copied,
+        shared_checks;
     int max_res;
 } g_st;
 
@@ -248,10 +339,21 @@ static void dump_context(void)
         }
         fclose(f);
     }
-    fprintf(stderr, "model: %d reservations:\n", nres);
-    for (int i = 0; i < nres; i++)
-        fprintf(stderr, "  %p size %#zx aprot %#x\n", (void *)M[i].base, M[i].size,
-                (unsigned)M[i].aprot);
+    fprintf(stderr, "model: %d reservations and views:\n", nres);
+    for (int i = 0; i < nres; i++) {
+        if (M[i].sec < 0)
+            fprintf(stderr, "  %p size %#zx aprot %#x\n", (void *)M[i].base, M[i].size,
+                    (unsigned)M[i].aprot);
+        else
+            fprintf(stderr, "  %p size %#zx aprot %#x: %sview of section %d at page %zu\n",
+                    (void *)M[i].base, M[i].size, (unsigned)M[i].aprot, M[i].copy ? "copy " : "",
+                    M[i].sec, M[i].sec_page);
+    }
+    for (int k = 0; k < MAX_SECS; k++)
+        if (S[k].live)
+            fprintf(stderr, "  section %d: handle %p%s, %zu pages, %#x%s, %d views\n", k,
+                    (void *)S[k].h, S[k].open ? "" : " (closed)", S[k].np, (unsigned)S[k].prot,
+                    S[k].reserve ? " SEC_RESERVE" : "", S[k].nviews);
 }
 
 #define CHECK(cond, fmt, ...)                                                          \
@@ -303,8 +405,9 @@ static size_t check_query(uintptr_t a)
               (unsigned)m.State, (unsigned)state);
         CHECK(m.Protect == prot, "VirtualQuery(%p): Protect %#x, want %#x", (void *)a,
               (unsigned)m.Protect, (unsigned)prot);
-        CHECK(m.Type == MEM_PRIVATE, "VirtualQuery(%p): Type %#x, want MEM_PRIVATE",
-              (void *)a, (unsigned)m.Type);
+        DWORD type = r->sec < 0 ? MEM_PRIVATE : MEM_MAPPED;
+        CHECK(m.Type == type, "VirtualQuery(%p): Type %#x, want %#x", (void *)a,
+              (unsigned)m.Type, (unsigned)type);
         CHECK(m.RegionSize == region, "VirtualQuery(%p): RegionSize %#zx, want %#zx",
               (void *)a, (size_t)m.RegionSize, region);
         return region;
@@ -339,16 +442,16 @@ static void check_page(const struct res *r, size_t i)
     if (!readable(p))
         return;
     const volatile uint8_t *b = (const volatile uint8_t *)(r->base + i * PG);
-    uint8_t first = b[0];
-    CHECK(first == p->tag || (p->maybe_zero && first == 0),
-          "page %p (reservation %p, prot %#x) reads %#x, want %#x%s", (void *)b,
-          (void *)r->base, (unsigned)p->prot, first, p->tag,
-          p->maybe_zero ? " or 0 (MEM_RESET)" : "");
+    uint8_t first = b[0], tag = page_tag(r, i);
+    CHECK(first == tag || (p->maybe_zero && first == 0),
+          "page %p (%s %p, prot %#x) reads %#x, want %#x%s", (void *)b,
+          r->sec < 0 ? "reservation" : r->copy ? "copy view" : "view", (void *)r->base,
+          (unsigned)p->prot, first, tag, p->maybe_zero ? " or 0 (MEM_RESET)" : "");
     g_st.pages_read++;
     for (size_t k = 1; k < PG; k++)
         if (b[k] != first)
             CHECK(0, "page %p: byte %zu is %#x, byte 0 is %#x (want the whole page %#x)",
-                  (void *)b, k, b[k], first, p->tag);
+                  (void *)b, k, b[k], first, tag);
 }
 
 static void write_page(struct res *r, size_t i)
@@ -358,8 +461,16 @@ static void write_page(struct res *r, size_t i)
         return;
     uint8_t tag = (uint8_t)(1 + below(255));
     memset((void *)(r->base + i * PG), tag, PG);
-    p->tag = tag;
-    p->maybe_zero = 0;
+    if (r->sec >= 0 && !r->copy) {
+        S[r->sec].tag[r->sec_page + i] = tag; /* every view of the section sees it */
+        g_st.view_pages_written++;
+    } else {
+        g_st.copied += r->copy && !p->copied;
+        g_st.view_pages_written += r->copy;
+        p->copied = (uint8_t)r->copy;
+        p->tag = tag;
+        p->maybe_zero = 0;
+    }
     g_st.pages_written++;
 }
 
@@ -565,6 +676,8 @@ static void gen_range(unsigned rel_pct, int allow_null, uintptr_t *pa, size_t *p
 
 /* ---- the calls --------------------------------------------------------------- */
 
+static void view_commit(const struct res *r, size_t first, size_t end);
+
 static void expect_failure(int failed, DWORD want_err)
 {
     DWORD e = GetLastError();
@@ -573,6 +686,9 @@ static void expect_failure(int failed, DWORD want_err)
     g_st.err50 += want_err == ERROR_NOT_SUPPORTED;
     g_st.err487 += want_err == ERROR_INVALID_ADDRESS;
     g_st.err998 += want_err == ERROR_NOACCESS;
+    g_st.err5 += want_err == ERROR_ACCESS_DENIED;
+    g_st.err6 += want_err == ERROR_INVALID_HANDLE;
+    g_st.err1132 += want_err == ERROR_MAPPED_ALIGNMENT;
     CHECK(failed, "succeeded, want failure with error %u", (unsigned)want_err);
     CHECK(e == want_err, "GetLastError %u, want %u", (unsigned)e, (unsigned)want_err);
 }
@@ -612,6 +728,8 @@ static uintptr_t do_alloc(uintptr_t addr, size_t size, DWORD type, DWORD prot)
         r = res_holding(start, end);
         if (!r)
             err = ERROR_INVALID_ADDRESS;
+        else if (r->sec >= 0 && !view_allows(r, prot))
+            err = ERROR_INVALID_PARAMETER; /* beyond the view's access */
     } else {
         reserve = 1;
         if (addr) {
@@ -638,6 +756,8 @@ static uintptr_t do_alloc(uintptr_t addr, size_t size, DWORD type, DWORD prot)
         CHECK(p == (void *)start, "returned %p, want %p", p, (void *)start);
         for (uintptr_t a = start; a < end; a += PG)
             commit_page(&r->pg[(a - r->base) / PG], prot);
+        if (r->sec >= 0)
+            view_commit(r, (start - r->base) / PG, (end - r->base) / PG);
         return start;
     }
 
@@ -658,6 +778,7 @@ static uintptr_t do_alloc(uintptr_t addr, size_t size, DWORD type, DWORD prot)
     r->base = start;
     r->size = rsize;
     r->aprot = prot;
+    r->sec = -1;
     if (type & MEM_COMMIT)
         for (size_t i = 0; i < npages(r); i++)
             commit_page(&r->pg[i], prot);
@@ -695,6 +816,9 @@ static void do_free(uintptr_t addr, size_t size, DWORD type)
     } else
         err = ERROR_INVALID_PARAMETER;
 
+    if (!err && r->sec >= 0)
+        err = ERROR_INVALID_PARAMETER; /* a view goes with UnmapViewOfFile */
+
     SetLastError(0);
     BOOL ok = VirtualFree((LPVOID)addr, size, type);
     if (err) {
@@ -717,14 +841,19 @@ static void do_protect(uintptr_t addr, size_t size, DWORD prot, int null_old)
     DWORD err = 0, want_old = 0;
     struct res *r = NULL;
     uintptr_t start = down(addr, PG), end = up(addr + size, PG);
-    if (!valid_prot(prot))
+    /* the copy-on-write forms are valid where addr is in a view */
+    int cf = copy_form(prot);
+    struct res *at = res_at(addr);
+    if (!valid_prot(prot) && !(cf && at && at->sec >= 0))
         err = ERROR_INVALID_PARAMETER;
     else if (null_old)
         err = ERROR_NOACCESS;
     else if (size == 0 || beyond_user(addr, size))
         err = ERROR_INVALID_PARAMETER;
     else if (!(r = res_holding(start, end)))
-        err = ERROR_INVALID_ADDRESS;
+        err = cf ? ERROR_INVALID_PARAMETER : ERROR_INVALID_ADDRESS;
+    else if (r->sec >= 0 && !view_allows(r, prot))
+        err = ERROR_INVALID_PARAMETER; /* beyond the view's access */
     else {
         for (uintptr_t a = start; a < end; a += PG)
             if (!r->pg[(a - r->base) / PG].committed)
@@ -766,7 +895,8 @@ static uintptr_t do_reset(void)
     expect_success(p != NULL);
     CHECK(p == (void *)a, "returned %p, want %p", p, (void *)a);
     g_st.resets++;
-    for (size_t k = i; k < j; k++)
+    /* a view's pages are the section's: kept */
+    for (size_t k = i; k < j && r->sec < 0; k++)
         if (r->pg[k].tag)
             r->pg[k].maybe_zero = 1;
     return a;
@@ -786,13 +916,430 @@ static void do_writes(void)
     }
 }
 
+/* ---- sections and views ------------------------------------------------------ */
+
+/* A section goes with its handle and its last view. */
+static void sec_check_gone(int k)
+{
+    if (!S[k].open && S[k].nviews == 0)
+        S[k].live = 0;
+}
+
+/* Pages [first, end) of view r were committed: in a SEC_RESERVE section
+ * they are committed in every view of it, each with its own protection. */
+static void view_commit(const struct res *r, size_t first, size_t end)
+{
+    struct sec *s = &S[r->sec];
+    if (!s->reserve)
+        return;
+    g_st.view_commits++;
+    for (size_t i = first; i < end; i++)
+        s->committed[r->sec_page + i] = 1;
+    for (int v = 0; v < nres; v++) {
+        struct res *o = &M[v];
+        if (o == r || o->sec != r->sec)
+            continue;
+        for (size_t i = first; i < end; i++) {
+            size_t sp = r->sec_page + i;
+            if (sp < o->sec_page || sp >= o->sec_page + npages(o))
+                continue;
+            struct page *p = &o->pg[sp - o->sec_page];
+            if (!p->committed) {
+                p->committed = 1;
+                p->prot = o->aprot;
+            }
+        }
+    }
+}
+
+static int nviews(void)
+{
+    int n = 0;
+    for (int i = 0; i < nres; i++)
+        n += M[i].sec >= 0;
+    return n;
+}
+
+/* Page sp of section k through every view of it: contents and query. */
+static void check_section_page(int k, size_t sp)
+{
+    int n = 0;
+    for (int v = 0; v < nres; v++) {
+        struct res *o = &M[v];
+        if (o->sec != k || sp < o->sec_page || sp >= o->sec_page + npages(o))
+            continue;
+        check_page(o, sp - o->sec_page);
+        check_query(o->base + (sp - o->sec_page) * PG);
+        n++;
+    }
+    g_st.shared_checks += n > 1;
+}
+
+/* A page of view v that another view of its section maps too, if there
+ * is one; else i. */
+static size_t shared_page(const struct res *v, size_t i)
+{
+    for (int k = 0; k < nres; k++) {
+        const struct res *o = &M[k];
+        if (o == v || o->sec != v->sec)
+            continue;
+        size_t lo = o->sec_page > v->sec_page ? o->sec_page : v->sec_page;
+        size_t hi = o->sec_page + npages(o) < v->sec_page + npages(v)
+                        ? o->sec_page + npages(o) : v->sec_page + npages(v);
+        if (lo < hi)
+            return lo - v->sec_page + below(hi - lo);
+    }
+    return i;
+}
+
+/* A random view (NULL if none). */
+static struct res *pick_view(void)
+{
+    int n = nviews();
+    if (n == 0)
+        return NULL;
+    int k = (int)below((uint64_t)n);
+    for (int i = 0; i < nres; i++)
+        if (M[i].sec >= 0 && k-- == 0)
+            return &M[i];
+    return NULL;
+}
+
+/* CreateFileMappingA of the page file: SEC_COMMIT or SEC_RESERVE, a few to
+ * a few hundred pages; now and then an invalid one. */
+static void do_create_section(void)
+{
+    int k = 0;
+    while (k < MAX_SECS && S[k].live)
+        k++;
+    static const DWORD prots[] = {
+        PAGE_READWRITE, PAGE_READWRITE, PAGE_READWRITE, PAGE_READWRITE, PAGE_READONLY,
+        PAGE_WRITECOPY, PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_READ, PAGE_EXECUTE_WRITECOPY,
+    };
+    DWORD prot = prots[below(sizeof prots / sizeof prots[0])];
+    DWORD attr = chance(45) ? SEC_RESERVE : chance(50) ? SEC_COMMIT : 0;
+    size_t size = chance(15) ? 1 + below(4 * PG) : PG * (1 + below(SEC_PAGES));
+    if (size > PG && chance(20))
+        size -= below(PG); /* rounded up to pages */
+    DWORD err = 0;
+    switch (chance(6) ? below(4) : 4) {
+    case 0: size = 0; err = ERROR_INVALID_PARAMETER; break; /* the page file has no size */
+    case 1: prot = PAGE_NOACCESS; err = ERROR_INVALID_PARAMETER; break;
+    case 2: prot = PAGE_EXECUTE; err = ERROR_INVALID_PARAMETER; break;
+    case 3: attr = SEC_COMMIT | SEC_RESERVE; err = ERROR_INVALID_PARAMETER; break;
+    default:
+        if (k == MAX_SECS)
+            return; /* the model is full */
+    }
+    set_op("CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, %#x, 0, %#zx, NULL)",
+           (unsigned)(prot | attr), size);
+    SetLastError(1234);
+    HANDLE h = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, prot | attr, 0, (DWORD)size, NULL);
+    if (err) {
+        expect_failure(h == NULL, err);
+        return;
+    }
+    DWORD e = GetLastError();
+    expect_success(h != NULL);
+    CHECK(e == ERROR_SUCCESS, "returned %p, GetLastError %u, want 0", (void *)h, (unsigned)e);
+    struct sec *s = &S[k];
+    memset(s, 0, sizeof *s);
+    s->live = 1;
+    s->open = 1;
+    s->h = h;
+    s->np = up(size, PG) / PG;
+    s->reserve = (attr & SEC_RESERVE) != 0;
+    s->prot = prot;
+    g_st.sections++;
+}
+
+/* A random section: alive (its handle open or not), or -1 and a closed
+ * handle in *h. */
+static int pick_section(HANDLE *h)
+{
+    int live[MAX_SECS], n = 0;
+    for (int k = 0; k < MAX_SECS; k++)
+        if (S[k].live)
+            live[n++] = k;
+    if (nclosed > 0 && (n == 0 || chance(5))) {
+        *h = closed_h[below((uint64_t)(nclosed < MAX_CLOSED ? nclosed : MAX_CLOSED))];
+        return -1;
+    }
+    if (n == 0) {
+        *h = NULL;
+        return -1;
+    }
+    int k = live[below((uint64_t)n)];
+    /* mostly one that has views already: sections with several */
+    for (int t = 0; t < 2 && S[k].nviews == 0; t++)
+        k = live[below((uint64_t)n)];
+    *h = S[k].h;
+    return k;
+}
+
+/* MapViewOfFile(Ex) of a section, at NULL or a 64K address of the
+ * window, with the rules of docs/sections.md. */
+static uintptr_t do_map(void)
+{
+    HANDLE h;
+    int k = pick_section(&h);
+    if (!h)
+        return 0;
+    struct sec *s = k >= 0 ? &S[k] : NULL; /* its handle may be closed */
+    static const DWORD accs[] = {
+        FILE_MAP_READ, FILE_MAP_READ, FILE_MAP_WRITE, FILE_MAP_WRITE, FILE_MAP_ALL_ACCESS,
+        FILE_MAP_COPY, FILE_MAP_COPY, FILE_MAP_READ | FILE_MAP_WRITE, 0,
+    };
+    DWORD access = accs[below(sizeof accs / sizeof accs[0])];
+    if (chance(12))
+        access |= FILE_MAP_EXECUTE;
+    uint64_t ssize = s ? s->np * PG : 64 * PG;
+    uint64_t offset = GR * below(up(ssize, GR) / GR + (chance(5) ? 1 : 0));
+    if (s && s->nviews > 0 && chance(50)) {
+        /* where a view of it is: views sharing pages */
+        for (int i = 0; i < nres; i++)
+            if (M[i].sec == k && chance(50)) {
+                offset = M[i].sec_page * PG;
+                break;
+            }
+    }
+    if (chance(3))
+        offset += PG * (1 + below(GR / PG - 1));
+    size_t size = 0;
+    if (offset < ssize) {
+        uint64_t rem = ssize - offset;
+        unsigned c = (unsigned)below(100);
+        if (c < 40)
+            size = 0; /* to the section's end */
+        else if (c < 80)
+            size = 1 + below(rem);
+        else if (c < 90)
+            size = rem;
+        else if (c < 95)
+            size = rem - PG + 1 + below(PG); /* within the last page */
+        else
+            size = rem + 1 + below(2 * PG); /* past the end */
+    } else
+        size = chance(50) ? 0 : 1 + below(4 * PG);
+    uintptr_t at = 0;
+    if (chance(55)) {
+        at = win + below(HOT_SIZE / GR) * GR;
+        if (chance(3))
+            at += PG;
+    }
+    set_op("MapViewOfFileEx(%p, %#x, 0, %#" PRIx64 ", %#zx, %p)", (void *)h, (unsigned)access,
+           offset, size, (void *)at);
+
+    int exec = (access & FILE_MAP_EXECUTE) != 0, copy = 0;
+    DWORD prot;
+    if (access & FILE_MAP_WRITE)
+        prot = exec ? PAGE_EXECUTE_READWRITE : PAGE_READWRITE;
+    else if (access & FILE_MAP_COPY)
+        prot = exec ? PAGE_EXECUTE_WRITECOPY : PAGE_WRITECOPY, copy = 1;
+    else if (access & FILE_MAP_READ)
+        prot = exec ? PAGE_EXECUTE_READ : PAGE_READONLY;
+    else
+        prot = exec ? PAGE_EXECUTE : PAGE_NOACCESS;
+    DWORD err = 0;
+    size_t vsize = size ? size : (size_t)(ssize - (offset < ssize ? offset : 0));
+    if (offset % GR || at % GR)
+        err = ERROR_MAPPED_ALIGNMENT;
+    else if (!s || !s->open)
+        err = ERROR_INVALID_HANDLE;
+    else if (((rights(prot) & RT_W) && !(rights(s->prot) & RT_W)) ||
+             (exec && !(rights(s->prot) & RT_X)))
+        err = ERROR_ACCESS_DENIED; /* the section's protection */
+    else if (offset >= ssize || size > ssize - offset)
+        err = ERROR_ACCESS_DENIED; /* STATUS_INVALID_VIEW_SIZE */
+    else if (at && span_in_use(at, at + up(vsize, GR)))
+        err = ERROR_INVALID_ADDRESS;
+    if (!err && nres == MAX_RES)
+        return 0; /* the model is full */
+
+    SetLastError(1234);
+    void *p = MapViewOfFileEx(h, access, 0, (DWORD)offset, size, (LPVOID)at);
+    if (err) {
+        expect_failure(p == NULL, err);
+        return at;
+    }
+    DWORD e = GetLastError();
+    expect_success(p != NULL);
+    CHECK(e == ERROR_SUCCESS, "returned %p, GetLastError %u, want 0", p, (unsigned)e);
+    uintptr_t b = (uintptr_t)p;
+    if (at)
+        CHECK(b == at, "returned %p, want %p", p, (void *)at);
+    CHECK(b % GR == 0, "returned %p, not 64K-aligned", p);
+    CHECK(!span_in_use(b, b + up(vsize, GR)),
+          "returned %p (size %#zx), which overlaps a live reservation or view", p, vsize);
+    struct res *r = &M[nres++];
+    memset(r, 0, sizeof *r);
+    r->base = b;
+    r->size = up(vsize, PG);
+    r->aprot = prot;
+    r->sec = k;
+    r->sec_page = (size_t)(offset / PG);
+    r->copy = copy;
+    for (size_t i = 0; i < npages(r); i++)
+        if (!s->reserve || s->committed[r->sec_page + i]) {
+            r->pg[i].committed = 1;
+            r->pg[i].prot = prot;
+        }
+    s->nviews++;
+    g_st.views++;
+    return b;
+}
+
+/* UnmapViewOfFile: an address in a view (any page of it), or one that is
+ * not (a reservation, its granule tail, free space). */
+static uintptr_t do_unmap(void)
+{
+    struct res *v = pick_view();
+    uintptr_t a;
+    if (v && chance(85))
+        a = v->base + (chance(50) ? 0 : below(v->size));
+    else if (nres > 0 && chance(50)) {
+        struct res *r = &M[below(nres)];
+        a = r->base + below(span_end(r) - r->base);
+    } else
+        a = random_window_addr();
+    set_op("UnmapViewOfFile(%p)", (void *)a);
+    struct res *r = res_at(a);
+    int ok_want = r && r->sec >= 0;
+    SetLastError(1234);
+    BOOL ok = UnmapViewOfFile((LPCVOID)a);
+    if (!ok_want) {
+        expect_failure(!ok, ERROR_INVALID_ADDRESS);
+        return a;
+    }
+    expect_success(ok);
+    int k = r->sec;
+    S[k].nviews--;
+    model_remove(r);
+    sec_check_gone(k);
+    return a;
+}
+
+/* CloseHandle of a section, with views mapped or not; or of a closed
+ * handle. */
+static void do_close(void)
+{
+    HANDLE h;
+    int k = pick_section(&h);
+    if (!h)
+        return;
+    int ok_want = k >= 0 && S[k].open;
+    set_op("CloseHandle(%p)", (void *)h);
+    SetLastError(1234);
+    BOOL ok = CloseHandle(h);
+    if (!ok_want) {
+        expect_failure(!ok, ERROR_INVALID_HANDLE);
+        return;
+    }
+    expect_success(ok);
+    S[k].open = 0;
+    closed_h[nclosed++ % MAX_CLOSED] = h;
+    sec_check_gone(k);
+}
+
+static DWORD gen_view_prot(void)
+{
+    static const DWORD ps[] = {
+        PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, PAGE_WRITECOPY, PAGE_EXECUTE,
+        PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY,
+        PAGE_READONLY, PAGE_READWRITE, PAGE_WRITECOPY,
+    };
+    if (chance(10))
+        return gen_prot();
+    return ps[below(sizeof ps / sizeof ps[0])];
+}
+
+/* A range in a view: mostly within it, now and then running past it. */
+static void gen_view_range(const struct res *v, uintptr_t *pa, size_t *ps)
+{
+    size_t i = below(npages(v));
+    uintptr_t a = v->base + i * PG + (chance(10) ? below(PG) : 0);
+    size_t rem = res_end(v) - a, s;
+    unsigned c = (unsigned)below(100);
+    if (c < 50)
+        s = 1 + below(rem < 8 * PG ? rem : 8 * PG);
+    else if (c < 80)
+        s = rem;
+    else if (c < 90)
+        s = 1 + below(rem);
+    else
+        s = rem + 1 + below(PG); /* past the view */
+    *pa = a;
+    *ps = s;
+}
+
+/* VirtualProtect, VirtualAlloc(MEM_COMMIT) or writes in a view. */
+static uintptr_t do_view_op(unsigned kind)
+{
+    struct res *v = pick_view();
+    if (!v)
+        return 0;
+    uintptr_t a;
+    size_t size;
+    gen_view_range(v, &a, &size);
+    switch (kind) {
+    case 0:
+        do_protect(a, size, gen_view_prot(), chance(2));
+        break;
+    case 1:
+        do_alloc(a, size, MEM_COMMIT, gen_view_prot());
+        break;
+    default:
+        for (int n = 0; n < 4; n++) {
+            size_t i = below(npages(v));
+            if (chance(50))
+                i = shared_page(v, i);
+            if (writable(&v->pg[i])) {
+                write_page(v, i);
+                /* seen by the section's other views (not by a copy's
+                 * written pages; not by the others if a copy) */
+                check_section_page(v->sec, v->sec_page + i);
+            }
+        }
+        return v->base;
+    }
+    /* the section's pages around the call, through every view of it */
+    size_t i = (a - v->base) / PG;
+    check_section_page(v->sec, v->sec_page + i);
+    if (i + 1 < npages(v))
+        check_section_page(v->sec, v->sec_page + i + 1);
+    return a;
+}
+
 static uintptr_t one_step(void)
 {
     uintptr_t addr;
     size_t size;
     unsigned w_alloc = 30, w_null = 5, w_free = 16 + (unsigned)nres / 2, w_prot = 22,
              w_reset = 3, w_write = 10;
-    unsigned k = (unsigned)below(w_alloc + w_null + w_free + w_prot + w_reset + w_write);
+    /* sections and views */
+    unsigned w_sec = 3, w_map = 6, w_unmap = 2 + (unsigned)nviews() / 2, w_close = 2, w_view = 14;
+    unsigned k = (unsigned)below(w_alloc + w_null + w_free + w_prot + w_reset + w_write + w_sec +
+                                 w_map + w_unmap + w_close + w_view);
+
+    if (k < w_sec) {
+        do_create_section();
+        return 0;
+    }
+    k -= w_sec;
+    if (k < w_map)
+        return do_map();
+    k -= w_map;
+    if (k < w_unmap)
+        return do_unmap();
+    k -= w_unmap;
+    if (k < w_close) {
+        do_close();
+        return 0;
+    }
+    k -= w_close;
+    if (k < w_view)
+        return do_view_op((unsigned)below(3));
+    k -= w_view;
 
     if (k < w_alloc) {
         DWORD type = gen_alloc_type();
@@ -882,6 +1429,8 @@ static void run_model(uint64_t seed)
     g_step = 0;
     g_nhist = 0;
     nres = 0;
+    memset(S, 0, sizeof S);
+    nclosed = 0;
     memset(&g_st, 0, sizeof g_st);
     fprintf(stderr, "model: seed %" PRIu64 ", %d steps (replay: VMEM_MODEL_SEED=%" PRIu64
                     " --filter model/random)\n",
@@ -897,6 +1446,21 @@ static void run_model(uint64_t seed)
     CHECK(w[0] == 1 && w[PG] == 0, "warm-up page contents");
     CHECK(VirtualFree((LPVOID)w, 0, MEM_RELEASE), "warm-up release: %u",
           (unsigned)GetLastError());
+
+    /* A small cap, so that pages are trimmed and paged in again while the
+     * model runs; set before the window is chosen (paging maps memory of
+     * its own). */
+    set_op("cap");
+    const char *cap_env = getenv("VMEM_MAX_RESIDENT");
+    if (cap_env && *cap_env) {
+        fprintf(stderr, "model: cap VMEM_MAX_RESIDENT=%s (from the environment)\n", cap_env);
+    } else {
+        int e = vmem_set_max_resident(CAP);
+        if (e == ENOTSUP)
+            fprintf(stderr, "model: no cap: this fault mode does not page (nothing is trimmed)\n");
+        else
+            CHECK(e == 0, "vmem_set_max_resident(%" PRIu64 "): %s", CAP, strerror(e));
+    }
 
     /* The sandbox: a window of address space known to be free.  It is the
      * bottom of a larger hole: the kernel hands out addresses top-down, so
@@ -922,6 +1486,24 @@ static void run_model(uint64_t seed)
     g_step = steps + 1;
     set_op("final sweep");
     full_sweep();
+    /* views go with UnmapViewOfFile, sections with their handle */
+    for (int i = nres - 1; i >= 0; i--)
+        if (M[i].sec >= 0) {
+            set_op("UnmapViewOfFile(%p) (the end)", (void *)M[i].base);
+            int k = M[i].sec;
+            CHECK(UnmapViewOfFile((LPCVOID)M[i].base), "failed with error %u",
+                  (unsigned)GetLastError());
+            S[k].nviews--;
+            model_remove(&M[i]);
+            sec_check_gone(k);
+        }
+    for (int k = 0; k < MAX_SECS; k++)
+        if (S[k].live && S[k].open) {
+            set_op("CloseHandle(%p) (the end)", (void *)S[k].h);
+            CHECK(CloseHandle(S[k].h), "failed with error %u", (unsigned)GetLastError());
+            S[k].open = 0;
+            sec_check_gone(k);
+        }
     while (nres > 0)
         do_free(M[nres - 1].base, 0, MEM_RELEASE);
     set_op("after releasing everything");
@@ -929,10 +1511,24 @@ static void run_model(uint64_t seed)
         check_query(random_window_addr());
     fprintf(stderr,
             "model: seed %" PRIu64 " passed: %u calls, %u succeeded (%u MEM_RESET), failed "
-            "with 87: %u, 50: %u, 487: %u, 998: %u; up to %d reservations; %u pages "
-            "read, %u written\n",
+            "with 87: %u, 50: %u, 487: %u, 998: %u, 5: %u, 6: %u, 1132: %u; up to %d "
+            "reservations and views; %u pages read, %u written; %u sections, %u views, %u "
+            "commits in SEC_RESERVE views, %u view pages written, %u copied, %u pages "
+            "checked through several views\n",
             seed, g_st.calls, g_st.ok, g_st.resets, g_st.err87, g_st.err50, g_st.err487,
-            g_st.err998, g_st.max_res, g_st.pages_read, g_st.pages_written);
+            g_st.err998, g_st.err5, g_st.err6, g_st.err1132, g_st.max_res, g_st.pages_read,
+            g_st.pages_written, g_st.sections, g_st.views, g_st.view_commits,
+            g_st.view_pages_written, g_st.copied, g_st.shared_checks);
+    struct vmem_stats vs;
+    if (vmem_get_stats(&vs) == 0)
+        fprintf(stderr,
+                "model: seed %" PRIu64 ": cap %" PRIu64 " pages, %" PRIu64 " pages trimmed, %"
+                PRIu64 " soft and %" PRIu64 " hard faults, peak working set %" PRIu64 ", %" PRIu64
+                " pages written to the "
+                "page file\n",
+                seed, vs.cap_pages, vs.trimmed_pages, vs.transition_faults, vs.hard_faults,
+                vs.peak_working_set,
+                vs.pages_written);
 }
 
 Test(model, seed_1) { run_model(1); }
