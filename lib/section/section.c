@@ -106,8 +106,17 @@ static int file_section(const struct section_req *req, struct section *s)
         /* a larger section grows a file it may write, as on Windows */
         if (!writable)
             return SECTION_E_TOO_BIG;
-        if ((err = os_file_truncate(req->file_fd, (off_t)size)) != 0)
+        /* with its blocks: a sparse growth would meet a full file system
+         * only at a write through a view (SIGBUS).  A failure leaves the
+         * file's size as it was. */
+        if (size > (uint64_t)INT64_MAX)
+            return EFBIG;
+        if ((err = os_file_reserve(req->file_fd, (off_t)fsize, (off_t)(size - fsize))) != 0) {
+            uint64_t now;
+            if (os_file_size(req->file_fd, &now) == 0 && now != fsize)
+                os_file_truncate(req->file_fd, (off_t)fsize);
             return err;
+        }
     }
     if ((err = os_file_dup(req->file_fd, &s->fd)) != 0)
         return err;
