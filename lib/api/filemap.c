@@ -297,31 +297,32 @@ VMEM_API LPVOID WINAPI MapViewOfFileEx(HANDLE mapping, DWORD access, DWORD off_h
     if (handle_get((uintptr_t)mapping, HANDLE_SECTION, &obj) != 0)
         return fail(ERROR_INVALID_HANDLE);
     struct section *s = obj.sec; /* handle_get took a reference: the view's, or dropped */
-    /* the view's protection, as Windows derives it from the access */
-    int exec = (access & FILE_MAP_EXECUTE) != 0, copy = 0;
-    DWORD prot, need;
-    if (access & FILE_MAP_WRITE) {
-        prot = exec ? PAGE_EXECUTE_READWRITE : PAGE_READWRITE;
-        need = SECTION_MAP_WRITE;
-    } else if (access & FILE_MAP_COPY) {
-        prot = exec ? PAGE_EXECUTE_WRITECOPY : PAGE_WRITECOPY;
-        need = SECTION_MAP_READ;
+    /* the view's protection, as Windows derives it from the access:
+     * copy-on-write only for FILE_MAP_COPY alone (with FILE_MAP_EXECUTE or
+     * not), and execute only with FILE_MAP_EXECUTE on a view that reads */
+    DWORD prot, need = SECTION_MAP_READ;
+    int copy = 0;
+    if ((access & ~(DWORD)FILE_MAP_EXECUTE) == FILE_MAP_COPY) {
+        prot = PAGE_WRITECOPY;
         copy = 1;
+    } else if (access & FILE_MAP_WRITE) {
+        prot = PAGE_READWRITE;
+        need = SECTION_MAP_WRITE;
     } else if (access & FILE_MAP_READ) {
-        prot = exec ? PAGE_EXECUTE_READ : PAGE_READONLY;
-        need = SECTION_MAP_READ;
+        prot = PAGE_READONLY;
     } else {
-        prot = exec ? PAGE_EXECUTE : PAGE_NOACCESS;
-        need = SECTION_MAP_READ;
+        prot = PAGE_NOACCESS;
     }
+    int exec = (access & FILE_MAP_EXECUTE) && prot != PAGE_NOACCESS;
+    if (exec)
+        prot <<= 4; /* PAGE_EXECUTE_WRITECOPY, _READWRITE, _READ */
     DWORD err = ERROR_SUCCESS;
     if ((obj.access & need) != need ||
         (exec && !(obj.access & (SECTION_MAP_EXECUTE | SECTION_MAP_EXECUTE_EXPLICIT))))
         err = ERROR_ACCESS_DENIED; /* the handle's access */
-    else if ((prot_is_writable(prot) && !prot_is_writable(s->protect)) ||
-             (exec && !(s->protect & (PAGE_EXECUTE_READ | PAGE_EXECUTE_READWRITE |
-                                      PAGE_EXECUTE_WRITECOPY))))
-        err = ERROR_ACCESS_DENIED; /* the section's protection */
+    else if (prot_is_writable(prot) && !prot_is_writable(s->protect))
+        err = ERROR_ACCESS_DENIED; /* the section's protection: Windows lets any
+                                      section have execute views */
     else if (offset >= s->size || (size && (size > s->size - offset)))
         err = ERROR_ACCESS_DENIED; /* STATUS_INVALID_VIEW_SIZE */
     else if (runtime_ensure() != 0)
