@@ -4,7 +4,7 @@
  * (kernel32/tests/virtual.c): which protections CreateFileMappingA takes,
  * which view accesses each section protection allows, the protection a
  * view gets from its access, which protections VirtualProtect then
- * accepts, and VirtualAlloc(MEM_COMMIT) on a committed view.  One test per
+ * accepts, and VirtualAlloc(MEM_COMMIT) on a view.  One test per
  * family, each over every combination.  The one rule libvmem does not
  * follow (copy-on-write on a shared view, docs/api.md) is checked to fail
  * cleanly.
@@ -219,11 +219,11 @@ Test(conformance_section, virtualprotect_on_views)
     assert_ok(CloseHandle(f));
 }
 
-/* Windows: a SEC_COMMIT view's pages are committed already; committing
- * them again is refused with ERROR_ACCESS_DENIED, whatever the protection
- * (the copy-on-write ones included), and changes nothing.  A SEC_RESERVE
- * view's pages are committed that way. */
-Test(conformance_section, commit_on_a_committed_view)
+/* Windows: a file's view is committed by its file; committing its pages
+ * again is refused with ERROR_ACCESS_DENIED, whatever the protection (the
+ * copy-on-write ones included), and changes nothing.  A page-file view's
+ * pages, SEC_COMMIT or SEC_RESERVE, take the commit and its protection. */
+Test(conformance_section, commit_on_a_view)
 {
     HANDLE f = one_page_file("commit");
     for (size_t i = 0; i < NSEC; i++) {
@@ -250,20 +250,29 @@ Test(conformance_section, commit_on_a_committed_view)
         assert_ok(CloseHandle(s));
     }
     assert_ok(CloseHandle(f));
-    /* the page file's SEC_COMMIT sections alike */
-    HANDLE p = make_section(INVALID_HANDLE_VALUE, PAGE_READWRITE | SEC_COMMIT, PG, NULL);
-    char *v = map_view(p, FILE_MAP_WRITE, 0, 0);
-    assert_null_fails(ERROR_ACCESS_DENIED, VirtualAlloc(v, PG, MEM_COMMIT, PAGE_READWRITE));
-    assert_ok(UnmapViewOfFile(v));
-    assert_ok(CloseHandle(p));
-    /* and a SEC_RESERVE view commits */
-    HANDLE r = make_section(INVALID_HANDLE_VALUE, PAGE_READWRITE | SEC_RESERVE, PG, NULL);
-    v = map_view(r, FILE_MAP_WRITE, 0, 0);
-    cr_assert_eq(VirtualAlloc(v, PG, MEM_COMMIT, PAGE_READWRITE), (void *)v, "error %u",
-                 (unsigned)GetLastError());
-    v[0] = 1;
-    assert_ok(UnmapViewOfFile(v));
-    assert_ok(CloseHandle(r));
+    /* the page file's sections take it, SEC_COMMIT and SEC_RESERVE */
+    const DWORD kinds[] = { SEC_COMMIT, SEC_RESERVE };
+    for (size_t i = 0; i < 2; i++) {
+        HANDLE p = make_section(INVALID_HANDLE_VALUE, PAGE_READWRITE | kinds[i], GRAN, NULL);
+        char *v = map_view(p, FILE_MAP_WRITE, 0, 0);
+        char *w = map_view(p, FILE_MAP_WRITE, 0, 0);
+        cr_assert_eq(VirtualAlloc(v, GRAN, MEM_COMMIT, PAGE_READONLY), (void *)v, "error %u",
+                     (unsigned)GetLastError());
+        MEMORY_BASIC_INFORMATION m = query(v);
+        cr_assert_eq(m.State, MEM_COMMIT);
+        cr_assert_eq(m.Protect, PAGE_READONLY);
+        cr_assert_eq(m.AllocationProtect, PAGE_READWRITE);
+        cr_assert_eq(m.RegionSize, GRAN);
+        /* the other view: committed, with its own protection */
+        m = query(w);
+        cr_assert_eq(m.State, MEM_COMMIT);
+        cr_assert_eq(m.Protect, PAGE_READWRITE);
+        w[0] = 7;
+        cr_assert_eq(v[0], 7);
+        assert_ok(UnmapViewOfFile(w));
+        assert_ok(UnmapViewOfFile(v));
+        assert_ok(CloseHandle(p));
+    }
 }
 
 /* Windows: an execute view of a section made without execute runs code

@@ -308,8 +308,10 @@ VMEM_API int vmem_commit(void *addr, size_t size, uint32_t protect)
         goto out;
     }
     int view = (r->flags & REGION_VIEW) != 0;
-    if (view && !((const struct view *)r->owner)->sec->reserve) {
-        err = EACCES; /* Windows: a SEC_COMMIT view has nothing to commit */
+    if (view && ((const struct view *)r->owner)->sec->file_backed) {
+        /* Windows: a file's view is committed by the file; a page-file
+         * view takes the commit as a protection change */
+        err = EACCES;
         goto out;
     }
     if (copy_form || (view && !view_allows(r, prot))) {

@@ -94,7 +94,7 @@ VMEM_API LPVOID WINAPI VirtualAlloc(LPVOID addr, SIZE_T size, DWORD type, DWORD 
 
     if (addr && !(type & MEM_RESERVE)) {
         /* commit inside an existing reservation (EACCES: a view of a
-         * SEC_COMMIT section, ERROR_ACCESS_DENIED as on Windows) */
+         * file, ERROR_ACCESS_DENIED as on Windows) */
         int err = vmem_commit(addr, size, protect);
         if (err == EACCES) {
             last_error = ERROR_ACCESS_DENIED;
