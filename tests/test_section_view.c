@@ -87,7 +87,7 @@ Test(section_view, access_against_the_section)
     static char page[4096];
     memset(page, 'q', sizeof page);
     put_file(path, page, sizeof page);
-    HANDLE f = open_file(path, GENERIC_READ | GENERIC_WRITE, OPEN_EXISTING);
+    HANDLE f = open_file(path, GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE, OPEN_EXISTING);
 
     HANDLE rw = make_section(f, PAGE_READWRITE, 0, NULL);
     const DWORD rw_ok[] = { FILE_MAP_READ, FILE_MAP_WRITE, FILE_MAP_COPY, 0, FILE_MAP_ALL_ACCESS };

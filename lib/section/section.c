@@ -93,7 +93,10 @@ static void section_free(struct section *s)
 static int file_section(const struct section_req *req, struct section *s)
 {
     int writable = prot_is_writable(req->protect);
-    if (!req->file_read || (writable && !req->file_write))
+    int exec = (req->protect & (WPROT_EXECUTE_READ | WPROT_EXECUTE_READWRITE |
+                                WPROT_EXECUTE_WRITECOPY)) != 0;
+    /* Windows: an execute section needs GENERIC_EXECUTE on the file */
+    if (!req->file_read || (writable && !req->file_write) || (exec && !req->file_exec))
         return EACCES;
     uint64_t fsize;
     int err = os_file_size(req->file_fd, &fsize);
@@ -122,6 +125,7 @@ static int file_section(const struct section_req *req, struct section *s)
         return err;
     s->size = size;
     s->file_backed = 1;
+    s->no_exec = !req->file_exec;
     s->file_id = os_file_id(s->fd);
     return 0;
 }
