@@ -116,8 +116,8 @@ static int file_section(const struct section_req *req, struct section *s)
             return EFBIG;
         if ((err = os_file_reserve(req->file_fd, (off_t)fsize, (off_t)(size - fsize))) != 0) {
             uint64_t now;
-            if (os_file_size(req->file_fd, &now) == 0 && now != fsize)
-                os_file_truncate(req->file_fd, (off_t)fsize);
+            if (os_file_size(req->file_fd, &now) == 0 && now > fsize)
+                os_file_truncate(req->file_fd, (off_t)fsize); /* only what it grew */
             return err;
         }
     }
