@@ -8,6 +8,7 @@
 #include "core/internal_alloc.h"
 #include "core/mutex.h"
 #include "core/prot.h"
+#include "core/vmem_internal.h"
 #include "os/file.h"
 #include "os/fileopen.h"
 #include "os/shm.h"
