@@ -48,7 +48,8 @@ extern "C" {
 #define INVALID_FILE_SIZE           ((DWORD)0xFFFFFFFF)
 
 /* Opens or creates the file lpFileName.  dwDesiredAccess: GENERIC_READ,
- * GENERIC_WRITE, both, GENERIC_ALL or 0 (size queries only).
+ * GENERIC_WRITE, both, GENERIC_ALL or 0 (size queries only), with
+ * GENERIC_EXECUTE for sections that execute.
  * OPEN_ALWAYS and CREATE_ALWAYS on an existing file succeed with
  * GetLastError() == ERROR_ALREADY_EXISTS; CREATE_NEW on one fails with
  * ERROR_FILE_EXISTS; OPEN_EXISTING and TRUNCATE_EXISTING on a missing one

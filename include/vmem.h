@@ -282,7 +282,8 @@ int vmem_reserve(void *addr, size_t size, uint32_t flags, uint32_t protect,
 
 /* Commits the pages of [addr, addr+size), all within one reservation, with
  * protection `protect`.  Already committed pages keep their contents and
- * take the new protection.  Newly committed pages read as zeros. */
+ * take the new protection.  Newly committed pages read as zeros.  A view
+ * of a file refuses a commit (EACCES). */
 int vmem_commit(void *addr, size_t size, uint32_t protect);
 
 /* Decommits [addr, addr+size): contents are discarded, access faults. */

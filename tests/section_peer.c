@@ -130,6 +130,34 @@ int main(int argc, char **argv)
         }
         return 0;
     }
+    if (strncmp(scenario, "exec-", 5) == 0) {
+        /* the section was made with an execute protection (exec-er,
+         * exec-erw, exec-ewc): its execute right holds here as in the
+         * creator.  An execute-copy view may then be made execute-read,
+         * which Windows allows only when the section itself may execute. */
+        h = OpenFileMappingA(FILE_MAP_ALL_ACCESS | FILE_MAP_EXECUTE, FALSE, name);
+        CHECK(h, "OpenFileMappingA");
+        unsigned char *x = MapViewOfFile(h, FILE_MAP_READ | FILE_MAP_EXECUTE, 0, 0, 0);
+        CHECK(x, "MapViewOfFile(FILE_MAP_READ | FILE_MAP_EXECUTE)");
+        MEMORY_BASIC_INFORMATION m;
+        CHECK(VirtualQuery(x, &m, sizeof m) == sizeof m, "VirtualQuery");
+        CHECK(m.Protect == PAGE_EXECUTE_READ, "view protection %#x", (unsigned)m.Protect);
+        if (strcmp(scenario, "exec-erw") == 0) {
+            /* the creator wrote "ret" there: it runs */
+            CHECK(x[0] == 0xC3, "first byte %#x", x[0]);
+            void (*fn)(void);
+            memcpy(&fn, &x, sizeof fn);
+            fn();
+        }
+        unsigned char *c = MapViewOfFile(h, FILE_MAP_COPY | FILE_MAP_EXECUTE, 0, 0, 0);
+        CHECK(c, "MapViewOfFile(FILE_MAP_COPY | FILE_MAP_EXECUTE)");
+        DWORD old = 0;
+        CHECK(VirtualProtect(c, 4096, PAGE_EXECUTE_READ, &old), "VirtualProtect(PAGE_EXECUTE_READ)");
+        CHECK(old == PAGE_EXECUTE_WRITECOPY, "old protection %#x", (unsigned)old);
+        CHECK(UnmapViewOfFile(c) && UnmapViewOfFile(x) && CloseHandle(h), "closing");
+        say('A');
+        return 0;
+    }
     fprintf(stderr, "section_peer: no scenario %s\n", scenario);
     return 2;
 }

@@ -27,7 +27,7 @@ static HANDLE file_of(const char *leaf, size_t n, DWORD access)
 
 Test(section_create, protections)
 {
-    HANDLE f = file_of("p", 8192, GENERIC_READ | GENERIC_WRITE);
+    HANDLE f = file_of("p", 8192, GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE);
     const DWORD good[] = { PAGE_READONLY, PAGE_READWRITE, PAGE_WRITECOPY, PAGE_EXECUTE_READ,
                            PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY,
                            PAGE_READWRITE | SEC_COMMIT };
@@ -129,6 +129,24 @@ Test(section_create, file_handle_access)
     assert_null_fails(ERROR_ACCESS_DENIED,
                       CreateFileMappingA(none, NULL, PAGE_READWRITE, 0, 0, NULL));
     assert_ok(CloseHandle(none));
+
+    /* Windows: an execute section needs GENERIC_EXECUTE on the file; and
+     * a file not opened for execute gets no execute view (libvmem) */
+    HANDLE rw = open_file(path, GENERIC_READ | GENERIC_WRITE, OPEN_EXISTING);
+    const DWORD exec[] = { PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY };
+    for (size_t i = 0; i < 3; i++)
+        assert_null_fails(ERROR_ACCESS_DENIED, CreateFileMappingA(rw, NULL, exec[i], 0, 0, NULL));
+    HANDLE s = make_section(rw, PAGE_READWRITE, 0, NULL);
+    assert_null_fails(ERROR_ACCESS_DENIED,
+                      MapViewOfFile(s, FILE_MAP_READ | FILE_MAP_EXECUTE, 0, 0, 0));
+    assert_ok(UnmapViewOfFile(map_view(s, FILE_MAP_READ, 0, 0)));
+    assert_ok(CloseHandle(s));
+    assert_ok(CloseHandle(rw));
+    HANDLE all = open_file(path, GENERIC_ALL, OPEN_EXISTING);
+    s = make_section(all, PAGE_EXECUTE_READ, 0, NULL);
+    assert_ok(UnmapViewOfFile(map_view(s, FILE_MAP_READ | FILE_MAP_EXECUTE, 0, 0)));
+    assert_ok(CloseHandle(s));
+    assert_ok(CloseHandle(all));
 }
 
 Test(section_create, bad_handles)

@@ -4,7 +4,8 @@
  * forked copy) opens or creates the name and sees this process's writes
  * at once, and this process sees its writes; the name lives while any
  * process holds a handle; a process killed holding a name does not leave
- * it behind for good.  And two views in one process see each other's
+ * it behind for good; a section's execute right holds in the other
+ * program as in this one.  And two views in one process see each other's
  * writes.  Steps are synchronised with pipes.
  */
 #include <memoryapi.h>
@@ -198,4 +199,37 @@ Test(section_shared, shutdown_lets_go_of_the_names)
                   object_path("shutdown"));
     tell(&p, 'B');
     peer_done(&p);
+}
+
+/* An execute section (each of the three execute forms) opened by name in
+ * another program keeps its execute right there: its execute views map
+ * and run, and take the protections Windows allows an execute section. */
+static void execute_right_seen(DWORD protect, const char *scenario)
+{
+    const char *name = unique_name(scenario);
+    HANDLE s = make_section(INVALID_HANDLE_VALUE, protect, GRAN, name);
+    if (protect == PAGE_EXECUTE_READWRITE) {
+        unsigned char *w = map_view(s, FILE_MAP_WRITE, 0, 0);
+        w[0] = 0xC3; /* x86-64 "ret" */
+        assert_ok(UnmapViewOfFile(w));
+    }
+    struct peer p = peer_start(scenario, name);
+    expect(&p, 'A');
+    peer_done(&p);
+    assert_ok(CloseHandle(s));
+}
+
+Test(section_shared, execute_writecopy_keeps_execute_in_another_program)
+{
+    execute_right_seen(PAGE_EXECUTE_WRITECOPY, "exec-ewc");
+}
+
+Test(section_shared, execute_read_keeps_execute_in_another_program)
+{
+    execute_right_seen(PAGE_EXECUTE_READ, "exec-er");
+}
+
+Test(section_shared, execute_readwrite_keeps_execute_in_another_program)
+{
+    execute_right_seen(PAGE_EXECUTE_READWRITE, "exec-erw");
 }

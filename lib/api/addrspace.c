@@ -293,16 +293,28 @@ VMEM_API int vmem_commit(void *addr, size_t size, uint32_t protect)
     int err = runtime_ensure();
     if (err)
         return err;
-    uint32_t prot = prot_check(protect);
+    /* the copy-on-write forms pass only to be refused the way Windows
+     * refuses them: by the view below, else as a bad protection */
+    uint32_t prot = view_prot_check(protect);
+    int copy_form = prot && !prot_check(protect);
     if (!prot)
         return EINVAL;
     struct region *r;
     size_t first, end;
     as_lock_exclusive();
-    if ((err = addrspace_range(addr, size, &r, &first, &end)) != 0)
+    if ((err = addrspace_range(addr, size, &r, &first, &end)) != 0) {
+        if (copy_form)
+            err = EINVAL;
         goto out;
+    }
     int view = (r->flags & REGION_VIEW) != 0;
-    if (view && !view_allows(r, prot)) {
+    if (view && ((const struct view *)r->owner)->sec->file_backed) {
+        /* Windows: a file's view is committed by the file; a page-file
+         * view takes the commit as a protection change */
+        err = EACCES;
+        goto out;
+    }
+    if (copy_form || (view && !view_allows(r, prot))) {
         err = EINVAL; /* beyond the view's access */
         goto out;
     }

@@ -61,6 +61,7 @@ static DWORD file_error(int err)
 
 #define FILE_R 0x1u
 #define FILE_W 0x2u
+#define FILE_X 0x4u /* GENERIC_EXECUTE: the file's sections may execute */
 
 /* A file this process has a view of is not truncated (Windows:
  * ERROR_USER_MAPPED_FILE); views in other processes are not seen
@@ -91,6 +92,7 @@ VMEM_API HANDLE WINAPI CreateFileA(LPCSTR name, DWORD access, DWORD share,
     }
     unsigned rw = ((access & (GENERIC_READ | GENERIC_ALL)) ? FILE_R : 0) |
                   ((access & (GENERIC_WRITE | GENERIC_ALL)) ? FILE_W : 0);
+    unsigned x = (access & (GENERIC_EXECUTE | GENERIC_ALL)) ? FILE_X : 0;
     unsigned of = (rw & FILE_R ? OS_OPEN_READ : 0) | (rw & FILE_W ? OS_OPEN_WRITE : 0);
     int fd = -1, existed = 0, err;
     switch (disposition) {
@@ -142,7 +144,7 @@ VMEM_API HANDLE WINAPI CreateFileA(LPCSTR name, DWORD access, DWORD share,
         SetLastError(err == ENOENT && creating ? ERROR_PATH_NOT_FOUND : file_error(err));
         return INVALID_HANDLE_VALUE;
     }
-    struct handle_obj obj = { .kind = HANDLE_FILE, .access = rw, .fd = fd };
+    struct handle_obj obj = { .kind = HANDLE_FILE, .access = rw | x, .fd = fd };
     uintptr_t h;
     if ((err = handle_add(&obj, &h)) != 0) {
         os_file_close(fd);
@@ -258,6 +260,7 @@ VMEM_API HANDLE WINAPI CreateFileMappingA(HANDLE file, LPSECURITY_ATTRIBUTES sa,
         req.file_fd = fobj.fd;
         req.file_read = (fobj.access & FILE_R) != 0;
         req.file_write = (fobj.access & FILE_W) != 0;
+        req.file_exec = (fobj.access & FILE_X) != 0;
         req.reserve = 0; /* SEC_RESERVE is for page-file sections only */
     } else if (req.size == 0) {
         return fail(ERROR_INVALID_PARAMETER); /* the page file has no size to take */
@@ -297,31 +300,34 @@ VMEM_API LPVOID WINAPI MapViewOfFileEx(HANDLE mapping, DWORD access, DWORD off_h
     if (handle_get((uintptr_t)mapping, HANDLE_SECTION, &obj) != 0)
         return fail(ERROR_INVALID_HANDLE);
     struct section *s = obj.sec; /* handle_get took a reference: the view's, or dropped */
-    /* the view's protection, as Windows derives it from the access */
-    int exec = (access & FILE_MAP_EXECUTE) != 0, copy = 0;
-    DWORD prot, need;
-    if (access & FILE_MAP_WRITE) {
-        prot = exec ? PAGE_EXECUTE_READWRITE : PAGE_READWRITE;
-        need = SECTION_MAP_WRITE;
-    } else if (access & FILE_MAP_COPY) {
-        prot = exec ? PAGE_EXECUTE_WRITECOPY : PAGE_WRITECOPY;
-        need = SECTION_MAP_READ;
+    /* the view's protection, as Windows derives it from the access:
+     * copy-on-write only for FILE_MAP_COPY alone (with FILE_MAP_EXECUTE or
+     * not), and execute only with FILE_MAP_EXECUTE on a view that reads */
+    DWORD prot, need = SECTION_MAP_READ;
+    int copy = 0;
+    if ((access & ~(DWORD)FILE_MAP_EXECUTE) == FILE_MAP_COPY) {
+        prot = PAGE_WRITECOPY;
         copy = 1;
+    } else if (access & FILE_MAP_WRITE) {
+        prot = PAGE_READWRITE;
+        need = SECTION_MAP_WRITE;
     } else if (access & FILE_MAP_READ) {
-        prot = exec ? PAGE_EXECUTE_READ : PAGE_READONLY;
-        need = SECTION_MAP_READ;
+        prot = PAGE_READONLY;
     } else {
-        prot = exec ? PAGE_EXECUTE : PAGE_NOACCESS;
-        need = SECTION_MAP_READ;
+        prot = PAGE_NOACCESS;
     }
+    int exec = (access & FILE_MAP_EXECUTE) && prot != PAGE_NOACCESS;
+    if (exec)
+        prot <<= 4; /* PAGE_EXECUTE_WRITECOPY, _READWRITE, _READ */
     DWORD err = ERROR_SUCCESS;
     if ((obj.access & need) != need ||
         (exec && !(obj.access & (SECTION_MAP_EXECUTE | SECTION_MAP_EXECUTE_EXPLICIT))))
         err = ERROR_ACCESS_DENIED; /* the handle's access */
-    else if ((prot_is_writable(prot) && !prot_is_writable(s->protect)) ||
-             (exec && !(s->protect & (PAGE_EXECUTE_READ | PAGE_EXECUTE_READWRITE |
-                                      PAGE_EXECUTE_WRITECOPY))))
-        err = ERROR_ACCESS_DENIED; /* the section's protection */
+    else if (prot_is_writable(prot) && !prot_is_writable(s->protect))
+        err = ERROR_ACCESS_DENIED; /* the section's protection: Windows lets any
+                                      section have execute views, */
+    else if (exec && s->no_exec)
+        err = ERROR_ACCESS_DENIED; /* but a file only if opened for execute */
     else if (offset >= s->size || (size && (size > s->size - offset)))
         err = ERROR_ACCESS_DENIED; /* STATUS_INVALID_VIEW_SIZE */
     else if (runtime_ensure() != 0)

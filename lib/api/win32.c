@@ -80,7 +80,8 @@ VMEM_API LPVOID WINAPI VirtualAlloc(LPVOID addr, SIZE_T size, DWORD type, DWORD 
         (resets && type != MEM_RESET && type != MEM_RESET_UNDO) || /* each goes alone */
         ((type & MEM_WRITE_WATCH) && !(type & MEM_RESERVE)) ||
         ((type & MEM_LARGE_PAGES) && !(type & MEM_COMMIT)) ||
-        !prot_check(protect) || beyond_user(addr, size) || size == 0) {
+        (!prot_check(protect) && !(addr && type == MEM_COMMIT && view_prot_check(protect))) ||
+        beyond_user(addr, size) || size == 0) {
         last_error = ERROR_INVALID_PARAMETER;
         return NULL;
     }
@@ -92,8 +93,14 @@ VMEM_API LPVOID WINAPI VirtualAlloc(LPVOID addr, SIZE_T size, DWORD type, DWORD 
         return reset(addr, size, type);
 
     if (addr && !(type & MEM_RESERVE)) {
-        /* commit inside an existing reservation */
-        if (failed(vmem_commit(addr, size, protect)))
+        /* commit inside an existing reservation (EACCES: a view of a
+         * file, ERROR_ACCESS_DENIED as on Windows) */
+        int err = vmem_commit(addr, size, protect);
+        if (err == EACCES) {
+            last_error = ERROR_ACCESS_DENIED;
+            return NULL;
+        }
+        if (failed(err))
             return NULL;
         return (LPVOID)round_down((uintptr_t)addr, PAGE_SZ);
     }

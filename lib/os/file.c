@@ -90,6 +90,14 @@ int os_file_truncate(int fd, off_t len)
     return ftruncate(fd, len) < 0 ? errno : 0;
 }
 
+int os_file_reserve(int fd, off_t off, off_t len)
+{
+    int err;
+    while ((err = posix_fallocate(fd, off, len)) == EINTR)
+        ;
+    return err;
+}
+
 int os_file_punch(int fd, off_t off, off_t len)
 {
     return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len) < 0 ? errno : 0;

@@ -49,6 +49,11 @@ int os_file_set_direct(int fd, int on);
 /* Any thread: sets the file's size to len bytes. */
 int os_file_truncate(int fd, off_t len);
 
+/* Any thread: allocates the blocks of [off, off+len) (posix_fallocate),
+ * growing the file to off+len if it is shorter; ENOSPC when the file
+ * system has not the room (part of the range may then be allocated). */
+int os_file_reserve(int fd, off_t off, off_t len);
+
 /* Any thread: gives [off, off+len) back to the file system (a hole; the
  * size stays). */
 int os_file_punch(int fd, off_t off, off_t len);

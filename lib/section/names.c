@@ -5,7 +5,10 @@
  * What the creator made is kept in the object's permission bits, so an
  * opener in another process sees it without a header inside the memory:
  * owner write = PAGE_READWRITE (else read-only), owner execute = an
- * execute form, the sticky bit = SEC_RESERVE.  The size is the object's.
+ * execute form (PAGE_EXECUTE_WRITECOPY included), the sticky bit =
+ * SEC_RESERVE.  The size is the object's.  A copy-on-write section reads
+ * back as its read-only form: Windows' rules treat the two alike (the
+ * views and protections they allow are the same).
  */
 #include "section/names.h"
 #include "os/file.h"
@@ -22,6 +25,9 @@
 #define MODE_W       0200u
 #define MODE_X       0100u
 #define MODE_RESERVE 01000u
+
+#define EXEC_FORMS (WPROT_EXECUTE | WPROT_EXECUTE_READ | WPROT_EXECUTE_READWRITE | \
+                    WPROT_EXECUTE_WRITECOPY)
 
 int names_object(const char *win, char *out, size_t cap)
 {
@@ -191,8 +197,7 @@ int names_create(const char *obj, struct names_info *info, int *existed, int *da
     if ((err = own_open(obj, 1, data)) != 0)
         goto out;
     unsigned mode = 0400u | (prot_is_writable(info->protect) ? MODE_W : 0) |
-                    ((info->protect & (WPROT_EXECUTE_READ | WPROT_EXECUTE_READWRITE))
-                         ? MODE_X : 0) |
+                    ((info->protect & EXEC_FORMS) ? MODE_X : 0) |
                     (info->reserve ? MODE_RESERVE : 0);
     if ((err = os_file_truncate(*data, (off_t)info->size)) != 0 ||
         (err = os_file_set_mode(*data, mode)) != 0 ||

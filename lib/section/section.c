@@ -8,6 +8,7 @@
 #include "core/internal_alloc.h"
 #include "core/mutex.h"
 #include "core/prot.h"
+#include "core/vmem_internal.h"
 #include "os/file.h"
 #include "os/fileopen.h"
 #include "os/shm.h"
@@ -93,7 +94,10 @@ static void section_free(struct section *s)
 static int file_section(const struct section_req *req, struct section *s)
 {
     int writable = prot_is_writable(req->protect);
-    if (!req->file_read || (writable && !req->file_write))
+    int exec = (req->protect & (WPROT_EXECUTE_READ | WPROT_EXECUTE_READWRITE |
+                                WPROT_EXECUTE_WRITECOPY)) != 0;
+    /* Windows: an execute section needs GENERIC_EXECUTE on the file */
+    if (!req->file_read || (writable && !req->file_write) || (exec && !req->file_exec))
         return EACCES;
     uint64_t fsize;
     int err = os_file_size(req->file_fd, &fsize);
@@ -106,13 +110,23 @@ static int file_section(const struct section_req *req, struct section *s)
         /* a larger section grows a file it may write, as on Windows */
         if (!writable)
             return SECTION_E_TOO_BIG;
-        if ((err = os_file_truncate(req->file_fd, (off_t)size)) != 0)
+        /* with its blocks: a sparse growth would meet a full file system
+         * only at a write through a view (SIGBUS).  A failure leaves the
+         * file's size as it was. */
+        if (size > (uint64_t)INT64_MAX)
+            return EFBIG;
+        if ((err = os_file_reserve(req->file_fd, (off_t)fsize, (off_t)(size - fsize))) != 0) {
+            uint64_t now;
+            if (os_file_size(req->file_fd, &now) == 0 && now > fsize)
+                os_file_truncate(req->file_fd, (off_t)fsize); /* only what it grew */
             return err;
+        }
     }
     if ((err = os_file_dup(req->file_fd, &s->fd)) != 0)
         return err;
     s->size = size;
     s->file_backed = 1;
+    s->no_exec = !req->file_exec;
     s->file_id = os_file_id(s->fd);
     return 0;
 }

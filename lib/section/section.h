@@ -24,6 +24,8 @@ struct section {
     uint32_t protect;     /* PAGE_* base protection it was created with */
     int reserve;          /* SEC_RESERVE: views start reserved */
     int file_backed;      /* a file's section (views can be flushed) */
+    int no_exec;          /* a file's section whose file handle had no
+                             execute right: no execute views */
     unsigned handles;     /* handles of this process (section_lock) */
     unsigned refs;        /* handles + views (section_lock) */
     int hold;             /* the named object's name-holding descriptor, -1 */
@@ -38,7 +40,7 @@ struct section {
 /* What CreateFileMapping asks for. */
 struct section_req {
     int file_fd;          /* -1: the page file */
-    int file_read, file_write; /* the file handle's access */
+    int file_read, file_write, file_exec; /* the file handle's access */
     uint64_t size;        /* 0: the file's size */
     uint32_t protect;     /* PAGE_* base */
     int reserve;          /* SEC_RESERVE */

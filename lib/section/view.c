@@ -19,21 +19,24 @@
 
 #define VIEW_BIG_ALIGN ((size_t)2 << 20)
 
+/* What a protection grants, as Windows weighs a view's protections: read,
+ * write, copy-on-write, execute.  PAGE_WRITECOPY grants no more than
+ * PAGE_READONLY, PAGE_EXECUTE as much as PAGE_EXECUTE_READ, and
+ * PAGE_EXECUTE_READWRITE copy-on-write too (Wine's tests of Windows). */
 #define R 1u
 #define W 2u
 #define C 4u
 #define X 8u
 
-/* What a protection allows: read, write, copy-on-write, execute. */
 static unsigned rights(uint32_t p)
 {
     switch (p & 0xFFu) {
-    case WPROT_READONLY:          return R;
+    case WPROT_READONLY:
+    case WPROT_WRITECOPY:         return R;
     case WPROT_READWRITE:         return R | W;
-    case WPROT_WRITECOPY:         return R | C;
-    case WPROT_EXECUTE:           return X;
+    case WPROT_EXECUTE:
     case WPROT_EXECUTE_READ:      return R | X;
-    case WPROT_EXECUTE_READWRITE: return R | W | X;
+    case WPROT_EXECUTE_READWRITE: return R | W | C | X;
     case WPROT_EXECUTE_WRITECOPY: return R | C | X;
     default:                      return 0;
     }
@@ -53,8 +56,17 @@ uint32_t view_prot_check(uint32_t p)
 int view_allows(const struct region *r, uint32_t p)
 {
     const struct view *v = r->owner;
-    unsigned want = rights(p), have = rights(v->max_protect);
-    return (want & have) == want;
+    uint32_t base = p & 0xFFu;
+    /* a page of a shared mapping cannot become copy-on-write alone
+     * (docs/api.md, "Differences from Windows") */
+    if (!v->private && (base == WPROT_WRITECOPY || base == WPROT_EXECUTE_WRITECOPY))
+        return 0;
+    /* Windows: the view's own protection again, or one within both the
+     * view's and the section's */
+    unsigned want = rights(p), view = rights(v->max_protect), sec = rights(v->sec->protect);
+    if (want == view)
+        return 1;
+    return view && (want & view) == want && (want & sec) == want;
 }
 
 static int bit(const uint8_t *map, uint64_t page)

@@ -45,8 +45,10 @@ int view_flush(uintptr_t addr, size_t len);
  * allowed), or 0 if `p` is not valid. */
 uint32_t view_prot_check(uint32_t p);
 
-/* 1 if protection p (view_prot_check'ed) is within view region r's
- * ceiling.  as_lock held. */
+/* 1 if protection p (view_prot_check'ed) may be set on view region r's
+ * pages, by Windows' rule: the view's own protection, or one within both
+ * the view's and the section's rights; never a copy-on-write form on a
+ * shared view (docs/api.md).  as_lock held. */
 int view_allows(const struct region *r, uint32_t p);
 
 /* After a commit of pages [first, end) of view region r: the same pages of
