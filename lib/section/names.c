@@ -5,9 +5,14 @@
  * What the creator made is kept in the object's permission bits, so an
  * opener in another process sees it without a header inside the memory:
  * owner write = PAGE_READWRITE (else read-only), owner execute = an
- * execute form, the sticky bit = SEC_RESERVE.  The size is the object's.
+ * execute form, the sticky bit = SEC_RESERVE.  The object starts with the
+ * section's page-state table (section/vtable.h), whose header holds the
+ * data's size and the path of the section's slot file (section/vslot.h);
+ * the slot file is made with the object and removed with it.
  */
 #include "section/names.h"
+#include "section/vslot.h"
+#include "section/vtable.h"
 #include "os/file.h"
 #include "os/fileopen.h"
 #include "os/procinfo.h"
@@ -128,7 +133,8 @@ static int unheld(int fd)
 static int read_info(int fd, struct names_info *info)
 {
     unsigned mode;
-    int err = os_file_size(fd, &info->size);
+    int err = vt_probe(fd, &info->data_off, &info->size, info->slot_path,
+                       sizeof info->slot_path);
     if (!err)
         err = os_file_mode(fd, &mode);
     if (err)
@@ -155,6 +161,16 @@ static int take_hold(const char *obj, int data, int *hold)
     return 0;
 }
 
+/* Removes the name obj, whose object is open at fd, and its slot file. */
+static void remove_object(const char *obj, int fd)
+{
+    char path[VT_PATH_MAX];
+    uint64_t off, size;
+    if (vt_probe(fd, &off, &size, path, sizeof path) == 0)
+        vslot_remove(path);
+    os_shm_unlink(obj);
+}
+
 /* Opens obj if it exists and is held; removes it if stale.  ENOENT when
  * there is none (any more). */
 static int open_held(const char *obj, struct names_info *info, int *data, int *hold)
@@ -164,11 +180,17 @@ static int open_held(const char *obj, struct names_info *info, int *data, int *h
         return err;
     if (unheld(*data)) {
         /* left by a process that ended without letting go (killed) */
-        os_shm_unlink(obj);
+        remove_object(obj, *data);
         os_file_close(*data);
         return ENOENT;
     }
-    if ((err = read_info(*data, info)) != 0 || (err = take_hold(obj, *data, hold)) != 0) {
+    info->slot_fd = -1;
+    if ((err = read_info(*data, info)) != 0 ||
+        (info->slot_path[0] && (err = vslot_open(info->slot_path, &info->slot_fd)) != 0) ||
+        (err = take_hold(obj, *data, hold)) != 0) {
+        if (info->slot_fd >= 0)
+            os_file_close(info->slot_fd);
+        info->slot_fd = -1;
         os_file_close(*data);
         return err;
     }
@@ -194,11 +216,22 @@ int names_create(const char *obj, struct names_info *info, int *existed, int *da
                     ((info->protect & (WPROT_EXECUTE_READ | WPROT_EXECUTE_READWRITE))
                          ? MODE_X : 0) |
                     (info->reserve ? MODE_RESERVE : 0);
-    if ((err = os_file_truncate(*data, (off_t)info->size)) != 0 ||
+    /* the slot file first, so the header names it; without one (no
+     * page-file directory) the section is never paged (section/vpage.h) */
+    info->slot_path[0] = 0;
+    info->slot_fd = -1;
+    if (vslot_create_named(info->slot_path, sizeof info->slot_path, &info->slot_fd) != 0)
+        info->slot_path[0] = 0;
+    info->data_off = vt_data_off(info->size);
+    if ((err = os_file_truncate(*data, (off_t)(info->data_off + info->size))) != 0 ||
+        (err = vt_format(*data, info->size, info->slot_path)) != 0 ||
         (err = os_file_set_mode(*data, mode)) != 0 ||
         (err = take_hold(obj, *data, hold)) != 0) {
-        os_shm_unlink(obj);
+        remove_object(obj, *data);
         os_file_close(*data);
+        if (info->slot_fd >= 0)
+            os_file_close(info->slot_fd);
+        info->slot_fd = -1;
     }
 out:
     registry_unlock(reg);
@@ -231,7 +264,7 @@ void names_release(const char *obj, int hold)
      * only the object this process held is removed */
     if (own_open(obj, 0, &fd) == 0) {
         if (os_file_id(fd) == id && unheld(fd))
-            os_shm_unlink(obj);
+            remove_object(obj, fd);
         os_file_close(fd);
     }
     registry_unlock(reg);
