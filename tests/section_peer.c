@@ -7,7 +7,7 @@
  *   section_peer SCENARIO NAME READ_FD WRITE_FD
  *
  * Exits 0 when every check held, else prints what failed and exits 1.
- * The paging scenarios (pshare, psharepage) serve test_section_paging.c;
+ * The paging scenarios (pshare, psharepage, pwrite) serve test_section_paging.c;
  * the test sets this process's cap (VMEM_MAX_RESIDENT) in its environment.
  */
 #include <memoryapi.h>
@@ -216,6 +216,20 @@ int main(int argc, char **argv)
         say('y');
         CHECK(hear() == 'q', "step q");
         CHECK(words_intact(v, 0, 0, 512, 6), "page 0 is not the test's second write");
+        return 0;
+    }
+    if (strcmp(scenario, "pwrite") == 0) {
+        /* create the name and write every page under this process's cap
+         * (the pages it trims go to the slot file), then hold it */
+        h = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 16u << 20, name);
+        CHECK(h && GetLastError() == ERROR_SUCCESS, "CreateFileMappingA");
+        char *v = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0);
+        CHECK(v, "MapViewOfFile");
+        for (size_t p = 0; p < 4096; p++)
+            fill_words(v, p, 0, 512, 1);
+        CHECK(UnmapViewOfFile(v), "UnmapViewOfFile");
+        say('w');
+        CHECK(hear() == 'x', "step x");
         return 0;
     }
     fprintf(stderr, "section_peer: no scenario %s\n", scenario);
