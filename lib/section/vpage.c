@@ -126,8 +126,8 @@ static int page_in_fd(struct section *s, struct vt_entry *e, uint64_t pg, void *
     return err;
 }
 
-/* A fault at a (page pg of a registered view): the page installed.
- * Entry locked. */
+/* A fault at a (page pg of a registered view): the page installed (0),
+ * or found installed already (EEXIST), or an error.  Entry locked. */
 static int install(struct section *s, struct vt_entry *e, uint64_t pg, uintptr_t a, int minor)
 {
     size_t done;
@@ -138,7 +138,7 @@ static int install(struct section *s, struct vt_entry *e, uint64_t pg, uintptr_t
         if (err == 0 || err == EEXIST || e->state == VT_IN_RAM) {
             if (err == 0 || err == EEXIST)
                 __atomic_store_n(&e->state, VT_IN_RAM, __ATOMIC_RELEASE);
-            return err == EEXIST ? 0 : err;
+            return err;
         }
     }
     if (e->state == VT_OUT) {
@@ -150,10 +150,8 @@ static int install(struct section *s, struct vt_entry *e, uint64_t pg, uintptr_t
     }
     if (err == EEXIST) /* in the memory already (written outside any view) */
         err = uffd_continue(vfd, a, PAGE_SZ);
-    if (err == 0 || err == EEXIST) {
+    if (err == 0 || err == EEXIST)
         __atomic_store_n(&e->state, VT_IN_RAM, __ATOMIC_RELEASE);
-        return 0;
-    }
     return err;
 }
 
@@ -181,6 +179,11 @@ static void serve(const struct uffd_minor_event *ev)
     struct vt_entry *e = entry(v, i);
     vt_lock(e);
     int err = install(v->sec, e, v->first + i, a, ev->minor);
+    if (err == EEXIST) {
+        /* installed by an earlier event: a failed ioctl wakes nobody */
+        uffd_wake(vfd, a, PAGE_SZ);
+        err = 0;
+    }
     if (!err && !v->mapped[i]) {
         v->mapped[i] = 1;
         e->maps++;
