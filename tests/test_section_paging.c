@@ -17,6 +17,7 @@
 #include "os/uffd_minor.h"
 #include "os/vm.h"
 #include "paging/cap.h"
+#include "section/vtable.h"
 
 #include <sys/mount.h>
 
@@ -408,6 +409,63 @@ Test(section_paging, copy_view_sees_paged_out_pages)
     assert_ok(UnmapViewOfFile(c));
     for (size_t pg = 0; pg < pages; pg++)
         cr_assert(page_intact(v, pg, 4), "page %zu", pg);
+    assert_ok(UnmapViewOfFile(v));
+    assert_ok(CloseHandle(s));
+}
+
+/* ---- a slot the device changed ----------------------------------------------- */
+
+/* The header and page 0's entry of named section obj's table, read from
+ * its object in /dev/shm. */
+static void read_table(const char *obj_path, struct vt_header *h, struct vt_entry *e0)
+{
+    int fd = open(obj_path, O_RDONLY);
+    cr_assert_geq(fd, 0, "open %s: %s", obj_path, strerror(errno));
+    cr_assert_eq(pread(fd, h, sizeof *h, 0), (ssize_t)sizeof *h);
+    cr_assert_eq(pread(fd, e0, sizeof *e0, 4096), (ssize_t)sizeof *e0);
+    close(fd);
+}
+
+Test(section_paging, changed_slot_is_an_inpage_error, .timeout = 120)
+{
+    need_view_support();
+    catch_sigbus(); /* before the runtime starts (signal mode chains to it) */
+    need_paging(1 * MIB);
+    size_t size = 16 * MIB, pages = size / PG;
+    const char *name = unique_name("crc");
+    char obj[160];
+    snprintf(obj, sizeof obj, "/dev/shm/libvmem.%u.%s", (unsigned)getuid(),
+             strchr(name, '\\') + 1);
+    HANDLE s = make_section(INVALID_HANDLE_VALUE, PAGE_READWRITE, size, name);
+    uint8_t *v = map_view(s, FILE_MAP_WRITE, 0, 0);
+    for (size_t pg = 0; pg < pages; pg++)
+        fill_page(v, pg, 12);
+    struct vt_header h;
+    struct vt_entry e0;
+    volatile uint64_t sum = 0;
+    read_table(obj, &h, &e0);
+    for (int pass = 0; pass < 100 && e0.state != VT_OUT; pass++) {
+        for (size_t pg = 1; pg < pages; pg++)
+            sum += v[pg * PG];
+        read_table(obj, &h, &e0);
+    }
+    cr_assert_eq(e0.state, VT_OUT, "page 0 never went out");
+    cr_assert_neq(h.slot_path[0], 0, "no slot file named");
+    /* one byte of page 0's slot changed behind libvmem's back */
+    int fd = open(h.slot_path, O_RDWR);
+    cr_assert_geq(fd, 0, "open %s: %s", h.slot_path, strerror(errno));
+    uint8_t byte;
+    cr_assert_eq(pread(fd, &byte, 1, 100), 1);
+    byte ^= 0x40;
+    cr_assert_eq(pwrite(fd, &byte, 1, 100), 1);
+    close(fd);
+    uint64_t before = stats().checksum_errors, got;
+    cr_assert(read_faults((volatile uint64_t *)v, &got), "a changed slot read back as data");
+    cr_assert_eq(got_code, BUS_MCEERR_AR, "si_code %d", (int)got_code);
+    cr_assert_eq(got_addr, (void *)v, "si_addr %p", got_addr);
+    cr_assert_gt(stats().checksum_errors, before);
+    for (size_t pg = 1; pg < pages; pg++)
+        cr_assert(page_intact(v, pg, 12), "page %zu", pg);
     assert_ok(UnmapViewOfFile(v));
     assert_ok(CloseHandle(s));
 }

@@ -21,11 +21,13 @@
  */
 #include "section/vpage.h"
 #include "section/vtable.h"
+#include "fault/fault.h"
 #include "paging/cap.h"
 #include "pagefile/crc32c.h"
 #include "core/internal_alloc.h"
 #include "core/mutex.h"
 #include "core/runtime.h"
+#include "core/stats.h"
 #include "core/vmem_internal.h"
 #include "os/file.h"
 #include "os/page.h"
@@ -68,6 +70,40 @@ static int write_warned, crc_warned;
 
 static size_t trim(size_t n);
 
+/* View pages poisoned after an in-page error, for the SIGBUS claim
+ * (fault_set_view_inpage): lock-free, read in signal handlers.  Past
+ * LOST_MAX of them the signal still comes, as BUS_ADRERR. */
+#define LOST_MAX 64
+static uintptr_t lost[LOST_MAX];
+
+static int lost_at(uintptr_t addr)
+{
+    for (int k = 0; k < LOST_MAX; k++)
+        if (__atomic_load_n(&lost[k], __ATOMIC_ACQUIRE) == addr)
+            return 1;
+    return 0;
+}
+
+static void lost_add(uintptr_t addr)
+{
+    for (int k = 0; k < LOST_MAX; k++) {
+        uintptr_t free_slot = 0;
+        if (__atomic_compare_exchange_n(&lost[k], &free_slot, addr, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED))
+            return;
+    }
+}
+
+/* A view [base, base+len) goes: its lost pages with it. */
+static void lost_forget(uintptr_t base, size_t len)
+{
+    for (int k = 0; k < LOST_MAX; k++) {
+        uintptr_t a = __atomic_load_n(&lost[k], __ATOMIC_ACQUIRE);
+        if (a >= base && a < base + len)
+            __atomic_store_n(&lost[k], 0, __ATOMIC_RELEASE);
+    }
+}
+
 /* ---- pages ----------------------------------------------------------------- */
 
 static struct vt_entry *entry(const struct vpage_view *v, size_t i)
@@ -85,8 +121,10 @@ static off_t data_at(const struct section *s, uint64_t pg)
 static int read_slot(const struct section *s, const struct vt_entry *e, uint64_t pg, void *buf)
 {
     int err = os_file_read_full(s->slot_fd, buf, PAGE_SZ, (off_t)(pg * PAGE_SZ));
-    if (!err && crc32c(buf, PAGE_SZ) != e->crc)
+    if (!err && crc32c(buf, PAGE_SZ) != e->crc) {
         err = EBADMSG;
+        ctr_add(&vmem_ctr.checksum_errors, 1);
+    }
     if (err && !__atomic_exchange_n(&crc_warned, 1, __ATOMIC_RELAXED))
         vmem_log("section: a page of a view could not be read back from its slot file: %s",
                  strerror(err));
@@ -101,6 +139,7 @@ static void page_out(struct section *s, struct vt_entry *e, uint64_t pg)
     if (!err)
         err = os_file_write_full(s->slot_fd, trim_buf, PAGE_SZ, (off_t)(pg * PAGE_SZ));
     if (err) {
+        ctr_add(&vmem_ctr.write_errors, 1);
         if (!__atomic_exchange_n(&write_warned, 1, __ATOMIC_RELAXED))
             vmem_log("section: cannot write a view's page to its slot file (%s): such pages "
                      "stay in memory", strerror(err));
@@ -194,6 +233,8 @@ static void serve(const struct uffd_minor_event *ev)
     if (err) {
         /* an in-page error: the access raises SIGBUS (BUS_MCEERR_AR), as
          * for a private page; never zeros in place of the data */
+        ctr_add(&vmem_ctr.inpage_errors, 1);
+        lost_add(a); /* before the poison wakes the faulting thread */
         if (uffd_poison(vfd, a, PAGE_SZ) != 0)
             uffd_wake(vfd, a, PAGE_SZ);
     }
@@ -254,6 +295,7 @@ static int ensure_uffd(void)
         return err;
     }
     paging_set_view_trimmer(trim);
+    fault_set_view_inpage(lost_at);
     return 0;
 }
 
@@ -341,6 +383,7 @@ static void release(struct vpage_view *v)
         vm_discard(v->base, v->npages * PAGE_SZ);
     }
     count_down(v);
+    lost_forget(v->base, v->npages * PAGE_SZ);
     v->gone = 1;
 }
 
