@@ -416,6 +416,95 @@ Test(section_paging, copy_view_sees_paged_out_pages)
     assert_ok(CloseHandle(s));
 }
 
+/* ---- protections, VirtualLock, MEM_RESET ---------------------------------------- */
+
+/* n pages written in view v under a 1 MiB cap (most go out); in fault
+ * mode kernel, with no cap (the view is the kernel's: the calls must work
+ * on it all the same). */
+static uint8_t *paged_view(HANDLE *s, size_t pages, uint64_t gen)
+{
+    const char *mode = getenv("VMEM_FAULT_MODE");
+    if (!mode || strcmp(mode, "kernel") != 0)
+        need_view_paging(1 * MIB);
+    *s = make_section(INVALID_HANDLE_VALUE, PAGE_READWRITE, pages * PG, NULL);
+    uint8_t *v = map_view(*s, FILE_MAP_WRITE, 0, 0);
+    for (size_t pg = 0; pg < pages; pg++)
+        fill_page(v, pg, gen);
+    return v;
+}
+
+Test(section_paging, protection_changes_keep_the_data)
+{
+    HANDLE s;
+    size_t pages = 2048;
+    uint8_t *v = paged_view(&s, pages, 13);
+    DWORD old;
+    assert_ok(VirtualProtect(v, pages * PG, PAGE_READONLY, &old));
+    cr_assert_eq(old, PAGE_READWRITE);
+    for (size_t q = 0; q < pages; q++) {
+        size_t pg = perm(q, pages, 6);
+        cr_assert(page_intact(v, pg, 13), "page %zu read-only", pg);
+    }
+    assert_ok(VirtualProtect(v, pages * PG, PAGE_READWRITE, &old));
+    for (size_t pg = 0; pg < pages; pg += 2)
+        fill_page(v, pg, 14);
+    for (size_t pg = 0; pg < pages; pg++)
+        cr_assert(page_intact(v, pg, pg % 2 ? 13 : 14), "page %zu", pg);
+    MEMORY_BASIC_INFORMATION m = query(v);
+    cr_assert_eq(m.Type, MEM_MAPPED);
+    cr_assert_eq(m.Protect, PAGE_READWRITE);
+    assert_ok(UnmapViewOfFile(v));
+    assert_ok(CloseHandle(s));
+}
+
+Test(section_paging, noaccess_view_page_is_an_access_violation, .signal = SIGSEGV)
+{
+    HANDLE s;
+    size_t pages = 2048;
+    uint8_t *v = paged_view(&s, pages, 15);
+    DWORD old;
+    assert_ok(VirtualProtect(v, PG, PAGE_NOACCESS, &old));
+    for (size_t pg = 1; pg < pages; pg++)
+        cr_assert(page_intact(v, pg, 15), "page %zu", pg);
+    assert_ok(VirtualProtect(v, PG, PAGE_READWRITE, &old));
+    cr_assert(page_intact(v, 0, 15), "page 0 after PAGE_NOACCESS and back");
+    assert_ok(VirtualProtect(v, PG, PAGE_NOACCESS, &old));
+    fprintf(stderr, "%d\n", (int)*(volatile uint8_t *)v); /* the access violation */
+}
+
+Test(section_paging, locked_view_pages_stay_mapped)
+{
+    HANDLE s;
+    size_t pages = 2048, locked = 16;
+    uint8_t *v = paged_view(&s, pages, 16);
+    assert_ok(VirtualLock(v, locked * PG));
+    int pm;
+    cr_assert_eq(vm_self_open("pagemap", &pm), 0);
+    for (int pass = 0; pass < 3; pass++)
+        for (size_t pg = locked; pg < pages; pg++)
+            fill_page(v, pg, 17);
+    for (size_t pg = 0; pg < locked; pg++)
+        cr_assert(mapped_here(pm, v + pg * PG), "locked page %zu was trimmed", pg);
+    vm_self_close(pm);
+    for (size_t pg = 0; pg < pages; pg++)
+        cr_assert(page_intact(v, pg, pg < locked ? 16 : 17), "page %zu", pg);
+    assert_ok(VirtualUnlock(v, locked * PG));
+    assert_ok(UnmapViewOfFile(v));
+    assert_ok(CloseHandle(s));
+}
+
+Test(section_paging, mem_reset_keeps_view_contents)
+{
+    HANDLE s;
+    size_t pages = 2048;
+    uint8_t *v = paged_view(&s, pages, 18);
+    cr_assert_eq(VirtualAlloc(v, pages * PG, MEM_RESET, PAGE_READWRITE), v);
+    for (size_t pg = 0; pg < pages; pg++)
+        cr_assert(page_intact(v, pg, 18), "page %zu", pg);
+    assert_ok(UnmapViewOfFile(v));
+    assert_ok(CloseHandle(s));
+}
+
 /* ---- a slot the device changed ----------------------------------------------- */
 
 /* The header and page 0's entry of named section obj's table, read from
