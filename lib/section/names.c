@@ -161,26 +161,27 @@ static int take_hold(const char *obj, int data, int *hold)
     return 0;
 }
 
-/* Removes the name obj, whose object is open at fd, and its slot file. */
-static void remove_object(const char *obj, int fd)
+/* Removes the name obj, whose object is open at fd; its slot file's path
+ * into gone ("" if none), for vslot_remove once the registry lock is let
+ * go (a file system's unlink may wait on its journal). */
+static void remove_object(const char *obj, int fd, char *gone)
 {
-    char path[VT_PATH_MAX];
     uint64_t off, size;
-    if (vt_probe(fd, &off, &size, path, sizeof path) == 0)
-        vslot_remove(path);
+    if (vt_probe(fd, &off, &size, gone, VT_PATH_MAX) != 0)
+        gone[0] = 0;
     os_shm_unlink(obj);
 }
 
-/* Opens obj if it exists and is held; removes it if stale.  ENOENT when
- * there is none (any more). */
-static int open_held(const char *obj, struct names_info *info, int *data, int *hold)
+/* Opens obj if it exists and is held; removes it if stale (its slot file's
+ * path into gone).  ENOENT when there is none (any more). */
+static int open_held(const char *obj, struct names_info *info, int *data, int *hold, char *gone)
 {
     int err = own_open(obj, 0, data);
     if (err)
         return err;
     if (unheld(*data)) {
         /* left by a process that ended without letting go (killed) */
-        remove_object(obj, *data);
+        remove_object(obj, *data, gone);
         os_file_close(*data);
         return ENOENT;
     }
@@ -199,52 +200,68 @@ static int open_held(const char *obj, struct names_info *info, int *data, int *h
 
 int names_create(const char *obj, struct names_info *info, int *existed, int *data, int *hold)
 {
+    /* the slot file first, made and (if not used) removed with no registry
+     * lock held; without one (no page-file directory) the section is never
+     * paged (section/vpage.h) */
+    char made[VT_PATH_MAX] = "", gone[VT_PATH_MAX] = "", stale[VT_PATH_MAX] = "";
+    int made_fd = -1;
+    if (vslot_create_named(made, sizeof made, &made_fd) != 0)
+        made[0] = 0;
     int reg, err = registry_lock(&reg);
-    if (err)
-        return err;
-    err = open_held(obj, info, data, hold);
+    if (err) {
+        memcpy(gone, made, sizeof gone);
+        goto unused;
+    }
+    err = open_held(obj, info, data, hold, stale);
     if (err != ENOENT) {
         *existed = 1;
+        memcpy(gone, made, sizeof gone);
         goto out;
     }
     *existed = 0;
     /* O_EXCL, mode 0600: under the registry lock, a name taken meanwhile
      * is one another user made (own_open refused it above or here) */
-    if ((err = own_open(obj, 1, data)) != 0)
+    if ((err = own_open(obj, 1, data)) != 0) {
+        memcpy(gone, made, sizeof gone);
         goto out;
+    }
     unsigned mode = 0400u | (prot_is_writable(info->protect) ? MODE_W : 0) |
                     ((info->protect & (WPROT_EXECUTE_READ | WPROT_EXECUTE_READWRITE))
                          ? MODE_X : 0) |
                     (info->reserve ? MODE_RESERVE : 0);
-    /* the slot file first, so the header names it; without one (no
-     * page-file directory) the section is never paged (section/vpage.h) */
-    info->slot_path[0] = 0;
-    info->slot_fd = -1;
-    if (vslot_create_named(info->slot_path, sizeof info->slot_path, &info->slot_fd) != 0)
-        info->slot_path[0] = 0;
+    memcpy(info->slot_path, made, sizeof info->slot_path);
+    info->slot_path[sizeof info->slot_path - 1] = 0;
     info->data_off = vt_data_off(info->size);
     if ((err = os_file_truncate(*data, (off_t)(info->data_off + info->size))) != 0 ||
-        (err = vt_format(*data, info->size, info->slot_path)) != 0 ||
+        (err = vt_format(*data, info->size, made)) != 0 ||
         (err = os_file_set_mode(*data, mode)) != 0 ||
         (err = take_hold(obj, *data, hold)) != 0) {
-        remove_object(obj, *data);
+        os_shm_unlink(obj);
         os_file_close(*data);
-        if (info->slot_fd >= 0)
-            os_file_close(info->slot_fd);
-        info->slot_fd = -1;
+        memcpy(gone, made, sizeof gone);
+    } else {
+        info->slot_fd = made_fd; /* the section's now */
+        made_fd = -1;
     }
 out:
     registry_unlock(reg);
+unused:
+    if (made_fd >= 0)
+        os_file_close(made_fd);
+    vslot_remove(gone);
+    vslot_remove(stale);
     return err;
 }
 
 int names_open(const char *obj, struct names_info *info, int *data, int *hold)
 {
+    char stale[VT_PATH_MAX] = "";
     int reg, err = registry_lock(&reg);
     if (err)
         return err;
-    err = open_held(obj, info, data, hold);
+    err = open_held(obj, info, data, hold, stale);
     registry_unlock(reg);
+    vslot_remove(stale);
     return err;
 }
 
@@ -260,12 +277,14 @@ void names_release(const char *obj, int hold)
     uint64_t id = os_file_id(hold);
     os_file_close(hold);
     int fd;
+    char gone[VT_PATH_MAX] = "";
     /* the name may have been removed and made anew by others meanwhile:
      * only the object this process held is removed */
     if (own_open(obj, 0, &fd) == 0) {
         if (os_file_id(fd) == id && unheld(fd))
-            remove_object(obj, fd);
+            remove_object(obj, fd, gone);
         os_file_close(fd);
     }
     registry_unlock(reg);
+    vslot_remove(gone);
 }
