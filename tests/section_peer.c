@@ -7,10 +7,13 @@
  *   section_peer SCENARIO NAME READ_FD WRITE_FD
  *
  * Exits 0 when every check held, else prints what failed and exits 1.
+ * The paging scenarios (pshare, psharepage, pwrite) serve test_section_paging.c;
+ * the test sets this process's cap (VMEM_MAX_RESIDENT) in its environment.
  */
 #include <memoryapi.h>
 #include <vmem.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +40,43 @@ static char hear(void)
     char c = 0;
     CHECK(read(rfd, &c, 1) == 1, "the test hung up");
     return c;
+}
+
+/* The words of the paging scenarios, as tests/helpers.h has them. */
+static uint64_t page_word(size_t page, size_t k, uint64_t gen)
+{
+    return ((uint64_t)page << 32) ^ (gen << 16) ^ k ^ 0x9E3779B97F4A7C15ull;
+}
+
+/* Words [from, to) of page `page` of v in generation gen. */
+static void fill_words(char *v, size_t page, size_t from, size_t to, uint64_t gen)
+{
+    uint64_t *w = (uint64_t *)(v + page * 4096);
+    for (size_t k = from; k < to; k++)
+        w[k] = page_word(page, k, gen);
+}
+
+static int words_intact(const char *v, size_t page, size_t from, size_t to, uint64_t gen)
+{
+    const uint64_t *w = (const uint64_t *)(v + page * 4096);
+    for (size_t k = from; k < to; k++)
+        if (w[k] != page_word(page, k, gen))
+            return 0;
+    return 1;
+}
+
+/* This process's resident memory (VmRSS, shared memory included), bytes. */
+static uint64_t resident(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    uint64_t kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %llu", (unsigned long long *)&kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb * 1024;
 }
 
 /* Opens the section by name and maps all of it read-write. */
@@ -156,6 +196,70 @@ int main(int argc, char **argv)
         CHECK(old == PAGE_EXECUTE_WRITECOPY, "old protection %#x", (unsigned)old);
         CHECK(UnmapViewOfFile(c) && UnmapViewOfFile(x) && CloseHandle(h), "closing");
         say('A');
+        return 0;
+    }
+    if (strcmp(scenario, "pshare") == 0) {
+        /* the paged section shared with the test: pages p % 3 == 1 are
+         * ours, p % 3 == 0 the test's, p % 3 == 2 both processes' (the
+         * test writes the first half, we the second), at the same time;
+         * then every page is checked, under this process's own cap */
+        uint64_t base = resident(); /* the program and the library */
+        char *v = open_view(name, &h);
+        MEMORY_BASIC_INFORMATION m;
+        CHECK(VirtualQuery(v, &m, sizeof m) == sizeof m, "VirtualQuery");
+        size_t pages = m.RegionSize / 4096;
+        say('r');
+        CHECK(hear() == 'g', "step g");
+        for (size_t p = 0; p < pages; p++)
+            if (p % 3 == 1)
+                fill_words(v, p, 0, 512, 2);
+            else if (p % 3 == 2)
+                fill_words(v, p, 256, 512, 2);
+        say('w');
+        CHECK(hear() == 'v', "step v");
+        for (size_t q = 0; q < pages; q++) {
+            size_t p = (q * 7919) % pages; /* another order than the writes' */
+            int ok = p % 3 == 0 ? words_intact(v, p, 0, 512, 1)
+                   : p % 3 == 1 ? words_intact(v, p, 0, 512, 2)
+                                : words_intact(v, p, 0, 256, 1) && words_intact(v, p, 256, 512, 2);
+            CHECK(ok, "page %zu lost a write", p);
+        }
+        const char *cap = getenv("VMEM_MAX_RESIDENT");
+        uint64_t limit = (cap ? strtoull(cap, NULL, 10) << 20 : 0) + (16u << 20);
+        CHECK(!cap || resident() - base < limit,
+              "resident %llu bytes more than before, over the cap + 16 MiB",
+              (unsigned long long)(resident() - base));
+        CHECK(UnmapViewOfFile(v), "UnmapViewOfFile");
+        CHECK(CloseHandle(h), "CloseHandle");
+        say('d');
+        return 0;
+    }
+    if (strcmp(scenario, "psharepage") == 0) {
+        /* map the test's page 0, then write it once the test has trimmed
+         * its own mapping of it */
+        char *v = open_view(name, &h);
+        CHECK(hear() == 'a', "step a");
+        CHECK(words_intact(v, 0, 0, 512, 1), "page 0 is not the test's write");
+        say('m');
+        CHECK(hear() == 't', "step t");
+        fill_words(v, 0, 0, 512, 5);
+        say('y');
+        CHECK(hear() == 'q', "step q");
+        CHECK(words_intact(v, 0, 0, 512, 6), "page 0 is not the test's second write");
+        return 0;
+    }
+    if (strcmp(scenario, "pwrite") == 0) {
+        /* create the name and write every page under this process's cap
+         * (the pages it trims go to the slot file), then hold it */
+        h = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 16u << 20, name);
+        CHECK(h && GetLastError() == ERROR_SUCCESS, "CreateFileMappingA");
+        char *v = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0);
+        CHECK(v, "MapViewOfFile");
+        for (size_t p = 0; p < 4096; p++)
+            fill_words(v, p, 0, 512, 1);
+        CHECK(UnmapViewOfFile(v), "UnmapViewOfFile");
+        say('w');
+        CHECK(hear() == 'x', "step x");
         return 0;
     }
     fprintf(stderr, "section_peer: no scenario %s\n", scenario);

@@ -23,6 +23,7 @@
 #include "fault/fork_paging.h"
 #include "section/handle.h"
 #include "section/section.h"
+#include "section/vpage.h"
 #include "fault/guard.h"
 #include "fault/sigchain.h"
 #include "os/process.h"
@@ -313,6 +314,7 @@ static void release_region(struct region *r)
 VMEM_API void vmem_shutdown(void)
 {
     section_release_names(); /* the names go with the runtime */
+    vpage_shutdown();        /* views' pages counted down, their thread stopped */
     init_take();
     if (!runtime_ready()) {
         runtime_set_state(RT_OFF);

@@ -713,6 +713,13 @@ static int inpage_error_at(uintptr_t addr)
     return lost;
 }
 
+static int (*view_inpage)(uintptr_t); /* atomic */
+
+void fault_set_view_inpage(int (*lost)(uintptr_t addr))
+{
+    __atomic_store_n(&view_inpage, lost, __ATOMIC_RELEASE);
+}
+
 enum sigchain_verdict fault_sigbus_claim(int sig, siginfo_t *si, void *uctx)
 {
     (void)sig;
@@ -724,7 +731,8 @@ enum sigchain_verdict fault_sigbus_claim(int sig, siginfo_t *si, void *uctx)
      * in-page error, as the kernel says it of a page lost to a memory
      * error.  With no handler of its own it dies of SIGBUS. */
     uintptr_t addr = round_down((uintptr_t)si->si_addr, PAGE_SZ);
-    if (inpage_error_at(addr)) {
+    int (*view_lost)(uintptr_t) = __atomic_load_n(&view_inpage, __ATOMIC_ACQUIRE);
+    if (inpage_error_at(addr) || (view_lost && view_lost(addr))) {
         si->si_code = BUS_MCEERR_AR;
         si->si_addr_lsb = PAGE_SHIFT;
         return SIGCHAIN_NOT_OURS;

@@ -35,6 +35,10 @@ int fault_test_stop_install(size_t pages, int err);
 /* SIGBUS claim for signal mode. */
 enum sigchain_verdict fault_sigbus_claim(int sig, siginfo_t *si, void *uctx);
 
+/* The section layer's test (async-signal-safe) of a view page lost to an
+ * in-page error: its SIGBUS is reported as a private page's is. */
+void fault_set_view_inpage(int (*lost)(uintptr_t addr));
+
 /* The fault thread (thread mode). */
 int fault_thread_start(void);
 void fault_thread_stop(void);

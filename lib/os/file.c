@@ -31,6 +31,15 @@ int os_file_make_unique(char *tmpl, int *fd)
     return 0;
 }
 
+int os_file_open_rw(const char *path, int *fd)
+{
+    int f = os_fd_above_std(open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW));
+    if (f < 0)
+        return errno;
+    *fd = f;
+    return 0;
+}
+
 int os_file_unlink(const char *path)
 {
     return unlink(path) < 0 ? errno : 0;

@@ -21,6 +21,9 @@ int os_file_open_tmpfile(const char *dir, int *fd);
  * unique name that replaces tmpl's trailing XXXXXX, into *fd. */
 int os_file_make_unique(char *tmpl, int *fd);
 
+/* Any thread: opens the existing regular file at path read-write
+ * (O_CLOEXEC, symbolic links not followed: ELOOP) into *fd. */
+int os_file_open_rw(const char *path, int *fd);
 /* Any thread: removes the name path (the open file stays). */
 int os_file_unlink(const char *path);
 

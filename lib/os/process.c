@@ -9,12 +9,24 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
+#include <signal.h>
 #include <pthread.h>
 #include <unistd.h>
 
 pid_t os_pid(void)
 {
     return getpid();
+}
+
+int os_pid_alive(pid_t pid)
+{
+    return !(kill(pid, 0) != 0 && errno == ESRCH);
+}
+
+void os_yield(void)
+{
+    sched_yield();
 }
 
 int os_pipe_open(int fds[2])

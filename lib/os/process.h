@@ -14,6 +14,14 @@
 /* Any thread, async-signal-safe: the process id. */
 pid_t os_pid(void);
 
+/* Any thread, async-signal-safe: 0 if process pid is gone (kill(pid, 0)
+ * fails with ESRCH), else 1 (alive, or another user's). */
+int os_pid_alive(pid_t pid);
+
+/* Any thread, async-signal-safe: gives the CPU up (sched_yield), for a
+ * lock word in shared memory another process holds. */
+void os_yield(void);
+
 /* Any thread, async-signal-safe: ends the process with SIGABRT (after a
  * library bug that leaves no safe way on). */
 void os_abort(void) __attribute__((noreturn, cold));

@@ -28,6 +28,33 @@ static uint64_t progress;        /* atomic: pages trimmed or released */
 static int stalled;              /* atomic: the last trim made no progress
                                     (page file full or failing, all locked) */
 static uint64_t wanted;          /* atomic: pages faults wait to install */
+static uint64_t view_pages;      /* atomic: views' pages this process maps
+                                    (in vmem_ctr.working_set too) */
+static size_t (*view_trimmer)(size_t); /* atomic */
+
+void paging_view_pages_add(int64_t n)
+{
+    if (n >= 0) {
+        __atomic_add_fetch(&view_pages, (uint64_t)n, __ATOMIC_RELAXED);
+        ctr_gauge_add(&vmem_ctr.working_set, &vmem_ctr.peak_working_set, (uint64_t)n);
+    } else {
+        __atomic_sub_fetch(&view_pages, (uint64_t)-n, __ATOMIC_RELAXED);
+        ctr_sub(&vmem_ctr.working_set, (uint64_t)-n);
+    }
+}
+
+uint64_t paging_view_pages(void) { return __atomic_load_n(&view_pages, __ATOMIC_RELAXED); }
+
+void paging_set_view_trimmer(size_t (*trim)(size_t))
+{
+    __atomic_store_n(&view_trimmer, trim, __ATOMIC_RELEASE);
+}
+
+size_t cap_trim_views(size_t n)
+{
+    size_t (*trim)(size_t) = __atomic_load_n(&view_trimmer, __ATOMIC_ACQUIRE);
+    return trim && n ? trim(n) : 0;
+}
 
 static uint64_t ws(void) { return __atomic_load_n(&vmem_ctr.working_set, __ATOMIC_RELAXED); }
 static uint64_t cap(void) { return __atomic_load_n(&cap_pages, __ATOMIC_RELAXED); }

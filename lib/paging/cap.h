@@ -31,6 +31,17 @@ void paging_wait_for_room(size_t npages);
 /* 1 if npages more fit under the cap now (no waiting needed). */
 int paging_has_room(size_t npages);
 
+/* ---- view pages (section/vpage.c) ---------------------------------------- */
+
+/* Views' pages this process maps count in its working set and under the
+ * cap like private pages: the section layer counts them here (n may be
+ * negative), and registers the function the working-set manager calls to
+ * trim up to n of them (it returns how many left). */
+void paging_view_pages_add(int64_t n);
+uint64_t paging_view_pages(void);
+void paging_set_view_trimmer(size_t (*trim)(size_t n));
+size_t cap_trim_views(size_t n);
+
 /* ---- for the paging layer ---------------------------------------------- */
 
 /* Puts a cap in force (start.c), or none (0). */

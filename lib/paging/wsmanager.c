@@ -92,7 +92,15 @@ static int trim_round(void)
      * it trims what the frames already there can take */
     if (standby_grow(n > TRIM_BATCH ? n : TRIM_BATCH) != 0)
         grow_failed();
-    if (n && ws() > 0)
+    /* views' pages (section/vpage.c) take their share of the round */
+    uint64_t vp = paging_view_pages(), all = ws();
+    if (n && vp) {
+        size_t vn = all > vp ? (size_t)((uint64_t)n * vp / all) : n;
+        size_t got = cap_trim_views(vn ? vn : 1);
+        done += got;
+        n -= got < n ? got : n;
+    }
+    if (n && ws() > vp)
         done += trim_working_set(n);
     int dirty = 0;
     if (over(cap_low_water()))

@@ -6,11 +6,16 @@
  * opener in another process sees it without a header inside the memory:
  * owner write = PAGE_READWRITE (else read-only), owner execute = an
  * execute form (PAGE_EXECUTE_WRITECOPY included), the sticky bit =
- * SEC_RESERVE.  The size is the object's.  A copy-on-write section reads
- * back as its read-only form: Windows' rules treat the two alike (the
- * views and protections they allow are the same).
+ * SEC_RESERVE.  A copy-on-write section reads back as its read-only form:
+ * Windows' rules treat the two alike (the views and protections they allow
+ * are the same).  The object starts with the section's page-state table
+ * (section/vtable.h), whose header holds the data's size and the path of
+ * the section's slot file (section/vslot.h); the slot file is made with
+ * the object and removed with it.
  */
 #include "section/names.h"
+#include "section/vslot.h"
+#include "section/vtable.h"
 #include "os/file.h"
 #include "os/fileopen.h"
 #include "os/procinfo.h"
@@ -134,7 +139,8 @@ static int unheld(int fd)
 static int read_info(int fd, struct names_info *info)
 {
     unsigned mode;
-    int err = os_file_size(fd, &info->size);
+    int err = vt_probe(fd, &info->data_off, &info->size, info->slot_path,
+                       sizeof info->slot_path);
     if (!err)
         err = os_file_mode(fd, &mode);
     if (err)
@@ -161,20 +167,37 @@ static int take_hold(const char *obj, int data, int *hold)
     return 0;
 }
 
-/* Opens obj if it exists and is held; removes it if stale.  ENOENT when
- * there is none (any more). */
-static int open_held(const char *obj, struct names_info *info, int *data, int *hold)
+/* Removes the name obj, whose object is open at fd; its slot file's path
+ * into gone ("" if none), for vslot_remove once the registry lock is let
+ * go (a file system's unlink may wait on its journal). */
+static void remove_object(const char *obj, int fd, char *gone)
+{
+    uint64_t off, size;
+    if (vt_probe(fd, &off, &size, gone, VT_PATH_MAX) != 0)
+        gone[0] = 0;
+    os_shm_unlink(obj);
+}
+
+/* Opens obj if it exists and is held; removes it if stale (its slot file's
+ * path into gone).  ENOENT when there is none (any more). */
+static int open_held(const char *obj, struct names_info *info, int *data, int *hold, char *gone)
 {
     int err = own_open(obj, 0, data);
     if (err)
         return err;
     if (unheld(*data)) {
         /* left by a process that ended without letting go (killed) */
-        os_shm_unlink(obj);
+        remove_object(obj, *data, gone);
         os_file_close(*data);
         return ENOENT;
     }
-    if ((err = read_info(*data, info)) != 0 || (err = take_hold(obj, *data, hold)) != 0) {
+    info->slot_fd = -1;
+    if ((err = read_info(*data, info)) != 0 ||
+        (info->slot_path[0] && (err = vslot_open(info->slot_path, &info->slot_fd)) != 0) ||
+        (err = take_hold(obj, *data, hold)) != 0) {
+        if (info->slot_fd >= 0)
+            os_file_close(info->slot_fd);
+        info->slot_fd = -1;
         os_file_close(*data);
         return err;
     }
@@ -183,40 +206,67 @@ static int open_held(const char *obj, struct names_info *info, int *data, int *h
 
 int names_create(const char *obj, struct names_info *info, int *existed, int *data, int *hold)
 {
+    /* the slot file first, made and (if not used) removed with no registry
+     * lock held; without one (no page-file directory) the section is never
+     * paged (section/vpage.h) */
+    char made[VT_PATH_MAX] = "", gone[VT_PATH_MAX] = "", stale[VT_PATH_MAX] = "";
+    int made_fd = -1;
+    if (vslot_create_named(made, sizeof made, &made_fd) != 0)
+        made[0] = 0;
     int reg, err = registry_lock(&reg);
-    if (err)
-        return err;
-    err = open_held(obj, info, data, hold);
+    if (err) {
+        memcpy(gone, made, sizeof gone);
+        goto unused;
+    }
+    err = open_held(obj, info, data, hold, stale);
     if (err != ENOENT) {
         *existed = 1;
+        memcpy(gone, made, sizeof gone);
         goto out;
     }
     *existed = 0;
     /* O_EXCL, mode 0600: under the registry lock, a name taken meanwhile
      * is one another user made (own_open refused it above or here) */
-    if ((err = own_open(obj, 1, data)) != 0)
+    if ((err = own_open(obj, 1, data)) != 0) {
+        memcpy(gone, made, sizeof gone);
         goto out;
+    }
     unsigned mode = 0400u | (prot_is_writable(info->protect) ? MODE_W : 0) |
                     ((info->protect & EXEC_FORMS) ? MODE_X : 0) |
                     (info->reserve ? MODE_RESERVE : 0);
-    if ((err = os_file_truncate(*data, (off_t)info->size)) != 0 ||
+    memcpy(info->slot_path, made, sizeof info->slot_path);
+    info->slot_path[sizeof info->slot_path - 1] = 0;
+    info->data_off = vt_data_off(info->size);
+    if ((err = os_file_truncate(*data, (off_t)(info->data_off + info->size))) != 0 ||
+        (err = vt_format(*data, info->size, made)) != 0 ||
         (err = os_file_set_mode(*data, mode)) != 0 ||
         (err = take_hold(obj, *data, hold)) != 0) {
         os_shm_unlink(obj);
         os_file_close(*data);
+        memcpy(gone, made, sizeof gone);
+    } else {
+        info->slot_fd = made_fd; /* the section's now */
+        made_fd = -1;
     }
 out:
     registry_unlock(reg);
+unused:
+    if (made_fd >= 0)
+        os_file_close(made_fd);
+    vslot_remove(gone);
+    vslot_remove(stale);
     return err;
 }
 
 int names_open(const char *obj, struct names_info *info, int *data, int *hold)
 {
+    char stale[VT_PATH_MAX] = "";
     int reg, err = registry_lock(&reg);
     if (err)
         return err;
-    err = open_held(obj, info, data, hold);
+    err = open_held(obj, info, data, hold, stale);
     registry_unlock(reg);
+    vslot_remove(stale);
     return err;
 }
 
@@ -232,12 +282,14 @@ void names_release(const char *obj, int hold)
     uint64_t id = os_file_id(hold);
     os_file_close(hold);
     int fd;
+    char gone[VT_PATH_MAX] = "";
     /* the name may have been removed and made anew by others meanwhile:
      * only the object this process held is removed */
     if (own_open(obj, 0, &fd) == 0) {
         if (os_file_id(fd) == id && unheld(fd))
-            os_shm_unlink(obj);
+            remove_object(obj, fd, gone);
         os_file_close(fd);
     }
     registry_unlock(reg);
+    vslot_remove(gone);
 }

@@ -33,7 +33,11 @@ int names_object(const char *win, char *out, size_t cap);
 
 /* What a name holds, as its creator made it. */
 struct names_info {
-    uint64_t size;      /* bytes */
+    uint64_t size;      /* bytes of data */
+    uint64_t data_off;  /* where the data starts in the object (after the
+                           page-state table: section/vtable.h) */
+    int slot_fd;        /* out: the section's slot file, or -1 */
+    char slot_path[512];
     uint32_t protect;   /* PAGE_READONLY, PAGE_READWRITE, or an execute form */
     int reserve;        /* SEC_RESERVE */
 };
@@ -41,7 +45,8 @@ struct names_info {
 /* Creates the object `obj` of info->size bytes, or opens it if it exists
  * and is in use (*existed = 1, *info set to what it holds).  *data: the
  * descriptor to map; *hold: the descriptor that holds the name (close it
- * with names_release). */
+ * with names_release).  info->slot_fd receives the slot file's descriptor
+ * (section/vslot.h), -1 if the section has none. */
 int names_create(const char *obj, struct names_info *info, int *existed, int *data, int *hold);
 
 /* Opens an existing object in use; ENOENT if none (or only a stale one,

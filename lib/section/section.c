@@ -5,6 +5,8 @@
  */
 #include "section/section.h"
 #include "section/names.h"
+#include "section/vpage.h"
+#include "section/vslot.h"
 #include "core/internal_alloc.h"
 #include "core/mutex.h"
 #include "core/prot.h"
@@ -61,6 +63,7 @@ static struct section *section_new(void)
         return NULL;
     s->fd = -1;
     s->hold = -1;
+    s->slot_fd = -1;
     s->handles = 1;
     s->refs = 1;
     return s;
@@ -84,9 +87,37 @@ static void section_free(struct section *s)
 {
     if (s->committed)
         ifree_pages(s->committed, bitmap_bytes(s));
+    vt_unmap(&s->vt);
+    if (s->slot_fd >= 0)
+        os_file_close(s->slot_fd);
     if (s->fd >= 0)
         os_file_close(s->fd);
     ifree_pages(s, sizeof(*s));
+}
+
+/* A page-file section's table is mapped when its views can be paged:
+ * writable (a read-only one stays zeros) and with a slot file.  Without
+ * it the views are the kernel's, as a file's. */
+static int map_table(struct section *s)
+{
+    if (s->slot_fd < 0 || !prot_is_writable(s->protect))
+        return 0;
+    return vt_map(s->fd, s->data_off, s->size, &s->vt);
+}
+
+/* An unnamed page-file section's memory: the table, then the data. */
+static int unnamed_memory(struct section *s)
+{
+    int err = os_memfd("libvmem-section", &s->fd);
+    if (err)
+        return err;
+    s->data_off = vt_data_off(s->size);
+    if ((err = os_file_truncate(s->fd, (off_t)(s->data_off + s->size))) != 0 ||
+        (err = vt_format(s->fd, s->size, "")) != 0)
+        return err;
+    if (vslot_create_unnamed(&s->slot_fd) != 0)
+        s->slot_fd = -1; /* no page-file directory: never paged */
+    return 0;
 }
 
 /* A file's section: the rules of CreateFileMapping for its size and the
@@ -184,11 +215,21 @@ int section_create(const struct section_req *req, struct section **out, int *exi
                 s->protect = info.protect;
                 s->reserve = info.reserve;
             }
-        } else if ((err = os_memfd("libvmem-section", &s->fd)) == 0) {
-            err = os_file_truncate(s->fd, (off_t)s->size);
+            if (!err) {
+                s->data_off = info.data_off;
+                s->slot_fd = info.slot_fd;
+            }
+        } else {
+            err = unnamed_memory(s);
         }
-        if (err)
+        if (!err)
+            err = map_table(s);
+        if (err) {
+            if (s->hold >= 0)
+                names_release(obj, s->hold);
+            s->hold = -1;
             goto fail;
+        }
     }
 
     lock();
@@ -255,6 +296,14 @@ int section_open(const char *name, struct section **out)
     s->size = info.size;
     s->protect = info.protect;
     s->reserve = info.reserve;
+    s->data_off = info.data_off;
+    s->slot_fd = info.slot_fd;
+    if ((err = map_table(s)) != 0) {
+        names_release(obj, s->hold);
+        s->hold = -1;
+        section_free(s);
+        return err;
+    }
     lock();
     struct section *old = find_named(obj);
     if (old || (err = make_bitmap(s)) != 0) {
@@ -355,6 +404,18 @@ void section_release_names(void)
 void section_view_put(struct section *s) { put(s, 0); }
 void section_handle_put(struct section *s) { put(s, 1); }
 
-void section_fork_prepare(void) { lock(); }
-void section_fork_parent(void) { unlock(); }
-void section_fork_child(void) { unlock(); }
+void section_fork_prepare(void)
+{
+    lock();
+    vpage_fork_prepare();
+}
+void section_fork_parent(void)
+{
+    vpage_fork_parent();
+    unlock();
+}
+void section_fork_child(void)
+{
+    vpage_fork_child();
+    unlock();
+}

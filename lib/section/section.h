@@ -13,6 +13,7 @@
 #define VMEM_SECTION_H
 
 #include "section/names.h"
+#include "section/vtable.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +22,12 @@ struct section {
     int fd;               /* what views map: the file (a descriptor of our
                              own), a memfd, or the named object */
     uint64_t size;        /* bytes; page-rounded for page-file sections */
+    uint64_t data_off;    /* where the data starts in fd: after a page-file
+                             section's page-state table (vtable.h), else 0 */
+    int slot_fd;          /* a page-file section's slot file (vslot.h), -1 */
+    struct vtable vt;     /* its table mapped, when views are paged
+                             (writable page-file sections with a slot
+                             file; vt.hdr NULL otherwise) */
     uint32_t protect;     /* PAGE_* base protection it was created with */
     int reserve;          /* SEC_RESERVE: views start reserved */
     int file_backed;      /* a file's section (views can be flushed) */

@@ -155,10 +155,22 @@ int view_map(struct section *s, uint64_t offset, size_t size, uint32_t protect, 
     /* A SEC_RESERVE view is mapped inaccessible: a commit (vmem_commit)
      * then only changes the protection. */
     if ((err = os_map_file_at(b, psize, committed ? prot_to_posix(protect) : PROT_NONE,
-                              s->fd, (off_t)offset, private)) != 0 ||
+                              s->fd, (off_t)(s->data_off + offset), private)) != 0 ||
         (!committed && (err = commit_known(r, s)) != 0) || (err = region_insert(r)) != 0)
         goto fail_table;
     as_unlock();
+    /* registered (or pinned) with no lock held: vpage_lock is never taken
+     * under as_lock; nothing knows the view's address yet */
+    if (s->vt.hdr && (err = vpage_attach(s, offset, b, r->npages, private, &v->vp)) != 0) {
+        as_lock_exclusive();
+        vm_unmap(b, span);
+        region_remove(r);
+        as_unlock();
+        pte_table_destroy(&r->ptes);
+        ifree_pages(r, sizeof(*r));
+        ifree_pages(v, sizeof(*v));
+        return err;
+    }
     *base = b;
     return 0;
 
@@ -176,6 +188,16 @@ fail:
 
 int view_unmap(uintptr_t addr)
 {
+    /* a paged view's counts go first, with no lock held (vpage.h); one
+     * thread only takes that part */
+    as_lock_shared();
+    struct region *pr = region_find(round_down(addr, PAGE_SZ));
+    struct vpage_view *vp = NULL;
+    if (pr && (pr->flags & REGION_VIEW))
+        vp = __atomic_exchange_n(&((struct view *)pr->owner)->vp, NULL, __ATOMIC_ACQ_REL);
+    as_unlock();
+    if (vp)
+        vpage_detach(vp);
     as_lock_exclusive();
     struct region *r = region_find(round_down(addr, PAGE_SZ));
     if (!r || !(r->flags & REGION_VIEW)) {

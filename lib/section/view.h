@@ -2,15 +2,16 @@
  * section/view.h -- views of sections: mapped into a reservation of the
  * address space (a region flagged REGION_VIEW, so VirtualQuery,
  * VirtualProtect, VirtualAlloc(MEM_COMMIT) and VirtualFree see it), the
- * kernel serving their pages from the section's memory.  A view is not
- * registered with userfaultfd and its pages do not count against the
- * resident cap (docs/sections.md: the current limit and the plan).
+ * kernel serving their pages from the section's memory.  A shared view
+ * of a paged page-file section is paged by libvmem under the resident cap
+ * (section/vpage.h); a file's views stay the kernel's page cache.
  */
 #ifndef VMEM_SECTION_VIEW_H
 #define VMEM_SECTION_VIEW_H
 
 #include "core/region.h"
 #include "section/section.h"
+#include "section/vpage.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +23,7 @@ struct view {
                              (or an execute form, or PAGE_NOACCESS): the
                              view's AllocationProtect and ceiling */
     int private;          /* FILE_MAP_COPY: MAP_PRIVATE */
+    struct vpage_view *vp; /* paged (vpage.h), or NULL */
 };
 
 /* Maps `size` bytes (page-rounded) of s from `offset` with view protection

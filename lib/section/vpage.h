@@ -1,0 +1,53 @@
+/*
+ * section/vpage.h -- paging the views of page-file sections under the
+ * resident cap (docs/sections.md, "How it works").
+ *
+ * A shared view of a paged section (section.h: vt.hdr set) is registered
+ * with the views' own userfaultfd for missing and minor faults and served
+ * by the view thread; the pages this process maps count in its working set
+ * (paging/cap.h) and the working-set manager trims them through
+ * vpage_trim.  A page no process maps any more goes to the section's slot
+ * file and its RAM is punched out of the section's memory.  Where views
+ * cannot be registered (VMEM_FAULT_MODE=kernel, a kernel without
+ * UFFD_FEATURE_MINOR_SHMEM) and for copy-on-write views, the view is
+ * "pinned": its pages are brought back into the memory at once and held
+ * there while it exists.
+ *
+ * Locks: vpage_lock (vpage.c) guards the list of views, their maps of
+ * pages and the trimming hand; it is taken with no other lock of libvmem
+ * held (never under as_lock or section_lock, except across fork where the
+ * order is section_lock, vpage_lock, then as_lock) and is held while one
+ * entry lock of a section's table (vtable.h) is taken.
+ */
+#ifndef VMEM_SECTION_VPAGE_H
+#define VMEM_SECTION_VPAGE_H
+
+#include "section/section.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct vpage_view;
+
+/* A view of s (paged: s->vt.hdr != NULL) mapped at base, npages pages from
+ * byte `offset` of the section's data; copy: a FILE_MAP_COPY view.  On
+ * success *out is the handle for vpage_detach.  EIO/EBADMSG: a page could
+ * not be read back (pinned views).  No lock held. */
+int vpage_attach(struct section *s, uint64_t offset, uintptr_t base, size_t npages, int copy,
+                 struct vpage_view **out);
+
+/* Before a view is unmapped: its pages this process maps are counted down
+ * and its registration ends.  No lock held. */
+void vpage_detach(struct vpage_view *v);
+
+/* vmem_shutdown and exit: every view detached (they stay mapped, served by
+ * the kernel from the memory as it is) and the view thread stopped. */
+void vpage_shutdown(void);
+
+/* fork: vpage_lock held across it (after section_lock).  In the child the
+ * views are registered afresh (or pinned) before fork() returns. */
+void vpage_fork_prepare(void);
+void vpage_fork_parent(void);
+void vpage_fork_child(void);
+
+#endif

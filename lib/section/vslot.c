@@ -1,0 +1,94 @@
+/*
+ * section/vslot.c -- making, opening and removing sections' slot files
+ * (section/vslot.h).
+ */
+#include "section/vslot.h"
+#include "core/runtime.h"
+#include "os/file.h"
+#include "os/shm.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SLOT_BASE "libvmem-section."
+
+/* The page-file directory: VMEM_PAGEFILE if a directory, the directory of
+ * the path it names otherwise; else $TMPDIR, else /var/tmp. */
+static void slot_dir(char *out, size_t cap)
+{
+    const char *p = vmem_rt.cfg.pagefile;
+    int is_dir = 0;
+    if (p[0] && os_file_kind(p, &is_dir) == 0 && is_dir) {
+        snprintf(out, cap, "%s", p);
+        return;
+    }
+    if (p[0]) {
+        const char *slash = strrchr(p, '/');
+        if (!slash)
+            snprintf(out, cap, ".");
+        else if (slash == p)
+            snprintf(out, cap, "/");
+        else
+            snprintf(out, cap, "%.*s", (int)(slash - p), p);
+        return;
+    }
+    const char *t = getenv("TMPDIR");
+    snprintf(out, cap, "%s", t && t[0] ? t : "/var/tmp");
+}
+
+int vslot_create_unnamed(int *fd)
+{
+    char dir[512], tmpl[600];
+    slot_dir(dir, sizeof dir);
+    int err = os_file_open_tmpfile(dir, fd);
+    if (err != EOPNOTSUPP && err != EISDIR && err != EINVAL)
+        return err;
+    /* no O_TMPFILE on this file system: a unique name, removed at once */
+    if ((size_t)snprintf(tmpl, sizeof tmpl, "%s/" SLOT_BASE "XXXXXX", dir) >= sizeof tmpl)
+        return ENAMETOOLONG;
+    if ((err = os_file_make_unique(tmpl, fd)) != 0)
+        return err;
+    os_file_unlink(tmpl);
+    return 0;
+}
+
+int vslot_create_named(char *path, size_t cap, int *fd)
+{
+    char dir[512];
+    slot_dir(dir, sizeof dir);
+    if ((size_t)snprintf(path, cap, "%s/" SLOT_BASE "XXXXXX", dir) >= cap)
+        return ENAMETOOLONG;
+    return os_file_make_unique(path, fd);
+}
+
+/* 1 if path's last component is one of our names. */
+static int our_name(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    return strncmp(b, SLOT_BASE, sizeof SLOT_BASE - 1) == 0 &&
+           strlen(b) == sizeof SLOT_BASE - 1 + 6;
+}
+
+int vslot_open(const char *path, int *fd)
+{
+    if (!our_name(path))
+        return EACCES;
+    int err = os_file_open_rw(path, fd);
+    if (err)
+        return err;
+    if ((err = os_shm_check_own(*fd)) != 0)
+        os_file_close(*fd);
+    return err;
+}
+
+void vslot_remove(const char *path)
+{
+    int fd;
+    if (!path[0] || vslot_open(path, &fd) != 0)
+        return; /* not ours, or gone already */
+    os_file_close(fd);
+    os_file_unlink(path);
+}

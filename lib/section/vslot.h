@@ -1,0 +1,32 @@
+/*
+ * section/vslot.h -- a page-file section's slot file: the file its pages
+ * go to when no process maps them (slot = page index, a sparse file of the
+ * section's size), in libvmem's page-file directory (VMEM_PAGEFILE, else
+ * $TMPDIR, else /var/tmp).  An unnamed section's is unlinked from the
+ * start (its descriptor goes to forked children with the memfd); a named
+ * section's has a unique name "libvmem-section.XXXXXX" (mode 0600) that
+ * the section's table records, so other processes open it; it is removed
+ * with the section's name.
+ *
+ * Every call: any thread, no lock of libvmem needed; 0 or an errno value.
+ */
+#ifndef VMEM_SECTION_VSLOT_H
+#define VMEM_SECTION_VSLOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* An unlinked slot file for an unnamed section. */
+int vslot_create_unnamed(int *fd);
+
+/* A named section's slot file; its path into path (cap bytes). */
+int vslot_create_named(char *path, size_t cap, int *fd);
+
+/* Opens the slot file a named section's table records; EACCES if it is
+ * not a file libvmem made (name, owner, mode). */
+int vslot_open(const char *path, int *fd);
+
+/* Removes a named section's slot file, only if it is one libvmem made. */
+void vslot_remove(const char *path);
+
+#endif
