@@ -102,6 +102,7 @@ struct sec {
 };
 
 static struct sec S[MAX_SECS];
+static DWORD sec_prot(int k) { return S[k].prot; }
 static HANDLE closed_h[MAX_CLOSED]; /* handles closed: invalid for good */
 static int nclosed;
 
@@ -254,8 +255,10 @@ static int copy_form(DWORD p)
     return 0;
 }
 
-/* The rights of a view's protection: read, write, copy-on-write, execute;
- * a protection asked on a view must ask no right the view lacks. */
+/* The rights of a view's protection as Windows weighs them (Wine's tests):
+ * read, write, copy-on-write, execute.  PAGE_WRITECOPY grants no more than
+ * PAGE_READONLY, PAGE_EXECUTE as much as PAGE_EXECUTE_READ, and
+ * PAGE_EXECUTE_READWRITE copy-on-write too. */
 #define RT_R 1u
 #define RT_W 2u
 #define RT_C 4u
@@ -263,20 +266,31 @@ static int copy_form(DWORD p)
 static unsigned rights(DWORD p)
 {
     switch (p & 0xffu) {
-    case PAGE_READONLY:          return RT_R;
+    case PAGE_READONLY:
+    case PAGE_WRITECOPY:         return RT_R;
     case PAGE_READWRITE:         return RT_R | RT_W;
-    case PAGE_WRITECOPY:         return RT_R | RT_C;
-    case PAGE_EXECUTE:           return RT_X;
+    case PAGE_EXECUTE:
     case PAGE_EXECUTE_READ:      return RT_R | RT_X;
-    case PAGE_EXECUTE_READWRITE: return RT_R | RT_W | RT_X;
+    case PAGE_EXECUTE_READWRITE: return RT_R | RT_W | RT_C | RT_X;
     case PAGE_EXECUTE_WRITECOPY: return RT_R | RT_C | RT_X;
     default:                     return 0;
     }
 }
 
+static DWORD sec_prot(int k);
+
+/* A protection asked on a view: the view's own again, or one within both
+ * the view's and the section's rights; a shared view's page cannot become
+ * copy-on-write alone (docs/api.md, "Differences from Windows"). */
 static int view_allows(const struct res *r, DWORD p)
 {
-    return (rights(p) & rights(r->aprot)) == rights(p);
+    DWORD b = p & 0xffu;
+    if (!r->copy && (b == PAGE_WRITECOPY || b == PAGE_EXECUTE_WRITECOPY))
+        return 0;
+    unsigned want = rights(p), view = rights(r->aprot), sec = rights(sec_prot(r->sec));
+    if (want == view)
+        return 1;
+    return view && (want & view) == want && (want & sec) == want;
 }
 
 /* ---- run state, PRNG, failure reporting ---------------------------------- */
@@ -1130,24 +1144,28 @@ static uintptr_t do_map(void)
     set_op("MapViewOfFileEx(%p, %#x, 0, %#" PRIx64 ", %#zx, %p)", (void *)h, (unsigned)access,
            offset, size, (void *)at);
 
-    int exec = (access & FILE_MAP_EXECUTE) != 0, copy = 0;
+    /* Windows' view protection: copy-on-write for FILE_MAP_COPY alone,
+     * execute only added to a view that reads; any page-file section may
+     * have execute views */
+    int copy = 0;
     DWORD prot;
-    if (access & FILE_MAP_WRITE)
-        prot = exec ? PAGE_EXECUTE_READWRITE : PAGE_READWRITE;
-    else if (access & FILE_MAP_COPY)
-        prot = exec ? PAGE_EXECUTE_WRITECOPY : PAGE_WRITECOPY, copy = 1;
+    if ((access & ~(DWORD)FILE_MAP_EXECUTE) == FILE_MAP_COPY)
+        prot = PAGE_WRITECOPY, copy = 1;
+    else if (access & FILE_MAP_WRITE)
+        prot = PAGE_READWRITE;
     else if (access & FILE_MAP_READ)
-        prot = exec ? PAGE_EXECUTE_READ : PAGE_READONLY;
+        prot = PAGE_READONLY;
     else
-        prot = exec ? PAGE_EXECUTE : PAGE_NOACCESS;
+        prot = PAGE_NOACCESS;
+    if ((access & FILE_MAP_EXECUTE) && prot != PAGE_NOACCESS)
+        prot <<= 4; /* PAGE_EXECUTE_WRITECOPY, _READWRITE, _READ */
     DWORD err = 0;
     size_t vsize = size ? size : (size_t)(ssize - (offset < ssize ? offset : 0));
     if (offset % GR || at % GR)
         err = ERROR_MAPPED_ALIGNMENT;
     else if (!s || !s->open)
         err = ERROR_INVALID_HANDLE;
-    else if (((rights(prot) & RT_W) && !(rights(s->prot) & RT_W)) ||
-             (exec && !(rights(s->prot) & RT_X)))
+    else if ((rights(prot) & RT_W) && !(rights(s->prot) & RT_W))
         err = ERROR_ACCESS_DENIED; /* the section's protection */
     else if (offset >= ssize || size > ssize - offset)
         err = ERROR_ACCESS_DENIED; /* STATUS_INVALID_VIEW_SIZE */
