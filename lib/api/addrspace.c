@@ -547,6 +547,50 @@ VMEM_API int vmem_query(const void *addr, struct vmem_region_info *info)
 
 /* ---- lock / unlock --------------------------------------------------------- */
 
+/* VirtualLock of view pages [first, end) of r (as_lock exclusive, let go
+ * here): locked first, so that trimming leaves them (a locked page refuses
+ * MADV_DONTNEED), then faulted in with no lock held -- a view's faults are
+ * served by the view fault thread, which may have to wait for the
+ * working-set manager to make room, and the manager needs as_lock. */
+static int lock_view(struct region *r, size_t first, size_t end, uintptr_t a, size_t len)
+{
+    if (vm_lock_on_fault(a, len) != 0) {
+        as_unlock();
+        return EDQUOT;
+    }
+    size_t newly = 0;
+    for (size_t i = first; i < end; i++) {
+        struct pte *p = pte_get(&r->ptes, i);
+        if (!(p->flags & PTE_F_LOCKED)) {
+            p->flags |= PTE_F_LOCKED;
+            r->locked_pages++;
+            newly++;
+        }
+    }
+    as_unlock();
+    if (vm_populate(a, len, 0) == 0)
+        return 0;
+    /* Not all in (the view unmapped meanwhile, or no memory): if this call
+     * locked every page of the range and the view is still there, undo it,
+     * as a failed VirtualLock locks nothing (pages locked before stay). */
+    as_lock_exclusive();
+    struct region *now;
+    size_t f2, e2;
+    if (newly == end - first && addrspace_range((void *)a, len, &now, &f2, &e2) == 0 &&
+        now == r && (r->flags & REGION_VIEW)) {
+        vm_unlock(a, len);
+        for (size_t i = first; i < end; i++) {
+            struct pte *p = pte_get(&r->ptes, i);
+            if (p->flags & PTE_F_LOCKED) {
+                p->flags &= (uint8_t)~PTE_F_LOCKED;
+                r->locked_pages--;
+            }
+        }
+    }
+    as_unlock();
+    return ENOMEM;
+}
+
 VMEM_API int vmem_lock(void *addr, size_t size)
 {
     int err = runtime_ensure();
@@ -582,10 +626,12 @@ VMEM_API int vmem_lock(void *addr, size_t size)
     }
     uintptr_t a = region_addr(r, first);
     size_t len = (end - first) * PAGE_SZ;
+    if (r->flags & REGION_VIEW)
+        return lock_view(r, first, end, a, len); /* lets go of as_lock */
     /* Populate without the kernel faulting on managed memory under
      * as_lock (docs/architecture.md, "Locks"): install the pages
      * ourselves, then lock what is present. */
-    if (uses_uffd() && !(r->flags & REGION_VIEW))
+    if (uses_uffd())
         err = fault_populate(r, first, end);
     else
         err = vm_populate(a, len, 0);
