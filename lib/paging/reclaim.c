@@ -7,7 +7,8 @@
  * short of room then does a round's work itself:
  *
  *   1. frees the oldest clean standby frames (their page-file copy valid):
- *      room at once, no I/O (release.c);
+ *      room at once, no I/O (release.c); with them up to a batch more
+ *      towards the low-water mark, which the manager would free anyway;
  *   2. else trims what is missing from the working set (trim.c): pages that
  *      read as zeros, or are clean with the standby list off, leave RAM at
  *      once; the others go to standby frames for the page writer.  Once
@@ -48,6 +49,16 @@ static size_t excess(size_t want)
     return (size_t)cap_excess(want);
 }
 
+/* Clean frames freed beyond the need: what the manager would free anyway
+ * on its way to the low-water mark, up to a batch, so that the faults
+ * after this one find room without taking as_lock exclusive again. */
+static size_t toward_low_water(void)
+{
+    uint64_t h = cap_held() + cap_taken(), low = cap_low_water();
+    uint64_t n = h > low ? h - low : 0;
+    return n < TRIM_BATCH ? (size_t)n : TRIM_BATCH;
+}
+
 size_t paging_make_room(size_t want)
 {
     paging_kick(); /* the manager brings RAM down to the low-water mark behind */
@@ -61,7 +72,7 @@ size_t paging_make_room(size_t want)
             return got;
         size_t need = excess(want);
         int dirty = 0;
-        size_t freed = need ? release_standby(need, &dirty) : 0;
+        size_t freed = need ? release_standby(need + toward_low_water(), &dirty) : 0;
         if (dirty)
             page_writer_kick();
         if (freed) {
