@@ -455,7 +455,7 @@ static void hard_fault(struct region **r_io, size_t idx, int write, size_t *room
      * takes more if there is some, without waiting; else it shrinks, ahead
      * last, the way a scan goes */
     if ((size_t)behind + ahead + 1 > *room && paging_enabled())
-        *room += cap_take((size_t)behind + ahead + 1 - *room);
+        *room += cap_take((size_t)behind + ahead + 1 - *room, 1);
     if (ahead > *room - 1)
         ahead = (unsigned)(*room - 1);
     if (behind > *room - 1 - ahead)
@@ -703,7 +703,7 @@ int fault_resolve(uintptr_t addr, int write, int kind)
          * resident page brings nothing in. */
         const struct pte *p = pte_get(&r->ptes, region_page(r, addr));
         size_t n = pages_wanted(p ? pte_load_state(p) : PTE_RESERVED);
-        if (n && !(room = cap_take(n))) {
+        if (n && !(room = cap_take(n, cap_least(n)))) {
             as_unlock();
             room = paging_make_room(n);
             as_lock_shared();
@@ -724,7 +724,7 @@ int fault_resolve(uintptr_t addr, int write, int kind)
         if (kind == FAULT_WP && st == PTE_RESIDENT)
             open_for_write(r, idx, &woke);
         else if (!go)
-            ;
+            ; /* woken below, to fault again and take room */
         else if (st == PTE_COMMITTED)
             demand_zero(r, idx, write, room ? room : SIZE_MAX, &woke);
         else if (st == PTE_STANDBY)

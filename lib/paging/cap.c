@@ -58,12 +58,18 @@ uint64_t cap_excess(uint64_t extra)
     return want > c ? want - c : 0;
 }
 
-size_t cap_take(size_t want)
+size_t cap_least(size_t want)
+{
+    uint64_t most = cap() / 4 ? cap() / 4 : 1;
+    return want < most ? want : (size_t)most;
+}
+
+size_t cap_take(size_t want, size_t least)
 {
     uint64_t t = __atomic_load_n(&taken, __ATOMIC_ACQUIRE);
     for (;;) {
         uint64_t used = cap_in_ram() + (t & TAKEN_MASK), c = cap();
-        if (used >= c)
+        if (used >= c || c - used < least)
             return 0;
         uint64_t n = c - used < want ? c - used : want;
         if (__atomic_compare_exchange_n(&taken, &t, t + n, 0, __ATOMIC_ACQ_REL,
@@ -81,12 +87,23 @@ size_t cap_take_over(size_t n)
 
 void cap_give_back(size_t n)
 {
-    if (n)
-        __atomic_add_fetch(&taken, TAKEN_GEN - n, __ATOMIC_ACQ_REL);
+    if (!n)
+        return;
+    /* never below 0: room taken before paging was restarted (cap_set) */
+    uint64_t t = __atomic_load_n(&taken, __ATOMIC_ACQUIRE);
+    while (!__atomic_compare_exchange_n(&taken, &t,
+                                        t + TAKEN_GEN - ((t & TAKEN_MASK) < n ? (t & TAKEN_MASK) : n),
+                                        0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        ;
 }
 
 void cap_set(uint64_t pages)
 {
+    /* Paging starting: no fault holds room (none takes any while paging is
+     * off), but a forked child may have inherited what its parent's faults
+     * held at the fork, by threads it does not have. */
+    if (pages && !cap())
+        __atomic_store_n(&taken, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&cap_pages, pages, __ATOMIC_RELEASE);
 }
 

@@ -26,9 +26,12 @@ uint64_t paging_commit_limit(void);
 /* ---- room for faults (reclaim.h makes it when there is none) ----------- */
 
 /* Takes room under the cap for up to `want` pages a fault is about to make
- * resident (installed, or kept in standby frames); returns how many (0: the
- * cap is reached).  Lock-free, async-signal-safe. */
-size_t cap_take(size_t want);
+ * resident (installed, or kept in standby frames), at least `least`;
+ * returns how many (0: not `least` free).  Lock-free, async-signal-safe. */
+size_t cap_take(size_t want, size_t least);
+/* The room a fault for `want` pages waits to have whole: all of it, up to
+ * a quarter of the cap (a cluster wider than that shrinks). */
+size_t cap_least(size_t want);
 /* Takes n pages over the cap, counted in cap_overruns: for a fault when
  * nothing can leave RAM.  Returns n. */
 size_t cap_take_over(size_t n);

@@ -62,12 +62,13 @@ static size_t toward_low_water(void)
 size_t paging_make_room(size_t want)
 {
     paging_kick(); /* the manager brings RAM down to the low-water mark behind */
+    size_t least = cap_least(want);
     unsigned long passes = page_writer_passes();
     uint64_t seen = cap_progress_count();
     int trimmed = 0; /* trimmed, and nothing freed since nor written */
     unsigned idle = 0;
     for (;;) {
-        size_t got = cap_take(want);
+        size_t got = cap_take(want, least);
         if (got)
             return got;
         size_t need = excess(want);
@@ -115,5 +116,7 @@ size_t paging_make_room(size_t want)
         os_nap_ns(50 * 1000);
     }
     __atomic_store_n(&stalled_at, cap_progress_count() + 1, __ATOMIC_RELEASE);
-    return cap_take_over(1);
+    /* what fits, else a page over the cap */
+    size_t got = cap_take(want, 1);
+    return got ? got : cap_take_over(1);
 }
