@@ -3,8 +3,9 @@
  * makes it on its own thread instead of passing the cap.
  *
  * The working-set manager keeps RAM between the water marks, but a
- * starved or busy manager cannot keep up with faults on every CPU; a fault
- * short of room then does a round's work itself:
+ * starved or busy manager cannot keep up with faults on every CPU.  A fault
+ * short of room waits a little (up to 1 ms of naps) while the manager is
+ * at work, and otherwise, or then, does a round's work itself:
  *
  *   1. frees the oldest clean standby frames (their page-file copy valid):
  *      room at once, no I/O (release.c); with them up to a batch more
@@ -39,6 +40,8 @@
 /* Naps (50 us each) with nothing leaving RAM and the page writer idle
  * before the cap is passed. */
 #define STALL_NAPS 40
+/* Naps a fault waits for a manager at work before it makes room itself. */
+#define TRIMMER_NAPS 20
 
 /* The progress count (+1) when a fault last passed the cap (0: never):
  * while it has not moved, a fault short of room does not wait again. */
@@ -63,6 +66,15 @@ size_t paging_make_room(size_t want)
 {
     paging_kick(); /* the manager brings RAM down to the low-water mark behind */
     size_t least = cap_least(want);
+    /* A manager at work (on another CPU) makes the room in batches while
+     * this thread waits; only a manager idle, starved or too slow leaves
+     * the work to the fault. */
+    for (int n = 0; n < TRIMMER_NAPS && wsmanager_busy(); n++) {
+        size_t got = cap_take(want, least);
+        if (got)
+            return got;
+        os_nap_ns(50 * 1000);
+    }
     unsigned long passes = page_writer_passes();
     uint64_t seen = cap_progress_count();
     int trimmed = 0; /* trimmed, and nothing freed since nor written */

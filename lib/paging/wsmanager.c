@@ -56,6 +56,12 @@ void paging_set_periodic(void (*fn)(void))
 }
 
 static int test_held; /* atomic: a test holds the thread (wsmanager_test_hold) */
+static int in_rounds;  /* atomic: working down to the low-water mark */
+
+int wsmanager_busy(void)
+{
+    return __atomic_load_n(&in_rounds, __ATOMIC_ACQUIRE);
+}
 
 /* Work to do: over the mark (with the room faults have taken), or the
  * standby list more than half full. */
@@ -127,6 +133,7 @@ static void *wsmanager_main(void *arg)
         if (__atomic_load_n(&test_held, __ATOMIC_ACQUIRE) || !over(cap_high_water()))
             continue;
         int idle_rounds = 0;
+        __atomic_store_n(&in_rounds, 1, __ATOMIC_RELEASE);
         while (!__atomic_load_n(&stop_flag, __ATOMIC_ACQUIRE) &&
                !__atomic_load_n(&test_held, __ATOMIC_ACQUIRE) && over(cap_low_water())) {
             if (trim_round()) {
@@ -135,11 +142,12 @@ static void *wsmanager_main(void *arg)
                 /* frames are being saved: wait for the writer's kick */
                 os_wake_wait(kick_fd, -1, 10);
                 if (os_wake_drain(kick_fd) != 0)
-                    return NULL;
+                    break;
             } else if (++idle_rounds > 3) {
                 break; /* nothing can go now: until the next wake-up */
             }
         }
+        __atomic_store_n(&in_rounds, 0, __ATOMIC_RELEASE);
     }
     return NULL;
 }

@@ -8,6 +8,9 @@
 
 /* Wakes the working-set manager thread.  Any thread, async-signal-safe. */
 void paging_kick(void);
+/* 1 while the thread is working RAM down to the low-water mark (its rounds
+ * are making room).  Any thread, async-signal-safe. */
+int wsmanager_busy(void);
 
 /* Work of a higher layer the thread runs at every wake-up (at least every
  * 50 ms while paging is on), holding no lock: the fault layer's reaping of
