@@ -254,6 +254,10 @@ struct vmem_stats {
                                      room (oldest first) */
     uint64_t compress_ns;         /* time spent compressing */
     uint64_t decompress_ns;       /* time spent decompressing */
+    uint64_t cap_overruns;        /* pages a fault installed over the cap
+                                     because nothing could leave RAM (every
+                                     page locked or pinned, the page file
+                                     full or failing) */
 };
 
 /* Fills *st (EINVAL for a NULL st or a bad size; see the compatibility

@@ -121,7 +121,7 @@ Test(fork, child_of_paging_process_reads_fork_time_data)
      * for, so its hold has ended; the manager may be reaping at the same
      * moment, and then this call leaves it to the manager) */
     cr_assert(VirtualFree(w, 0, MEM_RELEASE));
-    while (pagefile_held()) {
+    while (pagefile_held() || pagefile_hold_ending()) {
         fork_paging_reap();
         sched_yield();
     }

@@ -31,7 +31,7 @@ static const struct field {
     F(write_errors, 0), F(inpage_errors, 0), F(compressed_pages, 0), F(compressed_bytes, 0),
     F(compress_store_bytes, 0), F(compress_stored, 0), F(compress_same_filled, 0),
     F(compress_rejects, 0), F(compress_hits, 0), F(compress_evicted, 0), F(compress_ns, 0),
-    F(decompress_ns, 0),
+    F(decompress_ns, 0), F(cap_overruns, 0),
 };
 #undef F
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -235,6 +235,9 @@ static void text_block(struct out *o, const char *head, const struct vmem_stats 
     say(o, "  page file            %llu (peak %llu)\n", U(s->pagefile_pages),
         U(s->peak_pagefile_pages));
     say(o, "  cap                  %llu%s\n", U(s->cap_pages), s->cap_pages ? "" : " (none)");
+    if (s->cap_overruns)
+        say(o, "  cap overruns         %llu (pages installed over the cap: nothing could "
+               "leave RAM)\n", U(s->cap_overruns));
     say(o, "  checksum errors      %llu\n", U(s->checksum_errors));
     say(o, "  write errors         %llu\n", U(s->write_errors));
     say(o, "  in-page errors       %llu\n", U(s->inpage_errors));

@@ -99,6 +99,7 @@ VMEM_API void vmem_statarea_read(const struct vmem_statarea *a, struct vmem_proc
     s->compress_evicted = LD(c->compress_evicted);
     s->compress_ns = LD(c->compress_ns);
     s->decompress_ns = LD(c->decompress_ns);
+    s->cap_overruns = LD(c->cap_overruns);
     s->trimmed_pages = LD(c->trimmed_pages);
     s->trimmed_by_move = LD(c->trimmed_by_move);
     s->standby_pages = LD(a->standby_pages);

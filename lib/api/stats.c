@@ -79,6 +79,7 @@ VMEM_API int vmem_get_stats_sized(struct vmem_stats *st, size_t size)
     s.compress_evicted = LOAD(compress_evicted);
     s.compress_ns = LOAD(compress_ns);
     s.decompress_ns = LOAD(decompress_ns);
+    s.cap_overruns = LOAD(cap_overruns);
     memcpy(st, &s, size);
     return 0;
 }

@@ -28,6 +28,8 @@ struct vmem_counters {
     uint64_t compress_stored, compress_pages, compress_bytes, compress_same;
     uint64_t compress_rejects, compress_hits, compress_evicted;
     uint64_t compress_ns, decompress_ns;
+    /* pages installed over the cap: nothing could leave RAM (paging/reclaim.c) */
+    uint64_t cap_overruns;
 };
 
 extern struct vmem_counters *vmem_ctr_live;

@@ -30,6 +30,7 @@
 #include "fault/fault.h"
 #include "compress/store.h"
 #include "paging/cap.h"
+#include "paging/reclaim.h"
 #include "paging/start.h"
 #include "core/internal_alloc.h"
 #include "os/uffd.h"
@@ -161,7 +162,8 @@ static void open_for_write(struct region *r, size_t idx, int *woke)
     *woke = 1;
 }
 
-static void demand_zero(struct region *r, size_t idx, int write, int *woke)
+/* room: the pages the cap leaves this fault (at least 1). */
+static void demand_zero(struct region *r, size_t idx, int write, size_t room, int *woke)
 {
     const struct pte *p = pte_get(&r->ptes, idx);
     uint16_t prot = p->prot;
@@ -174,6 +176,14 @@ static void demand_zero(struct region *r, size_t idx, int write, int *woke)
         lo--;
     while (hi < block_end && committed_with(r, hi, prot))
         hi++;
+    if (hi - lo > room) {
+        /* the cluster shrinks to the room there is, from the faulting
+         * page upwards (the way a sequential touch goes) */
+        if (hi - idx >= room)
+            lo = idx, hi = idx + room;
+        else
+            lo = hi - room;
+    }
 
     /* Write-watch pages are installed write-protected, so the first write
      * is seen; the faulting page of a write fault is then opened at once.
@@ -423,7 +433,8 @@ static void stash_prefetched(struct region *r, size_t first, size_t n, const uin
  * NULL if the region went away.  With keep_lock (a caller holding as_lock
  * exclusive), the lock stays held through the read.  A read that keeps
  * failing ends in an in-page error (inpage_error). */
-static void hard_fault(struct region **r_io, size_t idx, int write, int *woke, int keep_lock)
+static void hard_fault(struct region **r_io, size_t idx, int write, size_t *room, int *woke,
+                       int keep_lock)
 {
     struct region *r = *r_io;
     struct pte *p = pte_get(&r->ptes, idx);
@@ -439,6 +450,16 @@ static void hard_fault(struct region **r_io, size_t idx, int write, int *woke, i
         behind = PF_BOUNCE_PAGES - 1;
     if (ahead > PF_BOUNCE_PAGES - 1 - behind)
         ahead = PF_BOUNCE_PAGES - 1 - behind;
+    /* and the room the cap leaves (the neighbours read, installed or kept
+     * in standby frames, are RAM too): a window wider than the room taken
+     * takes more if there is some, without waiting; else it shrinks, ahead
+     * last, the way a scan goes */
+    if ((size_t)behind + ahead + 1 > *room && paging_enabled())
+        *room += cap_take((size_t)behind + ahead + 1 - *room, 1);
+    if (ahead > *room - 1)
+        ahead = (unsigned)(*room - 1);
+    if (behind > *room - 1 - ahead)
+        behind = (unsigned)(*room - 1 - ahead);
     size_t block = idx >= behind ? idx - behind : 0, block_end = idx + (size_t)ahead + 1;
     if (block_end > r->npages || block_end <= idx)
         block_end = r->npages;
@@ -577,6 +598,9 @@ static void hard_fault(struct region **r_io, size_t idx, int write, int *woke, i
 
 int fault_populate(struct region *r, size_t first, size_t end)
 {
+    /* VirtualLock's pages: no room is taken (locked pages cannot be
+     * trimmed; the working set holds them) */
+    size_t unbounded = SIZE_MAX;
     int woke = 0;
     int wp = is_watch(r);
     size_t i = first;
@@ -590,7 +614,7 @@ int fault_populate(struct region *r, size_t first, size_t end)
             else if (st == PTE_COMPRESSED)
                 compressed_fault(r, i, 0, &woke);
             else
-                hard_fault(&r, i, 0, &woke, 1);
+                hard_fault(&r, i, 0, &unbounded, &woke, 1);
             if (pte_load_state(p) != PTE_RESIDENT)
                 return pte_load_state(p) == PTE_INPAGE_ERROR ? EIO : ENOMEM;
             i++;
@@ -644,27 +668,44 @@ static void refault_resident(struct region *r, size_t idx, int write, int kind, 
     }
 }
 
+/* The pages a fault on a page in state st may make resident: room it
+ * takes under the cap first.  0 for a page that is not brought in. */
+static size_t pages_wanted(uint8_t st)
+{
+    switch (st) {
+    case PTE_COMMITTED:
+        return vmem_rt.cfg.zero_cluster;
+    case PTE_PAGEDOUT: /* a wider prefetch window takes more (hard_fault) */
+        return vmem_rt.cfg.cluster > 1 ? vmem_rt.cfg.cluster : 1;
+    case PTE_STANDBY:    /* its frame is freed, unless the page writer has it */
+    case PTE_COMPRESSED: /* its entry is smaller than a page */
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 int fault_resolve(uintptr_t addr, int write, int kind)
 {
     addr = round_down(addr, PAGE_SZ);
     int woke = 0, ours = 1;
+    size_t room = 0, unbounded = SIZE_MAX; /* room taken under the cap (none
+                                               without a cap), given back at the end */
     as_lock_shared();
     struct region *r = region_find(addr);
     if (r && (r->flags & REGION_VIEW))
         r = NULL; /* a section's view: the kernel serves it, a SIGBUS is the program's */
-    if (r && paging_enabled()) {
-        /* A fault that will install pages first waits (without the lock,
-         * which the trimmer needs) until the cap leaves room for them; a
-         * write-protect fault on a resident page installs nothing. */
+    if (r && paging_enabled() && uses_uffd()) {
+        /* A fault that will bring pages in first takes room for them under
+         * the cap; without room it makes some (without the lock, which
+         * trimming needs exclusive).  The room taken keeps other faults
+         * from installing into it meanwhile.  A write-protect fault on a
+         * resident page brings nothing in. */
         const struct pte *p = pte_get(&r->ptes, region_page(r, addr));
-        uint8_t st = p ? pte_load_state(p) : PTE_RESERVED;
-        size_t n = st == PTE_COMMITTED ? vmem_rt.cfg.zero_cluster
-                                       : (vmem_rt.cfg.cluster ? vmem_rt.cfg.cluster : 1);
-        if ((st == PTE_COMMITTED || st == PTE_STANDBY || st == PTE_PAGEDOUT ||
-             st == PTE_COMPRESSED) &&
-            !paging_has_room(n)) {
+        size_t n = pages_wanted(p ? pte_load_state(p) : PTE_RESERVED);
+        if (n && !(room = cap_take(n, cap_least(n)))) {
             as_unlock();
-            paging_wait_for_room(n);
+            room = paging_make_room(n);
             as_lock_shared();
             r = region_find(addr);
             if (r && (r->flags & REGION_VIEW))
@@ -677,14 +718,19 @@ int fault_resolve(uintptr_t addr, int write, int kind)
         size_t idx = region_page(r, addr);
         const struct pte *p = pte_get(&r->ptes, idx);
         uint8_t st = p ? pte_load_state(p) : PTE_RESERVED;
+        /* a page that changed state under another fault meanwhile may need
+         * room this one did not take: retried */
+        int go = room || !paging_enabled() || !pages_wanted(st);
         if (kind == FAULT_WP && st == PTE_RESIDENT)
             open_for_write(r, idx, &woke);
+        else if (!go)
+            ; /* woken below, to fault again and take room */
         else if (st == PTE_COMMITTED)
-            demand_zero(r, idx, write, &woke);
+            demand_zero(r, idx, write, room ? room : SIZE_MAX, &woke);
         else if (st == PTE_STANDBY)
             transition(r, idx, write, &woke);
         else if (st == PTE_PAGEDOUT)
-            hard_fault(&r, idx, write, &woke, 0);
+            hard_fault(&r, idx, write, room ? &room : &unbounded, &woke, 0);
         else if (st == PTE_COMPRESSED)
             compressed_fault(r, idx, write, &woke);
         else if (st == PTE_RESIDENT)
@@ -693,6 +739,8 @@ int fault_resolve(uintptr_t addr, int write, int kind)
          * retry meets PROT_NONE and raises SIGSEGV, as on Windows.
          * PTE_INSTALLING: another fault is bringing it in; retry. */
     }
+    /* the pages installed are in the working set now */
+    cap_give_back(room);
     /* A waiter not woken by an install must be woken to retry. */
     if (!woke && vmem_rt.mode == VMEM_FAULT_THREAD && uses_uffd())
         uffd_wake(vmem_rt.uffd, addr, PAGE_SZ);

@@ -23,6 +23,7 @@ static int held;                    /* frees are set aside (a child reads) */
 static struct slot_run *set_aside;  /* runs freed while held */
 static size_t set_aside_n, set_aside_cap;
 static int borrowed;                /* in a forked child: read-only */
+static int ending;                  /* atomic: hold ends freeing their runs */
 
 void pf_hold_set_aside_locked(uint32_t first, size_t n)
 {
@@ -52,6 +53,10 @@ void pf_hold_reset_locked(void)
 
 void pagefile_hold(int on)
 {
+    /* counted ending before the hold is seen over, so that a thread seeing
+     * neither has nothing more to wait for */
+    if (!on)
+        __atomic_add_fetch(&ending, 1, __ATOMIC_ACQ_REL);
     pf_slot_lock();
     held = on;
     if (on) {
@@ -66,6 +71,12 @@ void pagefile_hold(int on)
     for (size_t k = 0; k < n; k++)
         pagefile_free(runs[k].first, runs[k].n);
     ifree_pages(runs, cap * sizeof(*runs));
+    __atomic_sub_fetch(&ending, 1, __ATOMIC_ACQ_REL);
+}
+
+int pagefile_hold_ending(void)
+{
+    return __atomic_load_n(&ending, __ATOMIC_ACQUIRE) != 0;
 }
 
 int pagefile_held(void)

@@ -69,6 +69,10 @@ int pagefile_write_batch(struct pf_write *w, size_t n);
  * set aside; pagefile_hold(0) frees them. */
 void pagefile_hold(int on);
 int pagefile_held(void);
+/* 1 while an ended hold's set-aside slots are still being freed (the
+ * working-set manager may be doing it while another thread sees the hold
+ * over). */
+int pagefile_hold_ending(void);
 
 /* In a forked child: the file becomes the parent's, read-only (reads with
  * pread; frees do nothing; allocations fail; close never removes it). */

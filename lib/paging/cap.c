@@ -1,20 +1,22 @@
 /*
- * cap.c -- the resident-memory cap and waiting for room under it.
+ * cap.c -- the resident-memory cap: the room under it, taken by faults
+ * before they install pages, and the commit limit it makes.
  *
- * The cap bounds working set + standby frames (both are RAM).  Faults that
- * will install pages wait (bounded) in paging_wait_for_room when the cap
- * is reached, announcing how many pages they need, so the working set
- * stays under the cap plus what faults in flight install; the working-set
- * manager (wsmanager.c) makes the room.
+ * The cap bounds working set + standby frames + the compressed store's RAM.
+ * A fault takes room for the pages it will install (cap_take) before it
+ * installs them and gives it back once they are counted in the working set
+ * (cap_give_back), so faults on several threads never together install
+ * more than the cap leaves: what is in RAM plus the room taken stays under
+ * the cap.  A fault that finds no room makes it (reclaim.c); only when
+ * nothing can leave RAM (everything locked or pinned, the page file full or
+ * failing) does it take a page over the cap, counted in cap_overruns.
  *
  * Locks: none; the cap and counters are atomics.
  */
 #include "paging/cap.h"
 #include "paging/cap_warning.h"
 #include "compress/store.h"
-#include "os/time.h"
 #include "pagefile/pagefile.h"
-#include "paging/page_writer.h"
 #include "paging/standby.h"
 #include "paging/wsmanager.h"
 #include "core/runtime.h"
@@ -25,9 +27,14 @@
 
 static uint64_t cap_pages;       /* atomic; 0 = paging off */
 static uint64_t progress;        /* atomic: pages trimmed or released */
-static int stalled;              /* atomic: the last trim made no progress
-                                    (page file full or failing, all locked) */
-static uint64_t wanted;          /* atomic: pages faults wait to install */
+/* atomic: the low 32 bits are the pages faults have taken room for and not
+ * yet installed; the high 32 bits count the give-backs, so a fault's
+ * compare-and-swap never succeeds on a reading of RAM older than another
+ * fault's install (the low half alone could come back to the same value) */
+static uint64_t taken;
+
+#define TAKEN_MASK 0xffffffffull
+#define TAKEN_GEN  (1ull << 32)
 static uint64_t view_pages;      /* atomic: views' pages this process maps
                                     (in vmem_ctr.working_set too) */
 static size_t (*view_trimmer)(size_t); /* atomic */
@@ -63,15 +70,67 @@ static uint64_t cap(void) { return __atomic_load_n(&cap_pages, __ATOMIC_RELAXED)
 uint64_t cap_in_ram(void) { return ws() + standby_count() + store_charged_pages(); }
 uint64_t cap_high_water(void) { return cap() * vmem_rt.cfg.high_water / 100; }
 uint64_t cap_low_water(void) { return cap() * vmem_rt.cfg.low_water / 100; }
-uint64_t cap_wanted(void) { return __atomic_load_n(&wanted, __ATOMIC_ACQUIRE); }
+uint64_t cap_taken(void) { return __atomic_load_n(&taken, __ATOMIC_ACQUIRE) & TAKEN_MASK; }
 
-int cap_short_of_room(void)
+uint64_t cap_held(void)
 {
-    return cap_in_ram() + cap_wanted() > cap();
+    /* with the standby list off every frame goes once written: frames
+     * already trimmed are room on its way */
+    return vmem_rt.cfg.standby ? cap_in_ram() : ws();
+}
+
+uint64_t cap_excess(uint64_t extra)
+{
+    uint64_t want = cap_held() + cap_taken() + extra, c = cap();
+    return want > c ? want - c : 0;
+}
+
+size_t cap_least(size_t want)
+{
+    uint64_t most = cap() / 4 ? cap() / 4 : 1;
+    return want < most ? want : (size_t)most;
+}
+
+size_t cap_take(size_t want, size_t least)
+{
+    uint64_t t = __atomic_load_n(&taken, __ATOMIC_ACQUIRE);
+    for (;;) {
+        uint64_t used = cap_in_ram() + (t & TAKEN_MASK), c = cap();
+        if (used >= c || c - used < least)
+            return 0;
+        uint64_t n = c - used < want ? c - used : want;
+        if (__atomic_compare_exchange_n(&taken, &t, t + n, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE))
+            return (size_t)n;
+    }
+}
+
+size_t cap_take_over(size_t n)
+{
+    __atomic_add_fetch(&taken, n, __ATOMIC_ACQ_REL);
+    ctr_add(&vmem_ctr.cap_overruns, n);
+    return n;
+}
+
+void cap_give_back(size_t n)
+{
+    if (!n)
+        return;
+    /* never below 0: room taken before paging was restarted (cap_set) */
+    uint64_t t = __atomic_load_n(&taken, __ATOMIC_ACQUIRE);
+    while (!__atomic_compare_exchange_n(&taken, &t,
+                                        t + TAKEN_GEN - ((t & TAKEN_MASK) < n ? (t & TAKEN_MASK) : n),
+                                        0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        ;
 }
 
 void cap_set(uint64_t pages)
 {
+    /* Paging starting: no fault holds room (none takes any while paging is
+     * off), but a forked child may have inherited what its parent's faults
+     * held at the fork, by threads it does not have. */
+    if (pages && !cap())
+        __atomic_store_n(&taken, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&cap_pages, pages, __ATOMIC_RELEASE);
 }
 
@@ -80,9 +139,9 @@ void cap_progress(size_t done)
     __atomic_add_fetch(&progress, done, __ATOMIC_RELEASE);
 }
 
-void cap_stalled(int s)
+uint64_t cap_progress_count(void)
 {
-    __atomic_store_n(&stalled, s, __ATOMIC_RELEASE);
+    return __atomic_load_n(&progress, __ATOMIC_ACQUIRE);
 }
 
 int paging_enabled(void) { return cap() != 0; }
@@ -91,45 +150,6 @@ uint64_t paging_cap(void) { return cap(); }
 uint64_t paging_commit_limit(void)
 {
     return paging_enabled() ? cap() + pagefile_capacity() : UINT64_MAX;
-}
-
-int paging_has_room(size_t npages)
-{
-    return !paging_enabled() || cap_in_ram() + npages <= cap();
-}
-
-void paging_wait_for_room(size_t npages)
-{
-    if (paging_has_room(npages))
-        return;
-    if (__atomic_load_n(&stalled, __ATOMIC_ACQUIRE)) {
-        paging_kick();
-        return; /* trimming cannot make room now: go over the cap */
-    }
-    /* Announced, so the trimmer makes room for it even between the water
-     * marks (with both at 100%, room is made exactly on demand). */
-    __atomic_add_fetch(&wanted, npages, __ATOMIC_ACQ_REL);
-    paging_kick();
-    /* Bounded: while trimming makes progress, wait for it (up to 200 ms);
-     * if it makes none for 50 ms (a page-writer batch takes a few ms), or
-     * the trimmer found nothing it can do (everything locked, page file
-     * full or failing), the working set exceeds the cap for a while rather
-     * than the application stopping. */
-    uint64_t seen = __atomic_load_n(&progress, __ATOMIC_ACQUIRE);
-    int idle = 0;
-    for (int i = 0; i < 4000 && cap_in_ram() + npages > cap() && idle < 1000 &&
-                    !__atomic_load_n(&stalled, __ATOMIC_ACQUIRE); i++) {
-        os_nap_ns(50 * 1000);
-        uint64_t now = __atomic_load_n(&progress, __ATOMIC_ACQUIRE);
-        /* a page-writer batch in flight is progress too: its frames are
-         * about to be freed (under a slow disk a batch can take longer
-         * than the idle bound) */
-        idle = now == seen && !page_writer_busy() ? idle + 1 : 0;
-        seen = now;
-        if (idle == 10)
-            paging_kick();
-    }
-    __atomic_sub_fetch(&wanted, npages, __ATOMIC_ACQ_REL);
 }
 
 int paging_set_cap(uint64_t pages)

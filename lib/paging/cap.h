@@ -1,7 +1,7 @@
 /*
  * cap.h -- the resident-memory cap (working set + standby frames, both
- * RAM): room under it for faults, its water marks for the working-set
- * manager, and the commit limit it makes.
+ * RAM): room under it taken by faults, its water marks for the
+ * working-set manager, and the commit limit it makes.
  */
 #ifndef VMEM_CAP_H
 #define VMEM_CAP_H
@@ -23,13 +23,21 @@ uint64_t paging_cap(void);
  * without paging. */
 uint64_t paging_commit_limit(void);
 
-/* Called by a fault before it installs up to `npages` pages, without
- * as_lock: waits (bounded) for the trimmer to make room under the cap.
- * Safe in a signal handler. */
-void paging_wait_for_room(size_t npages);
+/* ---- room for faults (reclaim.h makes it when there is none) ----------- */
 
-/* 1 if npages more fit under the cap now (no waiting needed). */
-int paging_has_room(size_t npages);
+/* Takes room under the cap for up to `want` pages a fault is about to make
+ * resident (installed, or kept in standby frames), at least `least`;
+ * returns how many (0: not `least` free).  Lock-free, async-signal-safe. */
+size_t cap_take(size_t want, size_t least);
+/* The room a fault for `want` pages waits to have whole: all of it, up to
+ * a quarter of the cap (a cluster wider than that shrinks). */
+size_t cap_least(size_t want);
+/* Takes n pages over the cap, counted in cap_overruns: for a fault when
+ * nothing can leave RAM.  Returns n. */
+size_t cap_take_over(size_t n);
+/* Gives back room taken, once the pages installed are counted in the
+ * working set (or were not installed). */
+void cap_give_back(size_t n);
 
 /* ---- view pages (section/vpage.c) ---------------------------------------- */
 
@@ -47,20 +55,24 @@ size_t cap_trim_views(size_t n);
 /* Puts a cap in force (start.c), or none (0). */
 void cap_set(uint64_t cap_pages);
 
-/* Pages in RAM: working set + standby frames. */
+/* Pages in RAM: working set + standby frames + the compressed store. */
 uint64_t cap_in_ram(void);
+/* What trimming and freeing reduce: the pages in RAM, or with the standby
+ * list off the working set alone (a trimmed page's frame is freed once
+ * written: room on its way). */
+uint64_t cap_held(void);
+/* Pages faults have taken room for and not yet installed. */
+uint64_t cap_taken(void);
+/* How many pages must leave so that `extra` more fit beside what is held
+ * and taken (0: they fit, or will once frames in flight are freed). */
+uint64_t cap_excess(uint64_t extra);
 /* Trimming starts at VMEM_HIGH_WATER % of the cap, stops at VMEM_LOW_WATER %. */
 uint64_t cap_high_water(void);
 uint64_t cap_low_water(void);
-/* Pages faults wait to install (announced in paging_wait_for_room). */
-uint64_t cap_wanted(void);
-/* Room is short: faults are waiting for more than the cap leaves. */
-int cap_short_of_room(void);
 
-/* The working-set manager reports a round: `done` pages trimmed or freed;
- * stalled: nothing can go now, so faults stop waiting for room until a
- * round makes progress again. */
+/* Pages trimmed or freed so far, by the working-set manager or by faults
+ * (progress for a fault waiting for room). */
 void cap_progress(size_t done);
-void cap_stalled(int stalled);
+uint64_t cap_progress_count(void);
 
 #endif

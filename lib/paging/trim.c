@@ -20,9 +20,12 @@
  * standby page is a transition fault.
  *
  * The trimmer never touches managed memory itself: runs of the copy path
- * are read into a buffer of its own.
+ * are read into a buffer of its own.  It runs on the working-set manager
+ * thread, or on a fault's thread (fault thread or SIGBUS handler) making
+ * room under the cap (reclaim.c): nothing here grows memory or blocks but
+ * on as_lock, policy_lock and frame_lock, which a fault takes anyway.
  *
- * Locks: as_lock shared to choose victims, exclusive to trim them.
+ * Locks: as_lock exclusive to choose victims and trim them.
  */
 #include "paging/trim.h"
 #include "os/self.h"
@@ -47,7 +50,8 @@
  * tell pinned from shared.  Either may be unavailable (-1): a process that
  * changed its user ids is not dumpable, and its /proc/self files are
  * root's.  Then the copy path reads only what is safe to read directly, and
- * EBUSY means pinned.  Used by the working-set manager thread only. */
+ * EBUSY means pinned.  Used under as_lock exclusive only (the working-set
+ * manager, or a fault making room). */
 static struct os_self_file mem_file = OS_SELF_FILE("mem"), pagemap_file = OS_SELF_FILE("pagemap");
 
 void trim_open_files(void)
@@ -67,8 +71,8 @@ void trim_close_files(void)
  * (exclusive lock). */
 struct victim { uintptr_t base; uint64_t id; size_t page; };
 
-/* Runs of the copy path are read here, so the working-set manager never
- * touches managed memory itself. */
+/* Runs of the copy path are read here, so the trimmer never touches
+ * managed memory itself; one trimmer at a time (as_lock exclusive). */
 static uint8_t bounce[TRIM_BATCH * PAGE_SZ] __attribute__((aligned(64)));
 
 /* Without /proc/self/mem: the pages of [i, i + n) that can be read
@@ -344,7 +348,7 @@ static int trimmable(struct region *r, size_t i)
     return p && pte_load_state(p) == PTE_RESIDENT && !(p->flags & PTE_F_LOCKED);
 }
 
-/* Victims from the replacement policy, named by region (as_lock shared). */
+/* Victims from the replacement policy, named by region (as_lock held). */
 static size_t policy_victims(struct victim *v, size_t n)
 {
     uint64_t vpn[TRIM_BATCH];
@@ -358,19 +362,28 @@ static size_t policy_victims(struct victim *v, size_t n)
     return got;
 }
 
-size_t trim_working_set(size_t n)
+size_t trim_working_set(size_t n, size_t (*limit)(size_t), size_t arg)
 {
     struct victim v[TRIM_BATCH];
     if (n > TRIM_BATCH)
         n = TRIM_BATCH;
-    as_lock_shared();
-    size_t got = policy_victims(v, n);
-    as_unlock();
-    if (!got)
+    /* The victims are chosen under the lock that trims them, and how many
+     * are needed is asked then: the working-set manager and faults making
+     * room trim one after the other, each seeing what the other did, so
+     * together they never trim more than is needed. */
+    as_lock_exclusive();
+    if (limit) {
+        size_t l = limit(arg);
+        if (l < n)
+            n = l;
+    }
+    size_t got = n ? policy_victims(v, n) : 0;
+    if (!got) {
+        as_unlock();
         return 0;
+    }
 
     size_t trimmed = 0;
-    as_lock_exclusive();
     for (size_t k = 0; k < got;) {
         /* a run of victims adjacent in one region */
         size_t e = k + 1;

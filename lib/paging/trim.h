@@ -10,9 +10,12 @@
 
 #define TRIM_BATCH 64 /* pages trimmed or freed per round */
 
-/* Trims up to n (<= TRIM_BATCH) pages; returns how many left the working
- * set.  The working-set manager thread only; takes as_lock. */
-size_t trim_working_set(size_t n);
+/* Trims up to n (<= TRIM_BATCH) pages, and at most limit(arg) (asked with
+ * as_lock held exclusive, so it sees every trim before; NULL: no limit);
+ * returns how many left the working set.  The working-set manager thread,
+ * or a fault making room (reclaim.c); takes as_lock, so never with it
+ * held. */
+size_t trim_working_set(size_t n, size_t (*limit)(size_t), size_t arg);
 
 /* Opens the /proc/self files the trimmer reads (paging_start; either may be
  * unavailable), and closes them (paging_stop, and in a forked child: they

@@ -1,9 +1,9 @@
 /*
  * wsmanager.c -- the working-set manager thread.
  *
- * When the pages in RAM pass the high-water mark, or faults are waiting for
- * room (cap.c), the thread works in rounds until they are down to the
- * low-water mark (and the room asked for is made):
+ * When the pages in RAM (with the room faults have taken, cap.c) pass the
+ * high-water mark, the thread works in rounds until they are down to the
+ * low-water mark:
  *
  *   trim (working set -> standby): victims the replacement policy chooses
  *   move to standby frames (trim.c);
@@ -14,9 +14,11 @@
  *   modified page writer, a thread of its own (page_writer.c), which this
  *   thread wakes.
  *
- * A round that can do nothing (everything locked, page file full or
- * failing) marks trimming stalled: faults stop waiting for room until a
- * later round makes progress.
+ * A fault that finds no room under the cap does not wait for this thread:
+ * it makes room itself (reclaim.c) and wakes the thread, which brings RAM
+ * down to the low-water mark behind it.  Each trim asks how many pages are
+ * still needed with as_lock exclusive, so the two never trim twice for the
+ * same room.
  *
  * Locks: none of its own; trim.c and release.c take as_lock.  The thread
  * is woken through os/wake.h (async-signal-safe from a SIGBUS handler).
@@ -53,12 +55,28 @@ void paging_set_periodic(void (*fn)(void))
     __atomic_store_n(&periodic, fn, __ATOMIC_RELEASE);
 }
 
-/* Work to do: over the high-water mark, faults short of room, or the
+static int test_held; /* atomic: a test holds the thread (wsmanager_test_hold) */
+static int in_rounds;  /* atomic: working down to the low-water mark */
+
+int wsmanager_busy(void)
+{
+    return __atomic_load_n(&in_rounds, __ATOMIC_ACQUIRE);
+}
+
+/* Work to do: over the mark (with the room faults have taken), or the
  * standby list more than half full. */
 static int over(uint64_t mark)
 {
-    return cap_in_ram() > mark || cap_short_of_room() ||
-           standby_count() > standby_capacity() / 2;
+    return cap_in_ram() + cap_taken() > mark || standby_count() > standby_capacity() / 2;
+}
+
+/* Pages to trim now, asked with as_lock exclusive (trim_working_set): down
+ * to the low-water mark. */
+static size_t trim_need(size_t unused)
+{
+    (void)unused;
+    uint64_t h = cap_held() + cap_taken(), low = cap_low_water();
+    return h > low ? (size_t)(h - low) : 0;
 }
 
 /* The standby pool could not grow: said once. */
@@ -75,14 +93,10 @@ static void grow_failed(void)
 static int trim_round(void)
 {
     size_t done = 0;
-    /* down to the low-water mark, and what waiting faults need.  With the
-     * standby list off every frame goes once written, so only the working
-     * set counts: frames already trimmed are room on its way. */
-    uint64_t held = vmem_rt.cfg.standby ? cap_in_ram() : ws();
-    uint64_t need = held > cap_low_water() ? held - cap_low_water() : 0;
-    uint64_t room = held + cap_wanted(), cap = paging_cap();
-    if (room > cap && room - cap > need)
-        need = room - cap;
+    /* down to the low-water mark.  With the standby list off every frame
+     * goes once written, so only the working set counts: frames already
+     * trimmed are room on its way (cap_held). */
+    size_t need = trim_need(0);
     size_t sb_room = standby_capacity() - standby_count();
     size_t n = need < TRIM_BATCH ? (size_t)need : TRIM_BATCH;
     if (n > sb_room)
@@ -101,7 +115,7 @@ static int trim_round(void)
         n -= got < n ? got : n;
     }
     if (n && ws() > vp)
-        done += trim_working_set(n);
+        done += trim_working_set(n, trim_need, 0);
     int dirty = 0;
     if (over(cap_low_water()))
         done += release_standby(TRIM_BATCH, &dirty);
@@ -124,25 +138,24 @@ static void *wsmanager_main(void *arg)
             work();
         if (os_wake_drain(kick_fd) != 0)
             break;
-        if (!over(cap_high_water()))
+        if (__atomic_load_n(&test_held, __ATOMIC_ACQUIRE) || !over(cap_high_water()))
             continue;
         int idle_rounds = 0;
-        while (!__atomic_load_n(&stop_flag, __ATOMIC_ACQUIRE) && over(cap_low_water())) {
+        __atomic_store_n(&in_rounds, 1, __ATOMIC_RELEASE);
+        while (!__atomic_load_n(&stop_flag, __ATOMIC_ACQUIRE) &&
+               !__atomic_load_n(&test_held, __ATOMIC_ACQUIRE) && over(cap_low_water())) {
             if (trim_round()) {
                 idle_rounds = 0;
-                cap_stalled(0);
             } else if (page_writer_busy() && !page_writer_stuck()) {
                 /* frames are being saved: wait for the writer's kick */
                 os_wake_wait(kick_fd, -1, 10);
                 if (os_wake_drain(kick_fd) != 0)
-                    return NULL;
+                    break;
             } else if (++idle_rounds > 3) {
-                /* nothing can go now: faults stop waiting for room until a
-                 * later round makes progress */
-                cap_stalled(1);
-                break;
+                break; /* nothing can go now: until the next wake-up */
             }
         }
+        __atomic_store_n(&in_rounds, 0, __ATOMIC_RELEASE);
     }
     return NULL;
 }
@@ -175,6 +188,13 @@ void wsmanager_close(void)
 {
     os_wake_close(kick_fd);
     kick_fd = -1;
+}
+
+void wsmanager_test_hold(int hold)
+{
+    __atomic_store_n(&test_held, hold, __ATOMIC_RELEASE);
+    if (!hold)
+        paging_kick();
 }
 
 void wsmanager_leave_in_child(void)

@@ -23,6 +23,7 @@
 #include "section/vtable.h"
 #include "fault/fault.h"
 #include "paging/cap.h"
+#include "paging/reclaim.h"
 #include "pagefile/crc32c.h"
 #include "core/internal_alloc.h"
 #include "core/mutex.h"
@@ -205,12 +206,17 @@ static struct vpage_view *find(uintptr_t a)
 static void serve(const struct uffd_minor_event *ev)
 {
     uintptr_t a = round_down(ev->addr, PAGE_SZ);
-    paging_wait_for_room(1); /* as private faults do, before any lock */
+    /* room under the cap, as private faults take it, before any lock;
+     * given back once the page is counted in the working set */
+    size_t room = 0;
+    if (paging_enabled() && !(room = cap_take(1, 1)))
+        room = paging_make_room(1);
     lock();
     struct vpage_view *v = find(a);
     if (!v) {
         /* unmapped meanwhile: the faulting thread retries and finds out */
         unlock();
+        cap_give_back(room);
         uffd_wake(vfd, a, PAGE_SZ);
         return;
     }
@@ -230,6 +236,7 @@ static void serve(const struct uffd_minor_event *ev)
     }
     vt_unlock(e);
     unlock();
+    cap_give_back(room);
     if (err) {
         /* an in-page error: the access raises SIGBUS (BUS_MCEERR_AR), as
          * for a private page; never zeros in place of the data */
