@@ -657,3 +657,41 @@ Test(section_paging, no_oom_in_a_cgroup_just_above_the_cap)
     cr_assert(removed, "rmdir %s: %s", cg_dir, strerror(errno));
 }
 #endif
+
+/* ---- VirtualLock of paged-out view pages with the cap full ---------------- */
+
+/* The cap full of private pages, a view's pages paged out: VirtualLock of
+ * 128 of them brings them in and locks them, with no page over the cap (the
+ * view fault thread makes room through the working-set manager, which
+ * VirtualLock must not keep out by holding the address-space lock while
+ * the view's pages fault in). */
+Test(section_paging, virtuallock_of_paged_out_view_pages)
+{
+    need_view_paging(1 * MIB);
+    size_t priv_pages = 1024, view_pages = 512, lock_pages = 128;
+    uint8_t *priv = VirtualAlloc(NULL, priv_pages * 4096, MEM_COMMIT | MEM_RESERVE,
+                                 PAGE_READWRITE);
+    cr_assert_not_null(priv);
+    HANDLE h = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0,
+                                  (DWORD)(view_pages * 4096), NULL);
+    cr_assert_not_null(h);
+    uint8_t *v = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0);
+    cr_assert_not_null(v);
+    for (size_t p = 0; p < view_pages; p++)
+        fill_page(v, p, 7);
+    for (size_t p = 0; p < priv_pages; p++) /* pushes the view's pages out */
+        fill_page(priv, p, 8);
+    uint64_t over = stats().cap_overruns;
+    cr_assert(VirtualLock(v, lock_pages * 4096), "VirtualLock: error %lu",
+              (unsigned long)GetLastError());
+    cr_assert_eq(stats().cap_overruns, over, "%llu pages went over the cap",
+                 (unsigned long long)(stats().cap_overruns - over));
+    for (size_t p = 0; p < view_pages; p++)
+        cr_assert(page_intact(v, p, 7), "view page %zu lost", p);
+    for (size_t p = 0; p < priv_pages; p++)
+        cr_assert(page_intact(priv, p, 8), "private page %zu lost", p);
+    cr_assert(VirtualUnlock(v, lock_pages * 4096));
+    cr_assert(UnmapViewOfFile(v));
+    cr_assert(CloseHandle(h));
+    cr_assert(VirtualFree(priv, 0, MEM_RELEASE));
+}
