@@ -8,11 +8,13 @@
  *
  * Exits 0 when every check held, else prints what failed and exits 1.
  * The paging scenarios (pshare, psharepage, pwrite) serve test_section_paging.c;
+ * pend-exit, pend-ret and pend-shutdown serve test_section_teardown.c;
  * the test sets this process's cap (VMEM_MAX_RESIDENT) in its environment.
  */
 #include <memoryapi.h>
 #include <vmem.h>
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,21 @@
 #include <unistd.h>
 
 static int rfd, wfd;
+
+/* pend-*: threads reading a view of 4096 pages until the process ends. */
+static volatile char *end_view;
+static unsigned long end_reads;
+
+static void *read_until_the_end(void *arg)
+{
+    unsigned seed = (unsigned)(uintptr_t)arg;
+    for (;;) {
+        size_t p = (size_t)rand_r(&seed) % 4096;
+        (void)end_view[p * 4096 + (p % 512) * 8];
+        __atomic_add_fetch(&end_reads, 1, __ATOMIC_RELAXED);
+    }
+    return NULL;
+}
 
 #define CHECK(cond, ...)                                                      \
     do {                                                                      \
@@ -261,6 +278,28 @@ int main(int argc, char **argv)
         say('w');
         CHECK(hear() == 'x', "step x");
         return 0;
+    }
+    if (strncmp(scenario, "pend-", 5) == 0) {
+        /* the process ends (exit, return from main, vmem_shutdown then
+         * exit) while three threads still read the view */
+        h = OpenFileMappingA(FILE_MAP_ALL_ACCESS, FALSE, name);
+        CHECK(h, "OpenFileMappingA");
+        end_view = MapViewOfFile(h, FILE_MAP_READ, 0, 0, 0);
+        CHECK(end_view, "MapViewOfFile");
+        pthread_t t;
+        for (int i = 0; i < 3; i++)
+            CHECK(pthread_create(&t, NULL, read_until_the_end, (void *)(uintptr_t)(i + 1)) == 0,
+                  "pthread_create");
+        while (__atomic_load_n(&end_reads, __ATOMIC_RELAXED) < 20000)
+            ;
+        say('r');
+        if (strcmp(scenario, "pend-shutdown") == 0) {
+            vmem_shutdown();
+            exit(0);
+        }
+        if (strcmp(scenario, "pend-ret") == 0)
+            return 0;
+        exit(0);
     }
     fprintf(stderr, "section_peer: no scenario %s\n", scenario);
     return 2;

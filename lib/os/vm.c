@@ -259,6 +259,17 @@ int vm_discard(uintptr_t addr, size_t len)
     return raw_madvise((void *)addr, len, MADV_DONTNEED) < 0 ? errno : 0;
 }
 
+int vm_reserve_over(uintptr_t addr, size_t len)
+{
+    void *p = raw_mmap((void *)addr, len, PROT_NONE, RESERVE_FLAGS | MAP_FIXED, -1, 0);
+    return p == MAP_FAILED ? errno : 0;
+}
+
+int vm_dontfork(uintptr_t addr, size_t len, int on)
+{
+    return raw_madvise((void *)addr, len, on ? MADV_DONTFORK : MADV_DOFORK) < 0 ? errno : 0;
+}
+
 int vm_lazy_free(uintptr_t addr, size_t len)
 {
     return raw_madvise((void *)addr, len, MADV_FREE) < 0 ? errno : 0;

@@ -24,6 +24,13 @@ int vm_find_top_gap(size_t len, size_t align, uintptr_t *out);
 /* Any thread, async-signal-safe, none of these touches the memory itself
  * (vm_populate faults it in: never under as_lock on registered memory): */
 int vm_unmap(uintptr_t addr, size_t len);
+/* Any thread: [addr, addr+len), mapped or not, becomes reserved space as
+ * vm_reserve's at once (MAP_FIXED): what was mapped there, its page-table
+ * entries and its userfaultfd registration go in the same step. */
+int vm_reserve_over(uintptr_t addr, size_t len);
+/* Any thread: a forked child gets no mapping there (on) or a copy (off):
+ * MADV_DONTFORK / MADV_DOFORK. */
+int vm_dontfork(uintptr_t addr, size_t len, int on);
 int vm_protect(uintptr_t addr, size_t len, int prot);   /* PROT_* */
 int vm_discard(uintptr_t addr, size_t len);             /* MADV_DONTNEED */
 int vm_lazy_free(uintptr_t addr, size_t len);           /* MADV_FREE */

@@ -188,8 +188,9 @@ fail:
 
 int view_unmap(uintptr_t addr)
 {
-    /* a paged view's counts go first, with no lock held (vpage.h); one
-     * thread only takes that part */
+    /* a paged view goes first, with no lock held (vpage.h): its range
+     * made inaccessible at once, then its counts; one thread only takes
+     * that part */
     as_lock_shared();
     struct region *pr = region_find(round_down(addr, PAGE_SZ));
     struct vpage_view *vp = NULL;

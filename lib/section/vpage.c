@@ -48,6 +48,7 @@ struct vpage_view {
     size_t npages;
     uint64_t first;         /* the section's page at base */
     int pinned;             /* every page counted while the view exists */
+    int copy;               /* FILE_MAP_COPY: private, inherited by children */
     int gone;               /* detached by vpage_shutdown: nothing to undo */
     uint8_t *mapped;        /* registered: 1 where this process maps the page */
     struct vpage_view *next;
@@ -380,16 +381,26 @@ static void unlink_view(struct vpage_view *v)
     }
 }
 
-/* Ends v's part: registration, page-table entries, counts. */
+/* Ends v's part: its mapping, then its counts.  The section's mapping
+ * must never stay unregistered while the section has pages out: a read of
+ * a hole through it would put a zero page into the section's memory, for
+ * every process.  So the view's range becomes reserved space in one step
+ * (the mapping, its page-table entries and its registration go at once; a
+ * racing access is an access violation, as on Windows for an unmapped
+ * view), and only then are its pages counted down.  A fault event of the
+ * view still queued finds no view (find) and only wakes. */
 static void release(struct vpage_view *v)
 {
     unlink_view(v);
-    if (!v->pinned) {
-        uffd_unregister(vfd, v->base, v->npages * PAGE_SZ);
-        /* this process's entries go with the counts */
-        vm_discard(v->base, v->npages * PAGE_SZ);
+    int err = vm_reserve_over(v->base, v->npages * PAGE_SZ);
+    if (err) {
+        /* the mapping stays registered (or pinned): its counts too, a leak
+         * of RAM rather than a page lost */
+        vmem_log("section: cannot take a view's pages away (%s): they stay counted",
+                 strerror(err));
+    } else {
+        count_down(v);
     }
-    count_down(v);
     lost_forget(v->base, v->npages * PAGE_SZ);
     v->gone = 1;
 }
@@ -401,9 +412,38 @@ static void free_view(struct vpage_view *v)
     ifree_pages(v, sizeof(*v));
 }
 
+/* A normal exit: other threads may still use the views until the process
+ * is gone, so the views stay mapped and registered and the view thread
+ * runs.  This process's page-table entries go (as a trim takes them, under
+ * each entry's lock) with their counts; a page read again meanwhile faults
+ * and is served and counted again (left counted: a leak, never a loss).  A
+ * pinned view keeps its counts: the kernel serves it without asking, so its
+ * pages must stay in the memory while any thread may read it. */
 static void at_exit(void)
 {
-    vpage_shutdown();
+    lock();
+    size_t n = 0;
+    for (struct vpage_view *v = views; v; v = v->next) {
+        if (v->pinned)
+            continue;
+        for (size_t i = 0; i < v->npages; i++) {
+            if (!v->mapped[i])
+                continue;
+            struct vt_entry *e = entry(v, i);
+            vt_lock(e);
+            /* a VirtualLock'ed page refuses: it stays counted */
+            if (vm_discard(v->base + i * PAGE_SZ, PAGE_SZ) == 0) {
+                v->mapped[i] = 0;
+                if (e->maps)
+                    e->maps--;
+                n++;
+            }
+            vt_unlock(e);
+        }
+    }
+    unlock();
+    if (n)
+        paging_view_pages_add(-(int64_t)n);
 }
 
 int vpage_attach(struct section *s, uint64_t offset, uintptr_t base, size_t npages, int copy,
@@ -416,6 +456,7 @@ int vpage_attach(struct section *s, uint64_t offset, uintptr_t base, size_t npag
     v->base = base;
     v->npages = npages;
     v->first = offset / PAGE_SZ;
+    v->copy = copy;
     lock();
     if (!exit_hook)
         exit_hook = atexit(at_exit) == 0;
@@ -429,6 +470,12 @@ int vpage_attach(struct section *s, uint64_t offset, uintptr_t base, size_t npag
         v->pinned = 1;
         err = pin(v);
     }
+    /* a child of the raw fork system call (no fork handler) must not get
+     * the shared mapping unregistered: it gets none (an access there is
+     * SIGSEGV).  fork() hands it over (vpage_fork_prepare).  A copy view
+     * is private, holds no hole (pinned) and stays inherited. */
+    if (!err && !copy && (err = vm_dontfork(base, npages * PAGE_SZ, 1)) != 0)
+        count_down(v);
     if (err) {
         unlock();
         free_view(v);
@@ -450,6 +497,8 @@ void vpage_detach(struct vpage_view *v)
     free_view(v);
 }
 
+/* vmem_shutdown: the views go as at an unmap (release), their records
+ * stay for vpage_detach. */
 void vpage_shutdown(void)
 {
     lock();
@@ -518,14 +567,34 @@ static size_t trim(size_t n)
 
 /* ---- fork ------------------------------------------------------------------- */
 
-void vpage_fork_prepare(void) { lock(); }
-void vpage_fork_parent(void) { unlock(); }
+/* The shared views are inherited by fork() alone: MADV_DOFORK across it.
+ * A raw fork from another thread in that window gets them unregistered
+ * (docs/sections.md, "Limits"). */
+static void views_dontfork(int on)
+{
+    for (struct vpage_view *v = views; v; v = v->next)
+        if (!v->copy && vm_dontfork(v->base, v->npages * PAGE_SZ, on) != 0 && on)
+            vmem_log("section: a view stays inherited by a raw fork");
+}
+
+void vpage_fork_prepare(void)
+{
+    lock();
+    views_dontfork(0);
+}
+
+void vpage_fork_parent(void)
+{
+    views_dontfork(1);
+    unlock();
+}
 
 void vpage_fork_child(void)
 {
     /* the child has no page-table entries of shared mappings and its views
      * lost their registration: fresh ones, before anything can touch them
      * (an OUT page read unregistered would read the hole's zeros) */
+    views_dontfork(1); /* for this child's own raw forks */
     size_t had = 0;
     for (struct vpage_view *v = views; v; v = v->next)
         if (!v->pinned)

@@ -36,16 +36,22 @@ struct vpage_view;
 int vpage_attach(struct section *s, uint64_t offset, uintptr_t base, size_t npages, int copy,
                  struct vpage_view **out);
 
-/* Before a view is unmapped: its pages this process maps are counted down
- * and its registration ends.  No lock held. */
+/* Before a view is unmapped: its range becomes inaccessible reserved
+ * space at once (mapping and registration gone, an access is SIGSEGV),
+ * then its pages this process mapped are counted down.  The caller then
+ * releases the range.  No lock held. */
 void vpage_detach(struct vpage_view *v);
 
-/* vmem_shutdown and exit: every view detached (they stay mapped, served by
- * the kernel from the memory as it is) and the view thread stopped. */
+/* vmem_shutdown: every view made inaccessible and counted down as by
+ * vpage_detach (their records stay for it), the view thread stopped.  A
+ * normal exit does less (vpage.c, at_exit): views stay registered and
+ * served until the process is gone. */
 void vpage_shutdown(void);
 
-/* fork: vpage_lock held across it (after section_lock).  In the child the
- * views are registered afresh (or pinned) before fork() returns. */
+/* fork: vpage_lock held across it (after section_lock).  Shared views are
+ * MADV_DONTFORK (a child of the raw fork system call has none) but for
+ * fork() itself; in the child they are registered afresh (or pinned)
+ * before fork() returns. */
 void vpage_fork_prepare(void);
 void vpage_fork_parent(void);
 void vpage_fork_child(void);
