@@ -32,6 +32,7 @@
 #include "os/file.h"
 #include "os/page.h"
 #include "os/thread.h"
+#include "os/time.h"
 #include "os/uffd.h"
 #include "os/uffd_minor.h"
 #include "os/vm.h"
@@ -206,17 +207,27 @@ static void serve(const struct uffd_minor_event *ev)
 {
     uintptr_t a = round_down(ev->addr, PAGE_SZ);
     paging_wait_for_room(1); /* as private faults do, before any lock */
-    lock();
-    struct vpage_view *v = find(a);
-    if (!v) {
-        /* unmapped meanwhile: the faulting thread retries and finds out */
+    struct vpage_view *v;
+    struct vt_entry *e;
+    size_t i;
+    for (uint64_t nap = 10000;; nap = nap < 10000000 ? nap * 2 : nap) {
+        lock();
+        v = find(a);
+        if (!v) {
+            /* unmapped meanwhile: the faulting thread retries and finds out */
+            unlock();
+            uffd_wake(vfd, a, PAGE_SZ);
+            return;
+        }
+        i = (a - v->base) / PAGE_SZ;
+        e = entry(v, i);
+        if (vt_trylock(&v->sec->vt, e) == 0)
+            break;
+        /* another process holds the page long (stopped?): its other
+         * faults and trimming go on meanwhile */
         unlock();
-        uffd_wake(vfd, a, PAGE_SZ);
-        return;
+        os_nap_ns(nap);
     }
-    size_t i = (a - v->base) / PAGE_SZ;
-    struct vt_entry *e = entry(v, i);
-    vt_lock(e);
     int err = install(v->sec, e, v->first + i, a, ev->minor);
     if (err == EEXIST) {
         /* installed by an earlier event: a failed ioctl wakes nobody */
@@ -322,7 +333,7 @@ static int pin(struct vpage_view *v)
     size_t i;
     for (i = 0; i < v->npages && !err; i++) {
         struct vt_entry *e = entry(v, i);
-        vt_lock(e);
+        vt_lock(&v->sec->vt, e);
         err = page_in_fd(v->sec, e, v->first + i, buf);
         if (!err)
             e->maps++;
@@ -331,7 +342,7 @@ static int pin(struct vpage_view *v)
     if (err) /* undo the counts taken */
         for (size_t k = 0; k + 1 < i; k++) {
             struct vt_entry *e = entry(v, k);
-            vt_lock(e);
+            vt_lock(&v->sec->vt, e);
             e->maps--;
             vt_unlock(e);
         }
@@ -347,7 +358,7 @@ static void count_down(struct vpage_view *v)
         if (!v->pinned && !v->mapped[i])
             continue;
         struct vt_entry *e = entry(v, i);
-        vt_lock(e);
+        vt_lock(&v->sec->vt, e);
         if (e->maps)
             e->maps--;
         vt_unlock(e);
@@ -464,7 +475,8 @@ void vpage_shutdown(void)
 static int trim_one(struct vpage_view *v, size_t i)
 {
     struct vt_entry *e = entry(v, i);
-    vt_lock(e);
+    if (vt_trylock(&v->sec->vt, e) != 0)
+        return 0; /* another process holds it long: the next one */
     /* a VirtualLock'ed page refuses (EINVAL): it stays */
     if (vm_discard(v->base + i * PAGE_SZ, PAGE_SZ) != 0) {
         vt_unlock(e);
@@ -511,11 +523,12 @@ static size_t trim(size_t n)
 
 /* ---- fork ------------------------------------------------------------------- */
 
-void vpage_fork_prepare(void) { lock(); }
-void vpage_fork_parent(void) { unlock(); }
+void vpage_fork_prepare(void) { lock(); vt_fork_prepare(); }
+void vpage_fork_parent(void) { vt_fork_parent(); unlock(); }
 
 void vpage_fork_child(void)
 {
+    vt_fork_child(); /* a token of its own before any entry lock */
     /* the child has no page-table entries of shared mappings and its views
      * lost their registration: fresh ones, before anything can touch them
      * (an OUT page read unregistered would read the hole's zeros) */
@@ -545,7 +558,7 @@ void vpage_fork_child(void)
             /* the child's mapping holds the pages as the parent's does */
             for (size_t i = 0; i < v->npages; i++) {
                 struct vt_entry *e = entry(v, i);
-                vt_lock(e);
+                vt_lock(&v->sec->vt, e);
                 e->maps++;
                 vt_unlock(e);
             }
