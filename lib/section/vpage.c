@@ -72,10 +72,13 @@ static int write_warned, crc_warned;
 static size_t trim(size_t n);
 
 /* View pages poisoned after an in-page error, for the SIGBUS claim
- * (fault_set_view_inpage): lock-free, read in signal handlers.  Past
- * LOST_MAX of them the signal still comes, as BUS_ADRERR. */
-#define LOST_MAX 64
+ * (fault_set_view_inpage): lock-free, read in signal handlers.  When it
+ * is full the oldest is written over: the access that follows a poison
+ * always finds its page; a page lost LOST_MAX losses ago and touched
+ * again may raise BUS_ADRERR instead of BUS_MCEERR_AR. */
+#define LOST_MAX 1024
 static uintptr_t lost[LOST_MAX];
+static unsigned lost_next;
 
 static int lost_at(uintptr_t addr)
 {
@@ -87,12 +90,16 @@ static int lost_at(uintptr_t addr)
 
 static void lost_add(uintptr_t addr)
 {
+    if (lost_at(addr))
+        return;
     for (int k = 0; k < LOST_MAX; k++) {
         uintptr_t free_slot = 0;
         if (__atomic_compare_exchange_n(&lost[k], &free_slot, addr, 0, __ATOMIC_ACQ_REL,
                                         __ATOMIC_RELAXED))
             return;
     }
+    unsigned k = __atomic_fetch_add(&lost_next, 1, __ATOMIC_RELAXED) % LOST_MAX;
+    __atomic_store_n(&lost[k], addr, __ATOMIC_RELEASE);
 }
 
 /* A view [base, base+len) goes: its lost pages with it. */
