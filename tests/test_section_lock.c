@@ -4,25 +4,29 @@
  * an unreaped zombie and from another PID namespace, a live holder in
  * another PID namespace keeps its lock, a waiter that takes over a dead
  * holder's lock punches out a page it left half read in, a forked child
- * has a token of its own; and a section's slot file is removed only if it
+ * has a token of its own, a page another process holds stops no other
+ * fault of a process; and a section's slot file is removed only if it
  * is the file libvmem made (section/vslot.h).
  */
-#include <criterion/criterion.h>
+#include "section_util.h"
 
 #include "section/vslot.h"
 #include "section/vtable.h"
 #include "os/file.h"
 #include "os/page.h"
 #include "os/shm.h"
+#include "os/uffd_minor.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -266,4 +270,91 @@ Test(section_lock, a_file_put_at_the_slot_path_is_not_removed)
     close(fd);
     vslot_remove(path, id);
     cr_assert_neq(stat(path, &st), 0, "the slot file libvmem made stays");
+}
+
+/* ---- a page another process holds stops no other fault -------------------- */
+
+static volatile uint8_t *held_view;
+static volatile pid_t reader_tid;
+static volatile int reader_done;
+
+static void *read_page0(void *arg)
+{
+    (void)arg;
+    reader_tid = (pid_t)syscall(SYS_gettid);
+    (void)held_view[0];
+    __atomic_store_n(&reader_done, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+/* 1 once thread tid waits in a userfaultfd fault. */
+static int in_userfault(pid_t tid)
+{
+    char path[64], what[64] = "";
+    snprintf(path, sizeof path, "/proc/self/task/%d/wchan", (int)tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    if (!fgets(what, sizeof what, f))
+        what[0] = 0;
+    fclose(f);
+    return strstr(what, "userfault") != NULL;
+}
+
+Test(section_lock_view, a_held_page_stops_no_other_fault_of_the_process)
+{
+    const char *mode = getenv("VMEM_FAULT_MODE");
+    if (mode && strcmp(mode, "kernel") == 0)
+        cr_skip_test("fault mode kernel: views stay the kernel's (no userfaultfd)");
+    int ufd, e = uffd_minor_open(&ufd);
+    if (e)
+        cr_skip_test("no minor faults on shared memory: %s", strerror(e));
+    close(ufd);
+    const char *name = unique_name("held");
+    char obj[160];
+    snprintf(obj, sizeof obj, "/dev/shm/libvmem.%u.%s", (unsigned)getuid(),
+             strchr(name, '\\') + 1);
+    HANDLE s = make_section(INVALID_HANDLE_VALUE, PAGE_READWRITE, 16 * PG, name);
+    held_view = map_view(s, FILE_MAP_WRITE, 0, 0);
+    int up[2], down[2];
+    cr_assert_eq(pipe(up), 0);
+    cr_assert_eq(pipe(down), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        /* another process holding page 0's entry lock */
+        struct vtable t;
+        uint64_t off, size;
+        char c;
+        int fd = open(obj, O_RDWR);
+        if (fd < 0 || vt_probe(fd, &off, &size, NULL, 0, NULL) != 0 ||
+            vt_map(fd, off, size, &t) != 0)
+            _exit(1);
+        vt_lock(&t, &t.ent[0]);
+        if (write(up[1], "x", 1) != 1 || read(down[0], &c, 1) != 1)
+            _exit(2);
+        vt_unlock(&t.ent[0]);
+        _exit(0);
+    }
+    char c;
+    cr_assert_eq(read(up[0], &c, 1), 1);
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, read_page0, NULL), 0);
+    while (!reader_tid || !in_userfault(reader_tid))
+        sched_yield();
+    /* page 0's fault is with the view thread, which cannot have it: page
+     * 1's fault is served all the same */
+    cr_assert_eq(held_view[PG], 0);
+    held_view[PG] = 7;
+    cr_assert_eq(__atomic_load_n(&reader_done, __ATOMIC_ACQUIRE), 0,
+                 "page 0 was served while another process held it");
+    cr_assert_eq(write(down[1], "x", 1), 1);
+    cr_assert_eq(pthread_join(th, NULL), 0);
+    cr_assert_eq(reader_done, 1);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %d", st);
+    cr_assert_eq(held_view[PG], 7);
+    assert_ok(UnmapViewOfFile((void *)held_view));
+    assert_ok(CloseHandle(s));
 }

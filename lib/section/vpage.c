@@ -32,7 +32,6 @@
 #include "os/file.h"
 #include "os/page.h"
 #include "os/thread.h"
-#include "os/time.h"
 #include "os/uffd.h"
 #include "os/uffd_minor.h"
 #include "os/vm.h"
@@ -210,30 +209,26 @@ static struct vpage_view *find(uintptr_t a)
     return NULL;
 }
 
-static void serve(const struct uffd_minor_event *ev)
+/* Serves a fault event: 0, or EBUSY when another process holds the page
+ * long (stopped?): the event is kept and served later, and this process's
+ * other faults and its trimming go on meanwhile. */
+static int serve(const struct uffd_minor_event *ev)
 {
     uintptr_t a = round_down(ev->addr, PAGE_SZ);
     paging_wait_for_room(1); /* as private faults do, before any lock */
-    struct vpage_view *v;
-    struct vt_entry *e;
-    size_t i;
-    for (uint64_t nap = 10000;; nap = nap < 10000000 ? nap * 2 : nap) {
-        lock();
-        v = find(a);
-        if (!v) {
-            /* unmapped meanwhile: the faulting thread retries and finds out */
-            unlock();
-            uffd_wake(vfd, a, PAGE_SZ);
-            return;
-        }
-        i = (a - v->base) / PAGE_SZ;
-        e = entry(v, i);
-        if (vt_trylock(&v->sec->vt, e) == 0)
-            break;
-        /* another process holds the page long (stopped?): its other
-         * faults and trimming go on meanwhile */
+    lock();
+    struct vpage_view *v = find(a);
+    if (!v) {
+        /* unmapped meanwhile: the faulting thread retries and finds out */
         unlock();
-        os_nap_ns(nap);
+        uffd_wake(vfd, a, PAGE_SZ);
+        return 0;
+    }
+    size_t i = (a - v->base) / PAGE_SZ;
+    struct vt_entry *e = entry(v, i);
+    if (vt_trylock(&v->sec->vt, e) != 0) {
+        unlock();
+        return EBUSY;
     }
     int err = install(v->sec, e, v->first + i, a, ev->minor);
     if (err == EEXIST) {
@@ -256,25 +251,36 @@ static void serve(const struct uffd_minor_event *ev)
         if (uffd_poison(vfd, a, PAGE_SZ) != 0)
             uffd_wake(vfd, a, PAGE_SZ);
     }
+    return 0;
 }
 
 static void *view_thread(void *arg)
 {
     int fd = (int)(intptr_t)arg;
+    struct uffd_minor_event ev[32], held[32]; /* held: pages others hold */
+    int nheld = 0;
     for (;;) {
-        int seen = os_wake_wait(stop_fd, fd, -1);
+        /* with events held, a look again every millisecond */
+        int seen = os_wake_wait(stop_fd, fd, nheld ? 1 : -1);
         if (seen < 0) {
             vmem_log("section: view fault thread: poll failed: %s", strerror(-seen));
             break;
         }
         if (seen & OS_WAKE_SIGNALLED)
             break;
-        struct uffd_minor_event ev[32];
-        int n = uffd_minor_read(fd, ev, 32);
+        int keep = 0;
+        for (int k = 0; k < nheld; k++)
+            if (serve(&held[k]) == EBUSY)
+                held[keep++] = held[k];
+        nheld = keep;
+        if (nheld == 32)
+            continue; /* no room: new events wait in the kernel */
+        int n = uffd_minor_read(fd, ev, 32 - nheld);
         if (n < 0)
             break;
         for (int k = 0; k < n; k++)
-            serve(&ev[k]);
+            if (serve(&ev[k]) == EBUSY)
+                held[nheld++] = ev[k];
     }
     return NULL;
 }
