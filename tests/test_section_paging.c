@@ -562,6 +562,51 @@ Test(section_paging, changed_slot_is_an_inpage_error)
     assert_ok(CloseHandle(s));
 }
 
+/* Every page out lost at once (the slot file overwritten): each access to
+ * one raises SIGBUS with BUS_MCEERR_AR, however many there are. */
+Test(section_paging, every_lost_page_is_an_inpage_error)
+{
+    need_view_support();
+    catch_sigbus(); /* before the runtime starts (signal mode chains to it) */
+    need_paging(1 * MIB);
+    size_t size = 8 * MIB, pages = size / PG; /* more pages than vpage.c's LOST_MAX */
+    const char *name = unique_name("lost");
+    char obj[160];
+    snprintf(obj, sizeof obj, "/dev/shm/libvmem.%u.%s", (unsigned)getuid(),
+             strchr(name, '\\') + 1);
+    HANDLE s = make_section(INVALID_HANDLE_VALUE, PAGE_READWRITE, size, name);
+    uint8_t *v = map_view(s, FILE_MAP_WRITE, 0, 0);
+    for (size_t pg = 0; pg < pages; pg++)
+        fill_page(v, pg, 13);
+    struct vt_header h;
+    struct vt_entry e0;
+    read_table(obj, &h, &e0);
+    cr_assert_neq(h.slot_path[0], 0, "no slot file named");
+    /* every slot overwritten behind libvmem's back */
+    int fd = open(h.slot_path, O_RDWR);
+    cr_assert_geq(fd, 0, "open %s: %s", h.slot_path, strerror(errno));
+    static uint8_t junk[PG];
+    memset(junk, 0xa5, sizeof junk);
+    for (size_t pg = 0; pg < pages; pg++)
+        cr_assert_eq(pwrite(fd, junk, PG, (off_t)(pg * PG)), PG);
+    close(fd);
+    size_t lost = 0, intact = 0;
+    for (size_t pg = 0; pg < pages; pg++) {
+        uint64_t got;
+        if (read_faults((volatile uint64_t *)(v + pg * PG), &got)) {
+            cr_assert_eq(got_code, BUS_MCEERR_AR, "page %zu (the %zuth lost): si_code %d", pg,
+                         lost + 1, (int)got_code);
+            lost++;
+        } else {
+            cr_assert(page_intact(v, pg, 13), "page %zu read back wrong", pg);
+            intact++;
+        }
+    }
+    cr_assert_gt(lost, 1100, "only %zu pages were out (%zu in RAM)", lost, intact);
+    assert_ok(UnmapViewOfFile(v));
+    assert_ok(CloseHandle(s));
+}
+
 /* ---- a slot file that cannot be written ------------------------------------- */
 
 Test(section_paging, full_slot_file_keeps_every_byte)

@@ -140,7 +140,7 @@ static int read_info(int fd, struct names_info *info)
 {
     unsigned mode;
     int err = vt_probe(fd, &info->data_off, &info->size, info->slot_path,
-                       sizeof info->slot_path);
+                       sizeof info->slot_path, NULL);
     if (!err)
         err = os_file_mode(fd, &mode);
     if (err)
@@ -168,26 +168,28 @@ static int take_hold(const char *obj, int data, int *hold)
 }
 
 /* Removes the name obj, whose object is open at fd; its slot file's path
- * into gone ("" if none), for vslot_remove once the registry lock is let
+ * and identity into gone ("" if none) and gone_id, for vslot_remove once the registry lock is let
  * go (a file system's unlink may wait on its journal). */
-static void remove_object(const char *obj, int fd, char *gone)
+static void remove_object(const char *obj, int fd, char *gone, uint64_t *gone_id)
 {
     uint64_t off, size;
-    if (vt_probe(fd, &off, &size, gone, VT_PATH_MAX) != 0)
+    if (vt_probe(fd, &off, &size, gone, VT_PATH_MAX, gone_id) != 0)
         gone[0] = 0;
     os_shm_unlink(obj);
 }
 
 /* Opens obj if it exists and is held; removes it if stale (its slot file's
- * path into gone).  ENOENT when there is none (any more). */
-static int open_held(const char *obj, struct names_info *info, int *data, int *hold, char *gone)
+ * path and identity into gone, gone_id).  ENOENT when there is none (any
+ * more). */
+static int open_held(const char *obj, struct names_info *info, int *data, int *hold, char *gone,
+                     uint64_t *gone_id)
 {
     int err = own_open(obj, 0, data);
     if (err)
         return err;
     if (unheld(*data)) {
         /* left by a process that ended without letting go (killed) */
-        remove_object(obj, *data, gone);
+        remove_object(obj, *data, gone, gone_id);
         os_file_close(*data);
         return ENOENT;
     }
@@ -210,25 +212,28 @@ int names_create(const char *obj, struct names_info *info, int *existed, int *da
      * lock held; without one (no page-file directory) the section is never
      * paged (section/vpage.h) */
     char made[VT_PATH_MAX] = "", gone[VT_PATH_MAX] = "", stale[VT_PATH_MAX] = "";
+    uint64_t made_id = 0, gone_id = 0, stale_id = 0;
     int made_fd = -1;
     if (vslot_create_named(made, sizeof made, &made_fd) != 0)
         made[0] = 0;
+    else
+        made_id = os_file_id(made_fd);
     int reg, err = registry_lock(&reg);
     if (err) {
-        memcpy(gone, made, sizeof gone);
+        memcpy(gone, made, sizeof gone), gone_id = made_id;
         goto unused;
     }
-    err = open_held(obj, info, data, hold, stale);
+    err = open_held(obj, info, data, hold, stale, &stale_id);
     if (err != ENOENT) {
         *existed = 1;
-        memcpy(gone, made, sizeof gone);
+        memcpy(gone, made, sizeof gone), gone_id = made_id;
         goto out;
     }
     *existed = 0;
     /* O_EXCL, mode 0600: under the registry lock, a name taken meanwhile
      * is one another user made (own_open refused it above or here) */
     if ((err = own_open(obj, 1, data)) != 0) {
-        memcpy(gone, made, sizeof gone);
+        memcpy(gone, made, sizeof gone), gone_id = made_id;
         goto out;
     }
     unsigned mode = 0400u | (prot_is_writable(info->protect) ? MODE_W : 0) |
@@ -238,12 +243,12 @@ int names_create(const char *obj, struct names_info *info, int *existed, int *da
     info->slot_path[sizeof info->slot_path - 1] = 0;
     info->data_off = vt_data_off(info->size);
     if ((err = os_file_truncate(*data, (off_t)(info->data_off + info->size))) != 0 ||
-        (err = vt_format(*data, info->size, made)) != 0 ||
+        (err = vt_format(*data, info->size, made, made_id)) != 0 ||
         (err = os_file_set_mode(*data, mode)) != 0 ||
         (err = take_hold(obj, *data, hold)) != 0) {
         os_shm_unlink(obj);
         os_file_close(*data);
-        memcpy(gone, made, sizeof gone);
+        memcpy(gone, made, sizeof gone), gone_id = made_id;
     } else {
         info->slot_fd = made_fd; /* the section's now */
         made_fd = -1;
@@ -253,20 +258,21 @@ out:
 unused:
     if (made_fd >= 0)
         os_file_close(made_fd);
-    vslot_remove(gone);
-    vslot_remove(stale);
+    vslot_remove(gone, gone_id);
+    vslot_remove(stale, stale_id);
     return err;
 }
 
 int names_open(const char *obj, struct names_info *info, int *data, int *hold)
 {
     char stale[VT_PATH_MAX] = "";
+    uint64_t stale_id = 0;
     int reg, err = registry_lock(&reg);
     if (err)
         return err;
-    err = open_held(obj, info, data, hold, stale);
+    err = open_held(obj, info, data, hold, stale, &stale_id);
     registry_unlock(reg);
-    vslot_remove(stale);
+    vslot_remove(stale, stale_id);
     return err;
 }
 
@@ -283,13 +289,14 @@ void names_release(const char *obj, int hold)
     os_file_close(hold);
     int fd;
     char gone[VT_PATH_MAX] = "";
+    uint64_t gone_id = 0;
     /* the name may have been removed and made anew by others meanwhile:
      * only the object this process held is removed */
     if (own_open(obj, 0, &fd) == 0) {
         if (os_file_id(fd) == id && unheld(fd))
-            remove_object(obj, fd, gone);
+            remove_object(obj, fd, gone, &gone_id);
         os_file_close(fd);
     }
     registry_unlock(reg);
-    vslot_remove(gone);
+    vslot_remove(gone, gone_id);
 }

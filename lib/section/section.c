@@ -113,7 +113,7 @@ static int unnamed_memory(struct section *s)
         return err;
     s->data_off = vt_data_off(s->size);
     if ((err = os_file_truncate(s->fd, (off_t)(s->data_off + s->size))) != 0 ||
-        (err = vt_format(s->fd, s->size, "")) != 0)
+        (err = vt_format(s->fd, s->size, "", 0)) != 0)
         return err;
     if (vslot_create_unnamed(&s->slot_fd) != 0)
         s->slot_fd = -1; /* no page-file directory: never paged */

@@ -73,10 +73,13 @@ static int write_warned, crc_warned;
 static size_t trim(size_t n);
 
 /* View pages poisoned after an in-page error, for the SIGBUS claim
- * (fault_set_view_inpage): lock-free, read in signal handlers.  Past
- * LOST_MAX of them the signal still comes, as BUS_ADRERR. */
-#define LOST_MAX 64
+ * (fault_set_view_inpage): lock-free, read in signal handlers.  When it
+ * is full the oldest is written over: the access that follows a poison
+ * always finds its page; a page lost LOST_MAX losses ago and touched
+ * again may raise BUS_ADRERR instead of BUS_MCEERR_AR. */
+#define LOST_MAX 1024
 static uintptr_t lost[LOST_MAX];
+static unsigned lost_next;
 
 static int lost_at(uintptr_t addr)
 {
@@ -88,12 +91,16 @@ static int lost_at(uintptr_t addr)
 
 static void lost_add(uintptr_t addr)
 {
+    if (lost_at(addr))
+        return;
     for (int k = 0; k < LOST_MAX; k++) {
         uintptr_t free_slot = 0;
         if (__atomic_compare_exchange_n(&lost[k], &free_slot, addr, 0, __ATOMIC_ACQ_REL,
                                         __ATOMIC_RELAXED))
             return;
     }
+    unsigned k = __atomic_fetch_add(&lost_next, 1, __ATOMIC_RELAXED) % LOST_MAX;
+    __atomic_store_n(&lost[k], addr, __ATOMIC_RELEASE);
 }
 
 /* A view [base, base+len) goes: its lost pages with it. */
@@ -204,7 +211,10 @@ static struct vpage_view *find(uintptr_t a)
     return NULL;
 }
 
-static void serve(const struct uffd_minor_event *ev)
+/* Serves a fault event: 0, or EBUSY when another process holds the page
+ * long (stopped?): the event is kept and served later, and this process's
+ * other faults and its trimming go on meanwhile. */
+static int serve(const struct uffd_minor_event *ev)
 {
     uintptr_t a = round_down(ev->addr, PAGE_SZ);
     /* room under the cap, as private faults take it, before any lock;
@@ -219,11 +229,14 @@ static void serve(const struct uffd_minor_event *ev)
         unlock();
         cap_give_back(room);
         uffd_wake(vfd, a, PAGE_SZ);
-        return;
+        return 0;
     }
     size_t i = (a - v->base) / PAGE_SZ;
     struct vt_entry *e = entry(v, i);
-    vt_lock(e);
+    if (vt_trylock(&v->sec->vt, e) != 0) {
+        unlock();
+        return EBUSY;
+    }
     int err = install(v->sec, e, v->first + i, a, ev->minor);
     if (err == EEXIST) {
         /* installed by an earlier event: a failed ioctl wakes nobody */
@@ -246,25 +259,36 @@ static void serve(const struct uffd_minor_event *ev)
         if (uffd_poison(vfd, a, PAGE_SZ) != 0)
             uffd_wake(vfd, a, PAGE_SZ);
     }
+    return 0;
 }
 
 static void *view_thread(void *arg)
 {
     int fd = (int)(intptr_t)arg;
+    struct uffd_minor_event ev[32], held[32]; /* held: pages others hold */
+    int nheld = 0;
     for (;;) {
-        int seen = os_wake_wait(stop_fd, fd, -1);
+        /* with events held, a look again every millisecond */
+        int seen = os_wake_wait(stop_fd, fd, nheld ? 1 : -1);
         if (seen < 0) {
             vmem_log("section: view fault thread: poll failed: %s", strerror(-seen));
             break;
         }
         if (seen & OS_WAKE_SIGNALLED)
             break;
-        struct uffd_minor_event ev[32];
-        int n = uffd_minor_read(fd, ev, 32);
+        int keep = 0;
+        for (int k = 0; k < nheld; k++)
+            if (serve(&held[k]) == EBUSY)
+                held[keep++] = held[k];
+        nheld = keep;
+        if (nheld == 32)
+            continue; /* no room: new events wait in the kernel */
+        int n = uffd_minor_read(fd, ev, 32 - nheld);
         if (n < 0)
             break;
         for (int k = 0; k < n; k++)
-            serve(&ev[k]);
+            if (serve(&ev[k]) == EBUSY)
+                held[nheld++] = ev[k];
     }
     return NULL;
 }
@@ -330,7 +354,7 @@ static int pin(struct vpage_view *v)
     size_t i;
     for (i = 0; i < v->npages && !err; i++) {
         struct vt_entry *e = entry(v, i);
-        vt_lock(e);
+        vt_lock(&v->sec->vt, e);
         err = page_in_fd(v->sec, e, v->first + i, buf);
         if (!err)
             e->maps++;
@@ -339,7 +363,7 @@ static int pin(struct vpage_view *v)
     if (err) /* undo the counts taken */
         for (size_t k = 0; k + 1 < i; k++) {
             struct vt_entry *e = entry(v, k);
-            vt_lock(e);
+            vt_lock(&v->sec->vt, e);
             e->maps--;
             vt_unlock(e);
         }
@@ -355,7 +379,7 @@ static void count_down(struct vpage_view *v)
         if (!v->pinned && !v->mapped[i])
             continue;
         struct vt_entry *e = entry(v, i);
-        vt_lock(e);
+        vt_lock(&v->sec->vt, e);
         if (e->maps)
             e->maps--;
         vt_unlock(e);
@@ -520,7 +544,8 @@ void vpage_shutdown(void)
 static int trim_one(struct vpage_view *v, size_t i)
 {
     struct vt_entry *e = entry(v, i);
-    vt_lock(e);
+    if (vt_trylock(&v->sec->vt, e) != 0)
+        return 0; /* another process holds it long: the next one */
     /* a VirtualLock'ed page refuses (EINVAL): it stays */
     if (vm_discard(v->base + i * PAGE_SZ, PAGE_SZ) != 0) {
         vt_unlock(e);
@@ -580,17 +605,20 @@ static void views_dontfork(int on)
 void vpage_fork_prepare(void)
 {
     lock();
+    vt_fork_prepare();
     views_dontfork(0);
 }
 
 void vpage_fork_parent(void)
 {
     views_dontfork(1);
+    vt_fork_parent();
     unlock();
 }
 
 void vpage_fork_child(void)
 {
+    vt_fork_child(); /* a token of its own before any entry lock */
     /* the child has no page-table entries of shared mappings and its views
      * lost their registration: fresh ones, before anything can touch them
      * (an OUT page read unregistered would read the hole's zeros) */
@@ -621,7 +649,7 @@ void vpage_fork_child(void)
             /* the child's mapping holds the pages as the parent's does */
             for (size_t i = 0; i < v->npages; i++) {
                 struct vt_entry *e = entry(v, i);
-                vt_lock(e);
+                vt_lock(&v->sec->vt, e);
                 e->maps++;
                 vt_unlock(e);
             }

@@ -84,11 +84,15 @@ int vslot_open(const char *path, int *fd)
     return err;
 }
 
-void vslot_remove(const char *path)
+void vslot_remove(const char *path, uint64_t id)
 {
     int fd;
-    if (!path[0] || vslot_open(path, &fd) != 0)
+    if (!path[0] || !id || vslot_open(path, &fd) != 0)
         return; /* not ours, or gone already */
+    /* another file of the same user put at the path (the section's own
+     * unlinked or replaced meanwhile) is not ours to remove */
+    uint64_t at = os_file_id(fd);
     os_file_close(fd);
-    os_file_unlink(path);
+    if (at == id)
+        os_file_unlink(path);
 }

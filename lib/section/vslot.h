@@ -26,7 +26,10 @@ int vslot_create_named(char *path, size_t cap, int *fd);
  * not a file libvmem made (name, owner, mode). */
 int vslot_open(const char *path, int *fd);
 
-/* Removes a named section's slot file, only if it is one libvmem made. */
-void vslot_remove(const char *path);
+/* Removes a named section's slot file, only if it is the one libvmem made
+ * for the section: a name of ours, owned, mode 0600, and the file whose
+ * os_file_id the section's table recorded (id; 0: none recorded, nothing
+ * is removed). */
+void vslot_remove(const char *path, uint64_t id);
 
 #endif
