@@ -454,7 +454,7 @@ static void at_exit(void)
             if (!v->mapped[i])
                 continue;
             struct vt_entry *e = entry(v, i);
-            vt_lock(e);
+            vt_lock(&v->sec->vt, e);
             /* a VirtualLock'ed page refuses: it stays counted */
             if (vm_discard(v->base + i * PAGE_SZ, PAGE_SZ) == 0) {
                 v->mapped[i] = 0;
