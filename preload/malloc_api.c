@@ -27,6 +27,19 @@ static inline int use_managed(void)
     return managed_heap_ready() && !preload_in_internal_thread;
 }
 
+/* The text of libc, set at start-up.  A block libc allocates for itself
+ * comes from the fallback heap: stdio's buffers are written by libc's own
+ * write, which the guarded calls do not cover, and in fault mode signal
+ * the kernel fails that write with EFAULT on a page trimmed since the
+ * buffer was filled -- stdio then drops the data without a word. */
+uintptr_t preload_libc_lo, preload_libc_hi;
+
+static inline int from_libc(const void *ra)
+{
+    uintptr_t a = (uintptr_t)ra;
+    return a >= preload_libc_lo && a < preload_libc_hi;
+}
+
 static size_t pow2_at_least(size_t n)
 {
     return n <= 1 ? 1 : (size_t)1 << (64 - __builtin_clzl(n - 1));
@@ -58,8 +71,14 @@ static void *alloc_aligned(size_t align, size_t size)
     return p;
 }
 
-EXPORT void *malloc(size_t size)
+static void *malloc_for(size_t size, const void *ra)
 {
+    if (from_libc(ra)) {
+        void *p = fallback_malloc(size);
+        if (!p)
+            errno = ENOMEM;
+        return p;
+    }
     if (use_managed() && size <= SC_MAX_SIZE) {
         void *p = tcache_alloc(sc_of(size));
         if (p)
@@ -68,6 +87,11 @@ EXPORT void *malloc(size_t size)
         return NULL;
     }
     return alloc_aligned(16, size);
+}
+
+EXPORT void *malloc(size_t size)
+{
+    return malloc_for(size, __builtin_return_address(0));
 }
 
 /* Usable size of a block, 0 if the pointer is not ours. */
@@ -116,17 +140,19 @@ EXPORT void *calloc(size_t n, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    void *p = malloc(total);
+    const void *ra = __builtin_return_address(0);
+    void *p = malloc_for(total, ra);
     /* Large blocks are freshly committed pages: already zero. */
-    if (p && total <= SC_MAX_SIZE)
+    if (p && (total <= SC_MAX_SIZE || from_libc(ra)))
         memset(p, 0, total);
     return p;
 }
 
 EXPORT void *realloc(void *p, size_t size)
 {
+    const void *ra = __builtin_return_address(0);
     if (!p)
-        return malloc(size);
+        return malloc_for(size, ra);
     if (size == 0) {
         free(p);
         return NULL;
@@ -140,9 +166,10 @@ EXPORT void *realloc(void *p, size_t size)
     int is_large = old > SC_MAX_SIZE || (ranges_find((uintptr_t)p, &r) && r.kind == RANGE_LARGE);
     if (!is_large && size <= old && size > old / 2)
         return p;
-    if (is_large && size > SC_MAX_SIZE && use_managed() && large_resize(p, size))
+    if (is_large && size > SC_MAX_SIZE && use_managed() && !from_libc(ra) &&
+        large_resize(p, size))
         return p;
-    void *n = malloc(size);
+    void *n = malloc_for(size, ra);
     if (!n)
         return NULL;
     memcpy(n, p, old < size ? old : size);

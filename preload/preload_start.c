@@ -23,6 +23,7 @@
 #include <vmem.h>
 
 #include <errno.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,36 @@ static _Noreturn void fail(const char *what, const char *why)
     _exit(START_FAILED);
 }
 
+/* Finds the executable segment of the object holding ((uintptr_t *)data)[0]
+ * and puts its bounds in [1] and [2]. */
+static int find_text(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    uintptr_t *want = data;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+            continue;
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+        if (want[0] >= lo && want[0] < hi) {
+            want[1] = lo;
+            want[2] = hi;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* libc's text, where its own calls to malloc come from (malloc_api.c). */
+static void find_libc(void)
+{
+    uintptr_t want[3] = { (uintptr_t)&fflush, 0, 0 };
+    if (dl_iterate_phdr(find_text, want)) {
+        preload_libc_lo = want[1];
+        preload_libc_hi = want[2];
+    }
+}
+
 __attribute__((constructor)) static void preload_start(void)
 {
     /* before anything can start libvmem: every thread it starts from now
@@ -87,6 +118,7 @@ __attribute__((constructor)) static void preload_start(void)
          * unmanaged would silently ignore the cap the user asked for. */
         fail("libvmem did not start", strerror(err));
     }
+    find_libc();
     if ((err = managed_heap_start()) != 0)
         fail("cannot reserve the managed heap", strerror(err));
     pthread_atfork(fork_prepare, fork_release, fork_release);

@@ -5,6 +5,7 @@
 #ifndef PRELOAD_SYS_H
 #define PRELOAD_SYS_H
 
+#include <stdint.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -23,6 +24,10 @@ int preload_internal_thread_create(pthread_t *t, const pthread_attr_t *attr,
                                    void *(*fn)(void *), void *arg);
 
 /* Nonzero in a thread libvmem started (fault threads, the trimmer). */
+/* libc's text: its own allocations are served by the fallback heap
+ * (malloc_api.c); set by preload_start before the managed heap. */
+extern uintptr_t preload_libc_lo, preload_libc_hi;
+
 extern __thread int preload_in_internal_thread __attribute__((tls_model("initial-exec")));
 
 #endif

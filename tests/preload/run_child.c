@@ -186,6 +186,22 @@ static int page_mode(size_t mib)
     return 0;
 }
 
+/* Prints a line into stdout's buffer (a pipe: nothing is written yet),
+ * then touches mib MiB, which trims the buffer's page under a small cap;
+ * the line is written by exit's flush, libc's own write. */
+static int stdio_mode(size_t mib)
+{
+    printf("stdio %zu ok\n", mib);
+    size_t n = mib << 20;
+    volatile unsigned char *b = malloc(n);
+    if (!b)
+        return 2;
+    for (size_t i = 0; i < n; i += 4096)
+        b[i] = (unsigned char)i;
+    free((void *)b);
+    return 0;
+}
+
 static int tree_mode(const char *mib)
 {
     fflush(NULL);
@@ -213,6 +229,8 @@ int main(int argc, char **argv)
         return send_mode(atoi(argv[2]), argv[3]);
     if (argc == 3 && !strcmp(argv[1], "page"))
         return page_mode((size_t)atoi(argv[2]));
+    if (argc == 3 && !strcmp(argv[1], "stdio"))
+        return stdio_mode((size_t)atoi(argv[2]));
     if (argc == 3 && !strcmp(argv[1], "tree"))
         return tree_mode(argv[2]);
     fprintf(stderr, "usage: run_child wait [SIG...] | send SIG HOW | page MIB | tree MIB\n");

@@ -560,6 +560,25 @@ Test(run, pagefile_path_not_yet_there_tree)
     check_tree("/notyet");
 }
 
+/* ---- stdio's buffer, written by libc's own write ---------------------------- */
+
+/* A line left in stdout's buffer (a pipe) while the program pages: exit's
+ * flush is libc's internal write, which the guarded calls do not cover; a
+ * buffer in managed memory trimmed meanwhile made it fail with EFAULT in
+ * fault mode signal, and the line was lost with status 0. */
+Test(run, stdio_line_survives_paging)
+{
+    if (mode_is("kernel"))
+        cr_skip_test("fault mode kernel: no paging");
+    char *argv[] = { (char *)env_path("VMEM_TOOL"), "run", "--max-resident", "4M", "--",
+                     (char *)env_path("RUN_CHILD"), "stdio", "16", NULL };
+    for (int i = 0; i < 16; i++) {
+        struct ran r = run(argv);
+        cr_assert_eq(r.status, 0, "run %d: status %d; output:\n%s", i, r.status, r.out);
+        cr_assert_str_eq(r.out, "stdio 16 ok\n", "run %d: output:\n%s", i, r.out);
+    }
+}
+
 /* ---- vmem bench --pagefile: the same rule, checked up front ------------------ */
 
 Test(run, bench_pagefile_rule)
