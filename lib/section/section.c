@@ -11,6 +11,7 @@
 #include "core/mutex.h"
 #include "core/prot.h"
 #include "core/vmem_internal.h"
+#include "os/process.h"
 #include "os/file.h"
 #include "os/fileopen.h"
 #include "os/shm.h"
@@ -31,12 +32,19 @@ static void unlock(void) { mutex_give("section_lock", &section_lock); }
  * Windows closes a process's handles when it ends. */
 static int exit_hook;
 
+static void release_names_at_exit(int status, void *arg)
+{
+    (void)status;
+    (void)arg;
+    section_release_names();
+}
+
 static void add_named(struct section *s)
 {
     s->next = named;
     named = s;
     if (!exit_hook)
-        exit_hook = atexit(section_release_names) == 0;
+        exit_hook = os_on_exit(release_names_at_exit, NULL) == 0;
 }
 
 static struct section *find_named(const char *obj)

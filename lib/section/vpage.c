@@ -32,6 +32,7 @@
 #include "core/vmem_internal.h"
 #include "os/file.h"
 #include "os/page.h"
+#include "os/process.h"
 #include "os/thread.h"
 #include "os/uffd.h"
 #include "os/uffd_minor.h"
@@ -443,8 +444,10 @@ static void free_view(struct vpage_view *v)
  * and is served and counted again (left counted: a leak, never a loss).  A
  * pinned view keeps its counts: the kernel serves it without asking, so its
  * pages must stay in the memory while any thread may read it. */
-static void at_exit(void)
+static void at_exit(int status, void *arg)
 {
+    (void)status;
+    (void)arg;
     lock();
     size_t n = 0;
     for (struct vpage_view *v = views; v; v = v->next) {
@@ -483,7 +486,7 @@ int vpage_attach(struct section *s, uint64_t offset, uintptr_t base, size_t npag
     v->copy = copy;
     lock();
     if (!exit_hook)
-        exit_hook = atexit(at_exit) == 0;
+        exit_hook = os_on_exit(at_exit, NULL) == 0;
     int err = copy ? ENOTSUP : ensure_uffd();
     if (!err && !(v->mapped = ialloc_pages(npages)))
         err = ENOMEM;
