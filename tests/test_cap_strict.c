@@ -18,6 +18,7 @@
 #include <vmem.h>
 
 #include "core/stats.h"
+#include "os/uffd_minor.h"
 #include "paging/standby.h"
 #include "paging/wsmanager.h"
 
@@ -150,6 +151,93 @@ Test(cap_strict, compressed_store)
 {
     setenv("VMEM_COMPRESS", "lz4", 1);
     run_held();
+}
+
+/* Threads rewriting random pages: trimmed pages are faulted back while the
+ * page writer saves them (their frames orphaned), so a writer's pass may
+ * save nothing with the page file healthy -- that is not "nothing can
+ * leave RAM", and no fault may pass the cap for it. */
+#define REWRITES 6000
+static uint8_t *view; /* a page-file section's view, or NULL */
+
+static void *rewriter(void *arg)
+{
+    uint64_t s = (uintptr_t)arg * 0x9E3779B97F4A7C15ull + 1;
+    for (int i = 0; i < REWRITES; i++) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        uint8_t *where = view && (s >> 32) % 2 ? view : base;
+        __atomic_fetch_add((uint64_t *)(where + (s % NPAGES) * PG), 1, __ATOMIC_RELAXED);
+    }
+    return NULL;
+}
+
+static uint64_t sum_of(const uint8_t *m)
+{
+    uint64_t sum = 0;
+    for (size_t page = 0; page < NPAGES; page++)
+        sum += *(const uint64_t *)(m + page * PG);
+    return sum;
+}
+
+Test(cap_strict, rewrites_never_pass_the_cap)
+{
+    need_paging(CAP_PAGES * PG);
+    base = VirtualAlloc(NULL, NPAGES * PG, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(base, "VirtualAlloc: error %u", (unsigned)GetLastError());
+    wsmanager_test_hold(1);
+    pthread_t th[NTHREADS];
+    for (size_t t = 0; t < NTHREADS; t++)
+        cr_assert_eq(pthread_create(&th[t], NULL, rewriter, (void *)(uintptr_t)(t + 1)), 0);
+    for (size_t t = 0; t < NTHREADS; t++)
+        pthread_join(th[t], NULL);
+    struct vmem_stats s = stats();
+    wsmanager_test_hold(0);
+    uint64_t sum = sum_of(base);
+    cr_assert_eq(sum, (uint64_t)NTHREADS * REWRITES, "increments lost: %llu of %llu",
+                 (unsigned long long)sum, (unsigned long long)NTHREADS * REWRITES);
+    cr_assert_gt(s.transition_faults + s.hard_faults, 0, "nothing came back: the cap did not bite");
+    cr_assert_eq(s.cap_overruns, 0, "%llu pages over the cap, with nothing locked",
+                 (unsigned long long)s.cap_overruns);
+}
+
+/* The same with a page-file section's view paged beside private memory
+ * (its faults make room through the same direct reclaim), the
+ * working-set manager running. */
+Test(cap_strict, views_and_private_never_pass_the_cap)
+{
+    struct vmem_config c;
+    cr_assert_eq(vmem_get_config(&c), 0);
+    if (c.fault_mode == VMEM_FAULT_KERNEL)
+        cr_skip_test("fault mode kernel: views stay the kernel's (no userfaultfd)");
+    int fd, e = uffd_minor_open(&fd);
+    if (e)
+        cr_skip_test("no minor faults on shared memory (UFFD_FEATURE_MINOR_SHMEM): %s",
+                     strerror(e));
+    close(fd);
+    need_paging(CAP_PAGES * PG);
+    base = VirtualAlloc(NULL, NPAGES * PG, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(base, "VirtualAlloc: error %u", (unsigned)GetLastError());
+    HANDLE h = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0,
+                                  (DWORD)(NPAGES * PG), NULL);
+    cr_assert_not_null(h, "CreateFileMappingA: error %u", (unsigned)GetLastError());
+    view = MapViewOfFile(h, FILE_MAP_ALL_ACCESS, 0, 0, 0);
+    cr_assert_not_null(view, "MapViewOfFile: error %u", (unsigned)GetLastError());
+    pthread_t th[NTHREADS];
+    for (size_t t = 0; t < NTHREADS; t++)
+        cr_assert_eq(pthread_create(&th[t], NULL, rewriter, (void *)(uintptr_t)(t + 1)), 0);
+    for (size_t t = 0; t < NTHREADS; t++)
+        pthread_join(th[t], NULL);
+    struct vmem_stats s = stats();
+    uint64_t sum = sum_of(base) + sum_of(view);
+    cr_assert_eq(sum, (uint64_t)NTHREADS * REWRITES, "increments lost: %llu of %llu",
+                 (unsigned long long)sum, (unsigned long long)NTHREADS * REWRITES);
+    cr_assert_eq(s.cap_overruns, 0, "%llu pages over the cap, with nothing locked",
+                 (unsigned long long)s.cap_overruns);
+    cr_assert(UnmapViewOfFile(view));
+    view = NULL;
+    cr_assert(CloseHandle(h));
 }
 
 /* Every page in RAM locked: nothing can leave it, so a fault takes one

@@ -81,14 +81,16 @@ static int joins_group(uint32_t prev, uint32_t g)
 }
 
 /* One pass: writes up to BATCH dirty frames from the older half of the
- * standby list.  Returns the frames written; *found says whether any dirty
- * frame was seen. */
-static size_t write_pass(int *found)
+ * standby list.  Returns the frames written; *blocked says whether a dirty
+ * frame could not be saved for want of the page file (full, or a write
+ * failed).  A frame faulted back or decommitted while it was written is
+ * neither: a pass that saves nothing for that reason is not stuck. */
+static size_t write_pass(int *blocked)
 {
     struct pf_write w[BATCH];
     uint32_t wf[BATCH]; /* first frame of each write */
     size_t nw = 0, npages = 0;
-    *found = 0;
+    *blocked = 0;
 
     as_lock_exclusive();
     /* with the standby list off (VMEM_STANDBY=off) frames only wait to be
@@ -105,7 +107,6 @@ static size_t write_pass(int *found)
             f = next;
             continue;
         }
-        *found = 1;
         /* a group of dirty neighbours, f .. f + len - 1 */
         size_t len = 1;
         while (npages + len < BATCH && next && joins_group(f + (uint32_t)len - 1, next)) {
@@ -118,6 +119,7 @@ static size_t write_pass(int *found)
             while (len > 1 && pagefile_alloc(len, &first) != 0)
                 len = 1; /* no run that long free: one page at a time */
             if (len == 1 && pagefile_alloc(1, &first) != 0) {
+                *blocked = 1;
                 f = next; /* page file full: it stays on the modified list */
                 continue;
             }
@@ -162,6 +164,7 @@ static size_t write_pass(int *found)
                 pagefile_free(fr->slot, 1);
                 fr->slot = 0;
                 failed++;
+                *blocked = 1;
                 continue;
             }
             written++;
@@ -188,16 +191,17 @@ static void *writer_main(void *arg)
             break;
         __atomic_store_n(&busy, 1, __ATOMIC_RELEASE);
         __atomic_store_n(&asked, 0, __ATOMIC_RELEASE);
-        int found, cfound;
+        int blocked, cfound;
         size_t n, c;
         do {
             /* the compressed store first: room in it, then frames into it;
              * what it refuses is written below */
             c = compress_evict_pass();
             c += compress_out_pass(&cfound);
-            n = write_pass(&found);
-            found |= cfound;
-            __atomic_store_n(&stuck, found && !n && !c, __ATOMIC_RELEASE);
+            n = write_pass(&blocked);
+            /* stuck only for want of the page file: frames faulted back
+             * while being written made no room, yet nothing is wrong */
+            __atomic_store_n(&stuck, blocked && !n && !c, __ATOMIC_RELEASE);
             __atomic_add_fetch(&passes, 1, __ATOMIC_RELEASE);
             if (n || c)
                 paging_kick(); /* clean frames to free */
