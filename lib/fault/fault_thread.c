@@ -24,6 +24,7 @@
 #include "os/uffd.h"
 #include "os/wake.h"
 #include "core/runtime.h"
+#include "core/stats.h"
 #include "core/vmem_internal.h"
 
 #include <pthread.h>
@@ -39,9 +40,21 @@ static int serve_pending(int uffd)
 {
     struct uffd_event ev[64];
     int n = uffd_read_events(uffd, ev, 64);
+    if (n > 0)
+        ctr_add(&vmem_ctr.fault_thread_events, (uint64_t)n);
     for (int i = 0; i < n; i++)
         fault_resolve(ev[i].addr, ev[i].write, ev[i].wp ? FAULT_WP : FAULT_MISSING);
     return n;
+}
+
+/* Counts the wake-ups of one wait that ended with `got` events read: all
+ * but the last found nothing, and so did the last if got is 0. */
+static void count_wakeups(uint64_t woke, int got)
+{
+    if (!woke)
+        woke = 1; /* the descriptor was ready: no sleep, one look */
+    ctr_add(&vmem_ctr.fault_thread_wakeups, woke);
+    ctr_add(&vmem_ctr.fault_thread_empty_wakeups, woke - (got > 0));
 }
 
 static void *fault_thread_main(void *arg)
@@ -54,7 +67,12 @@ static void *fault_thread_main(void *arg)
     uint64_t spin_ns = (uint64_t)vmem_rt.cfg.spin_us * 1000u;
     for (;;) {
         /* the stop is never drained: every thread sees it */
+        /* the wake-ups in the wait: every time the kernel woke this
+         * thread, including those after which it found the descriptor no
+         * longer readable (another thread took the event) and slept again */
+        uint64_t slept = os_thread_sleeps();
         int seen = os_wake_wait(stop_fd, uffd, -1);
+        uint64_t woke = os_thread_sleeps() - slept;
         if (seen < 0) {
             vmem_log("fault thread: poll failed: %s", strerror(-seen));
             break;
@@ -63,7 +81,9 @@ static void *fault_thread_main(void *arg)
             break;
         if (!seen)
             continue; /* interrupted */
-        if (serve_pending(uffd) < 0)
+        int got = serve_pending(uffd);
+        count_wakeups(woke, got);
+        if (got < 0)
             break;
         if (spin_ns) {
             uint64_t until = os_now_ns() + spin_ns;
