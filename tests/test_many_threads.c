@@ -226,9 +226,10 @@ static void serial_faults(void)
            (unsigned long long)(b.fault_thread_empty_wakeups - a.fault_thread_empty_wakeups));
     if (events == 0)
         fail("no fault-thread event counted", 0, 0, 0, 1);
-    /* one wake-up per event, and a little slack: a handler that was busy
-     * when an event came may look once and find it taken */
-    if (wakes > events + events / 4 + 2)
+    /* one wake-up per event, and slack: a handler that was busy when an
+     * event came may look once and find it taken (measured: up to 0.25 per
+     * event); waking all four would be about 4 per event */
+    if (wakes > events + events / 2 + 4)
         fail("fault threads woken per event (x100)", 0, 0, wakes * 100 / (events ? events : 1),
              100);
     VirtualFree(p, 0, MEM_RELEASE);
