@@ -226,12 +226,15 @@ static void serial_faults(void)
            (unsigned long long)(b.fault_thread_empty_wakeups - a.fault_thread_empty_wakeups));
     if (events == 0)
         fail("no fault-thread event counted", 0, 0, 0, 1);
-    /* one wake-up per event, and slack: a handler that was busy when an
-     * event came may look once and find it taken (measured: up to 0.25 per
-     * event); waking all four would be about 4 per event */
-    if (wakes > events + events / 2 + 4)
-        fail("fault threads woken per event (x100)", 0, 0, wakes * 100 / (events ? events : 1),
-             100);
+    /* one wake-up per event, and slack: a handler that was busy (reclaim
+     * under the cap) when an event came looks once on its way back to
+     * sleep and may find it taken (measured: up to 0.7 per event); waking
+     * all eight (tests/meson.build) would be about 8 per event */
+    if (wakes > 2 * events + 4) {
+        fprintf(stderr, "FAIL %llu fault-thread wake-ups for %llu events: more than one "
+                "woken per event\n", (unsigned long long)wakes, (unsigned long long)events);
+        atomic_fetch_add(&failures, 1);
+    }
     VirtualFree(p, 0, MEM_RELEASE);
 }
 
