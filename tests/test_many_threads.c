@@ -34,12 +34,12 @@
 #include <vmem.h>
 
 #define THREADS 32
-#define OWN_PAGES 48    /* a thread's own reservation */
+#define OWN_PAGES 24    /* a thread's own reservation */
 #define SLICE_PAGES 16  /* its slice of the shared one */
 #define RACE_PAGES 4    /* pages of the shared reservation decommitted under readers */
 #define ROUNDS 8
 #define SERIAL_PAGES 512
-#define CAP (2u << 20)  /* 512 pages: a quarter of what the threads fill */
+#define CAP (2u << 20)  /* 512 pages: under half of what the threads fill */
 #define PG 4096u
 #define WORDS (PG / 8)
 
