@@ -258,6 +258,17 @@ struct vmem_stats {
                                      because nothing could leave RAM (every
                                      page locked or pinned, the page file
                                      full or failing) */
+    /* the address-space lock (docs/architecture.md, "Locks") */
+    uint64_t as_lock_shared;      /* times taken shared (faults, queries) */
+    uint64_t as_lock_exclusive;   /* times taken exclusive (changes, trims) */
+    uint64_t as_lock_waits;       /* of those, times a thread had to wait */
+    uint64_t as_lock_wait_ns;     /* time spent waiting for it */
+    uint64_t as_lock_exclusive_ns; /* time it was held exclusive */
+    /* the fault threads (VMEM_FAULT_MODE=thread) */
+    uint64_t fault_thread_wakeups; /* times one woke for the userfaultfd */
+    uint64_t fault_thread_empty_wakeups; /* of those, wake-ups that found no
+                                     event left to read (another took it) */
+    uint64_t fault_thread_events; /* fault events read */
 };
 
 /* Fills *st (EINVAL for a NULL st or a bad size; see the compatibility

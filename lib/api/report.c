@@ -31,7 +31,9 @@ static const struct field {
     F(write_errors, 0), F(inpage_errors, 0), F(compressed_pages, 0), F(compressed_bytes, 0),
     F(compress_store_bytes, 0), F(compress_stored, 0), F(compress_same_filled, 0),
     F(compress_rejects, 0), F(compress_hits, 0), F(compress_evicted, 0), F(compress_ns, 0),
-    F(decompress_ns, 0), F(cap_overruns, 0),
+    F(decompress_ns, 0), F(cap_overruns, 0), F(as_lock_shared, 0), F(as_lock_exclusive, 0),
+    F(as_lock_waits, 0), F(as_lock_wait_ns, 0), F(as_lock_exclusive_ns, 0),
+    F(fault_thread_wakeups, 0), F(fault_thread_empty_wakeups, 0), F(fault_thread_events, 0),
 };
 #undef F
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -241,6 +243,14 @@ static void text_block(struct out *o, const char *head, const struct vmem_stats 
     say(o, "  checksum errors      %llu\n", U(s->checksum_errors));
     say(o, "  write errors         %llu\n", U(s->write_errors));
     say(o, "  in-page errors       %llu\n", U(s->inpage_errors));
+    say(o, "  address-space lock   %llu shared, %llu exclusive (held %.3f ms); %llu waits "
+           "(%.3f ms)\n", U(s->as_lock_shared), U(s->as_lock_exclusive),
+        (double)s->as_lock_exclusive_ns / 1e6, U(s->as_lock_waits),
+        (double)s->as_lock_wait_ns / 1e6);
+    if (s->fault_thread_wakeups)
+        say(o, "  fault threads        %llu events, %llu wake-ups (%llu found nothing)\n",
+            U(s->fault_thread_events), U(s->fault_thread_wakeups),
+            U(s->fault_thread_empty_wakeups));
     if (s->compress_stored || s->compressed_pages) {
         /* ratio: the pages' bytes over the compressed bytes they take */
         double ratio = s->compressed_bytes

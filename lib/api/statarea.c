@@ -100,6 +100,14 @@ VMEM_API void vmem_statarea_read(const struct vmem_statarea *a, struct vmem_proc
     s->compress_ns = LD(c->compress_ns);
     s->decompress_ns = LD(c->decompress_ns);
     s->cap_overruns = LD(c->cap_overruns);
+    s->as_lock_shared = LD(c->as_lock_shared);
+    s->as_lock_exclusive = LD(c->as_lock_exclusive);
+    s->as_lock_waits = LD(c->as_lock_waits);
+    s->as_lock_wait_ns = LD(c->as_lock_wait_ns);
+    s->as_lock_exclusive_ns = LD(c->as_lock_exclusive_ns);
+    s->fault_thread_wakeups = LD(c->fault_thread_wakeups);
+    s->fault_thread_empty_wakeups = LD(c->fault_thread_empty_wakeups);
+    s->fault_thread_events = LD(c->fault_thread_events);
     s->trimmed_pages = LD(c->trimmed_pages);
     s->trimmed_by_move = LD(c->trimmed_by_move);
     s->standby_pages = LD(a->standby_pages);

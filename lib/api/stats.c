@@ -80,6 +80,14 @@ VMEM_API int vmem_get_stats_sized(struct vmem_stats *st, size_t size)
     s.compress_ns = LOAD(compress_ns);
     s.decompress_ns = LOAD(decompress_ns);
     s.cap_overruns = LOAD(cap_overruns);
+    s.as_lock_shared = LOAD(as_lock_shared);
+    s.as_lock_exclusive = LOAD(as_lock_exclusive);
+    s.as_lock_waits = LOAD(as_lock_waits);
+    s.as_lock_wait_ns = LOAD(as_lock_wait_ns);
+    s.as_lock_exclusive_ns = LOAD(as_lock_exclusive_ns);
+    s.fault_thread_wakeups = LOAD(fault_thread_wakeups);
+    s.fault_thread_empty_wakeups = LOAD(fault_thread_empty_wakeups);
+    s.fault_thread_events = LOAD(fault_thread_events);
     memcpy(st, &s, size);
     return 0;
 }

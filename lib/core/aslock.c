@@ -1,7 +1,7 @@
 /*
  * aslock.c -- the address-space lock's helpers (runtime.h): making the
  * lock, the per-thread hold count, the signal mask while it is held or
- * waited for, and the report of a failure.
+ * waited for, the counted and timed waits, and the report of a failure.
  */
 #include "core/runtime.h"
 #include "core/vmem_internal.h"
@@ -13,6 +13,7 @@
 #include <string.h>
 
 VMEM_TLS unsigned as_lock_depth;
+VMEM_TLS uint64_t as_lock_exclusive_since;
 VMEM_TLS unsigned char as_lock_sigs_blocked;
 /* the mask the thread had before it took as_lock */
 static VMEM_TLS sigset_t as_lock_saved_mask;
@@ -45,6 +46,32 @@ void as_lock_fail(const char *what, int err)
     os_abort();
 }
 
+/* The wait is timed on the monotonic clock (a vDSO read, async-signal-safe:
+ * the SIGBUS handler of signal mode comes here). */
+static void count_wait(uint64_t t0)
+{
+    ctr_add(&vmem_ctr.as_lock_waits, 1);
+    ctr_add(&vmem_ctr.as_lock_wait_ns, os_now_ns() - t0);
+}
+
+int as_lock_wait_shared(void)
+{
+    uint64_t t0 = os_now_ns();
+    int e = pthread_rwlock_rdlock(&vmem_rt.as_lock);
+    if (!e)
+        count_wait(t0);
+    return e;
+}
+
+int as_lock_wait_exclusive(void)
+{
+    uint64_t t0 = os_now_ns();
+    int e = pthread_rwlock_wrlock(&vmem_rt.as_lock);
+    if (!e)
+        count_wait(t0);
+    return e;
+}
+
 void as_lock_block_signals(void)
 {
     sigset_t async;
@@ -68,4 +95,5 @@ void as_lock_forget_in_child(void)
     if (as_lock_depth && !as_lock_sigs_blocked)
         as_lock_restore_signals();
     as_lock_depth = 0;
+    as_lock_exclusive_since = 0;
 }

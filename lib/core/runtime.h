@@ -10,13 +10,22 @@
  * holding it, and the rule that no code holding it touches managed memory
  * are in docs/architecture.md ("Locks"); which page-state transitions need
  * it in which mode is in core/pte.h.
+ *
+ * Every acquisition is counted (core/stats.h: as_lock_shared,
+ * as_lock_exclusive): one relaxed atomic add.  An acquisition first tries
+ * the lock; only one that finds it taken is counted as a wait and timed
+ * (os_now_ns around the blocking call, aslock.c), and an exclusive hold is
+ * timed from acquisition to release.  The uncontended shared path, the
+ * fault's, so costs no clock read.
  */
 #ifndef VMEM_RUNTIME_H
 #define VMEM_RUNTIME_H
 
 #include <vmem.h>
 
+#include "core/stats.h"
 #include "core/vmem_internal.h"
+#include "os/time.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -82,26 +91,46 @@ static inline void as_lock_enter(void)
         as_lock_block_signals();
 }
 
+/* When this thread took as_lock exclusive (os_now_ns); 0 when it holds it
+ * shared or not at all. */
+extern _Thread_local uint64_t as_lock_exclusive_since __attribute__((tls_model("initial-exec")));
+
+/* The slow paths (aslock.c): the lock was taken; waits for it, counting
+ * and timing the wait.  0 or the rwlock's error. */
+int as_lock_wait_shared(void);
+int as_lock_wait_exclusive(void);
+
 static inline void as_lock_shared(void)
 {
     as_lock_enter();
-    int e = pthread_rwlock_rdlock(&vmem_rt.as_lock);
+    int e = pthread_rwlock_tryrdlock(&vmem_rt.as_lock);
+    if (e == EBUSY || e == EAGAIN)
+        e = as_lock_wait_shared();
     if (unlikely(e))
         as_lock_fail("cannot take it shared", e);
+    ctr_add(&vmem_ctr.as_lock_shared, 1);
     as_lock_depth++;
 }
 static inline void as_lock_exclusive(void)
 {
     as_lock_enter();
-    int e = pthread_rwlock_wrlock(&vmem_rt.as_lock);
+    int e = pthread_rwlock_trywrlock(&vmem_rt.as_lock);
+    if (e == EBUSY)
+        e = as_lock_wait_exclusive();
     if (unlikely(e))
         as_lock_fail("cannot take it exclusive", e);
+    ctr_add(&vmem_ctr.as_lock_exclusive, 1);
+    as_lock_exclusive_since = os_now_ns() | 1; /* never 0 */
     as_lock_depth++;
 }
 static inline void as_unlock(void)
 {
     if (unlikely(as_lock_depth != 1))
         as_lock_fail("released by a thread that does not hold it", EPERM);
+    if (as_lock_exclusive_since) {
+        ctr_add(&vmem_ctr.as_lock_exclusive_ns, os_now_ns() - as_lock_exclusive_since);
+        as_lock_exclusive_since = 0;
+    }
     int e = pthread_rwlock_unlock(&vmem_rt.as_lock);
     if (unlikely(e))
         as_lock_fail("cannot release it", e);

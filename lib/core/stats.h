@@ -30,6 +30,13 @@ struct vmem_counters {
     uint64_t compress_ns, decompress_ns;
     /* pages installed over the cap: nothing could leave RAM (paging/reclaim.c) */
     uint64_t cap_overruns;
+    /* as_lock (core/runtime.h): acquisitions, those that had to wait, the
+     * time waited and the time held exclusive */
+    uint64_t as_lock_shared, as_lock_exclusive, as_lock_waits;
+    uint64_t as_lock_wait_ns, as_lock_exclusive_ns;
+    /* the fault threads (fault/fault_thread.c): wake-ups, those that found
+     * no event to read, events read */
+    uint64_t fault_thread_wakeups, fault_thread_empty_wakeups, fault_thread_events;
 };
 
 extern struct vmem_counters *vmem_ctr_live;

@@ -8,12 +8,20 @@
  * without wake-ups, and an idle process costs one short spin per burst.
  *
  * There is one thread per CPU the process may run on, each pinned to its
- * CPU.  A faulting thread sleeps, its CPU goes idle, and the handler pinned
- * there is the one that wakes at once (no cross-CPU wake-up, which costs
- * ~20 us on a VM whose idle vCPUs halt); it resolves the fault and wakes the
- * faulting thread on the same CPU.  The handlers on other CPUs may wake too
- * and find the event taken.  Spinning (VMEM_FAULT_SPIN_US) competes with
- * the application for its CPU, so it is off by default.
+ * CPU, so that as many faults as there are CPUs are resolved at once and
+ * no handler migrates between CPUs.  Each waits on an epoll instance of its
+ * own (os_wake_join) holding the userfaultfd with EPOLLEXCLUSIVE: an event
+ * wakes one sleeping handler, not all of them (waking every handler cost
+ * N-1 wake-ups per event that found the event taken, each a cross-CPU
+ * wake-up of ~20 us on a VM whose idle vCPUs halt, taken from the
+ * application's CPU time).  The kernel wakes the first sleeping handler in
+ * the order they joined, not the one on the faulting thread's CPU; a
+ * handler busy resolving is passed over, so a burst spreads over them all.
+ * The stop descriptor is in every instance without EPOLLEXCLUSIVE and
+ * never drained: every thread sees it.  Where epoll cannot do it, the
+ * threads poll both descriptors (every handler then wakes for every event).
+ * Spinning (VMEM_FAULT_SPIN_US) competes with the application for its CPU,
+ * so it is off by default.
  *
  * The threads block every signal and touch no managed memory.
  */
@@ -24,6 +32,7 @@
 #include "os/uffd.h"
 #include "os/wake.h"
 #include "core/runtime.h"
+#include "core/stats.h"
 #include "core/vmem_internal.h"
 
 #include <pthread.h>
@@ -32,6 +41,8 @@
 #define MAX_FAULT_THREADS 64
 
 static pthread_t threads[MAX_FAULT_THREADS];
+static int waiter[MAX_FAULT_THREADS]; /* each thread's os_wake_join, or -1 */
+static long cpu_of[MAX_FAULT_THREADS]; /* -1: unpinned */
 static int nthreads;
 static int stop_fd = -1;
 
@@ -39,22 +50,39 @@ static int serve_pending(int uffd)
 {
     struct uffd_event ev[64];
     int n = uffd_read_events(uffd, ev, 64);
+    if (n > 0)
+        ctr_add(&vmem_ctr.fault_thread_events, (uint64_t)n);
     for (int i = 0; i < n; i++)
         fault_resolve(ev[i].addr, ev[i].write, ev[i].wp ? FAULT_WP : FAULT_MISSING);
     return n;
 }
 
+/* Counts the wake-ups of one wait that ended with `got` events read: all
+ * but the last found nothing, and so did the last if got is 0. */
+static void count_wakeups(uint64_t woke, int got)
+{
+    if (!woke)
+        woke = 1; /* the descriptor was ready: no sleep, one look */
+    ctr_add(&vmem_ctr.fault_thread_wakeups, woke);
+    ctr_add(&vmem_ctr.fault_thread_empty_wakeups, woke - (got > 0));
+}
+
 static void *fault_thread_main(void *arg)
 {
-    long cpu = (long)arg;
+    long i = (long)arg;
     as_lock_sigs_blocked = 1; /* created with every signal blocked */
-    if (cpu >= 0)
-        os_pin_to_cpu(cpu); /* unpinned it still serves, only slower */
-    int uffd = vmem_rt.uffd;
+    if (cpu_of[i] >= 0)
+        os_pin_to_cpu(cpu_of[i]); /* unpinned it still serves, only slower */
+    int uffd = vmem_rt.uffd, w = waiter[i];
     uint64_t spin_ns = (uint64_t)vmem_rt.cfg.spin_us * 1000u;
     for (;;) {
         /* the stop is never drained: every thread sees it */
-        int seen = os_wake_wait(stop_fd, uffd, -1);
+        /* the wake-ups in the wait: every time the kernel woke this
+         * thread, including those after which it found the descriptor no
+         * longer readable (another thread took the event) and slept again */
+        uint64_t slept = os_thread_sleeps();
+        int seen = w >= 0 ? os_wake_group_wait(w, -1) : os_wake_wait(stop_fd, uffd, -1);
+        uint64_t woke = os_thread_sleeps() - slept;
         if (seen < 0) {
             vmem_log("fault thread: poll failed: %s", strerror(-seen));
             break;
@@ -63,7 +91,9 @@ static void *fault_thread_main(void *arg)
             break;
         if (!seen)
             continue; /* interrupted */
-        if (serve_pending(uffd) < 0)
+        int got = serve_pending(uffd);
+        count_wakeups(woke, got);
+        if (got < 0)
             break;
         if (spin_ns) {
             uint64_t until = os_now_ns() + spin_ns;
@@ -81,6 +111,16 @@ static void *fault_thread_main(void *arg)
     return NULL;
 }
 
+/* Closes the waiters (no thread waits on them any more). */
+static void leave_all(void)
+{
+    for (int i = 0; i < MAX_FAULT_THREADS; i++) {
+        if (waiter[i] > 2) /* unset: 0 (descriptors are above 2) or -1 */
+            os_wake_leave(waiter[i]);
+        waiter[i] = -1;
+    }
+}
+
 int fault_thread_start(void)
 {
     int err = os_wake_open(&stop_fd);
@@ -88,7 +128,7 @@ int fault_thread_start(void)
         return err;
     /* One pinned thread per CPU we may run on; or `fault_threads` unpinned
      * ones when configured. */
-    long cpus[MAX_FAULT_THREADS];
+    long *cpus = cpu_of;
     int n = 0;
     if (vmem_rt.cfg.fault_threads == 0) {
         n = os_cpus_allowed(cpus, MAX_FAULT_THREADS);
@@ -98,8 +138,23 @@ int fault_thread_start(void)
         for (; n < (int)vmem_rt.cfg.fault_threads && n < MAX_FAULT_THREADS; n++)
             cpus[n] = -1;
     }
+    /* made here, not in the threads, so that the wake-one set-up either
+     * works for all or, failing (no EPOLLEXCLUSIVE), for none */
+    for (int i = 0; i < n; i++)
+        waiter[i] = -1;
+    for (int i = 0; i < n; i++) {
+        if (os_wake_join(&waiter[i], stop_fd, vmem_rt.uffd)) {
+            vmem_log("fault threads: no wake-one waiting (epoll): every fault thread wakes "
+                     "for every fault");
+            for (int j = 0; j < i; j++) {
+                os_wake_leave(waiter[j]);
+                waiter[j] = -1;
+            }
+            break;
+        }
+    }
     for (int i = 0; i < n && !err; i++) {
-        err = os_thread_start(&threads[i], fault_thread_main, (void *)cpus[i]);
+        err = os_thread_start(&threads[i], fault_thread_main, (void *)(long)i);
         if (!err)
             nthreads++;
     }
@@ -116,6 +171,7 @@ void fault_thread_stop(void)
         os_wake_signal(stop_fd);
     for (int i = 0; i < nthreads; i++)
         os_thread_join(threads[i]);
+    leave_all();
     nthreads = 0;
     os_wake_close(stop_fd);
     stop_fd = -1;
@@ -123,6 +179,7 @@ void fault_thread_stop(void)
 
 void fault_thread_forget(void)
 {
+    leave_all();
     os_wake_close(stop_fd);
     stop_fd = -1;
     nthreads = 0;

@@ -4,6 +4,7 @@
 #include "os/thread.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 
 static os_thread_creator creator = pthread_create;
 
@@ -39,4 +40,12 @@ int os_thread_key_create(pthread_key_t *key, void (*destructor)(void *))
 int os_thread_key_set(pthread_key_t key, const void *value)
 {
     return pthread_setspecific(key, value);
+}
+
+uint64_t os_thread_sleeps(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_THREAD, &ru) < 0)
+        return 0;
+    return (uint64_t)ru.ru_nvcsw;
 }

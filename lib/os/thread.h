@@ -14,6 +14,7 @@
 #define VMEM_OS_THREAD_H
 
 #include <pthread.h>
+#include <stdint.h>
 
 typedef int (*os_thread_creator)(pthread_t *t, const pthread_attr_t *attr,
                                  void *(*fn)(void *), void *arg);
@@ -36,5 +37,11 @@ int os_thread_key_create(pthread_key_t *key, void (*destructor)(void *));
 /* Any thread: its value of key (its destructor then runs at its exit).  On
  * one of the first keys glibc stores without allocating. */
 int os_thread_key_set(pthread_key_t key, const void *value);
+
+/* Any thread: how many times the calling thread has slept (its voluntary
+ * context switches, getrusage RUSAGE_THREAD); 0 if the kernel will not
+ * say.  Each sleep ends with a wake-up, so the difference across a wait is
+ * the wake-ups the thread had in it. */
+uint64_t os_thread_sleeps(void);
 
 #endif

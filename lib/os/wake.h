@@ -3,6 +3,10 @@
  * thread waits on, with a timeout, and optionally on a second descriptor
  * (the userfaultfd of a fault thread).
  *
+ * A waiter of a group (os_wake_join): one of several threads serving one
+ * descriptor, each woken alone for it (EPOLLEXCLUSIVE) while a stop wakes
+ * them all.
+ *
  * The return is 0 or a positive errno value, except where a comment says
  * otherwise.
  */
@@ -34,5 +38,21 @@ int os_wake_drain(int fd);
 
 /* Any thread, once no thread waits on fd any more: closes it.  fd < 0: no-op. */
 void os_wake_close(int fd);
+
+/* A thread of a group serving `other` (e.g. the fault threads on the
+ * userfaultfd): makes in *w a waiter of its own (an epoll instance,
+ * close-on-exec) on the wake-up descriptor fd, which wakes every waiter
+ * of the group, and on `other` exclusively: when `other` becomes readable
+ * the kernel wakes one waiter that sleeps in os_wake_group_wait, not all
+ * (a busy waiter is passed over: the next one sleeping is woken). */
+int os_wake_join(int *w, int fd, int other);
+
+/* The thread that made w: sleeps until fd is signalled or `other` is
+ * readable (timeout_ms as os_wake_wait).  Returns the OS_WAKE_* bits seen,
+ * 0 on timeout or interruption, or -errno. */
+int os_wake_group_wait(int w, int timeout_ms);
+
+/* The thread that made w, once it waits no more: closes it.  w < 0: no-op. */
+void os_wake_leave(int w);
 
 #endif

@@ -25,7 +25,12 @@
  *
  * Trims ask how many pages are needed with as_lock held exclusive
  * (trim_working_set), so a fault and the manager, or two faults, never trim
- * twice for the same room.
+ * twice for the same room.  A look at the standby list (step 1) takes
+ * as_lock exclusive too; one that freed nothing is not made again, by any
+ * fault, until something that can make a clean frame happened (a
+ * page-writer pass, a trim, room made): many faults short of room, each
+ * looking after every nap, held as_lock exclusive for most of the time and
+ * stopped every other fault (bench/RESULTS.md, "Many threads").
  *
  * Locks: none of its own; release.c and trim.c take as_lock exclusive.
  */
@@ -36,6 +41,7 @@
 #include "paging/release.h"
 #include "paging/trim.h"
 #include "paging/wsmanager.h"
+#include "core/stats.h"
 
 /* Naps (50 us each) with nothing leaving RAM and the page writer idle
  * before the cap is passed. */
@@ -46,6 +52,31 @@
 /* The progress count (+1) when a fault last passed the cap (0: never):
  * while it has not moved, a fault short of room does not wait again. */
 static uint64_t stalled_at;
+
+/* standby_news() + 1 at the last look at the standby list that freed
+ * nothing (0: none since the news moved). */
+static uint64_t fruitless_at;
+
+/* Moves whenever a clean standby frame may have appeared since. */
+static uint64_t standby_news(void)
+{
+    return page_writer_passes() + cap_progress_count() +
+           __atomic_load_n(&vmem_ctr.trimmed_pages, __ATOMIC_RELAXED);
+}
+
+/* Frees clean standby frames towards `n` unless a look since the last
+ * news found none. */
+static size_t release_if_news(size_t n, int *dirty)
+{
+    *dirty = 0;
+    uint64_t news = standby_news();
+    if (__atomic_load_n(&fruitless_at, __ATOMIC_ACQUIRE) == news + 1)
+        return 0;
+    size_t freed = release_standby(n, dirty);
+    if (!freed)
+        __atomic_store_n(&fruitless_at, news + 1, __ATOMIC_RELEASE);
+    return freed;
+}
 
 static size_t excess(size_t want)
 {
@@ -85,7 +116,7 @@ size_t paging_make_room(size_t want)
             return got;
         size_t need = excess(want);
         int dirty = 0;
-        size_t freed = need ? release_standby(need + toward_low_water(), &dirty) : 0;
+        size_t freed = need ? release_if_news(need + toward_low_water(), &dirty) : 0;
         if (dirty)
             page_writer_kick();
         if (freed) {
