@@ -402,3 +402,38 @@ Test(section_leftovers, two_survivors_take_a_dead_record_back_once)
     munmap(calls, NP * sizeof *calls);
     close(mem_fd);
 }
+
+/* A page of the dead record held by a live process (stopped, say): the
+ * survivor does not wait on it; the record stays for a later look, which
+ * finishes it. */
+Test(section_leftovers, a_page_a_live_process_holds_delays_the_record)
+{
+    cr_assert_eq(os_memfd("test-records", &mem_fd), 0);
+    cr_assert_eq(ftruncate(mem_fd, (off_t)(table_off() + NP * PAGE_SZ)), 0);
+    cr_assert_eq(vt_format(mem_fd, NP * PAGE_SZ, "", 0), 0);
+    calls = mmap(NULL, NP * sizeof *calls, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                 -1, 0);
+    cr_assert_neq(calls, MAP_FAILED);
+    struct vtable holder, survivor;
+    cr_assert_eq(vt_map(mem_fd, table_off(), NP * PAGE_SZ, &holder), 0);
+    cr_assert_eq(vt_map(mem_fd, table_off(), NP * PAGE_SZ, &survivor), 0);
+    cr_assert_eq(in_raw_child(count_all_and_die), 0);
+    vt_lock(&holder, &holder.ent[100]);
+    cr_assert_eq(vt_reap(&survivor, unmapped, NULL), 0, "taken back past a held page");
+    for (size_t pg = 0; pg < 100; pg++)
+        cr_assert_eq(survivor.ent[pg].maps, 0, "page %zu", pg);
+    for (size_t pg = 100; pg < NP; pg++)
+        cr_assert_eq(survivor.ent[pg].maps, 1, "page %zu", pg);
+    vt_unlock(&holder.ent[100]);
+    cr_assert_eq(vt_reap(&survivor, unmapped, NULL), 1);
+    for (size_t pg = 0; pg < NP; pg++) {
+        cr_assert_eq(survivor.ent[pg].maps, 0, "page %zu", pg);
+        cr_assert_geq(calls[pg], 1, "page %zu", pg);
+    }
+    for (int r = 0; r < VT_RECORDS; r++)
+        cr_assert_eq(survivor.owners[r], 0, "record %d left %#x", r, survivor.owners[r]);
+    vt_unmap(&survivor);
+    vt_unmap(&holder);
+    munmap(calls, NP * sizeof *calls);
+    close(mem_fd);
+}

@@ -298,9 +298,11 @@ int vt_count_down(struct vtable *t, struct vt_entry *e)
 /* Record r, claimed from a dead owner: every page it counts subtracted,
  * each under its entry lock, where the bit is cleared -- a page whose bit
  * is clear was subtracted already (by a reaper that died after it) --,
- * then the page it locked last looked at. */
-static void reap_record(struct vtable *t, int r,
-                        void (*unmapped)(void *arg, struct vt_entry *e, uint64_t pg), void *arg)
+ * then the page it locked last looked at.  EBUSY: a live process holds
+ * one of those pages long (stopped?): the rest waits for another look,
+ * so the caller's other faults and trims go on. */
+static int reap_record(struct vtable *t, int r,
+                       void (*unmapped)(void *arg, struct vt_entry *e, uint64_t pg), void *arg)
 {
     uint64_t *bits = record_bits(t, r);
     for (uint64_t w = 0; w < t->words; w++) {
@@ -310,7 +312,8 @@ static void reap_record(struct vtable *t, int r,
             word &= word - 1;
             uint64_t pg = w * 64 + b;
             struct vt_entry *e = &t->ent[pg];
-            vt_lock(t, e);
+            if (vt_trylock(t, e) != 0)
+                return EBUSY;
             uint64_t had = __atomic_fetch_and(&bits[w], ~(1ull << b), __ATOMIC_RELAXED);
             if ((had >> b & 1) && e->maps && --e->maps == 0 && unmapped)
                 unmapped(arg, e, pg);
@@ -322,11 +325,13 @@ static void reap_record(struct vtable *t, int r,
     uint64_t last = __atomic_load_n(&t->last[r], __ATOMIC_RELAXED);
     if (last && last <= t->npages) {
         struct vt_entry *e = &t->ent[last - 1];
-        vt_lock(t, e);
+        if (vt_trylock(t, e) != 0)
+            return EBUSY;
         if (!e->maps && unmapped)
             unmapped(arg, e, last - 1);
         vt_unlock(e);
     }
+    return 0;
 }
 
 unsigned vt_reap(struct vtable *t, void (*unmapped)(void *arg, struct vt_entry *e, uint64_t pg),
@@ -345,7 +350,11 @@ unsigned vt_reap(struct vtable *t, void (*unmapped)(void *arg, struct vt_entry *
         if (!__atomic_compare_exchange_n(&t->owners[r], &own, VT_REAPING | t->token, 0,
                                          __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
             continue;
-        reap_record(t, r, unmapped, arg);
+        if (reap_record(t, r, unmapped, arg) != 0) {
+            /* back to its dead owner: the next look goes on from here */
+            __atomic_store_n(&t->owners[r], own, __ATOMIC_RELEASE);
+            continue;
+        }
         __atomic_store_n(&t->owners[r], 0, __ATOMIC_RELEASE);
         n++;
     }

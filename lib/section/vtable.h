@@ -155,7 +155,9 @@ int vt_count_down(struct vtable *t, struct vt_entry *e);
  * free): each page one counted is subtracted under its entry lock, and
  * unmapped(arg, entry, page) called, entry locked, for each page no
  * process maps then, and for the page the dead process locked last if no
- * process maps it (once more, maybe); the record is then free.  One F_OFD_GETLK per record
+ * process maps it (once more, maybe); the record is then free.  A page a
+ * live process holds long (vt_trylock's EBUSY) leaves the record to a
+ * later look, where it stopped.  One F_OFD_GETLK per record
  * in use.  Returns the records taken back.  vpage_lock held (one entry
  * lock at a time). */
 unsigned vt_reap(struct vtable *t, void (*unmapped)(void *arg, struct vt_entry *e, uint64_t pg),
