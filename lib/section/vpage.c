@@ -8,16 +8,22 @@
  *   fault (view thread): NEVER -> a zero page (UFFDIO_ZEROPAGE puts it in
  *   the memory); IN_RAM or a minor fault -> UFFDIO_CONTINUE; OUT -> the
  *   slot read, its crc checked, UFFDIO_COPY (back into the memory, for
- *   every process).  Then the entry's map count and this process's
- *   working set go up by one.
+ *   every process).  Then this process counts the page (vt_count_up:
+ *   the map count + 1 if it did not yet) and its working set goes up by
+ *   one.
  *
  *   trim (working-set manager): MADV_DONTNEED on this process's view page
- *   (only its page-table entry goes), map count - 1; at 0 the page is read
+ *   (only its page-table entry goes), counted down (vt_count_down: the map
+ *   count - 1 if no other view page of this process maps it); at 0 the page is read
  *   from the memory, written to its slot, its crc and state OUT recorded,
  *   and then its RAM punched out.  No process maps it, so every access
  *   faults and waits for the lock: no write is lost.  A holder killed
  *   between two steps leaves a consistent entry (OUT before the punch: the
  *   page still in the memory equals its slot).
+ *
+ *   unmap, exit, and the records of processes gone (vt_reap): a page whose
+ *   map count reaches 0 goes out as at a trim (let_go, reaped), unless the
+ *   section dies with this process.
  */
 #include "section/vpage.h"
 #include "section/vtable.h"
@@ -345,12 +351,13 @@ static void stop_thread(void)
 
 /* ---- attaching and detaching (vpage_lock held) ----------------------------- */
 
+static int in_memory(struct section *s, struct vt_entry *e, uint64_t pg, off_t *next_data);
+
 /* A view page of this process no longer maps page pg of s: its count
  * down and, if no process maps the page now, the page to its slot and out
  * of the memory -- unless the section dies with this process (dying: no
  * other process has it, and this is this process's last reference), where
- * the write would be lost work.  Entry locked. */
-static int in_memory(struct section *s, struct vt_entry *e, uint64_t pg, off_t *next_data);
+ * the write would be lost work.  next_data: in_memory's.  Entry locked. */
 
 static void let_go(struct section *s, struct vt_entry *e, uint64_t pg, int dying, off_t *next_data)
 {
