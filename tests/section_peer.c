@@ -9,6 +9,8 @@
  * Exits 0 when every check held, else prints what failed and exits 1.
  * The paging scenarios (pshare, psharepage, pwrite) serve test_section_paging.c;
  * pend-exit, pend-ret and pend-shutdown serve test_section_teardown.c;
+ * leave-kill, leave-exit, leave-exec, leave-ret and leave-live serve
+ * test_section_leftovers.c;
  * the test sets this process's cap (VMEM_MAX_RESIDENT) in its environment.
  */
 #include <memoryapi.h>
@@ -300,6 +302,55 @@ int main(int argc, char **argv)
         if (strcmp(scenario, "pend-ret") == 0)
             return 0;
         exit(0);
+    }
+    if (strncmp(scenario, "leave-", 6) == 0) {
+        /* every page of the section written, then the process ends
+         * without unmapping: killed (the test sends SIGKILL), _exit, exec,
+         * or a return from main; leave-live maps the first 64 pages and
+         * keeps them until told */
+        int live = strcmp(scenario, "leave-live") == 0;
+        h = OpenFileMappingA(FILE_MAP_ALL_ACCESS, FALSE, name);
+        CHECK(h, "OpenFileMappingA");
+        char *v = MapViewOfFile(h, FILE_MAP_ALL_ACCESS, 0, 0, live ? 64 * 4096 : 0);
+        CHECK(v, "MapViewOfFile");
+        MEMORY_BASIC_INFORMATION mbi;
+        CHECK(VirtualQuery(v, &mbi, sizeof mbi) == sizeof mbi, "VirtualQuery");
+        size_t pages = mbi.RegionSize / 4096;
+        for (size_t pg = 0; pg < pages; pg++) {
+            if (live)
+                CHECK(words_intact(v, pg, 0, 512, 7), "page %zu before", pg);
+            else
+                fill_words(v, pg, 0, 512, 7);
+        }
+        /* a fault of a page this process has not mapped yet (a new view):
+         * the view thread serves faults in order, so the last write's
+         * fault is all served (page state, count) before this one is --
+         * this scenario is about ends with pages counted, not about ends
+         * racing a fault being served */
+        if (!live) {
+            volatile char *again = MapViewOfFile(h, FILE_MAP_READ, 0, 0, 65536);
+            CHECK(again, "MapViewOfFile");
+            (void)again[0];
+        }
+        say('w');
+        if (live) {
+            CHECK(hear() == 'q', "step q");
+            for (size_t pg = 0; pg < pages; pg++)
+                CHECK(words_intact(v, pg, 0, 512, 7), "page %zu after", pg);
+            CHECK(UnmapViewOfFile(v), "UnmapViewOfFile");
+            CHECK(CloseHandle(h), "CloseHandle");
+            return 0;
+        }
+        if (strcmp(scenario, "leave-exit") == 0)
+            _exit(0);
+        if (strcmp(scenario, "leave-exec") == 0) {
+            execl("/bin/true", "true", (char *)NULL);
+            _exit(127);
+        }
+        if (strcmp(scenario, "leave-ret") == 0)
+            return 0;
+        hear(); /* leave-kill: until killed */
+        return 1;
     }
     fprintf(stderr, "section_peer: no scenario %s\n", scenario);
     return 2;

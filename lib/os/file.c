@@ -112,6 +112,15 @@ int os_file_punch(int fd, off_t off, off_t len)
     return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len) < 0 ? errno : 0;
 }
 
+int os_file_next_data(int fd, off_t off, off_t *at)
+{
+    off_t r = lseek(fd, off, SEEK_DATA);
+    if (r < 0)
+        return errno;
+    *at = r;
+    return 0;
+}
+
 int os_file_read_at(int fd, void *buf, size_t len, off_t off, size_t *done)
 {
     ssize_t r = pread(fd, buf, len, off);

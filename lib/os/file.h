@@ -61,6 +61,10 @@ int os_file_reserve(int fd, off_t off, off_t len);
  * size stays). */
 int os_file_punch(int fd, off_t off, off_t len);
 
+/* Any thread: where the file's next data at or after off starts
+ * (lseek SEEK_DATA) into *at; ENXIO if only holes follow. */
+int os_file_next_data(int fd, off_t off, off_t *at);
+
 /* Any thread, async-signal-safe: one pread or pwrite of len bytes at off;
  * *done receives the bytes moved, 0 at the end of the file.  EINTR and
  * EAGAIN are returned, not retried. */

@@ -27,14 +27,16 @@ int os_filelock_reopen(int fd, int *out)
     return 0;
 }
 
-static void byte_at(struct flock *fl, uint64_t off)
+static void bytes_at(struct flock *fl, uint64_t off, uint64_t len)
 {
     memset(fl, 0, sizeof *fl); /* OFD locks need l_pid 0 */
     fl->l_type = F_WRLCK;
     fl->l_whence = SEEK_SET;
     fl->l_start = (off_t)off;
-    fl->l_len = 1;
+    fl->l_len = (off_t)len;
 }
+
+static void byte_at(struct flock *fl, uint64_t off) { bytes_at(fl, off, 1); }
 
 int os_filelock_take(int fd, uint64_t off)
 {
@@ -49,6 +51,15 @@ int os_filelock_held(int fd, uint64_t off)
 {
     struct flock fl;
     byte_at(&fl, off);
+    if (fcntl(fd, F_OFD_GETLK, &fl) != 0)
+        return -errno;
+    return fl.l_type != F_UNLCK;
+}
+
+int os_filelock_held_range(int fd, uint64_t off, uint64_t len)
+{
+    struct flock fl;
+    bytes_at(&fl, off, len);
     if (fcntl(fd, F_OFD_GETLK, &fl) != 0)
         return -errno;
     return fl.l_type != F_UNLCK;

@@ -27,4 +27,9 @@ int os_filelock_take(int fd, uint64_t off);
  * lock on byte off, 0 if none does; -errno if the kernel could not tell. */
 int os_filelock_held(int fd, uint64_t off);
 
+/* Any thread, never blocks: 1 if another open file description holds a
+ * lock on any byte of [off, off + len), 0 if none does; -errno if the
+ * kernel could not tell. */
+int os_filelock_held_range(int fd, uint64_t off, uint64_t len);
+
 #endif

@@ -377,6 +377,14 @@ static void put(struct section *s, int handle)
         section_free(s);
 }
 
+int section_last_ref(struct section *s)
+{
+    lock();
+    int last = s->refs == 1 && s->handles == 0;
+    unlock();
+    return last;
+}
+
 int section_file_mapped(uint64_t id)
 {
     int mapped = 0;

@@ -75,6 +75,10 @@ void section_handle_ref(struct section *s);
 void section_view_put(struct section *s);
 void section_handle_put(struct section *s);
 
+/* 1 if s's only reference in this process is one view (no handle): its
+ * unmap frees the section here. */
+int section_last_ref(struct section *s);
+
 /* 1 if this process has a view of the file whose os_file_id is id (a
  * truncation would destroy the view's data). */
 int section_file_mapped(uint64_t id);

@@ -8,16 +8,22 @@
  *   fault (view thread): NEVER -> a zero page (UFFDIO_ZEROPAGE puts it in
  *   the memory); IN_RAM or a minor fault -> UFFDIO_CONTINUE; OUT -> the
  *   slot read, its crc checked, UFFDIO_COPY (back into the memory, for
- *   every process).  Then the entry's map count and this process's
- *   working set go up by one.
+ *   every process).  Then this process counts the page (vt_count_up:
+ *   the map count + 1 if it did not yet) and its working set goes up by
+ *   one.
  *
  *   trim (working-set manager): MADV_DONTNEED on this process's view page
- *   (only its page-table entry goes), map count - 1; at 0 the page is read
+ *   (only its page-table entry goes), counted down (vt_count_down: the map
+ *   count - 1 if no other view page of this process maps it); at 0 the page is read
  *   from the memory, written to its slot, its crc and state OUT recorded,
  *   and then its RAM punched out.  No process maps it, so every access
  *   faults and waits for the lock: no write is lost.  A holder killed
  *   between two steps leaves a consistent entry (OUT before the punch: the
  *   page still in the memory equals its slot).
+ *
+ *   unmap, exit, and the records of processes gone (vt_reap): a page whose
+ *   map count reaches 0 goes out as at a trim (let_go, reaped), unless the
+ *   section dies with this process.
  */
 #include "section/vpage.h"
 #include "section/vtable.h"
@@ -246,7 +252,7 @@ static int serve(const struct uffd_minor_event *ev)
     }
     if (!err && !v->mapped[i]) {
         v->mapped[i] = 1;
-        e->maps++;
+        vt_count_up(&v->sec->vt, e);
         paging_view_pages_add(1);
     }
     vt_unlock(e);
@@ -345,6 +351,64 @@ static void stop_thread(void)
 
 /* ---- attaching and detaching (vpage_lock held) ----------------------------- */
 
+static int in_memory(struct section *s, struct vt_entry *e, uint64_t pg, off_t *next_data);
+
+/* A view page of this process no longer maps page pg of s: its count
+ * down and, if no process maps the page now, the page to its slot and out
+ * of the memory -- unless the section dies with this process (dying: no
+ * other process has it, and this is this process's last reference), where
+ * the write would be lost work.  next_data: in_memory's.  Entry locked. */
+
+static void let_go(struct section *s, struct vt_entry *e, uint64_t pg, int dying, off_t *next_data)
+{
+    if (vt_count_down(&s->vt, e) && !dying && trim_buf && in_memory(s, e, pg, next_data))
+        page_out(s, e, pg);
+}
+
+/* 1 if page pg, mapped by no process, has data in the section's memory:
+ * IN_RAM, or NEVER but written through a pinned view (the kernel serves
+ * those without telling: the state stays NEVER).  next_data caches where
+ * the memory's next data starts, for a walk up the pages (-1: not known
+ * yet; NULL: no cache).  Entry locked. */
+static int in_memory(struct section *s, struct vt_entry *e, uint64_t pg, off_t *next_data)
+{
+    if (e->state != VT_NEVER)
+        return e->state == VT_IN_RAM;
+    off_t at = data_at(s, pg), cached = -1;
+    if (!next_data)
+        next_data = &cached;
+    if (*next_data < at) {
+        int err = os_file_next_data(s->fd, at, next_data);
+        if (err)
+            *next_data = err == ENXIO ? (off_t)INT64_MAX : -1; /* cannot tell: as data */
+        if (err && err != ENXIO)
+            return 1;
+    }
+    return *next_data < at + (off_t)PAGE_SZ;
+}
+
+/* vt_reap: a page a dead process counted, mapped by no process now. */
+static void reaped(void *arg, struct vt_entry *e, uint64_t pg)
+{
+    if (trim_buf && in_memory(arg, e, pg, NULL))
+        page_out(arg, e, pg);
+}
+
+/* The records of processes gone, taken back (vpage_lock held). */
+static void reap(struct section *s)
+{
+    vt_reap(&s->vt, reaped, s);
+}
+
+/* 1 if this process has another view of s than v. */
+static int other_view(const struct section *s, const struct vpage_view *v)
+{
+    for (struct vpage_view *w = views; w; w = w->next)
+        if (w != v && w->sec == s)
+            return 1;
+    return 0;
+}
+
 /* A pinned view: its pages in the memory and counted. */
 static int pin(struct vpage_view *v)
 {
@@ -358,31 +422,32 @@ static int pin(struct vpage_view *v)
         vt_lock(&v->sec->vt, e);
         err = page_in_fd(v->sec, e, v->first + i, buf);
         if (!err)
-            e->maps++;
+            vt_count_up(&v->sec->vt, e);
         vt_unlock(e);
     }
     if (err) /* undo the counts taken */
         for (size_t k = 0; k + 1 < i; k++) {
             struct vt_entry *e = entry(v, k);
             vt_lock(&v->sec->vt, e);
-            e->maps--;
+            let_go(v->sec, e, v->first + k, 0, NULL);
             vt_unlock(e);
         }
     ifree_pages(buf, PAGE_SZ);
     return err;
 }
 
-/* Counts down what v holds: its mapped pages, or every page if pinned. */
-static void count_down(struct vpage_view *v)
+/* Counts down what v holds: its mapped pages, or every page if pinned
+ * (let_go: dying). */
+static void count_down(struct vpage_view *v, int dying)
 {
     size_t n = 0;
+    off_t next_data = -1;
     for (size_t i = 0; i < v->npages; i++) {
         if (!v->pinned && !v->mapped[i])
             continue;
         struct vt_entry *e = entry(v, i);
         vt_lock(&v->sec->vt, e);
-        if (e->maps)
-            e->maps--;
+        let_go(v->sec, e, v->first + i, dying, &next_data);
         vt_unlock(e);
         if (!v->pinned) {
             v->mapped[i] = 0;
@@ -414,7 +479,7 @@ static void unlink_view(struct vpage_view *v)
  * racing access is an access violation, as on Windows for an unmapped
  * view), and only then are its pages counted down.  A fault event of the
  * view still queued finds no view (find) and only wakes. */
-static void release(struct vpage_view *v)
+static void release(struct vpage_view *v, int dying)
 {
     unlink_view(v);
     int err = vm_reserve_over(v->base, v->npages * PAGE_SZ);
@@ -424,7 +489,7 @@ static void release(struct vpage_view *v)
         vmem_log("section: cannot take a view's pages away (%s): they stay counted",
                  strerror(err));
     } else {
-        count_down(v);
+        count_down(v, dying);
     }
     lost_forget(v->base, v->npages * PAGE_SZ);
     v->gone = 1;
@@ -453,6 +518,9 @@ static void at_exit(int status, void *arg)
     for (struct vpage_view *v = views; v; v = v->next) {
         if (v->pinned)
             continue;
+        /* the section dies with this process if no other has it: its
+         * pages need no slot then */
+        int dying = !vt_shared(&v->sec->vt);
         for (size_t i = 0; i < v->npages; i++) {
             if (!v->mapped[i])
                 continue;
@@ -461,8 +529,7 @@ static void at_exit(int status, void *arg)
             /* a VirtualLock'ed page refuses: it stays counted */
             if (vm_discard(v->base + i * PAGE_SZ, PAGE_SZ) == 0) {
                 v->mapped[i] = 0;
-                if (e->maps)
-                    e->maps--;
+                let_go(v->sec, e, v->first + i, dying, NULL);
                 n++;
             }
             vt_unlock(e);
@@ -487,7 +554,19 @@ int vpage_attach(struct section *s, uint64_t offset, uintptr_t base, size_t npag
     lock();
     if (!exit_hook)
         exit_hook = os_on_exit(at_exit, NULL) == 0;
-    int err = copy ? ENOTSUP : ensure_uffd();
+    /* this process's record of the pages it counts, after taking back
+     * those of processes gone; trim_buf for the pages let go (let_go) */
+    int err = !trim_buf && !(trim_buf = ialloc_pages(PAGE_SZ)) ? ENOMEM : 0;
+    if (!err) {
+        reap(s);
+        err = vt_record_take(&s->vt);
+    }
+    if (err) {
+        unlock();
+        free_view(v);
+        return err;
+    }
+    err = copy ? ENOTSUP : ensure_uffd();
     if (!err && !(v->mapped = ialloc_pages(npages)))
         err = ENOMEM;
     if (!err)
@@ -502,8 +581,10 @@ int vpage_attach(struct section *s, uint64_t offset, uintptr_t base, size_t npag
      * SIGSEGV).  fork() hands it over (vpage_fork_prepare).  A copy view
      * is private, holds no hole (pinned) and stays inherited. */
     if (!err && !copy && (err = vm_dontfork(base, npages * PAGE_SZ, 1)) != 0)
-        count_down(v);
+        count_down(v, 0);
     if (err) {
+        if (!other_view(s, v))
+            vt_record_put(&s->vt);
         unlock();
         free_view(v);
         return err;
@@ -517,9 +598,15 @@ int vpage_attach(struct section *s, uint64_t offset, uintptr_t base, size_t npag
 
 void vpage_detach(struct vpage_view *v)
 {
+    struct section *s = v->sec;
+    /* asked before vpage_lock (section_lock is never taken under it) */
+    int dying = section_last_ref(s) && !vt_shared(&s->vt);
     lock();
     if (!v->gone)
-        release(v);
+        release(v, dying);
+    reap(s);
+    if (!other_view(s, v))
+        vt_record_put(&s->vt);
     unlock();
     free_view(v);
 }
@@ -529,8 +616,12 @@ void vpage_detach(struct vpage_view *v)
 void vpage_shutdown(void)
 {
     lock();
-    while (views)
-        release(views);
+    while (views) {
+        struct section *s = views->sec;
+        release(views, 0);
+        if (!other_view(s, NULL))
+            vt_record_put(&s->vt);
+    }
     paging_set_view_trimmer(NULL);
     unlock();
     /* the thread takes vpage_lock: stopped without it */
@@ -555,11 +646,14 @@ static int trim_one(struct vpage_view *v, size_t i)
         return 0;
     }
     v->mapped[i] = 0;
-    if (e->maps && --e->maps == 0 && e->state == VT_IN_RAM)
+    if (vt_count_down(&v->sec->vt, e) && e->state == VT_IN_RAM)
         page_out(v->sec, e, v->first + i);
     vt_unlock(e);
     return 1;
 }
+
+/* Trim passes between two looks for the records of processes gone. */
+#define REAP_EVERY 16
 
 /* Up to n pages this process maps, taken round-robin over the views in
  * address order (a clock without reference bits). */
@@ -567,6 +661,17 @@ static size_t trim(size_t n)
 {
     size_t done = 0;
     lock();
+    /* now and then, the records of processes gone: one F_OFD_GETLK per
+     * record in use, for each section this process has views of */
+    static unsigned passes;
+    if (++passes % REAP_EVERY == 0)
+        for (struct vpage_view *v = views; v; v = v->next) {
+            struct vpage_view *w = views;
+            while (w != v && w->sec != v->sec)
+                w = w->next;
+            if (w == v) /* the section's first view */
+                reap(v->sec);
+        }
     size_t budget = 0;
     for (struct vpage_view *v = views; v; v = v->next)
         budget += v->pinned ? 0 : v->npages;
@@ -653,7 +758,7 @@ void vpage_fork_child(void)
             for (size_t i = 0; i < v->npages; i++) {
                 struct vt_entry *e = entry(v, i);
                 vt_lock(&v->sec->vt, e);
-                e->maps++;
+                vt_count_up(&v->sec->vt, e);
                 vt_unlock(e);
             }
         } else if (vfd < 0 || uffd_minor_register(vfd, v->base, v->npages * PAGE_SZ) != 0) {

@@ -1,7 +1,8 @@
 /*
  * section/vtable.c -- the page-state table shared by the processes of a
  * page-file section (section/vtable.h): its layout, header, mapping, and
- * the entries' lock words and the processes' tokens.
+ * the entries' lock words and the processes' tokens, and the records of
+ * which pages each process counts.
  */
 #include "section/vtable.h"
 #include "core/internal_alloc.h"
@@ -16,13 +17,26 @@
 #include <errno.h>
 #include <string.h>
 
-uint64_t vt_data_off(uint64_t data_size)
+/* The layout: a header page, the entries, a page of record owners, the
+ * records' bitmaps, the data. */
+static uint64_t bitmap_words(uint64_t npages) { return (npages + 63) / 64; }
+
+static uint64_t owners_off(uint64_t npages)
 {
-    uint64_t npages = (data_size + PAGE_SZ - 1) / PAGE_SZ;
     return PAGE_SZ + round_up(npages * sizeof(struct vt_entry), PAGE_SZ);
 }
 
-#define VT_VERSION 2
+uint64_t vt_data_off(uint64_t data_size)
+{
+    uint64_t npages = (data_size + PAGE_SZ - 1) / PAGE_SZ;
+    return owners_off(npages) + PAGE_SZ +
+           round_up(VT_RECORDS * bitmap_words(npages) * sizeof(uint64_t), PAGE_SZ);
+}
+
+_Static_assert(VT_RECORDS * (sizeof(uint32_t) + sizeof(uint64_t)) <= PAGE_SZ,
+               "the owner and last-page words fit a page");
+
+#define VT_VERSION 3
 
 static pthread_mutex_t vtable_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct vtable *tables; /* vtable_lock */
@@ -105,6 +119,13 @@ int vt_map(int fd, uint64_t data_off, uint64_t data_size, struct vtable *t)
     t->fd = fd;
     t->data_off = data_off;
     t->tok_fd = -1;
+    t->owners = (uint32_t *)((char *)p + owners_off(t->npages));
+    t->bits = (uint64_t *)((char *)t->owners + PAGE_SZ);
+    t->last = (uint64_t *)(t->owners + VT_RECORDS);
+    t->words = bitmap_words(t->npages);
+    t->rec = -1;
+    t->held = NULL;
+    t->counted = 0;
     if ((err = take_token(t)) != 0) {
         vm_unmap((uintptr_t)p, t->map_len);
         t->hdr = NULL;
@@ -129,6 +150,12 @@ void vt_unmap(struct vtable *t)
             break;
         }
     mutex_give("vtable_lock", &vtable_lock);
+    /* a record still counting pages stays: it is taken back once the
+     * token below is let go */
+    vt_record_put(t);
+    if (t->held)
+        ifree_pages(t->held, t->npages * sizeof(uint32_t));
+    t->held = NULL;
     vm_unmap((uintptr_t)t->hdr, t->map_len);
     t->hdr = NULL;
     t->ent = NULL;
@@ -167,6 +194,10 @@ static void repair(struct vtable *t, struct vt_entry *e)
 
 int vt_trylock(struct vtable *t, struct vt_entry *e)
 {
+    /* named before it is taken: a reaper of this process's record finds
+     * the page it may have died holding */
+    if (t->rec >= 0)
+        __atomic_store_n(&t->last[t->rec], (uint64_t)(e - t->ent) + 1, __ATOMIC_RELAXED);
     for (unsigned spins = 0; spins < 4096; spins++) {
         uint32_t cur = 0;
         if (__atomic_compare_exchange_n(&e->lock, &cur, t->token, 0, __ATOMIC_ACQUIRE,
@@ -201,6 +232,141 @@ void vt_unlock(struct vt_entry *e)
     __atomic_store_n(&e->lock, 0, __ATOMIC_RELEASE);
 }
 
+/* ---- records ---------------------------------------------------------------- */
+
+static uint64_t *record_bits(const struct vtable *t, int r) { return t->bits + (uint64_t)r * t->words; }
+
+static int take_record(struct vtable *t)
+{
+    for (int r = 0; r < VT_RECORDS; r++) {
+        uint32_t free_word = 0;
+        /* a free record's bits are all clear: its owner or its reaper
+         * cleared each before letting it go */
+        if (__atomic_compare_exchange_n(&t->owners[r], &free_word, t->token, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED)) {
+            t->rec = r;
+            __atomic_store_n(&t->last[r], 0, __ATOMIC_RELAXED);
+            return 0;
+        }
+    }
+    return EUSERS;
+}
+
+int vt_record_take(struct vtable *t)
+{
+    if (t->rec >= 0)
+        return 0;
+    if (!t->held && !(t->held = ialloc_pages(t->npages * sizeof(uint32_t))))
+        return ENOMEM;
+    return take_record(t);
+}
+
+void vt_record_put(struct vtable *t)
+{
+    if (t->rec < 0 || t->counted)
+        return;
+    __atomic_store_n(&t->owners[t->rec], 0, __ATOMIC_RELEASE);
+    t->rec = -1;
+}
+
+void vt_count_up(struct vtable *t, struct vt_entry *e)
+{
+    uint64_t pg = (uint64_t)(e - t->ent);
+    if (t->held[pg]++)
+        return;
+    t->counted++;
+    if (t->rec >= 0)
+        __atomic_fetch_or(&record_bits(t, t->rec)[pg / 64], 1ull << (pg % 64), __ATOMIC_RELAXED);
+    e->maps++;
+}
+
+int vt_count_down(struct vtable *t, struct vt_entry *e)
+{
+    uint64_t pg = (uint64_t)(e - t->ent);
+    if (!t->held || !t->held[pg] || --t->held[pg])
+        return 0;
+    t->counted--;
+    if (t->rec >= 0) {
+        uint64_t bit = 1ull << (pg % 64);
+        uint64_t had = __atomic_fetch_and(&record_bits(t, t->rec)[pg / 64], ~bit, __ATOMIC_RELAXED);
+        if (!(had & bit))
+            return 0; /* subtracted already (never while this process lives) */
+    }
+    return e->maps && --e->maps == 0;
+}
+
+/* Record r, claimed from a dead owner: every page it counts subtracted,
+ * each under its entry lock, where the bit is cleared -- a page whose bit
+ * is clear was subtracted already (by a reaper that died after it) --,
+ * then the page it locked last looked at.  EBUSY: a live process holds
+ * one of those pages long (stopped?): the rest waits for another look,
+ * so the caller's other faults and trims go on. */
+static int reap_record(struct vtable *t, int r,
+                       void (*unmapped)(void *arg, struct vt_entry *e, uint64_t pg), void *arg)
+{
+    uint64_t *bits = record_bits(t, r);
+    for (uint64_t w = 0; w < t->words; w++) {
+        uint64_t word = __atomic_load_n(&bits[w], __ATOMIC_RELAXED);
+        while (word) {
+            unsigned b = (unsigned)__builtin_ctzll(word);
+            word &= word - 1;
+            uint64_t pg = w * 64 + b;
+            struct vt_entry *e = &t->ent[pg];
+            if (vt_trylock(t, e) != 0)
+                return EBUSY;
+            uint64_t had = __atomic_fetch_and(&bits[w], ~(1ull << b), __ATOMIC_RELAXED);
+            if ((had >> b & 1) && e->maps && --e->maps == 0 && unmapped)
+                unmapped(arg, e, pg);
+            vt_unlock(e);
+        }
+    }
+    /* the page the owner locked last: maybe held still, a step half done
+     * (vt_trylock puts it in order), maybe left in the memory unmapped */
+    uint64_t last = __atomic_load_n(&t->last[r], __ATOMIC_RELAXED);
+    if (last && last <= t->npages) {
+        struct vt_entry *e = &t->ent[last - 1];
+        if (vt_trylock(t, e) != 0)
+            return EBUSY;
+        if (!e->maps && unmapped)
+            unmapped(arg, e, last - 1);
+        vt_unlock(e);
+    }
+    return 0;
+}
+
+unsigned vt_reap(struct vtable *t, void (*unmapped)(void *arg, struct vt_entry *e, uint64_t pg),
+                 void *arg)
+{
+    unsigned n = 0;
+    for (int r = 0; r < VT_RECORDS; r++) {
+        uint32_t own = __atomic_load_n(&t->owners[r], __ATOMIC_ACQUIRE);
+        uint32_t tok = own & ~VT_REAPING;
+        /* ours, or our token's (a dead process's before the ring came
+         * round, or a forked child that could not take a token of its own):
+         * left alone */
+        if (!own || r == t->rec || tok == t->token || token_alive(t, tok))
+            continue;
+        /* one survivor at a time; one that dies reaping is succeeded */
+        if (!__atomic_compare_exchange_n(&t->owners[r], &own, VT_REAPING | t->token, 0,
+                                         __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+            continue;
+        if (reap_record(t, r, unmapped, arg) != 0) {
+            /* back to its dead owner: the next look goes on from here */
+            __atomic_store_n(&t->owners[r], own, __ATOMIC_RELEASE);
+            continue;
+        }
+        __atomic_store_n(&t->owners[r], 0, __ATOMIC_RELEASE);
+        n++;
+    }
+    return n;
+}
+
+int vt_shared(const struct vtable *t)
+{
+    int held = os_filelock_held_range(t->tok_fd, VT_TOKEN_BASE, VT_TOKENS);
+    return held != 0; /* cannot tell (< 0): as if shared */
+}
+
 void vt_fork_prepare(void) { mutex_take("vtable_lock", &vtable_lock); }
 void vt_fork_parent(void) { mutex_give("vtable_lock", &vtable_lock); }
 
@@ -216,6 +382,18 @@ void vt_fork_child(void)
             continue;
         }
         os_file_close(inherited); /* the parent's description: its token */
+    }
+    for (struct vtable *t = tables; t; t = t->next) {
+        /* the parent's counts are the parent's: the child counts afresh,
+         * in a record of its own */
+        if (t->held)
+            vm_discard((uintptr_t)t->held, round_up(t->npages * sizeof(uint32_t), PAGE_SZ));
+        t->counted = 0;
+        if (t->rec >= 0 && take_record(t) != 0) {
+            t->rec = -1;
+            vmem_log("section: a forked child found no free record of a section's views; the "
+                     "pages it maps stay counted if it ends without unmapping them");
+        }
     }
     mutex_give("vtable_lock", &vtable_lock);
 }

@@ -20,6 +20,26 @@
  * round the ring from a counter in the header, so a dead process's token
  * comes back only after 2^31 others.
  *
+ * Records: which pages each process counts, so the counts of a process
+ * that ended without counting down (SIGKILL, exec, _exit, a normal exit
+ * with pinned views) are taken back by the others.  Past the entries, a
+ * page of VT_RECORDS owner words (the owner's token + 1; 0 = free;
+ * VT_REAPING | the reaper's token + 1 while a survivor takes a dead one
+ * back), then each record's bitmap, one bit per page of the section.  A
+ * page's `maps` is the number of processes that count it: a process sets
+ * its bit and adds one when its first view page maps the page, clears it
+ * and subtracts one when its last lets go (this process's own count per
+ * page is in struct vtable, private).  A bit changes only under the
+ * page's entry lock, so a page is subtracted once for a dead record
+ * however many survivors look at it; the owner word is claimed by
+ * compare-and-swap, so one survivor takes a record back at a time (its
+ * successor if it dies meanwhile).  A process takes a record with its
+ * first view of the section and lets it go with its last.  Each record
+ * also names the page whose entry its owner locked last (a process holds
+ * one entry lock at a time): the reaper takes that lock over too and puts
+ * the page in order, so a process that died in the middle of a step (a
+ * trim's write, a fault) leaves no page in the memory for good.
+ *
  * Locks: vtable_lock (vtable.c) guards this process's list of mapped
  * tables, for fork; it is taken last, nothing under it.
  */
@@ -57,6 +77,10 @@ struct vt_entry {
     uint32_t crc;   /* crc32c of the slot's copy (VT_OUT) */
 };
 
+/* Processes with views of one section at once (records, above). */
+#define VT_RECORDS 128
+#define VT_REAPING 0x80000000u
+
 /* One process's map of a section's table. */
 struct vtable {
     struct vt_header *hdr;
@@ -67,6 +91,15 @@ struct vtable {
     uint64_t data_off;
     int tok_fd;          /* this process's own description of the memory */
     uint32_t token;      /* its token + 1 (what its lock words hold) */
+    uint32_t *owners;    /* the records' owner words (shared) */
+    uint64_t *last;      /* per record: the page its owner locked last + 1
+                            (shared; after the owner words) */
+    uint64_t *bits;      /* the records' bitmaps (shared), `words` each */
+    uint64_t words;
+    int rec;             /* this process's record, -1: none */
+    uint32_t *held;      /* per page: this process's view pages mapping it
+                            (its own memory, vpage_lock) */
+    uint64_t counted;    /* pages with held > 0 */
     struct vtable *next; /* in the list of mapped tables (vtable_lock) */
 };
 
@@ -105,9 +138,41 @@ int vt_trylock(struct vtable *t, struct vt_entry *e);
 void vt_lock(struct vtable *t, struct vt_entry *e);
 void vt_unlock(struct vt_entry *e);
 
+/* This process's record (vpage_lock held): 0, ENOMEM, or EUSERS when
+ * VT_RECORDS other processes have views of the section (vt_reap first). */
+int vt_record_take(struct vtable *t);
+
+/* Lets go of this process's record once it counts no page (vpage_lock). */
+void vt_record_put(struct vtable *t);
+
+/* A view page of this process maps e's page / no longer does (entry
+ * locked, vpage_lock held).  vt_count_down returns 1 when no process maps
+ * the page any more (its count reached 0 through this call). */
+void vt_count_up(struct vtable *t, struct vt_entry *e);
+int vt_count_down(struct vtable *t, struct vt_entry *e);
+
+/* Takes back the records of processes that are gone (their token's byte
+ * free): each page one counted is subtracted under its entry lock, and
+ * unmapped(arg, entry, page) called, entry locked, for each page no
+ * process maps then, and for the page the dead process locked last if no
+ * process maps it (once more, maybe); the record is then free.  A page a
+ * live process holds long (vt_trylock's EBUSY) leaves the record to a
+ * later look, where it stopped.  One F_OFD_GETLK per record
+ * in use.  Returns the records taken back.  vpage_lock held (one entry
+ * lock at a time). */
+unsigned vt_reap(struct vtable *t, void (*unmapped)(void *arg, struct vt_entry *e, uint64_t pg),
+                 void *arg);
+
+/* 1 if another process has the table mapped (holds a token) or the
+ * kernel cannot tell, 0 if none does: the section dies with this
+ * process's last reference. */
+int vt_shared(const struct vtable *t);
+
 /* fork: vtable_lock held across it (after vpage_lock).  In the child every
  * mapped table gets a token of its own, before any entry lock is taken
- * (the parent's token's description is shared with the child). */
+ * (the parent's token's description is shared with the child), and a
+ * record of its own if the parent had one, counting nothing yet (the
+ * child's mappings have no pages; vpage.c counts its pinned views). */
 void vt_fork_prepare(void);
 void vt_fork_parent(void);
 void vt_fork_child(void);
