@@ -3,7 +3,7 @@
 # (`vmem run`, page file and compressed store) against the kernel's swap
 # and zswap, in the same run.
 #
-#   bench/run_programs.sh [-r REPS] [-p PROGRAMS] [-c CAPS] [-d DIR] [--quick]
+#   bench/run_programs.sh [-r REPS] [-p PROGRAMS] [-c CAPS] [-d DIR] [-t SECS] [--quick]
 #
 #   -r REPS      repetitions (default 1); tables give medians
 #   -p PROGRAMS  a subset of "lists sort xz sqlite" (default all four)
@@ -11,7 +11,10 @@
 #                (default "1/4 1/2")
 #   -d DIR       where inputs, page files and the swap file go (default
 #                /var/tmp; a directory of its own is made there)
-#   --quick      small inputs: a smoke run of a minute or two
+#   -t SECS      a run still going after SECS (default 600) is killed and
+#                recorded as a timeout
+#   --quick      tiny inputs and, unless -c is given, the 1/2 cap only: a
+#                smoke run of a minute or two on an idle machine
 #
 # Programs, each on a deterministic input made by bench/programs_input.py:
 #   lists   python3 bench/lists.py (lists and dicts, then hashing them)
@@ -32,12 +35,15 @@
 #           lz4)
 # Each run's output is compared with the native one's: a mismatch is a
 # failure, printed loudly, as is a libvmem run that fails; a kernel run
-# killed by the cgroup's OOM killer is recorded as OOM-killed.  A run that
-# takes 40 times its native time (at least 10 minutes) is killed and
-# recorded as a timeout.  libvmem's counters come from `vmem run
-# --report-format json` (summed over the process tree), the kernel's from
-# the group's memory.failcnt and memory.stat and /proc/vmstat's swap-in
-# counters (the machine's, over the run).
+# killed by the cgroup's OOM killer is recorded as OOM-killed.  libvmem's
+# counters come from `vmem run --report-format json` (summed over the
+# process tree), the kernel's from the group's memory.failcnt and
+# memory.stat (total_pgmajfault) and /proc/vmstat's pswpin and zswpin
+# (the whole machine's, over the run: other swapping processes count too).
+# The cap is not the same thing on both sides: libvmem's covers the memory
+# it manages (the heap and anonymous mappings), the cgroup's limit every
+# page charged to the group (binaries, libraries, page cache written or
+# first read by the program too); each run's peak RSS is given.
 # Needs root.  Everything it makes (swap file, cgroup, DIR/vmemprograms.*)
 # is removed on exit, ^C included; zswap's settings are put back.
 set -u
@@ -46,8 +52,8 @@ repo=$(dirname "$here")
 build=${BUILD_DIR:-$repo/build}
 vmem=$build/tools/vmem
 py=/usr/bin/python3
-reps=1 programs="lists sort xz sqlite" caps="1/4 1/2" dir=/var/tmp quick=0
-usage() { echo "usage: $0 [-r REPS] [-p 'lists sort xz sqlite'] [-c '1/4 1/2'] [-d DIR] [--quick]" >&2; exit 2; }
+reps=1 programs="lists sort xz sqlite" caps='' dir=/var/tmp quick=0 tlimit=600
+usage() { echo "usage: $0 [-r REPS] [-p 'lists sort xz sqlite'] [-c '1/4 1/2'] [-d DIR] [-t SECS] [--quick]" >&2; exit 2; }
 args=()
 for a in "$@"; do
     case $a in
@@ -58,9 +64,9 @@ for a in "$@"; do
     esac
 done
 set -- "${args[@]+"${args[@]}"}"
-while getopts ":r:p:c:d:" o; do
+while getopts ":r:p:c:d:t:" o; do
     case $o in
-    r) reps=$OPTARG ;; p) programs=$OPTARG ;; c) caps=$OPTARG ;; d) dir=$OPTARG ;;
+    r) reps=$OPTARG ;; p) programs=$OPTARG ;; c) caps=$OPTARG ;; d) dir=$OPTARG ;; t) tlimit=$OPTARG ;;
     :) echo "$0: -$OPTARG needs a value" >&2; usage ;;
     *) echo "$0: unknown option -$OPTARG" >&2; usage ;;
     esac
@@ -68,6 +74,8 @@ done
 shift $((OPTIND - 1))
 [ $# -eq 0 ] || { echo "$0: unexpected argument $1" >&2; usage; }
 case $reps in ''|0|*[!0-9]*) echo "$0: -r: not a count above 0: $reps" >&2; exit 2 ;; esac
+case $tlimit in ''|0|*[!0-9]*) echo "$0: -t: not a number of seconds above 0: $tlimit" >&2; exit 2 ;; esac
+if [ -z "$caps" ]; then if [ "$quick" = 1 ]; then caps="1/2"; else caps="1/4 1/2"; fi; fi
 for p in $programs; do
     case $p in lists|sort|xz|sqlite) ;; *) echo "$0: -p: unknown program $p (lists sort xz sqlite)" >&2; exit 2 ;; esac
 done
@@ -77,7 +85,7 @@ for c in $caps; do
         echo "$0: -c: not a fraction below 1: $c (e.g. 1/4)" >&2; exit 2
     fi
 done
-[ -n "$caps" ] || { echo "$0: -c: no cap" >&2; exit 2; }
+[ -n "${caps// /}" ] || { echo "$0: -c: no cap" >&2; exit 2; }
 [ -d "$dir" ] || { echo "$0: -d: not a directory: $dir" >&2; exit 2; }
 [ -x "$vmem" ] || { echo "$0: build first ($vmem missing; BUILD_DIR=$build)" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || { echo "$0: needs root (swapon, cgroup, zswap)" >&2; exit 1; }
@@ -96,7 +104,7 @@ zs=/sys/module/zswap/parameters
 # finder, sort's merge: random access over the whole footprint), so the
 # inputs are small enough for the default run to take about 20 minutes on
 # two idle vCPUs
-if [ "$quick" = 1 ]; then sort_kb=4096 xz_kb=256 sql_rows=20000 lists_n=100000
+if [ "$quick" = 1 ]; then sort_kb=2048 xz_kb=128 sql_rows=10000 lists_n=60000
 else sort_kb=32768 xz_kb=2048 sql_rows=200000 lists_n=1200000; fi
 
 unset MALLOC_PERTURB_
@@ -126,7 +134,7 @@ median() { sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 
 echo "# run_programs.sh $(date -u +%FT%TZ), commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown), $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# reps $reps, programs: $programs, caps: $caps, quick $quick, dir $work"
+echo "# reps $reps, programs: $programs, caps: $caps, quick $quick, time limit ${tlimit}s, dir $work"
 
 # the command of program $1 in the array cmd
 set_cmd() {
@@ -147,14 +155,14 @@ make_input() {
 # keep the input in the page cache, the same for every variant
 warm() { case $1 in sort) cat "$work/sort.txt" >/dev/null ;; xz) cat "$work/xz.txt" >/dev/null ;; esac; }
 
-declare -A peak_kib ref_sum limit_s
+declare -A peak_kib ref_sum
 # run_one PROG VARIANT CAP_KIB: one timed run; sets r_secs r_kib r_rc r_res r_extra
 run_one() {
     local prog=$1 var=$2 cap_k=$3 pre=()
     set_cmd "$prog"
     warm "$prog"
     rm -f "$work/report.json" "$work/err"
-    local tl=${limit_s[$prog]:-3600}
+    local tl=$tlimit
     local sw0 sw1 zw0 zw1
     case $var in
     off|lz4)
@@ -231,7 +239,6 @@ for prog in $programs; do
     run_one "$prog" native 0
     [ "$r_res" = ok ] || { echo "$0: $prog fails natively ($r_res): $(tail -3 "$work/err")" >&2; exit 1; }
     peak_kib[$prog]=$r_kib
-    limit_s[$prog]=$(awk -v s="$r_secs" 'BEGIN { t = int(40 * s) + 1; print (t < 600 ? 600 : t) }')
     echo "RUN $prog native - 1 $r_secs s ${r_kib}KiB $r_res load=$l"
     echo "$prog native - 1 $r_secs $r_kib $r_res $l" >>"$results"
 done
