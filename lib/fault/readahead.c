@@ -48,6 +48,7 @@
 #include "fault/fault.h"
 #include "pagefile/pagefile.h"
 #include "paging/cap.h"
+#include "paging/prefetch.h"
 #include "paging/replacement.h"
 #include "paging/standby.h"
 #include "paging/start.h"
@@ -147,8 +148,9 @@ static void drop_stream(struct stream *s)
 
 void readahead_note(const struct region *r, size_t idx, size_t end)
 {
-    if (!__atomic_load_n(&running, __ATOMIC_ACQUIRE) || !paging_enabled())
-        return;
+    if (!__atomic_load_n(&running, __ATOMIC_ACQUIRE) || !paging_enabled() ||
+        !prefetch_reads_ahead())
+        return; /* VMEM_PREFETCH=none (or VMEM_CLUSTER 0 or 1): no reading ahead */
     size_t ahead = ahead_limit();
     if (!ahead)
         return;
