@@ -117,8 +117,8 @@
  *
  * Flags change under the exclusive lock, except PTE_F_WRITTEN, PTE_F_DIRTY,
  * PTE_F_ACCESSED, PTE_F_READAHEAD and PTE_F_RESET_LOST, which faults (and
- * readahead) set (and the trimmer's
- * scan clears PTE_F_ACCESSED) with atomic operations under the shared lock.
+ * readahead) set (and the trimmer's scan clears PTE_F_ACCESSED) with
+ * atomic operations under the shared lock.
  * `prot` changes under the exclusive lock only; `slot` changes with the
  * state, or by the one fault that claimed the page.
  */
