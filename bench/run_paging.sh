@@ -36,6 +36,8 @@
 # removed on exit, also on failure or interruption, and checked.
 # Environment: BUILD_DIR (default <repo>/build), BENCH_TIMEOUT (seconds per
 # run, default 600).  Raw output: bench/out/paging-STAMP.log (git-ignored).
+# VMEM_* variables set reach the libvmem runs (VMEM_FAULT_MODE,
+# VMEM_READAHEAD and VMEM_PREFETCH_INSTALL are shown in the log).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -331,7 +333,7 @@ if has_part vmem; then
     mkdir -p "$pfdir"
     venv=(VMEM_MAX_RESIDENT="$cap" VMEM_PAGEFILE="$pfdir")
     [ -n "$cluster" ] && venv+=(VMEM_CLUSTER="$cluster")
-    say "== libvmem: ${venv[*]}${VMEM_FAULT_MODE:+ VMEM_FAULT_MODE=$VMEM_FAULT_MODE}"
+    say "== libvmem: ${venv[*]}${VMEM_FAULT_MODE:+ VMEM_FAULT_MODE=$VMEM_FAULT_MODE}${VMEM_READAHEAD:+ VMEM_READAHEAD=$VMEM_READAHEAD}${VMEM_PREFETCH_INSTALL:+ VMEM_PREFETCH_INSTALL=$VMEM_PREFETCH_INSTALL}"
     # The probe: 64 MiB against a 16 MiB cap must stay under the cap and write
     # the page file.
     run_child timeout -k 10 120 env VMEM_MAX_RESIDENT=16M VMEM_PAGEFILE="$pfdir" \

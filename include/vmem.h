@@ -159,6 +159,10 @@ struct vmem_config {
                                compress_max is set */
     uint64_t compress_max;  /* VMEM_COMPRESS_MAX=SIZE: the store's RAM at
                                most SIZE bytes (counted in the cap) */
+    unsigned readahead;     /* VMEM_READAHEAD: the most pages read ahead of
+                               a sequential stream, in flight or installed
+                               and not yet reached, 0..16384 (0: off);
+                               default 1024 (thread mode only) */
 };
 
 /* Fills *cfg with the built-in defaults.  EINVAL (nothing written) only

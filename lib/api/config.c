@@ -30,6 +30,7 @@
 #define VMEM_COMPRESS_DEFAULT VMEM_COMPRESS_OFF
 #define DEFAULT_COMPRESS_THRESHOLD 73u
 #define DEFAULT_COMPRESS_MAX_PCT   25u
+#define DEFAULT_READAHEAD          1024u
 /* The smallest page file pagefile_open accepts (pagefile/file.c). */
 #define PAGEFILE_MIN_PAGES 16u
 
@@ -49,13 +50,13 @@ static const struct {
     FIELD(low_water, unsigned), FIELD(report_file, char[256]),
     FIELD(pagefile_checksum, int), FIELD(compress, enum vmem_compress),
     FIELD(compress_threshold, unsigned), FIELD(compress_max_pct, unsigned),
-    FIELD(compress_max, uint64_t),
+    FIELD(compress_max, uint64_t), FIELD(readahead, unsigned),
 };
 #undef FIELD
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 /* A field appended to vmem.h is appended to the table too. */
 _Static_assert(sizeof(struct vmem_config) ==
-               (offsetof(struct vmem_config, compress_max) + sizeof(uint64_t) +
+               (offsetof(struct vmem_config, readahead) + sizeof(unsigned) +
                 alignof(struct vmem_config) - 1) / alignof(struct vmem_config) *
                alignof(struct vmem_config),
                "fields[] ends with the last field of struct vmem_config");
@@ -116,6 +117,7 @@ static void defaults(struct vmem_config *cfg)
     cfg->compress = VMEM_COMPRESS_DEFAULT;
     cfg->compress_threshold = DEFAULT_COMPRESS_THRESHOLD;
     cfg->compress_max_pct = DEFAULT_COMPRESS_MAX_PCT;
+    cfg->readahead = DEFAULT_READAHEAD;
 }
 
 VMEM_API int vmem_config_default_sized(struct vmem_config *cfg, size_t size)
@@ -227,6 +229,12 @@ static int from_env(struct vmem_config *cfg, char *err, size_t errlen)
     cfg->report = (int)rep;
     if ((rc = env_uint("VMEM_IO_SPIN_US", 0, 10000, "microseconds from 0 to 10000",
                        &cfg->io_spin_us, err, errlen)))
+        return rc;
+    const char *ra = getenv("VMEM_READAHEAD");
+    if (ra && (!strcmp(ra, "off") || !strcmp(ra, "on")))
+        cfg->readahead = !strcmp(ra, "on") ? DEFAULT_READAHEAD : 0;
+    else if ((rc = env_uint("VMEM_READAHEAD", 0, 16384, "on, off or a page count from 0 to 16384",
+                            &cfg->readahead, err, errlen)))
         return rc;
     if ((rc = env_uint("VMEM_CLUSTER", 0, 512, "a page count from 0 to 512", &cfg->cluster,
                        err, errlen)))

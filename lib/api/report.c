@@ -197,10 +197,12 @@ static void text_prefetch(struct out *o, const struct vmem_stats *s, unsigned in
             (unsigned long long)s->prefetched_pages, (unsigned long long)s->prefetch_used,
             (unsigned long long)s->prefetch_unused, (unsigned long long)pending);
     } else {
-        say(o, "  prefetched pages     %llu read ahead by hard faults, installed with the "
-               "faulting page (whether they were used is not tracked; "
-               "VMEM_PREFETCH_INSTALL=standby tracks it)\n",
-            (unsigned long long)s->prefetched_pages);
+        say(o, "  prefetched pages     %llu read ahead by hard faults and readahead, installed "
+               "(readahead's: %llu reached by their stream, %llu dropped when it broke; a "
+               "hard fault's neighbours are not tracked, VMEM_PREFETCH_INSTALL=standby "
+               "tracks them)\n",
+            (unsigned long long)s->prefetched_pages, (unsigned long long)s->prefetch_used,
+            (unsigned long long)s->prefetch_unused);
     }
 }
 

@@ -79,12 +79,22 @@
  *   STANDBY -> INSTALLING        transition fault's claim (fault.c) shared (b)
  *   PAGEDOUT -> INSTALLING       hard fault's claim of the page and
  *                                of neighbours read with it         shared (b)
+ *                                readahead's claim of a window
+ *                                ahead of a stream, PTE_F_READAHEAD
+ *                                set with it (fault/readahead.c)    shared
  *   INSTALLING -> RESIDENT       the claiming fault's install       shared (b)
  *   INSTALLING -> STANDBY        transition whose install failed;
  *                                a prefetched page kept on standby
  *                                (VMEM_PREFETCH_INSTALL=standby)    shared (b)
  *   INSTALLING -> PAGEDOUT       hard fault giving back pages it did
  *                                not install                        shared (b)
+ *                                readahead dropping a window (read
+ *                                failed, no room, region changed)   shared
+ *   INSTALLING -> RESIDENT|STANDBY  readahead installing its window,
+ *                                or keeping it (a page of it) on
+ *                                standby; PTE_F_READAHEAD cleared
+ *                                first, the page's waiters woken
+ *                                after                              shared
  *   INSTALLING -> INPAGE_ERROR   hard fault whose read of the
  *                                faulting page kept failing         shared (b)
  *   INPAGE_ERROR -> PAGEDOUT     at once, where the page cannot be
@@ -99,9 +109,16 @@
  *     there) and each counts only the pages it installed.
  * (b) Exclusive when the fault runs under VirtualLock (fault_populate).
  *
+ * A page claimed by readahead is never installed by anyone else: a fault
+ * on it (thread mode) waits, unwoken, for readahead's install or drop,
+ * which wakes it; the read is done with as_lock released under the same
+ * rules as a hard fault's (region.inflight, the claim, the slot checked
+ * after).
+ *
  * Flags change under the exclusive lock, except PTE_F_WRITTEN, PTE_F_DIRTY,
- * PTE_F_ACCESSED and PTE_F_RESET_LOST, which faults set (and the trimmer's
- * scan clears PTE_F_ACCESSED) with atomic operations under the shared lock.
+ * PTE_F_ACCESSED, PTE_F_READAHEAD and PTE_F_RESET_LOST, which faults (and
+ * readahead) set (and the trimmer's scan clears PTE_F_ACCESSED) with
+ * atomic operations under the shared lock.
  * `prot` changes under the exclusive lock only; `slot` changes with the
  * state, or by the one fault that claimed the page.
  */
@@ -121,6 +138,9 @@ enum { PTE_RESERVED = 0, PTE_COMMITTED = 1, PTE_RESIDENT = 2, PTE_STANDBY = 3,
 #define PTE_F_RESET_LOST 0x08 /* ...and did: the page came back zero-filled */
 #define PTE_F_DIRTY      0x10 /* written since last saved (or installed writable) */
 #define PTE_F_ACCESSED   0x20 /* faulted in since the trimmer last looked */
+#define PTE_F_READAHEAD  0x40 /* INSTALLING, claimed by readahead
+                                 (fault/readahead.c): it wakes the page's
+                                 waiters when it lets the claim go */
 
 struct pte {
     uint8_t state;

@@ -28,6 +28,7 @@
  * also records the write for GetWriteWatch.
  */
 #include "fault/fault.h"
+#include "fault/readahead.h"
 #include "compress/store.h"
 #include "paging/cap.h"
 #include "paging/reclaim.h"
@@ -212,6 +213,7 @@ static void transition(struct region *r, size_t idx, int write, int *woke)
     struct frame *fr = standby_frame(f);
     int writing = (fr->flags & FRAME_WRITING) != 0;
     int prefetched = (fr->flags & FRAME_PREFETCHED) != 0;
+    int marker = (fr->flags & FRAME_RA_MARK) != 0;
     /* a frame in the compressed store without a page-file slot is clean
      * only as long as its entry lives: back in the working set it is dirty */
     int dirty = (fr->flags & FRAME_DIRTY) || writing || !paging_tracks_dirty() ||
@@ -253,6 +255,8 @@ static void transition(struct region *r, size_t idx, int write, int *woke)
         ctr_add(&vmem_ctr.prefetch_used, 1);
         prefetch_feedback(1);
     }
+    if (marker) /* a readahead window reached: the stream goes on */
+        readahead_note(r, idx, idx + 1);
 }
 
 static void inpage_error(struct region *r, size_t idx, int err);
@@ -392,10 +396,13 @@ static void inpage_error(struct region *r, size_t idx, int err)
 /* Keeps prefetched pages [first, first + n) of r (claimed, INSTALLING;
  * their content at data) in clean standby frames, a run of frames at a
  * time: one copy (or, in move mode, one UFFDIO_COPY: frame memory is
- * registered and filled by ioctl only) per run.  Pages that find no frame
- * go back to PAGEDOUT: their read is simply dropped. */
-static void stash_prefetched(struct region *r, size_t first, size_t n, const uint8_t *data)
+ * registered and filled by ioctl only) per run; each frame flagged
+ * FRAME_PREFETCHED, the first also `mark`.  Pages that find no frame go
+ * back to PAGEDOUT: their read is simply dropped.  Returns the pages kept. */
+size_t fault_stash_prefetched(struct region *r, size_t first, size_t n, const uint8_t *data,
+                              uint32_t mark)
 {
+    size_t kept = 0;
     while (n) {
         size_t got = 0, done = 0;
         uint32_t f = standby_take_run(r, first, n, &got);
@@ -409,20 +416,23 @@ static void stash_prefetched(struct region *r, size_t first, size_t n, const uin
         if (!f) {
             for (size_t i = first; i < first + n; i++)
                 set_state(pte_get(&r->ptes, i), PTE_PAGEDOUT);
-            return;
+            return kept;
         }
         for (size_t k = 0; k < got; k++) {
             struct pte *q = pte_get(&r->ptes, first + k);
             struct frame *fr = standby_frame(f + (uint32_t)k);
             fr->slot = q->slot;
-            fr->flags = FRAME_PREFETCHED;
+            fr->flags = FRAME_PREFETCHED | (k == 0 ? mark : 0);
             q->slot = f + (uint32_t)k;
             set_state(q, PTE_STANDBY);
         }
+        mark = 0;
+        kept += got;
         first += got;
         data += got * PAGE_SZ;
         n -= got;
     }
+    return kept;
 }
 
 /* A hard fault.  The read is done with as_lock released, so trimming,
@@ -584,8 +594,8 @@ static void hard_fault(struct region **r_io, size_t idx, int write, size_t *room
         return;
     if (stash) {
         const uint8_t *data = bounce + (a - lo) * PAGE_SZ;
-        stash_prefetched(r, a, idx - a, data);
-        stash_prefetched(r, idx + 1, b - idx - 1, data + (idx + 1 - a) * PAGE_SZ);
+        fault_stash_prefetched(r, a, idx - a, data, 0);
+        fault_stash_prefetched(r, idx + 1, b - idx - 1, data + (idx + 1 - a) * PAGE_SZ, 0);
     }
     *woke = 1;
     p = pte_get(&r->ptes, idx);
@@ -594,6 +604,8 @@ static void hard_fault(struct region **r_io, size_t idx, int write, size_t *room
         open_for_write(r, idx, woke);
     ctr_add(&vmem_ctr.hard_faults, 1);
     ctr_add(&vmem_ctr.prefetched_pages, stash ? b - a - 1 : ie - ia - 1);
+    /* a stream of hard faults is read ahead of (fault/readahead.c) */
+    readahead_note(r, idx, stash ? b : ie);
 }
 
 int fault_populate(struct region *r, size_t first, size_t end)
@@ -688,7 +700,7 @@ static size_t pages_wanted(uint8_t st)
 int fault_resolve(uintptr_t addr, int write, int kind)
 {
     addr = round_down(addr, PAGE_SZ);
-    int woke = 0, ours = 1;
+    int woke = 0, ours = 1, waits = 0;
     size_t room = 0, unbounded = SIZE_MAX; /* room taken under the cap (none
                                                without a cap), given back at the end */
     as_lock_shared();
@@ -735,6 +747,14 @@ int fault_resolve(uintptr_t addr, int write, int kind)
             compressed_fault(r, idx, write, &woke);
         else if (st == PTE_RESIDENT)
             refault_resident(r, idx, write, kind, &woke);
+        else if (st == PTE_INSTALLING && (pte_load_flags(p) & PTE_F_READAHEAD) &&
+                 vmem_rt.mode == VMEM_FAULT_THREAD) {
+            /* readahead is reading it and wakes it when done (state and
+             * flag are changed before that wake-up): the fault waits, and
+             * the stream has caught up with the reads in flight */
+            waits = 1;
+            readahead_note(r, idx, idx);
+        }
         /* PTE_RESERVED: decommitted while the fault was in flight; the
          * retry meets PROT_NONE and raises SIGSEGV, as on Windows.
          * PTE_INSTALLING: another fault is bringing it in; retry. */
@@ -742,7 +762,7 @@ int fault_resolve(uintptr_t addr, int write, int kind)
     /* the pages installed are in the working set now */
     cap_give_back(room);
     /* A waiter not woken by an install must be woken to retry. */
-    if (!woke && vmem_rt.mode == VMEM_FAULT_THREAD && uses_uffd())
+    if (!woke && !waits && vmem_rt.mode == VMEM_FAULT_THREAD && uses_uffd())
         uffd_wake(vmem_rt.uffd, addr, PAGE_SZ);
     as_unlock();
     return ours;

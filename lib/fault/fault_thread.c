@@ -26,6 +26,7 @@
  * The threads block every signal and touch no managed memory.
  */
 #include "fault/fault.h"
+#include "fault/readahead.h"
 #include "os/cpu.h"
 #include "os/thread.h"
 #include "os/time.h"
@@ -158,13 +159,20 @@ int fault_thread_start(void)
         if (!err)
             nthreads++;
     }
-    if (err)
+    if (err) {
         fault_thread_stop();
-    return err;
+        return err;
+    }
+    /* readahead serves this mode's faults; without it they still work */
+    if ((err = readahead_start()) != 0)
+        vmem_log("cannot start the readahead thread (%s): VMEM_READAHEAD is off",
+                 strerror(err));
+    return 0;
 }
 
 void fault_thread_stop(void)
 {
+    readahead_stop();
     if (stop_fd < 0)
         return;
     if (nthreads)
@@ -180,6 +188,7 @@ void fault_thread_stop(void)
 void fault_thread_forget(void)
 {
     leave_all();
+    readahead_forget();
     os_wake_close(stop_fd);
     stop_fd = -1;
     nthreads = 0;

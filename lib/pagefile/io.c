@@ -227,8 +227,30 @@ struct io_req {
     int write;
     int result;
     int finished;
+    int told;           /* its end reported to the caller (run_io's `fin`) */
     unsigned again;     /* -EAGAIN/-EINTR completions so far */
 };
+
+/* Told as each request of a run_io finishes (its result set), on the
+ * calling thread, while later requests may still be in flight. */
+struct io_fin {
+    void (*fn)(size_t k, int result, void *ctx);
+    void *ctx;
+};
+
+static void tell(struct io_req *req, size_t k, const struct io_fin *fin)
+{
+    if (fin && !req[k].told) {
+        req[k].told = 1;
+        fin->fn(k, req[k].result, fin->ctx);
+    }
+}
+
+static void tell_all(struct io_req *req, size_t n, const struct io_fin *fin)
+{
+    for (size_t k = 0; k < n; k++)
+        tell(req, k, fin);
+}
 
 static void queue(struct os_ring *r, struct io_req *q)
 {
@@ -291,11 +313,12 @@ static void run_plain(struct io_req *q)
  * the rest (-EAGAIN/-EINTR at most IO_AGAIN_MAX times: a file system that
  * keeps answering so must not hold a fault forever).  Never returns while a
  * request is in flight: the buffers are the caller's. */
-static int run_io(struct io_req *req, size_t n, int spin)
+static int run_io(struct io_req *req, size_t n, int spin, const struct io_fin *fin)
 {
     if (pf_file_checked() < 0) {
         for (size_t k = 0; k < n; k++)
             req[k].result = EBADF;
+        tell_all(req, n, fin);
         return EBADF;
     }
     struct os_ring *r = ring();
@@ -307,6 +330,7 @@ static int run_io(struct io_req *req, size_t n, int spin)
                 req[k].result = inj;
             else
                 run_plain(&req[k]);
+            tell(req, k, fin);
             if (req[k].result && !first)
                 first = req[k].result;
         }
@@ -322,6 +346,7 @@ static int run_io(struct io_req *req, size_t n, int spin)
                 q->result = inj;
                 q->finished = 1;
                 finished++;
+                tell(req, (size_t)(q - req), fin);
                 continue;
             }
             queue(r, q);
@@ -349,6 +374,7 @@ static int run_io(struct io_req *req, size_t n, int spin)
         }
         if (e && e != EINTR && e != EAGAIN) {
             abandon(r, req, n, inflight, e);
+            tell_all(req, n, fin);
             return e;
         }
         void *data;
@@ -369,6 +395,7 @@ static int run_io(struct io_req *req, size_t n, int spin)
             q->result = res < 0 ? -res : q->done < q->bytes ? EIO : 0;
             q->finished = 1;
             finished++;
+            tell(req, (size_t)(q - req), fin);
         }
     }
     return 0;
@@ -390,11 +417,49 @@ int pagefile_read(uint32_t first, void *buf, size_t npages)
         e = read_plain(first, buf, npages);
     } else {
         struct io_req q = { .slot = first, .buf = buf, .bytes = npages * PAGE_SZ };
-        e = run_io(&q, 1, 1);
+        e = run_io(&q, 1, 1, NULL);
         if (!e)
             e = q.result;
     }
     return e ? e : verify(first, buf, npages);
+}
+
+/* pagefile_read_batch's: each finished read checked, then handed on. */
+struct batch {
+    struct pf_read *r;
+    void (*done)(struct pf_read *r, void *ctx);
+    void *ctx;
+};
+
+static void batch_fin(size_t k, int result, void *ctx)
+{
+    struct batch *b = ctx;
+    struct pf_read *e = &b->r[k];
+    e->result = result ? result : verify(e->slot, e->buf, e->npages);
+    b->done(e, b->ctx);
+}
+
+void pagefile_read_batch(struct pf_read *r, size_t n, void (*done)(struct pf_read *r, void *ctx),
+                         void *ctx)
+{
+    struct io_req req[RING_DEPTH];
+    struct batch b = { .r = r, .done = done, .ctx = ctx };
+    struct io_fin fin = { .fn = batch_fin, .ctx = &b };
+    if (n > RING_DEPTH)
+        n = RING_DEPTH; /* the caller keeps to PF_READ_BATCH_MAX */
+    if (pagefile_is_borrowed()) {
+        for (size_t k = 0; k < n; k++) {
+            r[k].result = read_plain(r[k].slot, r[k].buf, r[k].npages);
+            if (!r[k].result)
+                r[k].result = verify(r[k].slot, r[k].buf, r[k].npages);
+            done(&r[k], ctx);
+        }
+        return;
+    }
+    for (size_t k = 0; k < n; k++)
+        req[k] = (struct io_req){ .slot = r[k].slot, .buf = r[k].buf,
+                                  .bytes = r[k].npages * PAGE_SZ };
+    run_io(req, n, 0, &fin);
 }
 
 int pagefile_write_batch(struct pf_write *w, size_t n)
@@ -418,7 +483,7 @@ int pagefile_write_batch(struct pf_write *w, size_t n)
                     sums[e->slot - 1 + j] = crc32c((const char *)e->buf + j * PAGE_SZ, PAGE_SZ);
             pf_lie_before(&lie[k], e->slot, req[k].bytes);
         }
-        run_io(req, m, 0); /* each request gets its own result, a failure included */
+        run_io(req, m, 0, NULL); /* each request gets its own result, a failure included */
         for (size_t k = 0; k < m; k++) {
             w[base + k].result = req[k].result;
             if (w[base + k].result && !first_err)

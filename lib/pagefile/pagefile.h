@@ -47,6 +47,24 @@ void pagefile_free(uint32_t first, size_t n);
  * Allocates no memory (it runs in SIGBUS handlers in signal mode). */
 int pagefile_read(uint32_t first, void *buf, size_t npages);
 
+/* Reads several runs of slots at once, all in flight together on this
+ * thread's ring (at most PF_READ_BATCH_MAX): each entry's npages slots from
+ * .slot into its page-aligned .buf, checked as pagefile_read checks them.
+ * done(entry, ctx) runs on this thread as each read finishes, .result set
+ * (0 or an errno value), while later ones may still be in flight; returns
+ * once every entry was handed to done.  Readahead's (fault/readahead.c):
+ * never in a signal handler. */
+#define PF_READ_BATCH_MAX 64u
+struct pf_read {
+    uint32_t slot;
+    void *buf;
+    size_t npages;
+    int result;
+    void *tag; /* the caller's */
+};
+void pagefile_read_batch(struct pf_read *r, size_t n, void (*done)(struct pf_read *r, void *ctx),
+                         void *ctx);
+
 /* Checksums on (the default) or off (VMEM_PAGEFILE_CHECKSUM=off). */
 void pagefile_set_checksum(int on);
 /* This thread's bounce buffer for page-ins: PF_BOUNCE_PAGES pages,

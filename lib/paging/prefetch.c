@@ -29,6 +29,7 @@ static pthread_mutex_t prefetch_lock = PTHREAD_MUTEX_INITIALIZER;
 pthread_mutex_t *prefetch_fork_lock(void) { return &prefetch_lock; }
 static const struct prefetch_ops *ops;
 static struct prefetcher *pf;
+static int reads_ahead; /* atomic: the policy is not "none" */
 
 static void lock(void) { mutex_take("prefetch_lock", &prefetch_lock); }
 static void unlock(void) { mutex_give("prefetch_lock", &prefetch_lock); }
@@ -106,11 +107,18 @@ int prefetch_start(const char *spec, unsigned cluster, char *err, size_t errlen)
     ops = o;
     pf = p;
     unlock();
+    __atomic_store_n(&reads_ahead, strcmp(o->name, "none") != 0, __ATOMIC_RELEASE);
     return 0;
+}
+
+int prefetch_reads_ahead(void)
+{
+    return __atomic_load_n(&reads_ahead, __ATOMIC_ACQUIRE);
 }
 
 void prefetch_stop(void)
 {
+    __atomic_store_n(&reads_ahead, 0, __ATOMIC_RELEASE);
     lock();
     const struct prefetch_ops *o = ops;
     struct prefetcher *p = pf;

@@ -21,6 +21,10 @@ int prefetch_spec_valid(const char *spec, char *err, size_t errlen);
 /* The window around virtual page vpn: pages [vpn - *behind, vpn + *ahead]. */
 void prefetch_window(uint64_t vpn, unsigned *behind, unsigned *ahead);
 
+/* 1 while a prefetch policy other than "none" is in force: readahead
+ * (fault/readahead.c) follows streams only then.  Lock-free. */
+int prefetch_reads_ahead(void);
+
 /* A prefetched page was touched (1) or freed untouched (0). */
 void prefetch_feedback(int used);
 

@@ -165,3 +165,26 @@ size_t paging_make_room(size_t want)
     size_t got = cap_take(want, 1);
     return got ? got : cap_take_over(1);
 }
+
+size_t paging_room_ahead(size_t want)
+{
+    size_t got = cap_take(want, 1);
+    /* a batch a round, a bounded number of rounds; never a wait */
+    for (size_t rounds = want / TRIM_BATCH + 2; got < want && rounds; rounds--) {
+        size_t need = excess(want - got);
+        if (!need)
+            break; /* the room is frames in flight: not waited for */
+        int dirty = 0;
+        size_t done = release_standby(need, &dirty);
+        if (!done && (done = trim_working_set(need < TRIM_BATCH ? need : TRIM_BATCH, excess,
+                                              want - got)) != 0)
+            dirty = 1; /* trimmed to standby: freed next round, or written */
+        if (dirty)
+            page_writer_kick();
+        if (!done)
+            break; /* nothing can leave RAM now: readahead does without */
+        cap_progress(done);
+        got += cap_take(want - got, 1);
+    }
+    return got;
+}

@@ -18,4 +18,12 @@
  * waits for never waits for it. */
 size_t paging_make_room(size_t want);
 
+/* For readahead (fault/readahead.c), no lock held: room for up to `want`
+ * pages, from what is free, then from clean standby frames freed (pages
+ * already trimmed, their copy in the page file) and the replacement
+ * policy's victims trimmed (the pages it evicts next anyway), a bounded
+ * number of rounds.  Never waits, never passes the cap.  Returns the pages
+ * taken (0: none); give them back with cap_give_back. */
+size_t paging_room_ahead(size_t want);
+
 #endif

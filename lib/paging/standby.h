@@ -25,6 +25,9 @@ struct region;
 #define FRAME_SLOT_STALE 0x40 /* with FRAME_STORED: `slot` is the page's
                               but holds older content (rewritten in place
                               when the page leaves the store) */
+#define FRAME_RA_MARK 0x80 /* with FRAME_PREFETCHED: the first page of a
+                              readahead window; its touch tells readahead
+                              the stream has reached it */
 #define FRAME_NOSTORE 0x20 /* the store refused it (reject, full, no
                               memory): the page file takes it */
 

@@ -1,0 +1,332 @@
+/*
+ * test_readahead.c -- asynchronous readahead (fault/readahead.c,
+ * VMEM_READAHEAD): a sequential scan of paged-out memory is read ahead
+ * of, a broken stream stops it, decommit / protect / trim / fork racing
+ * reads in flight keep every byte right, and a failed readahead read never
+ * becomes an error the program did not earn.
+ *
+ * Readahead runs in fault mode thread only; the other modes skip.
+ */
+#include "helpers.h"
+#include "pagefile/pagefile.h"
+
+#include <stdatomic.h>
+
+#define CAP    (16 * MIB)
+#define NPAGES (4 * CAP / PG) /* four times the cap */
+
+/* Thread mode with paging under CAP; skips elsewhere. */
+static void need_readahead(void)
+{
+    struct vmem_config c;
+    cr_assert_eq(vmem_get_config(&c), 0);
+    if (c.fault_mode != VMEM_FAULT_THREAD)
+        cr_skip_test("readahead runs in fault mode thread only (signal mode: each "
+                     "hard fault reads its prefetch window synchronously)");
+    cr_assert_gt(c.readahead, 0, "VMEM_READAHEAD is on by default");
+    need_paging(CAP);
+}
+
+/* NPAGES pages of generation 1, most of them paged out once the cap holds
+ * and the page writer is done. */
+static uint8_t *paged_out_region(void)
+{
+    uint8_t *p = VirtualAlloc(NULL, NPAGES * PG, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(p, "VirtualAlloc: error %u", (unsigned)GetLastError());
+    for (size_t i = 0; i < NPAGES; i++)
+        fill_page(p, i, 1);
+    wait_within_cap();
+    wait_page_writer_idle();
+    return p;
+}
+
+static size_t first_bad(const uint8_t *p, size_t from, size_t to, uint64_t gen)
+{
+    for (size_t i = from; i < to; i++)
+        if (!page_intact(p, i, gen))
+            return i;
+    return to;
+}
+
+Test(readahead, sequential_scan_is_read_ahead)
+{
+    need_readahead();
+    uint8_t *p = paged_out_region();
+    struct vmem_stats s0 = stats();
+    size_t bad = first_bad(p, 0, NPAGES, 1);
+    struct vmem_stats s1 = stats();
+    cr_assert_eq(bad, NPAGES, "page %zu read back wrong", bad);
+    uint64_t hard = s1.hard_faults - s0.hard_faults;
+    uint64_t read = s1.pages_read - s0.pages_read;
+    uint64_t used = s1.prefetch_used - s0.prefetch_used;
+    cr_log_info("scan of %zu pages: %llu hard faults, %llu pages read, %llu read-ahead "
+                "pages used", (size_t)NPAGES, (unsigned long long)hard,
+                (unsigned long long)read, (unsigned long long)used);
+    cr_assert_gt(read, NPAGES / 2, "the scan read little from the page file: nothing to test");
+    cr_assert_gt(used, 0, "no read-ahead page counted as used");
+    struct vmem_config c;
+    cr_assert_eq(vmem_get_config(&c), 0);
+    if (c.prefetch_install == VMEM_PREFETCH_STANDBY) {
+        /* read-ahead pages compete for the standby frames (an eighth of
+         * the cap) with trimmed pages, and go back paged out without one:
+         * hits are counted, their number is not a measure */
+        cr_log_info("VMEM_PREFETCH_INSTALL=standby: hard faults not compared");
+    } else {
+        /* one hard fault per VMEM_CLUSTER (8) pages without readahead */
+        cr_assert_lt(hard, read / 16, "%llu hard faults for %llu pages read",
+                     (unsigned long long)hard, (unsigned long long)read);
+    }
+    release(p);
+}
+
+/* xorshift64 */
+static uint64_t next_rand(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+Test(readahead, broken_stream_stops_reading_ahead)
+{
+    need_readahead();
+    uint8_t *p = paged_out_region();
+    /* a stream first: readahead is at work */
+    struct vmem_stats s0 = stats();
+    cr_assert_eq(first_bad(p, 0, NPAGES / 4, 1), NPAGES / 4);
+    struct vmem_stats s1 = stats();
+    cr_assert_gt(s1.prefetch_used - s0.prefetch_used, 0, "the stream was not read ahead of");
+    /* then random jumps over the pages not scanned: each hard fault reads
+     * its own page and its prefetch window (which shrinks on misses); what
+     * readahead reads beyond that is at most what was queued for the
+     * stream when it broke */
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    size_t touches = 512, span = NPAGES - NPAGES / 2;
+    for (size_t k = 0; k < touches; k++) {
+        size_t i = NPAGES / 2 + next_rand(&x) % span;
+        cr_assert(page_intact(p, i, 1), "page %zu read back wrong", i);
+    }
+    struct vmem_stats s2 = stats();
+    uint64_t hard = s2.hard_faults - s1.hard_faults;
+    uint64_t read = s2.pages_read - s1.pages_read;
+    /* what was queued for the stream when it broke: VMEM_READAHEAD (1024
+     * pages by default, the cap's eighth 512 here) and a window */
+    uint64_t queued = 1024 + 256;
+    cr_log_info("%zu random touches: %llu hard faults, %llu pages read", touches,
+                (unsigned long long)hard, (unsigned long long)read);
+    cr_assert_gt(hard, touches / 2, "the random touches hardly faulted: nothing to test");
+    cr_assert_leq(read, hard * 2 + queued,
+                 "%llu pages read for %llu hard faults: readahead went on after the "
+                 "stream broke", (unsigned long long)read, (unsigned long long)hard);
+    release(p);
+}
+
+/* ---- races ---------------------------------------------------------------- */
+
+#define CHUNK 64 /* pages */
+#define NCHUNKS (NPAGES / CHUNK)
+
+struct race {
+    uint8_t *p;
+    pthread_mutex_t lock[NCHUNKS]; /* a chunk's content and generation */
+    uint64_t gen[NCHUNKS];         /* 0: decommitted and committed again, zeros */
+    atomic_int done;
+    atomic_size_t scanned;
+    size_t bad;
+};
+
+static int chunk_intact(struct race *r, size_t c)
+{
+    for (size_t i = c * CHUNK; i < (c + 1) * CHUNK; i++) {
+        if (r->gen[c]) {
+            if (!page_intact(r->p, i, r->gen[c]))
+                return 0;
+        } else {
+            const uint64_t *w = (const uint64_t *)(r->p + i * PG);
+            for (size_t k = 0; k < PG / 8; k++)
+                if (w[k])
+                    return 0;
+        }
+    }
+    return 1;
+}
+
+/* Scans every chunk in order, each under its lock, twice. */
+static void *scanner(void *arg)
+{
+    struct race *r = arg;
+    r->bad = SIZE_MAX;
+    for (int pass = 0; pass < 2 && r->bad == SIZE_MAX; pass++) {
+        for (size_t c = 0; c < NCHUNKS; c++) {
+            pthread_mutex_lock(&r->lock[c]);
+            int ok = chunk_intact(r, c);
+            pthread_mutex_unlock(&r->lock[c]);
+            if (!ok) {
+                r->bad = c;
+                break;
+            }
+            atomic_store(&r->scanned, pass * NCHUNKS + c);
+        }
+    }
+    atomic_store(&r->done, 1);
+    return NULL;
+}
+
+/* Changes chunks just ahead of the scanner, where readahead is reading:
+ * decommit (and commit again, zeros, or rewritten), protect and back,
+ * MEM_RESET-free; trims by lowering the cap for a moment. */
+static void mutate(struct race *r, int with_trim)
+{
+    uint64_t x = 12345;
+    size_t round = 0;
+    while (!atomic_load(&r->done)) {
+        size_t at = atomic_load(&r->scanned) % NCHUNKS;
+        size_t c = (at + 1 + next_rand(&x) % 6) % NCHUNKS;
+        uint8_t *cp = r->p + c * CHUNK * PG;
+        pthread_mutex_lock(&r->lock[c]);
+        switch (round++ % 4) {
+        case 0: /* decommit: zeros */
+            cr_assert(VirtualFree(cp, CHUNK * PG, MEM_DECOMMIT));
+            cr_assert_not_null(VirtualAlloc(cp, CHUNK * PG, MEM_COMMIT, PAGE_READWRITE));
+            r->gen[c] = 0;
+            break;
+        case 1: /* decommit and rewrite */
+            cr_assert(VirtualFree(cp, CHUNK * PG, MEM_DECOMMIT));
+            cr_assert_not_null(VirtualAlloc(cp, CHUNK * PG, MEM_COMMIT, PAGE_READWRITE));
+            r->gen[c] = 2 + round;
+            for (size_t i = c * CHUNK; i < (c + 1) * CHUNK; i++)
+                fill_page(r->p, i, r->gen[c]);
+            break;
+        default: { /* protect and back: the content stays */
+            DWORD old;
+            cr_assert(VirtualProtect(cp, CHUNK * PG, PAGE_READONLY, &old));
+            cr_assert(VirtualProtect(cp, CHUNK * PG, PAGE_READWRITE, &old));
+            break;
+        }
+        }
+        pthread_mutex_unlock(&r->lock[c]);
+        if (with_trim && round % 16 == 0) {
+            /* the trimmer takes pages, read-ahead ones included */
+            cr_assert_eq(vmem_set_max_resident(CAP / 2), 0);
+            cr_assert_eq(vmem_set_max_resident(CAP), 0);
+        }
+        sched_yield();
+    }
+}
+
+static void race(int with_trim)
+{
+    need_readahead();
+    static struct race r;
+    r.p = paged_out_region();
+    for (size_t c = 0; c < NCHUNKS; c++) {
+        pthread_mutex_init(&r.lock[c], NULL);
+        r.gen[c] = 1;
+    }
+    struct vmem_stats s0 = stats();
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, scanner, &r), 0);
+    mutate(&r, with_trim);
+    pthread_join(t, NULL);
+    struct vmem_stats s1 = stats();
+    cr_assert_eq(r.bad, SIZE_MAX, "chunk %zu read back wrong", r.bad);
+    cr_assert_gt(s1.prefetch_used - s0.prefetch_used, 0, "nothing was read ahead");
+    release(r.p);
+}
+
+Test(readahead, decommit_and_protect_race_reads_in_flight)
+{
+    race(0);
+}
+
+Test(readahead, trim_races_reads_in_flight)
+{
+    race(1);
+}
+
+/* A child forked while readahead reads for the parent sees the parent's
+ * data: pages claimed by readahead are paged out for it. */
+Test(readahead, fork_during_readahead)
+{
+    need_readahead();
+    static struct race r;
+    r.p = paged_out_region();
+    for (size_t c = 0; c < NCHUNKS; c++) {
+        pthread_mutex_init(&r.lock[c], NULL);
+        r.gen[c] = 1;
+    }
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, scanner, &r), 0);
+    for (int k = 0; k < 4 && !atomic_load(&r.done); k++) {
+        while (atomic_load(&r.scanned) < (size_t)k * NCHUNKS / 4 && !atomic_load(&r.done))
+            sched_yield();
+        pid_t pid = fork();
+        cr_assert_neq(pid, -1);
+        if (pid == 0) {
+            /* the pages just ahead of the scan, where readahead reads */
+            size_t from = atomic_load(&r.scanned) % NCHUNKS * CHUNK;
+            size_t to = from + 2048 < NPAGES ? from + 2048 : NPAGES;
+            _exit(first_bad(r.p, from, to, 1) == to ? 0 : 1);
+        }
+        child_assert_ok(pid, "child reading the parent's pages");
+    }
+    pthread_join(t, NULL);
+    cr_assert_eq(r.bad, SIZE_MAX, "chunk %zu read back wrong", r.bad);
+    release(r.p);
+}
+
+/* ---- I/O errors -------------------------------------------------------------- */
+
+/* Every other read of each thread fails: readahead's windows fail half the
+ * time and are dropped; faults retry theirs.  Nothing is lost. */
+Test(readahead, failed_reads_are_dropped)
+{
+    need_readahead();
+    uint8_t *p = paged_out_region();
+    struct vmem_stats s0 = stats();
+    pagefile_inject_errors(2, EIO);
+    size_t bad = first_bad(p, 0, NPAGES, 1);
+    pagefile_inject_errors(0, 0);
+    struct vmem_stats s1 = stats();
+    cr_assert_eq(bad, NPAGES, "page %zu read back wrong", bad);
+    cr_assert_eq(s1.inpage_errors - s0.inpage_errors, 0);
+    cr_assert_gt(s1.prefetch_used - s0.prefetch_used, 0, "nothing was read ahead");
+    release(p);
+}
+
+/* Every read fails from the middle of a stream on: the program gets the
+ * in-page error on the page it touches whose own read failed, and no page
+ * readahead failed to read is lost. */
+Test(readahead, error_only_where_the_program_reads)
+{
+    catch_sigbus();
+    need_readahead();
+    uint8_t *p = paged_out_region();
+    struct vmem_stats s0 = stats();
+    cr_assert_eq(first_bad(p, 0, NPAGES / 2, 1), NPAGES / 2);
+    cr_assert_gt(stats().prefetch_used - s0.prefetch_used, 0, "nothing was read ahead");
+    pagefile_inject_errors(1, EIO);
+    size_t lost = NPAGES;
+    for (size_t i = NPAGES / 2; i < NPAGES; i++) {
+        uint64_t v;
+        if (read_faults((const volatile uint64_t *)(p + i * PG), &v)) {
+            lost = i;
+            break;
+        }
+        cr_assert_eq(v, page_word(i, 0, 1), "page %zu read back wrong", i);
+    }
+    pagefile_inject_errors(0, 0);
+    cr_assert_lt(lost, NPAGES, "no read failed: the scan never left what was read ahead");
+    cr_assert_eq(got_code, BUS_MCEERR_AR);
+    cr_assert_eq(page_state(p + lost * PG), PTE_INPAGE_ERROR);
+    for (size_t i = 0; i < NPAGES; i++) {
+        if (i == lost)
+            continue;
+        cr_assert_neq(page_state(p + i * PG), PTE_INPAGE_ERROR,
+                      "page %zu, never touched by a failed read of its own, is lost", i);
+    }
+    cr_assert_eq(first_bad(p, lost + 1, NPAGES, 1), NPAGES);
+    cr_assert_eq(stats().inpage_errors - s0.inpage_errors, 1);
+    release(p);
+}
