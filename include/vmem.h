@@ -258,6 +258,10 @@ struct vmem_stats {
                                      because nothing could leave RAM (every
                                      page locked or pinned, the page file
                                      full or failing) */
+    uint64_t view_prefetched_pages; /* pages of page-file section views read
+                                     from their slot file and mapped by a
+                                     view fault beyond the faulting page
+                                     (clustering) */
 };
 
 /* Fills *st (EINVAL for a NULL st or a bad size; see the compatibility

@@ -31,7 +31,7 @@ static const struct field {
     F(write_errors, 0), F(inpage_errors, 0), F(compressed_pages, 0), F(compressed_bytes, 0),
     F(compress_store_bytes, 0), F(compress_stored, 0), F(compress_same_filled, 0),
     F(compress_rejects, 0), F(compress_hits, 0), F(compress_evicted, 0), F(compress_ns, 0),
-    F(decompress_ns, 0), F(cap_overruns, 0),
+    F(decompress_ns, 0), F(cap_overruns, 0), F(view_prefetched_pages, 0),
 };
 #undef F
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -228,6 +228,9 @@ static void text_block(struct out *o, const char *head, const struct vmem_stats 
         say(o, "  prefetched pages     %llu read ahead by hard faults (%llu touched later, "
                "%llu dropped untouched, where tracked)\n", U(s->prefetched_pages),
             U(s->prefetch_used), U(s->prefetch_unused));
+    if (s->view_prefetched_pages)
+        say(o, "  view prefetched      %llu (section view pages read with a faulting one)\n",
+            U(s->view_prefetched_pages));
     say(o, "  trimmed pages        %llu (%llu moved out with UFFDIO_MOVE)\n",
         U(s->trimmed_pages), U(s->trimmed_by_move));
     say(o, "  standby              %llu (trimmed pages still in memory)\n",

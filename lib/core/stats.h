@@ -30,6 +30,8 @@ struct vmem_counters {
     uint64_t compress_ns, decompress_ns;
     /* pages installed over the cap: nothing could leave RAM (paging/reclaim.c) */
     uint64_t cap_overruns;
+    /* pages of paged views read in beside a faulting one (section/vpage.c) */
+    uint64_t view_prefetched_pages;
 };
 
 extern struct vmem_counters *vmem_ctr_live;
