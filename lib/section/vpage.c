@@ -336,19 +336,14 @@ static int page_in(struct vpage_view *v, size_t i, uintptr_t a)
             buf = fault_buf;
         err = slot_read(s, v->first + i, buf, 1);
     }
-    uint8_t *at = buf + (i - lo) * PAGE_SZ;
-    if (!err)
-        err = check_slot(e, at);
-    if (err)
-        read_failed(err);
-    else
-        err = copy_in(e, a, at); /* the faulting page first: its thread goes on */
+    /* the neighbours first, counted, then the faulting page: its thread
+     * goes on with the whole run in */
     size_t n = 0;
     for (size_t j = lo; j < hi; j++) {
         if (j == i)
             continue;
         struct vt_entry *ej = entry(v, j);
-        at = buf + (j - lo) * PAGE_SZ;
+        uint8_t *at = buf + (j - lo) * PAGE_SZ;
         int ej_err = check_slot(ej, at);
         if (!ej_err)
             ej_err = copy_in(ej, v->base + j * PAGE_SZ, at);
@@ -363,6 +358,13 @@ static int page_in(struct vpage_view *v, size_t i, uintptr_t a)
         paging_view_pages_add((int64_t)n);
         ctr_add(&vmem_ctr.view_prefetched_pages, n);
     }
+    uint8_t *at = buf + (i - lo) * PAGE_SZ;
+    if (!err)
+        err = check_slot(e, at);
+    if (err)
+        read_failed(err);
+    else
+        err = copy_in(e, a, at);
     cap_give_back(room); /* the pages installed are counted */
     return err;
 }
@@ -819,6 +821,7 @@ void vpage_fork_parent(void)
 void vpage_fork_child(void)
 {
     vt_fork_child(); /* a token of its own before any entry lock */
+    pagefile_forget_ring(); /* the parent's: slot I/O here makes a fresh one */
     /* the child has no page-table entries of shared mappings and its views
      * lost their registration: fresh ones, before anything can touch them
      * (an OUT page read unregistered would read the hole's zeros) */
