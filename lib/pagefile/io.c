@@ -8,7 +8,9 @@
  * application threads in their SIGBUS handler all do I/O.  A thread that
  * cannot make a ring uses pread and pwrite; a forked child that borrowed
  * the file always does.  Every page written gets its crc32c recorded, and
- * every page read is checked against it.  Nothing here calls malloc.
+ * every page read is checked against it.  The same engine does the I/O of
+ * sections' slot files (pagefile_fd_io: another descriptor, no checksum
+ * here).  Nothing here calls malloc.
  */
 #include "pagefile/pagefile.h"
 #include "pagefile/crc32c.h"
