@@ -273,6 +273,10 @@ struct vmem_stats {
     uint64_t fault_thread_empty_wakeups; /* of those, wake-ups that found no
                                      event left to read (another took it) */
     uint64_t fault_thread_events; /* fault events read */
+    uint64_t view_prefetched_pages; /* pages of page-file section views read
+                                     from their slot file and mapped by a
+                                     view fault beyond the faulting page
+                                     (clustering) */
 };
 
 /* Fills *st (EINVAL for a NULL st or a bad size; see the compatibility

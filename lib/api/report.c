@@ -34,6 +34,7 @@ static const struct field {
     F(decompress_ns, 0), F(cap_overruns, 0), F(as_lock_shared, 0), F(as_lock_exclusive, 0),
     F(as_lock_waits, 0), F(as_lock_wait_ns, 0), F(as_lock_exclusive_ns, 0),
     F(fault_thread_wakeups, 0), F(fault_thread_empty_wakeups, 0), F(fault_thread_events, 0),
+    F(view_prefetched_pages, 0),
 };
 #undef F
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -232,6 +233,9 @@ static void text_block(struct out *o, const char *head, const struct vmem_stats 
         say(o, "  prefetched pages     %llu read ahead by hard faults (%llu touched later, "
                "%llu dropped untouched, where tracked)\n", U(s->prefetched_pages),
             U(s->prefetch_used), U(s->prefetch_unused));
+    if (s->view_prefetched_pages)
+        say(o, "  view prefetched      %llu (section view pages read with a faulting one)\n",
+            U(s->view_prefetched_pages));
     say(o, "  trimmed pages        %llu (%llu moved out with UFFDIO_MOVE)\n",
         U(s->trimmed_pages), U(s->trimmed_by_move));
     say(o, "  standby              %llu (trimmed pages still in memory)\n",

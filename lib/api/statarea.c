@@ -117,6 +117,7 @@ VMEM_API void vmem_statarea_read(const struct vmem_statarea *a, struct vmem_proc
     s->checksum_errors = LD(c->checksum_errors);
     s->write_errors = LD(c->write_errors);
     s->inpage_errors = LD(c->inpage_errors);
+    s->view_prefetched_pages = LD(c->view_prefetched_pages);
 }
 
 VMEM_API int vmem_statarea_request(const struct vmem_statarea *ca, unsigned timeout_ms)

@@ -37,6 +37,8 @@ struct vmem_counters {
     /* the fault threads (fault/fault_thread.c): wake-ups, those that found
      * no event to read, events read */
     uint64_t fault_thread_wakeups, fault_thread_empty_wakeups, fault_thread_events;
+    /* pages of paged views read in beside a faulting one (section/vpage.c) */
+    uint64_t view_prefetched_pages;
 };
 
 extern struct vmem_counters *vmem_ctr_live;

@@ -8,7 +8,9 @@
  * application threads in their SIGBUS handler all do I/O.  A thread that
  * cannot make a ring uses pread and pwrite; a forked child that borrowed
  * the file always does.  Every page written gets its crc32c recorded, and
- * every page read is checked against it.  Nothing here calls malloc.
+ * every page read is checked against it.  The same engine does the I/O of
+ * sections' slot files (pagefile_fd_io: another descriptor, no checksum
+ * here).  Nothing here calls malloc.
  */
 #include "pagefile/pagefile.h"
 #include "pagefile/crc32c.h"
@@ -220,7 +222,8 @@ static int submit(struct os_ring *r, int wait, size_t inflight_before)
 }
 
 struct io_req {
-    uint32_t slot;
+    int fd;             /* the page file's, checked, or another file's */
+    off_t off;          /* where in it */
     void *buf;
     size_t bytes;
     size_t done;
@@ -254,10 +257,10 @@ static void tell_all(struct io_req *req, size_t n, const struct io_fin *fin)
 
 static void queue(struct os_ring *r, struct io_req *q)
 {
-    off_t off = (off_t)(q->slot - 1) * PAGE_SZ + (off_t)q->done;
+    off_t off = q->off + (off_t)q->done;
     char *p = (char *)q->buf + q->done;
     unsigned len = (unsigned)(q->bytes - q->done);
-    os_ring_queue(r, q->write, pf_file_fd(), p, len, off, q);
+    os_ring_queue(r, q->write, q->fd, p, len, off, q);
 }
 
 /* After a failed submission: waits for every request the kernel has taken
@@ -290,9 +293,9 @@ static void abandon(struct os_ring *r, struct io_req *req, size_t n, size_t infl
 static void run_plain(struct io_req *q)
 {
     unsigned again = 0;
-    int fd = pf_file_fd();
+    int fd = q->fd;
     while (q->done < q->bytes) {
-        off_t off = (off_t)(q->slot - 1) * PAGE_SZ + (off_t)q->done;
+        off_t off = q->off + (off_t)q->done;
         char *p = (char *)q->buf + q->done;
         size_t got = 0;
         int e = q->write ? os_file_write_at(fd, p, q->bytes - q->done, off, &got)
@@ -315,12 +318,6 @@ static void run_plain(struct io_req *q)
  * request is in flight: the buffers are the caller's. */
 static int run_io(struct io_req *req, size_t n, int spin, const struct io_fin *fin)
 {
-    if (pf_file_checked() < 0) {
-        for (size_t k = 0; k < n; k++)
-            req[k].result = EBADF;
-        tell_all(req, n, fin);
-        return EBADF;
-    }
     struct os_ring *r = ring();
     if (!r) {
         int first = 0;
@@ -416,7 +413,11 @@ int pagefile_read(uint32_t first, void *buf, size_t npages)
     if (pagefile_is_borrowed()) {
         e = read_plain(first, buf, npages);
     } else {
-        struct io_req q = { .slot = first, .buf = buf, .bytes = npages * PAGE_SZ };
+        int fd = pf_file_checked();
+        if (fd < 0)
+            return EBADF;
+        struct io_req q = { .fd = fd, .off = (off_t)(first - 1) * PAGE_SZ, .buf = buf,
+                            .bytes = npages * PAGE_SZ };
         e = run_io(&q, 1, 1, NULL);
         if (!e)
             e = q.result;
@@ -456,9 +457,17 @@ void pagefile_read_batch(struct pf_read *r, size_t n, void (*done)(struct pf_rea
         }
         return;
     }
+    int fd = pf_file_checked();
+    if (fd < 0) {
+        for (size_t k = 0; k < n; k++) {
+            r[k].result = EBADF;
+            done(&r[k], ctx);
+        }
+        return;
+    }
     for (size_t k = 0; k < n; k++)
-        req[k] = (struct io_req){ .slot = r[k].slot, .buf = r[k].buf,
-                                  .bytes = r[k].npages * PAGE_SZ };
+        req[k] = (struct io_req){ .fd = fd, .off = (off_t)(r[k].slot - 1) * PAGE_SZ,
+                                  .buf = r[k].buf, .bytes = r[k].npages * PAGE_SZ };
     run_io(req, n, 0, &fin);
 }
 
@@ -472,11 +481,18 @@ int pagefile_write_batch(struct pf_write *w, size_t n)
             w[k].result = EROFS;
         return EROFS;
     }
+    int fd = pf_file_checked();
+    if (fd < 0) {
+        for (size_t k = 0; k < n; k++)
+            w[k].result = EBADF;
+        return EBADF;
+    }
     for (size_t base = 0; base < n; base += RING_DEPTH) {
         size_t m = n - base < RING_DEPTH ? n - base : RING_DEPTH;
         for (size_t k = 0; k < m; k++) {
             const struct pf_write *e = &w[base + k];
-            req[k] = (struct io_req){ .slot = e->slot, .buf = (void *)e->buf,
+            req[k] = (struct io_req){ .fd = fd, .off = (off_t)(e->slot - 1) * PAGE_SZ,
+                                      .buf = (void *)e->buf,
                                       .bytes = e->npages * PAGE_SZ, .write = 1 };
             if (checksum_on) /* the slot is ours alone until the write settles */
                 for (size_t j = 0; j < e->npages; j++)
@@ -488,8 +504,35 @@ int pagefile_write_batch(struct pf_write *w, size_t n)
             w[base + k].result = req[k].result;
             if (w[base + k].result && !first_err)
                 first_err = w[base + k].result;
-            pf_lie_after(&lie[k], req[k].slot, req[k].bytes, w[base + k].result);
+            pf_lie_after(&lie[k], w[base + k].slot, req[k].bytes, w[base + k].result);
         }
     }
     return first_err;
+}
+
+int pagefile_fd_io(struct pf_fd_io *io, size_t n)
+{
+    struct io_req req[RING_DEPTH];
+    int first_err = 0;
+    for (size_t base = 0; base < n; base += RING_DEPTH) {
+        size_t m = n - base < RING_DEPTH ? n - base : RING_DEPTH;
+        for (size_t k = 0; k < m; k++) {
+            const struct pf_fd_io *e = &io[base + k];
+            req[k] = (struct io_req){ .fd = e->fd, .off = e->off, .buf = e->buf,
+                                      .bytes = e->len, .write = e->write };
+        }
+        /* reads spin as page-ins do, writes never */
+        run_io(req, m, !io[base].write, NULL);
+        for (size_t k = 0; k < m; k++) {
+            io[base + k].result = req[k].result;
+            if (req[k].result && !first_err)
+                first_err = req[k].result;
+        }
+    }
+    return first_err;
+}
+
+void pagefile_forget_ring(void)
+{
+    pf_io_forget_ring();
 }

@@ -83,6 +83,30 @@ struct pf_write {
 };
 int pagefile_write_batch(struct pf_write *w, size_t n);
 
+/* I/O on another file through this thread's ring and engine (a section's
+ * slot file, section/vpage.c): each entry moves len bytes (a multiple of a
+ * page) at off (a page multiple) of fd to or from page-aligned buf, so an
+ * O_DIRECT descriptor takes them.  The entries are submitted together, at
+ * most a ring's depth at a time; each gets its .result (0, EIO when the
+ * file ends first, or the errno); returns the first error.  No checksum
+ * (the caller keeps its own); the injected errors (pagefile_inject_errors)
+ * apply to each entry.  Allocates nothing; any thread, in signal mode also
+ * in a SIGBUS handler. */
+struct pf_fd_io {
+    int fd;
+    int write;
+    void *buf;
+    size_t len;
+    int64_t off;
+    int result;
+};
+int pagefile_fd_io(struct pf_fd_io *io, size_t n);
+
+/* In a forked child, on the forking thread: its ring is the parent's
+ * (shared memory); forgotten without touching it, a fresh one made on
+ * the next I/O. */
+void pagefile_forget_ring(void);
+
 /* While held (a forked child may read the parent's slots), freed slots are
  * set aside; pagefile_hold(0) frees them. */
 void pagefile_hold(int on);

@@ -10,27 +10,40 @@
  *   slot read, its crc checked, UFFDIO_COPY (back into the memory, for
  *   every process).  Then this process counts the page (vt_count_up:
  *   the map count + 1 if it did not yet) and its working set goes up by
- *   one.
+ *   one.  An OUT page's read takes the run of OUT neighbours of the same
+ *   view around it (the prefetch window, within the room the cap has; only
+ *   pages whose lock is free at once) in one I/O, each crc-checked,
+ *   installed and counted as a faulted page.
  *
  *   trim (working-set manager): MADV_DONTNEED on this process's view page
  *   (only its page-table entry goes), counted down (vt_count_down: the map
- *   count - 1 if no other view page of this process maps it); at 0 the page is read
- *   from the memory, written to its slot, its crc and state OUT recorded,
- *   and then its RAM punched out.  No process maps it, so every access
- *   faults and waits for the lock: no write is lost.  A holder killed
- *   between two steps leaves a consistent entry (OUT before the punch: the
- *   page still in the memory equals its slot).
+ *   count - 1 if no other view page of this process maps it); at 0 the
+ *   page joins the write-out batch, its entry lock kept.  A batch (up to
+ *   TRIM_BATCH pages) is read from the memory, written to the slots in one
+ *   submission, and each page written has its crc and state OUT recorded,
+ *   then its RAM punched out; a page whose write failed stays IN_RAM.  No
+ *   process maps them, so every access faults and waits for the lock: no
+ *   write is lost.  A holder killed between two steps leaves a consistent
+ *   entry (OUT before the punch: the page still in the memory equals its
+ *   slot).
  *
  *   unmap, exit, and the records of processes gone (vt_reap): a page whose
- *   map count reaches 0 goes out as at a trim (let_go, reaped), unless the
- *   section dies with this process.
+ *   map count reaches 0 goes out the same way (let_go, reaped; batched
+ *   over an unmap's or an exit's pages), unless the section dies with this
+ *   process.
+ *
+ * Slot I/O goes through the page-file layer's engine (pagefile_fd_io: the
+ * thread's io_uring ring, its bounce buffer for reads), on a descriptor
+ * opened with O_DIRECT where the file system allows (vslot.c).
  */
 #include "section/vpage.h"
 #include "section/vtable.h"
 #include "fault/fault.h"
 #include "paging/cap.h"
 #include "paging/reclaim.h"
+#include "paging/prefetch.h"
 #include "pagefile/crc32c.h"
+#include "pagefile/pagefile.h"
 #include "core/internal_alloc.h"
 #include "core/mutex.h"
 #include "core/runtime.h"
@@ -73,7 +86,11 @@ static int vfd_failed;             /* none to be had: views are pinned */
 static int stop_fd = -1;
 static pthread_t thread;
 static int running;
-static void *fault_buf, *trim_buf; /* a page each: the view thread's, the trimmer's */
+/* Pages a trim writes out in one submission. */
+#define TRIM_BATCH 64
+
+static void *fault_buf;            /* a page: the view thread's, without a bounce buffer */
+static void *trim_buf;             /* TRIM_BATCH pages: the trimmer's (vpage_lock) */
 static int exit_hook;
 static int write_warned, crc_warned;
 
@@ -132,40 +149,141 @@ static off_t data_at(const struct section *s, uint64_t pg)
     return (off_t)(s->data_off + pg * PAGE_SZ);
 }
 
+/* n slots from page pg's into buf (page-aligned) as one read, through
+ * this thread's ring: 0, or EIO (short) or the error. */
+static int slot_read(const struct section *s, uint64_t pg, void *buf, size_t n)
+{
+    struct pf_fd_io io = { .fd = s->slot_fd, .buf = buf, .len = n * PAGE_SZ,
+                           .off = (int64_t)(pg * PAGE_SZ) };
+    return pagefile_fd_io(&io, 1);
+}
+
+static void read_failed(int err)
+{
+    if (!__atomic_exchange_n(&crc_warned, 1, __ATOMIC_RELAXED))
+        vmem_log("section: a page of a view could not be read back from its slot file: %s",
+                 strerror(err));
+}
+
+/* A slot's page read into buf against the entry's crc: 0 or EBADMSG. */
+static int check_slot(const struct vt_entry *e, const void *buf)
+{
+    if (crc32c(buf, PAGE_SZ) == e->crc)
+        return 0;
+    ctr_add(&vmem_ctr.checksum_errors, 1);
+    return EBADMSG;
+}
+
 /* The slot of page pg into buf, checked against its crc: 0, EIO or
  * EBADMSG (an in-page error). */
 static int read_slot(const struct section *s, const struct vt_entry *e, uint64_t pg, void *buf)
 {
-    int err = os_file_read_full(s->slot_fd, buf, PAGE_SZ, (off_t)(pg * PAGE_SZ));
-    if (!err && crc32c(buf, PAGE_SZ) != e->crc) {
-        err = EBADMSG;
-        ctr_add(&vmem_ctr.checksum_errors, 1);
-    }
-    if (err && !__atomic_exchange_n(&crc_warned, 1, __ATOMIC_RELAXED))
-        vmem_log("section: a page of a view could not be read back from its slot file: %s",
-                 strerror(err));
+    int err = slot_read(s, pg, buf, 1);
+    if (!err)
+        err = check_slot(e, buf);
+    if (err)
+        read_failed(err);
     return err;
 }
 
-/* Page pg, mapped by no process, goes to its slot and leaves the memory.
- * A failed write keeps it in RAM (over the cap rather than lost). */
-static void page_out(struct section *s, struct vt_entry *e, uint64_t pg)
+/* ---- write-out ------------------------------------------------------------- */
+
+/* Pages at a map count of 0, their entry locks held, waiting to be
+ * written out together (vpage_lock). */
+static struct {
+    struct section *s;
+    uint64_t pg;
+    int err;
+} outq[TRIM_BATCH];
+static size_t nout;
+
+static void write_failed(int err)
 {
-    int err = os_file_read_full(s->fd, trim_buf, PAGE_SZ, data_at(s, pg));
-    if (!err)
-        err = os_file_write_full(s->slot_fd, trim_buf, PAGE_SZ, (off_t)(pg * PAGE_SZ));
-    if (err) {
-        ctr_add(&vmem_ctr.write_errors, 1);
-        if (!__atomic_exchange_n(&write_warned, 1, __ATOMIC_RELAXED))
-            vmem_log("section: cannot write a view's page to its slot file (%s): such pages "
-                     "stay in memory", strerror(err));
-        return;
+    ctr_add(&vmem_ctr.write_errors, 1);
+    if (!__atomic_exchange_n(&write_warned, 1, __ATOMIC_RELAXED))
+        vmem_log("section: cannot write a view's page to its slot file (%s): such pages "
+                 "stay in memory", strerror(err));
+}
+
+/* The batch goes to the slots in one submission (runs of neighbouring
+ * pages of one section as one write each) and leaves the memory; a page
+ * whose write failed stays IN_RAM (over the cap rather than lost).  The
+ * entries are unlocked if unlock_entries.  vpage_lock held. */
+static void write_out(int unlock_entries)
+{
+    struct pf_fd_io io[TRIM_BATCH];
+    size_t nio = 0;
+    for (size_t k = 0; k < nout; k++) {
+        struct section *s = outq[k].s;
+        uint64_t pg = outq[k].pg;
+        uint8_t *buf = (uint8_t *)trim_buf + k * PAGE_SZ;
+        outq[k].err = os_file_read_full(s->fd, buf, PAGE_SZ, data_at(s, pg));
+        if (outq[k].err)
+            continue;
+        struct pf_fd_io *last = nio ? &io[nio - 1] : NULL;
+        if (last && last->fd == s->slot_fd && (uint8_t *)last->buf + last->len == buf &&
+            last->off + (int64_t)last->len == (int64_t)(pg * PAGE_SZ)) {
+            last->len += PAGE_SZ; /* the next page of the same run */
+            continue;
+        }
+        io[nio++] = (struct pf_fd_io){ .fd = s->slot_fd, .write = 1, .buf = buf,
+                                       .len = PAGE_SZ, .off = (int64_t)(pg * PAGE_SZ) };
     }
-    e->crc = crc32c(trim_buf, PAGE_SZ);
-    /* OUT first, then the punch: a holder killed in between leaves a page
-     * in the memory equal to its slot (a minor fault maps it) */
-    __atomic_store_n(&e->state, VT_OUT, __ATOMIC_RELEASE);
-    os_file_punch(s->fd, data_at(s, pg), PAGE_SZ);
+    if (nio)
+        pagefile_fd_io(io, nio);
+    /* each page gets its write's result */
+    for (size_t j = 0, k = 0; j < nio; j++)
+        for (uint8_t *p = io[j].buf; p < (uint8_t *)io[j].buf + io[j].len; p += PAGE_SZ) {
+            while ((uint8_t *)trim_buf + k * PAGE_SZ != p)
+                k++;
+            outq[k].err = io[j].result;
+        }
+    for (size_t k = 0; k < nout; k++) {
+        struct section *s = outq[k].s;
+        uint64_t pg = outq[k].pg;
+        struct vt_entry *e = &s->vt.ent[pg];
+        if (outq[k].err) {
+            write_failed(outq[k].err);
+        } else {
+            e->crc = crc32c((uint8_t *)trim_buf + k * PAGE_SZ, PAGE_SZ);
+            /* OUT first, then the punch: a holder killed in between leaves
+             * a page in the memory equal to its slot (a minor fault maps
+             * it) */
+            __atomic_store_n(&e->state, VT_OUT, __ATOMIC_RELEASE);
+            os_file_punch(s->fd, data_at(s, pg), PAGE_SZ);
+        }
+        if (unlock_entries)
+            vt_unlock(e);
+    }
+    nout = 0;
+}
+
+/* The batch written out and its entries unlocked.  vpage_lock held. */
+static void page_out_batch(void)
+{
+    if (nout)
+        write_out(1);
+}
+
+/* Page pg of s (entry locked) joins the batch, its lock kept until the
+ * batch goes (page_out_batch, at once when full).  vpage_lock held. */
+static void page_out_queue(struct section *s, uint64_t pg)
+{
+    outq[nout].s = s;
+    outq[nout].pg = pg;
+    if (++nout == TRIM_BATCH)
+        page_out_batch();
+}
+
+/* Page pg of s, mapped by no process, written out at once by the same path
+ * (a batch of one); its entry stays locked.  vpage_lock held. */
+static void page_out(struct section *s, uint64_t pg)
+{
+    page_out_batch(); /* none pending but this one */
+    outq[0].s = s;
+    outq[0].pg = pg;
+    nout = 1;
+    write_out(0);
 }
 
 /* Pinned views: page pg back into the memory if it is OUT.  Entry locked. */
@@ -181,10 +299,118 @@ static int page_in_fd(struct section *s, struct vt_entry *e, uint64_t pg, void *
     return err;
 }
 
-/* A fault at a (page pg of a registered view): the page installed (0),
- * or found installed already (EEXIST), or an error.  Entry locked. */
-static int install(struct section *s, struct vt_entry *e, uint64_t pg, uintptr_t a, int minor)
+/* One page from buf into the memory at a (this process's view) and its
+ * state IN_RAM: 0, EEXIST (it was there), or the error.  Entry locked. */
+static int copy_in(struct vt_entry *e, uintptr_t a, const void *buf)
 {
+    size_t done;
+    int err = uffd_copy(vfd, a, buf, PAGE_SZ, 0, &done);
+    if (err == EEXIST) /* in the memory already (written outside any view) */
+        err = uffd_continue(vfd, a, PAGE_SZ);
+    if (err == 0 || err == EEXIST)
+        __atomic_store_n(&e->state, VT_IN_RAM, __ATOMIC_RELEASE);
+    return err;
+}
+
+/* Page j of v, beside a faulting page, taken for its read: not mapped here,
+ * OUT, its lock free at once (never waited for).  1 if taken (locked). */
+static int take_neighbour(struct vpage_view *v, size_t j)
+{
+    struct vt_entry *e = entry(v, j);
+    if (v->mapped[j] || __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != VT_OUT ||
+        vt_trylock_now(&v->sec->vt, e) != 0)
+        return 0;
+    if (e->state == VT_OUT)
+        return 1;
+    vt_unlock(e);
+    return 0;
+}
+
+/* Page i of v (entry locked, OUT) read from its slot and installed at a,
+ * with the run [lo, hi) of OUT neighbours around it that the prefetch
+ * window (VMEM_PREFETCH), the bounce buffer and the room under the cap
+ * allow, read as one I/O (slot = page: the run is contiguous in the slot
+ * file).  Each neighbour whose crc matches is installed and counted as a
+ * faulted page; one that fails stays OUT (its own fault will tell).  A
+ * failed run is read again for page i alone.  Returns as install. */
+static int page_in(struct vpage_view *v, size_t i, uintptr_t a)
+{
+    struct section *s = v->sec;
+    struct vt_entry *e = entry(v, i);
+    uint8_t *buf = pagefile_bounce();
+    unsigned behind = 0, ahead = 0;
+    if (buf)
+        prefetch_window(a >> PAGE_SHIFT, &behind, &ahead);
+    if (behind > PF_BOUNCE_PAGES - 1)
+        behind = PF_BOUNCE_PAGES - 1;
+    if (ahead > PF_BOUNCE_PAGES - 1 - behind)
+        ahead = PF_BOUNCE_PAGES - 1 - behind;
+    /* the neighbours are RAM too: only the room there is, never waited for
+     * (prefetch never pushes the working set over the cap) */
+    size_t room = 0;
+    if (behind + ahead)
+        room = paging_enabled() ? cap_take((size_t)behind + ahead, 1) : (size_t)behind + ahead;
+    if (ahead > room)
+        ahead = (unsigned)room;
+    if (behind > room - ahead)
+        behind = (unsigned)(room - ahead);
+    size_t lo = i, hi = i + 1;
+    while (hi < v->npages && hi - i <= ahead && take_neighbour(v, hi))
+        hi++;
+    while (lo > 0 && i - lo < behind && take_neighbour(v, lo - 1))
+        lo--;
+    int err = ENOMEM;
+    if (buf && hi - lo > 1)
+        err = slot_read(s, v->first + lo, buf, hi - lo);
+    if (err) {
+        /* no run, or its read failed: page i alone, the neighbours let go */
+        for (size_t j = lo; j < hi; j++)
+            if (j != i)
+                vt_unlock(entry(v, j));
+        lo = i;
+        hi = i + 1;
+        if (!buf)
+            buf = fault_buf;
+        err = slot_read(s, v->first + i, buf, 1);
+    }
+    /* the neighbours first, counted, then the faulting page: its thread
+     * goes on with the whole run in */
+    size_t n = 0;
+    for (size_t j = lo; j < hi; j++) {
+        if (j == i)
+            continue;
+        struct vt_entry *ej = entry(v, j);
+        uint8_t *at = buf + (j - lo) * PAGE_SZ;
+        int ej_err = check_slot(ej, at);
+        if (!ej_err)
+            ej_err = copy_in(ej, v->base + j * PAGE_SZ, at);
+        if ((ej_err == 0 || ej_err == EEXIST) && !v->mapped[j]) {
+            v->mapped[j] = 1;
+            vt_count_up(&s->vt, ej);
+            n++;
+        }
+        vt_unlock(ej);
+    }
+    if (n) {
+        paging_view_pages_add((int64_t)n);
+        ctr_add(&vmem_ctr.view_prefetched_pages, n);
+    }
+    uint8_t *at = buf + (i - lo) * PAGE_SZ;
+    if (!err)
+        err = check_slot(e, at);
+    if (err)
+        read_failed(err);
+    else
+        err = copy_in(e, a, at);
+    cap_give_back(room); /* the pages installed are counted */
+    return err;
+}
+
+/* A fault at a (page i of registered view v): the page installed (0),
+ * or found installed already (EEXIST), or an error.  Entry locked. */
+static int install(struct vpage_view *v, size_t i, uintptr_t a, int minor)
+{
+    struct vt_entry *e = entry(v, i);
     size_t done;
     int err;
     if (minor || e->state == VT_IN_RAM) {
@@ -196,13 +422,9 @@ static int install(struct section *s, struct vt_entry *e, uint64_t pg, uintptr_t
             return err;
         }
     }
-    if (e->state == VT_OUT) {
-        if ((err = read_slot(s, e, pg, fault_buf)) != 0)
-            return err;
-        err = uffd_copy(vfd, a, fault_buf, PAGE_SZ, 0, &done);
-    } else {
-        err = uffd_zeropage(vfd, a, PAGE_SZ, &done);
-    }
+    if (e->state == VT_OUT)
+        return page_in(v, i, a);
+    err = uffd_zeropage(vfd, a, PAGE_SZ, &done);
     if (err == EEXIST) /* in the memory already (written outside any view) */
         err = uffd_continue(vfd, a, PAGE_SZ);
     if (err == 0 || err == EEXIST)
@@ -244,7 +466,7 @@ static int serve(const struct uffd_minor_event *ev)
         unlock();
         return EBUSY;
     }
-    int err = install(v->sec, e, v->first + i, a, ev->minor);
+    int err = install(v, i, a, ev->minor);
     if (err == EEXIST) {
         /* installed by an earlier event: a failed ioctl wakes nobody */
         uffd_wake(vfd, a, PAGE_SZ);
@@ -322,7 +544,7 @@ static int ensure_uffd(void)
         return ENOTSUP;
     int err = 0;
     if ((!fault_buf && !(fault_buf = ialloc_pages(PAGE_SZ))) ||
-        (!trim_buf && !(trim_buf = ialloc_pages(PAGE_SZ))))
+        (!trim_buf && !(trim_buf = ialloc_pages(TRIM_BATCH * PAGE_SZ))))
         return ENOMEM;
     if ((err = uffd_minor_open(&vfd)) != 0) {
         vfd_failed = 1;
@@ -357,12 +579,16 @@ static int in_memory(struct section *s, struct vt_entry *e, uint64_t pg, off_t *
  * down and, if no process maps the page now, the page to its slot and out
  * of the memory -- unless the section dies with this process (dying: no
  * other process has it, and this is this process's last reference), where
- * the write would be lost work.  next_data: in_memory's.  Entry locked. */
-
-static void let_go(struct section *s, struct vt_entry *e, uint64_t pg, int dying, off_t *next_data)
+ * the write would be lost work.  next_data: in_memory's.  Entry locked;
+ * returns 1 if the page joined the write-out batch, its lock kept (the
+ * caller does not unlock it; page_out_batch does). */
+static int let_go(struct section *s, struct vt_entry *e, uint64_t pg, int dying, off_t *next_data)
 {
-    if (vt_count_down(&s->vt, e) && !dying && trim_buf && in_memory(s, e, pg, next_data))
-        page_out(s, e, pg);
+    if (vt_count_down(&s->vt, e) && !dying && trim_buf && in_memory(s, e, pg, next_data)) {
+        page_out_queue(s, pg);
+        return 1;
+    }
+    return 0;
 }
 
 /* 1 if page pg, mapped by no process, has data in the section's memory:
@@ -391,7 +617,7 @@ static int in_memory(struct section *s, struct vt_entry *e, uint64_t pg, off_t *
 static void reaped(void *arg, struct vt_entry *e, uint64_t pg)
 {
     if (trim_buf && in_memory(arg, e, pg, NULL))
-        page_out(arg, e, pg);
+        page_out(arg, pg); /* vt_reap unlocks the entry */
 }
 
 /* The records of processes gone, taken back (vpage_lock held). */
@@ -429,9 +655,10 @@ static int pin(struct vpage_view *v)
         for (size_t k = 0; k + 1 < i; k++) {
             struct vt_entry *e = entry(v, k);
             vt_lock(&v->sec->vt, e);
-            let_go(v->sec, e, v->first + k, 0, NULL);
-            vt_unlock(e);
+            if (!let_go(v->sec, e, v->first + k, 0, NULL))
+                vt_unlock(e);
         }
+    page_out_batch();
     ifree_pages(buf, PAGE_SZ);
     return err;
 }
@@ -447,13 +674,14 @@ static void count_down(struct vpage_view *v, int dying)
             continue;
         struct vt_entry *e = entry(v, i);
         vt_lock(&v->sec->vt, e);
-        let_go(v->sec, e, v->first + i, dying, &next_data);
-        vt_unlock(e);
+        if (!let_go(v->sec, e, v->first + i, dying, &next_data))
+            vt_unlock(e);
         if (!v->pinned) {
             v->mapped[i] = 0;
             n++;
         }
     }
+    page_out_batch();
     if (n)
         paging_view_pages_add(-(int64_t)n);
 }
@@ -529,11 +757,15 @@ static void at_exit(int status, void *arg)
             /* a VirtualLock'ed page refuses: it stays counted */
             if (vm_discard(v->base + i * PAGE_SZ, PAGE_SZ) == 0) {
                 v->mapped[i] = 0;
-                let_go(v->sec, e, v->first + i, dying, NULL);
                 n++;
+                if (let_go(v->sec, e, v->first + i, dying, NULL))
+                    continue; /* locked until its batch goes */
             }
             vt_unlock(e);
         }
+        /* a batch holds one section's entries, taken in page order: two
+         * processes waiting for each other's entries never wait in a cycle */
+        page_out_batch();
     }
     unlock();
     if (n)
@@ -556,7 +788,7 @@ int vpage_attach(struct section *s, uint64_t offset, uintptr_t base, size_t npag
         exit_hook = os_on_exit(at_exit, NULL) == 0;
     /* this process's record of the pages it counts, after taking back
      * those of processes gone; trim_buf for the pages let go (let_go) */
-    int err = !trim_buf && !(trim_buf = ialloc_pages(PAGE_SZ)) ? ENOMEM : 0;
+    int err = !trim_buf && !(trim_buf = ialloc_pages(TRIM_BATCH * PAGE_SZ)) ? ENOMEM : 0;
     if (!err) {
         reap(s);
         err = vt_record_take(&s->vt);
@@ -634,7 +866,8 @@ void vpage_shutdown(void)
 
 /* ---- trimming (the working-set manager) ------------------------------------ */
 
-/* Trims page i of v: 1 if it left this process's working set. */
+/* Trims page i of v: 1 if it left this process's working set.  A page no
+ * process maps any more joins the batch to write out, still locked. */
 static int trim_one(struct vpage_view *v, size_t i)
 {
     struct vt_entry *e = entry(v, i);
@@ -646,8 +879,10 @@ static int trim_one(struct vpage_view *v, size_t i)
         return 0;
     }
     v->mapped[i] = 0;
-    if (vt_count_down(&v->sec->vt, e) && e->state == VT_IN_RAM)
-        page_out(v->sec, e, v->first + i);
+    if (vt_count_down(&v->sec->vt, e) && e->state == VT_IN_RAM) {
+        page_out_queue(v->sec, v->first + i);
+        return 1;
+    }
     vt_unlock(e);
     return 1;
 }
@@ -692,6 +927,8 @@ static size_t trim(size_t n)
         if (hand->mapped[i] && trim_one(hand, i))
             done++;
     }
+    if (nout)
+        page_out_batch();
     unlock();
     if (done)
         paging_view_pages_add(-(int64_t)done);
@@ -727,6 +964,7 @@ void vpage_fork_parent(void)
 void vpage_fork_child(void)
 {
     vt_fork_child(); /* a token of its own before any entry lock */
+    pagefile_forget_ring(); /* the parent's: slot I/O here makes a fresh one */
     /* the child has no page-table entries of shared mappings and its views
      * lost their registration: fresh ones, before anything can touch them
      * (an OUT page read unregistered would read the hole's zeros) */

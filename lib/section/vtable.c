@@ -221,6 +221,13 @@ int vt_trylock(struct vtable *t, struct vt_entry *e)
     return EBUSY;
 }
 
+int vt_trylock_now(struct vtable *t, struct vt_entry *e)
+{
+    uint32_t cur = 0;
+    return __atomic_compare_exchange_n(&e->lock, &cur, t->token, 0, __ATOMIC_ACQUIRE,
+                                       __ATOMIC_RELAXED) ? 0 : EBUSY;
+}
+
 void vt_lock(struct vtable *t, struct vt_entry *e)
 {
     while (vt_trylock(t, e) != 0)

@@ -134,6 +134,10 @@ void vt_unmap(struct vtable *t);
  * which is punched out (the slot file, checked by its crc, has the data). */
 int vt_trylock(struct vtable *t, struct vt_entry *e);
 
+/* Takes an entry's lock only if it is free now: 0, or EBUSY at once (no
+ * spinning, no holder checked): for pages a fault reads beside its own. */
+int vt_trylock_now(struct vtable *t, struct vt_entry *e);
+
 /* Takes an entry's lock, waiting as long as its live holder keeps it. */
 void vt_lock(struct vtable *t, struct vt_entry *e);
 void vt_unlock(struct vt_entry *e);

@@ -1,0 +1,223 @@
+/*
+ * test_section_slotio.c -- the I/O of a paged page-file section's slot
+ * file (docs/sections.md, "Paged views"): the slot file opened with
+ * O_DIRECT where its file system takes it; a view fault on a page that is
+ * out bringing its out neighbours with it in one read (view_prefetched_pages);
+ * a failed slot read (injected EIO) making exactly the faulting page an
+ * in-page error (SIGBUS, BUS_MCEERR_AR) while its neighbours read back; and
+ * failed slot writes keeping every byte in RAM.  Where views are not paged
+ * (fault mode kernel, no minor faults on shared memory) the tests skip
+ * with the reason.
+ */
+#include "section_util.h"
+
+#include "os/uffd_minor.h"
+#include "pagefile/pagefile.h"
+
+#include <dirent.h>
+#include <setjmp.h>
+#include <signal.h>
+
+#define PAGES 1024 /* 4 MiB under a 1 MiB cap: most pages go out */
+#define PM_PRESENT (1ull << 63)
+
+static void need_view_paging(void)
+{
+    const char *mode = getenv("VMEM_FAULT_MODE");
+    if (mode && strcmp(mode, "kernel") == 0)
+        cr_skip_test("fault mode kernel: views stay the kernel's (no userfaultfd)");
+    int fd, e = uffd_minor_open(&fd);
+    if (e)
+        cr_skip_test("no minor faults on shared memory (UFFD_FEATURE_MINOR_SHMEM): %s",
+                     strerror(e));
+    close(fd);
+    need_paging(1 * MIB);
+}
+
+/* 1 if this process maps the page at p (a page-table entry). */
+static int present(const void *p)
+{
+    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    cr_assert_geq(fd, 0);
+    uint64_t e = 0;
+    cr_assert_eq(pread(fd, &e, 8, (off_t)((uintptr_t)p / PG * 8)), 8);
+    close(fd);
+    return (e & PM_PRESENT) != 0;
+}
+
+/* A view of a fresh section with every page written (gen), then the cap
+ * raised so that no trim runs any more: once a fault on a page the view
+ * does not map has been served (it waits for any trim under way), every
+ * page the view does not map is out in its slot file. */
+static uint8_t *paged_out_view(HANDLE *s, uint64_t gen)
+{
+    *s = make_section(INVALID_HANDLE_VALUE, PAGE_READWRITE, PAGES * PG, NULL);
+    uint8_t *v = map_view(*s, FILE_MAP_WRITE, 0, 0);
+    for (size_t pg = 0; pg < PAGES; pg++)
+        fill_page(v, pg, gen);
+    cr_assert_eq(vmem_set_max_resident(256 * MIB), 0);
+    size_t pg = 0;
+    while (pg < PAGES && present(v + pg * PG))
+        pg++;
+    cr_assert_lt(pg, PAGES, "no page of 4 MiB went out under a 1 MiB cap");
+    cr_assert(page_intact(v, pg, gen));
+    return v;
+}
+
+/* The first page from `from` that the view does not map and whose
+ * neighbours on both sides it does not map either. */
+static size_t out_run(const uint8_t *v, size_t from)
+{
+    for (size_t pg = from + 1; pg + 1 < PAGES; pg++)
+        if (!present(v + (pg - 1) * PG) && !present(v + pg * PG) && !present(v + (pg + 1) * PG))
+            return pg;
+    cr_assert_fail("no three neighbouring pages out");
+    return 0;
+}
+
+/* The directory slot files go to (section/vslot.c). */
+static void slot_dir(char *out, size_t cap)
+{
+    const char *p = getenv("VMEM_PAGEFILE");
+    struct stat st;
+    if (p && p[0] && stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(out, cap, "%s", p);
+    } else if (p && p[0]) {
+        const char *slash = strrchr(p, '/');
+        snprintf(out, cap, "%.*s", slash ? (int)(slash - p) : 1, slash ? p : ".");
+        if (!out[0])
+            snprintf(out, cap, "/");
+    } else {
+        const char *t = getenv("TMPDIR");
+        snprintf(out, cap, "%s", t && t[0] ? t : "/var/tmp");
+    }
+}
+
+Test(section_slotio, slot_file_is_direct_where_the_file_system_takes_it)
+{
+    need_view_paging();
+    char dir[512];
+    slot_dir(dir, sizeof dir);
+    int probe = open(dir, O_TMPFILE | O_RDWR | O_DIRECT | O_CLOEXEC, 0600);
+    void *pg = NULL;
+    cr_assert_eq(posix_memalign(&pg, PG, PG), 0);
+    memset(pg, 0, PG);
+    if (probe < 0 || pwrite(probe, pg, PG, 0) != (ssize_t)PG) {
+        int e = errno;
+        free(pg);
+        if (probe >= 0)
+            close(probe);
+        cr_skip_test("the slot files' directory %s takes no O_DIRECT (%s): they stay buffered",
+                     dir, strerror(e));
+    }
+    free(pg);
+    close(probe);
+
+    HANDLE s = make_section(INVALID_HANDLE_VALUE, PAGE_READWRITE, 64 * PG,
+                            unique_name("direct"));
+    /* the slot file among this process's descriptors, by its name */
+    DIR *d = opendir("/proc/self/fd");
+    cr_assert_not_null(d);
+    struct dirent *de;
+    int found = -1;
+    while ((de = readdir(d)) != NULL) {
+        char link[600], path[300];
+        snprintf(path, sizeof path, "/proc/self/fd/%s", de->d_name);
+        ssize_t n = readlink(path, link, sizeof link - 1);
+        if (n <= 0)
+            continue;
+        link[n] = 0;
+        if (strstr(link, "/libvmem-section."))
+            found = atoi(de->d_name);
+    }
+    closedir(d);
+    cr_assert_geq(found, 0, "no slot file (libvmem-section.*) open in %s", dir);
+    char info[64], line[128];
+    snprintf(info, sizeof info, "/proc/self/fdinfo/%d", found);
+    FILE *f = fopen(info, "r");
+    cr_assert_not_null(f);
+    unsigned long flags = 0;
+    int got = 0;
+    while (fgets(line, sizeof line, f))
+        got |= sscanf(line, "flags: %lo", &flags) == 1;
+    fclose(f);
+    cr_assert(got, "no flags in %s", info);
+    cr_assert(flags & O_DIRECT, "the slot file in %s is not O_DIRECT (flags %#lo)", dir, flags);
+    assert_ok(CloseHandle(s));
+}
+
+Test(section_slotio, a_fault_brings_its_out_neighbours_in_one_read)
+{
+    setenv("VMEM_PREFETCH", "cluster:8", 1);
+    need_view_paging();
+    HANDLE s;
+    uint8_t *v = paged_out_view(&s, 1);
+    size_t pg = out_run(v, 0);
+    uint64_t before = stats().view_prefetched_pages;
+    cr_assert(page_intact(v, pg, 1));
+    uint64_t after = stats().view_prefetched_pages;
+    cr_assert_gt(after, before, "a fault on page %zu (out, with out neighbours) read none "
+                 "of them", pg);
+    /* a neighbour came in with it: the view maps it without a fault */
+    cr_assert(present(v + (pg - 1) * PG) || present(v + (pg + 1) * PG),
+              "page %zu's neighbours are not mapped after its fault", pg);
+    for (size_t k = 0; k < PAGES; k++)
+        cr_assert(page_intact(v, k, 1), "page %zu changed", k);
+    assert_ok(UnmapViewOfFile(v));
+    assert_ok(CloseHandle(s));
+}
+
+Test(section_slotio, a_failed_slot_read_loses_exactly_the_faulting_page)
+{
+    catch_sigbus();
+    need_view_paging();
+    HANDLE s;
+    uint8_t *v = paged_out_view(&s, 2);
+    size_t victim = out_run(v, 0);
+    uint64_t before = stats().inpage_errors;
+    pagefile_inject_errors(1, EIO);
+    uint64_t w;
+    volatile uint64_t *at = (volatile uint64_t *)(v + victim * PG + 8);
+    int faulted = read_faults(at, &w);
+    pagefile_inject_errors(0, 0);
+    cr_assert(faulted, "page %zu read back though every slot read fails", victim);
+    cr_assert_eq(got_code, BUS_MCEERR_AR, "si_code %d", (int)got_code);
+    cr_assert_eq((uintptr_t)got_addr & ~(uintptr_t)(PG - 1), (uintptr_t)(v + victim * PG),
+                 "si_addr %p, page %p", got_addr, (void *)(v + victim * PG));
+    cr_assert_eq(stats().inpage_errors, before + 1);
+    /* its neighbours were not lost with it: every other page reads back */
+    for (size_t k = 0; k < PAGES; k++) {
+        if (k == victim)
+            continue;
+        volatile uint64_t *p = (volatile uint64_t *)(v + k * PG);
+        cr_assert(!read_faults(p, &w), "page %zu raised SIGBUS (si_code %d)", k,
+                  (int)got_code);
+        cr_assert(page_intact(v, k, 2), "page %zu changed", k);
+    }
+    /* and the lost page stays lost */
+    cr_assert(read_faults(at, &w));
+    cr_assert_eq(got_code, BUS_MCEERR_AR);
+    assert_ok(UnmapViewOfFile(v));
+    assert_ok(CloseHandle(s));
+}
+
+Test(section_slotio, failed_slot_writes_keep_every_byte)
+{
+    need_view_paging();
+    HANDLE s = make_section(INVALID_HANDLE_VALUE, PAGE_READWRITE, PAGES * PG, NULL);
+    uint8_t *v = map_view(s, FILE_MAP_WRITE, 0, 0);
+    uint64_t errors = stats().write_errors;
+    pagefile_inject_errors(1, EIO);
+    for (size_t pg = 0; pg < PAGES; pg++)
+        fill_page(v, pg, 3);
+    pagefile_inject_errors(0, 0);
+    cr_assert_gt(stats().write_errors, errors, "no slot write was made (and failed)");
+    for (size_t pg = 0; pg < PAGES; pg++)
+        cr_assert(page_intact(v, pg, 3), "page %zu changed after its write-out failed", pg);
+    /* writes work again: the pages go out and come back */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t pg = 0; pg < PAGES; pg++)
+            cr_assert(page_intact(v, pg, 3), "page %zu changed", pg);
+    assert_ok(UnmapViewOfFile(v));
+    assert_ok(CloseHandle(s));
+}
