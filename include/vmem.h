@@ -277,6 +277,11 @@ struct vmem_stats {
                                      from their slot file and mapped by a
                                      view fault beyond the faulting page
                                      (clustering) */
+    uint64_t view_slot_writes;    /* pages of those views written to their
+                                     slot file as they left RAM */
+    uint64_t view_clean_skips;    /* pages of those views that left RAM with
+                                     no write: their slot held their content
+                                     already (docs/sections.md) */
 };
 
 /* Fills *st (EINVAL for a NULL st or a bad size; see the compatibility

@@ -5,7 +5,8 @@
  * out bringing its out neighbours with it in one read (view_prefetched_pages);
  * a failed slot read (injected EIO) making exactly the faulting page an
  * in-page error (SIGBUS, BUS_MCEERR_AR) while its neighbours read back; and
- * failed slot writes keeping every byte in RAM.  Where views are not paged
+ * failed slot writes keeping every byte in RAM; a page read back and not
+ * changed leaving RAM with no write, a changed one written again.  Where views are not paged
  * (fault mode kernel, no minor faults on shared memory) the tests skip
  * with the reason.
  */
@@ -218,6 +219,60 @@ Test(section_slotio, failed_slot_writes_keep_every_byte)
     for (int pass = 0; pass < 2; pass++)
         for (size_t pg = 0; pg < PAGES; pg++)
             cr_assert(page_intact(v, pg, 3), "page %zu changed", pg);
+    assert_ok(UnmapViewOfFile(v));
+    assert_ok(CloseHandle(s));
+}
+
+/* Every page of the view read (checked against gen) in order: under a
+ * 1 MiB cap, each leaves RAM again for the pages after it. */
+static void sweep(const uint8_t *v, size_t n, const uint64_t *gen)
+{
+    for (size_t k = 0; k < n; k++)
+        cr_assert(page_intact(v, k, gen[k]), "page %zu did not read back", k);
+}
+
+Test(section_slotio, a_page_read_back_unchanged_is_not_written_again)
+{
+    need_view_paging();
+    HANDLE s;
+    uint8_t *v = paged_out_view(&s, 1);
+    static uint64_t gen[PAGES];
+    for (size_t k = 0; k < PAGES; k++)
+        gen[k] = 1;
+    /* under the cap until every page has been out once: then a sweep that
+     * only reads writes nothing (before, each wrote every page it trimmed) */
+    cr_assert_eq(vmem_set_max_resident(1 * MIB), 0);
+    uint64_t w = stats().view_slot_writes, sweeps = 0;
+    for (;;) {
+        sweep(v, PAGES, gen);
+        uint64_t now = stats().view_slot_writes;
+        if (now == w)
+            break;
+        w = now;
+        cr_assert_lt(++sweeps, 4, "every sweep that only reads writes pages (%llu so far)",
+                     (unsigned long long)now);
+    }
+    struct vmem_stats a = stats();
+    sweep(v, PAGES, gen);
+    struct vmem_stats b = stats();
+    cr_assert_eq(b.view_slot_writes, a.view_slot_writes);
+    cr_assert_geq(b.view_clean_skips - a.view_clean_skips, PAGES / 2,
+                  "a sweep of %d pages under a 256-page cap skipped only %llu writes", PAGES,
+                  (unsigned long long)(b.view_clean_skips - a.view_clean_skips));
+    /* every 8th page written after its read-in goes to its slot again */
+    size_t changed = 0;
+    for (size_t k = 0; k < PAGES; k += 8) {
+        cr_assert(page_intact(v, k, gen[k]));
+        fill_page((uint8_t *)v, k, gen[k] = 2);
+        changed++;
+    }
+    sweep(v, PAGES, gen);
+    sweep(v, PAGES, gen);
+    struct vmem_stats c = stats();
+    cr_assert_gt(c.view_slot_writes, b.view_slot_writes, "no changed page was written");
+    cr_assert_leq(c.view_slot_writes - b.view_slot_writes, changed,
+                  "%llu pages written, %zu changed", (unsigned long long)(c.view_slot_writes -
+                  b.view_slot_writes), changed);
     assert_ok(UnmapViewOfFile(v));
     assert_ok(CloseHandle(s));
 }

@@ -39,6 +39,9 @@ struct vmem_counters {
     uint64_t fault_thread_wakeups, fault_thread_empty_wakeups, fault_thread_events;
     /* pages of paged views read in beside a faulting one (section/vpage.c) */
     uint64_t view_prefetched_pages;
+    /* view pages written to their slot, and those whose slot copy was
+     * current (no write) as they left RAM (section/vpage.c) */
+    uint64_t view_slot_writes, view_clean_skips;
 };
 
 extern struct vmem_counters *vmem_ctr_live;

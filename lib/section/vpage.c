@@ -194,6 +194,8 @@ static struct {
     struct section *s;
     uint64_t pg;
     int err;
+    int clean;     /* its slot holds its content: no write */
+    uint32_t crc;  /* of its content */
 } outq[TRIM_BATCH];
 static size_t nout;
 
@@ -217,9 +219,21 @@ static void write_out(int unlock_entries)
         struct section *s = outq[k].s;
         uint64_t pg = outq[k].pg;
         uint8_t *buf = (uint8_t *)trim_buf + k * PAGE_SZ;
+        struct vt_entry *e = &s->vt.ent[pg];
+        outq[k].clean = 0;
         outq[k].err = os_file_read_full(s->fd, buf, PAGE_SZ, data_at(s, pg));
         if (outq[k].err)
             continue;
+        /* a page read back from its slot and not changed since is there
+         * already (views have no dirty bits: its crc tells) */
+        outq[k].crc = crc32c(buf, PAGE_SZ);
+        if (e->slot_ok && e->crc == outq[k].crc) {
+            outq[k].clean = 1;
+            continue;
+        }
+        /* the slot's copy is not whole while it is rewritten (nor after a
+         * failed write) */
+        e->slot_ok = 0;
         struct pf_fd_io *last = nio ? &io[nio - 1] : NULL;
         if (last && last->fd == s->slot_fd && (uint8_t *)last->buf + last->len == buf &&
             last->off + (int64_t)last->len == (int64_t)(pg * PAGE_SZ)) {
@@ -245,7 +259,13 @@ static void write_out(int unlock_entries)
         if (outq[k].err) {
             write_failed(outq[k].err);
         } else {
-            e->crc = crc32c((uint8_t *)trim_buf + k * PAGE_SZ, PAGE_SZ);
+            if (outq[k].clean) {
+                ctr_add(&vmem_ctr.view_clean_skips, 1);
+            } else {
+                ctr_add(&vmem_ctr.view_slot_writes, 1);
+                e->crc = outq[k].crc;
+                e->slot_ok = 1;
+            }
             /* OUT first, then the punch: a holder killed in between leaves
              * a page in the memory equal to its slot (a minor fault maps
              * it) */

@@ -36,7 +36,7 @@ uint64_t vt_data_off(uint64_t data_size)
 _Static_assert(VT_RECORDS * (sizeof(uint32_t) + sizeof(uint64_t)) <= PAGE_SZ,
                "the owner and last-page words fit a page");
 
-#define VT_VERSION 3
+#define VT_VERSION 4
 
 static pthread_mutex_t vtable_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct vtable *tables; /* vtable_lock */
