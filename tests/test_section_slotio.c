@@ -6,9 +6,9 @@
  * a failed slot read (injected EIO) making exactly the faulting page an
  * in-page error (SIGBUS, BUS_MCEERR_AR) while its neighbours read back; and
  * failed slot writes keeping every byte in RAM; a page read back and not
- * changed leaving RAM with no write, a changed one written again.  Where views are not paged
- * (fault mode kernel, no minor faults on shared memory) the tests skip
- * with the reason.
+ * changed leaving RAM with no write, a changed one written again.  Where
+ * views are not paged (fault mode kernel, no minor faults on shared
+ * memory) the tests skip with the reason.
  */
 #include "section_util.h"
 
