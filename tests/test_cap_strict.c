@@ -18,11 +18,10 @@
 #include <vmem.h>
 
 #include "core/stats.h"
-#include "os/uffd_minor.h"
 #include "paging/standby.h"
 #include "paging/wsmanager.h"
 
-#include "helpers.h"
+#include "section_util.h"
 
 #define CAP_PAGES ((size_t)256)        /* 1 MiB */
 #define NPAGES    (4 * CAP_PAGES)      /* the footprint: four times the cap */
@@ -207,15 +206,7 @@ Test(cap_strict, rewrites_never_pass_the_cap)
  * working-set manager running. */
 Test(cap_strict, views_and_private_never_pass_the_cap)
 {
-    struct vmem_config c;
-    cr_assert_eq(vmem_get_config(&c), 0);
-    if (c.fault_mode == VMEM_FAULT_KERNEL)
-        cr_skip_test("fault mode kernel: views stay the kernel's (no userfaultfd)");
-    int fd, e = uffd_minor_open(&fd);
-    if (e)
-        cr_skip_test("no minor faults on shared memory (UFFD_FEATURE_MINOR_SHMEM): %s",
-                     strerror(e));
-    close(fd);
+    need_view_support();
     need_paging(CAP_PAGES * PG);
     base = VirtualAlloc(NULL, NPAGES * PG, MEM_COMMIT, PAGE_READWRITE);
     cr_assert_not_null(base, "VirtualAlloc: error %u", (unsigned)GetLastError());
