@@ -9,6 +9,7 @@
 #define VMEM_TEST_SECTION_UTIL_H
 
 #include "helpers.h"
+#include "os/uffd_minor.h"
 
 #include <fcntl.h>
 #include <memoryapi.h>
@@ -126,6 +127,57 @@ static inline int read_faults_in_child(const volatile char *p)
     }
     int st = child_status(pid);
     return st == 128 + SIGSEGV || st == 128 + SIGBUS;
+}
+
+/* Skips the test where views cannot be paged: no minor faults on shared
+ * memory (UFFD_FEATURE_MINOR_SHMEM). */
+static inline void need_minor_faults(void)
+{
+    int fd, e = uffd_minor_open(&fd);
+    if (e)
+        cr_skip_test("no minor faults on shared memory (UFFD_FEATURE_MINOR_SHMEM): %s",
+                     strerror(e));
+    close(fd);
+}
+
+/* ...nor in fault mode kernel, where views stay the kernel's. */
+static inline void need_view_support(void)
+{
+    const char *mode = getenv("VMEM_FAULT_MODE");
+    if (mode && strcmp(mode, "kernel") == 0)
+        cr_skip_test("fault mode kernel: views stay the kernel's (no userfaultfd)");
+    need_minor_faults();
+}
+
+/* A peer process (tests/section_peer.c, fork + exec) running `scenario`
+ * on the section `name`, and the pipes to talk to it. */
+struct peer {
+    pid_t pid;
+    int to, from; /* pipe ends: to the peer, from the peer */
+};
+
+static inline struct peer peer_start(const char *scenario, const char *name)
+{
+    const char *exe = getenv("SECTION_PEER");
+    if (!exe)
+        cr_skip_test("SECTION_PEER is not set (run the test through meson)");
+    int down[2], up[2];
+    cr_assert_eq(pipe(down), 0);
+    cr_assert_eq(pipe(up), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        char r[16], w[16];
+        snprintf(r, sizeof r, "%d", down[0]);
+        snprintf(w, sizeof w, "%d", up[1]);
+        close(down[1]);
+        close(up[0]);
+        execl(exe, exe, scenario, name, r, w, (char *)NULL);
+        _exit(127);
+    }
+    close(down[0]);
+    close(up[1]);
+    return (struct peer){ pid, down[1], up[0] };
 }
 
 #endif

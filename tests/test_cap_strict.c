@@ -18,11 +18,10 @@
 #include <vmem.h>
 
 #include "core/stats.h"
-#include "os/uffd_minor.h"
 #include "paging/standby.h"
 #include "paging/wsmanager.h"
 
-#include "helpers.h"
+#include "section_util.h"
 
 #define CAP_PAGES ((size_t)256)        /* 1 MiB */
 #define NPAGES    (4 * CAP_PAGES)      /* the footprint: four times the cap */
@@ -81,6 +80,16 @@ static void *toucher(void *arg)
     return NULL;
 }
 
+/* NTHREADS threads of fn, thread t given first + t, all joined. */
+static void run_threads(void *(*fn)(void *), uintptr_t first)
+{
+    pthread_t th[NTHREADS];
+    for (size_t t = 0; t < NTHREADS; t++)
+        cr_assert_eq(pthread_create(&th[t], NULL, fn, (void *)(first + t)), 0);
+    for (size_t t = 0; t < NTHREADS; t++)
+        pthread_join(th[t], NULL);
+}
+
 /* Several threads fault under the cap with the working-set manager held:
  * the faults must make room themselves. */
 static void run_held(void)
@@ -89,11 +98,7 @@ static void run_held(void)
     base = VirtualAlloc(NULL, NPAGES * PG, MEM_COMMIT, PAGE_READWRITE);
     cr_assert_not_null(base, "VirtualAlloc: error %u", (unsigned)GetLastError());
     wsmanager_test_hold(1);
-    pthread_t th[NTHREADS];
-    for (size_t t = 0; t < NTHREADS; t++)
-        cr_assert_eq(pthread_create(&th[t], NULL, toucher, (void *)(uintptr_t)t), 0);
-    for (size_t t = 0; t < NTHREADS; t++)
-        pthread_join(th[t], NULL);
+    run_threads(toucher, 0);
     struct vmem_stats s = stats();
     wsmanager_test_hold(0);
     cr_assert_eq(bad_pages, 0, "%llu pages read back wrong", (unsigned long long)bad_pages);
@@ -187,11 +192,7 @@ Test(cap_strict, rewrites_never_pass_the_cap)
     base = VirtualAlloc(NULL, NPAGES * PG, MEM_COMMIT, PAGE_READWRITE);
     cr_assert_not_null(base, "VirtualAlloc: error %u", (unsigned)GetLastError());
     wsmanager_test_hold(1);
-    pthread_t th[NTHREADS];
-    for (size_t t = 0; t < NTHREADS; t++)
-        cr_assert_eq(pthread_create(&th[t], NULL, rewriter, (void *)(uintptr_t)(t + 1)), 0);
-    for (size_t t = 0; t < NTHREADS; t++)
-        pthread_join(th[t], NULL);
+    run_threads(rewriter, 1);
     struct vmem_stats s = stats();
     wsmanager_test_hold(0);
     uint64_t sum = sum_of(base);
@@ -207,15 +208,7 @@ Test(cap_strict, rewrites_never_pass_the_cap)
  * working-set manager running. */
 Test(cap_strict, views_and_private_never_pass_the_cap)
 {
-    struct vmem_config c;
-    cr_assert_eq(vmem_get_config(&c), 0);
-    if (c.fault_mode == VMEM_FAULT_KERNEL)
-        cr_skip_test("fault mode kernel: views stay the kernel's (no userfaultfd)");
-    int fd, e = uffd_minor_open(&fd);
-    if (e)
-        cr_skip_test("no minor faults on shared memory (UFFD_FEATURE_MINOR_SHMEM): %s",
-                     strerror(e));
-    close(fd);
+    need_view_support();
     need_paging(CAP_PAGES * PG);
     base = VirtualAlloc(NULL, NPAGES * PG, MEM_COMMIT, PAGE_READWRITE);
     cr_assert_not_null(base, "VirtualAlloc: error %u", (unsigned)GetLastError());
@@ -224,11 +217,7 @@ Test(cap_strict, views_and_private_never_pass_the_cap)
     cr_assert_not_null(h, "CreateFileMappingA: error %u", (unsigned)GetLastError());
     view = MapViewOfFile(h, FILE_MAP_ALL_ACCESS, 0, 0, 0);
     cr_assert_not_null(view, "MapViewOfFile: error %u", (unsigned)GetLastError());
-    pthread_t th[NTHREADS];
-    for (size_t t = 0; t < NTHREADS; t++)
-        cr_assert_eq(pthread_create(&th[t], NULL, rewriter, (void *)(uintptr_t)(t + 1)), 0);
-    for (size_t t = 0; t < NTHREADS; t++)
-        pthread_join(th[t], NULL);
+    run_threads(rewriter, 1);
     struct vmem_stats s = stats();
     uint64_t sum = sum_of(base) + sum_of(view);
     cr_assert_eq(sum, (uint64_t)NTHREADS * REWRITES, "increments lost: %llu of %llu",

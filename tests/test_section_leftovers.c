@@ -19,7 +19,6 @@
 
 #include "os/shm.h"
 #include "os/page.h"
-#include "os/uffd_minor.h"
 #include "section/vtable.h"
 
 #include <pthread.h>
@@ -28,15 +27,6 @@
 
 #define PAGES 2048 /* 8 MiB; the peers' cap is 1 MiB */
 #define LIVE 64    /* pages the live peer maps (section_peer.c, leave-live) */
-
-static void need_sections_paged(void)
-{
-    int fd, e = uffd_minor_open(&fd);
-    if (e)
-        cr_skip_test("no minor faults on shared memory (UFFD_FEATURE_MINOR_SHMEM): %s",
-                     strerror(e));
-    close(fd);
-}
 
 static const char *obj_path(const char *name)
 {
@@ -99,35 +89,6 @@ static void assert_reads_back(HANDLE s)
 
 /* ---- a peer (section_peer.c) -------------------------------------------- */
 
-struct peer {
-    pid_t pid;
-    int to, from;
-};
-
-static struct peer peer_start(const char *scenario, const char *name)
-{
-    const char *exe = getenv("SECTION_PEER");
-    if (!exe)
-        cr_skip_test("SECTION_PEER is not set (run the test through meson)");
-    int down[2], up[2];
-    cr_assert_eq(pipe(down), 0);
-    cr_assert_eq(pipe(up), 0);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        char r[16], w[16];
-        snprintf(r, sizeof r, "%d", down[0]);
-        snprintf(w, sizeof w, "%d", up[1]);
-        close(down[1]);
-        close(up[0]);
-        execl(exe, exe, scenario, name, r, w, (char *)NULL);
-        _exit(127);
-    }
-    close(down[0]);
-    close(up[1]);
-    return (struct peer){ pid, down[1], up[0] };
-}
-
 static void expect(struct peer *p, char c)
 {
     char got = 0;
@@ -153,7 +114,7 @@ static void peer_ends(struct peer *p, int killed)
 
 static void peer_leaves(const char *how)
 {
-    need_sections_paged();
+    need_minor_faults();
     setenv("VMEM_MAX_RESIDENT", "1M", 1); /* the peer's */
     const char *name = unique_name(how);
     HANDLE s = make_section(INVALID_HANDLE_VALUE, PAGE_READWRITE, PAGES * PG, name);
@@ -182,7 +143,7 @@ Test(section_leftovers, a_returned_process_counts_go) { peer_leaves("leave-ret")
 
 Test(section_leftovers, a_page_a_live_process_maps_stays_in)
 {
-    need_sections_paged();
+    need_minor_faults();
     setenv("VMEM_MAX_RESIDENT", "1M", 1); /* the peers' */
     const char *name = unique_name("leave-live");
     HANDLE s = make_section(INVALID_HANDLE_VALUE, PAGE_READWRITE, PAGES * PG, name);
@@ -214,7 +175,7 @@ Test(section_leftovers, a_page_a_live_process_maps_stays_in)
 
 Test(section_leftovers, the_last_unmap_releases_the_memory)
 {
-    need_sections_paged();
+    need_minor_faults();
     const char *name = unique_name("lastunmap");
     HANDLE s = make_section(INVALID_HANDLE_VALUE, PAGE_READWRITE, PAGES * PG, name);
     uint8_t *v = map_view(s, FILE_MAP_WRITE, 0, 0);
@@ -235,7 +196,7 @@ Test(section_leftovers, the_last_unmap_releases_the_memory)
 
 Test(section_leftovers, no_free_record_fails_the_view_cleanly)
 {
-    need_sections_paged();
+    need_minor_faults();
     const char *name = unique_name("records");
     HANDLE s = make_section(INVALID_HANDLE_VALUE, PAGE_READWRITE, PAGES * PG, name);
     int fd = open(obj_path(name), O_RDWR);

@@ -14,7 +14,6 @@
  */
 #include "section_util.h"
 
-#include "os/uffd_minor.h"
 #include "os/vm.h"
 #include "paging/cap.h"
 #include "section/vtable.h"
@@ -24,18 +23,6 @@
 #define PM_PRESENT (1ull << 63)
 
 /* 0 if views can be paged here, else skips with the reason. */
-static void need_view_support(void)
-{
-    const char *mode = getenv("VMEM_FAULT_MODE");
-    if (mode && strcmp(mode, "kernel") == 0)
-        cr_skip_test("fault mode kernel: views stay the kernel's (no userfaultfd)");
-    int fd, e = uffd_minor_open(&fd);
-    if (e)
-        cr_skip_test("no minor faults on shared memory (UFFD_FEATURE_MINOR_SHMEM): %s",
-                     strerror(e));
-    close(fd);
-}
-
 static void need_view_paging(size_t cap)
 {
     need_view_support();
@@ -167,35 +154,6 @@ Test(section_paging, large_section_under_the_cap)
 
 /* ---- two processes --------------------------------------------------------- */
 
-struct peer {
-    pid_t pid;
-    int to, from;
-};
-
-static struct peer peer_start(const char *scenario, const char *name)
-{
-    const char *exe = getenv("SECTION_PEER");
-    if (!exe)
-        cr_skip_test("SECTION_PEER is not set (run the test through meson)");
-    int down[2], up[2];
-    cr_assert_eq(pipe(down), 0);
-    cr_assert_eq(pipe(up), 0);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        char r[16], w[16];
-        snprintf(r, sizeof r, "%d", down[0]);
-        snprintf(w, sizeof w, "%d", up[1]);
-        close(down[1]);
-        close(up[0]);
-        execl(exe, exe, scenario, name, r, w, (char *)NULL);
-        _exit(127);
-    }
-    close(down[0]);
-    close(up[1]);
-    return (struct peer){ pid, down[1], up[0] };
-}
-
 static void tell(struct peer *p, char c)
 {
     cr_assert_eq(write(p->to, &c, 1), 1);
@@ -275,11 +233,7 @@ Test(section_paging, two_processes_under_a_cap_each)
  * read back. */
 Test(section_paging, pages_another_process_paged_out_read_back)
 {
-    int fd, e = uffd_minor_open(&fd);
-    if (e)
-        cr_skip_test("no minor faults on shared memory (UFFD_FEATURE_MINOR_SHMEM): %s",
-                     strerror(e));
-    close(fd);
+    need_minor_faults();
     setenv("VMEM_MAX_RESIDENT", "1M", 1);   /* the peer's cap */
     setenv("VMEM_FAULT_MODE", "thread", 1); /* the peer pages */
     const char *name = unique_name("pwrite");

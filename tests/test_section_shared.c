@@ -14,35 +14,6 @@
 
 #include <signal.h>
 
-struct peer {
-    pid_t pid;
-    int to, from; /* pipe ends: to the peer, from the peer */
-};
-
-static struct peer peer_start(const char *scenario, const char *name)
-{
-    const char *exe = getenv("SECTION_PEER");
-    if (!exe)
-        cr_skip_test("SECTION_PEER is not set (run the test through meson)");
-    int down[2], up[2];
-    cr_assert_eq(pipe(down), 0);
-    cr_assert_eq(pipe(up), 0);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        char r[16], w[16];
-        snprintf(r, sizeof r, "%d", down[0]);
-        snprintf(w, sizeof w, "%d", up[1]);
-        close(down[1]);
-        close(up[0]);
-        execl(exe, exe, scenario, name, r, w, (char *)NULL);
-        _exit(127);
-    }
-    close(down[0]);
-    close(up[1]);
-    return (struct peer){ pid, down[1], up[0] };
-}
-
 static void tell(struct peer *p, char c)
 {
     cr_assert_eq(write(p->to, &c, 1), 1);

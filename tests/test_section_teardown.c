@@ -11,7 +11,6 @@
  */
 #include "section_util.h"
 
-#include "os/uffd_minor.h"
 
 #include <pthread.h>
 #include <setjmp.h>
@@ -21,14 +20,7 @@
 
 static void need_view_paging(void)
 {
-    const char *mode = getenv("VMEM_FAULT_MODE");
-    if (mode && strcmp(mode, "kernel") == 0)
-        cr_skip_test("fault mode kernel: views stay the kernel's (no userfaultfd)");
-    int fd, e = uffd_minor_open(&fd);
-    if (e)
-        cr_skip_test("no minor faults on shared memory (UFFD_FEATURE_MINOR_SHMEM): %s",
-                     strerror(e));
-    close(fd);
+    need_view_support();
     need_paging(1 * MIB);
 }
 

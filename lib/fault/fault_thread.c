@@ -9,14 +9,18 @@
  *
  * There is one thread per CPU the process may run on, each pinned to its
  * CPU, so that as many faults as there are CPUs are resolved at once and
- * no handler migrates between CPUs.  Each waits on an epoll instance of its
- * own (os_wake_join) holding the userfaultfd with EPOLLEXCLUSIVE: an event
+ * no handler migrates between CPUs: they poll the userfaultfd, every one
+ * wakes for every event and the one on the faulting thread's CPU, idle
+ * while that thread sleeps, serves it at once.  Configured threads
+ * (VMEM_FAULT_THREADS=N) are unpinned, and each waits on an epoll instance
+ * of its own (os_wake_join) holding the userfaultfd with EPOLLEXCLUSIVE: an event
  * wakes one sleeping handler, not all of them (waking every handler cost
  * N-1 wake-ups per event that found the event taken, each a cross-CPU
  * wake-up of ~20 us on a VM whose idle vCPUs halt, taken from the
  * application's CPU time).  The kernel wakes the first sleeping handler in
- * the order they joined, not the one on the faulting thread's CPU; a
- * handler busy resolving is passed over, so a burst spreads over them all.
+ * the order they joined, not the one on the faulting thread's CPU (why the
+ * pinned default does not wait this way); a handler busy resolving is
+ * passed over, so a burst spreads over them all.
  * The stop descriptor is in every instance without EPOLLEXCLUSIVE and
  * never drained: every thread sees it.  Where epoll cannot do it, the
  * threads poll both descriptors (every handler then wakes for every event).
@@ -140,10 +144,15 @@ int fault_thread_start(void)
             cpus[n] = -1;
     }
     /* made here, not in the threads, so that the wake-one set-up either
-     * works for all or, failing (no EPOLLEXCLUSIVE), for none */
+     * works for all or, failing (no EPOLLEXCLUSIVE), for none.  Only for
+     * unpinned threads (VMEM_FAULT_THREADS=N): the kernel wakes the first
+     * waiter, not the one on the faulting thread's CPU, and with one pinned
+     * thread per CPU that cross-CPU wake-up costs more than the wasted ones
+     * it saves (sort under `vmem run` at a 7 MiB cap: 130 s against 51 s,
+     * bench/RESULTS.md "Many threads"). */
     for (int i = 0; i < n; i++)
         waiter[i] = -1;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n && vmem_rt.cfg.fault_threads != 0; i++) {
         if (os_wake_join(&waiter[i], stop_fd, vmem_rt.uffd)) {
             vmem_log("fault threads: no wake-one waiting (epoll): every fault thread wakes "
                      "for every fault");
