@@ -90,7 +90,7 @@ static int running;
 #define TRIM_BATCH 64
 
 static void *fault_buf;            /* a page: the view thread's, without a bounce buffer */
-static void *trim_buf;             /* TRIM_BATCH pages: the trimmer's (vpage_lock) */
+static uint8_t *pre_buf;           /* 32 pages: the view thread's, for preread */
 static int exit_hook;
 static int write_warned, crc_warned;
 
@@ -189,15 +189,29 @@ static int read_slot(const struct section *s, const struct vt_entry *e, uint64_t
 /* ---- write-out ------------------------------------------------------------- */
 
 /* Pages at a map count of 0, their entry locks held, waiting to be
- * written out together (vpage_lock). */
-static struct {
-    struct section *s;
-    uint64_t pg;
-    int err;
-    int clean;     /* its slot holds its content: no write */
-    uint32_t crc;  /* of its content */
-} outq[TRIM_BATCH];
-static size_t nout;
+ * written out together.  Two batches: `outq`, filled and written under
+ * vpage_lock (an unmap, an exit, a reap); `trimmed`, a trim's, filled
+ * under vpage_lock and written without it (vtrim_lock), so that faults are
+ * served while its I/O is in flight (docs/sections.md, "Write-out"). */
+struct batch {
+    struct {
+        struct section *s;
+        uint64_t pg;
+        int err;
+        int clean;     /* its slot holds its content: no write */
+        uint32_t crc;  /* of its content */
+    } q[TRIM_BATCH];
+    size_t n;
+    uint8_t *buf;      /* TRIM_BATCH pages */
+};
+static struct batch outq;    /* vpage_lock */
+static struct batch trimmed; /* vtrim_lock */
+
+/* Taken before vpage_lock by a trim: the trimmed batch is its own while
+ * it writes it out, vpage_lock let go; an unmap takes it (after
+ * vpage_lock) as a barrier, so no write-out of its section's pages is in
+ * flight when the section may go. */
+static pthread_mutex_t vtrim_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void write_failed(int err)
 {
@@ -210,25 +224,27 @@ static void write_failed(int err)
 /* The batch goes to the slots in one submission (runs of neighbouring
  * pages of one section as one write each) and leaves the memory; a page
  * whose write failed stays IN_RAM (over the cap rather than lost).  The
- * entries are unlocked if unlock_entries.  vpage_lock held. */
-static void write_out(int unlock_entries)
+ * entries are unlocked if unlock_entries.  Only entry locks are needed:
+ * no process maps the pages, so none writes them meanwhile, and an access
+ * waits for the entry's lock. */
+static void write_out(struct batch *b, int unlock_entries)
 {
     struct pf_fd_io io[TRIM_BATCH];
     size_t nio = 0;
-    for (size_t k = 0; k < nout; k++) {
-        struct section *s = outq[k].s;
-        uint64_t pg = outq[k].pg;
-        uint8_t *buf = (uint8_t *)trim_buf + k * PAGE_SZ;
+    for (size_t k = 0; k < b->n; k++) {
+        struct section *s = b->q[k].s;
+        uint64_t pg = b->q[k].pg;
+        uint8_t *buf = b->buf + k * PAGE_SZ;
         struct vt_entry *e = &s->vt.ent[pg];
-        outq[k].clean = 0;
-        outq[k].err = os_file_read_full(s->fd, buf, PAGE_SZ, data_at(s, pg));
-        if (outq[k].err)
+        b->q[k].clean = 0;
+        b->q[k].err = os_file_read_full(s->fd, buf, PAGE_SZ, data_at(s, pg));
+        if (b->q[k].err)
             continue;
         /* a page read back from its slot and not changed since is there
          * already (views have no dirty bits: its crc tells) */
-        outq[k].crc = crc32c(buf, PAGE_SZ);
-        if (e->slot_ok && e->crc == outq[k].crc) {
-            outq[k].clean = 1;
+        b->q[k].crc = crc32c(buf, PAGE_SZ);
+        if (e->slot_ok && e->crc == b->q[k].crc) {
+            b->q[k].clean = 1;
             continue;
         }
         /* the slot's copy is not whole while it is rewritten (nor after a
@@ -248,22 +264,22 @@ static void write_out(int unlock_entries)
     /* each page gets its write's result */
     for (size_t j = 0, k = 0; j < nio; j++)
         for (uint8_t *p = io[j].buf; p < (uint8_t *)io[j].buf + io[j].len; p += PAGE_SZ) {
-            while ((uint8_t *)trim_buf + k * PAGE_SZ != p)
+            while (b->buf + k * PAGE_SZ != p)
                 k++;
-            outq[k].err = io[j].result;
+            b->q[k].err = io[j].result;
         }
-    for (size_t k = 0; k < nout; k++) {
-        struct section *s = outq[k].s;
-        uint64_t pg = outq[k].pg;
+    for (size_t k = 0; k < b->n; k++) {
+        struct section *s = b->q[k].s;
+        uint64_t pg = b->q[k].pg;
         struct vt_entry *e = &s->vt.ent[pg];
-        if (outq[k].err) {
-            write_failed(outq[k].err);
+        if (b->q[k].err) {
+            write_failed(b->q[k].err);
         } else {
-            if (outq[k].clean) {
+            if (b->q[k].clean) {
                 ctr_add(&vmem_ctr.view_clean_skips, 1);
             } else {
                 ctr_add(&vmem_ctr.view_slot_writes, 1);
-                e->crc = outq[k].crc;
+                e->crc = b->q[k].crc;
                 e->slot_ok = 1;
             }
             /* OUT first, then the punch: a holder killed in between leaves
@@ -275,23 +291,23 @@ static void write_out(int unlock_entries)
         if (unlock_entries)
             vt_unlock(e);
     }
-    nout = 0;
+    b->n = 0;
 }
 
-/* The batch written out and its entries unlocked.  vpage_lock held. */
+/* The outq batch written out and its entries unlocked.  vpage_lock held. */
 static void page_out_batch(void)
 {
-    if (nout)
-        write_out(1);
+    if (outq.n)
+        write_out(&outq, 1);
 }
 
-/* Page pg of s (entry locked) joins the batch, its lock kept until the
- * batch goes (page_out_batch, at once when full).  vpage_lock held. */
+/* Page pg of s (entry locked) joins the outq batch, its lock kept until
+ * the batch goes (page_out_batch, at once when full).  vpage_lock held. */
 static void page_out_queue(struct section *s, uint64_t pg)
 {
-    outq[nout].s = s;
-    outq[nout].pg = pg;
-    if (++nout == TRIM_BATCH)
+    outq.q[outq.n].s = s;
+    outq.q[outq.n].pg = pg;
+    if (++outq.n == TRIM_BATCH)
         page_out_batch();
 }
 
@@ -300,10 +316,10 @@ static void page_out_queue(struct section *s, uint64_t pg)
 static void page_out(struct section *s, uint64_t pg)
 {
     page_out_batch(); /* none pending but this one */
-    outq[0].s = s;
-    outq[0].pg = pg;
-    nout = 1;
-    write_out(0);
+    outq.q[0].s = s;
+    outq.q[0].pg = pg;
+    outq.n = 1;
+    write_out(&outq, 0);
 }
 
 /* Pinned views: page pg back into the memory if it is OUT.  Entry locked. */
@@ -352,11 +368,16 @@ static int take_neighbour(struct vpage_view *v, size_t j)
  * allow, read as one I/O (slot = page: the run is contiguous in the slot
  * file).  Each neighbour whose crc matches is installed and counted as a
  * faulted page; one that fails stays OUT (its own fault will tell).  A
- * failed run is read again for page i alone.  Returns as install. */
-static int page_in(struct vpage_view *v, size_t i, uintptr_t a)
+ * failed run is read again for page i alone.  pre: page i as preread
+ * read it, or NULL.  Returns as install. */
+static int page_in(struct vpage_view *v, size_t i, uintptr_t a, const uint8_t *pre)
 {
     struct section *s = v->sec;
     struct vt_entry *e = entry(v, i);
+    /* read already with other faults' pages (preread), and still the
+     * slot's content (the crc, now under the entry lock, tells) */
+    if (pre && crc32c(pre, PAGE_SZ) == e->crc)
+        return copy_in(e, a, pre);
     uint8_t *buf = pagefile_bounce();
     unsigned behind = 0, ahead = 0;
     if (buf)
@@ -428,7 +449,7 @@ static int page_in(struct vpage_view *v, size_t i, uintptr_t a)
 
 /* A fault at a (page i of registered view v): the page installed (0),
  * or found installed already (EEXIST), or an error.  Entry locked. */
-static int install(struct vpage_view *v, size_t i, uintptr_t a, int minor)
+static int install(struct vpage_view *v, size_t i, uintptr_t a, int minor, const uint8_t *pre)
 {
     struct vt_entry *e = entry(v, i);
     size_t done;
@@ -443,7 +464,7 @@ static int install(struct vpage_view *v, size_t i, uintptr_t a, int minor)
         }
     }
     if (e->state == VT_OUT)
-        return page_in(v, i, a);
+        return page_in(v, i, a, pre);
     err = uffd_zeropage(vfd, a, PAGE_SZ, &done);
     if (err == EEXIST) /* in the memory already (written outside any view) */
         err = uffd_continue(vfd, a, PAGE_SZ);
@@ -460,10 +481,11 @@ static struct vpage_view *find(uintptr_t a)
     return NULL;
 }
 
-/* Serves a fault event: 0, or EBUSY when another process holds the page
- * long (stopped?): the event is kept and served later, and this process's
- * other faults and its trimming go on meanwhile. */
-static int serve(const struct uffd_minor_event *ev)
+/* Serves a fault event (pre: its page as preread read it, or NULL): 0,
+ * or EBUSY when another process holds the page long (stopped?): the event
+ * is kept and served later, and this process's other faults and its
+ * trimming go on meanwhile. */
+static int serve(const struct uffd_minor_event *ev, const uint8_t *pre)
 {
     uintptr_t a = round_down(ev->addr, PAGE_SZ);
     /* room under the cap, as private faults take it, before any lock;
@@ -486,7 +508,7 @@ static int serve(const struct uffd_minor_event *ev)
         unlock();
         return EBUSY;
     }
-    int err = install(v, i, a, ev->minor);
+    int err = install(v, i, a, ev->minor, pre);
     if (err == EEXIST) {
         /* installed by an earlier event: a failed ioctl wakes nobody */
         uffd_wake(vfd, a, PAGE_SZ);
@@ -511,6 +533,42 @@ static int serve(const struct uffd_minor_event *ev)
     return 0;
 }
 
+/* Faults that came together on pages that are out: their slots read in
+ * one submission (the faulting threads' reads at once, not one after the
+ * other), into pre_buf; pre[k] is event k's page, or NULL (not out, a
+ * single one: its own fault reads it with its neighbours, or the read
+ * failed).  No entry lock is taken: the page may change meanwhile, which
+ * its fault finds out (page_in checks the crc under the entry's lock). */
+static void preread(const struct uffd_minor_event *ev, int n, const uint8_t **pre)
+{
+    struct pf_fd_io io[32];
+    int at[32];
+    size_t nio = 0;
+    for (int k = 0; k < n; k++)
+        pre[k] = NULL;
+    lock(); /* the views and their sections stay */
+    for (int k = 0; k < n; k++) {
+        uintptr_t a = round_down(ev[k].addr, PAGE_SZ);
+        struct vpage_view *v = ev[k].minor ? NULL : find(a);
+        if (!v)
+            continue;
+        size_t i = (a - v->base) / PAGE_SZ;
+        if (v->mapped[i] || __atomic_load_n(&entry(v, i)->state, __ATOMIC_ACQUIRE) != VT_OUT)
+            continue;
+        io[nio] = (struct pf_fd_io){ .fd = v->sec->slot_fd, .buf = pre_buf + nio * PAGE_SZ,
+                                     .len = PAGE_SZ,
+                                     .off = (int64_t)((v->first + i) * PAGE_SZ) };
+        at[nio++] = k;
+    }
+    if (nio > 1) {
+        pagefile_fd_io(io, nio);
+        for (size_t j = 0; j < nio; j++)
+            if (io[j].result == 0)
+                pre[at[j]] = io[j].buf;
+    }
+    unlock();
+}
+
 static void *view_thread(void *arg)
 {
     int fd = (int)(intptr_t)arg;
@@ -527,7 +585,7 @@ static void *view_thread(void *arg)
             break;
         int keep = 0;
         for (int k = 0; k < nheld; k++)
-            if (serve(&held[k]) == EBUSY)
+            if (serve(&held[k], NULL) == EBUSY)
                 held[keep++] = held[k];
         nheld = keep;
         if (nheld == 32)
@@ -535,8 +593,10 @@ static void *view_thread(void *arg)
         int n = uffd_minor_read(fd, ev, 32 - nheld);
         if (n < 0)
             break;
+        const uint8_t *pre[32];
+        preread(ev, n, pre);
         for (int k = 0; k < n; k++)
-            if (serve(&ev[k]) == EBUSY)
+            if (serve(&ev[k], pre[k]) == EBUSY)
                 held[nheld++] = ev[k];
     }
     return NULL;
@@ -564,7 +624,9 @@ static int ensure_uffd(void)
         return ENOTSUP;
     int err = 0;
     if ((!fault_buf && !(fault_buf = ialloc_pages(PAGE_SZ))) ||
-        (!trim_buf && !(trim_buf = ialloc_pages(TRIM_BATCH * PAGE_SZ))))
+        (!pre_buf && !(pre_buf = ialloc_pages(32 * PAGE_SZ))) ||
+        (!outq.buf && !(outq.buf = ialloc_pages(TRIM_BATCH * PAGE_SZ))) ||
+        (!trimmed.buf && !(trimmed.buf = ialloc_pages(TRIM_BATCH * PAGE_SZ))))
         return ENOMEM;
     if ((err = uffd_minor_open(&vfd)) != 0) {
         vfd_failed = 1;
@@ -604,7 +666,7 @@ static int in_memory(struct section *s, struct vt_entry *e, uint64_t pg, off_t *
  * caller does not unlock it; page_out_batch does). */
 static int let_go(struct section *s, struct vt_entry *e, uint64_t pg, int dying, off_t *next_data)
 {
-    if (vt_count_down(&s->vt, e) && !dying && trim_buf && in_memory(s, e, pg, next_data)) {
+    if (vt_count_down(&s->vt, e) && !dying && outq.buf && in_memory(s, e, pg, next_data)) {
         page_out_queue(s, pg);
         return 1;
     }
@@ -636,7 +698,7 @@ static int in_memory(struct section *s, struct vt_entry *e, uint64_t pg, off_t *
 /* vt_reap: a page a dead process counted, mapped by no process now. */
 static void reaped(void *arg, struct vt_entry *e, uint64_t pg)
 {
-    if (trim_buf && in_memory(arg, e, pg, NULL))
+    if (outq.buf && in_memory(arg, e, pg, NULL))
         page_out(arg, pg); /* vt_reap unlocks the entry */
 }
 
@@ -807,8 +869,8 @@ int vpage_attach(struct section *s, uint64_t offset, uintptr_t base, size_t npag
     if (!exit_hook)
         exit_hook = os_on_exit(at_exit, NULL) == 0;
     /* this process's record of the pages it counts, after taking back
-     * those of processes gone; trim_buf for the pages let go (let_go) */
-    int err = !trim_buf && !(trim_buf = ialloc_pages(TRIM_BATCH * PAGE_SZ)) ? ENOMEM : 0;
+     * those of processes gone; outq.buf for the pages let go (let_go) */
+    int err = !outq.buf && !(outq.buf = ialloc_pages(TRIM_BATCH * PAGE_SZ)) ? ENOMEM : 0;
     if (!err) {
         reap(s);
         err = vt_record_take(&s->vt);
@@ -860,6 +922,10 @@ void vpage_detach(struct vpage_view *v)
     if (!other_view(s, v))
         vt_record_put(&s->vt);
     unlock();
+    /* a trim's write-out of the view's pages in flight ends before the
+     * section may go */
+    mutex_take("vtrim_lock", &vtrim_lock);
+    mutex_give("vtrim_lock", &vtrim_lock);
     free_view(v);
 }
 
@@ -876,6 +942,8 @@ void vpage_shutdown(void)
     }
     paging_set_view_trimmer(NULL);
     unlock();
+    mutex_take("vtrim_lock", &vtrim_lock); /* a trim's write-out in flight ends */
+    mutex_give("vtrim_lock", &vtrim_lock);
     /* the thread takes vpage_lock: stopped without it */
     stop_thread();
     lock();
@@ -900,11 +968,41 @@ static int trim_one(struct vpage_view *v, size_t i)
     }
     v->mapped[i] = 0;
     if (vt_count_down(&v->sec->vt, e) && e->state == VT_IN_RAM) {
-        page_out_queue(v->sec, v->first + i);
+        trimmed.q[trimmed.n].s = v->sec;
+        trimmed.q[trimmed.n].pg = v->first + i;
+        trimmed.n++;
         return 1;
     }
     vt_unlock(e);
     return 1;
+}
+
+/* The trimmed batch written out with vpage_lock let go (vtrim_lock held):
+ * while its I/O is in flight this process's faults are served.  Its
+ * entries stay locked, counted in out_held, so that a fault of this
+ * process on one of them is told EBUSY (served again later) and never
+ * takes the lock over as a dead holder's (vt_trylock).  vpage_lock held
+ * on entry and on return. */
+static void trimmed_out(void)
+{
+    if (!trimmed.n)
+        return;
+    size_t n = trimmed.n;
+    for (size_t k = 0; k < n; k++)
+        __atomic_add_fetch(&trimmed.q[k].s->vt.out_held, 1, __ATOMIC_ACQ_REL);
+    /* the sections stay: an unmap waits for vtrim_lock before its
+     * section may go (vpage_detach) */
+    struct section *sec[TRIM_BATCH];
+    for (size_t k = 0; k < n; k++)
+        sec[k] = trimmed.q[k].s;
+    unlock();
+    write_out(&trimmed, 0);
+    for (size_t k = 0; k < n; k++) {
+        struct vt_entry *e = &sec[k]->vt.ent[trimmed.q[k].pg];
+        __atomic_sub_fetch(&sec[k]->vt.out_held, 1, __ATOMIC_ACQ_REL);
+        vt_unlock(e);
+    }
+    lock();
 }
 
 /* Trim passes between two looks for the records of processes gone. */
@@ -915,6 +1013,7 @@ static int trim_one(struct vpage_view *v, size_t i)
 static size_t trim(size_t n)
 {
     size_t done = 0;
+    mutex_take("vtrim_lock", &vtrim_lock);
     lock();
     /* now and then, the records of processes gone: one F_OFD_GETLK per
      * record in use, for each section this process has views of */
@@ -946,10 +1045,12 @@ static size_t trim(size_t n)
         budget--;
         if (hand->mapped[i] && trim_one(hand, i))
             done++;
+        if (trimmed.n == TRIM_BATCH)
+            trimmed_out(); /* vpage_lock let go meanwhile: views may have gone */
     }
-    if (nout)
-        page_out_batch();
+    trimmed_out();
     unlock();
+    mutex_give("vtrim_lock", &vtrim_lock);
     if (done)
         paging_view_pages_add(-(int64_t)done);
     return done;
@@ -969,6 +1070,7 @@ static void views_dontfork(int on)
 
 void vpage_fork_prepare(void)
 {
+    mutex_take("vtrim_lock", &vtrim_lock); /* no write-out in flight across fork */
     lock();
     vt_fork_prepare();
     views_dontfork(0);
@@ -979,6 +1081,7 @@ void vpage_fork_parent(void)
     views_dontfork(1);
     vt_fork_parent();
     unlock();
+    mutex_give("vtrim_lock", &vtrim_lock);
 }
 
 void vpage_fork_child(void)
@@ -1027,4 +1130,5 @@ void vpage_fork_child(void)
         }
     }
     unlock();
+    mutex_give("vtrim_lock", &vtrim_lock);
 }

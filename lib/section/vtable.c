@@ -126,6 +126,7 @@ int vt_map(int fd, uint64_t data_off, uint64_t data_size, struct vtable *t)
     t->rec = -1;
     t->held = NULL;
     t->counted = 0;
+    t->out_held = 0;
     if ((err = take_token(t)) != 0) {
         vm_unmap((uintptr_t)p, t->map_len);
         t->hdr = NULL;
@@ -203,13 +204,18 @@ int vt_trylock(struct vtable *t, struct vt_entry *e)
         if (__atomic_compare_exchange_n(&e->lock, &cur, t->token, 0, __ATOMIC_ACQUIRE,
                                         __ATOMIC_RELAXED))
             return 0;
+        /* this process's own trim writing the page out (vpage.c), off
+         * vpage_lock: ask again later, never taken over */
+        if (cur == t->token && __atomic_load_n(&t->out_held, __ATOMIC_ACQUIRE))
+            return EBUSY;
         if (spins < 64) {
             __builtin_ia32_pause();
             continue;
         }
         /* held long: by a process that died holding it?  (cur == our own
          * token: a dead process's before the ring came round, since this
-         * process takes entry locks one at a time under vpage_lock) */
+         * process takes entry locks under vpage_lock but for a trim's
+         * write-out, counted in out_held) */
         if ((spins & 63) == 0 && (cur == t->token || !token_alive(t, cur)) &&
             __atomic_compare_exchange_n(&e->lock, &cur, t->token, 0, __ATOMIC_ACQUIRE,
                                         __ATOMIC_RELAXED)) {
@@ -396,6 +402,7 @@ void vt_fork_child(void)
         if (t->held)
             vm_discard((uintptr_t)t->held, round_up(t->npages * sizeof(uint32_t), PAGE_SZ));
         t->counted = 0;
+        t->out_held = 0; /* the parent's write-outs are the parent's */
         if (t->rec >= 0 && take_record(t) != 0) {
             t->rec = -1;
             vmem_log("section: a forked child found no free record of a section's views; the "

@@ -105,6 +105,8 @@ struct vtable {
     uint32_t *held;      /* per page: this process's view pages mapping it
                             (its own memory, vpage_lock) */
     uint64_t counted;    /* pages with held > 0 */
+    uint32_t out_held;   /* entries this process holds without vpage_lock
+                            (a trim's write-out in flight; atomic) */
     struct vtable *next; /* in the list of mapped tables (vtable_lock) */
 };
 
@@ -132,7 +134,8 @@ int vt_map(int fd, uint64_t data_off, uint64_t data_size, struct vtable *t);
 void vt_unmap(struct vtable *t);
 
 /* Takes an entry's lock: 0, or EBUSY if a live process holds it after a
- * while of spinning (the caller lets go of its own locks and tries again).
+ * while of spinning (the caller lets go of its own locks and tries again),
+ * or at once if this process holds it in a trim's write-out (out_held).
  * A waiter that finds the holder dead takes the lock over and puts the
  * entry back in order: the holder's steps (section/vpage.c) leave the state
  * consistent except for a page OUT whose memory copy may be half written,
