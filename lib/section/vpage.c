@@ -336,13 +336,13 @@ static int page_in_fd(struct section *s, struct vt_entry *e, uint64_t pg, void *
 }
 
 /* One page from buf into the memory at a (this process's view) and its
- * state IN_RAM: 0, EEXIST (it was there), or the error.  Entry locked. */
+ * state IN_RAM: 0, EEXIST (it was there), or the error.  Wakes no thread
+ * (the caller wakes a once the page is counted).  Entry locked. */
 static int copy_in(struct vt_entry *e, uintptr_t a, const void *buf)
 {
-    size_t done;
-    int err = uffd_copy(vfd, a, buf, PAGE_SZ, 0, &done);
+    int err = uffd_copy_nowake(vfd, a, buf, PAGE_SZ);
     if (err == EEXIST) /* in the memory already (written outside any view) */
-        err = uffd_continue(vfd, a, PAGE_SZ);
+        err = uffd_continue_nowake(vfd, a, PAGE_SZ);
     if (err == 0 || err == EEXIST)
         __atomic_store_n(&e->state, VT_IN_RAM, __ATOMIC_RELEASE);
     return err;
@@ -431,6 +431,10 @@ static int page_in(struct vpage_view *v, size_t i, uintptr_t a, const uint8_t *p
             n++;
         }
         vt_unlock(ej);
+        /* a thread of this process faulting there meanwhile goes on only
+         * now, its page recorded */
+        if (ej_err == 0 || ej_err == EEXIST)
+            uffd_wake(vfd, v->base + j * PAGE_SZ, PAGE_SZ);
     }
     if (n) {
         paging_view_pages_add((int64_t)n);
@@ -448,15 +452,17 @@ static int page_in(struct vpage_view *v, size_t i, uintptr_t a, const uint8_t *p
 }
 
 /* A fault at a (page i of registered view v): the page installed (0),
- * or found installed already (EEXIST), or an error.  Entry locked. */
+ * or found installed already (EEXIST), or an error.  No thread is woken:
+ * serve records the page (state, count) first, then wakes the range, so
+ * a process that ends as soon as its thread goes on leaves its page's
+ * entry right.  Entry locked. */
 static int install(struct vpage_view *v, size_t i, uintptr_t a, int minor, const uint8_t *pre)
 {
     struct vt_entry *e = entry(v, i);
-    size_t done;
     int err;
     if (minor || e->state == VT_IN_RAM) {
         /* the page is in the memory: map it */
-        err = uffd_continue(vfd, a, PAGE_SZ);
+        err = uffd_continue_nowake(vfd, a, PAGE_SZ);
         if (err == 0 || err == EEXIST || e->state == VT_IN_RAM) {
             if (err == 0 || err == EEXIST)
                 __atomic_store_n(&e->state, VT_IN_RAM, __ATOMIC_RELEASE);
@@ -465,13 +471,15 @@ static int install(struct vpage_view *v, size_t i, uintptr_t a, int minor, const
     }
     if (e->state == VT_OUT)
         return page_in(v, i, a, pre);
-    err = uffd_zeropage(vfd, a, PAGE_SZ, &done);
+    err = uffd_zeropage_nowake(vfd, a, PAGE_SZ);
     if (err == EEXIST) /* in the memory already (written outside any view) */
-        err = uffd_continue(vfd, a, PAGE_SZ);
+        err = uffd_continue_nowake(vfd, a, PAGE_SZ);
     if (err == 0 || err == EEXIST)
         __atomic_store_n(&e->state, VT_IN_RAM, __ATOMIC_RELEASE);
     return err;
 }
+
+void (*vpage_test_installed)(void);
 
 static struct vpage_view *find(uintptr_t a)
 {
@@ -509,16 +517,20 @@ static int serve(const struct uffd_minor_event *ev, const uint8_t *pre)
         return EBUSY;
     }
     int err = install(v, i, a, ev->minor, pre);
-    if (err == EEXIST) {
-        /* installed by an earlier event: a failed ioctl wakes nobody */
-        uffd_wake(vfd, a, PAGE_SZ);
+    if (err == EEXIST) /* installed by an earlier event */
         err = 0;
-    }
+    if (!err && vpage_test_installed)
+        vpage_test_installed();
     if (!err && !v->mapped[i]) {
         v->mapped[i] = 1;
         vt_count_up(&v->sec->vt, e);
         paging_view_pages_add(1);
     }
+    /* the page recorded (state, count), its faulting threads go on: one
+     * that ends the process then leaves an entry that says what is in
+     * the memory */
+    if (!err)
+        uffd_wake(vfd, a, PAGE_SZ);
     vt_unlock(e);
     unlock();
     cap_give_back(room);
