@@ -208,9 +208,9 @@ static struct batch outq;    /* vpage_lock */
 static struct batch trimmed; /* vtrim_lock */
 
 /* Taken before vpage_lock by a trim: the trimmed batch is its own while
- * it writes it out, vpage_lock let go; an unmap takes it (after
- * vpage_lock) as a barrier, so no write-out of its section's pages is in
- * flight when the section may go. */
+ * it writes it out, vpage_lock let go; an unmap and vmem_shutdown take it
+ * before vpage_lock too, so no write-out is in flight while a view goes
+ * (its pages counted down, its section still there). */
 static pthread_mutex_t vtrim_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void write_failed(int err)
@@ -931,6 +931,10 @@ void vpage_detach(struct vpage_view *v)
     struct section *s = v->sec;
     /* asked before vpage_lock (section_lock is never taken under it) */
     int dying = section_last_ref(s) && !vt_shared(&s->vt);
+    /* no trim's write-out in flight while the view goes: its pages'
+     * counts are down before the record may go, and the section stays
+     * while one is in flight */
+    mutex_take("vtrim_lock", &vtrim_lock);
     lock();
     if (!v->gone)
         release(v, dying);
@@ -938,9 +942,6 @@ void vpage_detach(struct vpage_view *v)
     if (!other_view(s, v))
         vt_record_put(&s->vt);
     unlock();
-    /* a trim's write-out of the view's pages in flight ends before the
-     * section may go */
-    mutex_take("vtrim_lock", &vtrim_lock);
     mutex_give("vtrim_lock", &vtrim_lock);
     free_view(v);
 }
@@ -949,6 +950,7 @@ void vpage_detach(struct vpage_view *v)
  * stay for vpage_detach. */
 void vpage_shutdown(void)
 {
+    mutex_take("vtrim_lock", &vtrim_lock); /* no trim's write-out in flight */
     lock();
     while (views) {
         struct section *s = views->sec;
@@ -958,7 +960,6 @@ void vpage_shutdown(void)
     }
     paging_set_view_trimmer(NULL);
     unlock();
-    mutex_take("vtrim_lock", &vtrim_lock); /* a trim's write-out in flight ends */
     mutex_give("vtrim_lock", &vtrim_lock);
     /* the thread takes vpage_lock: stopped without it */
     stop_thread();
@@ -983,12 +984,17 @@ static int trim_one(struct vpage_view *v, size_t i)
         return 0;
     }
     v->mapped[i] = 0;
-    if (vt_count_down(&v->sec->vt, e) && e->state == VT_IN_RAM) {
+    /* the last count of a page in the memory: the page is written out,
+     * and only then counted down (trimmed_out), so that a process that
+     * dies with it in flight leaves it in its record, for the survivor
+     * that takes the record back to bring it out */
+    if (e->state == VT_IN_RAM && vt_last_count(&v->sec->vt, e)) {
         trimmed.q[trimmed.n].s = v->sec;
         trimmed.q[trimmed.n].pg = v->first + i;
         trimmed.n++;
         return 1;
     }
+    vt_count_down(&v->sec->vt, e);
     vt_unlock(e);
     return 1;
 }
@@ -1013,12 +1019,13 @@ static void trimmed_out(void)
         sec[k] = trimmed.q[k].s;
     unlock();
     write_out(&trimmed, 0);
+    lock();
     for (size_t k = 0; k < n; k++) {
         struct vt_entry *e = &sec[k]->vt.ent[trimmed.q[k].pg];
+        vt_count_down(&sec[k]->vt, e); /* to 0: no process maps it */
         __atomic_sub_fetch(&sec[k]->vt.out_held, 1, __ATOMIC_ACQ_REL);
         vt_unlock(e);
     }
-    lock();
 }
 
 /* Trim passes between two looks for the records of processes gone. */

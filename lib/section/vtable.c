@@ -293,6 +293,13 @@ void vt_count_up(struct vtable *t, struct vt_entry *e)
     e->maps++;
 }
 
+int vt_last_count(const struct vtable *t, const struct vt_entry *e)
+{
+    uint64_t pg = (uint64_t)(e - t->ent);
+    return t->held && t->held[pg] == 1 && e->maps == 1 &&
+           (t->rec < 0 || (record_bits(t, t->rec)[pg / 64] >> (pg % 64) & 1));
+}
+
 int vt_count_down(struct vtable *t, struct vt_entry *e)
 {
     uint64_t pg = (uint64_t)(e - t->ent);

@@ -163,6 +163,11 @@ void vt_record_put(struct vtable *t);
 void vt_count_up(struct vtable *t, struct vt_entry *e);
 int vt_count_down(struct vtable *t, struct vt_entry *e);
 
+/* 1 if vt_count_down of e now would bring the page to a map count of 0
+ * (this process's last view page of it, no other process counting it).
+ * Entry locked, vpage_lock held. */
+int vt_last_count(const struct vtable *t, const struct vt_entry *e);
+
 /* Takes back the records of processes that are gone (their token's byte
  * free): each page one counted is subtracted under its entry lock, and
  * unmapped(arg, entry, page) called, entry locked, for each page no
