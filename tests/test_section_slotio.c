@@ -202,6 +202,29 @@ Test(section_slotio, a_failed_slot_read_loses_exactly_the_faulting_page)
     assert_ok(CloseHandle(s));
 }
 
+/* A slot read that fails once is tried again (three reads in all), as a
+ * private page's is (docs/paging.md): a transient error is invisible. */
+Test(section_slotio, a_slot_read_failing_once_is_tried_again)
+{
+    catch_sigbus();
+    need_view_paging();
+    HANDLE s;
+    uint8_t *v = paged_out_view(&s, 2);
+    uint64_t before = stats().inpage_errors;
+    pagefile_inject_errors(2, EIO); /* every other slot I/O fails */
+    uint64_t w;
+    size_t lost = 0;
+    for (size_t k = 0; k < PAGES; k++)
+        lost += read_faults((volatile uint64_t *)(v + k * PG), &w);
+    pagefile_inject_errors(0, 0);
+    cr_assert_eq(lost, 0, "%zu pages raised SIGBUS (si_code %d)", lost, (int)got_code);
+    cr_assert_eq(stats().inpage_errors, before);
+    for (size_t k = 0; k < PAGES; k++)
+        cr_assert(page_intact(v, k, 2), "page %zu changed", k);
+    assert_ok(UnmapViewOfFile(v));
+    assert_ok(CloseHandle(s));
+}
+
 Test(section_slotio, failed_slot_writes_keep_every_byte)
 {
     need_view_paging();

@@ -174,13 +174,21 @@ static int check_slot(const struct vt_entry *e, const void *buf)
     return EBADMSG;
 }
 
-/* The slot of page pg into buf, checked against its crc: 0, EIO or
- * EBADMSG (an in-page error). */
-static int read_slot(const struct section *s, const struct vt_entry *e, uint64_t pg, void *buf)
+/* Reads of a page before it is an in-page error, as for private pages
+ * (docs/paging.md): a transient error is invisible. */
+#define READ_TRIES 3
+
+/* The slot of page pg into buf, checked against its crc, in up to `tries`
+ * reads: 0, EIO or EBADMSG (an in-page error). */
+static int read_slot(const struct section *s, const struct vt_entry *e, uint64_t pg, void *buf,
+                     int tries)
 {
-    int err = slot_read(s, pg, buf, 1);
-    if (!err)
-        err = check_slot(e, buf);
+    int err = EIO;
+    for (int k = 0; k < tries && err; k++) {
+        err = slot_read(s, pg, buf, 1);
+        if (!err)
+            err = check_slot(e, buf);
+    }
     if (err)
         read_failed(err);
     return err;
@@ -327,7 +335,7 @@ static int page_in_fd(struct section *s, struct vt_entry *e, uint64_t pg, void *
 {
     if (e->state != VT_OUT)
         return 0;
-    int err = read_slot(s, e, pg, buf);
+    int err = read_slot(s, e, pg, buf, READ_TRIES);
     if (!err)
         err = os_file_write_full(s->fd, buf, PAGE_SZ, data_at(s, pg));
     if (!err)
@@ -443,9 +451,9 @@ static int page_in(struct vpage_view *v, size_t i, uintptr_t a, const uint8_t *p
     uint8_t *at = buf + (i - lo) * PAGE_SZ;
     if (!err)
         err = check_slot(e, at);
-    if (err)
-        read_failed(err);
-    else
+    if (err) /* read again, alone: three reads in all */
+        err = read_slot(s, e, v->first + i, at, READ_TRIES - 1);
+    if (!err)
         err = copy_in(e, a, at);
     cap_give_back(room); /* the pages installed are counted */
     return err;
