@@ -17,7 +17,9 @@
  * pages and the trimming hand; it is taken with no other lock of libvmem
  * held (never under as_lock or section_lock, except across fork where the
  * order is section_lock, vpage_lock, then as_lock) and is held while one
- * entry lock of a section's table (vtable.h) is taken.
+ * entry lock of a section's table (vtable.h) is taken.  vtrim_lock
+ * (vpage.c) is taken before it by a trim of view pages (held across its
+ * write-out batch, vpage_lock let go), an unmap and vmem_shutdown.
  */
 #ifndef VMEM_SECTION_VPAGE_H
 #define VMEM_SECTION_VPAGE_H
