@@ -1027,13 +1027,16 @@ static void trimmed_out(void)
         sec[k] = trimmed.q[k].s;
     unlock();
     write_out(&trimmed, 0);
-    lock();
+    /* counted down under the entry lock alone (a page's own count words;
+     * the table's total is atomic): a thread holding vpage_lock may be
+     * waiting for one of these entries */
     for (size_t k = 0; k < n; k++) {
         struct vt_entry *e = &sec[k]->vt.ent[trimmed.q[k].pg];
         vt_count_down(&sec[k]->vt, e); /* to 0: no process maps it */
         __atomic_sub_fetch(&sec[k]->vt.out_held, 1, __ATOMIC_ACQ_REL);
         vt_unlock(e);
     }
+    lock();
 }
 
 /* Trim passes between two looks for the records of processes gone. */

@@ -287,7 +287,7 @@ void vt_count_up(struct vtable *t, struct vt_entry *e)
     uint64_t pg = (uint64_t)(e - t->ent);
     if (t->held[pg]++)
         return;
-    t->counted++;
+    __atomic_add_fetch(&t->counted, 1, __ATOMIC_RELAXED);
     if (t->rec >= 0)
         __atomic_fetch_or(&record_bits(t, t->rec)[pg / 64], 1ull << (pg % 64), __ATOMIC_RELAXED);
     e->maps++;
@@ -305,7 +305,7 @@ int vt_count_down(struct vtable *t, struct vt_entry *e)
     uint64_t pg = (uint64_t)(e - t->ent);
     if (!t->held || !t->held[pg] || --t->held[pg])
         return 0;
-    t->counted--;
+    __atomic_sub_fetch(&t->counted, 1, __ATOMIC_RELAXED);
     if (t->rec >= 0) {
         uint64_t bit = 1ull << (pg % 64);
         uint64_t had = __atomic_fetch_and(&record_bits(t, t->rec)[pg / 64], ~bit, __ATOMIC_RELAXED);
