@@ -26,6 +26,7 @@
 #include "section/vpage.h"
 #include "fault/guard.h"
 #include "fault/sigchain.h"
+#include "os/file.h"
 #include "os/process.h"
 #include "os/uffd.h"
 #include "os/vm.h"
@@ -185,6 +186,18 @@ static int start(const struct vmem_config *cfg)
     } else if ((err = vmem_config_from_env(&vmem_rt.cfg, msg, sizeof(msg))) != 0) {
         vmem_log("%s", msg);
         return err;
+    }
+    /* Sections make and remove slot files in the page-file directory long
+     * after start: a relative path would follow a later chdir (a slot file
+     * left behind, another process unable to open the section's name). */
+    if (vmem_rt.cfg.pagefile[0] && vmem_rt.cfg.pagefile[0] != '/') {
+        char abs[sizeof vmem_rt.cfg.pagefile];
+        if ((err = os_file_absolute(vmem_rt.cfg.pagefile, abs, sizeof abs)) != 0) {
+            vmem_log("VMEM_PAGEFILE %s: cannot make it an absolute path: %s",
+                     vmem_rt.cfg.pagefile, strerror(err));
+            return err;
+        }
+        memcpy(vmem_rt.cfg.pagefile, abs, sizeof abs);
     }
     long page = vm_page_size();
     if (page != (long)PAGE_SZ) {
