@@ -35,6 +35,7 @@
 #include "paging/start.h"
 #include "core/internal_alloc.h"
 #include "os/uffd.h"
+#include "os/vm.h"
 #include "pagefile/pagefile.h"
 #include "policy/policy.h"
 #include "paging/prefetch.h"
@@ -788,11 +789,26 @@ void fault_set_view_inpage(int (*lost)(uintptr_t addr))
     __atomic_store_n(&view_inpage, lost, __ATOMIC_RELEASE);
 }
 
+/* A SIGBUS of userfaultfd (signal mode) for a page whose reservation went
+ * away between the fault and its handler -- released, or the runtime shut
+ * down, which unmaps every reservation: the access is retried, and meets
+ * what is there now (SIGSEGV at an unmapped address, as on Windows an
+ * access violation).  An address still mapped is not ours: its SIGBUS is
+ * the program's.  An unmapped address cannot raise SIGBUS again, so the
+ * retry cannot loop. */
+static enum sigchain_verdict gone_or_not_ours(uintptr_t addr)
+{
+    unsigned char v;
+    return vm_resident(addr, 1, &v) == ENOMEM ? SIGCHAIN_HANDLED : SIGCHAIN_NOT_OURS;
+}
+
 enum sigchain_verdict fault_sigbus_claim(int sig, siginfo_t *si, void *uctx)
 {
     (void)sig;
-    if (si->si_code != BUS_ADRERR || !runtime_ready())
+    if (si->si_code != BUS_ADRERR)
         return SIGCHAIN_NOT_OURS;
+    if (!runtime_ready())
+        return gone_or_not_ours(round_down((uintptr_t)si->si_addr, PAGE_SZ));
     /* A poisoned page (UFFDIO_POISON) raises BUS_ADRERR where the kernel is
      * built without CONFIG_MEMORY_FAILURE, and in signal mode a lost page
      * not poisoned raises it too: the application is told what it is, an
@@ -813,5 +829,5 @@ enum sigchain_verdict fault_sigbus_claim(int sig, siginfo_t *si, void *uctx)
         write = (((ucontext_t *)uctx)->uc_mcontext.gregs[REG_ERR] & 2) != 0;
 #endif
     return fault_resolve((uintptr_t)si->si_addr, write, FAULT_WP_UNKNOWN)
-               ? SIGCHAIN_HANDLED : SIGCHAIN_NOT_OURS;
+               ? SIGCHAIN_HANDLED : gone_or_not_ours(addr);
 }
