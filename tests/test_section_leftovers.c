@@ -19,9 +19,11 @@
 
 #include "os/shm.h"
 #include "os/page.h"
+#include "section/vpage.h"
 #include "section/vtable.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
@@ -168,6 +170,57 @@ Test(section_leftovers, a_page_a_live_process_maps_stays_in)
     read_entries(name, e);
     assert_out(e, 0, PAGES, "the live peer gone");
     assert_reads_back(s);
+    assert_ok(CloseHandle(s));
+}
+
+/* ---- a faulting thread goes on with its page recorded --------------------- */
+
+/* Set by the faulting thread once it has read the table after its fault. */
+static int fault_back;
+
+/* The view thread, between installing a page and recording it: waits a
+ * while for the faulting thread (bounded: with the page recorded first,
+ * that thread is not woken until this returns). */
+static void hold_the_record(void)
+{
+    for (unsigned k = 0; k < 100000 && !__atomic_load_n(&fault_back, __ATOMIC_ACQUIRE); k++)
+        sched_yield();
+}
+
+/* A thread that goes on after its fault finds its page recorded: state
+ * IN_RAM and counted.  Were it woken first (by the UFFDIO_COPY or
+ * UFFDIO_ZEROPAGE itself), a process that ended there would leave a page
+ * copied in but still OUT, whose memory copy the next taker punches: a
+ * write made meanwhile would be lost. */
+static void fault_finds_page_recorded(uint8_t *v, size_t pg, const char *name, const char *what)
+{
+    static struct vt_entry e[PAGES];
+    __atomic_store_n(&fault_back, 0, __ATOMIC_RELEASE);
+    vpage_test_installed = hold_the_record;
+    uint8_t got = ((volatile uint8_t *)v)[pg * PG + 8];
+    read_entries(name, e);
+    __atomic_store_n(&fault_back, 1, __ATOMIC_RELEASE);
+    vpage_test_installed = NULL;
+    (void)got;
+    cr_assert_eq(e[pg].state, VT_IN_RAM, "%s: the faulting thread went on with page %zu in "
+                 "state %u", what, pg, (unsigned)e[pg].state);
+    cr_assert_eq(e[pg].maps, 1, "%s: the faulting thread went on with page %zu counted %u "
+                 "times", what, pg, (unsigned)e[pg].maps);
+}
+
+Test(section_leftovers, a_faulting_thread_goes_on_with_its_page_recorded)
+{
+    need_view_support();
+    const char *name = unique_name("recorded");
+    HANDLE s = make_section(INVALID_HANDLE_VALUE, PAGE_READWRITE, PAGES * PG, name);
+    uint8_t *v = map_view(s, FILE_MAP_WRITE, 0, 0);
+    fill_page(v, 0, 7);
+    assert_ok(UnmapViewOfFile(v)); /* page 0 goes out to its slot */
+    v = map_view(s, FILE_MAP_WRITE, 0, 0);
+    fault_finds_page_recorded(v, 0, name, "a page read back (UFFDIO_COPY)");
+    fault_finds_page_recorded(v, 1, name, "a page never written (UFFDIO_ZEROPAGE)");
+    cr_assert(words_intact(v, 0, 7), "page 0 did not read back");
+    assert_ok(UnmapViewOfFile(v));
     assert_ok(CloseHandle(s));
 }
 

@@ -82,6 +82,58 @@ int uffd_continue(int fd, uintptr_t addr, size_t len)
     }
 }
 
+#ifndef UFFDIO_CONTINUE_MODE_DONTWAKE
+#define UFFDIO_CONTINUE_MODE_DONTWAKE ((__u64)1 << 0)
+#endif
+
+int uffd_continue_nowake(int fd, uintptr_t addr, size_t len)
+{
+    size_t total = 0;
+    for (;;) {
+        struct uffdio_continue c = { .range = { .start = addr + total, .len = len - total },
+                                     .mode = UFFDIO_CONTINUE_MODE_DONTWAKE };
+        int r = ioctl(fd, UFFDIO_CONTINUE, &c);
+        if (c.mapped > 0)
+            total += (size_t)c.mapped;
+        if (r == 0 && total >= len)
+            return 0;
+        if (r < 0 && errno != EAGAIN)
+            return errno;
+    }
+}
+
+int uffd_copy_nowake(int fd, uintptr_t dst, const void *src, size_t len)
+{
+    size_t total = 0;
+    for (;;) {
+        struct uffdio_copy c = { .dst = dst + total, .src = (uintptr_t)src + total,
+                                 .len = len - total, .mode = UFFDIO_COPY_MODE_DONTWAKE };
+        int r = ioctl(fd, UFFDIO_COPY, &c);
+        if (c.copy > 0)
+            total += (size_t)c.copy;
+        if (r == 0 && total >= len)
+            return 0;
+        if (r < 0 && errno != EAGAIN)
+            return errno;
+    }
+}
+
+int uffd_zeropage_nowake(int fd, uintptr_t dst, size_t len)
+{
+    size_t total = 0;
+    for (;;) {
+        struct uffdio_zeropage z = { .range = { .start = dst + total, .len = len - total },
+                                     .mode = UFFDIO_ZEROPAGE_MODE_DONTWAKE };
+        int r = ioctl(fd, UFFDIO_ZEROPAGE, &z);
+        if (z.zeropage > 0)
+            total += (size_t)z.zeropage;
+        if (r == 0 && total >= len)
+            return 0;
+        if (r < 0 && errno != EAGAIN)
+            return errno;
+    }
+}
+
 int uffd_minor_read(int fd, struct uffd_minor_event *ev, int max)
 {
     struct uffd_msg msg[32];

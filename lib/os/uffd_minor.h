@@ -34,6 +34,13 @@ int uffd_minor_register(int fd, uintptr_t addr, size_t len);
  * is mapped already; ENOENT or EFAULT: a page is not in the memory. */
 int uffd_continue(int fd, uintptr_t addr, size_t len);
 
+/* As UFFDIO_CONTINUE, UFFDIO_COPY and UFFDIO_ZEROPAGE, waking no thread
+ * (their _MODE_DONTWAKE): the caller records what it installed first,
+ * then wakes the range (uffd_wake).  EEXIST: a page is there already. */
+int uffd_continue_nowake(int fd, uintptr_t addr, size_t len);
+int uffd_copy_nowake(int fd, uintptr_t dst, const void *src, size_t len);
+int uffd_zeropage_nowake(int fd, uintptr_t dst, size_t len);
+
 /* Reads up to `max` pending fault events without blocking: the number read
  * (0 when none is pending) or -errno. */
 int uffd_minor_read(int fd, struct uffd_minor_event *ev, int max);

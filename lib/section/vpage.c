@@ -182,14 +182,16 @@ static int page_in_fd(struct section *s, struct vt_entry *e, uint64_t pg, void *
 }
 
 /* A fault at a (page pg of a registered view): the page installed (0),
- * or found installed already (EEXIST), or an error.  Entry locked. */
+ * or found installed already (EEXIST), or an error.  No thread is woken:
+ * serve records the page (state, count) first, then wakes the range, so
+ * a process that ends as soon as its thread goes on leaves its page's
+ * entry right.  Entry locked. */
 static int install(struct section *s, struct vt_entry *e, uint64_t pg, uintptr_t a, int minor)
 {
-    size_t done;
     int err;
     if (minor || e->state == VT_IN_RAM) {
         /* the page is in the memory: map it */
-        err = uffd_continue(vfd, a, PAGE_SZ);
+        err = uffd_continue_nowake(vfd, a, PAGE_SZ);
         if (err == 0 || err == EEXIST || e->state == VT_IN_RAM) {
             if (err == 0 || err == EEXIST)
                 __atomic_store_n(&e->state, VT_IN_RAM, __ATOMIC_RELEASE);
@@ -199,16 +201,18 @@ static int install(struct section *s, struct vt_entry *e, uint64_t pg, uintptr_t
     if (e->state == VT_OUT) {
         if ((err = read_slot(s, e, pg, fault_buf)) != 0)
             return err;
-        err = uffd_copy(vfd, a, fault_buf, PAGE_SZ, 0, &done);
+        err = uffd_copy_nowake(vfd, a, fault_buf, PAGE_SZ);
     } else {
-        err = uffd_zeropage(vfd, a, PAGE_SZ, &done);
+        err = uffd_zeropage_nowake(vfd, a, PAGE_SZ);
     }
     if (err == EEXIST) /* in the memory already (written outside any view) */
-        err = uffd_continue(vfd, a, PAGE_SZ);
+        err = uffd_continue_nowake(vfd, a, PAGE_SZ);
     if (err == 0 || err == EEXIST)
         __atomic_store_n(&e->state, VT_IN_RAM, __ATOMIC_RELEASE);
     return err;
 }
+
+void (*vpage_test_installed)(void);
 
 static struct vpage_view *find(uintptr_t a)
 {
@@ -245,16 +249,20 @@ static int serve(const struct uffd_minor_event *ev)
         return EBUSY;
     }
     int err = install(v->sec, e, v->first + i, a, ev->minor);
-    if (err == EEXIST) {
-        /* installed by an earlier event: a failed ioctl wakes nobody */
-        uffd_wake(vfd, a, PAGE_SZ);
+    if (err == EEXIST) /* installed by an earlier event */
         err = 0;
-    }
+    if (!err && vpage_test_installed)
+        vpage_test_installed();
     if (!err && !v->mapped[i]) {
         v->mapped[i] = 1;
         vt_count_up(&v->sec->vt, e);
         paging_view_pages_add(1);
     }
+    /* the page recorded (state, count), its faulting threads go on: one
+     * that ends the process then leaves an entry that says what is in
+     * the memory */
+    if (!err)
+        uffd_wake(vfd, a, PAGE_SZ);
     vt_unlock(e);
     unlock();
     cap_give_back(room);

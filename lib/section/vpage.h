@@ -56,4 +56,9 @@ void vpage_fork_prepare(void);
 void vpage_fork_parent(void);
 void vpage_fork_child(void);
 
+/* Tests only: called by the view thread between installing a faulted page
+ * and recording it (its state and count), its faulting thread not woken
+ * yet.  NULL: none. */
+extern void (*vpage_test_installed)(void);
+
 #endif
