@@ -224,6 +224,53 @@ Test(section_leftovers, a_faulting_thread_goes_on_with_its_page_recorded)
     assert_ok(CloseHandle(s));
 }
 
+/* ---- a view is not readable before it is registered --------------------- */
+
+/* The permissions /proc/self/maps gives the mapping at base, at the moment
+ * its view is attached (before its registration). */
+static char attach_perms[8];
+
+static void note_perms(uintptr_t base, size_t len)
+{
+    (void)len;
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        char perms[8];
+        if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && lo <= base && base < hi) {
+            memcpy(attach_perms, perms, sizeof perms);
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+}
+
+/* A read through the shared mapping before it is registered would put a
+ * zero page into the section's memory where a page is out (a thread may
+ * still hold a pointer into an earlier view at the same address): the
+ * mapping gives no access until then. */
+Test(section_leftovers, a_view_gives_no_access_before_it_is_registered)
+{
+    need_view_support();
+    const char *name = unique_name("noaccess");
+    HANDLE s = make_section(INVALID_HANDLE_VALUE, PAGE_READWRITE, PAGES * PG, name);
+    uint8_t *v = map_view(s, FILE_MAP_WRITE, 0, 0);
+    fill_page(v, 0, 7);
+    assert_ok(UnmapViewOfFile(v)); /* page 0 goes out */
+    attach_perms[0] = 0;
+    vpage_test_attaching = note_perms;
+    v = map_view(s, FILE_MAP_WRITE, 0, 0);
+    vpage_test_attaching = NULL;
+    cr_assert(attach_perms[0], "the view's mapping not found in /proc/self/maps");
+    cr_assert(attach_perms[0] != 'r' && attach_perms[1] != 'w',
+              "the view was mapped %s before its registration", attach_perms);
+    cr_assert(words_intact(v, 0, 7), "page 0 did not read back");
+    assert_ok(UnmapViewOfFile(v));
+    assert_ok(CloseHandle(s));
+}
+
 /* ---- the last unmap with a handle open ----------------------------------- */
 
 Test(section_leftovers, the_last_unmap_releases_the_memory)

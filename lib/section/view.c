@@ -153,15 +153,30 @@ int view_map(struct section *s, uint64_t offset, size_t size, uint32_t protect, 
         }
     }
     /* A SEC_RESERVE view is mapped inaccessible: a commit (vmem_commit)
-     * then only changes the protection. */
-    if ((err = os_map_file_at(b, psize, committed ? prot_to_posix(protect) : PROT_NONE,
+     * then only changes the protection.  A paged section's view stays
+     * inaccessible until it is registered (or pinned): a read through the
+     * shared mapping unregistered would put a zero page into the
+     * section's memory where a page is out, for every process (a thread
+     * may hold a pointer into an earlier view at the same address). */
+    int paged = s->vt.hdr != NULL;
+    if ((err = os_map_file_at(b, psize, committed && !paged ? prot_to_posix(protect) : PROT_NONE,
                               s->fd, (off_t)(s->data_off + offset), private)) != 0 ||
-        (!committed && (err = commit_known(r, s)) != 0) || (err = region_insert(r)) != 0)
+        (!committed && !paged && (err = commit_known(r, s)) != 0) ||
+        (err = region_insert(r)) != 0)
         goto fail_table;
     as_unlock();
     /* registered (or pinned) with no lock held: vpage_lock is never taken
-     * under as_lock; nothing knows the view's address yet */
-    if (s->vt.hdr && (err = vpage_attach(s, offset, b, r->npages, private, &v->vp)) != 0) {
+     * under as_lock; then the access the view gives */
+    if (paged && (err = vpage_attach(s, offset, b, r->npages, private, &v->vp)) == 0) {
+        as_lock_exclusive();
+        err = committed ? vm_protect(b, psize, prot_to_posix(protect)) : commit_known(r, s);
+        as_unlock();
+        if (err) {
+            vpage_detach(v->vp);
+            v->vp = NULL;
+        }
+    }
+    if (err) {
         as_lock_exclusive();
         vm_unmap(b, span);
         region_remove(r);

@@ -548,9 +548,13 @@ static void at_exit(int status, void *arg)
         paging_view_pages_add(-(int64_t)n);
 }
 
+void (*vpage_test_attaching)(uintptr_t base, size_t len);
+
 int vpage_attach(struct section *s, uint64_t offset, uintptr_t base, size_t npages, int copy,
                  struct vpage_view **out)
 {
+    if (vpage_test_attaching)
+        vpage_test_attaching(base, npages * PAGE_SZ);
     struct vpage_view *v = ialloc_pages(sizeof(*v));
     if (!v)
         return ENOMEM;

@@ -60,5 +60,8 @@ void vpage_fork_child(void);
  * and recording it (its state and count), its faulting thread not woken
  * yet.  NULL: none. */
 extern void (*vpage_test_installed)(void);
+/* Tests only: called as a view of [base, base+len) is attached, before it
+ * is registered or pinned.  NULL: none. */
+extern void (*vpage_test_attaching)(uintptr_t base, size_t len);
 
 #endif
