@@ -6,7 +6,8 @@
  * In thread mode the time a fault spends before a fault thread reads it
  * (the kernel's wake-up of the thread) and after the install (the wake-up
  * of the faulting thread) is not seen here: the program's time per fault
- * less the time in fault_resolve is that hand-off.
+ * less the time in fault_resolve is that hand-off.  A fault a fault thread
+ * is finishing when the program exits may be counted in part.
  *
  * Locks: none; relaxed atomic adds.
  */
