@@ -7,7 +7,10 @@
  * (the kernel's wake-up of the thread) and after the install (the wake-up
  * of the faulting thread) is not seen here: the program's time per fault
  * less the time in fault_resolve is that hand-off.  A fault a fault thread
- * is finishing when the program exits may be counted in part.
+ * is finishing when the program exits may be counted in part.  The page-ins
+ * of VirtualLock (fault_populate) count in the read, relock and install
+ * parts but not as hard faults; a forked child starts from its parent's
+ * totals.
  *
  * Locks: none; relaxed atomic adds.
  */
