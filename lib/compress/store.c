@@ -23,6 +23,7 @@
  */
 #include "compress/store.h"
 #include "compress/codec.h"
+#include "compress/share.h"
 #include "core/mutex.h"
 #include "core/stats.h"
 #include "os/page.h"
@@ -51,7 +52,6 @@ pthread_mutex_t *store_fork_lock(void) { return &store_lock; }
 
 static int on;
 static unsigned threshold_bytes;
-static uint64_t max_bytes;
 static uint8_t *arena;
 static size_t arena_pages, arena_used, arena_hint;
 static struct chunk *chunks;
@@ -85,7 +85,9 @@ uint64_t store_charged_pages(void)
 
 int store_wants_eviction(void)
 {
-    return store_on() && __atomic_load_n(&charged, __ATOMIC_ACQUIRE) > max_bytes / 10 * 9;
+    /* the mark follows the adaptive share (share.c): a share that shrank
+     * sends the oldest pages out, giving their frames back */
+    return store_on() && __atomic_load_n(&charged, __ATOMIC_ACQUIRE) > share_limit() / 10 * 9;
 }
 
 void store_test_fail_puts(unsigned n)
@@ -103,7 +105,7 @@ int store_init(int codec, uint64_t max, unsigned threshold)
 {
     if (codec_init(codec))
         return ENOMEM;
-    max_bytes = max;
+    share_init(max);
     threshold_bytes = (unsigned)(PAGE_SZ * threshold / 100);
     arena_pages = (size_t)(max / PAGE_SZ);
     if (arena_pages < MAX_CHUNK)
@@ -201,7 +203,7 @@ static void list_del(unsigned c, size_t ch)
 static size_t chunk_new(unsigned c)
 {
     size_t n = class_pages[c];
-    if ((uint64_t)(arena_used + n) * PAGE_SZ > max_bytes)
+    if ((uint64_t)(arena_used + n) * PAGE_SZ > share_limit())
         return SIZE_MAX;
     for (size_t tries = 0, at = arena_hint; tries < arena_pages; tries++, at++) {
         if (at + n > arena_pages)
@@ -286,7 +288,7 @@ uint32_t store_put(const struct store_blob *b, struct region *r, size_t page, ui
         e = (uint32_t)ents_hw;
     uint32_t off = 0;
     *why = STORE_FULL;
-    if (!e || (uint64_t)arena_used * (PAGE_SZ + sizeof(struct chunk)) + meta > max_bytes ||
+    if (!e || (uint64_t)arena_used * (PAGE_SZ + sizeof(struct chunk)) + meta > share_limit() ||
         (!b->same && (off = obj_alloc((unsigned)((b->len + GRAIN - 1) / GRAIN - 1))) ==
                          UINT32_MAX)) {
         unlock();

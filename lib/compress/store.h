@@ -68,7 +68,7 @@ int store_on(void);
  * counts against the working-set cap. */
 uint64_t store_charged_pages(void);
 /* 1 when the store is above the mark where its oldest entries should go
- * to the page file to make room. */
+ * to the page file to make room: 90 % of its share now (share.h). */
 int store_wants_eviction(void);
 
 enum { STORE_OK = 0, STORE_REJECT, STORE_FULL, STORE_NOMEM };

@@ -15,10 +15,12 @@
  * not compress under the threshold, store full, no memory) is marked
  * FRAME_NOSTORE: the page writer writes it to the page file as before.  A
  * frame faulted back or decommitted meanwhile (FRAME_ORPHAN) gives its entry
- * back.
+ * back.  Each page compressed is reported to the store's adaptive share
+ * (compress/share.c); while that share is 0, only its samples are
+ * compressed and the other frames go to the page file at once.
  *
- * Out of it: when the store is above its eviction mark (90 % of
- * VMEM_COMPRESS_MAX), its oldest entries leave, under as_lock exclusive: a
+ * Out of it: when the store is above its eviction mark (90 % of its
+ * share, at most VMEM_COMPRESS_MAX), its oldest entries leave, under as_lock exclusive: a
  * COMPRESSED page with a page-file copy becomes PAGEDOUT at once; one
  * without is decompressed into this thread's buffer, given a slot, written
  * with the lock released, and becomes PAGEDOUT only if, under the lock
@@ -33,8 +35,10 @@
  * or writing; store_lock inside the store's calls.
  */
 #include "paging/compress_out.h"
+#include "compress/share.h"
 #include "compress/store.h"
 #include "pagefile/pagefile.h"
+#include "paging/cap.h"
 #include "paging/release.h"
 #include "paging/standby.h"
 #include "core/region.h"
@@ -66,6 +70,12 @@ size_t compress_out_pass(int *found)
         seen++;
         if (fr->flags & (FRAME_WRITING | FRAME_STORED | FRAME_NOSTORE | FRAME_ORPHAN))
             continue;
+        if (!share_want_compress()) {
+            /* the store's share is 0 (share.c): to the page file, without
+             * the CPU of compressing it */
+            fr->flags |= FRAME_NOSTORE;
+            continue;
+        }
         fr->flags |= FRAME_WRITING;
         dirty[n] = (fr->flags & FRAME_DIRTY) != 0;
         slots[n] = fr->slot;
@@ -85,6 +95,7 @@ size_t compress_out_pass(int *found)
             ents[k] = store_put(&blobs[k], fr->region, fr->page, slots[k], dirty[k], &why);
         if (why == STORE_REJECT)
             ctr_add(&vmem_ctr.compress_rejects, 1);
+        share_offered(why != STORE_REJECT, paging_cap());
     }
 
     as_lock_exclusive();
