@@ -134,8 +134,10 @@ cleanup() {
         [ -d "$cg" ] && echo "$0: could not remove $cg" >&2
     fi
     if grep -q "^$swapfile " /proc/swaps; then swapoff "$swapfile" || echo "$0: swapoff $swapfile failed" >&2; fi
-    echo "$zs_comp" >"$zs/compressor" 2>/dev/null
-    echo "$zs_enabled" >"$zs/enabled"
+    if [ "${kernel:-0}" = 1 ]; then
+        echo "$zs_comp" >"$zs/compressor" 2>/dev/null
+        echo "$zs_enabled" >"$zs/enabled"
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -259,14 +261,19 @@ done
 maxpeak=0
 for prog in $programs; do [ "${peak_kib[$prog]}" -gt "$maxpeak" ] && maxpeak=${peak_kib[$prog]}; done
 swap_mb=$((2 * maxpeak / 1024 + 256))
-if ! { fallocate -l "${swap_mb}M" "$swapfile" && chmod 600 "$swapfile" && mkswap -q "$swapfile" >/dev/null &&
-         swapon -p 32767 "$swapfile"; }; then
-    echo "$0: cannot set up a ${swap_mb} MiB swap file in $work" >&2; exit 1
+# the kernel's variants only: swap and zswap are the machine's, not this
+# run's, so a run of libvmem's variants alone leaves them as they are
+case " ${variants[*]} " in *" swap "*|*" zswap "*) kernel=1 ;; *) kernel=0 ;; esac
+if [ "$kernel" = 1 ]; then
+    if ! { fallocate -l "${swap_mb}M" "$swapfile" && chmod 600 "$swapfile" && mkswap -q "$swapfile" >/dev/null &&
+             swapon -p 32767 "$swapfile"; }; then
+        echo "$0: cannot set up a ${swap_mb} MiB swap file in $work" >&2; exit 1
+    fi
+    { echo lz4 >"$zs"/compressor 2>/dev/null || echo lzo-rle >"$zs"/compressor; } ||
+        { echo "$0: zswap has neither lz4 nor lzo-rle" >&2; exit 1; }
+    echo N >"$zs"/enabled
+    echo "# swap file ${swap_mb} MiB, zswap compressor $(cat "$zs"/compressor), max_pool_percent $(cat "$zs"/max_pool_percent)"
 fi
-{ echo lz4 >"$zs"/compressor 2>/dev/null || echo lzo-rle >"$zs"/compressor; } ||
-    { echo "$0: zswap has neither lz4 nor lzo-rle" >&2; exit 1; }
-echo N >"$zs"/enabled
-echo "# swap file ${swap_mb} MiB, zswap compressor $(cat "$zs"/compressor), max_pool_percent $(cat "$zs"/max_pool_percent)"
 
 echo
 echo "## runs under caps: RUN program variant cap_KiB rep wall peak_RSS result load counters"
@@ -331,6 +338,22 @@ for prog in $programs; do
     for c in $caps; do
         cns=$(counter "$prog" lz4 "$c" compress_ns)
         echo "| $prog | $c | $(k "$(counter "$prog" off "$c" hard_faults)") / $(k "$(counter "$prog" off "$c" pages_read)") / $(k "$(counter "$prog" off "$c" pages_written)") | $(k "$(counter "$prog" lz4 "$c" hard_faults)") / $(k "$(counter "$prog" lz4 "$c" compress_hits)") / $(k "$(counter "$prog" lz4 "$c" compress_stored)") / $(awk -v x="$cns" 'BEGIN { if (x == "-") print "-"; else printf "%.2f", x / 1e9 }') | $(k "$(counter "$prog" swap "$c" total_pgmajfault)") / $(k "$(counter "$prog" swap "$c" pswpin)") / $(k "$(counter "$prog" swap "$c" failcnt)") | $(k "$(counter "$prog" zswap "$c" total_pgmajfault)") / $(k "$(counter "$prog" zswap "$c" zswpin)") / $(k "$(counter "$prog" zswap "$c" pswpin)") |"
+    done
+done
+echo
+echo "## libvmem's variants (median of the runs that ended well; ratios to off's medians)"
+echo
+echo "| program | cap | variant | wall s | / off | peak RSS MiB | hard faults | / off | store hits | stored | rejects | compress s |"
+echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for prog in $programs; do
+    for c in $caps; do
+        o=$(med "$prog" off "$c" 5) of=$(counter "$prog" off "$c" hard_faults)
+        for v in off lz4 zstd; do
+            case " ${variants[*]} " in *" $v "*) ;; *) continue ;; esac
+            w=$(med "$prog" "$v" "$c" 5) hf=$(counter "$prog" "$v" "$c" hard_faults)
+            rk=$(med "$prog" "$v" "$c" 6) cns=$(counter "$prog" "$v" "$c" compress_ns)
+            echo "| $prog | $c | $v | $(outcome "$prog" "$v" "$c") | $(ratio "$w" "$o") | $(awk -v x="$rk" 'BEGIN { if (x == "-") print "-"; else printf "%.1f", x / 1024 }') | $(k "$hf") | $(ratio "$hf" "$of") | $(k "$(counter "$prog" "$v" "$c" compress_hits)") | $(k "$(counter "$prog" "$v" "$c" compress_stored)") | $(k "$(counter "$prog" "$v" "$c" compress_rejects)") | $(awk -v x="$cns" 'BEGIN { if (x == "-") print "-"; else printf "%.2f", x / 1e9 }') |"
+        done
     done
 done
 bad=$(awk '$7 != "ok"' "$results" | wc -l)

@@ -10,47 +10,45 @@
  *     compress): it goes to 0 at once.  Sort's random-letter lines: 88% of
  *     the pages offered were rejects, yet the few that compressed filled
  *     the store's 25% and the working set shrank by as much.
- *   - the store's frames serve fewer faults than the working set's:
- *     hits per store frame below hard faults per working-set frame
- *     (H / C < F / (cap - C), H and F the hits and hard faults of the last
- *     windows, each window weighing half the one after it, C the store's
- *     pages now): the share halves as well, and does not grow again for a
- *     hold-off that doubles each time this happens (up to MAX_HOLD
- *     windows), so a store that keeps not paying stops trying.  Checked
- *     only once the store holds MIN_JUDGED pages: too small a store has too
- *     few hits to judge.
- *   - otherwise, pages compress and the store pays (or has not been judged
- *     yet): the share doubles, from a quarter of the maximum when it was 0,
- *     up to VMEM_COMPRESS_MAX.
- *
- * A hard fault costs a page-file read, a hit a decompression (5-10 times
- * less): counting them one for one leans towards the working set, which is
- * the safe side (the store off is what the program had without it).
+ *   - the store's hits do not pay for its frames: without the store, its C
+ *     frames would hold the C pages trimmed last, so a hit on a page
+ *     trimmed less than C pages ago ("young") gains nothing, one on an older
+ *     page ("old") saves a hard fault.  Against that, the rejects trimmed in
+ *     the same span would have stayed resident too: a fraction r of the
+ *     pages offered, faulted back about as often as the young pages that
+ *     compressed, so the store costs about young * r / (1 - r) hard faults.
+ *     When old < young * r / (1 - r) (hits of the last windows, each window
+ *     weighing half the one after it; judged once there are MIN_JUDGED of
+ *     them) the share halves and does not grow for HOLD windows.  The age
+ *     of an entry is counted in puts; C pages trimmed are C * (1 - r) puts.
+ *   - otherwise (pages compress and the store pays, or there is no
+ *     evidence yet) the share doubles, from a quarter of the maximum when
+ *     it was 0, up to VMEM_COMPRESS_MAX.
  *
  * When the share falls below what the store holds, the page writer moves
  * the store's oldest pages out to the page file (store_wants_eviction),
  * giving their frames back to the working set.
  *
  * Only the page writer thread decides: the window's counts are its own;
- * the limit is read by any thread (atomic).
+ * the limit, the accepted share and the hit counts are atomics.
  */
 #include "compress/share.h"
-#include "compress/store.h"
-#include "core/stats.h"
 
 #define WINDOW        256u /* pages compressed between two decisions */
 #define SAMPLE_WINDOW 32u  /* samples, while the share is 0 */
-#define MIN_JUDGED    16u  /* store pages below which hits are not judged */
-#define MAX_HOLD      64u  /* windows without growth at most */
+#define MIN_JUDGED    16u  /* decayed hits below which hits are not judged */
+#define HOLD          4u   /* windows without growth after hits did not pay */
 
 static uint64_t max_share;
 static uint64_t limit;              /* atomic: bytes the store may hold */
 static uint64_t shrinks, grows;     /* atomic */
+static unsigned accept_pm = 1000;   /* atomic: per mille of the last window
+                                       that compressed */
+static uint64_t young, old;         /* atomic: hits since the last window */
 
 /* the page writer's */
-static unsigned offered, compressed, sample_tick, hold, hold_next;
-static uint64_t hits0, faults0;     /* counters at the window's start */
-static uint64_t hits_w, faults_w;   /* decayed over the last windows */
+static unsigned offered, compressed, sample_tick, hold;
+static uint64_t young_w, old_w;     /* decayed over the last windows */
 
 void share_init(uint64_t max_bytes)
 {
@@ -58,11 +56,11 @@ void share_init(uint64_t max_bytes)
     __atomic_store_n(&limit, max_bytes, __ATOMIC_RELEASE);
     __atomic_store_n(&shrinks, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&grows, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&accept_pm, 1000, __ATOMIC_RELAXED);
+    __atomic_store_n(&young, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&old, 0, __ATOMIC_RELAXED);
     offered = compressed = sample_tick = hold = 0;
-    hold_next = 1;
-    hits0 = __atomic_load_n(&vmem_ctr.compress_hits, __ATOMIC_RELAXED);
-    faults0 = __atomic_load_n(&vmem_ctr.hard_faults, __ATOMIC_RELAXED);
-    hits_w = faults_w = 0;
+    young_w = old_w = 0;
 }
 
 uint64_t share_limit(void) { return __atomic_load_n(&limit, __ATOMIC_ACQUIRE); }
@@ -74,6 +72,13 @@ int share_want_compress(void)
     if (share_limit())
         return 1;
     return sample_tick++ % SHARE_SAMPLE_EVERY == 0;
+}
+
+void share_hit(uint32_t age, uint64_t charged)
+{
+    /* C pages trimmed are C * accepted puts */
+    uint64_t span = charged * __atomic_load_n(&accept_pm, __ATOMIC_RELAXED) / 1000;
+    __atomic_fetch_add(age < span ? &young : &old, 1, __ATOMIC_RELAXED);
 }
 
 static void set_limit(uint64_t v, uint64_t *count)
@@ -91,42 +96,36 @@ static void shrink(int to_zero)
         set_limit(v, &shrinks);
 }
 
-static void decide(uint64_t cap_pages)
+static void decide(void)
 {
-    uint64_t h = __atomic_load_n(&vmem_ctr.compress_hits, __ATOMIC_RELAXED);
-    uint64_t f = __atomic_load_n(&vmem_ctr.hard_faults, __ATOMIC_RELAXED);
-    hits_w = hits_w / 2 + (h - hits0);
-    faults_w = faults_w / 2 + (f - faults0);
-    hits0 = h;
-    faults0 = f;
-    uint64_t c = store_charged_pages(), cur = share_limit();
+    young_w = young_w / 2 + __atomic_exchange_n(&young, 0, __ATOMIC_RELAXED);
+    old_w = old_w / 2 + __atomic_exchange_n(&old, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&accept_pm, compressed * 1000 / offered, __ATOMIC_RELAXED);
     if (hold)
         hold--;
     if (compressed * 2 < offered) {
         shrink(compressed * 4 < offered); /* mostly rejects */
         return;
     }
-    if (c >= MIN_JUDGED && c < cap_pages && hits_w * (cap_pages - c) < faults_w * c) {
-        /* its frames would serve more faults in the working set */
+    /* old < young * r / (1 - r), r the rejects' share of the window */
+    if (young_w + old_w >= MIN_JUDGED && old_w * compressed < young_w * (offered - compressed)) {
         shrink(0);
-        hold = hold_next;
-        hold_next = hold_next * 2 > MAX_HOLD ? MAX_HOLD : hold_next * 2;
+        hold = HOLD;
         return;
     }
-    if (c >= MIN_JUDGED)
-        hold_next = 1; /* it paid: a later failure holds off briefly again */
+    uint64_t cur = share_limit();
     if (hold || cur >= max_share)
         return;
     uint64_t v = cur ? cur * 2 : max_share / 4;
     set_limit(v > max_share ? max_share : v, &grows);
 }
 
-void share_offered(int ok, uint64_t cap_pages)
+void share_offered(int ok)
 {
     offered++;
     compressed += ok != 0;
     if (offered < (share_limit() ? WINDOW : SAMPLE_WINDOW))
         return;
-    decide(cap_pages);
+    decide();
     offered = compressed = 0;
 }

@@ -11,7 +11,7 @@
  * look like now; the others go to the page file without costing CPU.
  *
  * The page writer thread calls share_want_compress and share_offered; any
- * thread reads the limit (store.c).
+ * thread reads the limit (store.c) and reports hits (share_hit).
  */
 #ifndef VMEM_SHARE_H
 #define VMEM_SHARE_H
@@ -33,8 +33,13 @@ int share_want_compress(void);
 
 /* What became of a page compressed for the store: it compressed under the
  * threshold (whether or not there was room) or not.  At the end of a
- * window the share is decided again; cap_pages is the cap now. */
-void share_offered(int compressed, uint64_t cap_pages);
+ * window the share is decided again. */
+void share_offered(int compressed);
+
+/* A fault served from the store, from an entry `age` puts old, the store
+ * taking `charged` pages: whether the working set would have kept the page
+ * had the store's frames been its own (share.c).  Any thread. */
+void share_hit(uint32_t age, uint64_t charged);
 
 /* Share changes so far, each way (tests and reports). */
 uint64_t share_shrinks(void);

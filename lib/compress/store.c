@@ -64,6 +64,7 @@ static size_t nents, ents_hw, ents_live; /* capacity, high water, live */
 static uint32_t free_ent;                /* free list through `newer` */
 static uint32_t oldest_ent, newest_ent;
 static uint64_t charged;                 /* atomic: bytes charged */
+static uint32_t put_seq;                 /* atomic: puts so far (wraps) */
 static unsigned fail_puts;               /* atomic: test hook */
 
 static void lock(void) { mutex_take("store_lock", &store_lock); }
@@ -303,7 +304,8 @@ uint32_t store_put(const struct store_blob *b, struct region *r, size_t page, ui
     *x = (struct store_entry){ .region = r, .page = page, .pf_slot = pf_slot, .gen = gen,
                                .off = off, .len = (uint16_t)(b->same ? 0 : b->len),
                                .live = 1, .stale = (uint8_t)(stale && pf_slot),
-                               .word = b->word, .older = newest_ent };
+                               .word = b->word, .older = newest_ent,
+                               .seq = __atomic_fetch_add(&put_seq, 1, __ATOMIC_RELAXED) };
     if (newest_ent)
         ents[newest_ent].newer = e;
     else
@@ -383,6 +385,13 @@ uint32_t store_release(uint32_t e)
     uint32_t slot = x->pf_slot;
     store_free(e);
     return slot;
+}
+
+uint32_t store_release_hit(uint32_t e)
+{
+    share_hit(__atomic_load_n(&put_seq, __ATOMIC_RELAXED) - ents[e].seq,
+              store_charged_pages());
+    return store_release(e);
 }
 
 size_t store_oldest(uint32_t *out, size_t n)

@@ -38,7 +38,6 @@
 #include "compress/share.h"
 #include "compress/store.h"
 #include "pagefile/pagefile.h"
-#include "paging/cap.h"
 #include "paging/release.h"
 #include "paging/standby.h"
 #include "core/region.h"
@@ -95,7 +94,7 @@ size_t compress_out_pass(int *found)
             ents[k] = store_put(&blobs[k], fr->region, fr->page, slots[k], dirty[k], &why);
         if (why == STORE_REJECT)
             ctr_add(&vmem_ctr.compress_rejects, 1);
-        share_offered(why != STORE_REJECT, paging_cap());
+        share_offered(why != STORE_REJECT);
     }
 
     as_lock_exclusive();
