@@ -50,8 +50,10 @@
 
 #define BATCH 64
 
-/* The page writer thread's: blobs being put, pages being written. */
-static struct store_blob blobs[BATCH];
+/* The page writer thread's: the page being put (each is put as soon as it
+ * is compressed: one buffer, not a batch's 256 KiB of RAM outside the cap),
+ * pages being written. */
+static struct store_blob blob;
 static uint8_t outbuf[BATCH * PAGE_SZ] __attribute__((aligned(PAGE_SZ)));
 
 size_t compress_out_pass(int *found)
@@ -88,10 +90,10 @@ size_t compress_out_pass(int *found)
     /* the frames are frozen (FRAME_WRITING): read without any lock */
     for (size_t k = 0; k < n; k++) {
         struct frame *fr = standby_frame(fs[k]);
-        int why = store_compress(standby_data(fs[k]), &blobs[k]);
+        int why = store_compress(standby_data(fs[k]), &blob);
         ents[k] = 0;
         if (why == STORE_OK)
-            ents[k] = store_put(&blobs[k], fr->region, fr->page, slots[k], dirty[k], &why);
+            ents[k] = store_put(&blob, fr->region, fr->page, slots[k], dirty[k], &why);
         if (why == STORE_REJECT)
             ctr_add(&vmem_ctr.compress_rejects, 1);
         share_offered(why != STORE_REJECT);
