@@ -319,6 +319,7 @@ Test(compress, zstd_reads_back)
 
 struct share_result {
     uint64_t hard_faults, hits, limit, max, charged, shrinks, grows, rejects;
+    uint64_t regrown, grows_after; /* the share once the pages compress again */
     int ran;
 };
 static struct share_result *share_out;
@@ -390,17 +391,37 @@ static void share_scenario(void)
     CHILD_CHECK(vmem_get_stats(&s1) == 0, "vmem_get_stats");
     for (size_t i = 0; i < SHARE_HOT; i++)
         CHILD_CHECK(hot_intact(hot, i), "hot page %zu lost its contents", i);
+    uint64_t limit = share_limit(), grows = share_grows();
+    if (share_store && !share_hot_text && !limit) {
+        /* the program's pages start compressing: the samples taken while
+         * the share is 0 give the store back */
+        share_hot_text = 1;
+        for (size_t i = 0; i < SHARE_HOT; i++)
+            fill_hot(hot, i);
+        for (size_t i = 0; i < 12 * SHARE_HOT; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            size_t page = (size_t)(x % SHARE_HOT);
+            CHILD_CHECK(hot_intact(hot, page), "hot page %zu read back wrong", page);
+        }
+        for (size_t i = 0; i < SHARE_HOT; i++)
+            CHILD_CHECK(hot_intact(hot, i), "hot page %zu lost its contents", i);
+        share_out->regrown = share_limit();
+        share_out->grows_after = share_grows() - grows;
+    }
     static uint8_t want[4096];
     for (size_t i = 0; i < SHARE_COLD; i++) {
         fill_half(want, i);
         CHILD_CHECK(memcmp(cold + i * PG, want, PG) == 0, "cold page %zu lost its contents", i);
     }
-    *share_out = (struct share_result){
-        .hard_faults = s1.hard_faults - s0.hard_faults,
-        .hits = s1.compress_hits - s0.compress_hits,
-        .limit = share_limit(), .max = (uint64_t)SHARE_CAP / 100 * c.compress_max_pct, /* start.c's */
-        .charged = s1.compress_store_bytes, .shrinks = share_shrinks(), .grows = share_grows(),
-        .rejects = s1.compress_rejects, .ran = 1 };
+    share_out->hard_faults = s1.hard_faults - s0.hard_faults;
+    share_out->hits = s1.compress_hits - s0.compress_hits;
+    share_out->limit = limit;
+    share_out->max = (uint64_t)SHARE_CAP / 100 * c.compress_max_pct; /* start.c's */
+    share_out->charged = s1.compress_store_bytes;
+    share_out->shrinks = share_shrinks();
+    share_out->grows = grows;
+    share_out->rejects = s1.compress_rejects;
+    share_out->ran = 1;
 }
 
 static struct share_result share_run(int store, int hot_text)
@@ -430,6 +451,10 @@ Test(compress, share_goes_back_to_the_working_set_when_pages_do_not_compress)
     cr_assert_gt(on.shrinks, 0);
     cr_assert_eq(on.charged, 0, "the store still takes %llu bytes",
                  (unsigned long long)on.charged);
+    /* and once the pages compress, the samples bring the share back */
+    cr_assert_gt(on.grows_after, 0, "the share did not grow back (%llu bytes)",
+                 (unsigned long long)on.regrown);
+    cr_assert_gt(on.regrown, 0);
 }
 
 Test(compress, share_stays_when_pages_compress)
