@@ -316,7 +316,7 @@ static void compressed_fault(struct region *r, size_t idx, int write, int *woke)
         return;
     }
     *woke = err == 0;
-    p->slot = store_release(e);
+    p->slot = store_release_hit(e);
     if (!p->slot)
         dirty = 1; /* the writer had its slot: no copy on disk */
     made_resident(r, idx, p, dirty, write, &vmem_ctr.compress_hits);
