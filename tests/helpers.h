@@ -200,6 +200,22 @@ static inline int child_status(pid_t pid)
     return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
 }
 
+/* Reads fd to its end into out (at most size - 1 bytes, then a NUL) and
+ * closes it: a child's stderr through a pipe. */
+static inline void read_to_end(int fd, char *out, size_t size)
+{
+    size_t n = 0;
+    ssize_t k;
+    while (n < size - 1 && (k = read(fd, out + n, size - 1 - n)) != 0) {
+        if (k < 0 && errno == EINTR)
+            continue;
+        cr_assert_geq(k, 0, "read: %s", strerror(errno));
+        n += (size_t)k;
+    }
+    out[n] = 0;
+    close(fd);
+}
+
 /* Waits for child pid and asserts it exited with 0; `what` names it. */
 static inline void child_assert_ok(pid_t pid, const char *what)
 {

@@ -56,16 +56,7 @@ static int run_probe(const char *value, char *out, size_t size)
         _exit(4);
     }
     close(p[1]);
-    size_t n = 0;
-    ssize_t k;
-    while (n < size - 1 && (k = read(p[0], out + n, size - 1 - n)) != 0) {
-        if (k < 0 && errno == EINTR)
-            continue;
-        cr_assert_geq(k, 0, "read: %s", strerror(errno));
-        n += (size_t)k;
-    }
-    out[n] = 0;
-    close(p[0]);
+    read_to_end(p[0], out, size);
     int st = child_status(pid);
     if (st == CHILD_SKIP)
         cr_skip_test("this fault mode cannot page: no fault costs to print");
