@@ -148,7 +148,7 @@ Test(compress, every_kind_of_page_reads_back_under_eight_times_the_cap)
     struct worker w[4];
     for (unsigned i = 0; i < 4; i++) {
         w[i] = (struct worker){ i, 4, 0x2545F4914F6CDD1Dull * (i + 1) };
-        cr_assert_eq(pthread_create(&t[i], NULL, work, &w[i]), 0);
+        cr_assert_eq(start_thread(&t[i], work, &w[i]), 0);
     }
     for (unsigned i = 0; i < 4; i++)
         pthread_join(t[i], NULL);
