@@ -3,12 +3,17 @@
 # (`vmem run`, page file and compressed store) against the kernel's swap
 # and zswap, in the same run.
 #
-#   bench/run_programs.sh [-r REPS] [-p PROGRAMS] [-c CAPS] [-d DIR] [-t SECS] [--quick]
+#   bench/run_programs.sh [-r REPS] [-p PROGRAMS] [-c CAPS] [-v VARIANTS] [-s DIV] [-d DIR]
+#                         [-t SECS] [--quick]
 #
 #   -r REPS      repetitions (default 1); tables give medians
 #   -p PROGRAMS  a subset of "lists sort xz sqlite" (default all four)
 #   -c CAPS      cap fractions of each program's native peak RSS
 #                (default "1/4 1/2")
+#   -v VARIANTS  a subset of "off lz4 zstd swap zswap" (default "off lz4 swap
+#                zswap"), taking turns in that order, the first rotating
+#   -s DIV       inputs DIV times smaller than the default ones (default 1):
+#                shorter runs for comparing libvmem's variants
 #   -d DIR       where inputs, page files and the swap file go (default
 #                /var/tmp; a directory of its own is made there)
 #   -t SECS      a run still going after SECS (default 600) is killed and
@@ -29,6 +34,7 @@
 # before each run):
 #   off     vmem run --max-resident CAP, VMEM_COMPRESS=off (page file in DIR)
 #   lz4     the same with VMEM_COMPRESS=lz4 (the store counts in the cap)
+#   zstd    the same with VMEM_COMPRESS=zstd (not run unless -v names it)
 #   swap    the kernel: a fresh cgroup-v1 memory group, memory.limit_in_bytes
 #           = CAP, memsw unlimited, a swap file in DIR, zswap off
 #   zswap   the same with zswap on (lz4, or lzo-rle where the kernel has no
@@ -52,8 +58,9 @@ repo=$(dirname "$here")
 build=${BUILD_DIR:-$repo/build}
 vmem=$build/tools/vmem
 py=/usr/bin/python3
-reps=1 programs="lists sort xz sqlite" caps='' dir=/var/tmp quick=0 tlimit=600
-usage() { echo "usage: $0 [-r REPS] [-p 'lists sort xz sqlite'] [-c '1/4 1/2'] [-d DIR] [-t SECS] [--quick]" >&2; exit 2; }
+reps=1 programs="lists sort xz sqlite" caps='' dir=/var/tmp quick=0 tlimit=600 div=1
+variants=(off lz4 swap zswap)
+usage() { echo "usage: $0 [-r REPS] [-p 'lists sort xz sqlite'] [-c '1/4 1/2'] [-v 'off lz4 zstd swap zswap'] [-s DIV] [-d DIR] [-t SECS] [--quick]" >&2; exit 2; }
 args=()
 for a in "$@"; do
     case $a in
@@ -64,9 +71,10 @@ for a in "$@"; do
     esac
 done
 set -- "${args[@]+"${args[@]}"}"
-while getopts ":r:p:c:d:t:" o; do
+while getopts ":r:p:c:v:s:d:t:" o; do
     case $o in
     r) reps=$OPTARG ;; p) programs=$OPTARG ;; c) caps=$OPTARG ;; d) dir=$OPTARG ;; t) tlimit=$OPTARG ;;
+    v) read -r -a variants <<<"$OPTARG" ;; s) div=$OPTARG ;;
     :) echo "$0: -$OPTARG needs a value" >&2; usage ;;
     *) echo "$0: unknown option -$OPTARG" >&2; usage ;;
     esac
@@ -74,6 +82,11 @@ done
 shift $((OPTIND - 1))
 [ $# -eq 0 ] || { echo "$0: unexpected argument $1" >&2; usage; }
 case $reps in ''|0|*[!0-9]*) echo "$0: -r: not a count above 0: $reps" >&2; exit 2 ;; esac
+case $div in ''|0|*[!0-9]*) echo "$0: -s: not a divisor above 0: $div" >&2; exit 2 ;; esac
+[ ${#variants[@]} -gt 0 ] || { echo "$0: -v: no variant" >&2; exit 2; }
+for v in "${variants[@]}"; do
+    case $v in off|lz4|zstd|swap|zswap) ;; *) echo "$0: -v: unknown variant $v (off lz4 zstd swap zswap)" >&2; exit 2 ;; esac
+done
 case $tlimit in ''|0|*[!0-9]*) echo "$0: -t: not a number of seconds above 0: $tlimit" >&2; exit 2 ;; esac
 if [ -z "$caps" ]; then if [ "$quick" = 1 ]; then caps="1/2"; else caps="1/4 1/2"; fi; fi
 for p in $programs; do
@@ -105,7 +118,7 @@ zs=/sys/module/zswap/parameters
 # inputs are small enough for the default run to take about 20 minutes on
 # two idle vCPUs
 if [ "$quick" = 1 ]; then sort_kb=2048 xz_kb=128 sql_rows=10000 lists_n=60000
-else sort_kb=32768 xz_kb=2048 sql_rows=200000 lists_n=1200000; fi
+else sort_kb=$((32768 / div)) xz_kb=$((2048 / div)) sql_rows=$((200000 / div)) lists_n=$((1200000 / div)); fi
 
 unset MALLOC_PERTURB_
 export LC_ALL=C
@@ -121,8 +134,10 @@ cleanup() {
         [ -d "$cg" ] && echo "$0: could not remove $cg" >&2
     fi
     if grep -q "^$swapfile " /proc/swaps; then swapoff "$swapfile" || echo "$0: swapoff $swapfile failed" >&2; fi
-    echo "$zs_comp" >"$zs/compressor" 2>/dev/null
-    echo "$zs_enabled" >"$zs/enabled"
+    if [ "${kernel:-0}" = 1 ]; then
+        echo "$zs_comp" >"$zs/compressor" 2>/dev/null
+        echo "$zs_enabled" >"$zs/enabled"
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -165,7 +180,7 @@ run_one() {
     local tl=$tlimit
     local sw0 sw1 zw0 zw1
     case $var in
-    off|lz4)
+    off|lz4|zstd)
         pre=(env "VMEM_COMPRESS=$var" "$vmem" run --max-resident "${cap_k}K" --pagefile "$work"
              --report="$work/report.json" --report-format json --) ;;
     swap|zswap)
@@ -191,7 +206,7 @@ run_one() {
     native)
         ref_sum[$prog]=$(cat "$work/sum")
         [ "$r_rc" -eq 0 ] || r_res="failed(status=$r_rc)" ;;
-    off|lz4)
+    off|lz4|zstd)
         if [ -s "$work/report.json" ]; then
             r_extra=$("$py" -c '
 import json, sys
@@ -223,7 +238,7 @@ print(" ".join(f"{k}={c.get(k, 0)}" for k in ("hard_faults", "pages_read", "page
     MISMATCH) echo "!!!!! MISMATCH: $prog $var cap ${cap_k} KiB: the output differs from the native run's !!!!!" ;;
     FAILED*|failed*) echo "!!!!! FAILURE: $prog $var cap ${cap_k} KiB: status $r_rc; its stderr ends:"; tail -5 "$work/err" | sed 's/^/!!   /' ;;
     esac
-    if [ "$var" = lz4 ] || [ "$var" = off ]; then
+    if [ "$var" = lz4 ] || [ "$var" = zstd ] || [ "$var" = off ]; then
         [[ $r_extra =~ (checksum_errors|inpage_errors|write_errors|cap_overruns)=[1-9] ]] &&
             echo "!!!!! $prog $var cap ${cap_k} KiB: libvmem counted errors or overruns: $r_extra"
     fi
@@ -246,18 +261,23 @@ done
 maxpeak=0
 for prog in $programs; do [ "${peak_kib[$prog]}" -gt "$maxpeak" ] && maxpeak=${peak_kib[$prog]}; done
 swap_mb=$((2 * maxpeak / 1024 + 256))
-if ! { fallocate -l "${swap_mb}M" "$swapfile" && chmod 600 "$swapfile" && mkswap -q "$swapfile" >/dev/null &&
-         swapon -p 32767 "$swapfile"; }; then
-    echo "$0: cannot set up a ${swap_mb} MiB swap file in $work" >&2; exit 1
+# the kernel's variants only: swap and zswap are the machine's, not this
+# run's, so a run of libvmem's variants alone leaves them as they are
+case " ${variants[*]} " in *" swap "*|*" zswap "*) kernel=1 ;; *) kernel=0 ;; esac
+if [ "$kernel" = 1 ]; then
+    if ! { fallocate -l "${swap_mb}M" "$swapfile" && chmod 600 "$swapfile" && mkswap -q "$swapfile" >/dev/null &&
+             swapon -p 32767 "$swapfile"; }; then
+        echo "$0: cannot set up a ${swap_mb} MiB swap file in $work" >&2; exit 1
+    fi
+    { echo lz4 >"$zs"/compressor 2>/dev/null || echo lzo-rle >"$zs"/compressor; } ||
+        { echo "$0: zswap has neither lz4 nor lzo-rle" >&2; exit 1; }
+    echo N >"$zs"/enabled
+    echo "# swap file ${swap_mb} MiB, zswap compressor $(cat "$zs"/compressor), max_pool_percent $(cat "$zs"/max_pool_percent)"
 fi
-{ echo lz4 >"$zs"/compressor 2>/dev/null || echo lzo-rle >"$zs"/compressor; } ||
-    { echo "$0: zswap has neither lz4 nor lzo-rle" >&2; exit 1; }
-echo N >"$zs"/enabled
-echo "# swap file ${swap_mb} MiB, zswap compressor $(cat "$zs"/compressor), max_pool_percent $(cat "$zs"/max_pool_percent)"
 
 echo
 echo "## runs under caps: RUN program variant cap_KiB rep wall peak_RSS result load counters"
-variants=(off lz4 swap zswap)
+nv=${#variants[@]}
 for rep in $(seq "$reps"); do
     ci=0
     for prog in $programs; do
@@ -269,8 +289,8 @@ for rep in $(seq "$reps"); do
         fi
         for c in $caps; do
             cap_k=$((peak_kib[$prog] * ${c%/*} / ${c#*/}))
-            for k in 0 1 2 3; do
-                var=${variants[$(((rep + ci + k) % 4))]}
+            for k in $(seq 0 $((nv - 1))); do
+                var=${variants[$(((rep + ci + k) % nv))]}
                 l=$(load)
                 run_one "$prog" "$var" "$cap_k"
                 echo "RUN $prog $var $c=${cap_k}K $rep $r_secs s ${r_kib}KiB $r_res load=$l $r_extra"
@@ -318,6 +338,22 @@ for prog in $programs; do
     for c in $caps; do
         cns=$(counter "$prog" lz4 "$c" compress_ns)
         echo "| $prog | $c | $(k "$(counter "$prog" off "$c" hard_faults)") / $(k "$(counter "$prog" off "$c" pages_read)") / $(k "$(counter "$prog" off "$c" pages_written)") | $(k "$(counter "$prog" lz4 "$c" hard_faults)") / $(k "$(counter "$prog" lz4 "$c" compress_hits)") / $(k "$(counter "$prog" lz4 "$c" compress_stored)") / $(awk -v x="$cns" 'BEGIN { if (x == "-") print "-"; else printf "%.2f", x / 1e9 }') | $(k "$(counter "$prog" swap "$c" total_pgmajfault)") / $(k "$(counter "$prog" swap "$c" pswpin)") / $(k "$(counter "$prog" swap "$c" failcnt)") | $(k "$(counter "$prog" zswap "$c" total_pgmajfault)") / $(k "$(counter "$prog" zswap "$c" zswpin)") / $(k "$(counter "$prog" zswap "$c" pswpin)") |"
+    done
+done
+echo
+echo "## libvmem's variants (median of the runs that ended well; ratios to off's medians)"
+echo
+echo "| program | cap | variant | wall s | / off | peak RSS MiB | hard faults | / off | store hits | stored | rejects | compress s |"
+echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for prog in $programs; do
+    for c in $caps; do
+        o=$(med "$prog" off "$c" 5) of=$(counter "$prog" off "$c" hard_faults)
+        for v in off lz4 zstd; do
+            case " ${variants[*]} " in *" $v "*) ;; *) continue ;; esac
+            w=$(med "$prog" "$v" "$c" 5) hf=$(counter "$prog" "$v" "$c" hard_faults)
+            rk=$(med "$prog" "$v" "$c" 6) cns=$(counter "$prog" "$v" "$c" compress_ns)
+            echo "| $prog | $c | $v | $(outcome "$prog" "$v" "$c") | $(ratio "$w" "$o") | $(awk -v x="$rk" 'BEGIN { if (x == "-") print "-"; else printf "%.1f", x / 1024 }') | $(k "$hf") | $(ratio "$hf" "$of") | $(k "$(counter "$prog" "$v" "$c" compress_hits)") | $(k "$(counter "$prog" "$v" "$c" compress_stored)") | $(k "$(counter "$prog" "$v" "$c" compress_rejects)") | $(awk -v x="$cns" 'BEGIN { if (x == "-") print "-"; else printf "%.2f", x / 1e9 }') |"
+        done
     done
 done
 bad=$(awk '$7 != "ok"' "$results" | wc -l)

@@ -184,8 +184,16 @@ int vmem_config_from_env_sized(struct vmem_config *cfg, size_t size, char *err,
 #define vmem_init(cfg) vmem_init_sized((cfg), sizeof(struct vmem_config))
 int vmem_init_sized(const struct vmem_config *cfg, size_t size);
 
-/* Releases every reservation and stops the runtime's threads.  Managed
- * memory must not be touched afterwards. */
+/* Releases every reservation (each is unmapped) and stops the runtime's
+ * threads; vmem_init or any call starts it again.  Other threads may still
+ * be touching managed memory meanwhile, in every fault mode: an access
+ * whose fault was being served completes, with the right data, and any
+ * other access -- during the shutdown or after it -- raises SIGSEGV
+ * (SEGV_MAPERR), as an access to any unmapped address does: never SIGBUS
+ * unless the page had an I/O error, never a hang.  A program's SIGSEGV or
+ * SIGBUS handler may leave by siglongjmp: libvmem holds none of its locks
+ * while that handler runs.  Other calls of libvmem must not run during the
+ * shutdown itself (they may start the runtime again afterwards). */
 void vmem_shutdown(void);
 
 /* The configuration in force (the runtime is started if it is not). */

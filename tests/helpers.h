@@ -200,6 +200,22 @@ static inline int child_status(pid_t pid)
     return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
 }
 
+/* Reads fd to its end into out (at most size - 1 bytes, then a NUL) and
+ * closes it: a child's stderr through a pipe. */
+static inline void read_to_end(int fd, char *out, size_t size)
+{
+    size_t n = 0;
+    ssize_t k;
+    while (n < size - 1 && (k = read(fd, out + n, size - 1 - n)) != 0) {
+        if (k < 0 && errno == EINTR)
+            continue;
+        cr_assert_geq(k, 0, "read: %s", strerror(errno));
+        n += (size_t)k;
+    }
+    out[n] = 0;
+    close(fd);
+}
+
 /* Waits for child pid and asserts it exited with 0; `what` names it. */
 static inline void child_assert_ok(pid_t pid, const char *what)
 {
@@ -292,6 +308,37 @@ static inline void thread_run(int (*fn)(void *), void *arg, const char *what)
     cr_assert_eq(pthread_join(t, &ret), 0);
     cr_assert_eq(pthread_sigmask(SIG_SETMASK, &old, NULL), 0);
     cr_assert_eq((intptr_t)ret, 0, "%s: failed with %d", what, (int)(intptr_t)ret);
+}
+
+struct started_thread_arg {
+    void *(*fn)(void *);
+    void *arg;
+    int started;
+};
+
+static inline void *started_thread_main(void *p)
+{
+    struct started_thread_arg *a = p;
+    void *(*fn)(void *) = a->fn;
+    void *arg = a->arg;
+    __atomic_store_n(&a->started, 1, __ATOMIC_RELEASE); /* a is gone after this */
+    return fn(arg);
+}
+
+/* pthread_create that returns once the thread runs fn.  Before a fork:
+ * under ASan a thread still starting holds the sanitizer's allocator lock
+ * at moments, and a child forked then inherits it held and hangs in its
+ * first malloc (a sanitizer limitation, not glibc's: glibc's fork takes
+ * its malloc locks). */
+static inline int start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+    struct started_thread_arg a = { fn, arg, 0 };
+    int err = pthread_create(t, NULL, started_thread_main, &a);
+    if (err)
+        return err;
+    while (!__atomic_load_n(&a.started, __ATOMIC_ACQUIRE))
+        sched_yield();
+    return 0;
 }
 
 /* ---- paging ------------------------------------------------------------------ */

@@ -59,16 +59,7 @@ Test(cap_warning, printed_once_per_process)
     }
     close(p[1]);
     char out[8192];
-    size_t n = 0;
-    ssize_t k;
-    while (n < sizeof(out) - 1 && (k = read(p[0], out + n, sizeof(out) - 1 - n)) != 0) {
-        if (k < 0 && errno == EINTR)
-            continue;
-        cr_assert_geq(k, 0, "read: %s", strerror(errno));
-        n += (size_t)k;
-    }
-    out[n] = 0;
-    close(p[0]);
+    read_to_end(p[0], out, sizeof(out));
     int st = child_status(pid);
     if (st == CHILD_SKIP)
         cr_skip_test("this fault mode cannot page: no cap to warn about");

@@ -3,8 +3,10 @@
  * pages that compress well, not at all, that are all zeros or one repeated
  * word; a full store and a store that cannot allocate fall back to the page
  * file with nothing lost; a forked child reads its parent's compressed
- * pages; decommit frees them; the store's RAM counts in the cap; bad
- * option values are refused by name.
+ * pages; decommit frees them; the store's RAM counts in the cap; its
+ * share of the cap goes back to the working set when the pages offered do
+ * not compress, and stays when they do; bad option values are refused by
+ * name.
  *
  * VMEM_COMPRESS defaults to lz4 here; the environment may name zstd.
  */
@@ -19,6 +21,7 @@
 #include <unistd.h>
 #include <vmem.h>
 
+#include "compress/share.h"
 #include "compress/store.h"
 #include "helpers.h"
 
@@ -145,7 +148,7 @@ Test(compress, every_kind_of_page_reads_back_under_eight_times_the_cap)
     struct worker w[4];
     for (unsigned i = 0; i < 4; i++) {
         w[i] = (struct worker){ i, 4, 0x2545F4914F6CDD1Dull * (i + 1) };
-        cr_assert_eq(pthread_create(&t[i], NULL, work, &w[i]), 0);
+        cr_assert_eq(start_thread(&t[i], work, &w[i]), 0);
     }
     for (unsigned i = 0; i < 4; i++)
         pthread_join(t[i], NULL);
@@ -300,6 +303,168 @@ Test(compress, zstd_reads_back)
     for (size_t i = 0; i < n; i++)
         cr_assert(intact(p, i, 1), "page %zu", i);
     cr_assert_gt(stats().compress_hits, 0);
+}
+
+/* ---- the adaptive share (compress/share.c) ------------------------------ */
+
+/* Cold pages written once that compress to about half a page (enough of
+ * them to fill the store's 25% of the cap), then hot pages read at random,
+ * 1.5 times the cap: random bytes (the store's pages earn nothing, every
+ * page offered is a reject) or text (they compress several times over).
+ * Run in a fresh child per variant, the store on or off; the counters of
+ * the last phase come back in a shared page. */
+#define SHARE_CAP   (2 * MIB)
+#define SHARE_COLD  320u
+#define SHARE_HOT   768u
+
+struct share_result {
+    uint64_t hard_faults, hits, limit, max, charged, shrinks, grows, rejects;
+    uint64_t regrown, grows_after; /* the share once the pages compress again */
+    int ran;
+};
+static struct share_result *share_out;
+static int share_store, share_hot_text;
+
+static void fill_half(uint8_t *p, size_t page)
+{
+    uint64_t x = page * 0x9E3779B97F4A7C15ull + 7;
+    for (size_t k = 0; k < PG / 16; k++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        ((uint64_t *)p)[k] = x;
+    }
+    memset(p + PG / 2, 0, PG / 2);
+}
+
+static void fill_hot(uint8_t *base, size_t page)
+{
+    /* fill_at's kinds: page % 4 == 0 is text, 1 random */
+    fill_at(base + page * PG, page * 4 + (share_hot_text ? 0 : 1), 1);
+}
+
+static int hot_intact(const uint8_t *base, size_t page)
+{
+    static uint8_t want[4096];
+    fill_at(want, page * 4 + (share_hot_text ? 0 : 1), 1);
+    return memcmp(base + page * PG, want, PG) == 0;
+}
+
+static void share_scenario(void)
+{
+    if (share_store)
+        setenv("VMEM_COMPRESS", "lz4", 0);
+    else
+        setenv("VMEM_COMPRESS", "off", 1);
+    struct vmem_config c;
+    CHILD_CHECK(vmem_get_config(&c) == 0, "vmem_get_config");
+    if (c.fault_mode == VMEM_FAULT_KERNEL) {
+        child_say("fault mode kernel: paging needs userfaultfd");
+        _exit(CHILD_SKIP);
+    }
+    int e = vmem_set_max_resident(SHARE_CAP);
+    if (e == ENOTSUP && c.trim == VMEM_TRIM_MOVE) {
+        child_say("VMEM_TRIM=move: this kernel has no UFFDIO_MOVE");
+        _exit(CHILD_SKIP);
+    }
+    CHILD_CHECK(e == 0, "cannot start paging: %s", strerror(e));
+    uint8_t *cold = VirtualAlloc(NULL, SHARE_COLD * PG, MEM_COMMIT, PAGE_READWRITE);
+    uint8_t *hot = VirtualAlloc(NULL, SHARE_HOT * PG, MEM_COMMIT, PAGE_READWRITE);
+    CHILD_CHECK(cold && hot, "VirtualAlloc: error %u", (unsigned)GetLastError());
+    for (size_t i = 0; i < SHARE_COLD; i++)
+        fill_half(cold + i * PG, i);
+    for (size_t i = 0; i < SHARE_HOT; i++)
+        fill_hot(hot, i);
+    /* the same page sequence in every run: the variants differ only by
+     * the store */
+    uint64_t x = 0x2545F4914F6CDD1Dull;
+    struct vmem_stats s0 = { 0 };
+    for (size_t i = 0; i < 24 * SHARE_HOT; i++) {
+        if (i == 12 * SHARE_HOT) {
+            /* the first half lets the share settle; the second is measured */
+            wait_page_writer_idle();
+            CHILD_CHECK(vmem_get_stats(&s0) == 0, "vmem_get_stats");
+        }
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t page = (size_t)(x % SHARE_HOT);
+        CHILD_CHECK(hot_intact(hot, page), "hot page %zu read back wrong", page);
+    }
+    struct vmem_stats s1;
+    CHILD_CHECK(vmem_get_stats(&s1) == 0, "vmem_get_stats");
+    for (size_t i = 0; i < SHARE_HOT; i++)
+        CHILD_CHECK(hot_intact(hot, i), "hot page %zu lost its contents", i);
+    uint64_t limit = share_limit(), grows = share_grows();
+    if (share_store && !share_hot_text && !limit) {
+        /* the program's pages start compressing: the samples taken while
+         * the share is 0 give the store back */
+        share_hot_text = 1;
+        for (size_t i = 0; i < SHARE_HOT; i++)
+            fill_hot(hot, i);
+        for (size_t i = 0; i < 12 * SHARE_HOT; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            size_t page = (size_t)(x % SHARE_HOT);
+            CHILD_CHECK(hot_intact(hot, page), "hot page %zu read back wrong", page);
+        }
+        for (size_t i = 0; i < SHARE_HOT; i++)
+            CHILD_CHECK(hot_intact(hot, i), "hot page %zu lost its contents", i);
+        share_out->regrown = share_limit();
+        share_out->grows_after = share_grows() - grows;
+    }
+    static uint8_t want[4096];
+    for (size_t i = 0; i < SHARE_COLD; i++) {
+        fill_half(want, i);
+        CHILD_CHECK(memcmp(cold + i * PG, want, PG) == 0, "cold page %zu lost its contents", i);
+    }
+    share_out->hard_faults = s1.hard_faults - s0.hard_faults;
+    share_out->hits = s1.compress_hits - s0.compress_hits;
+    share_out->limit = limit;
+    share_out->max = (uint64_t)SHARE_CAP / 100 * c.compress_max_pct; /* start.c's */
+    share_out->charged = s1.compress_store_bytes;
+    share_out->shrinks = share_shrinks();
+    share_out->grows = grows;
+    share_out->rejects = s1.compress_rejects;
+    share_out->ran = 1;
+}
+
+static struct share_result share_run(int store, int hot_text)
+{
+    share_out = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(share_out, MAP_FAILED);
+    share_store = store;
+    share_hot_text = hot_text;
+    run_child(share_scenario);
+    cr_assert(share_out->ran);
+    return *share_out;
+}
+
+Test(compress, share_goes_back_to_the_working_set_when_pages_do_not_compress)
+{
+    struct share_result off = share_run(0, 0), on = share_run(1, 0);
+    /* hard faults as without the store: 10% for the trimmer's timing (the
+     * fixed 25% share gave 1.5 times as many) */
+    cr_assert_leq(on.hard_faults * 10, off.hard_faults * 11,
+                  "store on: %llu hard faults, off: %llu (share %llu of %llu bytes, store "
+                  "%llu bytes, %llu shrinks, %llu rejects)",
+                  (unsigned long long)on.hard_faults, (unsigned long long)off.hard_faults,
+                  (unsigned long long)on.limit, (unsigned long long)on.max,
+                  (unsigned long long)on.charged, (unsigned long long)on.shrinks,
+                  (unsigned long long)on.rejects);
+    cr_assert_eq(on.limit, 0, "the share is still %llu bytes", (unsigned long long)on.limit);
+    cr_assert_gt(on.shrinks, 0);
+    cr_assert_eq(on.charged, 0, "the store still takes %llu bytes",
+                 (unsigned long long)on.charged);
+    /* and once the pages compress, the samples bring the share back */
+    cr_assert_gt(on.grows_after, 0, "the share did not grow back (%llu bytes)",
+                 (unsigned long long)on.regrown);
+    cr_assert_gt(on.regrown, 0);
+}
+
+Test(compress, share_stays_when_pages_compress)
+{
+    struct share_result on = share_run(1, 1);
+    cr_assert_eq(on.limit, on.max, "the share is %llu bytes of %llu (%llu shrinks)",
+                 (unsigned long long)on.limit, (unsigned long long)on.max,
+                 (unsigned long long)on.shrinks);
+    cr_assert_gt(on.hits, 0, "no fault was served from the store");
+    cr_assert_gt(on.charged, 0, "the store holds nothing");
 }
 
 /* ---- options ------------------------------------------------------------ */

@@ -65,7 +65,7 @@ static int scan_child(void)
     if (pthread_barrier_init(&scan_start, NULL, SCANNERS) != 0)
         return 10;
     for (int k = 0; k < SCANNERS; k++)
-        if (pthread_create(&t[k], NULL, scanner, NULL) != 0)
+        if (start_thread(&t[k], scanner, NULL) != 0)
             return 11;
     int rc = 0;
     for (int k = 0; k < SCANNERS; k++) {
@@ -248,7 +248,7 @@ Test(fork_threads, fork_while_trimmer_and_writer_are_busy)
     cr_assert_eq(pthread_atfork(busy_prepare, busy_parent, busy_child), 0);
     pthread_t t[WRITERS];
     for (size_t k = 0; k < WRITERS; k++)
-        cr_assert_eq(pthread_create(&t[k], NULL, busy_writer, (void *)(uintptr_t)k), 0);
+        cr_assert_eq(start_thread(&t[k], busy_writer, (void *)(uintptr_t)k), 0);
     int failed = 0;
     int last = 0;
     for (int n = 0; n < BUSY_FORKS; n++) {
@@ -341,7 +341,7 @@ static int fork_with_lock_held(pthread_mutex_t *m, const char *name)
     held_lock = m;
     held = released = 0;
     pthread_t t;
-    cr_assert_eq(pthread_create(&t, NULL, holder, NULL), 0);
+    cr_assert_eq(start_thread(&t, holder, NULL), 0);
     pthread_mutex_lock(&hl_lock);
     while (!held)
         pthread_cond_wait(&hl_cond, &hl_lock);

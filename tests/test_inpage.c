@@ -141,7 +141,7 @@ Test(inpage, transient_errors_with_threads)
     struct part q[4];
     for (int i = 0; i < 4; i++) {
         q[i] = (struct part){ p, n / 4 * (size_t)i, n / 4 * (size_t)(i + 1), 0 };
-        cr_assert_eq(pthread_create(&t[i], NULL, check_part, &q[i]), 0);
+        cr_assert_eq(start_thread(&t[i], check_part, &q[i]), 0);
     }
     for (int i = 0; i < 4; i++)
         pthread_join(t[i], NULL);

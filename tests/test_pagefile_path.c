@@ -358,3 +358,58 @@ Test(pagefile_path, descriptor_replaced_by_the_application, .init = setup, .fini
     cr_assert_eq(got, (ssize_t)sizeof(buf));
     cr_assert_eq(memcmp(back, buf, sizeof(buf)), 0, "the application's file was written");
 }
+
+/* In a child, in dir: a relative VMEM_PAGEFILE names a directory of the
+ * working directory at start; a chdir later moves nothing. */
+static int child_relative(void)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "Local\\vmem-relpf-%d", (int)getpid());
+    if (chdir(dir) != 0 || mkdir("pf", 0700) != 0)
+        return BAD_DATA;
+    setenv("VMEM_PAGEFILE", "pf", 1);
+    setenv("VMEM_MAX_RESIDENT", "1M", 1);
+    HANDLE h = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 4 << 20, name);
+    if (!h)
+        return ALLOC_FAILED;
+    struct vmem_config c;
+    if (vmem_get_config(&c) || c.pagefile[0] != '/')
+        return NO_ERROR_CODE; /* the path kept relative */
+    if (chdir("/") != 0)
+        return BAD_DATA;
+    uint64_t *v = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0);
+    if (!v)
+        return ALLOC_FAILED;
+    for (size_t i = 0; i < (4u << 20) / 8; i += 512)
+        v[i] = i ^ 0x5a5a;
+    for (size_t i = 0; i < (4u << 20) / 8; i += 512)
+        if (v[i] != (i ^ 0x5a5a))
+            return BAD_DATA;
+    if (!UnmapViewOfFile(v) || !CloseHandle(h))
+        return ALLOC_FAILED;
+    return OK;
+}
+
+Test(pagefile_path, relative_path_taken_at_start, .init = setup, .fini = remove_tree)
+{
+    need_paging_mode();
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0)
+        _exit(child_relative());
+    cr_assert_eq(child_status(pid), OK);
+    char pf[128];
+    snprintf(pf, sizeof(pf), "%s/pf", dir);
+    DIR *d = opendir(pf);
+    cr_assert_not_null(d);
+    struct dirent *e;
+    int left = 0;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            cr_log_error("left behind: %s/%s", pf, e->d_name);
+            left++;
+        }
+    closedir(d);
+    cr_assert_eq(left, 0, "a slot file stayed after the section's last handle closed");
+    cr_assert_eq(rmdir(pf), 0);
+}

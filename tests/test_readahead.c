@@ -227,7 +227,7 @@ static void race(int with_trim)
     }
     struct vmem_stats s0 = stats();
     pthread_t t;
-    cr_assert_eq(pthread_create(&t, NULL, scanner, &r), 0);
+    cr_assert_eq(start_thread(&t, scanner, &r), 0);
     mutate(&r, with_trim);
     pthread_join(t, NULL);
     struct vmem_stats s1 = stats();
@@ -258,7 +258,7 @@ Test(readahead, fork_during_readahead)
         r.gen[c] = 1;
     }
     pthread_t t;
-    cr_assert_eq(pthread_create(&t, NULL, scanner, &r), 0);
+    cr_assert_eq(start_thread(&t, scanner, &r), 0);
     for (int k = 0; k < 4 && !atomic_load(&r.done); k++) {
         while (atomic_load(&r.scanned) < (size_t)k * NCHUNKS / 4 && !atomic_load(&r.done))
             sched_yield();

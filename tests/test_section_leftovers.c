@@ -458,7 +458,7 @@ Test(section_leftovers, two_survivors_take_a_dead_record_back_once)
         for (int i = 0; i < 2; i++) {
             sv[i].go = &go;
             sv[i].reaped = 0;
-            cr_assert_eq(pthread_create(&th[i], NULL, survive, &sv[i]), 0);
+            cr_assert_eq(start_thread(&th[i], survive, &sv[i]), 0);
         }
         __atomic_store_n(&go, 1, __ATOMIC_RELEASE);
         for (int i = 0; i < 2; i++)

@@ -339,7 +339,7 @@ Test(section_lock_view, a_held_page_stops_no_other_fault_of_the_process)
     char c;
     cr_assert_eq(read(up[0], &c, 1), 1);
     pthread_t th;
-    cr_assert_eq(pthread_create(&th, NULL, read_page0, NULL), 0);
+    cr_assert_eq(start_thread(&th, read_page0, NULL), 0);
     while (!reader_tid || !in_userfault(reader_tid))
         sched_yield();
     /* page 0's fault is with the view thread, which cannot have it: page

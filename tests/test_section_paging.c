@@ -110,7 +110,7 @@ static const char *big_section(size_t size, uint64_t cap, char *msg, size_t cap_
         for (int t = 0; t < NTHREADS; t++) {
             w[t] = (struct big){ .a = a, .b = b, .pages = size / PG, .cap = cap, .base = base,
                                  .t = t, .verify = phase };
-            if (pthread_create(&th[t], NULL, big_worker, &w[t]) != 0)
+            if (start_thread(&th[t], big_worker, &w[t]) != 0)
                 return "pthread_create failed";
         }
         for (int t = 0; t < NTHREADS; t++)
@@ -336,7 +336,7 @@ Test(section_paging, forked_child_reads_paged_out_pages)
         fill_page(v, pg, 3);
     struct reader r = { .v = v, .pages = pages };
     pthread_t t;
-    cr_assert_eq(pthread_create(&t, NULL, keep_reading, &r), 0);
+    cr_assert_eq(start_thread(&t, keep_reading, &r), 0);
     fork_view = v;
     fork_pages = pages;
     child_run(child_reads, NULL, "child reading the view");

@@ -144,7 +144,7 @@ Test(section_teardown, unmap_racing_reads_keeps_the_data)
         pthread_t t[3];
         for (int i = 0; i < 3; i++) {
             r[i] = (struct racer){ .v = w, .seed = (unsigned)(round * 3 + i + 1) };
-            cr_assert_eq(pthread_create(&t[i], NULL, race_reader, &r[i]), 0);
+            cr_assert_eq(start_thread(&t[i], race_reader, &r[i]), 0);
         }
         for (int i = 0; i < 3; i++)
             while (__atomic_load_n(&r[i].reads, __ATOMIC_RELAXED) < 2000)

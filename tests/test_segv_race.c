@@ -77,7 +77,7 @@ static int guard_race_child(void *arg)
     pthread_barrier_init(&race.done, NULL, THREADS + 1);
     pthread_t t[THREADS];
     for (size_t i = 0; i < THREADS; i++)
-        if (pthread_create(&t[i], NULL, reader, (void *)i))
+        if (start_thread(&t[i], reader, (void *)i))
             return 5;
     for (int k = 0; k < ROUNDS; k++) {
         pthread_barrier_wait(&race.start);
@@ -139,7 +139,7 @@ static int fork_race_child(void *arg)
     pthread_barrier_init(&race.done, NULL, THREADS + 1);
     pthread_t t[THREADS];
     for (size_t i = 0; i < THREADS; i++)
-        if (pthread_create(&t[i], NULL, fork_reader, (void *)i))
+        if (start_thread(&t[i], fork_reader, (void *)i))
             return 5;
     for (int k = 0; k < ROUNDS; k++) {
         pthread_barrier_wait(&race.start);

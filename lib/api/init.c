@@ -26,7 +26,9 @@
 #include "section/vpage.h"
 #include "fault/guard.h"
 #include "fault/sigchain.h"
+#include "os/file.h"
 #include "os/process.h"
+#include "os/time.h"
 #include "os/uffd.h"
 #include "os/vm.h"
 #include "pagefile/pagefile.h"
@@ -82,6 +84,7 @@ static void atfork_child(void)
             as_lock_fail("cannot be made afresh in a forked child", e);
         publish_fork_child();
     }
+    sigchain_forget_in_child();
     section_fork_child();
     handle_fork_child();
     init_give();
@@ -185,6 +188,18 @@ static int start(const struct vmem_config *cfg)
     } else if ((err = vmem_config_from_env(&vmem_rt.cfg, msg, sizeof(msg))) != 0) {
         vmem_log("%s", msg);
         return err;
+    }
+    /* Sections make and remove slot files in the page-file directory long
+     * after start: a relative path would follow a later chdir (a slot file
+     * left behind, another process unable to open the section's name). */
+    if (vmem_rt.cfg.pagefile[0] && vmem_rt.cfg.pagefile[0] != '/') {
+        char abs[sizeof vmem_rt.cfg.pagefile];
+        if ((err = os_file_absolute(vmem_rt.cfg.pagefile, abs, sizeof abs)) != 0) {
+            vmem_log("VMEM_PAGEFILE %s: cannot make it an absolute path: %s",
+                     vmem_rt.cfg.pagefile, strerror(err));
+            return err;
+        }
+        memcpy(vmem_rt.cfg.pagefile, abs, sizeof abs);
     }
     long page = vm_page_size();
     if (page != (long)PAGE_SZ) {
@@ -306,11 +321,39 @@ VMEM_API int vmem_get_config_sized(struct vmem_config *cfg, size_t size)
     return config_export(cfg, size, &c);
 }
 
-static void release_region(struct region *r)
+/* Regions a fault is still reading page-file pages for (inflight): left
+ * for the next round, as decommit and release wait for them. */
+static size_t busy_regions;
+
+static void drop_idle_region(struct region *r)
 {
-    addrspace_drop_region(r);
+    if (__atomic_load_n(&r->inflight, __ATOMIC_ACQUIRE))
+        busy_regions++;
+    else
+        addrspace_drop_region(r);
 }
 
+/* Unmaps every reservation.  A fault whose read is in flight finishes
+ * first (it needs as_lock shared back, so it is waited for with the lock
+ * released); a fault that comes after finds no reservation, and its access
+ * meets an unmapped address. */
+static void drop_all_regions(void)
+{
+    for (;;) {
+        as_lock_exclusive();
+        busy_regions = 0;
+        region_for_each(drop_idle_region);
+        size_t busy = busy_regions;
+        as_unlock();
+        if (!busy)
+            return;
+        os_nap_ns(20 * 1000);
+    }
+}
+
+/* What a thread touching managed memory meanwhile gets is in vmem.h
+ * (vmem_shutdown): its fault completes, or its access meets the unmapped
+ * reservation and raises SIGSEGV. */
 VMEM_API void vmem_shutdown(void)
 {
     section_release_names(); /* the names go with the runtime */
@@ -324,10 +367,11 @@ VMEM_API void vmem_shutdown(void)
     publish_stop();
     fault_thread_stop();
     /* Regions go first, while their standby frames and page-file slots
-     * still exist to be freed; then the trimmer and the page file. */
-    as_lock_exclusive();
-    region_for_each(release_region);
-    as_unlock();
+     * still exist to be freed; then the trimmer and the page file, once
+     * no fault handler (signal mode) that may be making room under the cap
+     * is left. */
+    drop_all_regions();
+    sigchain_quiesce();
     paging_stop();
     as_lock_exclusive();
     runtime_set_state(RT_OFF);
@@ -336,6 +380,8 @@ VMEM_API void vmem_shutdown(void)
     vm_unmap((uintptr_t)vmem_rt.zero_buf, vmem_rt.zero_len);
     vmem_rt.zero_buf = NULL;
     as_unlock();
+    /* a handler that saw the runtime running may be about to take as_lock */
+    sigchain_quiesce();
     as_lock_destroy();
     init_give();
 }

@@ -26,6 +26,7 @@
 #include "core/vmem_internal.h"
 #include "os/process.h"
 #include "os/procinfo.h"
+#include "os/file.h"
 #include "os/statfile.h"
 #include "os/thread.h"
 #include "os/time.h"
@@ -212,7 +213,7 @@ int publish_start(char *err, size_t errlen)
         /* a start after vmem_shutdown: the area stays where it was made */
         memcpy(publish_cfg.dir, area_dir, sizeof(area_dir));
     } else {
-        if ((e = os_statfile_absolute(publish_cfg.dir, area_dir, sizeof(area_dir))) != 0) {
+        if ((e = os_file_absolute(publish_cfg.dir, area_dir, sizeof(area_dir))) != 0) {
             vmem_log("cannot publish statistics: VMEM_PUBLISH_DIR=%s is relative and the "
                      "working directory cannot be had (%s)", publish_cfg.dir, strerror(e));
             return 0;

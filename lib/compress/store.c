@@ -23,6 +23,7 @@
  */
 #include "compress/store.h"
 #include "compress/codec.h"
+#include "compress/share.h"
 #include "core/mutex.h"
 #include "core/stats.h"
 #include "os/page.h"
@@ -51,7 +52,6 @@ pthread_mutex_t *store_fork_lock(void) { return &store_lock; }
 
 static int on;
 static unsigned threshold_bytes;
-static uint64_t max_bytes;
 static uint8_t *arena;
 static size_t arena_pages, arena_used, arena_hint;
 static struct chunk *chunks;
@@ -64,6 +64,7 @@ static size_t nents, ents_hw, ents_live; /* capacity, high water, live */
 static uint32_t free_ent;                /* free list through `newer` */
 static uint32_t oldest_ent, newest_ent;
 static uint64_t charged;                 /* atomic: bytes charged */
+static uint32_t put_seq;                 /* atomic: puts so far (wraps) */
 static unsigned fail_puts;               /* atomic: test hook */
 
 static void lock(void) { mutex_take("store_lock", &store_lock); }
@@ -85,7 +86,9 @@ uint64_t store_charged_pages(void)
 
 int store_wants_eviction(void)
 {
-    return store_on() && __atomic_load_n(&charged, __ATOMIC_ACQUIRE) > max_bytes / 10 * 9;
+    /* the mark follows the adaptive share (share.c): a share that shrank
+     * sends the oldest pages out, giving their frames back */
+    return store_on() && __atomic_load_n(&charged, __ATOMIC_ACQUIRE) > share_limit() / 10 * 9;
 }
 
 void store_test_fail_puts(unsigned n)
@@ -103,7 +106,7 @@ int store_init(int codec, uint64_t max, unsigned threshold)
 {
     if (codec_init(codec))
         return ENOMEM;
-    max_bytes = max;
+    share_init(max);
     threshold_bytes = (unsigned)(PAGE_SZ * threshold / 100);
     arena_pages = (size_t)(max / PAGE_SZ);
     if (arena_pages < MAX_CHUNK)
@@ -201,7 +204,7 @@ static void list_del(unsigned c, size_t ch)
 static size_t chunk_new(unsigned c)
 {
     size_t n = class_pages[c];
-    if ((uint64_t)(arena_used + n) * PAGE_SZ > max_bytes)
+    if ((uint64_t)(arena_used + n) * PAGE_SZ > share_limit())
         return SIZE_MAX;
     for (size_t tries = 0, at = arena_hint; tries < arena_pages; tries++, at++) {
         if (at + n > arena_pages)
@@ -286,7 +289,7 @@ uint32_t store_put(const struct store_blob *b, struct region *r, size_t page, ui
         e = (uint32_t)ents_hw;
     uint32_t off = 0;
     *why = STORE_FULL;
-    if (!e || (uint64_t)arena_used * (PAGE_SZ + sizeof(struct chunk)) + meta > max_bytes ||
+    if (!e || (uint64_t)arena_used * (PAGE_SZ + sizeof(struct chunk)) + meta > share_limit() ||
         (!b->same && (off = obj_alloc((unsigned)((b->len + GRAIN - 1) / GRAIN - 1))) ==
                          UINT32_MAX)) {
         unlock();
@@ -301,7 +304,8 @@ uint32_t store_put(const struct store_blob *b, struct region *r, size_t page, ui
     *x = (struct store_entry){ .region = r, .page = page, .pf_slot = pf_slot, .gen = gen,
                                .off = off, .len = (uint16_t)(b->same ? 0 : b->len),
                                .live = 1, .stale = (uint8_t)(stale && pf_slot),
-                               .word = b->word, .older = newest_ent };
+                               .word = b->word, .older = newest_ent,
+                               .seq = __atomic_fetch_add(&put_seq, 1, __ATOMIC_RELAXED) };
     if (newest_ent)
         ents[newest_ent].newer = e;
     else
@@ -381,6 +385,13 @@ uint32_t store_release(uint32_t e)
     uint32_t slot = x->pf_slot;
     store_free(e);
     return slot;
+}
+
+uint32_t store_release_hit(uint32_t e)
+{
+    share_hit(__atomic_load_n(&put_seq, __ATOMIC_RELAXED) - ents[e].seq,
+              store_charged_pages());
+    return store_release(e);
 }
 
 size_t store_oldest(uint32_t *out, size_t n)

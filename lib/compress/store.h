@@ -50,6 +50,7 @@ struct store_entry {
     uint8_t stale;            /* pf_slot is the page's slot but holds older
                                  content: leaving the store rewrites it */
     uint8_t busy;             /* STORE_WRITING, STORE_ORPHAN */
+    uint32_t seq;             /* puts before this one: its age (share.c) */
     uint64_t word;            /* same-filled page: its word */
     uint32_t older, newer;    /* age list */
 };
@@ -68,7 +69,7 @@ int store_on(void);
  * counts against the working-set cap. */
 uint64_t store_charged_pages(void);
 /* 1 when the store is above the mark where its oldest entries should go
- * to the page file to make room. */
+ * to the page file to make room: 90 % of its share now (share.h). */
 int store_wants_eviction(void);
 
 enum { STORE_OK = 0, STORE_REJECT, STORE_FULL, STORE_NOMEM };
@@ -105,6 +106,10 @@ struct store_entry *store_entry(uint32_t e);
  * the page-file slot the page keeps, or, while the writer has the entry
  * (STORE_WRITING), marks it orphan and returns 0. */
 uint32_t store_release(uint32_t e);
+
+/* store_release for a fault served from entry e (a hit): the entry's age
+ * goes to the adaptive share first (share.c). */
+uint32_t store_release_hit(uint32_t e);
 
 /* Up to n of the oldest entries, oldest first, into out; returns how many.
  * Takes store_lock.  They stay alive while the caller holds as_lock

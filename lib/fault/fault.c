@@ -31,10 +31,12 @@
 #include "fault/readahead.h"
 #include "compress/store.h"
 #include "paging/cap.h"
+#include "paging/fault_cost.h"
 #include "paging/reclaim.h"
 #include "paging/start.h"
 #include "core/internal_alloc.h"
 #include "os/uffd.h"
+#include "os/vm.h"
 #include "pagefile/pagefile.h"
 #include "policy/policy.h"
 #include "paging/prefetch.h"
@@ -314,7 +316,7 @@ static void compressed_fault(struct region *r, size_t idx, int write, int *woke)
         return;
     }
     *woke = err == 0;
-    p->slot = store_release(e);
+    p->slot = store_release_hit(e);
     if (!p->slot)
         dirty = 1; /* the writer had its slot: no copy on disk */
     made_resident(r, idx, p, dirty, write, &vmem_ctr.compress_hits);
@@ -490,6 +492,7 @@ static void hard_fault(struct region **r_io, size_t idx, int write, size_t *room
     __atomic_add_fetch(&r->inflight, 1, __ATOMIC_ACQ_REL);
     if (!keep_lock)
         as_unlock();
+    uint64_t t = fault_cost_now();
     /* [rlo, rhi) is what was read; a failed cluster read is retried for the
      * faulting page alone, a bounded number of times */
     size_t rlo = lo, rhi = hi;
@@ -502,8 +505,10 @@ static void hard_fault(struct region **r_io, size_t idx, int write, size_t *room
         err = bounce ? pagefile_read(slot + (uint32_t)(idx - lo), bounce + (idx - lo) * PAGE_SZ, 1)
                      : ENOMEM;
     }
+    t = fault_cost_since(FC_READ, t);
     if (!keep_lock)
         as_lock_shared();
+    fault_cost_since(FC_RELOCK, t);
 
     /* Decommit and release wait for inflight to drop, so the region and
      * the claimed pages are still there; checked all the same. */
@@ -559,9 +564,11 @@ static void hard_fault(struct region **r_io, size_t idx, int write, size_t *room
      * the prefetch was used. */
     int stash = vmem_rt.cfg.prefetch_install == VMEM_PREFETCH_STANDBY && b - a > 1;
     size_t done = 0, ia = stash ? idx : a, ib = stash ? idx + 1 : b;
+    t = fault_cost_now();
     /* all write-protected: clean copies of their slots */
     int cerr = install_read(region_addr(r, ia), bounce + (ia - lo) * PAGE_SZ, (ib - ia) * PAGE_SZ,
                             paging_tracks_dirty() || is_watch(r), &done);
+    fault_cost_since(FC_INSTALL, t);
     /* The install may stop part-way (ENOMEM under a cgroup limit): the
      * pages installed, [ia, ie), are resident; the rest go back. */
     size_t ie = ia + done / PAGE_SZ;
@@ -697,13 +704,48 @@ static size_t pages_wanted(uint8_t st)
     }
 }
 
+/* VMEM_FAULT_COST: the kind a fault on a page in state st is counted
+ * under. */
+static enum fault_cost_part cost_kind(uint8_t st, int write, int kind)
+{
+    switch (st) {
+    case PTE_PAGEDOUT:
+        return FC_HARD;
+    case PTE_COMMITTED:
+        return FC_ZERO;
+    case PTE_STANDBY:
+        return FC_TRANSITION;
+    case PTE_COMPRESSED:
+        return FC_COMPRESSED;
+    case PTE_RESIDENT:
+        return kind == FAULT_WP || (kind == FAULT_WP_UNKNOWN && write) ? FC_WP : FC_OTHER;
+    default:
+        return FC_OTHER;
+    }
+}
+
+/* VMEM_FAULT_COST: a fault that began at t0 took as_lock at `locked` and
+ * waited room_ns for room. */
+static void cost_fault(enum fault_cost_part kind, uint64_t t0, uint64_t locked,
+                       uint64_t room_ns)
+{
+    if (kind == FC_HARD || kind == FC_WP)
+        fault_cost_add(kind == FC_HARD ? FC_LOCK_HARD : FC_LOCK_WP, locked - t0);
+    if (kind == FC_HARD && room_ns)
+        fault_cost_add(FC_ROOM_HARD, room_ns);
+    fault_cost_since(kind, t0);
+}
+
 int fault_resolve(uintptr_t addr, int write, int kind)
 {
     addr = round_down(addr, PAGE_SZ);
     int woke = 0, ours = 1, waits = 0;
     size_t room = 0, unbounded = SIZE_MAX; /* room taken under the cap (none
                                                without a cap), given back at the end */
+    uint64_t t0 = fault_cost_now(), locked = 0, room_ns = 0;
     as_lock_shared();
+    if (t0)
+        locked = fault_cost_clock();
     struct region *r = region_find(addr);
     if (r && (r->flags & REGION_VIEW))
         r = NULL; /* a section's view: the kernel serves it, a SIGBUS is the program's */
@@ -717,19 +759,25 @@ int fault_resolve(uintptr_t addr, int write, int kind)
         size_t n = pages_wanted(p ? pte_load_state(p) : PTE_RESERVED);
         if (n && !(room = cap_take(n, cap_least(n)))) {
             as_unlock();
+            uint64_t tr = fault_cost_now();
             room = paging_make_room(n);
+            if (tr)
+                room_ns = fault_cost_since(FC_ROOM, tr) - tr;
             as_lock_shared();
             r = region_find(addr);
             if (r && (r->flags & REGION_VIEW))
                 r = NULL;
         }
     }
+    enum fault_cost_part kind_of = FC_OTHER;
     if (!r || !uses_uffd()) {
         ours = 0;
     } else {
         size_t idx = region_page(r, addr);
         const struct pte *p = pte_get(&r->ptes, idx);
         uint8_t st = p ? pte_load_state(p) : PTE_RESERVED;
+        if (t0)
+            kind_of = cost_kind(st, write, kind);
         /* a page that changed state under another fault meanwhile may need
          * room this one did not take: retried */
         int go = room || !paging_enabled() || !pages_wanted(st);
@@ -765,6 +813,8 @@ int fault_resolve(uintptr_t addr, int write, int kind)
     if (!woke && !waits && vmem_rt.mode == VMEM_FAULT_THREAD && uses_uffd())
         uffd_wake(vmem_rt.uffd, addr, PAGE_SZ);
     as_unlock();
+    if (t0)
+        cost_fault(kind_of, t0, locked, room_ns);
     return ours;
 }
 
@@ -788,11 +838,26 @@ void fault_set_view_inpage(int (*lost)(uintptr_t addr))
     __atomic_store_n(&view_inpage, lost, __ATOMIC_RELEASE);
 }
 
+/* A SIGBUS of userfaultfd (signal mode) for a page whose reservation went
+ * away between the fault and its handler -- released, or the runtime shut
+ * down, which unmaps every reservation: the access is retried, and meets
+ * what is there now (SIGSEGV at an unmapped address, as on Windows an
+ * access violation).  An address still mapped is not ours: its SIGBUS is
+ * the program's.  An unmapped address cannot raise SIGBUS again, so the
+ * retry cannot loop. */
+static enum sigchain_verdict gone_or_not_ours(uintptr_t addr)
+{
+    unsigned char v;
+    return vm_resident(addr, 1, &v) == ENOMEM ? SIGCHAIN_HANDLED : SIGCHAIN_NOT_OURS;
+}
+
 enum sigchain_verdict fault_sigbus_claim(int sig, siginfo_t *si, void *uctx)
 {
     (void)sig;
-    if (si->si_code != BUS_ADRERR || !runtime_ready())
+    if (si->si_code != BUS_ADRERR)
         return SIGCHAIN_NOT_OURS;
+    if (!runtime_ready())
+        return gone_or_not_ours(round_down((uintptr_t)si->si_addr, PAGE_SZ));
     /* A poisoned page (UFFDIO_POISON) raises BUS_ADRERR where the kernel is
      * built without CONFIG_MEMORY_FAILURE, and in signal mode a lost page
      * not poisoned raises it too: the application is told what it is, an
@@ -813,5 +878,5 @@ enum sigchain_verdict fault_sigbus_claim(int sig, siginfo_t *si, void *uctx)
         write = (((ucontext_t *)uctx)->uc_mcontext.gregs[REG_ERR] & 2) != 0;
 #endif
     return fault_resolve((uintptr_t)si->si_addr, write, FAULT_WP_UNKNOWN)
-               ? SIGCHAIN_HANDLED : SIGCHAIN_NOT_OURS;
+               ? SIGCHAIN_HANDLED : gone_or_not_ours(addr);
 }

@@ -30,6 +30,7 @@
 #include "core/mutex.h"
 #include "core/runtime.h"
 #include "os/sig.h"
+#include "os/time.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -51,6 +52,7 @@ struct chain {
 };
 
 static struct chain chains[2]; /* [0] SIGSEGV, [1] SIGBUS */
+static _Atomic unsigned claims_in_flight; /* threads inside a claim */
 static pthread_mutex_t chain_lock = PTHREAD_MUTEX_INITIALIZER;
 pthread_mutex_t *sigchain_fork_lock(void) { return &chain_lock; }
 
@@ -177,8 +179,14 @@ static void handler(int sig, siginfo_t *si, void *uctx)
      * sent (si_code <= 0) is the application's, whatever its si_addr says. */
     int sent = si->si_code <= 0;
     enum sigchain_verdict v = SIGCHAIN_NOT_OURS;
-    if (!sent && c->claim)
+    if (!sent && c->claim) {
+        /* counted before the claim reads the runtime's state: shutdown
+         * changes the state, then waits for the count (sigchain_quiesce) */
+        atomic_fetch_add(&claims_in_flight, 1);
+        atomic_thread_fence(memory_order_seq_cst);
         v = c->claim(sig, si, uctx);
+        atomic_fetch_sub(&claims_in_flight, 1);
+    }
     if (v != SIGCHAIN_HANDLED)
         forward(c, sig, si, uctx, sent);
     as_lock_sigs_blocked = blocked;
@@ -215,6 +223,18 @@ static int install_locked(int sig, struct chain *c)
         return err;
     atomic_store(&c->installed, 1);
     return 0;
+}
+
+void sigchain_quiesce(void)
+{
+    atomic_thread_fence(memory_order_seq_cst); /* the caller's state change, then the count */
+    while (atomic_load(&claims_in_flight))
+        os_nap_ns(20 * 1000);
+}
+
+void sigchain_forget_in_child(void)
+{
+    atomic_store(&claims_in_flight, 0);
 }
 
 int sigchain_install(int sig, sigchain_claim_fn claim)

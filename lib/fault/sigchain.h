@@ -23,6 +23,16 @@ typedef enum sigchain_verdict (*sigchain_claim_fn)(int sig, siginfo_t *si, void 
  * deciding; remembers the previous action.  Idempotent. */
 int sigchain_install(int sig, sigchain_claim_fn claim);
 
+/* Waits until no thread is inside a claim (any signal, any thread).  A
+ * claim that starts afterwards sees what the caller changed before (the
+ * runtime's state, the regions): shutdown calls it before it frees what a
+ * claim in flight may still use.  Never from a signal handler. */
+void sigchain_quiesce(void);
+
+/* In a forked child: the claims the parent's other threads had in flight
+ * are not the child's. */
+void sigchain_forget_in_child(void);
+
 /* Re-installs the handler if the application replaced it since, keeping the
  * application's as the one chained to.  Cheap (one sigaction call). */
 void sigchain_ensure(int sig);

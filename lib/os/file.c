@@ -1,14 +1,17 @@
 /*
  * os/file.c -- thin wrappers over the file calls: open (O_TMPFILE),
  * mkostemp, unlink, stat, fstat, fstatvfs, fcntl, ftruncate, fallocate,
- * pread, pwrite and close.
+ * pread, pwrite, close and getcwd (a relative path made absolute).
  */
 #include "os/file.h"
 #include "os/fd.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -159,4 +162,19 @@ int os_file_read_full(int fd, void *buf, size_t len, off_t off)
 int os_file_write_full(int fd, const void *buf, size_t len, off_t off)
 {
     return transfer(fd, 1, (void *)buf, len, off);
+}
+
+int os_file_absolute(const char *dir, char *out, size_t len)
+{
+    if (dir[0] == '/')
+        return snprintf(out, len, "%s", dir) < (int)len ? 0 : ENAMETOOLONG;
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof(cwd)))
+        return errno == ERANGE ? ENAMETOOLONG : errno;
+    /* getcwd of a directory removed since: "(unreachable)/..." on old
+     * kernels, ENOENT on new ones */
+    if (cwd[0] != '/')
+        return ENOENT;
+    int n = snprintf(out, len, "%s/%s", strcmp(cwd, "/") ? cwd : "", dir);
+    return n > 0 && (size_t)n < len ? 0 : ENAMETOOLONG;
 }

@@ -17,6 +17,11 @@
  * system cannot make one. */
 int os_file_open_tmpfile(const char *dir, int *fd);
 
+/* Any thread: path as an absolute path in out (len bytes): path itself when
+ * it starts with '/', else the working directory joined with it.
+ * ENAMETOOLONG if it does not fit, or getcwd's errno. */
+int os_file_absolute(const char *path, char *out, size_t len);
+
 /* Any thread: mkostemp(tmpl, O_CLOEXEC): a new file (mode 0600) under a
  * unique name that replaces tmpl's trailing XXXXXX, into *fd. */
 int os_file_make_unique(char *tmpl, int *fd);

@@ -24,20 +24,6 @@ static int join(char *out, size_t len, const char *dir, const char *name)
     return n > 0 && (size_t)n < len ? 0 : ENAMETOOLONG;
 }
 
-int os_statfile_absolute(const char *dir, char *out, size_t len)
-{
-    if (dir[0] == '/')
-        return snprintf(out, len, "%s", dir) < (int)len ? 0 : ENAMETOOLONG;
-    char cwd[PATH_MAX];
-    if (!getcwd(cwd, sizeof(cwd)))
-        return errno == ERANGE ? ENAMETOOLONG : errno;
-    /* getcwd of a directory removed since: "(unreachable)/..." on old
-     * kernels, ENOENT on new ones */
-    if (cwd[0] != '/')
-        return ENOENT;
-    return join(out, len, strcmp(cwd, "/") ? cwd : "", dir);
-}
-
 int os_statfile_create(const char *dir, const char *name, unsigned mode, size_t size,
                        void **map)
 {

@@ -13,11 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Any thread: dir as an absolute path in out (len bytes): dir itself when
- * it starts with '/', else the working directory joined with it.
- * ENAMETOOLONG if it does not fit, or getcwd's errno. */
-int os_statfile_absolute(const char *dir, char *out, size_t len);
-
 /* Any thread: creates dir/name (never an existing file, never through a
  * symbolic link) with the permission bits mode, size bytes of zeros with
  * every block allocated (ENOSPC, and no file, where there is no room), and

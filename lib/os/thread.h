@@ -23,8 +23,9 @@ typedef int (*os_thread_creator)(pthread_t *t, const pthread_attr_t *attr,
  * restores pthread_create. */
 void os_thread_set_creator(os_thread_creator creator);
 
-/* Any thread: starts fn(arg) with every signal blocked; the caller's mask is
- * unchanged on return. */
+/* Any thread: starts fn(arg) with every signal blocked and returns once
+ * the new thread runs (fn called); the caller's mask is unchanged on
+ * return. */
 int os_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 
 /* A thread started by os_thread_start and not yet joined. */

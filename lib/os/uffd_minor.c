@@ -67,11 +67,18 @@ int uffd_minor_register(int fd, uintptr_t addr, size_t len)
     return ioctl(fd, UFFDIO_REGISTER, &reg) < 0 ? errno : 0;
 }
 
-int uffd_continue(int fd, uintptr_t addr, size_t len)
+#ifndef UFFDIO_CONTINUE_MODE_DONTWAKE
+#define UFFDIO_CONTINUE_MODE_DONTWAKE ((__u64)1 << 0)
+#endif
+
+/* UFFDIO_CONTINUE over [addr, addr+len) with `mode`, past partial maps
+ * (EAGAIN). */
+static int continue_range(int fd, uintptr_t addr, size_t len, __u64 mode)
 {
     size_t total = 0;
     for (;;) {
-        struct uffdio_continue c = { .range = { .start = addr + total, .len = len - total } };
+        struct uffdio_continue c = { .range = { .start = addr + total, .len = len - total },
+                                     .mode = mode };
         int r = ioctl(fd, UFFDIO_CONTINUE, &c);
         if (c.mapped > 0)
             total += (size_t)c.mapped;
@@ -82,24 +89,14 @@ int uffd_continue(int fd, uintptr_t addr, size_t len)
     }
 }
 
-#ifndef UFFDIO_CONTINUE_MODE_DONTWAKE
-#define UFFDIO_CONTINUE_MODE_DONTWAKE ((__u64)1 << 0)
-#endif
+int uffd_continue(int fd, uintptr_t addr, size_t len)
+{
+    return continue_range(fd, addr, len, 0);
+}
 
 int uffd_continue_nowake(int fd, uintptr_t addr, size_t len)
 {
-    size_t total = 0;
-    for (;;) {
-        struct uffdio_continue c = { .range = { .start = addr + total, .len = len - total },
-                                     .mode = UFFDIO_CONTINUE_MODE_DONTWAKE };
-        int r = ioctl(fd, UFFDIO_CONTINUE, &c);
-        if (c.mapped > 0)
-            total += (size_t)c.mapped;
-        if (r == 0 && total >= len)
-            return 0;
-        if (r < 0 && errno != EAGAIN)
-            return errno;
-    }
+    return continue_range(fd, addr, len, UFFDIO_CONTINUE_MODE_DONTWAKE);
 }
 
 int uffd_copy_nowake(int fd, uintptr_t dst, const void *src, size_t len)

@@ -192,6 +192,7 @@ int pagefile_open(const char *where, uint64_t max_bytes, char *err, size_t errle
         snprintf(err, errlen, "cannot use the page file %s %s: %s", what, shown, strerror(e));
         return e;
     }
+    int from_fs = !max_bytes; /* no limit given: the file system's free space */
     if (!max_bytes) {
         if (os_file_fs_free(fd, &max_bytes))
             max_bytes = MAX_DEFAULT;
@@ -207,10 +208,19 @@ int pagefile_open(const char *where, uint64_t max_bytes, char *err, size_t errle
     uint64_t cap = max_bytes / PAGE_SZ;
     if (cap > UINT32_MAX)
         cap = UINT32_MAX;
+    if (cap < 16 && from_fs) {
+        /* a full file system, not a limit anyone set */
+        (void)os_file_close(fd);
+        snprintf(err, errlen, "the file system holding the page file %s %s has %llu bytes "
+                 "free, below the page file's minimum of 16 pages (64 KiB): free some space "
+                 "there, or name another place with VMEM_PAGEFILE (its limit with "
+                 "VMEM_PAGEFILE_MAX)", what, shown, (unsigned long long)max_bytes);
+        return ENOSPC;
+    }
     if (cap < 16) {
         (void)os_file_close(fd);
-        snprintf(err, errlen, "page file limit of %llu bytes is below 16 pages",
-                 (unsigned long long)max_bytes);
+        snprintf(err, errlen, "page file limit of %llu bytes (VMEM_PAGEFILE_MAX) is below 16 "
+                 "pages (64 KiB)", (unsigned long long)max_bytes);
         return EINVAL;
     }
     uint64_t *bm = pf_slots_make(cap);

@@ -15,10 +15,12 @@
  * not compress under the threshold, store full, no memory) is marked
  * FRAME_NOSTORE: the page writer writes it to the page file as before.  A
  * frame faulted back or decommitted meanwhile (FRAME_ORPHAN) gives its entry
- * back.
+ * back.  Each page compressed is reported to the store's adaptive share
+ * (compress/share.c); while that share is 0, only its samples are
+ * compressed and the other frames go to the page file at once.
  *
- * Out of it: when the store is above its eviction mark (90 % of
- * VMEM_COMPRESS_MAX), its oldest entries leave, under as_lock exclusive: a
+ * Out of it: when the store is above its eviction mark (90 % of its
+ * share, at most VMEM_COMPRESS_MAX), its oldest entries leave, under as_lock exclusive: a
  * COMPRESSED page with a page-file copy becomes PAGEDOUT at once; one
  * without is decompressed into this thread's buffer, given a slot, written
  * with the lock released, and becomes PAGEDOUT only if, under the lock
@@ -33,6 +35,7 @@
  * or writing; store_lock inside the store's calls.
  */
 #include "paging/compress_out.h"
+#include "compress/share.h"
 #include "compress/store.h"
 #include "pagefile/pagefile.h"
 #include "paging/release.h"
@@ -47,8 +50,10 @@
 
 #define BATCH 64
 
-/* The page writer thread's: blobs being put, pages being written. */
-static struct store_blob blobs[BATCH];
+/* The page writer thread's: the page being put (each is put as soon as it
+ * is compressed: one buffer, not a batch's 256 KiB of RAM outside the cap),
+ * pages being written. */
+static struct store_blob blob;
 static uint8_t outbuf[BATCH * PAGE_SZ] __attribute__((aligned(PAGE_SZ)));
 
 size_t compress_out_pass(int *found)
@@ -66,6 +71,12 @@ size_t compress_out_pass(int *found)
         seen++;
         if (fr->flags & (FRAME_WRITING | FRAME_STORED | FRAME_NOSTORE | FRAME_ORPHAN))
             continue;
+        if (!share_want_compress()) {
+            /* the store's share is 0 (share.c): to the page file, without
+             * the CPU of compressing it */
+            fr->flags |= FRAME_NOSTORE;
+            continue;
+        }
         fr->flags |= FRAME_WRITING;
         dirty[n] = (fr->flags & FRAME_DIRTY) != 0;
         slots[n] = fr->slot;
@@ -79,12 +90,13 @@ size_t compress_out_pass(int *found)
     /* the frames are frozen (FRAME_WRITING): read without any lock */
     for (size_t k = 0; k < n; k++) {
         struct frame *fr = standby_frame(fs[k]);
-        int why = store_compress(standby_data(fs[k]), &blobs[k]);
+        int why = store_compress(standby_data(fs[k]), &blob);
         ents[k] = 0;
         if (why == STORE_OK)
-            ents[k] = store_put(&blobs[k], fr->region, fr->page, slots[k], dirty[k], &why);
+            ents[k] = store_put(&blob, fr->region, fr->page, slots[k], dirty[k], &why);
         if (why == STORE_REJECT)
             ctr_add(&vmem_ctr.compress_rejects, 1);
+        share_offered(why != STORE_REJECT);
     }
 
     as_lock_exclusive();

@@ -37,6 +37,7 @@
 #include "paging/reclaim.h"
 #include "os/time.h"
 #include "paging/cap.h"
+#include "paging/fault_cost.h"
 #include "paging/page_writer.h"
 #include "paging/release.h"
 #include "paging/trim.h"
@@ -100,12 +101,16 @@ size_t paging_make_room(size_t want)
     /* A manager at work (on another CPU) makes the room in batches while
      * this thread waits; only a manager idle, starved or too slow leaves
      * the work to the fault. */
+    uint64_t tm = fault_cost_now();
     for (int n = 0; n < TRIMMER_NAPS && wsmanager_busy(); n++) {
         size_t got = cap_take(want, least);
-        if (got)
+        if (got) {
+            fault_cost_since(FC_ROOM_MANAGER, tm);
             return got;
+        }
         os_nap_ns(50 * 1000);
     }
+    fault_cost_since(FC_ROOM_MANAGER, tm);
     unsigned long passes = page_writer_passes();
     uint64_t seen = cap_progress_count();
     int trimmed = 0; /* trimmed, and nothing freed since nor written */
@@ -116,7 +121,10 @@ size_t paging_make_room(size_t want)
             return got;
         size_t need = excess(want);
         int dirty = 0;
+        uint64_t t0 = fault_cost_now();
         size_t freed = need ? release_if_news(need + toward_low_water(), &dirty) : 0;
+        if (need)
+            fault_cost_since(FC_ROOM_RELEASE, t0);
         if (dirty)
             page_writer_kick();
         if (freed) {
@@ -131,9 +139,11 @@ size_t paging_make_room(size_t want)
             trimmed = 0;
         }
         if (!trimmed && need) {
+            t0 = fault_cost_now();
             size_t t = trim_working_set(need, excess, want);
             if (!t)
                 t = cap_trim_views(need); /* views' pages (section/vpage.c) */
+            fault_cost_since(FC_ROOM_TRIM, t0);
             if (t) {
                 cap_progress(t);
                 page_writer_kick();
@@ -143,7 +153,9 @@ size_t paging_make_room(size_t want)
             }
         }
         if (page_writer_busy() && !page_writer_stuck()) {
+            t0 = fault_cost_now();
             os_nap_ns(50 * 1000); /* frames being saved: room on its way */
+            fault_cost_since(FC_ROOM_WRITER, t0);
             continue;
         }
         uint64_t now = cap_progress_count();
@@ -158,7 +170,9 @@ size_t paging_make_room(size_t want)
             page_writer_kick();
             paging_kick();
         }
+        t0 = fault_cost_now();
         os_nap_ns(50 * 1000);
+        fault_cost_since(FC_ROOM_STALL, t0);
     }
     __atomic_store_n(&stalled_at, cap_progress_count() + 1, __ATOMIC_RELEASE);
     /* what fits, else a page over the cap */

@@ -10,6 +10,7 @@
  * Locks: as_lock exclusive while the replacement policy starts.
  */
 #include "paging/start.h"
+#include "paging/fault_cost.h"
 #include "compress/codec.h"
 #include "compress/store.h"
 #include "pagefile/pagefile.h"
@@ -143,6 +144,7 @@ int paging_start(uint64_t pages, const char *where, uint64_t max_bytes, char *er
         return e;
     }
     cap_warn_if_unbacked(pages);
+    fault_cost_start();
     return 0;
 }
 

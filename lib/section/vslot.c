@@ -9,7 +9,6 @@
 #include "os/file.h"
 #include "os/page.h"
 #include "os/shm.h"
-#include "os/statfile.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -24,13 +23,14 @@ static void slot_dir_given(char *out, size_t cap);
 
 /* The slot files' directory, absolute: a named section's table records
  * its slot file for processes with other working directories, and for its
- * removal after a chdir.  Left as given if the working directory cannot be
- * told. */
+ * removal after a chdir (VMEM_PAGEFILE is made absolute at start, api/init.c;
+ * a relative TMPDIR is made so here).  Left as given if the working
+ * directory cannot be told. */
 static void slot_dir(char *out, size_t cap)
 {
     char given[512], abs[512];
     slot_dir_given(given, sizeof given);
-    if (given[0] != '/' && os_statfile_absolute(given, abs, sizeof abs) == 0)
+    if (given[0] != '/' && os_file_absolute(given, abs, sizeof abs) == 0)
         snprintf(out, cap, "%s", abs);
     else
         snprintf(out, cap, "%s", given);

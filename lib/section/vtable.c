@@ -38,7 +38,13 @@ _Static_assert(VT_RECORDS * (sizeof(uint32_t) + sizeof(uint64_t)) <= PAGE_SZ,
 
 #define VT_VERSION 4
 
+/* t->rec of a forked child that found no free record: it takes one when it
+ * first maps a page of the section (vt_count_up), as a child that never
+ * touches the views (a fork + exec) needs none. */
+#define REC_WANTED (-2)
+
 static pthread_mutex_t vtable_lock = PTHREAD_MUTEX_INITIALIZER;
+static int no_record_warned; /* atomic: the warning below, once a process */
 static struct vtable *tables; /* vtable_lock */
 static int getlk_warned;
 
@@ -287,6 +293,17 @@ void vt_count_up(struct vtable *t, struct vt_entry *e)
     uint64_t pg = (uint64_t)(e - t->ent);
     if (t->held[pg]++)
         return;
+    /* a record is taken only while nothing is counted: it then holds
+     * every page this process counts (a trim's write-out only counts
+     * down, off vpage_lock: a count seen above 0 here is taken at a later
+     * page) */
+    if (t->rec == REC_WANTED && !__atomic_load_n(&t->counted, __ATOMIC_RELAXED) &&
+        take_record(t) != 0 &&
+        !__atomic_exchange_n(&no_record_warned, 1, __ATOMIC_RELAXED))
+        vmem_log("section: a forked child found no free record of a section's views (%d "
+                 "processes map it): if it dies without unmapping them, the pages it maps "
+                 "stay counted, kept in memory until the section goes; their data is not "
+                 "affected (said once per process)", VT_RECORDS);
     __atomic_add_fetch(&t->counted, 1, __ATOMIC_RELAXED);
     if (t->rec >= 0)
         __atomic_fetch_or(&record_bits(t, t->rec)[pg / 64], 1ull << (pg % 64), __ATOMIC_RELAXED);
@@ -410,11 +427,8 @@ void vt_fork_child(void)
             vm_discard((uintptr_t)t->held, round_up(t->npages * sizeof(uint32_t), PAGE_SZ));
         t->counted = 0;
         t->out_held = 0; /* the parent's write-outs are the parent's */
-        if (t->rec >= 0 && take_record(t) != 0) {
-            t->rec = -1;
-            vmem_log("section: a forked child found no free record of a section's views; the "
-                     "pages it maps stay counted if it ends without unmapping them");
-        }
+        if (t->rec >= 0 && take_record(t) != 0)
+            t->rec = REC_WANTED; /* taken, or warned of, at its first page */
     }
     mutex_give("vtable_lock", &vtable_lock);
 }

@@ -101,7 +101,8 @@ struct vtable {
                             (shared; after the owner words) */
     uint64_t *bits;      /* the records' bitmaps (shared), `words` each */
     uint64_t words;
-    int rec;             /* this process's record, -1: none */
+    int rec;             /* this process's record, -1: none (-2: a forked
+                            child's to take at its first page, vtable.c) */
     uint32_t *held;      /* per page: this process's view pages mapping it
                             (its own memory, vpage_lock) */
     uint64_t counted;    /* pages with held > 0 */
