@@ -202,6 +202,51 @@ Test(section_slotio, a_failed_slot_read_loses_exactly_the_faulting_page)
     assert_ok(CloseHandle(s));
 }
 
+/* A lost page stays lost for the life of its view, however many pages are
+ * lost after it: each of more than a thousand lost pages (two views whose
+ * every slot read fails) raises BUS_MCEERR_AR when read again, the first
+ * one included. */
+Test(section_slotio, every_lost_page_stays_an_inpage_error)
+{
+    catch_sigbus();
+    need_view_paging();
+    HANDLE s[2];
+    uint8_t *v[2];
+    v[0] = paged_out_view(&s[0], 3);
+    cr_assert_eq(vmem_set_max_resident(1 * MIB), 0); /* the second one's pages go out too */
+    v[1] = paged_out_view(&s[1], 4);
+    static uint8_t was_lost[2][PAGES];
+    size_t lost = 0;
+    uint64_t w;
+    pagefile_inject_errors(1, EIO);
+    for (int k = 0; k < 2; k++)
+        for (size_t pg = 0; pg < PAGES; pg++)
+            if (!present(v[k] + pg * PG) && read_faults((volatile uint64_t *)(v[k] + pg * PG), &w)) {
+                cr_assert_eq(got_code, BUS_MCEERR_AR, "view %d page %zu: si_code %d", k, pg,
+                             (int)got_code);
+                was_lost[k][pg] = 1;
+                lost++;
+            }
+    pagefile_inject_errors(0, 0);
+    cr_assert_gt(lost, 1100, "only %zu pages lost: too few to tell", lost);
+    for (int k = 0; k < 2; k++)
+        for (size_t pg = 0; pg < PAGES; pg++) {
+            volatile uint64_t *p = (volatile uint64_t *)(v[k] + pg * PG);
+            if (!was_lost[k][pg]) {
+                cr_assert(page_intact(v[k], pg, 3 + (uint64_t)k), "view %d page %zu changed", k,
+                          pg);
+                continue;
+            }
+            cr_assert(read_faults(p, &w), "view %d page %zu, lost, read back", k, pg);
+            cr_assert_eq(got_code, BUS_MCEERR_AR, "view %d page %zu, lost %zu pages ago: "
+                         "si_code %d", k, pg, lost, (int)got_code);
+        }
+    for (int k = 0; k < 2; k++) {
+        assert_ok(UnmapViewOfFile(v[k]));
+        assert_ok(CloseHandle(s[k]));
+    }
+}
+
 /* A slot read that fails once is tried again (three reads in all), as a
  * private page's is (docs/paging.md): a transient error is invisible. */
 Test(section_slotio, a_slot_read_failing_once_is_tried_again)

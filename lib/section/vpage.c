@@ -71,12 +71,28 @@ struct vpage_view {
     int copy;               /* FILE_MAP_COPY: private, inherited by children */
     int gone;               /* detached by vpage_shutdown: nothing to undo */
     uint8_t *mapped;        /* registered: 1 where this process maps the page */
+    uint64_t *lost;         /* a bit per page lost to an in-page error
+                               (made at the first; NULL: none) */
     struct vpage_view *next;
 };
 
+static size_t lost_bytes(const struct vpage_view *v)
+{
+    return (v->npages + 63) / 64 * sizeof(uint64_t);
+}
+
 static pthread_mutex_t vpage_lock = PTHREAD_MUTEX_INITIALIZER;
-static void lock(void) { mutex_take("vpage_lock", &vpage_lock); }
-static void unlock(void) { mutex_give("vpage_lock", &vpage_lock); }
+static _Thread_local unsigned vpage_depth __attribute__((tls_model("initial-exec")));
+static void lock(void)
+{
+    mutex_take("vpage_lock", &vpage_lock);
+    vpage_depth++;
+}
+static void unlock(void)
+{
+    vpage_depth--;
+    mutex_give("vpage_lock", &vpage_lock);
+}
 
 static struct vpage_view *views;   /* vpage_lock */
 static struct vpage_view *hand;    /* the trimming hand: a view and a page */
@@ -97,44 +113,35 @@ static int write_warned, crc_warned;
 static size_t trim(size_t n);
 
 /* View pages poisoned after an in-page error, for the SIGBUS claim
- * (fault_set_view_inpage): lock-free, read in signal handlers.  When it
- * is full the oldest is written over: the access that follows a poison
- * always finds its page; a page lost LOST_MAX losses ago and touched
- * again may raise BUS_ADRERR instead of BUS_MCEERR_AR. */
-#define LOST_MAX 1024
-static uintptr_t lost[LOST_MAX];
-static unsigned lost_next;
-
+ * (fault_set_view_inpage): each view's bitmap `lost`, kept for the life
+ * of the view, so every access of a lost page raises BUS_MCEERR_AR,
+ * however many pages were lost since.  lost_at runs in the SIGBUS handler
+ * of the thread that touched the page: that thread holds no lock of
+ * libvmem (none is held while managed memory is touched), so it may take
+ * vpage_lock, unless it is its own (vpage_depth: then it is no access of a
+ * view's page). */
 static int lost_at(uintptr_t addr)
 {
-    for (int k = 0; k < LOST_MAX; k++)
-        if (__atomic_load_n(&lost[k], __ATOMIC_ACQUIRE) == addr)
-            return 1;
-    return 0;
+    if (vpage_depth)
+        return 0;
+    int hit = 0;
+    lock();
+    for (struct vpage_view *v = views; v && !hit; v = v->next)
+        if (v->lost && addr >= v->base && addr < v->base + v->npages * PAGE_SZ) {
+            size_t i = (addr - v->base) / PAGE_SZ;
+            hit = (int)(v->lost[i / 64] >> (i % 64) & 1);
+        }
+    unlock();
+    return hit;
 }
 
-static void lost_add(uintptr_t addr)
+/* Page i of v lost (vpage_lock held).  Without memory for the bitmap the
+ * page is still poisoned: its accesses raise SIGBUS, BUS_ADRERR. */
+static void lost_add(struct vpage_view *v, size_t i)
 {
-    if (lost_at(addr))
+    if (!v->lost && !(v->lost = ialloc_pages(lost_bytes(v))))
         return;
-    for (int k = 0; k < LOST_MAX; k++) {
-        uintptr_t free_slot = 0;
-        if (__atomic_compare_exchange_n(&lost[k], &free_slot, addr, 0, __ATOMIC_ACQ_REL,
-                                        __ATOMIC_RELAXED))
-            return;
-    }
-    unsigned k = __atomic_fetch_add(&lost_next, 1, __ATOMIC_RELAXED) % LOST_MAX;
-    __atomic_store_n(&lost[k], addr, __ATOMIC_RELEASE);
-}
-
-/* A view [base, base+len) goes: its lost pages with it. */
-static void lost_forget(uintptr_t base, size_t len)
-{
-    for (int k = 0; k < LOST_MAX; k++) {
-        uintptr_t a = __atomic_load_n(&lost[k], __ATOMIC_ACQUIRE);
-        if (a >= base && a < base + len)
-            __atomic_store_n(&lost[k], 0, __ATOMIC_RELEASE);
-    }
+    v->lost[i / 64] |= 1ull << (i % 64);
 }
 
 /* ---- pages ----------------------------------------------------------------- */
@@ -539,6 +546,8 @@ static int serve(const struct uffd_minor_event *ev, const uint8_t *pre)
      * the memory */
     if (!err)
         uffd_wake(vfd, a, PAGE_SZ);
+    else
+        lost_add(v, i); /* before the poison wakes the faulting thread */
     vt_unlock(e);
     unlock();
     cap_give_back(room);
@@ -546,7 +555,6 @@ static int serve(const struct uffd_minor_event *ev, const uint8_t *pre)
         /* an in-page error: the access raises SIGBUS (BUS_MCEERR_AR), as
          * for a private page; never zeros in place of the data */
         ctr_add(&vmem_ctr.inpage_errors, 1);
-        lost_add(a); /* before the poison wakes the faulting thread */
         if (uffd_poison(vfd, a, PAGE_SZ) != 0)
             uffd_wake(vfd, a, PAGE_SZ);
     }
@@ -821,7 +829,6 @@ static void release(struct vpage_view *v, int dying)
     } else {
         count_down(v, dying);
     }
-    lost_forget(v->base, v->npages * PAGE_SZ);
     v->gone = 1;
 }
 
@@ -829,6 +836,8 @@ static void free_view(struct vpage_view *v)
 {
     if (v->mapped)
         ifree_pages(v->mapped, v->npages);
+    if (v->lost)
+        ifree_pages(v->lost, lost_bytes(v));
     ifree_pages(v, sizeof(*v));
 }
 
