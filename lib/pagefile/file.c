@@ -211,10 +211,12 @@ int pagefile_open(const char *where, uint64_t max_bytes, char *err, size_t errle
     if (cap < 16 && from_fs) {
         /* a full file system, not a limit anyone set */
         (void)os_file_close(fd);
-        snprintf(err, errlen, "the file system holding the page file %s %s has %llu bytes "
-                 "free, below the page file's minimum of 16 pages (64 KiB): free some space "
-                 "there, or name another place with VMEM_PAGEFILE (its limit with "
-                 "VMEM_PAGEFILE_MAX)", what, shown, (unsigned long long)max_bytes);
+        snprintf(err, errlen, "the page file's limit, taken from the free space of the file "
+                 "system holding it (%s %s) as VMEM_PAGEFILE_MAX is not set, is %llu bytes, "
+                 "below its minimum of 16 pages (64 KiB): free some space there, name another "
+                 "place with VMEM_PAGEFILE, or set the limit with VMEM_PAGEFILE_MAX (a file "
+                 "system that reports no free space at all, as ramfs, needs it)", what, shown,
+                 (unsigned long long)max_bytes);
         return ENOSPC;
     }
     if (cap < 16) {
