@@ -298,6 +298,32 @@ Test(section_leftovers, a_relative_pagefile_directory_is_recorded_absolute)
     scratch_done();
 }
 
+/* The same with no VMEM_PAGEFILE and a relative TMPDIR (slot files go
+ * there): made absolute when the section is made. */
+Test(section_leftovers, a_relative_tmpdir_is_recorded_absolute)
+{
+    need_minor_faults();
+    const char *dir = scratch_path("tmp");
+    cr_assert_eq(mkdir(dir, 0700), 0, "mkdir %s: %s", dir, strerror(errno));
+    cr_assert_eq(chdir(scratch_dir), 0);
+    unsetenv("VMEM_PAGEFILE");
+    setenv("TMPDIR", "tmp", 1);
+    const char *name = unique_name("relative-tmp");
+    HANDLE s = make_section(INVALID_HANDLE_VALUE, PAGE_READWRITE, PAGES * PG, name);
+    int fd = open(obj_path(name), O_RDONLY);
+    cr_assert_geq(fd, 0, "open %s: %s", obj_path(name), strerror(errno));
+    static struct vt_header h;
+    cr_assert_eq(pread(fd, &h, sizeof h, 0), (ssize_t)sizeof h);
+    close(fd);
+    cr_assert_eq(h.slot_path[0], '/', "the slot file is recorded as %s", h.slot_path);
+    cr_assert_eq(chdir("/"), 0);
+    HANDLE o = OpenFileMappingA(FILE_MAP_READ, FALSE, name);
+    cr_assert_not_null(o, "OpenFileMappingA: %lu", (unsigned long)GetLastError());
+    assert_ok(CloseHandle(o));
+    assert_ok(CloseHandle(s));
+    scratch_done();
+}
+
 /* ---- the last unmap with a handle open ----------------------------------- */
 
 Test(section_leftovers, the_last_unmap_releases_the_memory)
