@@ -33,8 +33,8 @@
  *   process.
  *
  * Slot I/O goes through the page-file layer's engine (pagefile_fd_io: the
- * thread's io_uring ring, its bounce buffer for reads), on a descriptor
- * opened with O_DIRECT where the file system allows (vslot.c).
+ * thread's io_uring ring, its bounce buffer for reads), through the page
+ * cache (vslot.h).
  */
 #include "section/vpage.h"
 #include "section/vtable.h"

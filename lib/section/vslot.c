@@ -1,13 +1,10 @@
 /*
  * section/vslot.c -- making, opening and removing sections' slot files
- * (section/vslot.h), and putting them in O_DIRECT where the file system
- * takes it.
+ * (section/vslot.h).
  */
 #include "section/vslot.h"
-#include "core/internal_alloc.h"
 #include "core/runtime.h"
 #include "os/file.h"
-#include "os/page.h"
 #include "os/shm.h"
 
 #include <errno.h>
@@ -19,23 +16,6 @@
 
 /* The page-file directory: VMEM_PAGEFILE if a directory, the directory of
  * the path it names otherwise; else $TMPDIR, else /var/tmp. */
-static void slot_dir_given(char *out, size_t cap);
-
-/* The slot files' directory, absolute: a named section's table records
- * its slot file for processes with other working directories, and for its
- * removal after a chdir (VMEM_PAGEFILE is made absolute at start, api/init.c;
- * a relative TMPDIR is made so here).  Left as given if the working
- * directory cannot be told. */
-static void slot_dir(char *out, size_t cap)
-{
-    char given[512], abs[512];
-    slot_dir_given(given, sizeof given);
-    if (given[0] != '/' && os_file_absolute(given, abs, sizeof abs) == 0)
-        snprintf(out, cap, "%s", abs);
-    else
-        snprintf(out, cap, "%s", given);
-}
-
 static void slot_dir_given(char *out, size_t cap)
 {
     const char *p = vmem_rt.cfg.pagefile;
@@ -58,42 +38,19 @@ static void slot_dir_given(char *out, size_t cap)
     snprintf(out, cap, "%s", t && t[0] ? t : "/var/tmp");
 }
 
-/* O_DIRECT on fd if the file system takes it for page-sized, page-aligned
- * I/O, as the page file does (pagefile/file.c): a page written and read
- * back at 0 on a new, empty file (fresh; emptied again after), a page read
- * at 0 on another process's (its pages are data: never written here).
- * Otherwise the descriptor stays buffered: 0 either way, an error only if
- * it cannot be put back as it was. */
-static int try_direct(int fd, int fresh)
+/* The slot files' directory, absolute: a named section's table records
+ * its slot file for processes with other working directories, and for its
+ * removal after a chdir (VMEM_PAGEFILE is made absolute at start,
+ * api/init.c; a relative TMPDIR is made so here).  Left as given if the
+ * working directory cannot be told. */
+static void slot_dir(char *out, size_t cap)
 {
-    if (os_file_set_direct(fd, 1) != 0)
-        return 0; /* refused at once: stays buffered */
-    void *buf = ialloc_pages(PAGE_SZ);
-    int ok = 0;
-    if (buf) {
-        size_t wrote = 0, got = 0;
-        memset(buf, 0, PAGE_SZ);
-        if (fresh)
-            ok = os_file_write_at(fd, buf, PAGE_SZ, 0, &wrote) == 0 && wrote == PAGE_SZ &&
-                 os_file_read_at(fd, buf, PAGE_SZ, 0, &got) == 0 && got == PAGE_SZ;
-        else
-            ok = os_file_read_at(fd, buf, PAGE_SZ, 0, &got) == 0; /* 0 bytes past the end */
-        ifree_pages(buf, PAGE_SZ);
-    }
-    if (fresh && os_file_truncate(fd, 0) != 0)
-        ok = 0;
-    if (ok)
-        return 0;
-    return os_file_set_direct(fd, 0);
-}
-
-/* A new slot file's descriptor, direct where it can be. */
-static int made(int *fd)
-{
-    int err = try_direct(*fd, 1);
-    if (err)
-        os_file_close(*fd);
-    return err;
+    char given[512], abs[512];
+    slot_dir_given(given, sizeof given);
+    if (given[0] != '/' && os_file_absolute(given, abs, sizeof abs) == 0)
+        snprintf(out, cap, "%s", abs);
+    else
+        snprintf(out, cap, "%s", given);
 }
 
 int vslot_create_unnamed(int *fd)
@@ -101,8 +58,6 @@ int vslot_create_unnamed(int *fd)
     char dir[512], tmpl[600];
     slot_dir(dir, sizeof dir);
     int err = os_file_open_tmpfile(dir, fd);
-    if (!err)
-        return made(fd);
     if (err != EOPNOTSUPP && err != EISDIR && err != EINVAL)
         return err;
     /* no O_TMPFILE on this file system: a unique name, removed at once */
@@ -111,7 +66,7 @@ int vslot_create_unnamed(int *fd)
     if ((err = os_file_make_unique(tmpl, fd)) != 0)
         return err;
     os_file_unlink(tmpl);
-    return made(fd);
+    return 0;
 }
 
 int vslot_create_named(char *path, size_t cap, int *fd)
@@ -120,10 +75,7 @@ int vslot_create_named(char *path, size_t cap, int *fd)
     slot_dir(dir, sizeof dir);
     if ((size_t)snprintf(path, cap, "%s/" SLOT_BASE "XXXXXX", dir) >= cap)
         return ENAMETOOLONG;
-    int err = os_file_make_unique(path, fd);
-    if (!err && (err = made(fd)) != 0)
-        os_file_unlink(path); /* ours: just made */
-    return err;
+    return os_file_make_unique(path, fd);
 }
 
 /* 1 if path's last component is one of our names. */
@@ -142,7 +94,7 @@ int vslot_open(const char *path, int *fd)
     int err = os_file_open_rw(path, fd);
     if (err)
         return err;
-    if ((err = os_shm_check_own(*fd)) != 0 || (err = try_direct(*fd, 0)) != 0)
+    if ((err = os_shm_check_own(*fd)) != 0)
         os_file_close(*fd);
     return err;
 }

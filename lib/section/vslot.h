@@ -8,11 +8,10 @@
  * the section's table records, so other processes open it; it is removed
  * with the section's name.
  *
- * Its descriptor is opened with O_DIRECT where the file system takes it
- * (as the page file is), so a page that went out does not also sit in
- * the page cache; elsewhere it stays buffered (fcntl(F_GETFL) tells).
  * Its I/O is the page-file layer's (pagefile_fd_io: this thread's
- * io_uring ring), page-sized and page-aligned.
+ * io_uring ring), page-sized and page-aligned, through the page cache:
+ * with O_DIRECT every dirty view page cost a device write, and paging
+ * views took 2-4 times as long (bench/RESULTS.md, "Slot I/O").
  *
  * Every call: any thread, no lock of libvmem needed; 0 or an errno value.
  */
