@@ -251,6 +251,41 @@ Test(section_slotio, every_lost_page_stays_an_inpage_error)
     }
 }
 
+/* A page lost in the parent is the parent's: a child forked afterwards
+ * reads it from its slot (the child's views are registered afresh, with
+ * no page-table entries, the poisoned one included). */
+Test(section_slotio, a_forked_child_reads_a_page_its_parent_lost)
+{
+    catch_sigbus();
+    need_view_paging();
+    HANDLE s;
+    uint8_t *v = paged_out_view(&s, 5);
+    size_t victim = out_run(v, 0);
+    uint64_t w;
+    volatile uint64_t *at = (volatile uint64_t *)(v + victim * PG + 8);
+    pagefile_inject_errors(1, EIO);
+    int faulted = read_faults(at, &w);
+    pagefile_inject_errors(0, 0);
+    cr_assert(faulted && got_code == BUS_MCEERR_AR, "page %zu not lost (si_code %d)", victim,
+              (int)got_code);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        if (read_faults(at, &w))
+            _exit(got_code == BUS_MCEERR_AR ? 10 : 11);
+        _exit(page_intact(v, victim, 5) ? 0 : 12);
+    }
+    int st = child_status(pid);
+    cr_assert_eq(st, 0, "the child's read of page %zu: %s", victim,
+                 st == 10 ? "SIGBUS, BUS_MCEERR_AR" : st == 11 ? "SIGBUS, another si_code" :
+                 st == 12 ? "wrong data" : "the child failed");
+    /* and the parent's stays lost */
+    cr_assert(read_faults(at, &w));
+    cr_assert_eq(got_code, BUS_MCEERR_AR);
+    assert_ok(UnmapViewOfFile(v));
+    assert_ok(CloseHandle(s));
+}
+
 /* A slot read that fails once is tried again (three reads in all), as a
  * private page's is (docs/paging.md): a transient error is invisible. */
 Test(section_slotio, a_slot_read_failing_once_is_tried_again)

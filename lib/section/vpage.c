@@ -1136,12 +1136,19 @@ void vpage_fork_child(void)
      * (an OUT page read unregistered would read the hole's zeros) */
     views_dontfork(1); /* for this child's own raw forks */
     size_t had = 0;
-    for (struct vpage_view *v = views; v; v = v->next)
+    for (struct vpage_view *v = views; v; v = v->next) {
         if (!v->pinned)
             for (size_t i = 0; i < v->npages; i++) {
                 had += v->mapped[i];
                 v->mapped[i] = 0;
             }
+        /* nor the parent's poisoned entries: a page lost there is read
+         * from its slot again at the child's first access */
+        if (v->lost) {
+            ifree_pages(v->lost, lost_bytes(v));
+            v->lost = NULL;
+        }
+    }
     if (had)
         paging_view_pages_add(-(int64_t)had);
     running = 0;
