@@ -194,16 +194,28 @@ static int open_held(const char *obj, struct names_info *info, int *data, int *h
         return ENOENT;
     }
     info->slot_fd = -1;
-    if ((err = read_info(*data, info)) != 0 ||
-        (info->slot_path[0] && (err = vslot_open(info->slot_path, &info->slot_fd)) != 0) ||
-        (err = take_hold(obj, *data, hold)) != 0) {
-        if (info->slot_fd >= 0)
-            os_file_close(info->slot_fd);
-        info->slot_fd = -1;
+    if ((err = read_info(*data, info)) != 0 || (err = take_hold(obj, *data, hold)) != 0) {
         os_file_close(*data);
         return err;
     }
     return 0;
+}
+
+/* The slot file of a section open_held opened, opened once the registry
+ * lock is let go (its file system may be slow, or stalled: other
+ * processes' creates and opens do not wait for it); the hold keeps the
+ * name, so the slot file stays.  On a failure the section is let go. */
+static int open_slot(struct names_info *info, int *data, int *hold)
+{
+    if (!info->slot_path[0])
+        return 0;
+    int err = vslot_open(info->slot_path, &info->slot_fd);
+    if (err) {
+        info->slot_fd = -1;
+        os_file_close(*hold);
+        os_file_close(*data);
+    }
+    return err;
 }
 
 int names_create(const char *obj, struct names_info *info, int *existed, int *data, int *hold)
@@ -255,6 +267,8 @@ int names_create(const char *obj, struct names_info *info, int *existed, int *da
     }
 out:
     registry_unlock(reg);
+    if (*existed && !err)
+        err = open_slot(info, data, hold);
 unused:
     if (made_fd >= 0)
         os_file_close(made_fd);
@@ -272,6 +286,8 @@ int names_open(const char *obj, struct names_info *info, int *data, int *hold)
         return err;
     err = open_held(obj, info, data, hold, stale, &stale_id);
     registry_unlock(reg);
+    if (!err)
+        err = open_slot(info, data, hold);
     vslot_remove(stale, stale_id);
     return err;
 }
