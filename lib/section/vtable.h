@@ -105,7 +105,8 @@ struct vtable {
                             child's to take at its first page, vtable.c) */
     uint32_t *held;      /* per page: this process's view pages mapping it
                             (its own memory, vpage_lock) */
-    uint64_t counted;    /* pages with held > 0 */
+    uint64_t counted;    /* pages with held > 0 (atomic: a trim's
+                            write-out counts down off vpage_lock) */
     uint32_t out_held;   /* entries this process holds without vpage_lock
                             (a trim's write-out in flight; atomic) */
     struct vtable *next; /* in the list of mapped tables (vtable_lock) */
