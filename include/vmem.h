@@ -287,9 +287,6 @@ struct vmem_stats {
                                      (clustering) */
     uint64_t view_slot_writes;    /* pages of those views written to their
                                      slot file as they left RAM */
-    uint64_t view_clean_skips;    /* pages of those views that left RAM with
-                                     no write: their slot held their content
-                                     already (docs/sections.md) */
 };
 
 /* Fills *st (EINVAL for a NULL st or a bad size; see the compatibility

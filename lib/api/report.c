@@ -34,7 +34,7 @@ static const struct field {
     F(decompress_ns, 0), F(cap_overruns, 0), F(as_lock_shared, 0), F(as_lock_exclusive, 0),
     F(as_lock_waits, 0), F(as_lock_wait_ns, 0), F(as_lock_exclusive_ns, 0),
     F(fault_thread_wakeups, 0), F(fault_thread_empty_wakeups, 0), F(fault_thread_events, 0),
-    F(view_prefetched_pages, 0), F(view_slot_writes, 0), F(view_clean_skips, 0),
+    F(view_prefetched_pages, 0), F(view_slot_writes, 0),
 };
 #undef F
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -236,9 +236,9 @@ static void text_block(struct out *o, const char *head, const struct vmem_stats 
     if (s->view_prefetched_pages)
         say(o, "  view prefetched      %llu (section view pages read with a faulting one)\n",
             U(s->view_prefetched_pages));
-    if (s->view_slot_writes || s->view_clean_skips)
-        say(o, "  view slot writes     %llu (%llu pages left RAM clean: no write)\n",
-            U(s->view_slot_writes), U(s->view_clean_skips));
+    if (s->view_slot_writes)
+        say(o, "  view slot writes     %llu (section view pages written to their slots)\n",
+            U(s->view_slot_writes));
     say(o, "  trimmed pages        %llu (%llu moved out with UFFDIO_MOVE)\n",
         U(s->trimmed_pages), U(s->trimmed_by_move));
     say(o, "  standby              %llu (trimmed pages still in memory)\n",

@@ -119,7 +119,6 @@ VMEM_API void vmem_statarea_read(const struct vmem_statarea *a, struct vmem_proc
     s->inpage_errors = LD(c->inpage_errors);
     s->view_prefetched_pages = LD(c->view_prefetched_pages);
     s->view_slot_writes = LD(c->view_slot_writes);
-    s->view_clean_skips = LD(c->view_clean_skips);
 }
 
 VMEM_API int vmem_statarea_request(const struct vmem_statarea *ca, unsigned timeout_ms)

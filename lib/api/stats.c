@@ -71,7 +71,6 @@ VMEM_API int vmem_get_stats_sized(struct vmem_stats *st, size_t size)
     s.inpage_errors = LOAD(inpage_errors);
     s.view_prefetched_pages = LOAD(view_prefetched_pages);
     s.view_slot_writes = LOAD(view_slot_writes);
-    s.view_clean_skips = LOAD(view_clean_skips);
     s.compressed_pages = LOAD(compress_pages);
     s.compressed_bytes = LOAD(compress_bytes);
     s.compress_store_bytes = store_charged_pages() * PAGE_SZ;

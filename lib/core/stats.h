@@ -41,7 +41,7 @@ struct vmem_counters {
     uint64_t view_prefetched_pages;
     /* view pages written to their slot, and those whose slot copy was
      * current (no write) as they left RAM (section/vpage.c) */
-    uint64_t view_slot_writes, view_clean_skips;
+    uint64_t view_slot_writes;
 };
 
 extern struct vmem_counters *vmem_ctr_live;

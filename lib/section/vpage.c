@@ -213,7 +213,6 @@ struct batch {
         struct section *s;
         uint64_t pg;
         int err;
-        int clean;     /* its slot holds its content: no write */
         uint32_t crc;  /* of its content */
     } q[TRIM_BATCH];
     size_t n;
@@ -250,21 +249,13 @@ static void write_out(struct batch *b, int unlock_entries)
         struct section *s = b->q[k].s;
         uint64_t pg = b->q[k].pg;
         uint8_t *buf = b->buf + k * PAGE_SZ;
-        struct vt_entry *e = &s->vt.ent[pg];
-        b->q[k].clean = 0;
         b->q[k].err = os_file_read_full(s->fd, buf, PAGE_SZ, data_at(s, pg));
         if (b->q[k].err)
             continue;
-        /* a page read back from its slot and not changed since is there
-         * already (views have no dirty bits: its crc tells) */
+        /* Written again even when read back unchanged: views have no
+         * dirty bits, and an equal crc32c is no proof of an equal page
+         * (a change can keep it: test_section_slotio.c) */
         b->q[k].crc = crc32c(buf, PAGE_SZ);
-        if (e->slot_ok && e->crc == b->q[k].crc) {
-            b->q[k].clean = 1;
-            continue;
-        }
-        /* the slot's copy is not whole while it is rewritten (nor after a
-         * failed write) */
-        e->slot_ok = 0;
         struct pf_fd_io *last = nio ? &io[nio - 1] : NULL;
         if (last && last->fd == s->slot_fd && (uint8_t *)last->buf + last->len == buf &&
             last->off + (int64_t)last->len == (int64_t)(pg * PAGE_SZ)) {
@@ -290,13 +281,8 @@ static void write_out(struct batch *b, int unlock_entries)
         if (b->q[k].err) {
             write_failed(b->q[k].err);
         } else {
-            if (b->q[k].clean) {
-                ctr_add(&vmem_ctr.view_clean_skips, 1);
-            } else {
-                ctr_add(&vmem_ctr.view_slot_writes, 1);
-                e->crc = b->q[k].crc;
-                e->slot_ok = 1;
-            }
+            ctr_add(&vmem_ctr.view_slot_writes, 1);
+            e->crc = b->q[k].crc;
             /* OUT first, then the punch: a holder killed in between leaves
              * a page in the memory equal to its slot (a minor fault maps
              * it) */

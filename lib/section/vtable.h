@@ -74,12 +74,7 @@ struct vt_entry {
     uint32_t lock;  /* holder's token + 1, 0 = free */
     uint32_t state; /* VT_* */
     uint32_t maps;  /* view pages mapping it, in every process */
-    uint32_t crc;   /* crc32c of the slot's copy (VT_OUT; IN_RAM with slot_ok) */
-    uint32_t slot_ok; /* 1: the slot file holds a copy of the page with that
-                         crc (always with VT_OUT; kept by a page-in, so a
-                         page read back and not changed is not written
-                         again); 0: none (never written, or a write to it
-                         under way or failed) */
+    uint32_t crc;   /* crc32c of the slot's copy (VT_OUT) */
 };
 
 /* Processes with views of one section at once (records, above). */
