@@ -2,9 +2,10 @@
  * Write prediction (fault/fault.c): a page written after a clean page-in is
  * installed writable, and dirty, by its next page-in.  What is checked: such
  * a page is really installed writable (no write-protect fault for its next
- * write), a page never written after a page-in is not, a write through a
- * page installed writable is never lost (it is written out again before the
- * page is dropped), and write watch still sees every write.
+ * write), a page never written after a page-in is not, nor the page-in after
+ * a predicted one, a write through a page installed writable is never lost
+ * (it is written out again before the page is dropped), and write watch
+ * still sees every write.
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -124,6 +125,11 @@ Test(write_predict, page_written_after_a_page_in_comes_back_writable_and_dirty)
     gen[v] = 3;
     push_out(p, v, gen);
     cr_assert(page_intact(p, v, 3), "a write to a page installed writable was lost");
+    /* that page-in used the prediction up: this one is clean again */
+    e = pagemap_entry(p + v * PG);
+    if (e & PM_PRESENT)
+        cr_assert(e & PM_UFFD_WP, "a prediction was not used up by the page-in it made");
+    cr_assert_not(page_flags(p + v * PG) & PTE_F_DIRTY);
     release(p);
 }
 

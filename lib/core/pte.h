@@ -144,8 +144,9 @@ enum { PTE_RESERVED = 0, PTE_COMMITTED = 1, PTE_RESIDENT = 2, PTE_STANDBY = 3,
                                  (fault/readahead.c): it wakes the page's
                                  waiters when it lets the claim go */
 #define PTE_F_REWRITTEN  0x80 /* written after a clean page-in (a write-
-                                 protect fault saw it): its page-ins install
-                                 it writable and dirty (fault/fault.c) */
+                                 protect fault saw it): its next page-in
+                                 installs it writable and dirty, and clears
+                                 it (fault/fault.c) */
 
 struct pte {
     uint8_t state;

@@ -27,15 +27,19 @@
  * write-watch regions are always installed write-protected, and that fault
  * also records the write for GetWriteWatch.
  *
- * Write prediction: that fault also sets PTE_F_REWRITTEN, which stays with
- * the page.  A page written after a clean page-in is likely written after
- * the next one too, so its page-ins (hard and transition faults) install it
- * writable and PTE_F_DIRTY at once, sparing the write-protect fault: its
- * page-file copy no longer counts, and it is written again before it is
- * dropped.  A page only ever written before its first page-out (a buffer
- * filled once, then read) never takes the flag, so its page-ins stay clean
- * and its trims cost no write.  Never for write-watch regions, whose
- * write-protect fault records the write.
+ * Write prediction: that fault also sets PTE_F_REWRITTEN.  A page written
+ * after a clean page-in is likely written after the next one too, so its
+ * next page-in (hard or transition fault) installs it writable and
+ * PTE_F_DIRTY at once, sparing the write-protect fault: its page-file copy
+ * no longer counts, and it is written again before it is dropped.  That
+ * page-in uses the flag up (nothing sees a write to a writable page), so
+ * the page-in after is clean again and its write-protect fault, if the
+ * page is still written, marks it again: a page written at every stay
+ * takes one write-protect fault per two page-ins, and one no longer
+ * written costs one needless write, not one per trim (bench/RESULTS.md).
+ * A page only ever written before its first page-out (a buffer filled
+ * once, then read) never takes the flag.  Never for write-watch regions,
+ * whose write-protect fault records the write.
  */
 #include "fault/fault.h"
 #include "fault/readahead.h"
@@ -89,8 +93,16 @@ static void set_state(struct pte *p, uint8_t st)
     __atomic_store_n(&p->state, st, __ATOMIC_RELEASE);
 }
 
+/* A page-in that installs page p writable on a prediction uses the
+ * prediction up: if the page is written again during this stay, the next
+ * page-in is clean and its write-protect fault marks it again. */
+static void consume_prediction(struct pte *p)
+{
+    __atomic_fetch_and(&p->flags, (uint8_t)~PTE_F_REWRITTEN, __ATOMIC_ACQ_REL);
+}
+
 /* Whether a page-in installs page p writable and dirty (see "Write
- * prediction" above): written after an earlier clean page-in. */
+ * prediction" above): written after its last clean page-in. */
 static int predict_write(const struct region *r, const struct pte *p)
 {
     return paging_tracks_dirty() && !is_watch(r) && (pte_load_flags(p) & PTE_F_REWRITTEN);
@@ -270,6 +282,8 @@ static void transition(struct region *r, size_t idx, int write, int *woke)
         p->slot = fr->slot;
         standby_drop(f);
     }
+    if (predict_write(r, p) && !write)
+        consume_prediction(p);
     made_resident(r, idx, p, dirty, write, &vmem_ctr.transition_faults);
     if (prefetched) {
         ctr_add(&vmem_ctr.prefetch_used, 1);
@@ -609,8 +623,14 @@ static void hard_fault(struct region **r_io, size_t idx, int write, size_t *room
         size_t end = ie + done / PAGE_SZ;
         if (w) {
             /* dirty before the lock goes: no trim sees it clean */
-            for (size_t i = ie; i < end; i++)
-                set_flags(pte_get(&r->ptes, i), PTE_F_DIRTY | (i == idx ? PTE_F_REWRITTEN : 0));
+            for (size_t i = ie; i < end; i++) {
+                if (i == idx && write) {
+                    set_flags(pte_get(&r->ptes, i), PTE_F_DIRTY | PTE_F_REWRITTEN);
+                } else {
+                    consume_prediction(pte_get(&r->ptes, i));
+                    set_flags(pte_get(&r->ptes, i), PTE_F_DIRTY);
+                }
+            }
             opened |= idx >= ie && idx < end;
         }
         ie = end;
