@@ -32,6 +32,7 @@
 #include "paging/page_writer.h"
 #include "compress/store.h"
 #include "paging/compress_out.h"
+#include "paging/fault_cost.h"
 #include "paging/release.h"
 #include "paging/wsmanager.h"
 #include "pagefile/pagefile.h"
@@ -93,6 +94,7 @@ static size_t write_pass(int *blocked)
     *blocked = 0;
 
     as_lock_exclusive();
+    uint64_t held = fault_cost_now();
     /* with the standby list off (VMEM_STANDBY=off) frames only wait to be
      * written: all of them */
     size_t look = vmem_rt.cfg.standby ? standby_count() / 2 + 1 : standby_count(), seen = 0;
@@ -134,6 +136,7 @@ static size_t write_pass(int *blocked)
         npages += len;
         f = next;
     }
+    fault_cost_since(FC_HOLD_CHOOSE, held);
     as_unlock();
     if (!nw)
         return 0;
@@ -142,6 +145,7 @@ static size_t write_pass(int *blocked)
     size_t written = 0, failed = 0;
 
     as_lock_exclusive();
+    held = fault_cost_now();
     for (size_t k = 0; k < nw; k++) {
         for (size_t j = 0; j < w[k].npages; j++) {
             uint32_t g = wf[k] + (uint32_t)j;
@@ -176,6 +180,7 @@ static size_t write_pass(int *blocked)
     ctr_add(&vmem_ctr.pages_written, written);
     ctr_add(&vmem_ctr.write_ios, nw);
     ctr_add(&vmem_ctr.write_errors, failed);
+    fault_cost_since(FC_HOLD_SETTLE, held);
     as_unlock();
     return written;
 }

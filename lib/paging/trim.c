@@ -32,6 +32,7 @@
 #include "os/uffd.h"
 #include "os/vm.h"
 #include "pagefile/pagefile.h"
+#include "paging/fault_cost.h"
 #include "paging/replacement.h"
 #include "paging/standby.h"
 #include "paging/start.h"
@@ -372,6 +373,7 @@ size_t trim_working_set(size_t n, size_t (*limit)(size_t), size_t arg)
      * room trim one after the other, each seeing what the other did, so
      * together they never trim more than is needed. */
     as_lock_exclusive();
+    uint64_t held = fault_cost_now();
     if (limit) {
         size_t l = limit(arg);
         if (l < n)
@@ -379,6 +381,7 @@ size_t trim_working_set(size_t n, size_t (*limit)(size_t), size_t arg)
     }
     size_t got = n ? policy_victims(v, n) : 0;
     if (!got) {
+        fault_cost_since(FC_HOLD_TRIM, held);
         as_unlock();
         return 0;
     }
@@ -424,6 +427,7 @@ size_t trim_working_set(size_t n, size_t (*limit)(size_t), size_t arg)
     }
     ctr_sub(&vmem_ctr.working_set, trimmed);
     ctr_add(&vmem_ctr.trimmed_pages, trimmed);
+    fault_cost_since(FC_HOLD_TRIM, held);
     as_unlock();
     return trimmed;
 }
