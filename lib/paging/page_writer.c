@@ -142,7 +142,8 @@ static size_t write_pass(int *blocked)
         return 0;
 
     pagefile_write_batch(w, nw);
-    size_t written = 0, failed = 0;
+    size_t written = 0, failed = 0, nfree = 0;
+    uint32_t to_free[BATCH]; /* slots given back once as_lock is let go */
 
     as_lock_exclusive();
     held = fault_cost_now();
@@ -153,7 +154,7 @@ static size_t write_pass(int *blocked)
             fr->flags &= ~(uint32_t)FRAME_WRITING;
             if (fr->flags & FRAME_ORPHAN) {
                 /* its page was faulted back (installed dirty) or decommitted */
-                pagefile_free(fr->slot, 1);
+                to_free[nfree++] = fr->slot;
                 standby_drop(g);
                 continue;
             }
@@ -165,7 +166,7 @@ static size_t write_pass(int *blocked)
                 if (!told++)
                     vmem_log("page-file write failed (%s): keeping pages in memory, over "
                              "the cap if need be", strerror(w[k].result));
-                pagefile_free(fr->slot, 1);
+                to_free[nfree++] = fr->slot;
                 fr->slot = 0;
                 failed++;
                 *blocked = 1;
@@ -182,6 +183,11 @@ static size_t write_pass(int *blocked)
     ctr_add(&vmem_ctr.write_errors, failed);
     fault_cost_since(FC_HOLD_SETTLE, held);
     as_unlock();
+    /* Freeing a slot punches its blocks out of the file, a file-system
+     * call that may take milliseconds: not while faults wait for as_lock.
+     * Nothing names these slots any more. */
+    for (size_t k = 0; k < nfree; k++)
+        pagefile_free(to_free[k], 1);
     return written;
 }
 
