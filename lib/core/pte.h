@@ -14,7 +14,9 @@
  *                  demand-zero fault.
  *   PTE_RESIDENT   installed in the application's address space (in the
  *                  working set).  `slot` is its page-file copy, valid
- *                  unless PTE_F_DIRTY.
+ *                  unless PTE_F_DIRTY.  A page installed writable is
+ *                  PTE_F_DIRTY from its install on (a write needs no fault
+ *                  to be seen), so it is never dropped clean.
  *   PTE_STANDBY    trimmed from the working set, content kept in a standby
  *                  frame (paging/standby.c; `slot` holds the frame number,
  *                  the frame holds the page-file slot): the next touch is a
@@ -116,8 +118,8 @@
  * after).
  *
  * Flags change under the exclusive lock, except PTE_F_WRITTEN, PTE_F_DIRTY,
- * PTE_F_ACCESSED, PTE_F_READAHEAD and PTE_F_RESET_LOST, which faults (and
- * readahead) set (and the trimmer's scan clears PTE_F_ACCESSED) with
+ * PTE_F_ACCESSED, PTE_F_READAHEAD, PTE_F_REWRITTEN and PTE_F_RESET_LOST,
+ * which faults (and readahead) set (and the trimmer's scan clears PTE_F_ACCESSED) with
  * atomic operations under the shared lock.
  * `prot` changes under the exclusive lock only; `slot` changes with the
  * state, or by the one fault that claimed the page.
@@ -141,6 +143,10 @@ enum { PTE_RESERVED = 0, PTE_COMMITTED = 1, PTE_RESIDENT = 2, PTE_STANDBY = 3,
 #define PTE_F_READAHEAD  0x40 /* INSTALLING, claimed by readahead
                                  (fault/readahead.c): it wakes the page's
                                  waiters when it lets the claim go */
+#define PTE_F_REWRITTEN  0x80 /* written after a clean page-in (a write-
+                                 protect fault saw it): its next page-in
+                                 installs it writable and dirty, and clears
+                                 it (fault/fault.c) */
 
 struct pte {
     uint8_t state;

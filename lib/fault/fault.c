@@ -26,6 +26,20 @@
  * write-protect fault that sets PTE_F_DIRTY and opens the page.  Pages of
  * write-watch regions are always installed write-protected, and that fault
  * also records the write for GetWriteWatch.
+ *
+ * Write prediction: that fault also sets PTE_F_REWRITTEN.  A page written
+ * after a clean page-in is likely written after the next one too, so its
+ * next page-in (hard or transition fault) installs it writable and
+ * PTE_F_DIRTY at once, sparing the write-protect fault: its page-file copy
+ * no longer counts, and it is written again before it is dropped.  That
+ * page-in uses the flag up (nothing sees a write to a writable page), so
+ * the page-in after is clean again and its write-protect fault, if the
+ * page is still written, marks it again: a page written at every stay
+ * takes one write-protect fault per two page-ins, and one no longer
+ * written costs one needless write, not one per trim (bench/RESULTS.md).
+ * A page only ever written before its first page-out (a buffer filled
+ * once, then read) never takes the flag.  Never for write-watch regions,
+ * whose write-protect fault records the write.
  */
 #include "fault/fault.h"
 #include "fault/readahead.h"
@@ -77,6 +91,21 @@ static void set_flags(struct pte *p, uint8_t f)
 static void set_state(struct pte *p, uint8_t st)
 {
     __atomic_store_n(&p->state, st, __ATOMIC_RELEASE);
+}
+
+/* A page-in that installs page p writable on a prediction uses the
+ * prediction up: if the page is written again during this stay, the next
+ * page-in is clean and its write-protect fault marks it again. */
+static void consume_prediction(struct pte *p)
+{
+    __atomic_fetch_and(&p->flags, (uint8_t)~PTE_F_REWRITTEN, __ATOMIC_ACQ_REL);
+}
+
+/* Whether a page-in installs page p writable and dirty (see "Write
+ * prediction" above): written after its last clean page-in. */
+static int predict_write(const struct region *r, const struct pte *p)
+{
+    return paging_tracks_dirty() && !is_watch(r) && (pte_load_flags(p) & PTE_F_REWRITTEN);
 }
 
 static int claim(struct pte *p, uint8_t from)
@@ -149,7 +178,7 @@ static size_t install_zero(struct region *r, size_t first, size_t end, int zerop
 static void open_for_write(struct region *r, size_t idx, int *woke)
 {
     struct pte *p = pte_get(&r->ptes, idx);
-    uint8_t f = PTE_F_DIRTY | (is_watch(r) ? PTE_F_WRITTEN : 0);
+    uint8_t f = PTE_F_DIRTY | (is_watch(r) ? PTE_F_WRITTEN : PTE_F_REWRITTEN);
     uint8_t old = __atomic_fetch_or(&p->flags, f, __ATOMIC_ACQ_REL);
     if (is_watch(r) && !(old & PTE_F_WRITTEN))
         ctr_add(&vmem_ctr.write_watch_faults, 1);
@@ -219,7 +248,8 @@ static void transition(struct region *r, size_t idx, int write, int *woke)
     /* a frame in the compressed store without a page-file slot is clean
      * only as long as its entry lives: back in the working set it is dirty */
     int dirty = (fr->flags & FRAME_DIRTY) || writing || !paging_tracks_dirty() ||
-                ((fr->flags & FRAME_STORED) && (!fr->slot || (fr->flags & FRAME_SLOT_STALE)));
+                ((fr->flags & FRAME_STORED) && (!fr->slot || (fr->flags & FRAME_SLOT_STALE))) ||
+                predict_write(r, p);
     /* Clean pages, and every page of a write-watch region, go back
      * write-protected unless this very access is the write. */
     int wp = !write && (is_watch(r) || !dirty);
@@ -252,6 +282,8 @@ static void transition(struct region *r, size_t idx, int write, int *woke)
         p->slot = fr->slot;
         standby_drop(f);
     }
+    if (predict_write(r, p) && !write)
+        consume_prediction(p);
     made_resident(r, idx, p, dirty, write, &vmem_ctr.transition_faults);
     if (prefetched) {
         ctr_add(&vmem_ctr.prefetch_used, 1);
@@ -339,6 +371,16 @@ int fault_test_stop_install(size_t pages, int err)
 {
     __atomic_store_n(&hook_stop_pages, pages, __ATOMIC_RELAXED);
     return __atomic_exchange_n(&hook_stop_err, err, __ATOMIC_ACQ_REL);
+}
+
+/* Whether a hard fault on page idx installs page i of its read writable:
+ * predicted to be written, or idx itself on a write (no write-protect
+ * fault to follow).  Not where the write-protect fault is wanted: write
+ * watch, or no dirty tracking (every page is dirty then anyway). */
+static int installs_writable(const struct region *r, size_t i, size_t idx, int write)
+{
+    return predict_write(r, pte_get(&r->ptes, i)) ||
+           (i == idx && write && paging_tracks_dirty() && !is_watch(r));
 }
 
 /* Installs the pages read by a hard fault; the test hook may cut it short
@@ -563,15 +605,39 @@ static void hard_fault(struct region **r_io, size_t idx, int write, size_t *room
      * Windows does: a touch is then a transition fault, which shows whether
      * the prefetch was used. */
     int stash = vmem_rt.cfg.prefetch_install == VMEM_PREFETCH_STANDBY && b - a > 1;
-    size_t done = 0, ia = stash ? idx : a, ib = stash ? idx + 1 : b;
+    size_t ia = stash ? idx : a, ib = stash ? idx + 1 : b, ie = ia;
+    int wp_all = paging_tracks_dirty() || is_watch(r), opened = 0, cerr = 0;
     t = fault_cost_now();
-    /* all write-protected: clean copies of their slots */
-    int cerr = install_read(region_addr(r, ia), bounce + (ia - lo) * PAGE_SZ, (ib - ia) * PAGE_SZ,
-                            paging_tracks_dirty() || is_watch(r), &done);
+    /* Runs of pages alike, one copy each: write-protected (clean copies of
+     * their slots), or writable and dirty from now on (predicted to be
+     * written, or this fault's write).  The install may stop part-way
+     * (ENOMEM under a cgroup limit): the pages installed, [ia, ie), are
+     * resident; the rest go back. */
+    while (ie < ib && !cerr) {
+        int w = installs_writable(r, ie, idx, write);
+        size_t e = ie + 1, done = 0;
+        while (e < ib && installs_writable(r, e, idx, write) == w)
+            e++;
+        cerr = install_read(region_addr(r, ie), bounce + (ie - lo) * PAGE_SZ, (e - ie) * PAGE_SZ,
+                            wp_all && !w, &done);
+        size_t end = ie + done / PAGE_SZ;
+        if (w) {
+            /* dirty before the lock goes: no trim sees it clean */
+            for (size_t i = ie; i < end; i++) {
+                if (i == idx && write) {
+                    set_flags(pte_get(&r->ptes, i), PTE_F_DIRTY | PTE_F_REWRITTEN);
+                } else {
+                    consume_prediction(pte_get(&r->ptes, i));
+                    set_flags(pte_get(&r->ptes, i), PTE_F_DIRTY);
+                }
+            }
+            opened |= idx >= ie && idx < end;
+        }
+        ie = end;
+        if (ie < e)
+            break; /* stopped part-way */
+    }
     fault_cost_since(FC_INSTALL, t);
-    /* The install may stop part-way (ENOMEM under a cgroup limit): the
-     * pages installed, [ia, ie), are resident; the rest go back. */
-    size_t ie = ia + done / PAGE_SZ;
     int got = idx < ie;
     for (size_t i = lo; i < hi; i++) {
         struct pte *q = pte_get(&r->ptes, i);
@@ -607,7 +673,7 @@ static void hard_fault(struct region **r_io, size_t idx, int write, size_t *room
     *woke = 1;
     p = pte_get(&r->ptes, idx);
     set_flags(p, PTE_F_ACCESSED);
-    if (write)
+    if (write && !opened)
         open_for_write(r, idx, woke);
     ctr_add(&vmem_ctr.hard_faults, 1);
     ctr_add(&vmem_ctr.prefetched_pages, stash ? b - a - 1 : ie - ia - 1);

@@ -55,6 +55,9 @@ static const char *const names[FC_PARTS] = {
     [FC_ROOM_TRIM] = "room: trim", [FC_ROOM_WRITER] = "room: page-writer naps",
     [FC_ROOM_STALL] = "room: stall naps", [FC_READ] = "hard: read",
     [FC_RELOCK] = "hard: relock", [FC_INSTALL] = "hard: install",
+    [FC_HOLD_TRIM] = "as_lock held: trim", [FC_HOLD_RELEASE] = "as_lock held: free standby",
+    [FC_HOLD_CHOOSE] = "as_lock held: writer choose",
+    [FC_HOLD_SETTLE] = "as_lock held: writer settle",
 };
 
 static void print_costs(int status, void *arg)

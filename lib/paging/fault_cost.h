@@ -3,7 +3,8 @@
  * the wait for as_lock, the wait for room under the cap (and within it the
  * wait for the working-set manager, freeing standby frames, trimming, the
  * wait for the page writer), the page-file read, the relock after it and
- * the install; by kind of fault.  Printed on stderr at exit.  Off, each
+ * the install; by kind of fault; and how long each holder of as_lock
+ * exclusive on the paging path keeps it.  Printed on stderr at exit.  Off, each
  * probe is one load and a branch.
  */
 #ifndef VMEM_FAULT_COST_H
@@ -27,6 +28,12 @@ enum fault_cost_part {
     FC_READ,          /* a hard fault's page-file read (retries included) */
     FC_RELOCK,        /* as_lock shared again after the read */
     FC_INSTALL,       /* UFFDIO_COPY of what was read */
+    /* as_lock held exclusive by the paging threads and faults making room,
+     * per holder: what faults wait behind */
+    FC_HOLD_TRIM,     /* trim_working_set: choose victims and trim them */
+    FC_HOLD_RELEASE,  /* release_standby: free clean standby frames */
+    FC_HOLD_CHOOSE,   /* the page writer choosing frames to write */
+    FC_HOLD_SETTLE,   /* the page writer settling what it wrote */
     FC_PARTS
 };
 

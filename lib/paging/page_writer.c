@@ -32,6 +32,7 @@
 #include "paging/page_writer.h"
 #include "compress/store.h"
 #include "paging/compress_out.h"
+#include "paging/fault_cost.h"
 #include "paging/release.h"
 #include "paging/wsmanager.h"
 #include "pagefile/pagefile.h"
@@ -93,6 +94,7 @@ static size_t write_pass(int *blocked)
     *blocked = 0;
 
     as_lock_exclusive();
+    uint64_t held = fault_cost_now();
     /* with the standby list off (VMEM_STANDBY=off) frames only wait to be
      * written: all of them */
     size_t look = vmem_rt.cfg.standby ? standby_count() / 2 + 1 : standby_count(), seen = 0;
@@ -134,14 +136,17 @@ static size_t write_pass(int *blocked)
         npages += len;
         f = next;
     }
+    fault_cost_since(FC_HOLD_CHOOSE, held);
     as_unlock();
     if (!nw)
         return 0;
 
     pagefile_write_batch(w, nw);
-    size_t written = 0, failed = 0;
+    size_t written = 0, failed = 0, nfree = 0;
+    uint32_t to_free[BATCH]; /* slots given back once as_lock is let go */
 
     as_lock_exclusive();
+    held = fault_cost_now();
     for (size_t k = 0; k < nw; k++) {
         for (size_t j = 0; j < w[k].npages; j++) {
             uint32_t g = wf[k] + (uint32_t)j;
@@ -149,7 +154,7 @@ static size_t write_pass(int *blocked)
             fr->flags &= ~(uint32_t)FRAME_WRITING;
             if (fr->flags & FRAME_ORPHAN) {
                 /* its page was faulted back (installed dirty) or decommitted */
-                pagefile_free(fr->slot, 1);
+                to_free[nfree++] = fr->slot;
                 standby_drop(g);
                 continue;
             }
@@ -161,7 +166,7 @@ static size_t write_pass(int *blocked)
                 if (!told++)
                     vmem_log("page-file write failed (%s): keeping pages in memory, over "
                              "the cap if need be", strerror(w[k].result));
-                pagefile_free(fr->slot, 1);
+                to_free[nfree++] = fr->slot;
                 fr->slot = 0;
                 failed++;
                 *blocked = 1;
@@ -176,7 +181,13 @@ static size_t write_pass(int *blocked)
     ctr_add(&vmem_ctr.pages_written, written);
     ctr_add(&vmem_ctr.write_ios, nw);
     ctr_add(&vmem_ctr.write_errors, failed);
+    fault_cost_since(FC_HOLD_SETTLE, held);
     as_unlock();
+    /* Freeing a slot punches its blocks out of the file, a file-system
+     * call that may take milliseconds: not while faults wait for as_lock.
+     * Nothing names these slots any more. */
+    for (size_t k = 0; k < nfree; k++)
+        pagefile_free(to_free[k], 1);
     return written;
 }
 

@@ -15,6 +15,7 @@
  */
 #include "paging/release.h"
 #include "compress/store.h"
+#include "paging/fault_cost.h"
 #include "paging/prefetch.h"
 #include "paging/standby.h"
 #include "core/region.h"
@@ -50,6 +51,7 @@ size_t release_standby(size_t n, int *dirty)
     size_t freed = 0, seen = 0, look = standby_count();
     *dirty = 0;
     as_lock_exclusive();
+    uint64_t held = fault_cost_now();
     uint32_t f = standby_oldest();
     while (f && freed < n && seen < look) {
         uint32_t next = standby_next(f);
@@ -63,6 +65,7 @@ size_t release_standby(size_t n, int *dirty)
         }
         f = next;
     }
+    fault_cost_since(FC_HOLD_RELEASE, held);
     as_unlock();
     return freed;
 }

@@ -25,13 +25,15 @@
  * room under the cap (reclaim.c): nothing here grows memory or blocks but
  * on as_lock, policy_lock and frame_lock, which a fault takes anyway.
  *
- * Locks: as_lock exclusive to choose victims and trim them.
+ * Locks: as_lock exclusive to choose victims and trim them, let go and
+ * taken again between groups of runs.
  */
 #include "paging/trim.h"
 #include "os/self.h"
 #include "os/uffd.h"
 #include "os/vm.h"
 #include "pagefile/pagefile.h"
+#include "paging/fault_cost.h"
 #include "paging/replacement.h"
 #include "paging/standby.h"
 #include "paging/start.h"
@@ -67,9 +69,14 @@ void trim_close_files(void)
 }
 
 /* A victim is named by its region's base and id, never by pointer: the
- * region may be released between choosing (shared lock) and trimming
- * (exclusive lock). */
+ * region may be released between choosing and trimming (the trimmer lets
+ * as_lock go between runs). */
 struct victim { uintptr_t base; uint64_t id; size_t page; };
+
+/* Runs of victims trimmed per hold of as_lock: the trimmer lets the lock
+ * go between groups of runs, so a fault waits behind a few UFFDIO_MOVEs
+ * rather than a batch's (bench/RESULTS.md, "A hard fault of `sort`"). */
+#define TRIM_RUNS_PER_HOLD 8
 
 /* Runs of the copy path are read here, so the trimmer never touches
  * managed memory itself; one trimmer at a time (as_lock exclusive). */
@@ -372,6 +379,7 @@ size_t trim_working_set(size_t n, size_t (*limit)(size_t), size_t arg)
      * room trim one after the other, each seeing what the other did, so
      * together they never trim more than is needed. */
     as_lock_exclusive();
+    uint64_t held = fault_cost_now();
     if (limit) {
         size_t l = limit(arg);
         if (l < n)
@@ -379,16 +387,31 @@ size_t trim_working_set(size_t n, size_t (*limit)(size_t), size_t arg)
     }
     size_t got = n ? policy_victims(v, n) : 0;
     if (!got) {
+        fault_cost_since(FC_HOLD_TRIM, held);
         as_unlock();
         return 0;
     }
 
-    size_t trimmed = 0;
+    size_t trimmed = 0, counted = 0, runs = 0;
     for (size_t k = 0; k < got;) {
         /* a run of victims adjacent in one region */
         size_t e = k + 1;
         while (e < got && v[e].id == v[k].id && v[e].page == v[e - 1].page + 1)
             e++;
+        if (runs && runs % TRIM_RUNS_PER_HOLD == 0) {
+            /* let waiting faults in between runs: each run is looked up
+             * and checked again below, and the victims are no longer the
+             * policy's, so no other trimmer takes them meanwhile */
+            /* what left so far leaves the working set's count now: no
+             * page counted twice (working set and standby) meanwhile */
+            ctr_sub(&vmem_ctr.working_set, trimmed - counted);
+            counted = trimmed;
+            fault_cost_since(FC_HOLD_TRIM, held);
+            as_unlock();
+            as_lock_exclusive();
+            held = fault_cost_now();
+        }
+        runs++;
         struct region *r = region_find(v[k].base);
         if (!r || r->id != v[k].id) { /* released meanwhile */
             k = e;
@@ -422,8 +445,9 @@ size_t trim_working_set(size_t n, size_t (*limit)(size_t), size_t arg)
                 replacement_readmit(region_addr(r, v[k].page) >> PAGE_SHIFT);
         }
     }
-    ctr_sub(&vmem_ctr.working_set, trimmed);
+    ctr_sub(&vmem_ctr.working_set, trimmed - counted);
     ctr_add(&vmem_ctr.trimmed_pages, trimmed);
+    fault_cost_since(FC_HOLD_TRIM, held);
     as_unlock();
     return trimmed;
 }
