@@ -285,11 +285,23 @@ Test(compress, mem_reset_frees_store_entries)
 {
     size_t n;
     uint8_t *p = compressed_region(2 * MIB, &n);
+    static uint8_t was[4 * 2 * MIB / 4096];
+    for (size_t i = 0; i < n; i++)
+        was[i] = (uint8_t)page_state(p + i * PG);
     cr_assert_gt(count_state(p, n, PTE_COMPRESSED), 0, "no page is compressed");
     cr_assert_eq(VirtualAlloc(p, n * PG, MEM_RESET, PAGE_READWRITE), p);
     wait_page_writer_idle();
-    cr_assert_eq(count_state(p, n, PTE_COMPRESSED), 0, "MEM_RESET left compressed pages");
-    cr_assert_eq(stats().compressed_pages, 0, "MEM_RESET left pages in the store");
+    /* the pages in the store went at once; those resident then keep their
+     * content until the kernel reclaims it, so the trimmer may still put
+     * them in the store afterwards */
+    size_t resident = 0;
+    for (size_t i = 0; i < n; i++) {
+        resident += was[i] == PTE_RESIDENT;
+        if (was[i] == PTE_COMPRESSED)
+            cr_assert_eq(page_state(p + i * PG), PTE_COMMITTED,
+                         "MEM_RESET left page %zu in the store", i);
+    }
+    cr_assert_leq(stats().compressed_pages, resident, "MEM_RESET left pages in the store");
     /* their content is gone: the undo says so */
     cr_assert_eq(vmem_reset_undo(p, n * PG), EFAULT);
 }
