@@ -3,8 +3,10 @@
  * and the error says so (ENOSPC, the message names the path, the free
  * space and the options) rather than blaming a limit nobody set; on a
  * file system that reports no free space at all (ramfs) the message says
- * the limit came from that free space and names the options.  Needs a
- * tiny tmpfs and a ramfs: mounted here as root, else the tests skip.
+ * the limit came from that free space and names the options; a page file
+ * that cannot be made at all (a directory that does not exist) names the
+ * option that put it there.  Needs a tiny tmpfs and a ramfs: mounted here
+ * as root, else those tests skip.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -62,8 +64,9 @@ Test(pagefile_fsfull, full_file_system_is_enospc_not_a_limit)
     cr_assert_eq(st.st_size, (off_t)sizeof buf);
 }
 
-/* The ramfs probe: paging with its page file on the ramfs VMEM_PAGEFILE
- * names.  Exits 0 on ENOSPC, 77 where it cannot page, else 2. */
+/* The probe: paging with its page file where VMEM_PAGEFILE says.  Exits 0
+ * on the errno FSFULL_RAMFS_PROBE names (ENOSPC for "1"), 77 where it
+ * cannot page, else 2. */
 __attribute__((constructor)) static void ramfs_probe(void)
 {
     if (!getenv("FSFULL_RAMFS_PROBE"))
@@ -73,7 +76,8 @@ __attribute__((constructor)) static void ramfs_probe(void)
         _exit(3);
     if (c.fault_mode == VMEM_FAULT_KERNEL)
         _exit(CHILD_SKIP);
-    _exit(vmem_set_max_resident(1 * MIB) == ENOSPC ? 0 : 2);
+    int want = atoi(getenv("FSFULL_RAMFS_PROBE"));
+    _exit(vmem_set_max_resident(1 * MIB) == (want > 1 ? want : ENOSPC) ? 0 : 2);
 }
 
 static char ramfs_dir[] = "/tmp/vmem-ramfs-XXXXXX";
@@ -125,4 +129,39 @@ Test(pagefile_fsfull, a_file_system_reporting_no_space_is_named_with_the_options
     cr_assert(strstr(out, "VMEM_PAGEFILE_MAX") && place,
               "the message does not name the options:\n%s", out);
     cr_assert(strstr(out, ramfs_dir), "the message does not name the place:\n%s", out);
+}
+
+/* A page file that cannot be made (its directory does not exist): the
+ * message names the option that put it there. */
+Test(pagefile_fsfull, a_page_file_that_cannot_be_made_names_the_option)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        dup2(p[1], 2);
+        close(p[0]);
+        close(p[1]);
+        char want[16];
+        snprintf(want, sizeof want, "%d", ENOENT);
+        setenv("FSFULL_RAMFS_PROBE", want, 1);
+        setenv("VMEM_PAGEFILE", "/nonexistent-vmem-dir/pf", 1);
+        execl("/proc/self/exe", "test_pagefile_fsfull", (char *)NULL);
+        _exit(4);
+    }
+    close(p[1]);
+    char out[8192];
+    read_to_end(p[0], out, sizeof(out));
+    int st = child_status(pid);
+    if (st == CHILD_SKIP)
+        cr_skip_test("fault mode kernel: paging needs userfaultfd");
+    cr_assert_eq(st, 0, "paging with the page file in a missing directory: the probe exited "
+                 "with %d (want ENOENT); its stderr:\n%s", st, out);
+    int place = 0; /* VMEM_PAGEFILE itself, not only as VMEM_PAGEFILE_MAX's prefix */
+    for (const char *at = out; (at = strstr(at, "VMEM_PAGEFILE")) != NULL; at++)
+        place |= at[sizeof "VMEM_PAGEFILE" - 1] != '_';
+    cr_assert(place, "the message does not name VMEM_PAGEFILE:\n%s", out);
+    cr_assert(strstr(out, "/nonexistent-vmem-dir"), "the message does not name the place:\n%s",
+              out);
 }
