@@ -103,7 +103,12 @@ static int start_paging(uint64_t bytes)
     char msg[512];
     const char *where = vmem_rt.cfg.pagefile[0] ? vmem_rt.cfg.pagefile : NULL;
     int err = paging_start(bytes / PAGE_SZ, where, vmem_rt.cfg.pagefile_max, msg, sizeof(msg));
-    if (err)
+    if (err && !strstr(msg, "VMEM_PAGEFILE") && strstr(msg, "page file"))
+        /* name the option behind the place, set or not */
+        vmem_log("cannot start paging: %s (%s)", msg,
+                 where ? "the place VMEM_PAGEFILE names"
+                       : "the default place: VMEM_PAGEFILE names another");
+    else if (err)
         vmem_log("cannot start paging: %s", msg);
     return err;
 }
