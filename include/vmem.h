@@ -287,6 +287,14 @@ struct vmem_stats {
                                      (clustering) */
     uint64_t view_slot_writes;    /* pages of those views written to their
                                      slot file as they left RAM */
+    /* the compressed store's adaptive share of the cap (docs/options.md,
+     * "The store's share"): what the store may hold now, as the rule last
+     * set it, 0 .. VMEM_COMPRESS_MAX; 0 with the store off */
+    uint64_t compress_share_bytes; /* RAM it may take: payload and metadata */
+    uint64_t compress_share_pages; /* the same in pages of the cap */
+    uint64_t compress_share_shrinks; /* times the rule halved it or set it to 0 */
+    uint64_t compress_share_grows;   /* times it doubled it (or brought it back
+                                        from 0 to a quarter of the maximum) */
 };
 
 /* Fills *st (EINVAL for a NULL st or a bad size; see the compatibility

@@ -5,8 +5,8 @@
  * file with nothing lost; a forked child reads its parent's compressed
  * pages; decommit frees them; the store's RAM counts in the cap; its
  * share of the cap goes back to the working set when the pages offered do
- * not compress, and stays when they do; bad option values are refused by
- * name.
+ * not compress, and stays when they do, and vmem_get_stats shows it move
+ * as the rule moves it; bad option values are refused by name.
  *
  * VMEM_COMPRESS defaults to lz4 here; the environment may name zstd.
  */
@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <vmem.h>
+#include <vmemstat.h>
 
 #include "compress/share.h"
 #include "compress/store.h"
@@ -329,13 +330,41 @@ Test(compress, zstd_reads_back)
 #define SHARE_COLD  320u
 #define SHARE_HOT   768u
 
+#define SHARE_SEEN 256u /* values of the share vmem_get_stats showed, at most */
+
 struct share_result {
     uint64_t hard_faults, hits, limit, max, charged, shrinks, grows, rejects;
     uint64_t regrown, grows_after; /* the share once the pages compress again */
+    /* vmem_get_stats' view of the share, every few accesses: each value
+     * that differs from the one before, with the changes counted by then */
+    uint64_t seen[SHARE_SEEN], seen_shrinks[SHARE_SEEN], seen_grows[SHARE_SEEN];
+    unsigned nseen;
+    uint64_t final_limit; /* share.c's share at the end */
+    uint64_t stats_limit, stats_pages, stats_shrinks, stats_grows; /* vmem_get_stats' */
     int ran;
 };
 static struct share_result *share_out;
 static int share_store, share_hot_text;
+
+/* Every 64th access: the share as vmem_get_stats has it, kept when it
+ * changed. */
+static void share_watch(size_t i)
+{
+    struct vmem_stats s;
+    if (i % 64 || share_out->nseen == SHARE_SEEN)
+        return;
+    CHILD_CHECK(vmem_get_stats(&s) == 0, "vmem_get_stats");
+    CHILD_CHECK(s.compress_share_pages == s.compress_share_bytes / PG,
+                "the share is %llu bytes but %llu pages", (unsigned long long)s.compress_share_bytes,
+                (unsigned long long)s.compress_share_pages);
+    unsigned n = share_out->nseen;
+    if (n && share_out->seen[n - 1] == s.compress_share_bytes)
+        return;
+    share_out->seen[n] = s.compress_share_bytes;
+    share_out->seen_shrinks[n] = s.compress_share_shrinks;
+    share_out->seen_grows[n] = s.compress_share_grows;
+    share_out->nseen = n + 1;
+}
 
 static void fill_half(uint8_t *p, size_t page)
 {
@@ -378,6 +407,7 @@ static void share_scenario(void)
         _exit(CHILD_SKIP);
     }
     CHILD_CHECK(e == 0, "cannot start paging: %s", strerror(e));
+    share_watch(0); /* the share paging starts with */
     uint8_t *cold = VirtualAlloc(NULL, SHARE_COLD * PG, MEM_COMMIT, PAGE_READWRITE);
     uint8_t *hot = VirtualAlloc(NULL, SHARE_HOT * PG, MEM_COMMIT, PAGE_READWRITE);
     CHILD_CHECK(cold && hot, "VirtualAlloc: error %u", (unsigned)GetLastError());
@@ -398,6 +428,7 @@ static void share_scenario(void)
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         size_t page = (size_t)(x % SHARE_HOT);
         CHILD_CHECK(hot_intact(hot, page), "hot page %zu read back wrong", page);
+        share_watch(i);
     }
     struct vmem_stats s1;
     CHILD_CHECK(vmem_get_stats(&s1) == 0, "vmem_get_stats");
@@ -414,6 +445,7 @@ static void share_scenario(void)
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
             size_t page = (size_t)(x % SHARE_HOT);
             CHILD_CHECK(hot_intact(hot, page), "hot page %zu read back wrong", page);
+            share_watch(i);
         }
         for (size_t i = 0; i < SHARE_HOT; i++)
             CHILD_CHECK(hot_intact(hot, i), "hot page %zu lost its contents", i);
@@ -433,18 +465,81 @@ static void share_scenario(void)
     share_out->shrinks = share_shrinks();
     share_out->grows = grows;
     share_out->rejects = s1.compress_rejects;
+    /* the page writer idle, no decision is in flight: the counters and the
+     * share agree with share.c's own */
+    wait_page_writer_idle();
+    struct vmem_stats s2;
+    uint64_t own;
+    do { /* a snapshot no decision came between */
+        own = share_limit();
+        CHILD_CHECK(vmem_get_stats(&s2) == 0, "vmem_get_stats");
+    } while (own != share_limit() || s2.compress_share_shrinks != share_shrinks() ||
+             s2.compress_share_grows != share_grows());
+    share_out->final_limit = own;
+    share_out->stats_limit = s2.compress_share_bytes;
+    share_out->stats_pages = s2.compress_share_pages;
+    share_out->stats_shrinks = s2.compress_share_shrinks;
+    share_out->stats_grows = s2.compress_share_grows;
     share_out->ran = 1;
 }
 
 static struct share_result share_run(int store, int hot_text)
 {
-    share_out = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    share_out = mmap(NULL, sizeof(*share_out), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     cr_assert_neq(share_out, MAP_FAILED);
     share_store = store;
     share_hot_text = hot_text;
     run_child(share_scenario);
     cr_assert(share_out->ran);
     return *share_out;
+}
+
+/* The share after one decision of share.c's rule from v: shrink (halved,
+ * 0 below a quarter of max), to zero, or grow (doubled up to max, from 0
+ * to a quarter of max). */
+enum { RULE_SHRINK, RULE_ZERO, RULE_GROW };
+static uint64_t rule(uint64_t v, uint64_t max, int how)
+{
+    if (how == RULE_ZERO || (how == RULE_SHRINK && v / 2 < max / 4))
+        return 0;
+    if (how == RULE_SHRINK)
+        return v / 2;
+    return !v ? max / 4 : v * 2 > max ? max : v * 2;
+}
+
+/* Whether `to` is reached from `from` by at most `shrinks` shrinks and
+ * `grows` grows of the rule. */
+static int reachable(uint64_t from, uint64_t to, uint64_t max, uint64_t shrinks, uint64_t grows)
+{
+    if (from == to)
+        return 1;
+    if (shrinks && (reachable(rule(from, max, RULE_SHRINK), to, max, shrinks - 1, grows) ||
+                    reachable(rule(from, max, RULE_ZERO), to, max, shrinks - 1, grows)))
+        return 1;
+    return grows && reachable(rule(from, max, RULE_GROW), to, max, shrinks, grows - 1);
+}
+
+/* What vmem_get_stats showed of the share moved as the rule moves it: it
+ * started at the maximum, and each change seen is reached by the shrinks
+ * and grows counted since the value before (one more of each: a sample may
+ * fall between the page writer's setting the share and counting it). */
+static void assert_share_followed_rule(const struct share_result *r)
+{
+    cr_assert_gt(r->nseen, 0, "vmem_get_stats never showed the share");
+    cr_assert_eq(r->seen[0], r->max, "the share started at %llu bytes, not %llu",
+                 (unsigned long long)r->seen[0], (unsigned long long)r->max);
+    for (unsigned k = 1; k < r->nseen; k++) {
+        uint64_t ds = r->seen_shrinks[k] - r->seen_shrinks[k - 1];
+        uint64_t dg = r->seen_grows[k] - r->seen_grows[k - 1];
+        cr_assert(reachable(r->seen[k - 1], r->seen[k], r->max, ds + 1, dg + 1),
+                  "the share went from %llu to %llu bytes with %llu shrinks and %llu grows",
+                  (unsigned long long)r->seen[k - 1], (unsigned long long)r->seen[k],
+                  (unsigned long long)ds, (unsigned long long)dg);
+    }
+    /* and at rest it is share.c's own, in bytes and pages */
+    cr_assert_eq(r->stats_limit, r->final_limit);
+    cr_assert_eq(r->stats_pages, r->final_limit / PG);
+    cr_assert_eq(r->stats_shrinks, r->shrinks);
 }
 
 Test(compress, share_goes_back_to_the_working_set_when_pages_do_not_compress)
@@ -467,6 +562,22 @@ Test(compress, share_goes_back_to_the_working_set_when_pages_do_not_compress)
     cr_assert_gt(on.grows_after, 0, "the share did not grow back (%llu bytes)",
                  (unsigned long long)on.regrown);
     cr_assert_gt(on.regrown, 0);
+    /* vmem_get_stats showed it all along: down to 0 with the rejects, back
+     * up once the pages compress, each step one the rule makes */
+    assert_share_followed_rule(&on);
+    int down = 0, up = 0;
+    for (unsigned k = 1; k < on.nseen; k++) {
+        down |= on.seen[k] == 0;
+        up |= on.seen[k] > on.seen[k - 1];
+    }
+    cr_assert(down, "vmem_get_stats never showed the share at 0 (%u values seen)", on.nseen);
+    cr_assert(up, "vmem_get_stats never showed the share growing back");
+    cr_assert_gt(on.stats_grows, 0);
+    cr_assert_gt(on.stats_limit, 0, "vmem_get_stats does not show the share back");
+    /* with the store off there is no share */
+    cr_assert_eq(off.stats_limit, 0);
+    cr_assert_eq(off.stats_pages, 0);
+    cr_assert_eq(off.stats_shrinks + off.stats_grows, 0);
 }
 
 Test(compress, share_stays_when_pages_compress)
@@ -477,6 +588,52 @@ Test(compress, share_stays_when_pages_compress)
                  (unsigned long long)on.shrinks);
     cr_assert_gt(on.hits, 0, "no fault was served from the store");
     cr_assert_gt(on.charged, 0, "the store holds nothing");
+    assert_share_followed_rule(&on);
+    cr_assert_eq(on.stats_limit, on.max);
+}
+
+/* ---- the store in the published statistics and the report ---------------- */
+
+Test(compress, store_ram_and_share_are_published_and_reported)
+{
+    size_t n;
+    uint8_t *p = compressed_region(2 * MIB, &n);
+    cr_assert_gt(count_state(p, n, PTE_COMPRESSED), 0, "no page is compressed");
+    wait_page_writer_idle();
+    struct vmem_stats s = stats();
+    cr_assert_gt(s.compress_store_bytes, 0);
+    cr_assert_gt(s.compress_share_bytes, 0);
+    const struct vmem_statarea *a;
+    int e = vmem_statarea_open(vmem_statarea_dir(), (long)getpid(), 0, &a);
+    if (e == ENOENT)
+        cr_skip_test("no statistics area (VMEM_PUBLISH=off?)");
+    cr_assert_eq(e, 0, "vmem_statarea_open: %s", strerror(e));
+    struct vmem_proc_report r;
+    vmem_statarea_read(a, &r);
+    vmem_statarea_close(a);
+    /* what `vmem run --report` reads is what vmem_get_stats says (nothing
+     * moves: the program is idle, the page writer too) */
+    cr_assert_eq(r.st.compress_store_bytes, s.compress_store_bytes,
+                 "published %llu bytes of store, vmem_get_stats %llu",
+                 (unsigned long long)r.st.compress_store_bytes,
+                 (unsigned long long)s.compress_store_bytes);
+    cr_assert_eq(r.st.compress_share_bytes, s.compress_share_bytes);
+    cr_assert_eq(r.st.compress_share_pages, s.compress_share_pages);
+    cr_assert_eq(r.st.compress_share_shrinks, s.compress_share_shrinks);
+    cr_assert_eq(r.st.compress_share_grows, s.compress_share_grows);
+    /* the text report says it next to the store's other figures */
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    r.st = s;
+    cr_assert_eq(vmem_report_write(fds[1], VMEM_REPORT_TEXT, &r, 1, 0), 0);
+    close(fds[1]);
+    static char text[16384];
+    read_to_end(fds[0], text, sizeof(text));
+    char want[128];
+    snprintf(want, sizeof(want), "store's share        %llu KiB (%llu pages)",
+             (unsigned long long)(s.compress_share_bytes / 1024),
+             (unsigned long long)s.compress_share_pages);
+    cr_assert_not_null(strstr(text, want), "no \"%s\" in the report:\n%s", want, text);
 }
 
 /* ---- options ------------------------------------------------------------ */

@@ -274,6 +274,8 @@ static void counters_restart(struct vmem_counters *c)
     g.regions = c->regions;
     g.compress_pages = c->compress_pages;
     g.compress_bytes = c->compress_bytes;
+    g.compress_charged = c->compress_charged; /* the store is copied too */
+    g.compress_share = c->compress_share;
     *c = g;
 }
 

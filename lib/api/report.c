@@ -35,6 +35,8 @@ static const struct field {
     F(as_lock_waits, 0), F(as_lock_wait_ns, 0), F(as_lock_exclusive_ns, 0),
     F(fault_thread_wakeups, 0), F(fault_thread_empty_wakeups, 0), F(fault_thread_events, 0),
     F(view_prefetched_pages, 0), F(view_slot_writes, 0),
+    F(compress_share_bytes, 0), F(compress_share_pages, 0), F(compress_share_shrinks, 0),
+    F(compress_share_grows, 0),
 };
 #undef F
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -274,6 +276,9 @@ static void text_block(struct out *o, const char *head, const struct vmem_stats 
             U(s->compress_hits), U(s->compress_evicted));
         say(o, "  compress time        %.3f ms compressing, %.3f ms decompressing\n",
             (double)s->compress_ns / 1e6, (double)s->decompress_ns / 1e6);
+        say(o, "  store's share        %llu KiB (%llu pages) it may hold now; %llu shrinks, "
+               "%llu grows\n", U(s->compress_share_bytes / 1024), U(s->compress_share_pages),
+            U(s->compress_share_shrinks), U(s->compress_share_grows));
     }
 #undef U
 }

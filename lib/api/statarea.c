@@ -92,6 +92,7 @@ VMEM_API void vmem_statarea_read(const struct vmem_statarea *a, struct vmem_proc
     s->prefetch_unused = LD(c->prefetch_unused);
     s->compressed_pages = LD(c->compress_pages);
     s->compressed_bytes = LD(c->compress_bytes);
+    s->compress_store_bytes = (LD(c->compress_charged) + 4095) / 4096 * 4096;
     s->compress_stored = LD(c->compress_stored);
     s->compress_same_filled = LD(c->compress_same);
     s->compress_rejects = LD(c->compress_rejects);
@@ -108,6 +109,10 @@ VMEM_API void vmem_statarea_read(const struct vmem_statarea *a, struct vmem_proc
     s->fault_thread_wakeups = LD(c->fault_thread_wakeups);
     s->fault_thread_empty_wakeups = LD(c->fault_thread_empty_wakeups);
     s->fault_thread_events = LD(c->fault_thread_events);
+    s->compress_share_bytes = LD(c->compress_share);
+    s->compress_share_pages = s->compress_share_bytes / 4096;
+    s->compress_share_shrinks = LD(c->compress_share_shrinks);
+    s->compress_share_grows = LD(c->compress_share_grows);
     s->trimmed_pages = LD(c->trimmed_pages);
     s->trimmed_by_move = LD(c->trimmed_by_move);
     s->standby_pages = LD(a->standby_pages);

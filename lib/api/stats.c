@@ -9,7 +9,6 @@
 #include "core/runtime.h"
 #include "core/stats.h"
 #include "core/vmem_internal.h"
-#include "compress/store.h"
 #include "os/fd.h"
 #include "os/process.h"
 #include "api/publish.h"
@@ -73,7 +72,7 @@ VMEM_API int vmem_get_stats_sized(struct vmem_stats *st, size_t size)
     s.view_slot_writes = LOAD(view_slot_writes);
     s.compressed_pages = LOAD(compress_pages);
     s.compressed_bytes = LOAD(compress_bytes);
-    s.compress_store_bytes = store_charged_pages() * PAGE_SZ;
+    s.compress_store_bytes = round_up(LOAD(compress_charged), PAGE_SZ);
     s.compress_stored = LOAD(compress_stored);
     s.compress_same_filled = LOAD(compress_same);
     s.compress_rejects = LOAD(compress_rejects);
@@ -90,6 +89,10 @@ VMEM_API int vmem_get_stats_sized(struct vmem_stats *st, size_t size)
     s.fault_thread_wakeups = LOAD(fault_thread_wakeups);
     s.fault_thread_empty_wakeups = LOAD(fault_thread_empty_wakeups);
     s.fault_thread_events = LOAD(fault_thread_events);
+    s.compress_share_bytes = LOAD(compress_share);
+    s.compress_share_pages = s.compress_share_bytes / PAGE_SZ;
+    s.compress_share_shrinks = LOAD(compress_share_shrinks);
+    s.compress_share_grows = LOAD(compress_share_grows);
     memcpy(st, &s, size);
     return 0;
 }

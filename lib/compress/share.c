@@ -33,6 +33,7 @@
  * the limit, the accepted share and the hit counts are atomics.
  */
 #include "compress/share.h"
+#include "core/stats.h"
 
 #define WINDOW        256u /* pages compressed between two decisions */
 #define SAMPLE_WINDOW 32u  /* samples, while the share is 0 */
@@ -50,10 +51,17 @@ static uint64_t young, old;         /* atomic: hits since the last window */
 static unsigned offered, compressed, sample_tick, hold;
 static uint64_t young_w, old_w;     /* decayed over the last windows */
 
+/* The limit, and its published copy (vmem_get_stats, the reports). */
+static void store_limit(uint64_t v)
+{
+    __atomic_store_n(&limit, v, __ATOMIC_RELEASE);
+    __atomic_store_n(&vmem_ctr.compress_share, v, __ATOMIC_RELAXED);
+}
+
 void share_init(uint64_t max_bytes)
 {
     max_share = max_bytes;
-    __atomic_store_n(&limit, max_bytes, __ATOMIC_RELEASE);
+    store_limit(max_bytes);
     __atomic_store_n(&shrinks, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&grows, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&accept_pm, 1000, __ATOMIC_RELAXED);
@@ -61,6 +69,11 @@ void share_init(uint64_t max_bytes)
     __atomic_store_n(&old, 0, __ATOMIC_RELAXED);
     offered = compressed = sample_tick = hold = 0;
     young_w = old_w = 0;
+}
+
+void share_stop(void)
+{
+    store_limit(0);
 }
 
 uint64_t share_limit(void) { return __atomic_load_n(&limit, __ATOMIC_ACQUIRE); }
@@ -81,10 +94,11 @@ void share_hit(uint32_t age, uint64_t charged)
     __atomic_fetch_add(age < span ? &young : &old, 1, __ATOMIC_RELAXED);
 }
 
-static void set_limit(uint64_t v, uint64_t *count)
+static void set_limit(uint64_t v, uint64_t *count, uint64_t *published)
 {
-    __atomic_store_n(&limit, v, __ATOMIC_RELEASE);
+    store_limit(v);
     __atomic_fetch_add(count, 1, __ATOMIC_RELAXED);
+    ctr_add(published, 1);
 }
 
 static void shrink(int to_zero)
@@ -93,7 +107,7 @@ static void shrink(int to_zero)
     if (to_zero || v < max_share / 4)
         v = 0;
     if (v != share_limit())
-        set_limit(v, &shrinks);
+        set_limit(v, &shrinks, &vmem_ctr.compress_share_shrinks);
 }
 
 static void decide(void)
@@ -117,7 +131,8 @@ static void decide(void)
     if (hold || cur >= max_share)
         return;
     uint64_t v = cur ? cur * 2 : max_share / 4;
-    set_limit(v > max_share ? max_share : v, &grows);
+    set_limit(v > max_share ? max_share : v, &grows,
+              &vmem_ctr.compress_share_grows);
 }
 
 void share_offered(int ok)

@@ -11,7 +11,9 @@
  * look like now; the others go to the page file without costing CPU.
  *
  * The page writer thread calls share_want_compress and share_offered; any
- * thread reads the limit (store.c) and reports hits (share_hit).
+ * thread reads the limit (store.c) and reports hits (share_hit).  The
+ * limit and its changes are also counters (core/stats.h), which
+ * vmem_get_stats and the reports show.
  */
 #ifndef VMEM_SHARE_H
 #define VMEM_SHARE_H
@@ -23,6 +25,9 @@
 
 /* Starts with the whole of max_bytes (store_init). */
 void share_init(uint64_t max_bytes);
+
+/* The store is off (store_fini): its share is 0. */
+void share_stop(void);
 
 /* The store's RAM at most now, in bytes: 0 .. VMEM_COMPRESS_MAX. */
 uint64_t share_limit(void);

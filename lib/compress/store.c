@@ -75,6 +75,7 @@ static void charge(void)
     uint64_t b = (uint64_t)arena_used * (PAGE_SZ + sizeof(struct chunk)) +
                  (uint64_t)ents_live * sizeof(struct store_entry);
     __atomic_store_n(&charged, b, __ATOMIC_RELEASE);
+    __atomic_store_n(&vmem_ctr.compress_charged, b, __ATOMIC_RELAXED); /* published */
 }
 
 int store_on(void) { return __atomic_load_n(&on, __ATOMIC_ACQUIRE); }
@@ -158,6 +159,8 @@ void store_fini(void)
     chunks = NULL;
     ents = NULL;
     __atomic_store_n(&charged, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&vmem_ctr.compress_charged, 0, __ATOMIC_RELAXED);
+    share_stop();
     codec_fini();
 }
 

@@ -39,9 +39,13 @@ struct vmem_counters {
     uint64_t fault_thread_wakeups, fault_thread_empty_wakeups, fault_thread_events;
     /* pages of paged views read in beside a faulting one (section/vpage.c) */
     uint64_t view_prefetched_pages;
-    /* view pages written to their slot, and those whose slot copy was
-     * current (no write) as they left RAM (section/vpage.c) */
+    /* view pages written to their slot as they left RAM (section/vpage.c) */
     uint64_t view_slot_writes;
+    /* the compressed store's RAM charged to the cap and its adaptive share,
+     * both in bytes (gauges, compress/store.c and share.c), and the share's
+     * changes each way */
+    uint64_t compress_charged, compress_share;
+    uint64_t compress_share_shrinks, compress_share_grows;
 };
 
 extern struct vmem_counters *vmem_ctr_live;
