@@ -515,6 +515,10 @@ static int serve(const struct uffd_minor_event *ev, const uint8_t *pre)
     struct vt_entry *e = entry(v, i);
     if (vt_trylock(&v->sec->vt, e) != 0) {
         unlock();
+        /* the room too: the event is served again later, taking its own
+         * (kept, each retry took a page more, and faults of the process
+         * found the cap full of room nobody used: cap_overruns) */
+        cap_give_back(room);
         return EBUSY;
     }
     int err = install(v, i, a, ev->minor, pre);
