@@ -65,8 +65,7 @@ Test(pagefile_fsfull, full_file_system_is_enospc_not_a_limit)
 }
 
 /* The probe: paging with its page file where VMEM_PAGEFILE says.  Exits 0
- * on the errno FSFULL_RAMFS_PROBE names (ENOSPC for "1"), 77 where it
- * cannot page, else 2. */
+ * on the errno FSFULL_RAMFS_PROBE names, 77 where it cannot page, else 2. */
 __attribute__((constructor)) static void ramfs_probe(void)
 {
     if (!getenv("FSFULL_RAMFS_PROBE"))
@@ -76,8 +75,47 @@ __attribute__((constructor)) static void ramfs_probe(void)
         _exit(3);
     if (c.fault_mode == VMEM_FAULT_KERNEL)
         _exit(CHILD_SKIP);
-    int want = atoi(getenv("FSFULL_RAMFS_PROBE"));
-    _exit(vmem_set_max_resident(1 * MIB) == (want > 1 ? want : ENOSPC) ? 0 : 2);
+    _exit(vmem_set_max_resident(1 * MIB) == atoi(getenv("FSFULL_RAMFS_PROBE")) ? 0 : 2);
+}
+
+/* Runs the probe in a fresh process with its page file at `pagefile`
+ * (VMEM_PAGEFILE_MAX unset), wanting errno `want`; its stderr into out.
+ * Skips where the fault mode cannot page; fails unless it got `want`. */
+static void run_probe(const char *pagefile, int want, char *out, size_t cap)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        dup2(p[1], 2);
+        close(p[0]);
+        close(p[1]);
+        char w[16];
+        snprintf(w, sizeof w, "%d", want);
+        setenv("FSFULL_RAMFS_PROBE", w, 1);
+        setenv("VMEM_PAGEFILE", pagefile, 1);
+        unsetenv("VMEM_PAGEFILE_MAX");
+        execl("/proc/self/exe", "test_pagefile_fsfull", (char *)NULL);
+        _exit(4);
+    }
+    close(p[1]);
+    read_to_end(p[0], out, cap);
+    int st = child_status(pid);
+    if (st == CHILD_SKIP)
+        cr_skip_test("fault mode kernel: paging needs userfaultfd");
+    cr_assert_eq(st, 0, "paging with the page file at %s: the probe exited with %d (want %s); "
+                 "its stderr:\n%s", pagefile, st, strerror(want), out);
+}
+
+/* 1 if out names VMEM_PAGEFILE itself, not only as VMEM_PAGEFILE_MAX's
+ * prefix. */
+static int names_pagefile(const char *out)
+{
+    int place = 0;
+    for (const char *at = out; (at = strstr(at, "VMEM_PAGEFILE")) != NULL; at++)
+        place |= at[sizeof "VMEM_PAGEFILE" - 1] != '_';
+    return place;
 }
 
 static char ramfs_dir[] = "/tmp/vmem-ramfs-XXXXXX";
@@ -99,34 +137,11 @@ Test(pagefile_fsfull, a_file_system_reporting_no_space_is_named_with_the_options
     }
     ramfs_mounted = 1;
     atexit(unmount_ramfs);
-    int p[2];
-    cr_assert_eq(pipe(p), 0);
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1, "fork: %s", strerror(errno));
-    if (pid == 0) {
-        dup2(p[1], 2);
-        close(p[0]);
-        close(p[1]);
-        setenv("FSFULL_RAMFS_PROBE", "1", 1);
-        setenv("VMEM_PAGEFILE", ramfs_dir, 1);
-        unsetenv("VMEM_PAGEFILE_MAX");
-        execl("/proc/self/exe", "test_pagefile_fsfull", (char *)NULL);
-        _exit(4);
-    }
-    close(p[1]);
     char out[8192];
-    read_to_end(p[0], out, sizeof(out));
-    int st = child_status(pid);
-    if (st == CHILD_SKIP)
-        cr_skip_test("fault mode kernel: paging needs userfaultfd");
-    cr_assert_eq(st, 0, "paging with the page file on a ramfs: the probe exited with %d "
-                 "(want ENOSPC); its stderr:\n%s", st, out);
+    run_probe(ramfs_dir, ENOSPC, out, sizeof out);
     cr_assert(strstr(out, "free space"), "the message does not say where the limit came "
               "from:\n%s", out);
-    int place = 0; /* VMEM_PAGEFILE itself, not only as VMEM_PAGEFILE_MAX's prefix */
-    for (const char *at = out; (at = strstr(at, "VMEM_PAGEFILE")) != NULL; at++)
-        place |= at[sizeof "VMEM_PAGEFILE" - 1] != '_';
-    cr_assert(strstr(out, "VMEM_PAGEFILE_MAX") && place,
+    cr_assert(strstr(out, "VMEM_PAGEFILE_MAX") && names_pagefile(out),
               "the message does not name the options:\n%s", out);
     cr_assert(strstr(out, ramfs_dir), "the message does not name the place:\n%s", out);
 }
@@ -135,33 +150,9 @@ Test(pagefile_fsfull, a_file_system_reporting_no_space_is_named_with_the_options
  * message names the option that put it there. */
 Test(pagefile_fsfull, a_page_file_that_cannot_be_made_names_the_option)
 {
-    int p[2];
-    cr_assert_eq(pipe(p), 0);
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1, "fork: %s", strerror(errno));
-    if (pid == 0) {
-        dup2(p[1], 2);
-        close(p[0]);
-        close(p[1]);
-        char want[16];
-        snprintf(want, sizeof want, "%d", ENOENT);
-        setenv("FSFULL_RAMFS_PROBE", want, 1);
-        setenv("VMEM_PAGEFILE", "/nonexistent-vmem-dir/pf", 1);
-        execl("/proc/self/exe", "test_pagefile_fsfull", (char *)NULL);
-        _exit(4);
-    }
-    close(p[1]);
     char out[8192];
-    read_to_end(p[0], out, sizeof(out));
-    int st = child_status(pid);
-    if (st == CHILD_SKIP)
-        cr_skip_test("fault mode kernel: paging needs userfaultfd");
-    cr_assert_eq(st, 0, "paging with the page file in a missing directory: the probe exited "
-                 "with %d (want ENOENT); its stderr:\n%s", st, out);
-    int place = 0; /* VMEM_PAGEFILE itself, not only as VMEM_PAGEFILE_MAX's prefix */
-    for (const char *at = out; (at = strstr(at, "VMEM_PAGEFILE")) != NULL; at++)
-        place |= at[sizeof "VMEM_PAGEFILE" - 1] != '_';
-    cr_assert(place, "the message does not name VMEM_PAGEFILE:\n%s", out);
+    run_probe("/nonexistent-vmem-dir/pf", ENOENT, out, sizeof out);
+    cr_assert(names_pagefile(out), "the message does not name VMEM_PAGEFILE:\n%s", out);
     cr_assert(strstr(out, "/nonexistent-vmem-dir"), "the message does not name the place:\n%s",
               out);
 }
