@@ -481,14 +481,16 @@ int pagefile_write_batch(struct pf_write *w, size_t n)
             w[k].result = EROFS;
         return EROFS;
     }
-    int fd = pf_file_checked();
-    if (fd < 0) {
-        for (size_t k = 0; k < n; k++)
-            w[k].result = EBADF;
-        return EBADF;
-    }
     for (size_t base = 0; base < n; base += RING_DEPTH) {
         size_t m = n - base < RING_DEPTH ? n - base : RING_DEPTH;
+        /* checked again for each ring-full: the application may have put
+         * another file on the number meanwhile */
+        int fd = pf_file_checked();
+        if (fd < 0) {
+            for (size_t k = base; k < n; k++)
+                w[k].result = EBADF;
+            return first_err ? first_err : EBADF;
+        }
         for (size_t k = 0; k < m; k++) {
             const struct pf_write *e = &w[base + k];
             req[k] = (struct io_req){ .fd = fd, .off = (off_t)(e->slot - 1) * PAGE_SZ,
