@@ -13,8 +13,10 @@
 #include <dirent.h>
 #include <fcntl.h>
 
-static volatile int reader_done;
-static volatile long reader_bytes, reader_ebadf;
+#include <stdatomic.h>
+
+static atomic_int reader_done;
+static atomic_long reader_bytes, reader_ebadf;
 
 static void *read_stdin(void *arg)
 {
@@ -63,6 +65,12 @@ static void closed_scenario(void)
             CHILD_CHECK(p[i * PG + (i % 64) * 8] == (uint8_t)(i * 3 + round), "page %zu round %d", i,
                         round);
     }
+    /* At least one read must run after the paging, with every descriptor of
+     * libvmem open: wait for the reader's count to move (on a loaded machine
+     * the reader may not have run at all yet). */
+    long seen = reader_ebadf + reader_bytes;
+    while (reader_ebadf + reader_bytes == seen)
+        sched_yield();
     reader_done = 1;
     CHILD_CHECK(pthread_join(t, NULL) == 0, "pthread_join");
     check_std_closed("after paging");
