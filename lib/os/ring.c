@@ -55,6 +55,24 @@ void os_ring_queue(struct os_ring *r, int write, int fd, void *buf, unsigned len
     io_uring_sqe_set_data(sqe, data);
 }
 
+int os_ring_register_file(struct os_ring *r, int fd)
+{
+    int e = io_uring_register_files(ur(r), &fd, 1);
+    return e < 0 ? -e : 0;
+}
+
+void os_ring_queue_fixed(struct os_ring *r, int write, void *buf, unsigned len, off_t off,
+                         void *data)
+{
+    struct io_uring_sqe *sqe = io_uring_get_sqe(ur(r));
+    if (write)
+        io_uring_prep_write(sqe, 0, buf, len, off);
+    else
+        io_uring_prep_read(sqe, 0, buf, len, off);
+    sqe->flags |= IOSQE_FIXED_FILE;
+    io_uring_sqe_set_data(sqe, data);
+}
+
 int os_ring_submit(struct os_ring *r, int wait)
 {
     int e = wait ? io_uring_submit_and_wait(ur(r), 1) : io_uring_submit(ur(r));

@@ -27,11 +27,22 @@ int os_ring_init(struct os_ring *r, unsigned depth);
  * would go on into memory the caller may reuse): tears r down. */
 void os_ring_exit(struct os_ring *r);
 
+/* The ring's thread, with nothing in flight: registers fd as the ring's
+ * fixed file 0.  The ring then holds the open file itself: a request queued
+ * with os_ring_queue_fixed reaches that file even if the descriptor number
+ * is closed or another file is put on it (dup2).  0, or an errno value. */
+int os_ring_register_file(struct os_ring *r, int fd);
+
 /* The ring's thread, with fewer requests queued and unreaped than the
  * depth: queues a read (write 0) or write of len bytes at off on fd,
  * tagged with data.  Nothing reaches the kernel until os_ring_submit. */
 void os_ring_queue(struct os_ring *r, int write, int fd, void *buf, unsigned len, off_t off,
                    void *data);
+
+/* As os_ring_queue, on the ring's registered file 0 (os_ring_register_file)
+ * instead of a descriptor number. */
+void os_ring_queue_fixed(struct os_ring *r, int write, void *buf, unsigned len, off_t off,
+                         void *data);
 
 /* The ring's thread: hands the queued requests to the kernel and, with
  * wait, sleeps until at least one completion is there.  EINTR and EAGAIN

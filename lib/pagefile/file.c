@@ -7,7 +7,8 @@
  * read the process's memory and nothing is left behind; or, for a path
  * that does not exist, in that path's directory, the name never taken.
  * An existing non-directory path is refused and never touched.  The
- * descriptor is checked before each I/O (pf_file_checked).  It is
+ * descriptor is checked before each I/O (pf_file_checked), and the I/O
+ * itself goes to the file each thread's ring registered (io.c).  It is
  * opened with O_DIRECT where the file system accepts it (checked with a
  * probe write), so paged-out memory does not also sit in the page cache.
  *
@@ -253,6 +254,9 @@ void pagefile_close(void)
 {
     pf_io_drop_ring();
     pf_slot_lock();
+    /* Not emptied: a forked child may still read its pages from it.  Other
+     * threads' rings hold the file too (their fixed file, io.c) until
+     * they next do I/O or exit. */
     if (pf_fd >= 0 && os_file_id(pf_fd) == pf_id)
         (void)os_file_close(pf_fd); /* not a number the application reused */
     pf_hold_reset_locked();

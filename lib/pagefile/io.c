@@ -4,7 +4,11 @@
  *
  * Each thread has its own ring (thread-local, created on first use,
  * replaced when the file changes), since a ring is not safe for concurrent
- * submitters; fault threads, the page writer and, in signal mode,
+ * submitters.  Each ring registers the page file as its fixed file when it
+ * is made, and page-file requests go to that file, not to the descriptor
+ * number: a number the application closes or dup2()s another file onto
+ * between the check (pf_file_checked) and the I/O cannot send a page into
+ * the application's file. fault threads, the page writer and, in signal mode,
  * application threads in their SIGBUS handler all do I/O.  A thread that
  * cannot make a ring uses pread and pwrite; a forked child that borrowed
  * the file always does.  Every page written gets its crc32c recorded, and
@@ -48,6 +52,7 @@ struct thread_ring {
     struct os_ring ring;
     unsigned generation;
     int ready;
+    int pf_fixed;       /* the page file is the ring's fixed file 0 */
     int registered;     /* engine_key set: the destructor will run */
     void *bounce;       /* PF_BOUNCE_PAGES pages, page-aligned */
     unsigned inflight; /* requests queued and not reaped, all calls */
@@ -204,6 +209,10 @@ static struct os_ring *ring(void)
         }
         tr.ready = 1;
         tr.generation = g;
+        /* checked before and after: the file registered is the page file */
+        int fd = pf_file_checked();
+        tr.pf_fixed = fd >= 0 && os_ring_register_file(&tr.ring, fd) == 0 &&
+                      pf_file_checked() == fd;
         engine_register();
     }
     return &tr.ring;
@@ -223,6 +232,7 @@ static int submit(struct os_ring *r, int wait, size_t inflight_before)
 
 struct io_req {
     int fd;             /* the page file's, checked, or another file's */
+    int pagefile;       /* fd is the page file's: the ring's fixed file serves */
     off_t off;          /* where in it */
     void *buf;
     size_t bytes;
@@ -260,7 +270,10 @@ static void queue(struct os_ring *r, struct io_req *q)
     off_t off = q->off + (off_t)q->done;
     char *p = (char *)q->buf + q->done;
     unsigned len = (unsigned)(q->bytes - q->done);
-    os_ring_queue(r, q->write, q->fd, p, len, off, q);
+    if (q->pagefile && tr.pf_fixed)
+        os_ring_queue_fixed(r, q->write, p, len, off, q);
+    else
+        os_ring_queue(r, q->write, q->fd, p, len, off, q);
 }
 
 /* After a failed submission: waits for every request the kernel has taken
@@ -295,6 +308,10 @@ static void run_plain(struct io_req *q)
     unsigned again = 0;
     int fd = q->fd;
     while (q->done < q->bytes) {
+        if (q->pagefile && q->write && pf_file_checked() != fd) {
+            q->result = EBADF; /* the number is no longer the page file */
+            return;
+        }
         off_t off = q->off + (off_t)q->done;
         char *p = (char *)q->buf + q->done;
         size_t got = 0;
@@ -416,8 +433,8 @@ int pagefile_read(uint32_t first, void *buf, size_t npages)
         int fd = pf_file_checked();
         if (fd < 0)
             return EBADF;
-        struct io_req q = { .fd = fd, .off = (off_t)(first - 1) * PAGE_SZ, .buf = buf,
-                            .bytes = npages * PAGE_SZ };
+        struct io_req q = { .fd = fd, .pagefile = 1, .off = (off_t)(first - 1) * PAGE_SZ,
+                            .buf = buf, .bytes = npages * PAGE_SZ };
         e = run_io(&q, 1, 1, NULL);
         if (!e)
             e = q.result;
@@ -466,7 +483,8 @@ void pagefile_read_batch(struct pf_read *r, size_t n, void (*done)(struct pf_rea
         return;
     }
     for (size_t k = 0; k < n; k++)
-        req[k] = (struct io_req){ .fd = fd, .off = (off_t)(r[k].slot - 1) * PAGE_SZ,
+        req[k] = (struct io_req){ .fd = fd, .pagefile = 1,
+                                  .off = (off_t)(r[k].slot - 1) * PAGE_SZ,
                                   .buf = r[k].buf, .bytes = r[k].npages * PAGE_SZ };
     run_io(req, n, 0, &fin);
 }
@@ -493,7 +511,8 @@ int pagefile_write_batch(struct pf_write *w, size_t n)
         }
         for (size_t k = 0; k < m; k++) {
             const struct pf_write *e = &w[base + k];
-            req[k] = (struct io_req){ .fd = fd, .off = (off_t)(e->slot - 1) * PAGE_SZ,
+            req[k] = (struct io_req){ .fd = fd, .pagefile = 1,
+                                      .off = (off_t)(e->slot - 1) * PAGE_SZ,
                                       .buf = (void *)e->buf,
                                       .bytes = e->npages * PAGE_SZ, .write = 1 };
             if (checksum_on) /* the slot is ours alone until the write settles */
