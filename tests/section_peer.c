@@ -10,7 +10,7 @@
  * The paging scenarios (pshare, psharepage, pwrite) serve test_section_paging.c;
  * pend-exit, pend-ret and pend-shutdown serve test_section_teardown.c;
  * leave-kill, leave-exit, leave-exec, leave-ret and leave-live serve
- * test_section_leftovers.c;
+ * test_section_leftovers.c; open-invalid serves test_section_slotio.c;
  * the test sets this process's cap (VMEM_MAX_RESIDENT) in its environment.
  */
 #include <memoryapi.h>
@@ -128,6 +128,16 @@ int main(int argc, char **argv)
         CHECK(UnmapViewOfFile(v), "UnmapViewOfFile");
         CHECK(CloseHandle(h), "CloseHandle");
         say('C');
+        return 0;
+    }
+    if (strcmp(scenario, "open-invalid") == 0) {
+        /* the name's slot file is not the section's any more: refused */
+        SetLastError(0);
+        h = OpenFileMappingA(FILE_MAP_ALL_ACCESS, FALSE, name);
+        CHECK(h == NULL, "OpenFileMappingA(%s) opened a section whose slot file was replaced",
+              name);
+        CHECK(GetLastError() == ERROR_FILE_INVALID, "OpenFileMappingA failed with %u, not "
+              "ERROR_FILE_INVALID", (unsigned)GetLastError());
         return 0;
     }
     if (strcmp(scenario, "create") == 0) {

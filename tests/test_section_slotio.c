@@ -419,3 +419,48 @@ Test(section_slotio, a_change_that_keeps_the_crc_is_written_out)
     assert_ok(UnmapViewOfFile(v));
     assert_ok(CloseHandle(s));
 }
+
+/* Another file of the same user put at a named section's slot-file path
+ * (the section's own renamed away): a process that opens the name must not
+ * take the impostor as the section's pages (every page it held would be an
+ * in-page error, and write-outs would go into a foreign file).  The table
+ * records the slot file's device and inode: the open fails cleanly. */
+Test(section_slotio, a_replaced_slot_file_is_refused_at_open)
+{
+    need_view_paging();
+    const char *name = unique_name("impostor");
+    HANDLE s = make_section(INVALID_HANDLE_VALUE, PAGE_READWRITE, 64 * PG, name);
+    char path[600] = "";
+    DIR *d = opendir("/proc/self/fd");
+    cr_assert_not_null(d);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        char fdp[300];
+        snprintf(fdp, sizeof fdp, "/proc/self/fd/%s", de->d_name);
+        ssize_t n = readlink(fdp, path, sizeof path - 1);
+        if (n > 0 && (path[n] = 0, strstr(path, "/libvmem-section.") && !strstr(path, "(deleted)")))
+            break;
+        path[0] = 0;
+    }
+    closedir(d);
+    cr_assert(path[0], "no slot file (libvmem-section.*) open");
+    char orig[640];
+    snprintf(orig, sizeof orig, "%s.orig", path);
+    cr_assert_eq(rename(path, orig), 0, "rename %s: %s", path, strerror(errno));
+    int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+    cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
+    static uint8_t junk[64 * PG];
+    memset(junk, 0x5a, sizeof junk);
+    cr_assert_eq(write(fd, junk, sizeof junk), (ssize_t)sizeof junk);
+    close(fd);
+
+    struct peer p = peer_start("open-invalid", name);
+    int st = 0;
+    cr_assert_eq(waitpid(p.pid, &st, 0), p.pid);
+    close(p.to);
+    close(p.from);
+    unlink(path);
+    unlink(orig);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the peer: status %#x", st);
+    assert_ok(CloseHandle(s));
+}
