@@ -51,7 +51,8 @@ static DWORD file_error(int err)
     case EBADF:        return ERROR_INVALID_HANDLE;
     case EIO:          return ERROR_IO_DEVICE;
     case ETIMEDOUT:    return ERROR_TIMEOUT; /* the names' registry lock */
-    case SECTION_E_SIZE_ZERO: return ERROR_FILE_INVALID;
+    case SECTION_E_SIZE_ZERO:
+    case SECTION_E_SLOT_CHANGED: return ERROR_FILE_INVALID;
     case SECTION_E_TOO_BIG:   return ERROR_NOT_ENOUGH_MEMORY; /* STATUS_SECTION_TOO_BIG */
     default:           return ERROR_NOT_ENOUGH_MEMORY;
     }

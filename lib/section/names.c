@@ -14,6 +14,7 @@
  * the object and removed with it.
  */
 #include "section/names.h"
+#include "section/section.h"
 #include "section/vslot.h"
 #include "section/vtable.h"
 #include "os/file.h"
@@ -22,6 +23,7 @@
 #include "os/shm.h"
 #include "os/time.h"
 #include "core/prot.h"
+#include "core/vmem_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -140,7 +142,7 @@ static int read_info(int fd, struct names_info *info)
 {
     unsigned mode;
     int err = vt_probe(fd, &info->data_off, &info->size, info->slot_path,
-                       sizeof info->slot_path, NULL);
+                       sizeof info->slot_path, &info->slot_id);
     if (!err)
         err = os_file_mode(fd, &mode);
     if (err)
@@ -209,7 +211,10 @@ static int open_slot(struct names_info *info, int *data, int *hold)
 {
     if (!info->slot_path[0])
         return 0;
-    int err = vslot_open(info->slot_path, &info->slot_fd);
+    int err = vslot_open(info->slot_path, info->slot_id, &info->slot_fd);
+    if (err == SECTION_E_SLOT_CHANGED)
+        vmem_log("the slot file %s of a named section is not the file the section was made "
+                 "with (replaced or removed): the section is not opened", info->slot_path);
     if (err) {
         info->slot_fd = -1;
         os_file_close(*hold);

@@ -38,6 +38,7 @@ struct names_info {
                            page-state table: section/vtable.h) */
     int slot_fd;        /* out: the section's slot file, or -1 */
     char slot_path[512];
+    uint64_t slot_id;   /* the slot file's os_file_id, as the table records it */
     uint32_t protect;   /* PAGE_READONLY, PAGE_READWRITE, or an execute form */
     int reserve;        /* SEC_RESERVE */
 };

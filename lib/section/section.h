@@ -57,6 +57,8 @@ struct section_req {
 /* Win32-level failures, beyond errno values. */
 #define SECTION_E_SIZE_ZERO 1001 /* an empty file and size 0: ERROR_FILE_INVALID */
 #define SECTION_E_TOO_BIG   1002 /* larger than a file it may not grow */
+#define SECTION_E_SLOT_CHANGED 1003 /* a named section's slot file is not the one
+                                       it was made with: ERROR_FILE_INVALID */
 
 /* Makes (or, by name, finds) a section with one handle counted: 0 and
  * *existed = 0 or 1, or an errno value (EACCES: the file handle's access

@@ -3,6 +3,7 @@
  * (section/vslot.h).
  */
 #include "section/vslot.h"
+#include "section/section.h"
 #include "core/runtime.h"
 #include "os/file.h"
 #include "os/shm.h"
@@ -87,14 +88,16 @@ static int our_name(const char *path)
            strlen(b) == sizeof SLOT_BASE - 1 + 6;
 }
 
-int vslot_open(const char *path, int *fd)
+int vslot_open(const char *path, uint64_t id, int *fd)
 {
     if (!our_name(path))
         return EACCES;
     int err = os_file_open_rw(path, fd);
     if (err)
         return err;
-    if ((err = os_shm_check_own(*fd)) != 0)
+    if ((err = os_shm_check_own(*fd)) == 0 && id && os_file_id(*fd) != id)
+        err = SECTION_E_SLOT_CHANGED;
+    if (err)
         os_file_close(*fd);
     return err;
 }
@@ -102,12 +105,10 @@ int vslot_open(const char *path, int *fd)
 void vslot_remove(const char *path, uint64_t id)
 {
     int fd;
-    if (!path[0] || !id || vslot_open(path, &fd) != 0)
-        return; /* not ours, or gone already */
     /* another file of the same user put at the path (the section's own
      * unlinked or replaced meanwhile) is not ours to remove */
-    uint64_t at = os_file_id(fd);
+    if (!path[0] || !id || vslot_open(path, id, &fd) != 0)
+        return; /* not ours, or gone already */
     os_file_close(fd);
-    if (at == id)
-        os_file_unlink(path);
+    os_file_unlink(path);
 }

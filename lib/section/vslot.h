@@ -28,8 +28,11 @@ int vslot_create_unnamed(int *fd);
 int vslot_create_named(char *path, size_t cap, int *fd);
 
 /* Opens the slot file a named section's table records; EACCES if it is
- * not a file libvmem made (name, owner, mode). */
-int vslot_open(const char *path, int *fd);
+ * not a file libvmem made (name, owner, mode); with id (the os_file_id
+ * the table recorded; 0: any), SECTION_E_SLOT_CHANGED if the file at the
+ * path is another one (the section's renamed or removed, another put
+ * there). */
+int vslot_open(const char *path, uint64_t id, int *fd);
 
 /* Removes a named section's slot file, only if it is the one libvmem made
  * for the section: a name of ours, owned, mode 0600, and the file whose
