@@ -20,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/inotify.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -412,4 +414,103 @@ Test(pagefile_path, relative_path_taken_at_start, .init = setup, .fini = remove_
     closedir(d);
     cr_assert_eq(left, 0, "a slot file stayed after the section's last handle closed");
     cr_assert_eq(rmdir(pf), 0);
+}
+
+/* ---- paging stopped, threads alive: the page file's file system is free --- */
+
+/* Each thread's io_uring ring holds the page file it registered (so that a
+ * descriptor number the application replaces cannot redirect its I/O):
+ * once paging stops, none may keep the file -- or its file system -- busy,
+ * although the threads that paged (the faulting threads themselves, in
+ * fault mode signal) live on. */
+#define LIVE_THREADS 4
+
+static int live_ready[2], live_go[2];
+
+static void *page_then_wait(void *arg)
+{
+    uint64_t *m = arg;
+    for (size_t i = 0; i < CHILD_PAGES * 512; i += 64)
+        m[i] = i * 7 + (uintptr_t)arg;
+    char c = OK;
+    for (size_t i = 0; i < CHILD_PAGES * 512; i += 64)
+        if (m[i] != i * 7 + (uintptr_t)arg)
+            c = BAD_DATA;
+    if (write(live_ready[1], &c, 1) != 1 || read(live_go[0], &c, 1) != 1)
+        return NULL;
+    return NULL;
+}
+
+static int child_live_threads(const char *pagefile, int to_parent, int from_parent)
+{
+    setenv("VMEM_PAGEFILE", pagefile, 1);
+    setenv("VMEM_MAX_RESIDENT", "1M", 1);
+    if (pipe(live_ready) || pipe(live_go))
+        return BAD_DATA;
+    pthread_t t[LIVE_THREADS];
+    for (int k = 0; k < LIVE_THREADS; k++) {
+        void *m = VirtualAlloc(NULL, CHILD_PAGES * 4096, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+        if (!m)
+            return ALLOC_FAILED;
+        if (start_thread(&t[k], page_then_wait, m) != 0)
+            return BAD_DATA;
+    }
+    int r = OK;
+    for (int k = 0; k < LIVE_THREADS; k++) {
+        char c;
+        if (read(live_ready[0], &c, 1) != 1)
+            return BAD_DATA;
+        if (c != OK)
+            r = c;
+    }
+    struct vmem_stats s;
+    if (r == OK && (vmem_get_stats(&s) || s.pages_read == 0))
+        r = NOT_PAGED;
+    vmem_shutdown();
+    /* the threads are alive and waiting: the parent unmounts now */
+    char c = (char)r;
+    if (write(to_parent, &c, 1) != 1 || read(from_parent, &c, 1) != 1)
+        return BAD_DATA;
+    for (int k = 0; k < LIVE_THREADS; k++)
+        if (write(live_go[1], &c, 1) != 1)
+            return BAD_DATA;
+    for (int k = 0; k < LIVE_THREADS; k++)
+        pthread_join(t[k], NULL);
+    return r;
+}
+
+Test(pagefile_path, stopped_paging_leaves_no_file_open, .init = setup, .fini = remove_tree)
+{
+    need_paging_mode();
+    if (geteuid() != 0)
+        cr_skip_test("not root: cannot mount a tmpfs for the page file");
+    char fs[128];
+    snprintf(fs, sizeof(fs), "%s/fs", dir);
+    cr_assert_eq(mkdir(fs, 0700), 0);
+    if (mount("tmpfs", fs, "tmpfs", 0, "size=64m") != 0)
+        cr_skip_test("cannot mount a tmpfs at %s: %s", fs, strerror(errno));
+    int up[2], down[2];
+    cr_assert_eq(pipe(up), 0);
+    cr_assert_eq(pipe(down), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0)
+        _exit(child_live_threads(fs, up[1], down[0]));
+    close(up[1]);
+    close(down[0]);
+    char c = BAD_DATA;
+    ssize_t n = read(up[0], &c, 1);
+    int um = n == 1 ? umount(fs) : -1, ue = errno;
+    if (um != 0)
+        (void)umount2(fs, MNT_DETACH);
+    c = 1;
+    (void)!write(down[1], &c, 1);
+    int r = child_status(pid);
+    close(up[0]);
+    close(down[1]);
+    rmdir(fs);
+    cr_assert_eq(n, 1, "the child ended before paging stopped: exit %d", r);
+    cr_assert_eq(um, 0, "paging stopped, the page file's file system is still busy: %s",
+                 strerror(ue));
+    cr_assert_eq(r, OK, "the child: exit %d", r);
 }
