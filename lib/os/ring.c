@@ -61,6 +61,12 @@ int os_ring_register_file(struct os_ring *r, int fd)
     return e < 0 ? -e : 0;
 }
 
+int os_ring_unregister_files(struct os_ring *r)
+{
+    int e = io_uring_unregister_files(ur(r));
+    return e < 0 ? -e : 0;
+}
+
 void os_ring_queue_fixed(struct os_ring *r, int write, void *buf, unsigned len, off_t off,
                          void *data)
 {

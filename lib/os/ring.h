@@ -33,6 +33,12 @@ void os_ring_exit(struct os_ring *r);
  * is closed or another file is put on it (dup2).  0, or an errno value. */
 int os_ring_register_file(struct os_ring *r, int fd);
 
+/* Any thread (the kernel serialises it with the ring's own calls): the
+ * ring lets go of its registered files; a request of its in flight keeps
+ * its file until it completes, one queued later fails (-EBADF or -ENXIO).
+ * 0, or an errno value. */
+int os_ring_unregister_files(struct os_ring *r);
+
 /* The ring's thread, with fewer requests queued and unreaped than the
  * depth: queues a read (write 0) or write of len bytes at off on fd,
  * tagged with data.  Nothing reaches the kernel until os_ring_submit. */

@@ -56,8 +56,17 @@ struct thread_ring {
     int registered;     /* engine_key set: the destructor will run */
     void *bounce;       /* PF_BOUNCE_PAGES pages, page-aligned */
     unsigned inflight; /* requests queued and not reaped, all calls */
+    struct thread_ring *next, **pprev; /* on `listed` while pf_fixed */
 };
 static VMEM_TLS struct thread_ring tr;
+
+/* The rings that registered the page file (pf_fixed), so that closing the
+ * file can make each let go of it.  ring_list_lock is a leaf: a spin lock
+ * taken with every signal blocked (rings are made and dropped in SIGBUS
+ * handlers too), held for a list operation or, at close, for one
+ * io_uring_register call per ring. */
+static struct thread_ring *listed;
+static int ring_list_lock;
 static pthread_key_t engine_key;
 static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
 static int engine_key_ok;
@@ -106,6 +115,65 @@ static int verify(uint32_t first, const void *buf, size_t npages)
 
 /* ---- the per-thread engine ------------------------------------------------- */
 
+static void list_lock(sigset_t *old)
+{
+    sigset_t all;
+    sigfillset(&all);
+    (void)os_sigmask(SIG_BLOCK, &all, old);
+    while (__atomic_exchange_n(&ring_list_lock, 1, __ATOMIC_ACQUIRE))
+        __builtin_ia32_pause();
+}
+
+static void list_unlock(const sigset_t *old)
+{
+    __atomic_store_n(&ring_list_lock, 0, __ATOMIC_RELEASE);
+    (void)os_sigmask(SIG_SETMASK, old, NULL);
+}
+
+/* This thread's ring, with the page file registered, onto the list. */
+static void list_add(void)
+{
+    sigset_t old;
+    list_lock(&old);
+    tr.next = listed;
+    tr.pprev = &listed;
+    if (listed)
+        listed->pprev = &tr.next;
+    listed = &tr;
+    list_unlock(&old);
+}
+
+/* This thread's ring off the list, before it is torn down or its thread
+ * ends (the list must never hold an exited thread's ring). */
+static void list_remove(void)
+{
+    if (!tr.pf_fixed)
+        return;
+    sigset_t old;
+    list_lock(&old);
+    if (tr.pprev) { /* NULL: a close already took it off */
+        *tr.pprev = tr.next;
+        if (tr.next)
+            tr.next->pprev = tr.pprev;
+        tr.pprev = NULL;
+        tr.next = NULL;
+    }
+    tr.pf_fixed = 0;
+    list_unlock(&old);
+}
+
+/* This thread's ring torn down.  Its registered file is let go first, at
+ * once: the kernel frees a ring's resources later, in a worker, and until
+ * then the page file (and its file system) would stay busy. */
+static void ring_exit_self(void)
+{
+    if (tr.pf_fixed)
+        (void)os_ring_unregister_files(&tr.ring);
+    list_remove();
+    tr.ready = 0;
+    os_ring_exit(&tr.ring);
+}
+
 /* Thread exit: nothing is in flight on the ring then, since run_io waits
  * for every request it submitted before it returns. */
 static void engine_release(void *unused)
@@ -117,10 +185,8 @@ static void engine_release(void *unused)
     sigset_t all, old;
     sigfillset(&all);
     int masked = os_sigmask(SIG_BLOCK, &all, &old) == 0;
-    if (tr.ready) {
-        tr.ready = 0;
-        os_ring_exit(&tr.ring);
-    }
+    if (tr.ready)
+        ring_exit_self();
     void *b = tr.bounce;
     tr.bounce = NULL;
     if (b)
@@ -158,15 +224,32 @@ static void engine_register(void)
 
 void pf_io_drop_ring(void)
 {
-    if (tr.ready) {
-        os_ring_exit(&tr.ring);
-        tr.ready = 0;
+    if (tr.ready)
+        ring_exit_self();
+    /* The other threads' rings: the file they registered is let go now
+     * (a request of theirs still in flight keeps it until it completes;
+     * their next page-file I/O sees the new generation and makes a ring). */
+    sigset_t old;
+    list_lock(&old);
+    for (struct thread_ring *t = listed; t;) {
+        struct thread_ring *next = t->next;
+        (void)os_ring_unregister_files(&t->ring);
+        t->pprev = NULL;
+        t->next = NULL;
+        t = next;
     }
+    listed = NULL;
+    list_unlock(&old);
 }
 
 void pf_io_forget_ring(void)
 {
     tr.ready = 0;
+    tr.pf_fixed = 0;
+    tr.pprev = NULL;
+    tr.next = NULL;
+    listed = NULL; /* the parent's threads' rings; no thread here holds it */
+    ring_list_lock = 0;
 }
 
 void *pagefile_bounce(void)
@@ -191,10 +274,8 @@ void pagefile_set_spin(unsigned us)
 static struct os_ring *ring(void)
 {
     unsigned g = pf_file_generation();
-    if (tr.ready && tr.generation != g) {
-        os_ring_exit(&tr.ring);
-        tr.ready = 0;
-    }
+    if (tr.ready && tr.generation != g)
+        ring_exit_self();
     if (!tr.ready) {
         int e = os_ring_init(&tr.ring, RING_DEPTH);
         if (e) {
@@ -209,11 +290,20 @@ static struct os_ring *ring(void)
         }
         tr.ready = 1;
         tr.generation = g;
-        /* checked before and after: the file registered is the page file */
-        int fd = pf_file_checked();
-        tr.pf_fixed = fd >= 0 && os_ring_register_file(&tr.ring, fd) == 0 &&
-                      pf_file_checked() == fd;
         engine_register();
+        /* checked before and after: the file registered is the page file.
+         * Only a ring whose thread-exit handler will run is listed (an
+         * exited thread's ring must leave the list); one that is not keeps
+         * to the checked descriptor number. */
+        int fd = pf_file_checked();
+        if (tr.registered && fd >= 0 && os_ring_register_file(&tr.ring, fd) == 0) {
+            if (pf_file_checked() == fd) {
+                tr.pf_fixed = 1;
+                list_add();
+            } else {
+                (void)os_ring_unregister_files(&tr.ring);
+            }
+        }
     }
     return &tr.ring;
 }
@@ -295,8 +385,8 @@ static void abandon(struct os_ring *r, struct io_req *req, size_t n, size_t infl
         q->result = res < 0 ? -res : q->done + (size_t)res < q->bytes ? EIO : 0;
     }
     tr.inflight = 0;
-    os_ring_exit(r);
-    tr.ready = 0;
+    (void)r; /* this thread's ring */
+    ring_exit_self();
     for (size_t k = 0; k < n; k++)
         if (!req[k].finished)
             req[k].result = err;

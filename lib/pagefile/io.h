@@ -11,12 +11,15 @@
  * (the thread-exit key). */
 void pf_io_prepare(void);
 
-/* At close: this thread's ring is torn down (other threads replace theirs
- * when the generation changes). */
+/* At close: this thread's ring is torn down, and every other thread's ring
+ * lets go of the page file it registered (a ring holds its fixed file open:
+ * the file, and the file system it is on, would stay busy until each
+ * thread exits or does I/O again, when it replaces its ring for the new
+ * generation). */
 void pf_io_drop_ring(void);
 
-/* In a forked child: this thread's ring is the parent's; forgotten without
- * touching it. */
+/* In a forked child: this thread's ring is the parent's, and so are the
+ * other threads' (gone in the child); forgotten without touching them. */
 void pf_io_forget_ring(void);
 
 /* Checksums for cap slots (NULL if out of address space), installed and
