@@ -15,9 +15,10 @@
  * fails: it was not written since) is discarded; a clean page with the
  * standby list off goes straight to PAGEDOUT.  A page the move refuses as
  * pinned (io_uring fixed buffer, direct I/O in flight) stays: a copy would
- * miss what the device writes.  Victims that stay resident (locked or
- * pinned, no frame for a dirty page) go back to the policy.  A touch of a
- * standby page is a transition fault.
+ * miss what the device writes.  Victims that stay resident (pinned, no
+ * frame for a dirty page) are the next trim's first victims, in the
+ * policy's order; locked ones, or ones left again and again, go back to
+ * the policy.  A touch of a standby page is a transition fault.
  *
  * The trimmer never touches managed memory itself: runs of the copy path
  * are read into a buffer of its own.  It runs on the working-set manager
@@ -56,8 +57,25 @@
  * manager, or a fault making room). */
 static struct os_self_file mem_file = OS_SELF_FILE("mem"), pagemap_file = OS_SELF_FILE("pagemap");
 
+/* A victim is named by its region's base and id, never by pointer: the
+ * region may be released between choosing and trimming (the trimmer lets
+ * as_lock go between runs). */
+struct victim { uintptr_t base; uint64_t id; size_t page; unsigned left; };
+
+/* Victims chosen and left resident (no standby frame free for them, or
+ * pinned): the next trim takes them first, before asking the policy for
+ * more, so the policy's order holds.  Given back to the policy at once they
+ * would come back as its newest pages, and FIFO, say, would then trim pages
+ * newer than them first (under load, when the page writer is behind and the
+ * frames run out).  One left LEFT_MAX times (pinned, most likely) goes back
+ * to the policy.  as_lock exclusive. */
+#define LEFT_MAX 8
+static struct victim left_over[TRIM_BATCH];
+static size_t nleft_over;
+
 void trim_open_files(void)
 {
+    nleft_over = 0; /* paging starts: none from an earlier run */
     os_self_fd(&mem_file);
     os_self_fd(&pagemap_file);
 }
@@ -68,10 +86,6 @@ void trim_close_files(void)
     os_self_close(&pagemap_file);
 }
 
-/* A victim is named by its region's base and id, never by pointer: the
- * region may be released between choosing and trimming (the trimmer lets
- * as_lock go between runs). */
-struct victim { uintptr_t base; uint64_t id; size_t page; };
 
 /* Runs of victims trimmed per hold of as_lock: the trimmer lets the lock
  * go between groups of runs, so a fault waits behind a few UFFDIO_MOVEs
@@ -364,7 +378,7 @@ static size_t policy_victims(struct victim *v, size_t n)
         uintptr_t a = (uintptr_t)vpn[j] << PAGE_SHIFT;
         struct region *r = region_find(a);
         if (r) /* else released meanwhile */
-            v[got++] = (struct victim){ r->base, r->id, region_page(r, a) };
+            v[got++] = (struct victim){ r->base, r->id, region_page(r, a), 0 };
     }
     return got;
 }
@@ -385,7 +399,15 @@ size_t trim_working_set(size_t n, size_t (*limit)(size_t), size_t arg)
         if (l < n)
             n = l;
     }
-    size_t got = n ? policy_victims(v, n) : 0;
+    size_t got = 0;
+    if (n && nleft_over) {
+        got = nleft_over < n ? nleft_over : n;
+        memcpy(v, left_over, got * sizeof *v);
+        memmove(left_over, left_over + got, (nleft_over - got) * sizeof *v);
+        nleft_over -= got;
+    }
+    if (got < n)
+        got += policy_victims(v + got, n - got);
     if (!got) {
         fault_cost_since(FC_HOLD_TRIM, held);
         as_unlock();
@@ -436,12 +458,18 @@ size_t trim_working_set(size_t n, size_t (*limit)(size_t), size_t arg)
         }
         k = e;
     }
-    /* victims that stay resident go back to the policy */
+    /* victims that stay resident are the next trim's first (a locked one,
+     * or one left too often, goes back to the policy) */
     if (replacement_active()) {
         for (size_t k = 0; k < got; k++) {
             struct region *r = region_find(v[k].base);
             const struct pte *p = r && r->id == v[k].id ? pte_get(&r->ptes, v[k].page) : NULL;
-            if (p && p->state == PTE_RESIDENT)
+            if (!p || p->state != PTE_RESIDENT)
+                continue;
+            if (!(p->flags & PTE_F_LOCKED) && ++v[k].left < LEFT_MAX &&
+                nleft_over < TRIM_BATCH)
+                left_over[nleft_over++] = v[k];
+            else
                 replacement_readmit(region_addr(r, v[k].page) >> PAGE_SHIFT);
         }
     }
