@@ -421,14 +421,16 @@ Test(section_slotio, a_change_that_keeps_the_crc_is_written_out)
 }
 
 /* Another file of the same user put at a named section's slot-file path
- * (the section's own renamed away): a process that opens the name must not
- * take the impostor as the section's pages (every page it held would be an
- * in-page error, and write-outs would go into a foreign file).  The table
- * records the slot file's device and inode: the open fails cleanly. */
-Test(section_slotio, a_replaced_slot_file_is_refused_at_open)
+ * (the section's own renamed away), a symbolic link put there, or the slot
+ * file removed: a process that opens the name must not take whatever is
+ * there as the section's pages (every page it held would be an in-page
+ * error, and write-outs would go into a foreign file).  The table records
+ * the slot file's device and inode: the open fails cleanly, with
+ * ERROR_FILE_INVALID. */
+static void slot_file_changed(const char *how)
 {
     need_view_paging();
-    const char *name = unique_name("impostor");
+    const char *name = unique_name(how);
     HANDLE s = make_section(INVALID_HANDLE_VALUE, PAGE_READWRITE, 64 * PG, name);
     char path[600] = "";
     DIR *d = opendir("/proc/self/fd");
@@ -447,12 +449,16 @@ Test(section_slotio, a_replaced_slot_file_is_refused_at_open)
     char orig[640];
     snprintf(orig, sizeof orig, "%s.orig", path);
     cr_assert_eq(rename(path, orig), 0, "rename %s: %s", path, strerror(errno));
-    int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
-    cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
-    static uint8_t junk[64 * PG];
-    memset(junk, 0x5a, sizeof junk);
-    cr_assert_eq(write(fd, junk, sizeof junk), (ssize_t)sizeof junk);
-    close(fd);
+    if (strcmp(how, "impostor") == 0) {
+        int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+        cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
+        static uint8_t junk[64 * PG];
+        memset(junk, 0x5a, sizeof junk);
+        cr_assert_eq(write(fd, junk, sizeof junk), (ssize_t)sizeof junk);
+        close(fd);
+    } else if (strcmp(how, "symlink") == 0) {
+        cr_assert_eq(symlink(orig, path), 0, "symlink: %s", strerror(errno));
+    } /* else removed: nothing at the path */
 
     struct peer p = peer_start("open-invalid", name);
     int st = 0;
@@ -460,7 +466,12 @@ Test(section_slotio, a_replaced_slot_file_is_refused_at_open)
     close(p.to);
     close(p.from);
     unlink(path);
-    unlink(orig);
-    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the peer: status %#x", st);
+    cr_assert_eq(rename(orig, path), 0); /* the section's, for its last close */
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: the peer: status %#x", how, st);
     assert_ok(CloseHandle(s));
+    cr_assert(access(path, F_OK) != 0, "%s: the slot file was left at the last close", how);
 }
+
+Test(section_slotio, a_replaced_slot_file_is_refused_at_open) { slot_file_changed("impostor"); }
+Test(section_slotio, a_removed_slot_file_is_refused_at_open) { slot_file_changed("removed"); }
+Test(section_slotio, a_slot_file_link_is_refused_at_open) { slot_file_changed("symlink"); }

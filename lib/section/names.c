@@ -213,8 +213,9 @@ static int open_slot(struct names_info *info, int *data, int *hold)
         return 0;
     int err = vslot_open(info->slot_path, info->slot_id, &info->slot_fd);
     if (err == SECTION_E_SLOT_CHANGED)
-        vmem_log("the slot file %s of a named section is not the file the section was made "
-                 "with (replaced or removed): the section is not opened", info->slot_path);
+        vmem_log("the slot file %s of a named section is missing or is not the file the "
+                 "section was made with (removed or replaced): the section is not opened",
+                 info->slot_path);
     if (err) {
         info->slot_fd = -1;
         os_file_close(*hold);

@@ -93,12 +93,17 @@ int vslot_open(const char *path, uint64_t id, int *fd)
     if (!our_name(path))
         return EACCES;
     int err = os_file_open_rw(path, fd);
-    if (err)
-        return err;
-    if ((err = os_shm_check_own(*fd)) == 0 && id && os_file_id(*fd) != id)
+    if (!err) {
+        if ((err = os_shm_check_own(*fd)) == 0 && id && os_file_id(*fd) != id)
+            err = SECTION_E_SLOT_CHANGED;
+        if (err)
+            os_file_close(*fd);
+    }
+    /* a section's slot file gone from its path, or something else there (a
+     * symbolic link, another user's file): the file it was made with is not
+     * there */
+    if (id && (err == ENOENT || err == ELOOP || err == EACCES || err == EPERM))
         err = SECTION_E_SLOT_CHANGED;
-    if (err)
-        os_file_close(*fd);
     return err;
 }
 

@@ -30,7 +30,7 @@ int vslot_create_named(char *path, size_t cap, int *fd);
 /* Opens the slot file a named section's table records; EACCES if it is
  * not a file libvmem made (name, owner, mode); with id (the os_file_id
  * the table recorded; 0: any), SECTION_E_SLOT_CHANGED if the file at the
- * path is another one (the section's renamed or removed, another put
+ * path is not that one (removed; another file, or a symbolic link, put
  * there). */
 int vslot_open(const char *path, uint64_t id, int *fd);
 
