@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -359,6 +360,122 @@ Test(pagefile_path, descriptor_replaced_by_the_application, .init = setup, .fini
                  (long long)st.st_size);
     cr_assert_eq(got, (ssize_t)sizeof(buf));
     cr_assert_eq(memcmp(back, buf, sizeof(buf)), 0, "the application's file was written");
+}
+
+/* The application flips the page file's descriptor number between a file
+ * of its own and the page file (dup2 in a tight loop, from another thread)
+ * while the process pages: its file must never receive a byte nor lose one
+ * (a hole punched), whichever number libvmem checked a moment before the
+ * I/O; pages read back right, or are in-page errors (SIGBUS BUS_MCEERR_AR),
+ * with the page file's checksums off too. */
+#define FLIP_PAGES 2048 /* 8 MiB under a 1 MiB cap */
+
+static volatile int flip_stop;
+static int flip_fd, flip_victim, flip_saved;
+
+static void *flipper(void *arg)
+{
+    (void)arg;
+    while (!flip_stop) {
+        (void)dup2(flip_victim, flip_fd);
+        (void)dup2(flip_saved, flip_fd);
+    }
+    return NULL;
+}
+
+static int child_descriptor_flipped(const char *victim)
+{
+    setenv("VMEM_PAGEFILE", dir, 1);
+    setenv("VMEM_MAX_RESIDENT", "1M", 1);
+    setenv("VMEM_PAGEFILE_CHECKSUM", "off", 1); /* a wrong page must not come back */
+    catch_sigbus();
+    uint64_t *m = VirtualAlloc(NULL, FLIP_PAGES * 4096, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+    if (!m)
+        return ALLOC_FAILED;
+    for (size_t i = 0; i < FLIP_PAGES * 512; i += 64)
+        m[i] = i + 1;
+    flip_fd = -1;
+    for (int fd = 3; fd < 1024 && flip_fd < 0; fd++) {
+        char link[64], target[512];
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, target, sizeof(target) - 1);
+        if (n <= 0)
+            continue;
+        target[n] = 0;
+        if (strncmp(target, dir, strlen(dir)) == 0 && strstr(target, "(deleted)"))
+            flip_fd = fd;
+    }
+    if (flip_fd < 0)
+        return NOT_PAGED;
+    flip_saved = dup(flip_fd);
+    flip_victim = open(victim, O_RDWR | O_CLOEXEC);
+    if (flip_saved < 0 || flip_victim < 0)
+        return BAD_DATA;
+    pthread_t t;
+    if (start_thread(&t, flipper, NULL) != 0)
+        return BAD_DATA;
+    /* rounds of reads and writes of every page not lost, while it flips */
+    static uint8_t lost[FLIP_PAGES];
+    int r = OK;
+    for (uint64_t round = 1; round <= 3 && r == OK; round++) {
+        for (size_t pg = 0; pg < FLIP_PAGES && r == OK; pg++) {
+            if (lost[pg])
+                continue;
+            size_t i = pg * 512;
+            uint64_t got;
+            if (read_faults(&m[i], &got)) {
+                if (got_code != BUS_MCEERR_AR)
+                    r = BAD_DATA;
+                lost[pg] = 1;
+                continue;
+            }
+            if (got != (round == 1 ? i + 1 : i * round))
+                r = BAD_DATA; /* wrong data, silently */
+            else if (write_faults(&m[i], i * (round + 1)))
+                lost[pg] = 1;
+        }
+    }
+    flip_stop = 1;
+    pthread_join(t, NULL);
+    (void)dup2(flip_saved, flip_fd);
+    return r;
+}
+
+Test(pagefile_path, descriptor_flipped_by_the_application, .init = setup, .fini = remove_tree)
+{
+    need_paging_mode();
+    char victim[128];
+    snprintf(victim, sizeof(victim), "/var/tmp/vmem-flipped-%d", (int)getpid());
+    int v = open(victim, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    cr_assert_geq(v, 0);
+    static char buf[16 << 20], back[16 << 20];
+    memset(buf, 'V', sizeof(buf));
+    cr_assert_eq(write(v, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+    cr_assert_eq(fsync(v), 0);
+    struct stat before;
+    cr_assert_eq(fstat(v, &before), 0);
+    close(v);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0)
+        _exit(child_descriptor_flipped(victim));
+    int r = child_status(pid);
+    struct stat st;
+    cr_assert_eq(stat(victim, &st), 0);
+    v = open(victim, O_RDONLY | O_CLOEXEC);
+    ssize_t got = read(v, back, sizeof(back));
+    close(v);
+    unlink(victim);
+    cr_assert_eq(r, OK, "the child: exit %d", r);
+    cr_assert_eq(st.st_size, (off_t)sizeof(buf), "the application's file is now %lld bytes",
+                 (long long)st.st_size);
+    cr_assert_eq(got, (ssize_t)sizeof(buf));
+    size_t bad = 0;
+    for (size_t k = 0; k < sizeof(buf); k++)
+        bad += back[k] != 'V';
+    cr_assert_eq(bad, 0, "%zu bytes of the application's file changed", bad);
+    cr_assert_eq(st.st_blocks, before.st_blocks, "holes punched in the application's file "
+                 "(%lld blocks, were %lld)", (long long)st.st_blocks, (long long)before.st_blocks);
 }
 
 /* In a child, in dir: a relative VMEM_PAGEFILE names a directory of the
