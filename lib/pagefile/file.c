@@ -23,6 +23,7 @@
 #include "pagefile/slots.h"
 #include "core/internal_alloc.h"
 #include "core/vmem_internal.h"
+#include "os/fd.h"
 #include "os/file.h"
 
 #include <errno.h>
@@ -57,6 +58,23 @@ int pf_file_checked(void)
         vmem_log("the page file's descriptor (%d) was closed or replaced by the application: "
                  "no more page-file I/O", fd);
     return -1;
+}
+
+int pf_file_dup(int *out)
+{
+    int fd = pf_fd, d;
+    if (fd < 0)
+        return EBADF;
+    int e = os_fd_dup_high(fd, 3, &d);
+    if (e)
+        return e == EBADF ? EBADF : EMFILE;
+    if (os_file_id(d) == pf_id) {
+        *out = d;
+        return 0;
+    }
+    os_fd_close(d);
+    (void)pf_file_checked(); /* says it, once */
+    return EBADF;
 }
 
 /* ---- creating the file ---------------------------------------------------- */

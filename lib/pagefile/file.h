@@ -11,6 +11,16 @@
  * no page file is open.  Async-signal-safe. */
 int pf_file_checked(void);
 
+/* A private duplicate of the descriptor into *out (close it with
+ * os_fd_close), checked to be the page file: 0; EBADF if the number names
+ * another file or no page file is open; EMFILE if no descriptor is left
+ * (the caller may then use the checked number, pf_file_checked).  The
+ * application may flip the page file's number between its file and the
+ * page file at any moment (dup2): a check of the number followed by a use
+ * of it can hit its file; a duplicate it does not know stays the file it
+ * was checked to be.  Async-signal-safe. */
+int pf_file_dup(int *out);
+
 /* The descriptor as opened, unchecked (-1 if none): for a request whose
  * descriptor was checked just before. */
 int pf_file_fd(void);

@@ -24,6 +24,7 @@
 #include "core/internal_alloc.h"
 #include "core/stats.h"
 #include "core/vmem_internal.h"
+#include "os/fd.h"
 #include "os/file.h"
 #include "os/ring.h"
 #include "os/thread.h"
@@ -53,6 +54,7 @@ struct thread_ring {
     unsigned generation;
     int ready;
     int pf_fixed;       /* the page file is the ring's fixed file 0 */
+    int pf_refused;     /* not registered: the number named another file */
     int registered;     /* engine_key set: the destructor will run */
     void *bounce;       /* PF_BOUNCE_PAGES pages, page-aligned */
     unsigned inflight; /* requests queued and not reaped, all calls */
@@ -271,6 +273,32 @@ void pagefile_set_spin(unsigned us)
     io_spin_ns = (uint64_t)us * 1000u;
 }
 
+/* The page file as this ring's fixed file 0, registered through a checked
+ * private duplicate (pf_file_dup): a number the application flips between
+ * its file and the page file can make this fail (pf_refused: no page-file
+ * I/O on this ring until a registration succeeds), never register its
+ * file.  Only a ring whose thread-exit handler will run is listed (an
+ * exited thread's ring must leave the list); one that is not, or whose
+ * registration the kernel refused, does page-file I/O through a checked
+ * duplicate per call. */
+static void register_pagefile(void)
+{
+    tr.pf_refused = 0;
+    if (!tr.registered)
+        return;
+    int d, e = pf_file_dup(&d);
+    if (e) {
+        tr.pf_refused = e == EBADF && pf_file_fd() >= 0;
+        return;
+    }
+    e = os_ring_register_file(&tr.ring, d);
+    os_fd_close(d); /* the ring holds the file */
+    if (!e) {
+        tr.pf_fixed = 1;
+        list_add();
+    }
+}
+
 static struct os_ring *ring(void)
 {
     unsigned g = pf_file_generation();
@@ -291,19 +319,9 @@ static struct os_ring *ring(void)
         tr.ready = 1;
         tr.generation = g;
         engine_register();
-        /* checked before and after: the file registered is the page file.
-         * Only a ring whose thread-exit handler will run is listed (an
-         * exited thread's ring must leave the list); one that is not keeps
-         * to the checked descriptor number. */
-        int fd = pf_file_checked();
-        if (tr.registered && fd >= 0 && os_ring_register_file(&tr.ring, fd) == 0) {
-            if (pf_file_checked() == fd) {
-                tr.pf_fixed = 1;
-                list_add();
-            } else {
-                (void)os_ring_unregister_files(&tr.ring);
-            }
-        }
+        register_pagefile();
+    } else if (tr.pf_refused) {
+        register_pagefile(); /* the number may name the page file again */
     }
     return &tr.ring;
 }
@@ -398,10 +416,6 @@ static void run_plain(struct io_req *q)
     unsigned again = 0;
     int fd = q->fd;
     while (q->done < q->bytes) {
-        if (q->pagefile && q->write && pf_file_checked() != fd) {
-            q->result = EBADF; /* the number is no longer the page file */
-            return;
-        }
         off_t off = q->off + (off_t)q->done;
         char *p = (char *)q->buf + q->done;
         size_t got = 0;
@@ -418,17 +432,49 @@ static void run_plain(struct io_req *q)
     q->result = 0;
 }
 
-/* Runs the requests to completion on this thread's ring, at most a ring's
- * depth at a time; a short transfer or -EAGAIN/-EINTR is queued again for
- * the rest (-EAGAIN/-EINTR at most IO_AGAIN_MAX times: a file system that
- * keeps answering so must not hold a fault forever).  Never returns while a
- * request is in flight: the buffers are the caller's. */
-static int run_io(struct io_req *req, size_t n, int spin, const struct io_fin *fin)
+/* Page-file requests that the ring's fixed file will not serve (no ring,
+ * or a ring without it) go to a checked private duplicate of the page
+ * file's descriptor, made here for the call (returned, or -1 if none was
+ * made), not to the number: the application may flip it to its own file
+ * between a check and the I/O.  With no descriptor left for a duplicate
+ * they keep the number their caller checked.  If the number names another
+ * file (or this ring's registration was refused so) they fail now with
+ * EBADF. */
+static int pin_pagefile(struct os_ring *r, struct io_req *req, size_t n,
+                        const struct io_fin *fin)
 {
-    struct os_ring *r = ring();
+    if (r && tr.pf_fixed)
+        return -1;
+    int d = -1, e = 0, tried = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (!req[k].pagefile)
+            continue;
+        if (!tried) {
+            tried = 1;
+            e = r && tr.pf_refused ? EBADF : pf_file_dup(&d);
+        }
+        if (!e) {
+            req[k].fd = d;
+        } else if (e != EMFILE) {
+            req[k].result = EBADF;
+            req[k].finished = 1;
+            tell(req, k, fin);
+        }
+    }
+    return e ? -1 : d;
+}
+
+static int run_io_on(struct os_ring *r, struct io_req *req, size_t n, int spin,
+                     const struct io_fin *fin)
+{
     if (!r) {
         int first = 0;
         for (size_t k = 0; k < n; k++) {
+            if (req[k].finished) {
+                if (!first)
+                    first = req[k].result;
+                continue;
+            }
             int inj = pf_inject_io();
             if (inj)
                 req[k].result = inj;
@@ -441,10 +487,14 @@ static int run_io(struct io_req *req, size_t n, int spin, const struct io_fin *f
         return first;
     }
     size_t next = 0, inflight = 0, finished = 0;
+    for (size_t k = 0; k < n; k++)
+        finished += req[k].finished != 0; /* failed before any I/O */
     while (finished < n) {
         size_t before = inflight;
         while (next < n && inflight < RING_DEPTH) {
             struct io_req *q = &req[next++];
+            if (q->finished)
+                continue;
             int inj = pf_inject_io();
             if (inj) {
                 q->result = inj;
@@ -503,6 +553,21 @@ static int run_io(struct io_req *req, size_t n, int spin, const struct io_fin *f
         }
     }
     return 0;
+}
+
+/* Runs the requests to completion on this thread's ring, at most a ring's
+ * depth at a time; a short transfer or -EAGAIN/-EINTR is queued again for
+ * the rest (-EAGAIN/-EINTR at most IO_AGAIN_MAX times: a file system that
+ * keeps answering so must not hold a fault forever).  Never returns while a
+ * request is in flight: the buffers are the caller's. */
+static int run_io(struct io_req *req, size_t n, int spin, const struct io_fin *fin)
+{
+    struct os_ring *r = ring();
+    int d = pin_pagefile(r, req, n, fin);
+    int e = run_io_on(r, req, n, spin, fin);
+    if (d >= 0)
+        os_fd_close(d);
+    return e;
 }
 
 /* pread, for a forked child: async-signal-safe, needs no ring. */

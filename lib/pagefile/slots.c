@@ -18,6 +18,7 @@
 #include "core/internal_alloc.h"
 #include "core/mutex.h"
 #include "core/vmem_internal.h"
+#include "os/fd.h"
 #include "os/file.h"
 
 #include <errno.h>
@@ -140,15 +141,19 @@ void pagefile_free(uint32_t first, size_t n)
     /* Punch while the slots are still allocated, then free them: a slot
      * freed first could be taken and written by the page writer before the
      * punch, which would erase the new data. */
-    int fd = pf_file_checked();
     unsigned gen = pf_file_generation();
     pf_slot_unlock();
     if (pagefile_test_free_hook)
         pagefile_test_free_hook(first, n);
     uint64_t i = first - 1;
-    /* give the blocks back to the file system (a failure only keeps them) */
-    if (fd >= 0)
+    /* give the blocks back to the file system (a failure only keeps them),
+     * through a checked duplicate: never a hole in a file the application
+     * put on the number */
+    int fd;
+    if (pf_file_dup(&fd) == 0) { /* else (no descriptor left) the blocks stay */
         (void)os_file_punch(fd, (off_t)i * PAGE_SZ, (off_t)n * PAGE_SZ);
+        os_fd_close(fd);
+    }
     pf_slot_lock();
     if (pf_file_generation() == gen) { /* else the file was closed meanwhile */
         set_bits(i, n, 0);
