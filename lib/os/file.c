@@ -48,6 +48,11 @@ int os_file_unlink(const char *path)
     return unlink(path) < 0 ? errno : 0;
 }
 
+int os_file_rename_noreplace(const char *from, const char *to)
+{
+    return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) < 0 ? errno : 0;
+}
+
 int os_file_kind(const char *path, int *is_dir)
 {
     struct stat st;

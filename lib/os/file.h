@@ -32,6 +32,10 @@ int os_file_open_rw(const char *path, int *fd);
 /* Any thread: removes the name path (the open file stays). */
 int os_file_unlink(const char *path);
 
+/* Any thread: renames from to `to`, atomically, only if `to` does not
+ * exist (EEXIST then; renameat2 RENAME_NOREPLACE). */
+int os_file_rename_noreplace(const char *from, const char *to);
+
 /* Any thread: whether path exists (0, *is_dir set) or not (ENOENT, or the
  * error that stopped the look-up); follows symbolic links. */
 int os_file_kind(const char *path, int *is_dir);

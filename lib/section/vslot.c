@@ -4,7 +4,9 @@
  */
 #include "section/vslot.h"
 #include "section/section.h"
+#include "section/vtable.h"
 #include "core/runtime.h"
+#include "core/vmem_internal.h"
 #include "os/file.h"
 #include "os/shm.h"
 
@@ -109,11 +111,24 @@ int vslot_open(const char *path, uint64_t id, int *fd)
 
 void vslot_remove(const char *path, uint64_t id)
 {
-    int fd;
-    /* another file of the same user put at the path (the section's own
-     * unlinked or replaced meanwhile) is not ours to remove */
-    if (!path[0] || !id || vslot_open(path, id, &fd) != 0)
-        return; /* not ours, or gone already */
-    os_file_close(fd);
-    os_file_unlink(path);
+    /* Another file of the same user put at the path (the section's own
+     * unlinked or replaced meanwhile) is not ours to remove, even one
+     * swapped in between a check and an unlink: what is at the path is
+     * moved aside first (atomically, to a name of its own), checked there,
+     * and removed only if it is the section's; anything else is put back. */
+    char aside[VT_PATH_MAX + 8];
+    if (!path[0] || !id || !our_name(path) ||
+        (size_t)snprintf(aside, sizeof aside, "%s.gone", path) >= sizeof aside ||
+        os_file_rename_noreplace(path, aside) != 0)
+        return; /* not ours, gone already, or another process removing it */
+    int fd, ours = 0;
+    if (os_file_open_rw(aside, &fd) == 0) {
+        ours = os_shm_check_own(fd) == 0 && os_file_id(fd) == id;
+        os_file_close(fd);
+    }
+    if (ours)
+        os_file_unlink(aside);
+    else if (os_file_rename_noreplace(aside, path) != 0)
+        vmem_log("a file put at a section's slot-file path %s was moved to %s (something "
+                 "else took the path meanwhile)", path, aside);
 }
