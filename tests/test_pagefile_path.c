@@ -288,6 +288,67 @@ Test(pagefile_path, new_path_name_never_created, .init = setup, .fini = remove_t
     cr_assert_eq(errno, EAGAIN);
 }
 
+/* ---- the application's own file on the page file's descriptor number ---- */
+
+/* The lowest descriptor number at or above `from` that names this process's
+ * page file (an unlinked file in dir), or -1. */
+static int pagefile_number(int from)
+{
+    for (int fd = from; fd < 1024; fd++) {
+        char link[64], target[512];
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, target, sizeof(target) - 1);
+        if (n <= 0)
+            continue;
+        target[n] = 0;
+        if (strncmp(target, dir, strlen(dir)) == 0 && strstr(target, "(deleted)"))
+            return fd;
+    }
+    return -1;
+}
+
+/* The application's file at path: `bytes` of 'V', on disk; its blocks. */
+static blkcnt_t victim_make(const char *path, size_t bytes)
+{
+    int v = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    cr_assert_geq(v, 0);
+    char buf[65536];
+    memset(buf, 'V', sizeof(buf));
+    for (size_t done = 0; done < bytes;) {
+        size_t n = bytes - done < sizeof(buf) ? bytes - done : sizeof(buf);
+        cr_assert_eq(write(v, buf, n), (ssize_t)n);
+        done += n;
+    }
+    struct stat st;
+    cr_assert_eq(fsync(v), 0);
+    cr_assert_eq(fstat(v, &st), 0);
+    close(v);
+    return st.st_blocks;
+}
+
+/* The application's file is as victim_make left it (no byte written, no
+ * hole punched); removed. */
+static void victim_check(const char *path, size_t bytes, blkcnt_t blocks)
+{
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    int v = open(path, O_RDONLY | O_CLOEXEC);
+    size_t bad = 0, got = 0;
+    char buf[65536];
+    for (ssize_t n; v >= 0 && (n = read(v, buf, sizeof(buf))) > 0; got += (size_t)n)
+        for (ssize_t k = 0; k < n; k++)
+            bad += buf[k] != 'V';
+    if (v >= 0)
+        close(v);
+    unlink(path);
+    cr_assert_eq(st.st_size, (off_t)bytes, "the application's file is now %lld bytes",
+                 (long long)st.st_size);
+    cr_assert_eq(got, bytes);
+    cr_assert_eq(bad, 0, "%zu bytes of the application's file changed", bad);
+    cr_assert_eq(st.st_blocks, blocks, "holes punched in the application's file (%lld blocks, "
+                 "were %lld)", (long long)st.st_blocks, (long long)blocks);
+}
+
 /* The application replaces the page file's descriptor with a file of its
  * own (dup2): libvmem must never write into that file, nor hang; pages it
  * could not write stay in memory and read back. */
@@ -302,15 +363,7 @@ static int child_descriptor_replaced(const char *victim)
     for (size_t i = 0; i < CHILD_PAGES * 512; i += 64)
         m[i] = i + 1;
     int replaced = 0;
-    for (int fd = 3; fd < 1024; fd++) {
-        char link[64], target[512];
-        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-        ssize_t n = readlink(link, target, sizeof(target) - 1);
-        if (n <= 0)
-            continue;
-        target[n] = 0;
-        if (strncmp(target, dir, strlen(dir)) != 0 || !strstr(target, "(deleted)"))
-            continue;
+    for (int fd = pagefile_number(3); fd >= 0; fd = pagefile_number(fd + 1)) {
         int v = open(victim, O_RDWR | O_CLOEXEC);
         if (v < 0 || dup2(v, fd) != fd)
             return BAD_DATA;
@@ -337,29 +390,14 @@ Test(pagefile_path, descriptor_replaced_by_the_application, .init = setup, .fini
     need_paging_mode();
     char victim[128];
     snprintf(victim, sizeof(victim), "/var/tmp/vmem-victim-%d", (int)getpid());
-    int v = open(victim, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    cr_assert_geq(v, 0);
-    char buf[100000];
-    memset(buf, 'V', sizeof(buf));
-    cr_assert_eq(write(v, buf, sizeof(buf)), (ssize_t)sizeof(buf));
-    close(v);
+    blkcnt_t blocks = victim_make(victim, 100000);
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0)
         _exit(child_descriptor_replaced(victim));
     int r = child_status(pid);
-    struct stat st;
-    cr_assert_eq(stat(victim, &st), 0);
-    char back[100000];
-    v = open(victim, O_RDONLY | O_CLOEXEC);
-    ssize_t got = read(v, back, sizeof(back));
-    close(v);
-    unlink(victim);
+    victim_check(victim, 100000, blocks);
     cr_assert_eq(r, OK, "the child: exit %d", r);
-    cr_assert_eq(st.st_size, (off_t)sizeof(buf), "the application's file grew to %lld bytes",
-                 (long long)st.st_size);
-    cr_assert_eq(got, (ssize_t)sizeof(buf));
-    cr_assert_eq(memcmp(back, buf, sizeof(buf)), 0, "the application's file was written");
 }
 
 /* The application flips the page file's descriptor number between a file
@@ -394,18 +432,7 @@ static int child_descriptor_flipped(const char *victim)
         return ALLOC_FAILED;
     for (size_t i = 0; i < FLIP_PAGES * 512; i += 64)
         m[i] = i + 1;
-    flip_fd = -1;
-    for (int fd = 3; fd < 1024 && flip_fd < 0; fd++) {
-        char link[64], target[512];
-        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-        ssize_t n = readlink(link, target, sizeof(target) - 1);
-        if (n <= 0)
-            continue;
-        target[n] = 0;
-        if (strncmp(target, dir, strlen(dir)) == 0 && strstr(target, "(deleted)"))
-            flip_fd = fd;
-    }
-    if (flip_fd < 0)
+    if ((flip_fd = pagefile_number(3)) < 0)
         return NOT_PAGED;
     flip_saved = dup(flip_fd);
     flip_victim = open(victim, O_RDWR | O_CLOEXEC);
@@ -446,36 +473,14 @@ Test(pagefile_path, descriptor_flipped_by_the_application, .init = setup, .fini 
     need_paging_mode();
     char victim[128];
     snprintf(victim, sizeof(victim), "/var/tmp/vmem-flipped-%d", (int)getpid());
-    int v = open(victim, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    cr_assert_geq(v, 0);
-    static char buf[16 << 20], back[16 << 20];
-    memset(buf, 'V', sizeof(buf));
-    cr_assert_eq(write(v, buf, sizeof(buf)), (ssize_t)sizeof(buf));
-    cr_assert_eq(fsync(v), 0);
-    struct stat before;
-    cr_assert_eq(fstat(v, &before), 0);
-    close(v);
+    blkcnt_t blocks = victim_make(victim, 16 << 20);
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0)
         _exit(child_descriptor_flipped(victim));
     int r = child_status(pid);
-    struct stat st;
-    cr_assert_eq(stat(victim, &st), 0);
-    v = open(victim, O_RDONLY | O_CLOEXEC);
-    ssize_t got = read(v, back, sizeof(back));
-    close(v);
-    unlink(victim);
+    victim_check(victim, 16 << 20, blocks);
     cr_assert_eq(r, OK, "the child: exit %d", r);
-    cr_assert_eq(st.st_size, (off_t)sizeof(buf), "the application's file is now %lld bytes",
-                 (long long)st.st_size);
-    cr_assert_eq(got, (ssize_t)sizeof(buf));
-    size_t bad = 0;
-    for (size_t k = 0; k < sizeof(buf); k++)
-        bad += back[k] != 'V';
-    cr_assert_eq(bad, 0, "%zu bytes of the application's file changed", bad);
-    cr_assert_eq(st.st_blocks, before.st_blocks, "holes punched in the application's file "
-                 "(%lld blocks, were %lld)", (long long)st.st_blocks, (long long)before.st_blocks);
 }
 
 /* In a child, in dir: a relative VMEM_PAGEFILE names a directory of the
