@@ -4,12 +4,13 @@
  *
  * Each thread has its own ring (thread-local, created on first use,
  * replaced when the file changes), since a ring is not safe for concurrent
- * submitters.  Each ring registers the page file as its fixed file when it
- * is made, and page-file requests go to that file, not to the descriptor
- * number: a number the application closes or dup2()s another file onto
- * between the check (pf_file_checked) and the I/O cannot send a page into
- * the application's file. fault threads, the page writer and, in signal mode,
- * application threads in their SIGBUS handler all do I/O.  A thread that
+ * submitters: fault threads, the page writer and, in signal mode,
+ * application threads in their SIGBUS handler all do I/O.  Page-file
+ * requests never go to the descriptor number, which the application may
+ * close or dup2() another file onto between a check (pf_file_checked) and
+ * the I/O: each ring registers the page file as its fixed file when it is
+ * made, through a private duplicate checked to be the page file; a thread
+ * with no ring uses such a duplicate, made per call.  A thread that
  * cannot make a ring uses pread and pwrite; a forked child that borrowed
  * the file always does.  Every page written gets its crc32c recorded, and
  * every page read is checked against it.  The same engine does the I/O of
