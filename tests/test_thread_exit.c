@@ -10,6 +10,7 @@
 #include <memoryapi.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/time.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -72,7 +73,10 @@ static void run_thread(size_t t)
     cr_assert(ok, "thread %zu read a page wrong", t);
 }
 
-Test(thread_exit, paging_threads_leave_nothing_behind)
+/* 8 MiB written under a 1 MiB cap, and 2 * THREADS pages found only in the
+ * page file, into pagedout: with the standby list off, every page paging
+ * took out once it is under the cap. */
+static void page_out_region(void)
 {
     setenv("VMEM_STANDBY", "off", 1);
     setenv("VMEM_PREFETCH", "none", 1);
@@ -85,14 +89,17 @@ Test(thread_exit, paging_threads_leave_nothing_behind)
     cr_assert_not_null(region);
     for (size_t i = 0; i < npages; i++)
         *(uint64_t *)(region + i * 4096) = value(i);
-    /* pages only in the page file, one per thread and access: with the
-     * standby list off, every page paging took out once it is under the cap */
     wait_within_cap();
     size_t found = 0;
     for (size_t i = 0; i < npages && found < 2 * THREADS; i++)
         if (page_state(region + i * PG) == PTE_PAGEDOUT)
             pagedout[found++] = i;
     cr_assert_geq(found, 2 * THREADS, "only %zu pages paged out", found);
+}
+
+Test(thread_exit, paging_threads_leave_nothing_behind)
+{
+    page_out_region();
 
     /* one thread first: what every thread costs for good (stacks cached
      * by the C library, the fault threads' rings) is then in place */
@@ -107,6 +114,65 @@ Test(thread_exit, paging_threads_leave_nothing_behind)
                   fds_after, THREADS);
     cr_assert_leq(bytes_after, bytes + 8 * MIB, "mapped: %llu MiB before, %llu MiB after",
                   (unsigned long long)(bytes / MIB), (unsigned long long)(bytes_after / MIB));
+}
+
+/* The program's own thread-specific data destructors run after libvmem's
+ * (their keys are made later) and may page in: by VirtualLock in any mode,
+ * by a touch in signal mode, re-arming themselves for the C library's next
+ * round of destructors, as allocators do.  The thread then pages in with
+ * its ring gone: no new ring may be left behind (nothing would tear it
+ * down), and no exited thread's ring on libvmem's list of rings (its memory
+ * is gone: the threads run on stacks of their own, unmapped after them). */
+static pthread_key_t late_key;
+static volatile int late_bad;
+
+static void late_destructor(void *arg)
+{
+    uintptr_t left = (uintptr_t)arg; /* rounds left, and the thread */
+    /* pages the pagers did not take: 4 a thread (the C library's rounds of
+     * destructors), after theirs */
+    size_t i = pagedout[2 * (THREADS / 4) + 4 * (left >> 8) + (left & 3)];
+    uint8_t *a = region + i * 4096;
+    int ok = VirtualLock(a, 4096) && VirtualUnlock(a, 4096) &&
+             *(volatile uint64_t *)a == value(i);
+    if (!ok)
+        late_bad = 1;
+    /* re-armed every round: the last one runs after libvmem's destructor */
+    pthread_setspecific(late_key, (void *)(left + 1));
+}
+
+static void *late_pager(void *arg)
+{
+    pthread_setspecific(late_key, (void *)(((uintptr_t)arg << 8) | 0x10));
+    return pager(arg);
+}
+
+Test(thread_exit, late_destructors_page_in)
+{
+    page_out_region();
+    cr_assert_eq(pthread_key_create(&late_key, late_destructor), 0);
+    size_t fds = 0;
+    for (size_t t = 0; t < THREADS / 4; t++) {
+        size_t stack = 1 * MIB;
+        void *st = mmap(NULL, stack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        cr_assert_neq(st, MAP_FAILED);
+        pthread_attr_t at;
+        pthread_attr_init(&at);
+        pthread_attr_setstack(&at, st, stack);
+        pthread_t th;
+        void *ok;
+        cr_assert_eq(pthread_create(&th, &at, late_pager, (void *)t), 0);
+        cr_assert_eq(pthread_join(th, &ok), 0);
+        pthread_attr_destroy(&at);
+        munmap(st, stack);
+        cr_assert(ok, "thread %zu read a page wrong", t);
+        if (t == 0)
+            fds = open_fds();
+    }
+    cr_assert(!late_bad, "a destructor read a page wrong");
+    cr_assert_leq(open_fds(), fds + 2, "descriptors: %zu after the first thread, %zu after %d",
+                  fds, open_fds(), THREADS / 4);
+    vmem_shutdown(); /* lets go of every listed ring */
 }
 
 /* A timer handler that reads paged-out memory may run in a thread that is
