@@ -57,6 +57,7 @@ struct thread_ring {
     int pf_fixed;       /* the page file is the ring's fixed file 0 */
     int pf_refused;     /* not registered: the number named another file */
     int registered;     /* engine_key set: the destructor will run */
+    int exiting;        /* the destructor ran: the thread is ending */
     void *bounce;       /* PF_BOUNCE_PAGES pages, page-aligned */
     unsigned inflight; /* requests queued and not reaped, all calls */
     struct thread_ring *next, **pprev; /* on `listed` while pf_fixed */
@@ -195,6 +196,11 @@ static void engine_release(void *unused)
     if (b)
         ifree_pages(b, PF_BOUNCE_PAGES * PAGE_SZ);
     tr.registered = 0;
+    /* Later destructors of the program's own keys may still page in here
+     * (signal mode): they do it without a ring (pread/pwrite through a
+     * checked duplicate), since after the last destructor round nothing
+     * would tear a new ring down, nor take it off the list of rings. */
+    tr.exiting = 1;
     if (masked)
         (void)os_sigmask(SIG_SETMASK, &old, NULL);
 }
@@ -302,6 +308,8 @@ static void register_pagefile(void)
 
 static struct os_ring *ring(void)
 {
+    if (tr.exiting)
+        return NULL;
     unsigned g = pf_file_generation();
     if (tr.ready && tr.generation != g)
         ring_exit_self();
@@ -574,10 +582,14 @@ static int run_io(struct io_req *req, size_t n, int spin, const struct io_fin *f
 /* pread, for a forked child: async-signal-safe, needs no ring. */
 static int read_plain(uint32_t first, void *buf, size_t npages)
 {
-    int fd = pf_file_checked();
-    if (fd < 0)
+    int fd, e = pf_file_dup(&fd);
+    if (e == EMFILE && (fd = pf_file_checked()) >= 0) /* no descriptor left */
+        return os_file_read_full(fd, buf, npages * PAGE_SZ, (off_t)(first - 1) * PAGE_SZ);
+    if (e)
         return EBADF;
-    return os_file_read_full(fd, buf, npages * PAGE_SZ, (off_t)(first - 1) * PAGE_SZ);
+    e = os_file_read_full(fd, buf, npages * PAGE_SZ, (off_t)(first - 1) * PAGE_SZ);
+    os_fd_close(fd);
+    return e;
 }
 
 int pagefile_read(uint32_t first, void *buf, size_t npages)
