@@ -109,6 +109,18 @@ int vslot_open(const char *path, uint64_t id, int *fd)
     return err;
 }
 
+/* 1 if path is a regular file of this user, mode 0600, whose os_file_id
+ * is id. */
+static int is_ours(const char *path, uint64_t id)
+{
+    int fd, ours = 0;
+    if (os_file_open_rw(path, &fd) == 0) {
+        ours = os_shm_check_own(fd) == 0 && os_file_id(fd) == id;
+        os_file_close(fd);
+    }
+    return ours;
+}
+
 void vslot_remove(const char *path, uint64_t id)
 {
     /* Another file of the same user put at the path (the section's own
@@ -118,15 +130,22 @@ void vslot_remove(const char *path, uint64_t id)
      * and removed only if it is the section's; anything else is put back. */
     char aside[VT_PATH_MAX + 8];
     if (!path[0] || !id || !our_name(path) ||
-        (size_t)snprintf(aside, sizeof aside, "%s.gone", path) >= sizeof aside ||
-        os_file_rename_noreplace(path, aside) != 0)
-        return; /* not ours, gone already, or another process removing it */
-    int fd, ours = 0;
-    if (os_file_open_rw(aside, &fd) == 0) {
-        ours = os_shm_check_own(fd) == 0 && os_file_id(fd) == id;
-        os_file_close(fd);
+        (size_t)snprintf(aside, sizeof aside, "%s.gone", path) >= sizeof aside)
+        return;
+    /* one left aside by a process killed between the move and the unlink */
+    if (is_ours(aside, id))
+        os_file_unlink(aside);
+    int e = os_file_rename_noreplace(path, aside);
+    if (e == EINVAL || e == ENOSYS || e == EOPNOTSUPP) {
+        /* a file system without RENAME_NOREPLACE (NFS, CIFS, many FUSE
+         * ones): checked, then removed (a swap in between is not seen) */
+        if (is_ours(path, id))
+            os_file_unlink(path);
+        return;
     }
-    if (ours)
+    if (e)
+        return; /* gone already, or another process removing it */
+    if (is_ours(aside, id))
         os_file_unlink(aside);
     else if (os_file_rename_noreplace(aside, path) != 0)
         vmem_log("a file put at a section's slot-file path %s was moved to %s (something "
