@@ -282,6 +282,11 @@ static void run_pass(enum backend bk, const struct opts *o, const uint32_t *orde
     pthread_barrier_t bar;
     struct vmem_stats s0 = {0}, s1 = {0};
 
+    if (threads < 1 || threads > 2) { /* the callers pass 1 or 2; said to the compiler too */
+        errno = EINVAL;
+        die("run_pass: 1 or 2 threads");
+    }
+
     if (pthread_barrier_init(&bar, NULL, threads + 1) != 0)
         die("pthread_barrier_init");
     size_t half = pages / threads;
