@@ -57,19 +57,25 @@ static uint8_t page_flags(const void *addr)
     return f;
 }
 
-/* Reads every page of [p, p + PAGES) but `page` until `page` is in the
- * page file only (the standby list is off: a page trimmed dirty is written
- * and then paged out), checking each page read holds generation gen[i]. */
+/* Reads every page of [p, p + PAGES) but `page` under a 1 MiB cap until
+ * `page` is in the page file only (the standby list is off: a page trimmed
+ * dirty is written and then paged out), checking each page read holds
+ * generation gen[i]; then raises the cap, so that no trim runs until the
+ * next push_out: the page's next page-in is the one the test looks at (on
+ * a slow machine a trim between two reads of one page made it two). */
 static void push_out(const uint8_t *p, size_t page, const uint64_t *gen)
 {
+    cr_assert_eq(vmem_set_max_resident(1 * MIB), 0);
     for (int round = 0; round < 200; round++) {
         for (size_t i = 0; i < PAGES; i++)
             if (i != page)
                 cr_assert(page_intact(p, i, gen[i]), "page %zu lost its content", i);
         wait_within_cap();
         wait_page_writer_idle();
-        if (page_state(p + page * PG) == PTE_PAGEDOUT)
+        if (page_state(p + page * PG) == PTE_PAGEDOUT) {
+            cr_assert_eq(vmem_set_max_resident(256 * MIB), 0);
             return;
+        }
     }
     cr_assert_fail("page %zu never left for the page file", page);
 }
@@ -79,6 +85,10 @@ static void push_out(const uint8_t *p, size_t page, const uint64_t *gen)
 static uint8_t *setup(uint64_t *gen, DWORD type)
 {
     setenv("VMEM_STANDBY", "off", 1);
+    /* one page a fault: a page brought in as a neighbour of another would
+     * use its prediction up, out of the test's sight */
+    setenv("VMEM_PREFETCH", "none", 1);
+    setenv("VMEM_CLUSTER", "1", 1);
     need_paging(1 * MIB);
     uint8_t *p = VirtualAlloc(NULL, PAGES * PG, MEM_RESERVE | MEM_COMMIT | type, PAGE_READWRITE);
     cr_assert_not_null(p, "VirtualAlloc: error %u", (unsigned)GetLastError());
