@@ -147,7 +147,7 @@ void vslot_remove(const char *path, uint64_t id)
         return; /* gone already, or another process removing it */
     if (is_ours(aside, id))
         os_file_unlink(aside);
-    else if (os_file_rename_noreplace(aside, path) != 0)
+    else if ((e = os_file_rename_noreplace(aside, path)) != 0 && e != ENOENT)
         vmem_log("a file put at a section's slot-file path %s was moved to %s (something "
                  "else took the path meanwhile)", path, aside);
 }
