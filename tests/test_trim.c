@@ -1,9 +1,9 @@
 /*
  * test_trim.c -- what the working-set manager may trim, and how: pages the
  * application cannot read (PAGE_NOACCESS, PAGE_GUARD), MEM_RESET pages the
- * kernel has reclaimed, and pages pinned by a device (io_uring fixed
- * buffers).  Each scenario runs in a forked child with a fresh runtime, so a
- * trimmer that kills the process shows as a failure here (and one that
+ * kernel has reclaimed, pages pinned by a device (io_uring fixed buffers),
+ * and moves the kernel reports failed after moving.  Each scenario runs in
+ * a forked child with a fresh runtime, so a trimmer that kills the process shows as a failure here (and one that
  * deadlocks as the test's timeout).
  */
 #include <criterion/criterion.h>
@@ -22,9 +22,11 @@
 #include <vmem.h>
 
 #include "paging/start.h"
+#include "paging/trim.h"
 #include "core/pte.h"
 #include "core/region.h"
 #include "core/runtime.h"
+#include "os/uffd.h"
 
 #include "helpers.h"
 
@@ -382,4 +384,59 @@ static void shared_pages(void)
 Test(trim, pages_shared_with_a_child_are_trimmed)
 {
     run_child(shared_pages);
+}
+
+/* ---- a move the kernel reports failed after moving ------------------------ */
+
+#define NMOVED 256
+
+/* Linux 6.18 was seen (under load) to move a page with UFFDIO_MOVE and
+ * answer EEXIST with nothing moved.  Taken at its word, the trimmer left
+ * the page RESIDENT in its table while the kernel mapped nothing there: the
+ * next touch faulted for ever (thread mode) and the contents sat in a
+ * frame nobody owned.  The hook makes every move that moves pages report
+ * that; no page may be RESIDENT without being mapped, and every byte reads
+ * back. */
+static void misreported_moves(void)
+{
+    child_paging();
+    struct vmem_config c;
+    CHILD_CHECK(vmem_get_config(&c) == 0, "vmem_get_config");
+    if (c.trim != VMEM_TRIM_MOVE) {
+        child_say("the trimmer copies here (VMEM_TRIM): no UFFDIO_MOVE to misreport");
+        _exit(CHILD_SKIP);
+    }
+    uint8_t *p = VirtualAlloc(NULL, NMOVED * PG, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+    CHILD_CHECK(p != NULL, "VirtualAlloc: error %u", (unsigned)GetLastError());
+    for (size_t i = 0; i < NMOVED; i++)
+        fill_page(p, i, 3);
+    /* the policy's victims trimmed at once: these pages, the only managed
+     * memory (other memory would fault for ever on a page lost this way) */
+    uffd_test_move_misreport(1000000);
+    for (int k = 0; k < NMOVED / TRIM_BATCH; k++)
+        trim_working_set(TRIM_BATCH, NULL, 0);
+    uffd_test_move_misreport(0);
+    /* before any touch: a page the table calls resident is mapped */
+    unsigned char vec[NMOVED];
+    as_lock_shared();
+    int e = mincore(p, NMOVED * PG, vec) ? errno : 0;
+    struct region *r = region_find((uintptr_t)p);
+    size_t first = region_page(r, (uintptr_t)p), lost = 0, at = 0;
+    for (size_t i = 0; !e && i < NMOVED; i++) {
+        const struct pte *q = pte_get(&r->ptes, first + i);
+        if (q && q->state == PTE_RESIDENT && !(vec[i] & 1) && !lost++)
+            at = i;
+    }
+    as_unlock();
+    CHILD_CHECK(e == 0, "mincore: %s", strerror(e));
+    CHILD_CHECK(lost == 0, "%zu pages resident in the table are not mapped (first: page %zu)",
+                lost, at);
+    CHILD_CHECK(count_trimmed(p, NMOVED) > 0, "nothing was trimmed");
+    for (size_t i = 0; i < NMOVED; i++)
+        CHILD_CHECK(page_intact(p, i, 3), "page %zu lost its contents", i);
+}
+
+Test(trim, a_move_reported_failed_that_moved_is_counted)
+{
+    run_child(misreported_moves);
 }

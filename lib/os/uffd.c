@@ -176,6 +176,13 @@ int uffd_copy(int fd, uintptr_t dst, const void *src, size_t len, int wp,
     return 0;
 }
 
+static long misreport; /* atomic: uffd_test_move_misreport */
+
+void uffd_test_move_misreport(long n)
+{
+    __atomic_store_n(&misreport, n, __ATOMIC_RELEASE);
+}
+
 int uffd_move(int fd, uintptr_t dst, uintptr_t src, size_t len, size_t *done)
 {
     size_t total = 0;
@@ -183,6 +190,12 @@ int uffd_move(int fd, uintptr_t dst, uintptr_t src, size_t len, size_t *done)
         struct uffdio_move m = { .dst = dst + total, .src = src + total, .len = len - total,
                                  .mode = 0 };
         int r = ioctl(fd, UFFDIO_MOVE, &m);
+        if (m.move > 0 && __atomic_load_n(&misreport, __ATOMIC_ACQUIRE) > 0 &&
+            __atomic_sub_fetch(&misreport, 1, __ATOMIC_ACQ_REL) >= 0) {
+            m.move = -EEXIST;
+            r = -1;
+            errno = EEXIST;
+        }
         if (m.move > 0)
             total += (size_t)m.move;
         if (r == 0 && total >= len)

@@ -55,6 +55,10 @@ int uffd_copy(int fd, uintptr_t dst, const void *src, size_t len, int wp,
  * EBUSY: a page is shared (after fork) or pinned. */
 int uffd_move(int fd, uintptr_t dst, uintptr_t src, size_t len, size_t *done);
 
+/* Test hook: the next n calls of uffd_move that move pages answer as Linux
+ * 6.18 was seen to, EEXIST with nothing moved (0: off). */
+void uffd_test_move_misreport(long n);
+
 /* Maps the shared zero page at [dst, dst+len); *done as for uffd_copy. */
 int uffd_zeropage(int fd, uintptr_t dst, size_t len, size_t *done);
 
