@@ -7,6 +7,7 @@
  */
 #include "os/uffd.h"
 #include "os/fd.h"
+#include "os/page.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -176,6 +177,35 @@ int uffd_copy(int fd, uintptr_t dst, const void *src, size_t len, int wp,
     return 0;
 }
 
+/* After a failed UFFDIO_MOVE, the pages it moved all the same, from the
+ * start of [src, src+len): Linux 6.18 was seen (under load) to move a page
+ * and answer EEXIST with nothing moved.  Believed, that page stays
+ * "resident" in the caller's table with nothing mapped there (its next
+ * touch faults for ever) and its contents are in a frame nobody owns.  The
+ * destination was empty (the caller's rule, and the kernel's), so a page
+ * is taken as moved when it is mapped at the destination and no longer at
+ * the source; the moves go in order, so the count stops at the first page
+ * that is not.  mincore tells both (no fault: nothing is touched). */
+static size_t moved_after_failure(uintptr_t dst, uintptr_t src, size_t len)
+{
+    unsigned char d[64], s[64];
+    size_t moved = 0;
+    while (moved < len) {
+        size_t n = (len - moved) / PAGE_SZ;
+        if (n > sizeof d)
+            n = sizeof d;
+        if (!n || syscall(SYS_mincore, dst + moved, n * PAGE_SZ, d) < 0 ||
+            syscall(SYS_mincore, src + moved, n * PAGE_SZ, s) < 0)
+            break;
+        for (size_t i = 0; i < n; i++) {
+            if (!(d[i] & 1) || (s[i] & 1))
+                return moved;
+            moved += PAGE_SZ;
+        }
+    }
+    return moved;
+}
+
 static long misreport; /* atomic: uffd_test_move_misreport */
 
 void uffd_test_move_misreport(long n)
@@ -201,8 +231,9 @@ int uffd_move(int fd, uintptr_t dst, uintptr_t src, size_t len, size_t *done)
         if (r == 0 && total >= len)
             break;
         if (r < 0 && errno != EAGAIN) {
-            *done = total;
-            return errno;
+            int e = errno;
+            *done = total + moved_after_failure(dst + total, src + total, len - total);
+            return e;
         }
     }
     *done = total;

@@ -51,8 +51,9 @@ int uffd_copy(int fd, uintptr_t dst, const void *src, size_t len, int wp,
               size_t *done);
 
 /* Moves the pages of [src, src+len) to [dst, dst+len), which must be empty
- * and registered (UFFDIO_MOVE, UFFD_HAVE_MOVE).  *done as for uffd_copy;
- * EBUSY: a page is shared (after fork) or pinned. */
+ * and registered (UFFDIO_MOVE, UFFD_HAVE_MOVE).  *done as for uffd_copy,
+ * counted from the two ranges after a failure (the kernel's count was seen
+ * wrong); EBUSY: a page is shared (after fork) or pinned. */
 int uffd_move(int fd, uintptr_t dst, uintptr_t src, size_t len, size_t *done);
 
 /* Test hook: the next n calls of uffd_move that move pages answer as Linux
