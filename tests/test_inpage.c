@@ -16,7 +16,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -100,6 +102,31 @@ Test(inpage, release_of_a_lost_page)
         cr_assert_not(read_faults((volatile uint64_t *)(q + victim * 4096), &v));
         cr_assert_eq(v, 0);
     }
+}
+
+/* A resident page dropped behind libvmem's back (the application's own
+ * MADV_DONTNEED, or a move the kernel reported wrongly): the table says
+ * resident, nothing is mapped.  The access gets an in-page error, not a
+ * fault retried for ever; a write as well; the page stays in error. */
+Test(inpage, a_resident_page_dropped_behind_the_table_raises_sigbus)
+{
+    size_t n;
+    uint8_t *p = paged_region(&n, 6);
+    size_t victim = n - 1; /* written last: resident */
+    cr_assert_eq(page_state(p + victim * 4096), PTE_RESIDENT);
+    uint64_t before = stats().inpage_errors;
+    cr_assert_eq(syscall(SYS_madvise, p + victim * 4096, 4096, MADV_DONTNEED), 0,
+                 "madvise: %s", strerror(errno));
+    uint64_t v;
+    volatile uint64_t *w = (volatile uint64_t *)(p + victim * 4096 + 8);
+    cr_assert(read_faults(w, &v), "a dropped page read back (%#llx)", (unsigned long long)v);
+    cr_assert_eq(got_code, BUS_MCEERR_AR, "si_code %d", (int)got_code);
+    cr_assert_eq((uintptr_t)got_addr & ~(uintptr_t)4095, (uintptr_t)(p + victim * 4096));
+    cr_assert_eq(stats().inpage_errors, before + 1);
+    cr_assert_eq(page_state(p + victim * 4096), PTE_INPAGE_ERROR);
+    cr_assert(write_faults(w, 1), "a write to the dropped page went through");
+    size_t bad = first_bad_salted(p, 0, n, 6, victim);
+    cr_assert_eq(bad, n, "page %zu lost its contents", bad);
 }
 
 Test(inpage, transient_errors_are_retried)
