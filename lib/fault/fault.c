@@ -431,7 +431,7 @@ static void inpage_error(struct region *r, size_t idx, int err)
     pagefile_free(slot, 1); /* its content is lost */
     ctr_add(&vmem_ctr.inpage_errors, 1);
     static int told;
-    if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+    if (err && !__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
         vmem_log("in-page error: a page at %#lx cannot be read back from the page file (%s); "
                  "accessing it raises SIGBUS until it is decommitted", (unsigned long)at,
                  strerror(err));
@@ -732,6 +732,23 @@ int fault_populate(struct region *r, size_t first, size_t end)
 static void refault_resident(struct region *r, size_t idx, int write, int kind, int *woke)
 {
     struct pte *p = pte_get(&r->ptes, idx);
+    if (kind != FAULT_WP && vm_page_unmapped(region_addr(r, idx)) &&
+        !(pte_load_flags(p) & PTE_F_RESET)) {
+        /* Resident in the table, nothing mapped (a fault racing with the
+         * install of the page is one on a mapped page by now): the page
+         * was lost behind the table's back.  Woken, the access would fault
+         * for ever; it gets an in-page error instead, as a page the page
+         * file cannot give back does. */
+        int can_tell = (vmem_rt.uffd_have & UFFD_HAVE_POISON) || vmem_rt.mode == VMEM_FAULT_SIGNAL;
+        if (can_tell && claim(p, PTE_RESIDENT)) {
+            vmem_log("in-page error: a page at %#lx is resident in libvmem's table but not "
+                     "mapped (dropped behind its back): its contents are lost; accessing it "
+                     "raises SIGBUS until it is decommitted", (unsigned long)region_addr(r, idx));
+            ctr_sub(&vmem_ctr.working_set, 1);
+            inpage_error(r, idx, 0);
+        }
+        return;
+    }
     if (!(pte_load_flags(p) & PTE_F_RESET)) {
         if (kind == FAULT_WP_UNKNOWN && write)
             open_for_write(r, idx, woke);

@@ -337,6 +337,21 @@ int vm_resident(uintptr_t addr, size_t npages, unsigned char *vec)
     return syscall(SYS_mincore, addr, npages * PAGE_SZ, vec) < 0 ? errno : 0;
 }
 
+int vm_page_unmapped(uintptr_t addr)
+{
+    unsigned char in = 0;
+    if (syscall(SYS_mincore, addr, PAGE_SZ, &in) < 0 || (in & 1))
+        return 0;
+    /* mincore also says 0 for a page the kernel swapped out: pagemap tells */
+    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 1;
+    uint64_t e = 0;
+    int err = vm_pagemap(fd, addr, 1, &e);
+    close(fd);
+    return err || !(e & (VM_PM_PRESENT | VM_PM_SWAPPED));
+}
+
 int vm_populate(uintptr_t addr, size_t len, int write)
 {
     int adv = write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;

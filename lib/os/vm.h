@@ -76,7 +76,13 @@ int vm_read_forced(int memfd, uintptr_t addr, void *buf, size_t len, size_t *don
 /* Any thread: the /proc/self/pagemap entries of npages pages from addr
  * (bits below). */
 int vm_pagemap(int pmfd, uintptr_t addr, size_t npages, uint64_t *out);
+
+/* 1 if nothing is mapped at the page at addr (neither present nor swapped
+ * out), 0 if something is or it cannot tell.  mincore first: one system
+ * call when the page is there; /proc/self/pagemap only when it is not. */
+int vm_page_unmapped(uintptr_t addr);
 #define VM_PM_PRESENT   (1ull << 63)
+#define VM_PM_SWAPPED   (1ull << 62)
 #define VM_PM_UFFD_WP   (1ull << 57) /* write-protected by userfaultfd */
 #define VM_PM_EXCLUSIVE (1ull << 56) /* mapped by this process only */
 
