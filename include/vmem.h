@@ -140,7 +140,7 @@ struct vmem_config {
                                                 wp or off */
     unsigned io_spin_us;    /* VMEM_IO_SPIN_US: a page-in polls for its
                                read's completion this long before sleeping,
-                               0..10000, default 200 */
+                               0..10000, default 0 */
     enum vmem_prefetch_install prefetch_install; /* VMEM_PREFETCH_INSTALL:
                                                     map or standby */
     unsigned low_water;     /* VMEM_LOW_WATER: % of the cap it trims down to,

@@ -520,10 +520,10 @@ static int run_io_on(struct os_ring *r, struct io_req *req, size_t n, int spin,
             continue;
         int e;
         if (spin && io_spin_ns) {
-            /* A page-in polls the completion queue for a while before
-             * sleeping: the thread waiting here (a fault thread, or a
-             * faulting thread in signal mode) has nothing else to do, and
-             * a sleep costs an idle vCPU's halt and wake-up on completion.
+            /* VMEM_IO_SPIN_US: a page-in polls the completion queue for a
+             * while before sleeping, which saves an idle vCPU's halt and
+             * wake-up on completion but takes the CPU from the working-set
+             * manager and the page writer (off by default for that).
              * Writes (the page writer) never spin. */
             e = submit(r, 0, before);
             int got = 0;
