@@ -48,7 +48,8 @@
  *                  has the same content, if any.  The next touch is a fault
  *                  served from the store, with no I/O (fault.c), claimed
  *                  like a transition fault and done under as_lock shared.
- *   PTE_INPAGE_ERROR  its page-file copy could not be read back: the page
+ *   PTE_INPAGE_ERROR  its page-file copy could not be read back (or a
+ *                  resident page was dropped behind the table's back): the page
  *                  is poisoned, each access raises SIGBUS (BUS_MCEERR_AR)
  *                  until it is decommitted or released.  No slot, not in
  *                  the working set, never trimmed.
@@ -99,6 +100,9 @@
  *                                after                              shared
  *   INSTALLING -> INPAGE_ERROR   hard fault whose read of the
  *                                faulting page kept failing         shared (b)
+ *   RESIDENT -> INSTALLING -> INPAGE_ERROR  a fault on a resident page
+ *                                that nothing maps (dropped behind the
+ *                                table's back, fault.c)             shared
  *   INPAGE_ERROR -> PAGEDOUT     at once, where the page cannot be
  *                                poisoned in thread mode (retried)  shared (b)
  *   STANDBY|PAGEDOUT|COMPRESSED|INSTALLING -> RESIDENT | INPAGE_ERROR

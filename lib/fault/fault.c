@@ -431,7 +431,7 @@ static void inpage_error(struct region *r, size_t idx, int err)
     pagefile_free(slot, 1); /* its content is lost */
     ctr_add(&vmem_ctr.inpage_errors, 1);
     static int told;
-    if (err && !__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+    if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
         vmem_log("in-page error: a page at %#lx cannot be read back from the page file (%s); "
                  "accessing it raises SIGBUS until it is decommitted", (unsigned long)at,
                  strerror(err));
@@ -729,24 +729,67 @@ int fault_populate(struct region *r, size_t first, size_t end)
 /* A resident page that faulted as missing: the kernel dropped it (a
  * MEM_RESET page it reclaimed), or another thread is installing it; or,
  * present and write-protected, a write in signal mode. */
+/* A fault on page idx, RESIDENT in the table, with nothing mapped there
+ * (not present, not swapped out): the page was dropped behind the table's
+ * back (the application's own MADV_DONTNEED, a kernel answer that was
+ * wrong).  Woken, the access would fault for ever.  A clean page with a
+ * page-file copy is read back from it (nothing is lost); any other is an
+ * in-page error, as a page the page file cannot give back: poisoned, so
+ * the access raises SIGBUS (BUS_MCEERR_AR).  Where it cannot be poisoned
+ * because something is mapped there after all (EEXIST), it stays resident;
+ * where it cannot be poisoned at all (no UFFDIO_POISON, thread mode) it is
+ * said and the access faults on. */
+static void lost_resident(struct region *r, size_t idx)
+{
+    struct pte *p = pte_get(&r->ptes, idx);
+    uintptr_t at = region_addr(r, idx);
+    int poison = (vmem_rt.uffd_have & UFFD_HAVE_POISON) != 0;
+    static int told_lost, told_stuck;
+    if (!poison && vmem_rt.mode != VMEM_FAULT_SIGNAL) {
+        if (!__atomic_exchange_n(&told_stuck, 1, __ATOMIC_RELAXED))
+            vmem_log("a page at %#lx is resident in libvmem's table but not mapped: its "
+                     "contents are lost, and without UFFDIO_POISON (Linux 6.6) the access "
+                     "cannot be failed: it faults again", (unsigned long)at);
+        return;
+    }
+    if (!claim(p, PTE_RESIDENT))
+        return;
+    if (p->slot && !(pte_load_flags(p) & PTE_F_DIRTY) && paging_tracks_dirty()) {
+        /* clean: the page file has the same content */
+        replacement_forget(r, idx);
+        ctr_sub(&vmem_ctr.working_set, 1);
+        set_state(p, PTE_PAGEDOUT);
+        return;
+    }
+    /* the state first: poisoning wakes the thread, whose SIGBUS handler
+     * looks at it */
+    set_state(p, PTE_INPAGE_ERROR);
+    if (poison && uffd_poison(vmem_rt.uffd, at, PAGE_SZ) != 0) {
+        set_state(p, PTE_RESIDENT); /* mapped meanwhile (EEXIST): not lost */
+        return;
+    }
+    replacement_forget(r, idx);
+    ctr_sub(&vmem_ctr.working_set, 1);
+    uint32_t slot = p->slot;
+    p->slot = 0;
+    if (slot)
+        pagefile_free(slot, 1);
+    ctr_add(&vmem_ctr.inpage_errors, 1);
+    if (!__atomic_exchange_n(&told_lost, 1, __ATOMIC_RELAXED))
+        vmem_log("in-page error: a page at %#lx is resident in libvmem's table but not "
+                 "mapped (dropped behind its back): its contents are lost; accessing it "
+                 "raises SIGBUS until it is decommitted", (unsigned long)at);
+}
+
 static void refault_resident(struct region *r, size_t idx, int write, int kind, int *woke)
 {
     struct pte *p = pte_get(&r->ptes, idx);
-    if (kind != FAULT_WP && vm_page_unmapped(region_addr(r, idx)) &&
-        !(pte_load_flags(p) & PTE_F_RESET)) {
-        /* Resident in the table, nothing mapped (a fault racing with the
-         * install of the page is one on a mapped page by now): the page
-         * was lost behind the table's back.  Woken, the access would fault
-         * for ever; it gets an in-page error instead, as a page the page
-         * file cannot give back does. */
-        int can_tell = (vmem_rt.uffd_have & UFFD_HAVE_POISON) || vmem_rt.mode == VMEM_FAULT_SIGNAL;
-        if (can_tell && claim(p, PTE_RESIDENT)) {
-            vmem_log("in-page error: a page at %#lx is resident in libvmem's table but not "
-                     "mapped (dropped behind its back): its contents are lost; accessing it "
-                     "raises SIGBUS until it is decommitted", (unsigned long)region_addr(r, idx));
-            ctr_sub(&vmem_ctr.working_set, 1);
-            inpage_error(r, idx, 0);
-        }
+    /* not a write-protect fault (or, in signal mode, perhaps not): is the
+     * page there?  One mincore when it is.  A MEM_RESET page the kernel
+     * reclaimed is handled below. */
+    if (kind != FAULT_WP && !(pte_load_flags(p) & PTE_F_RESET) &&
+        vm_page_unmapped(region_addr(r, idx))) {
+        lost_resident(r, idx);
         return;
     }
     if (!(pte_load_flags(p) & PTE_F_RESET)) {

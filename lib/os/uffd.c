@@ -8,6 +8,7 @@
 #include "os/uffd.h"
 #include "os/fd.h"
 #include "os/page.h"
+#include "os/vm.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -185,7 +186,10 @@ int uffd_copy(int fd, uintptr_t dst, const void *src, size_t len, int wp,
  * destination was empty (the caller's rule, and the kernel's), so a page
  * is taken as moved when it is mapped at the destination and no longer at
  * the source; the moves go in order, so the count stops at the first page
- * that is not.  mincore tells both (no fault: nothing is touched). */
+ * that is not.  Mapped means present or swapped out (a move takes a
+ * swapped-out page's entry along): pagemap tells both, mincore only the
+ * first, so mincore is the fallback where pagemap cannot be read.  Nothing
+ * is touched, so nothing faults. */
 static size_t moved_after_failure(uintptr_t dst, uintptr_t src, size_t len)
 {
     unsigned char d[64], s[64];
@@ -194,9 +198,12 @@ static size_t moved_after_failure(uintptr_t dst, uintptr_t src, size_t len)
         size_t n = (len - moved) / PAGE_SZ;
         if (n > sizeof d)
             n = sizeof d;
-        if (!n || syscall(SYS_mincore, dst + moved, n * PAGE_SZ, d) < 0 ||
-            syscall(SYS_mincore, src + moved, n * PAGE_SZ, s) < 0)
+        if (!n)
             break;
+        if (vm_mapped(dst + moved, n, d) || vm_mapped(src + moved, n, s)) {
+            if (vm_resident(dst + moved, n, d) || vm_resident(src + moved, n, s))
+                break;
+        }
         for (size_t i = 0; i < n; i++) {
             if (!(d[i] & 1) || (s[i] & 1))
                 return moved;

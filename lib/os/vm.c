@@ -337,19 +337,32 @@ int vm_resident(uintptr_t addr, size_t npages, unsigned char *vec)
     return syscall(SYS_mincore, addr, npages * PAGE_SZ, vec) < 0 ? errno : 0;
 }
 
+int vm_mapped(uintptr_t addr, size_t npages, unsigned char *vec)
+{
+    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    uint64_t e[64];
+    int err = 0;
+    for (size_t done = 0; !err && done < npages;) {
+        size_t n = npages - done < 64 ? npages - done : 64;
+        err = vm_pagemap(fd, addr + done * PAGE_SZ, n, e);
+        for (size_t i = 0; !err && i < n; i++)
+            vec[done + i] = (e[i] & (VM_PM_PRESENT | VM_PM_SWAPPED)) != 0;
+        done += n;
+    }
+    close(fd);
+    return err;
+}
+
 int vm_page_unmapped(uintptr_t addr)
 {
     unsigned char in = 0;
     if (syscall(SYS_mincore, addr, PAGE_SZ, &in) < 0 || (in & 1))
         return 0;
-    /* mincore also says 0 for a page the kernel swapped out: pagemap tells */
-    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 1;
-    uint64_t e = 0;
-    int err = vm_pagemap(fd, addr, 1, &e);
-    close(fd);
-    return err || !(e & (VM_PM_PRESENT | VM_PM_SWAPPED));
+    /* mincore also says 0 for a page the kernel swapped out: pagemap tells;
+     * without it (a process that is not dumpable) nobody can tell */
+    return vm_mapped(addr, 1, &in) == 0 && !in;
 }
 
 int vm_populate(uintptr_t addr, size_t len, int write)

@@ -77,6 +77,12 @@ int vm_read_forced(int memfd, uintptr_t addr, void *buf, size_t len, size_t *don
  * (bits below). */
 int vm_pagemap(int pmfd, uintptr_t addr, size_t npages, uint64_t *out);
 
+/* vec[i] = 1 where page i of [addr, addr + npages pages) is mapped:
+ * present, or swapped out by the kernel (which mincore does not count), by
+ * /proc/self/pagemap; an errno if that cannot be read (a process that is
+ * not dumpable: EACCES; no descriptor left: EMFILE). */
+int vm_mapped(uintptr_t addr, size_t npages, unsigned char *vec);
+
 /* 1 if nothing is mapped at the page at addr (neither present nor swapped
  * out), 0 if something is or it cannot tell.  mincore first: one system
  * call when the page is there; /proc/self/pagemap only when it is not. */
