@@ -726,9 +726,6 @@ int fault_populate(struct region *r, size_t first, size_t end)
     return 0;
 }
 
-/* A resident page that faulted as missing: the kernel dropped it (a
- * MEM_RESET page it reclaimed), or another thread is installing it; or,
- * present and write-protected, a write in signal mode. */
 /* A fault on page idx, RESIDENT in the table, with nothing mapped there
  * (not present, not swapped out): the page was dropped behind the table's
  * back (the application's own MADV_DONTNEED, a kernel answer that was
@@ -781,6 +778,10 @@ static void lost_resident(struct region *r, size_t idx)
                  "raises SIGBUS until it is decommitted", (unsigned long)at);
 }
 
+/* A resident page that faulted as missing: the kernel dropped it (a
+ * MEM_RESET page it reclaimed), another thread installed it meanwhile, or
+ * it was dropped behind the table's back; or, present and write-protected,
+ * a write in signal mode. */
 static void refault_resident(struct region *r, size_t idx, int write, int kind, int *woke)
 {
     struct pte *p = pte_get(&r->ptes, idx);
