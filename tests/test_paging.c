@@ -179,7 +179,7 @@ Test(paging, release_returns_page_file_space)
 }
 
 /* Index of the first page of [p, p + n pages) not in the working set
- * (standby or paged out) from `from` on; asserts there is one. */
+ * (standby, compressed or paged out) from `from` on; asserts there is one. */
 static size_t trimmed_page(const uint8_t *p, size_t n, size_t from)
 {
     as_lock_shared();
@@ -187,7 +187,8 @@ static size_t trimmed_page(const uint8_t *p, size_t n, size_t from)
     size_t first = region_page(r, (uintptr_t)p), i = from;
     for (; i < n; i++) {
         const struct pte *e = pte_get(&r->ptes, first + i);
-        if (e && (e->state == PTE_STANDBY || e->state == PTE_PAGEDOUT))
+        uint8_t st = e ? pte_load_state(e) : PTE_RESERVED;
+        if (st == PTE_STANDBY || st == PTE_COMPRESSED || st == PTE_PAGEDOUT)
             break;
     }
     as_unlock();
