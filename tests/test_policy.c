@@ -508,3 +508,27 @@ Test(policies, grow_past_frames_and_forget)
         ops->destroy(p);
     }
 }
+
+/* The readahead gate: open without evidence or while most is used, then
+ * later and shorter as the share used falls. */
+Test(readahead_gate, follows_the_share_used)
+{
+    struct ra_gate g = ra_gate(1024, 32, 0, 200); /* too little to judge */
+    cr_assert_eq(g.confirm, 2);
+    cr_assert_eq(g.ahead, 1024);
+    g = ra_gate(1024, 32, 300, 300); /* half used */
+    cr_assert_eq(g.confirm, 2);
+    cr_assert_eq(g.ahead, 1024);
+    g = ra_gate(1024, 32, 100, 299); /* a quarter */
+    cr_assert_eq(g.confirm, 4);
+    cr_assert_eq(g.ahead, 256);
+    g = ra_gate(1024, 32, 99, 301); /* under a quarter */
+    cr_assert_eq(g.confirm, 8);
+    cr_assert_eq(g.ahead, 32);
+    g = ra_gate(100, 32, 0, 1000); /* a quarter of a small limit: one window */
+    cr_assert_eq(g.ahead, 32);
+    g = ra_gate(16, 32, 0, 1000); /* never beyond the limit */
+    cr_assert_eq(g.ahead, 16);
+    g = ra_gate(40, 32, 100, 300);
+    cr_assert_eq(g.ahead, 32);
+}

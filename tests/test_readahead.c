@@ -123,6 +123,55 @@ Test(readahead, broken_stream_stops_reading_ahead)
     release(p);
 }
 
+/* Streams that break soon after readahead starts on them (a merge's short
+ * runs): what is read ahead of them goes unused, and the gate stops
+ * reading ahead of such streams after a few. */
+Test(readahead, short_streams_close_the_gate)
+{
+    need_readahead();
+    uint8_t *p = paged_out_region();
+    uint64_t x = 0x2545F4914F6CDD1Dull;
+    size_t streams = 256, len = 32;
+    struct vmem_stats s0 = stats();
+    for (size_t k = 0; k < streams; k++) {
+        size_t at = next_rand(&x) % (NPAGES / len - 1) * len;
+        cr_assert_eq(first_bad(p, at, at + len, 1), at + len, "stream %zu read back wrong", k);
+    }
+    struct vmem_stats s1 = stats();
+    uint64_t hard = s1.hard_faults - s0.hard_faults;
+    uint64_t read = s1.pages_read - s0.pages_read;
+    uint64_t ahead = (s1.prefetch_used - s0.prefetch_used) +
+                     (s1.prefetch_unused - s0.prefetch_unused);
+    cr_log_info("%zu streams of %zu pages: %llu hard faults, %llu pages read, %llu read "
+                "ahead (used %llu)", streams, len, (unsigned long long)hard,
+                (unsigned long long)read, (unsigned long long)ahead,
+                (unsigned long long)(s1.prefetch_used - s0.prefetch_used));
+    cr_assert_gt(hard, streams, "the streams hardly faulted: nothing to test");
+    /* until the gate has seen RA_GATE_EVIDENCE pages go unused, each
+     * stream may queue what lies ahead of it (the cap's eighth, 512
+     * pages) before it is given up (four streams are followed) */
+    uint64_t before_closed = 8 * 512;
+    cr_assert_leq(read, hard * 8 + before_closed,
+                  "%llu pages read for %llu hard faults: readahead kept reading ahead of "
+                  "streams that broke", (unsigned long long)read, (unsigned long long)hard);
+    /* a long stream then opens it again: most of a scan is read ahead */
+    wait_within_cap();
+    wait_page_writer_idle();
+    size_t from = 0;
+    while (from < NPAGES && page_state(p + from * PG) != PTE_PAGEDOUT)
+        from++;
+    cr_assert_lt(from + NPAGES / 2, NPAGES, "no paged-out run to scan");
+    struct vmem_stats s2 = stats();
+    cr_assert_eq(first_bad(p, from, from + NPAGES / 2, 1), from + NPAGES / 2);
+    struct vmem_stats s3 = stats();
+    uint64_t used = s3.prefetch_used - s2.prefetch_used;
+    cr_log_info("then a scan of %zu pages: %llu hard faults, %llu read ahead used",
+                (size_t)NPAGES / 2, (unsigned long long)(s3.hard_faults - s2.hard_faults),
+                (unsigned long long)used);
+    cr_assert_gt(used, NPAGES / 4, "the scan was hardly read ahead of: the gate stayed shut");
+    release(p);
+}
+
 /* ---- races ---------------------------------------------------------------- */
 
 #define CHUNK 64 /* pages */

@@ -9,11 +9,12 @@
  * latest fault and the end of what its faults and readahead have reached)
  * continues it; any other fault starts a new stream in place of the least
  * recent one, with the window back at its smallest and nothing read ahead
- * until RA_CONFIRM more faults confirm it (random faults close together
- * rarely do twice).  While the stream holds, windows are queued ahead of it,
+ * until more faults confirm it (two; random faults close together rarely
+ * do twice).  While the stream holds, windows are queued ahead of it,
  * each twice as wide as the one before (up to RA_WIN_MAX), until
  * VMEM_READAHEAD pages (at most an eighth of the cap) lie ahead of the
- * fault.  Strides up to RA_SLACK pages keep the stream (the windows are
+ * fault.  The gate (policy/readahead_gate.c) asks for more confirming
+ * faults and less ahead while recent windows went mostly unused.  Strides up to RA_SLACK pages keep the stream (the windows are
  * contiguous and bring the pages between).
  *
  * The thread: takes up to RA_DEPTH queued windows, takes room for them
@@ -39,7 +40,9 @@
  * its touch or its release finds it (transition fault, release.c).
  * Installed pages fault no more, so a window's installed pages count as
  * used (prefetch_used) once the stream's faults pass its end, as unused
- * (prefetch_unused) when the stream is given up before that.
+ * (prefetch_unused) when the stream is given up before that; the gate
+ * judges by these two (kept here, decayed: RA_GATE_SPAN), so with
+ * VMEM_PREFETCH_INSTALL=standby, counted elsewhere, it stays open.
  *
  * Lock: ra_lock, a leaf: the streams and the queue of windows.  Taken by
  * faults under as_lock and by the thread with no other lock.
@@ -61,6 +64,7 @@
 #include "os/thread.h"
 #include "os/uffd.h"
 #include "os/wake.h"
+#include "policy/policy.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -73,7 +77,7 @@
 #define RA_QUEUE    16  /* windows queued for the thread */
 #define RA_PASSED   32  /* installed windows a stream remembers (hit counting) */
 #define RA_SLACK    8   /* pages a fault may fall outside a stream and go on with it */
-#define RA_CONFIRM  2   /* faults that continue a stream before it is read ahead of */
+#define RA_GATE_SPAN 4096 /* pages of outcome the gate remembers: older ones halve away */
 
 struct window {
     uintptr_t base;
@@ -98,6 +102,7 @@ static struct stream streams[RA_STREAMS];
 static struct window queue[RA_QUEUE];
 static unsigned qhead, qcount;
 static uint64_t ra_clock;
+static uint64_t gate_used, gate_wasted; /* read-ahead pages reached / not, decayed */
 
 static int running; /* atomic: the thread is there */
 static int stopping; /* atomic */
@@ -124,13 +129,25 @@ static unsigned win_max(size_t ahead)
     return w < 8 ? 8 : (unsigned)w;
 }
 
+/* ra_lock held: n pages read ahead were reached by their stream (used) or
+ * not: counted, and remembered by the gate. */
+static void outcome(size_t n, int used)
+{
+    ctr_add(used ? &vmem_ctr.prefetch_used : &vmem_ctr.prefetch_unused, n);
+    *(used ? &gate_used : &gate_wasted) += n;
+    while (gate_used + gate_wasted > RA_GATE_SPAN) {
+        gate_used /= 2;
+        gate_wasted /= 2;
+    }
+}
+
 /* ra_lock held: windows of s wholly below idx were passed: used. */
 static void count_passed(struct stream *s, size_t idx)
 {
     unsigned k = 0;
     for (unsigned i = 0; i < s->npassed; i++) {
         if (s->passed[i].lo + s->passed[i].n <= idx)
-            ctr_add(&vmem_ctr.prefetch_used, s->passed[i].n);
+            outcome(s->passed[i].n, 1);
         else
             s->passed[k++] = s->passed[i];
     }
@@ -142,7 +159,7 @@ static void count_passed(struct stream *s, size_t idx)
 static void drop_stream(struct stream *s)
 {
     for (unsigned i = 0; i < s->npassed; i++)
-        ctr_add(&vmem_ctr.prefetch_unused, s->passed[i].n);
+        outcome(s->passed[i].n, 0);
     memset(s, 0, sizeof(*s));
 }
 
@@ -154,9 +171,12 @@ void readahead_note(const struct region *r, size_t idx, size_t end)
     size_t ahead = ahead_limit();
     if (!ahead)
         return;
-    unsigned wmax = win_max(ahead);
     int queued = 0;
     lock();
+    /* how far and how soon, by what recent windows came to */
+    struct ra_gate g = ra_gate(ahead, RA_WIN_MIN, gate_used, gate_wasted);
+    ahead = g.ahead;
+    unsigned wmax = win_max(ahead);
     ra_clock++;
     struct stream *s = NULL, *oldest = &streams[0];
     for (int i = 0; i < RA_STREAMS; i++) {
@@ -189,7 +209,7 @@ void readahead_note(const struct region *r, size_t idx, size_t end)
     if (end > s->next)
         s->next = end;
     count_passed(s, idx);
-    while (s->hits >= RA_CONFIRM && s->next < s->last + ahead && s->next < r->npages && qcount < RA_QUEUE) {
+    while (s->hits >= g.confirm && s->next < s->last + ahead && s->next < r->npages && qcount < RA_QUEUE) {
         size_t n = s->win;
         if (n > r->npages - s->next)
             n = r->npages - s->next;
@@ -214,10 +234,10 @@ static void record_installed(uintptr_t base, uint64_t id, size_t lo, size_t n)
         if (s->base != base || s->id != id || lo >= s->next || lo + s->win * 2 < s->last)
             continue;
         if (lo + n <= s->last) {
-            ctr_add(&vmem_ctr.prefetch_used, n); /* already passed */
+            outcome(n, 1); /* already passed */
         } else {
             if (s->npassed == RA_PASSED) { /* the oldest counts as passed */
-                ctr_add(&vmem_ctr.prefetch_used, s->passed[0].n);
+                outcome(s->passed[0].n, 1);
                 memmove(&s->passed[0], &s->passed[1], sizeof(s->passed[0]) * (RA_PASSED - 1));
                 s->npassed--;
             }
@@ -227,7 +247,7 @@ static void record_installed(uintptr_t base, uint64_t id, size_t lo, size_t n)
         unlock();
         return;
     }
-    ctr_add(&vmem_ctr.prefetch_unused, n); /* its stream was given up */
+    outcome(n, 0); /* its stream was given up */
     unlock();
 }
 
@@ -497,6 +517,7 @@ void readahead_stop(void)
     for (int i = 0; i < RA_STREAMS; i++)
         drop_stream(&streams[i]);
     qhead = qcount = 0;
+    gate_used = gate_wasted = 0;
     unlock();
 }
 

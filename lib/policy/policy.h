@@ -106,4 +106,21 @@ struct prefetch_ops {
 extern const struct prefetch_ops *const prefetch_list[];
 const struct prefetch_ops *prefetch_find(const char *name);
 
+/* ---- readahead gate ---------------------------------------------------------
+ * How readahead treats a sequential stream, from what its recent windows
+ * came to: `used` pages the stream reached, `wasted` pages read ahead and
+ * dropped unreached (the caller decays both).  A stream is read ahead of
+ * after `confirm` faults that continue it, at most `ahead` pages beyond its
+ * latest fault.  Mostly used: as asked (ahead_max); a quarter to a half:
+ * later and a quarter as far; less: later still and one window of win_min,
+ * which keeps evidence coming should streams start to pay again. */
+struct ra_gate {
+    unsigned confirm;
+    size_t ahead;
+};
+
+#define RA_GATE_EVIDENCE 256 /* pages judged before the gate closes at all */
+
+struct ra_gate ra_gate(size_t ahead_max, size_t win_min, uint64_t used, uint64_t wasted);
+
 #endif
