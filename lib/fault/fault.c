@@ -245,6 +245,7 @@ static void transition(struct region *r, size_t idx, int write, int *woke)
     int writing = (fr->flags & FRAME_WRITING) != 0;
     int prefetched = (fr->flags & FRAME_PREFETCHED) != 0;
     int marker = (fr->flags & FRAME_RA_MARK) != 0;
+    int by_readahead = (fr->flags & FRAME_READAHEAD) != 0;
     /* a frame in the compressed store without a page-file slot is clean
      * only as long as its entry lives: back in the working set it is dirty */
     int dirty = (fr->flags & FRAME_DIRTY) || writing || !paging_tracks_dirty() ||
@@ -288,6 +289,8 @@ static void transition(struct region *r, size_t idx, int write, int *woke)
     if (prefetched) {
         ctr_add(&vmem_ctr.prefetch_used, 1);
         prefetch_feedback(1);
+        if (by_readahead)
+            prefetch_outcome(1, 1);
     }
     if (marker) /* a readahead window reached: the stream goes on */
         readahead_note(r, idx, idx + 1);
@@ -444,7 +447,7 @@ static void inpage_error(struct region *r, size_t idx, int err)
  * FRAME_PREFETCHED, the first also `mark`.  Pages that find no frame go
  * back to PAGEDOUT: their read is simply dropped.  Returns the pages kept. */
 size_t fault_stash_prefetched(struct region *r, size_t first, size_t n, const uint8_t *data,
-                              uint32_t mark)
+                              uint32_t flags, uint32_t mark)
 {
     size_t kept = 0;
     while (n) {
@@ -466,7 +469,7 @@ size_t fault_stash_prefetched(struct region *r, size_t first, size_t n, const ui
             struct pte *q = pte_get(&r->ptes, first + k);
             struct frame *fr = standby_frame(f + (uint32_t)k);
             fr->slot = q->slot;
-            fr->flags = FRAME_PREFETCHED | (k == 0 ? mark : 0);
+            fr->flags = FRAME_PREFETCHED | flags | (k == 0 ? mark : 0);
             q->slot = f + (uint32_t)k;
             set_state(q, PTE_STANDBY);
         }
@@ -667,8 +670,8 @@ static void hard_fault(struct region **r_io, size_t idx, int write, size_t *room
         return;
     if (stash) {
         const uint8_t *data = bounce + (a - lo) * PAGE_SZ;
-        fault_stash_prefetched(r, a, idx - a, data, 0);
-        fault_stash_prefetched(r, idx + 1, b - idx - 1, data + (idx + 1 - a) * PAGE_SZ, 0);
+        fault_stash_prefetched(r, a, idx - a, data, 0, 0);
+        fault_stash_prefetched(r, idx + 1, b - idx - 1, data + (idx + 1 - a) * PAGE_SZ, 0, 0);
     }
     *woke = 1;
     p = pte_get(&r->ptes, idx);

@@ -34,11 +34,11 @@ int fault_populate(struct region *r, size_t first, size_t end);
 int fault_test_stop_install(size_t pages, int err);
 
 /* Keeps pages [first, first + n) of r, claimed (INSTALLING) and read into
- * data, on the standby list as prefetched (FRAME_PREFETCHED, the first
- * page also `mark`); pages without a frame go back to PAGEDOUT.  as_lock
+ * data, on the standby list as prefetched (FRAME_PREFETCHED and `flags`,
+ * the first page also `mark`); pages without a frame go back to PAGEDOUT.  as_lock
  * shared.  Returns the pages kept.  (fault.c, for readahead.c) */
 size_t fault_stash_prefetched(struct region *r, size_t first, size_t n, const uint8_t *data,
-                              uint32_t mark);
+                              uint32_t flags, uint32_t mark);
 
 /* SIGBUS claim for signal mode. */
 enum sigchain_verdict fault_sigbus_claim(int sig, siginfo_t *si, void *uctx);

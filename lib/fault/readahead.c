@@ -40,9 +40,8 @@
  * its touch or its release finds it (transition fault, release.c).
  * Installed pages fault no more, so a window's installed pages count as
  * used (prefetch_used) once the stream's faults pass its end, as unused
- * (prefetch_unused) when the stream is given up before that; the gate
- * judges by these two (kept here, decayed: RA_GATE_SPAN), so with
- * VMEM_PREFETCH_INSTALL=standby, counted elsewhere, it stays open.
+ * (prefetch_unused) when the stream is given up before that.  The gate
+ * judges by these (paging/prefetch.c keeps them, with the standby path's).
  *
  * Lock: ra_lock, a leaf: the streams and the queue of windows.  Taken by
  * faults under as_lock and by the thread with no other lock.
@@ -64,7 +63,6 @@
 #include "os/thread.h"
 #include "os/uffd.h"
 #include "os/wake.h"
-#include "policy/policy.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -77,7 +75,6 @@
 #define RA_QUEUE    16  /* windows queued for the thread */
 #define RA_PASSED   32  /* installed windows a stream remembers (hit counting) */
 #define RA_SLACK    8   /* pages a fault may fall outside a stream and go on with it */
-#define RA_GATE_SPAN 4096 /* pages of outcome the gate remembers: older ones halve away */
 
 struct window {
     uintptr_t base;
@@ -102,7 +99,6 @@ static struct stream streams[RA_STREAMS];
 static struct window queue[RA_QUEUE];
 static unsigned qhead, qcount;
 static uint64_t ra_clock;
-static uint64_t gate_used, gate_wasted; /* read-ahead pages reached / not, decayed */
 
 static int running; /* atomic: the thread is there */
 static int stopping; /* atomic */
@@ -129,16 +125,12 @@ static unsigned win_max(size_t ahead)
     return w < 8 ? 8 : (unsigned)w;
 }
 
-/* ra_lock held: n pages read ahead were reached by their stream (used) or
- * not: counted, and remembered by the gate. */
+/* n pages read ahead were reached by their stream (used) or not: counted,
+ * and told to the gate. */
 static void outcome(size_t n, int used)
 {
     ctr_add(used ? &vmem_ctr.prefetch_used : &vmem_ctr.prefetch_unused, n);
-    *(used ? &gate_used : &gate_wasted) += n;
-    while (gate_used + gate_wasted > RA_GATE_SPAN) {
-        gate_used /= 2;
-        gate_wasted /= 2;
-    }
+    prefetch_outcome(n, used);
 }
 
 /* ra_lock held: windows of s wholly below idx were passed: used. */
@@ -174,7 +166,7 @@ void readahead_note(const struct region *r, size_t idx, size_t end)
     int queued = 0;
     lock();
     /* how far and how soon, by what recent windows came to */
-    struct ra_gate g = ra_gate(ahead, RA_WIN_MIN, gate_used, gate_wasted);
+    struct ra_gate g = prefetch_gate(ahead, RA_WIN_MIN);
     ahead = g.ahead;
     unsigned wmax = win_max(ahead);
     ra_clock++;
@@ -362,7 +354,7 @@ static void settle(struct run *u, const uint8_t *data, int err)
             for (size_t k = i; k < i + keep; k++)
                 __atomic_fetch_and(&pte_get(&r->ptes, k)->flags, (uint8_t)~PTE_F_READAHEAD,
                                    __ATOMIC_ACQ_REL);
-            kept += fault_stash_prefetched(r, i, keep, src,
+            kept += fault_stash_prefetched(r, i, keep, src, FRAME_READAHEAD,
                                            u->mark && i == u->lo ? FRAME_RA_MARK : 0);
             src += keep * PAGE_SZ;
             i += keep;
@@ -517,7 +509,6 @@ void readahead_stop(void)
     for (int i = 0; i < RA_STREAMS; i++)
         drop_stream(&streams[i]);
     qhead = qcount = 0;
-    gate_used = gate_wasted = 0;
     unlock();
 }
 

@@ -8,10 +8,16 @@
  * used only with VMEM_PREFETCH_INSTALL=standby (a touch is then a
  * transition fault); installed pages' reads are invisible.
  *
+ * The readahead gate's evidence lives here too: pages read ahead that were
+ * reached and that were not, from readahead's windows (fault/readahead.c:
+ * installed, or with VMEM_PREFETCH_INSTALL=standby each frame readahead
+ * kept, at its touch or release); policy/readahead_gate.c judges it.
+ *
  * Memory: a prefetcher allocates only when created (prefetch_start, no
  * lock held), from libvmem's own allocator.
  *
  * Lock: prefetch_lock serialises calls into the prefetcher; a leaf lock.
+ * The gate's evidence is one atomic word, so it can be fed under any lock.
  */
 #include "paging/prefetch.h"
 #include "policy/policy.h"
@@ -30,6 +36,10 @@ pthread_mutex_t *prefetch_fork_lock(void) { return &prefetch_lock; }
 static const struct prefetch_ops *ops;
 static struct prefetcher *pf;
 static int reads_ahead; /* atomic: the policy is not "none" */
+/* atomic: pages read ahead and reached (high half) and not (low half),
+ * both halved whenever together they pass GATE_SPAN: the recent past */
+static uint64_t gate;
+#define GATE_SPAN 4096
 
 static void lock(void) { mutex_take("prefetch_lock", &prefetch_lock); }
 static void unlock(void) { mutex_give("prefetch_lock", &prefetch_lock); }
@@ -107,6 +117,7 @@ int prefetch_start(const char *spec, unsigned cluster, char *err, size_t errlen)
     ops = o;
     pf = p;
     unlock();
+    __atomic_store_n(&gate, 0, __ATOMIC_RELAXED); /* a new start judges afresh */
     __atomic_store_n(&reads_ahead, strcmp(o->name, "none") != 0, __ATOMIC_RELEASE);
     return 0;
 }
@@ -136,6 +147,26 @@ void prefetch_window(uint64_t vpn, unsigned *behind, unsigned *ahead)
     if (pf)
         ops->window(pf, vpn, behind, ahead);
     unlock();
+}
+
+void prefetch_outcome(size_t n, int used)
+{
+    uint64_t old = __atomic_load_n(&gate, __ATOMIC_RELAXED), now;
+    do {
+        uint64_t u = (old >> 32) + (used ? n : 0), w = (old & 0xffffffffu) + (used ? 0 : n);
+        while (u + w > GATE_SPAN) {
+            u /= 2;
+            w /= 2;
+        }
+        now = u << 32 | w;
+    } while (!__atomic_compare_exchange_n(&gate, &old, now, 1, __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED));
+}
+
+struct ra_gate prefetch_gate(size_t ahead_max, size_t win_min)
+{
+    uint64_t g = __atomic_load_n(&gate, __ATOMIC_RELAXED);
+    return ra_gate(ahead_max, win_min, g >> 32, g & 0xffffffffu);
 }
 
 void prefetch_feedback(int used)

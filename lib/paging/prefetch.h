@@ -5,6 +5,8 @@
 #ifndef VMEM_PREFETCH_H
 #define VMEM_PREFETCH_H
 
+#include "policy/policy.h"
+
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +29,13 @@ int prefetch_reads_ahead(void);
 
 /* A prefetched page was touched (1) or freed untouched (0). */
 void prefetch_feedback(int used);
+
+/* n pages read ahead were reached (used 1) or dropped unreached: evidence
+ * for the readahead gate (lock-free). */
+void prefetch_outcome(size_t n, int used);
+
+/* How soon and how far readahead goes now (policy/readahead_gate.c). */
+struct ra_gate prefetch_gate(size_t ahead_max, size_t win_min);
 
 /* Its lock, for the fork handlers only (fork_paging.c: the order). */
 pthread_mutex_t *prefetch_fork_lock(void);

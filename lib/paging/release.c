@@ -31,6 +31,8 @@ void paging_page_out(uint32_t f)
     if (fr->flags & FRAME_PREFETCHED) {
         ctr_add(&vmem_ctr.prefetch_unused, 1);
         prefetch_feedback(0);
+        if (fr->flags & FRAME_READAHEAD)
+            prefetch_outcome(1, 0);
     }
     if (fr->flags & FRAME_STORED) {
         /* the store has it (and its entry the slot, if any) */
@@ -86,6 +88,8 @@ uint32_t paging_forget(struct pte *p)
         if (fr->flags & FRAME_PREFETCHED) {
             ctr_add(&vmem_ctr.prefetch_unused, 1);
             prefetch_feedback(0);
+            if (fr->flags & FRAME_READAHEAD)
+                prefetch_outcome(1, 0);
         }
         if (fr->flags & FRAME_WRITING) {
             fr->flags |= FRAME_ORPHAN; /* the page writer frees it */

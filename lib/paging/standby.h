@@ -28,6 +28,8 @@ struct region;
 #define FRAME_RA_MARK 0x80 /* with FRAME_PREFETCHED: the first page of a
                               readahead window; its touch tells readahead
                               the stream has reached it */
+#define FRAME_READAHEAD 0x100 /* with FRAME_PREFETCHED: read by readahead,
+                              whose gate hears whether it was touched */
 #define FRAME_NOSTORE 0x20 /* the store refused it (reject, full, no
                               memory): the page file takes it */
 
