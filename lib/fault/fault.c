@@ -444,7 +444,7 @@ static void inpage_error(struct region *r, size_t idx, int err)
  * their content at data) in clean standby frames, a run of frames at a
  * time: one copy (or, in move mode, one UFFDIO_COPY: frame memory is
  * registered and filled by ioctl only) per run; each frame flagged
- * FRAME_PREFETCHED, the first also `mark`.  Pages that find no frame go
+ * FRAME_PREFETCHED and `flags`, the first also `mark`.  Pages that find no frame go
  * back to PAGEDOUT: their read is simply dropped.  Returns the pages kept. */
 size_t fault_stash_prefetched(struct region *r, size_t first, size_t n, const uint8_t *data,
                               uint32_t flags, uint32_t mark)

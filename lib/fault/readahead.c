@@ -14,8 +14,9 @@
  * each twice as wide as the one before (up to RA_WIN_MAX), until
  * VMEM_READAHEAD pages (at most an eighth of the cap) lie ahead of the
  * fault.  The gate (policy/readahead_gate.c) asks for more confirming
- * faults and less ahead while recent windows went mostly unused.  Strides up to RA_SLACK pages keep the stream (the windows are
- * contiguous and bring the pages between).
+ * faults and less ahead while recent windows went mostly unused.  Strides
+ * up to RA_SLACK pages keep the stream (the windows are contiguous and
+ * bring the pages between).
  *
  * The thread: takes up to RA_DEPTH queued windows, takes room for them
  * under the cap (cap_take, free room only: readahead never trims; what it

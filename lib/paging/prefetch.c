@@ -151,6 +151,8 @@ void prefetch_window(uint64_t vpn, unsigned *behind, unsigned *ahead)
 
 void prefetch_outcome(size_t n, int used)
 {
+    if (n > GATE_SPAN)
+        n = GATE_SPAN; /* the halves stay far from 32 bits */
     uint64_t old = __atomic_load_n(&gate, __ATOMIC_RELAXED), now;
     do {
         uint64_t u = (old >> 32) + (used ? n : 0), w = (old & 0xffffffffu) + (used ? 0 : n);
