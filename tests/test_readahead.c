@@ -172,6 +172,59 @@ Test(readahead, short_streams_close_the_gate)
     release(p);
 }
 
+/* One thread scans a region, every page; another touches random pages of
+ * a second region (a hash table's lookups).  Every page read ahead is for
+ * the scan and is reached by it: the random faults must not push the
+ * scan's stream out (counting its windows unused and closing the gate). */
+struct toucher { uint8_t *q; atomic_int *stop; size_t bad; };
+
+static void *touch_randomly(void *arg)
+{
+    struct toucher *t = arg;
+    uint64_t x = 0xABCDEF12345ull;
+    t->bad = SIZE_MAX;
+    while (!atomic_load(t->stop)) {
+        size_t i = next_rand(&x) % NPAGES;
+        if (!page_intact(t->q, i, 1)) {
+            t->bad = i;
+            break;
+        }
+    }
+    return NULL;
+}
+
+Test(readahead, random_faults_beside_a_scan_keep_its_stream)
+{
+    need_readahead();
+    uint8_t *q = VirtualAlloc(NULL, NPAGES * PG, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(q);
+    for (size_t i = 0; i < NPAGES; i++)
+        fill_page(q, i, 1);
+    uint8_t *p = paged_out_region();
+    atomic_int stop = 0;
+    struct toucher t = { q, &stop, SIZE_MAX };
+    pthread_t th;
+    cr_assert_eq(start_thread(&th, touch_randomly, &t), 0);
+    struct vmem_stats s0 = stats();
+    for (int pass = 0; pass < 2; pass++)
+        cr_assert_eq(first_bad(p, 0, NPAGES, 1), NPAGES, "pass %d read back wrong", pass);
+    struct vmem_stats s1 = stats();
+    atomic_store(&stop, 1);
+    pthread_join(th, NULL);
+    cr_assert_eq(t.bad, SIZE_MAX, "random page %zu read back wrong", t.bad);
+    uint64_t used = s1.prefetch_used - s0.prefetch_used;
+    uint64_t unused = s1.prefetch_unused - s0.prefetch_unused;
+    cr_log_info("two scans beside random faults: %llu read-ahead pages used, %llu unused",
+                (unsigned long long)used, (unsigned long long)unused);
+    cr_assert_gt(used, NPAGES / 2, "the scans were hardly read ahead of");
+    /* what is left ahead of the scan when each pass ends is not reached */
+    cr_assert_lt(unused * 10, used, "%llu read-ahead pages counted unused (%llu used) though "
+                 "the scan reads every page", (unsigned long long)unused,
+                 (unsigned long long)used);
+    release(p);
+    release(q);
+}
+
 /* ---- races ---------------------------------------------------------------- */
 
 #define CHUNK 64 /* pages */
