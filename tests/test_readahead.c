@@ -217,10 +217,18 @@ Test(readahead, random_faults_beside_a_scan_keep_its_stream)
     cr_log_info("two scans beside random faults: %llu read-ahead pages used, %llu unused",
                 (unsigned long long)used, (unsigned long long)unused);
     cr_assert_gt(used, NPAGES / 2, "the scans were hardly read ahead of");
-    /* what is left ahead of the scan when each pass ends is not reached */
-    cr_assert_lt(unused * 10, used, "%llu read-ahead pages counted unused (%llu used) though "
-                 "the scan reads every page", (unsigned long long)unused,
-                 (unsigned long long)used);
+    struct vmem_config c;
+    cr_assert_eq(vmem_get_config(&c), 0);
+    if (c.prefetch_install == VMEM_PREFETCH_STANDBY) {
+        /* the counters include the random faults' neighbours kept on the
+         * standby list, unused */
+        cr_log_info("VMEM_PREFETCH_INSTALL=standby: unused pages not compared");
+    } else {
+        /* what is left ahead of the scan when each pass ends is not reached */
+        cr_assert_lt(unused * 10, used, "%llu read-ahead pages counted unused (%llu used) "
+                     "though the scan reads every page", (unsigned long long)unused,
+                     (unsigned long long)used);
+    }
     release(p);
     release(q);
 }

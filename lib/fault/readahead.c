@@ -8,7 +8,7 @@
  * fault within RA_SLACK pages of where a recent stream stands (between its
  * latest fault and the end of what its faults and readahead have reached)
  * continues it; any other fault starts a new stream in place of the least
- * recent one, with the window back at its smallest and nothing read ahead
+ * recent one (one that has not held yet, if any), with the window back at its smallest and nothing read ahead
  * until more faults confirm it (two; random faults close together rarely
  * do twice).  While the stream holds, windows are queued ahead of it,
  * each twice as wide as the one before (up to RA_WIN_MAX), until
@@ -76,6 +76,7 @@
 #define RA_QUEUE    16  /* windows queued for the thread */
 #define RA_PASSED   32  /* installed windows a stream remembers (hit counting) */
 #define RA_SLACK    8   /* pages a fault may fall outside a stream and go on with it */
+#define RA_HELD     2   /* faults that continued a stream: it is kept over newer ones */
 
 struct window {
     uintptr_t base;
@@ -171,6 +172,10 @@ void readahead_note(const struct region *r, size_t idx, size_t end)
     ahead = g.ahead;
     unsigned wmax = win_max(ahead);
     ra_clock++;
+    /* a new stream takes the least recent slot not confirmed (random
+     * faults replace each other there), else the least recent: faults of
+     * another thread between a confirmed stream's faults (which come one
+     * per window once it is read ahead of) do not push it out */
     struct stream *s = NULL, *oldest = &streams[0];
     for (int i = 0; i < RA_STREAMS; i++) {
         struct stream *t = &streams[i];
@@ -179,7 +184,8 @@ void readahead_note(const struct region *r, size_t idx, size_t end)
             s = t;
             break;
         }
-        if (t->seen < oldest->seen)
+        int t_weak = t->hits < RA_HELD, o_weak = oldest->hits < RA_HELD;
+        if (t_weak > o_weak || (t_weak == o_weak && t->seen < oldest->seen))
             oldest = t;
     }
     if (!s) {
@@ -203,7 +209,7 @@ void readahead_note(const struct region *r, size_t idx, size_t end)
         s->next = end;
     count_passed(s, idx);
     while (s->hits >= g.confirm && s->next < s->last + ahead && s->next < r->npages && qcount < RA_QUEUE) {
-        size_t n = s->win;
+        size_t n = s->win < wmax ? s->win : wmax; /* wmax may have shrunk since */
         if (n > r->npages - s->next)
             n = r->npages - s->next;
         queue[(qhead + qcount++) % RA_QUEUE] =
