@@ -152,6 +152,17 @@ Test(cap_strict, prefetch_into_standby)
     run_held();
 }
 
+/* The neighbours kept in clean standby frames with the standby list off:
+ * those frames stay until touched or freed (no page writer takes them),
+ * so they are room to free, not room on its way */
+Test(cap_strict, prefetch_into_standby_with_standby_off)
+{
+    setenv("VMEM_STANDBY", "off", 1);
+    setenv("VMEM_PREFETCH", "cluster:32", 1);
+    setenv("VMEM_PREFETCH_INSTALL", "standby", 1);
+    run_held();
+}
+
 Test(cap_strict, compressed_store)
 {
     setenv("VMEM_COMPRESS", "lz4", 1);

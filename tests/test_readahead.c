@@ -9,6 +9,7 @@
  */
 #include "helpers.h"
 #include "pagefile/pagefile.h"
+#include "paging/wsmanager.h"
 
 #include <stdatomic.h>
 
@@ -78,6 +79,48 @@ Test(readahead, sequential_scan_is_read_ahead)
                      (unsigned long long)hard, (unsigned long long)read);
     }
     release(p);
+}
+
+/* Streams on four threads with the working-set manager held: the faults
+ * make their own room, while readahead takes free room for its windows
+ * and fills it with clean pages.  With the standby list off a clean page
+ * trimmed leaves RAM at once and gives the page writer nothing to do, so a
+ * fault that trimmed and then lost the room to readahead must trim again,
+ * not wait for a writer pass that never comes and pass the cap. */
+#define NSCANNERS 4
+static uint8_t *scanned;
+static size_t scan_bad; /* atomic: pages read back wrong */
+
+static void *scan_quarter(void *arg)
+{
+    size_t t = (size_t)(uintptr_t)arg, n = NPAGES / NSCANNERS;
+    for (size_t i = t * n; i < (t + 1) * n; i++)
+        if (!page_intact(scanned, i, 1))
+            __atomic_add_fetch(&scan_bad, 1, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+Test(readahead, streams_with_the_manager_held_stay_under_the_cap)
+{
+    need_readahead();
+    scanned = paged_out_region();
+    struct vmem_stats s0 = stats();
+    wsmanager_test_hold(1);
+    pthread_t th[NSCANNERS];
+    for (size_t t = 0; t < NSCANNERS; t++)
+        cr_assert_eq(start_thread(&th[t], scan_quarter, (void *)(uintptr_t)t), 0);
+    for (size_t t = 0; t < NSCANNERS; t++)
+        pthread_join(th[t], NULL);
+    struct vmem_stats s1 = stats();
+    wsmanager_test_hold(0);
+    cr_assert_eq(scan_bad, 0, "%zu pages read back wrong", scan_bad);
+    cr_assert_gt(s1.prefetch_used - s0.prefetch_used, 0, "the streams were not read ahead of");
+    cr_assert_eq(s1.cap_overruns - s0.cap_overruns, 0,
+                 "%llu pages over the cap, with nothing locked",
+                 (unsigned long long)(s1.cap_overruns - s0.cap_overruns));
+    cr_assert_leq(s1.peak_working_set, CAP / PG + CAP / PG / 100, "peak working set %llu pages",
+                  (unsigned long long)s1.peak_working_set);
+    release(scanned);
 }
 
 /* xorshift64 */
