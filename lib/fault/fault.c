@@ -469,7 +469,7 @@ size_t fault_stash_prefetched(struct region *r, size_t first, size_t n, const ui
             struct pte *q = pte_get(&r->ptes, first + k);
             struct frame *fr = standby_frame(f + (uint32_t)k);
             fr->slot = q->slot;
-            fr->flags = FRAME_PREFETCHED | flags | (k == 0 ? mark : 0);
+            standby_keep_prefetched(f + (uint32_t)k, flags | (k == 0 ? mark : 0));
             q->slot = f + (uint32_t)k;
             set_state(q, PTE_STANDBY);
         }

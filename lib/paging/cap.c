@@ -74,9 +74,12 @@ uint64_t cap_taken(void) { return __atomic_load_n(&taken, __ATOMIC_ACQUIRE) & TA
 
 uint64_t cap_held(void)
 {
-    /* with the standby list off every frame goes once written: frames
-     * already trimmed are room on its way */
-    return vmem_rt.cfg.standby ? cap_in_ram() : ws();
+    /* With the standby list off every trimmed page's frame goes once
+     * written: room on its way.  Not so a prefetched page's (a hard fault's
+     * neighbour or readahead's, VMEM_PREFETCH_INSTALL=standby, or a
+     * readahead window's marker): clean, it stays until touched or freed,
+     * so it is held, and freeing it is room made at once. */
+    return vmem_rt.cfg.standby ? cap_in_ram() : ws() + standby_prefetched();
 }
 
 uint64_t cap_excess(uint64_t extra)

@@ -59,6 +59,7 @@ static struct frame *frames;
 static uint8_t *data;
 static size_t limit;                /* frames the pool may grow to */
 static size_t nframes, in_use;      /* usable frames (frame_lock); in use */
+static size_t prefetched;           /* atomic: in use, FRAME_PREFETCHED */
 static uint64_t *busy;              /* bit f: frame f in use */
 static uint64_t *filled;            /* bit f: free frame f still has memory (move mode) */
 static uint32_t hint = 1;           /* next-fit start */
@@ -183,7 +184,7 @@ void standby_fini(void)
     frames = NULL;
     data = NULL;
     busy = filled = NULL;
-    limit = nframes = in_use = 0;
+    limit = nframes = in_use = prefetched = 0;
     hint = 1;
     head = tail = 0;
     move_mode = 0;
@@ -203,6 +204,17 @@ size_t standby_capacity(void) { return limit; }
 size_t standby_count(void)
 {
     return __atomic_load_n(&in_use, __ATOMIC_RELAXED);
+}
+
+size_t standby_prefetched(void)
+{
+    return __atomic_load_n(&prefetched, __ATOMIC_RELAXED);
+}
+
+void standby_keep_prefetched(uint32_t f, uint32_t flags)
+{
+    frames[f].flags = FRAME_PREFETCHED | flags;
+    __atomic_add_fetch(&prefetched, 1, __ATOMIC_RELAXED);
 }
 
 /* Appends frame f, for (r, page), to the standby list (frame_lock held). */
@@ -320,6 +332,8 @@ void standby_drop(uint32_t f)
         tail = fr->prev;
     fr->region = NULL;
     fr->next = fr->prev = 0;
+    if (fr->flags & FRAME_PREFETCHED)
+        __atomic_sub_fetch(&prefetched, 1, __ATOMIC_RELAXED);
     put_bit(busy, f, 0);
     if (move_mode)
         put_bit(filled, f, 1); /* emptied when taken again */

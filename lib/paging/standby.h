@@ -56,6 +56,14 @@ int standby_grow(size_t free_wanted);
 size_t standby_capacity(void);      /* the limit: frames it may grow to */
 size_t standby_usable(void);        /* frames grown so far */
 size_t standby_count(void);         /* frames in use */
+/* Frames in use that hold prefetched pages (FRAME_PREFETCHED): clean, and
+ * kept until touched or freed, whether or not the standby list is on. */
+size_t standby_prefetched(void);
+
+/* Frame f (just taken, its page's content in it) holds a prefetched page:
+ * flags FRAME_PREFETCHED | flags, counted in standby_prefetched() until
+ * dropped. */
+void standby_keep_prefetched(uint32_t f, uint32_t flags);
 
 /* Move mode: registers frame memory with userfaultfd `uffd` so pages can be
  * moved into frames with UFFDIO_MOVE (see standby.c).  0 or errno. */

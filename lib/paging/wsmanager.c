@@ -93,9 +93,10 @@ static void grow_failed(void)
 static int trim_round(void)
 {
     size_t done = 0;
-    /* down to the low-water mark.  With the standby list off every frame
-     * goes once written, so only the working set counts: frames already
-     * trimmed are room on its way (cap_held). */
+    /* down to the low-water mark.  With the standby list off a trimmed
+     * page's frame goes once written, so only the working set and the
+     * prefetched pages' frames count: frames already trimmed are room on
+     * its way (cap_held). */
     size_t need = trim_need(0);
     size_t sb_room = standby_capacity() - standby_count();
     size_t n = need < TRIM_BATCH ? (size_t)need : TRIM_BATCH;
