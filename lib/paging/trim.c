@@ -72,6 +72,12 @@ struct victim { uintptr_t base; uint64_t id; size_t page; unsigned left; };
 #define LEFT_MAX 8
 static struct victim left_over[TRIM_BATCH];
 static size_t nleft_over;
+static uint64_t victims_left; /* atomic: named victims that stayed resident */
+
+uint64_t trim_victims_left(void)
+{
+    return __atomic_load_n(&victims_left, __ATOMIC_RELAXED);
+}
 
 void trim_open_files(void)
 {
@@ -466,6 +472,7 @@ size_t trim_working_set(size_t n, size_t (*limit)(size_t), size_t arg)
             const struct pte *p = r && r->id == v[k].id ? pte_get(&r->ptes, v[k].page) : NULL;
             if (!p || p->state != PTE_RESIDENT)
                 continue;
+            __atomic_add_fetch(&victims_left, 1, __ATOMIC_RELAXED);
             if (!(p->flags & PTE_F_LOCKED) && ++v[k].left < LEFT_MAX &&
                 nleft_over < TRIM_BATCH)
                 left_over[nleft_over++] = v[k];

@@ -7,6 +7,7 @@
 #define VMEM_TRIM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define TRIM_BATCH 64 /* pages trimmed or freed per round */
 
@@ -16,6 +17,12 @@
  * or a fault making room (reclaim.c); takes as_lock, so never with it
  * held. */
 size_t trim_working_set(size_t n, size_t (*limit)(size_t), size_t arg);
+
+/* Victims the replacement policy named that stayed resident (locked,
+ * pinned for a moment, no frame free for them): each is trimmed later, or
+ * given back to the policy as its newest page, so the live order is not
+ * the policy's from then on.  Since the process started. */
+uint64_t trim_victims_left(void);
 
 /* Opens the /proc/self files the trimmer reads (paging_start; either may be
  * unavailable), and closes them (paging_stop, and in a forked child: they
