@@ -19,7 +19,7 @@
 /* Thread mode with paging under CAP; skips elsewhere. */
 static void need_readahead(void)
 {
-    setenv("VMEM_READAHEAD", "on", 0); /* off by default; a path may set a size */
+    setenv("VMEM_READAHEAD", "on", 0); /* the default; a path may set a size */
     struct vmem_config c;
     cr_assert_eq(vmem_get_config(&c), 0);
     if (c.fault_mode != VMEM_FAULT_THREAD)

@@ -117,7 +117,7 @@ static void defaults(struct vmem_config *cfg)
     cfg->compress = VMEM_COMPRESS_DEFAULT;
     cfg->compress_threshold = DEFAULT_COMPRESS_THRESHOLD;
     cfg->compress_max_pct = DEFAULT_COMPRESS_MAX_PCT;
-    cfg->readahead = 0; /* off until it pays its way: docs/paging.md, "Readahead" */
+    cfg->readahead = DEFAULT_READAHEAD; /* docs/paging.md, "Readahead" */
 }
 
 VMEM_API int vmem_config_default_sized(struct vmem_config *cfg, size_t size)
