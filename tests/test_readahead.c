@@ -82,11 +82,9 @@ Test(readahead, sequential_scan_is_read_ahead)
 }
 
 /* Streams on four threads with the working-set manager held: the faults
- * make their own room, while readahead takes free room for its windows
- * and fills it with clean pages.  With the standby list off a clean page
- * trimmed leaves RAM at once and gives the page writer nothing to do, so a
- * fault that trimmed and then lost the room to readahead must trim again,
- * not wait for a writer pass that never comes and pass the cap. */
+ * make their own room while readahead takes free room for its windows and
+ * keeps each window's marker in a standby frame; every page reads back,
+ * the streams are read ahead of, and no page goes over the cap. */
 #define NSCANNERS 4
 static uint8_t *scanned;
 static size_t scan_bad; /* atomic: pages read back wrong */
