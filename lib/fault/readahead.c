@@ -19,9 +19,9 @@
  * bring the pages between).
  *
  * The thread: takes up to RA_DEPTH queued windows, takes room for them
- * under the cap (cap_take, free room only: readahead never trims; what it
- * takes makes the working-set manager trim the replacement policy's
- * victims, the pages it would evict anyway), claims their paged-out pages
+ * under the cap without waiting (paging_room_ahead: free room, then clean
+ * standby frames freed and the replacement policy's victims trimmed, the
+ * pages it would evict anyway), claims their paged-out pages
  * (INSTALLING with PTE_F_READAHEAD, as_lock shared, region.inflight
  * counted), releases as_lock and reads every run of consecutive slots at
  * once on its io_uring ring (pagefile_read_batch).  As each read
