@@ -78,8 +78,12 @@ uint64_t cap_held(void)
      * written: room on its way.  Not so a prefetched page's (a hard fault's
      * neighbour or readahead's, VMEM_PREFETCH_INSTALL=standby, or a
      * readahead window's marker): clean, it stays until touched or freed,
-     * so it is held, and freeing it is room made at once. */
-    return vmem_rt.cfg.standby ? cap_in_ram() : ws() + standby_prefetched();
+     * so it is held, and freeing it is room made at once.  Nor the
+     * compressed store's RAM: it stays until its pages are faulted back or
+     * evicted, and trimming more pages into it is what makes the store
+     * evict (compress_out.c). */
+    return vmem_rt.cfg.standby ? cap_in_ram()
+                               : ws() + standby_prefetched() + store_charged_pages();
 }
 
 uint64_t cap_excess(uint64_t extra)

@@ -58,8 +58,9 @@ void cap_set(uint64_t cap_pages);
 /* Pages in RAM: working set + standby frames + the compressed store. */
 uint64_t cap_in_ram(void);
 /* What trimming and freeing reduce: the pages in RAM, or with the standby
- * list off the working set alone (a trimmed page's frame is freed once
- * written: room on its way). */
+ * list off the working set, the frames of prefetched pages and the
+ * compressed store (a trimmed page's frame is freed once written: room on
+ * its way). */
 uint64_t cap_held(void);
 /* Pages faults have taken room for and not yet installed. */
 uint64_t cap_taken(void);
