@@ -25,15 +25,16 @@
 
 static int rfd, wfd;
 
-/* pend-*: threads reading a view of 4096 pages until the process ends. */
+/* pend-*: threads reading a view at random until the process ends. */
 static volatile char *end_view;
+static size_t end_pages;
 static unsigned long end_reads;
 
 static void *read_until_the_end(void *arg)
 {
     unsigned seed = (unsigned)(uintptr_t)arg;
     for (;;) {
-        size_t p = (size_t)rand_r(&seed) % 4096;
+        size_t p = (size_t)rand_r(&seed) % end_pages;
         (void)end_view[p * 4096 + (p % 512) * 8];
         __atomic_add_fetch(&end_reads, 1, __ATOMIC_RELAXED);
     }
@@ -308,11 +309,15 @@ int main(int argc, char **argv)
         CHECK(h, "OpenFileMappingA");
         end_view = MapViewOfFile(h, FILE_MAP_READ, 0, 0, 0);
         CHECK(end_view, "MapViewOfFile");
+        MEMORY_BASIC_INFORMATION mbi;
+        CHECK(VirtualQuery((const void *)end_view, &mbi, sizeof mbi) == sizeof mbi, "VirtualQuery");
+        end_pages = mbi.RegionSize / 4096;
         pthread_t t;
         for (int i = 0; i < 3; i++)
             CHECK(pthread_create(&t, NULL, read_until_the_end, (void *)(uintptr_t)(i + 1)) == 0,
                   "pthread_create");
-        while (__atomic_load_n(&end_reads, __ATOMIC_RELAXED) < 20000)
+        /* the readers are well under way (most reads fault) */
+        while (__atomic_load_n(&end_reads, __ATOMIC_RELAXED) < 4 * end_pages)
             ;
         say('r');
         if (strcmp(scenario, "pend-shutdown") == 0) {

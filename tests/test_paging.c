@@ -99,7 +99,8 @@ static void verify_all(void)
 
 Test(paging, eight_times_the_cap_four_threads)
 {
-    size_t cap = 8 * MIB;
+    /* the ratio to the cap makes the pressure; 2 MiB keeps it quick */
+    size_t cap = 2 * MIB;
     need_paging(cap);
     npages = 8 * cap / 4096;
     gens = calloc(npages, sizeof(*gens));
@@ -121,7 +122,7 @@ Test(paging, eight_times_the_cap_four_threads)
 
 Test(paging, rewrite_and_verify_sequentially)
 {
-    size_t cap = 4 * MIB;
+    size_t cap = 2 * MIB;
     need_paging(cap);
     npages = 6 * cap / 4096;
     gens = calloc(npages, sizeof(*gens));

@@ -49,12 +49,12 @@ static void child_paging(void)
     CHILD_CHECK(e == 0, "cannot start paging: %s", strerror(e));
 }
 
-/* Writes 16 MiB elsewhere, twice: under CAP, everything older is trimmed. */
+/* Writes four times CAP elsewhere, twice: everything older is trimmed. */
 static void pressure(void)
 {
-    size_t n = 16 * MIB / PG;
+    size_t n = 4 * CAP / PG;
     uint8_t *q = VirtualAlloc(NULL, n * PG, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
-    CHILD_CHECK(q != NULL, "VirtualAlloc 16 MiB: error %u", (unsigned)GetLastError());
+    CHILD_CHECK(q != NULL, "VirtualAlloc 4 MiB: error %u", (unsigned)GetLastError());
     for (int round = 0; round < 2; round++)
         for (size_t i = 0; i < n; i++)
             q[i * PG + (size_t)round] = (uint8_t)(i + 1);
