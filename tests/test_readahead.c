@@ -13,7 +13,7 @@
 
 #include <stdatomic.h>
 
-#define CAP    (16 * MIB)
+#define CAP    (8 * MIB)
 #define NPAGES (4 * CAP / PG) /* four times the cap */
 
 /* Thread mode with paging under CAP; skips elsewhere. */
@@ -153,7 +153,7 @@ Test(readahead, broken_stream_stops_reading_ahead)
     uint64_t hard = s2.hard_faults - s1.hard_faults;
     uint64_t read = s2.pages_read - s1.pages_read;
     /* what was queued for the stream when it broke: VMEM_READAHEAD (1024
-     * pages by default, the cap's eighth 512 here) and a window */
+     * pages by default, the cap's eighth 256 here) and a window */
     uint64_t queued = 1024 + 256;
     cr_log_info("%zu random touches: %llu hard faults, %llu pages read", touches,
                 (unsigned long long)hard, (unsigned long long)read);
