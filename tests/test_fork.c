@@ -58,7 +58,7 @@ Test(fork, child_sees_parent_data_and_zeros)
 
 /* ---- a child of a paging process ------------------------------------------ */
 
-#define FORK_PAGES 4096 /* 16 MiB under a 2 MiB cap */
+#define FORK_PAGES 2048 /* 8 MiB under a 1 MiB cap */
 
 static void fill_all(uint64_t *w, uint64_t gen)
 {
@@ -81,7 +81,7 @@ static size_t check_all(const uint64_t *w, uint64_t gen)
  * see the fork's content, the parent its own. */
 Test(fork, child_of_paging_process_reads_fork_time_data)
 {
-    need_paging(2 * MIB);
+    need_paging(1 * MIB);
     uint64_t *w = VirtualAlloc(NULL, FORK_PAGES * 4096, MEM_COMMIT, PAGE_READWRITE);
     cr_assert_not_null(w);
     fill_all(w, 1);
@@ -145,7 +145,7 @@ static void reap_in_window(void)
  * the parent writes two new generations to the page file. */
 Test(fork, reaper_inside_fork_window_keeps_hold)
 {
-    need_paging(2 * MIB);
+    need_paging(1 * MIB);
     uint64_t *w = VirtualAlloc(NULL, FORK_PAGES * 4096, MEM_COMMIT, PAGE_READWRITE);
     cr_assert_not_null(w);
     fill_all(w, 1);

@@ -24,7 +24,7 @@
 
 /* ---- a child with threads reading its parent's paged-out memory -------- */
 
-#define SCAN_PAGES 4096 /* 16 MiB under a 2 MiB cap */
+#define SCAN_PAGES 2048 /* 8 MiB under a 1 MiB cap */
 #define SCANNERS 4
 
 static uint64_t *scan_mem;
@@ -79,7 +79,7 @@ static int scan_child(void)
 
 static void scan_in_children(int rounds)
 {
-    need_paging(2 * MIB);
+    need_paging(1 * MIB);
     scan_mem = VirtualAlloc(NULL, SCAN_PAGES * PAGE, MEM_COMMIT, PAGE_READWRITE);
     cr_assert_not_null(scan_mem);
     for (size_t i = 0; i < SCAN_PAGES; i++)
@@ -140,7 +140,7 @@ static int grandchild_scan(void)
 
 Test(fork_threads, grandchild_scans_pages_absent_in_child)
 {
-    need_paging(2 * MIB);
+    need_paging(1 * MIB);
     scan_mem = VirtualAlloc(NULL, SCAN_PAGES * PAGE, MEM_COMMIT, PAGE_READWRITE);
     cr_assert_not_null(scan_mem);
     for (size_t i = 0; i < SCAN_PAGES; i++)
