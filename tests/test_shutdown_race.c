@@ -26,7 +26,7 @@
 #include "helpers.h"
 
 #define WORKERS 4
-#define PAGES   2048 /* 8 MiB a round: twice the cap where there is one */
+#define PAGES   1024 /* 4 MiB a round: twice the cap where there is one */
 #define ROUNDS  3
 
 /* What the threads met: signals by kind, and reads that were wrong. */
@@ -114,7 +114,7 @@ static void race(int shutdown)
         cr_assert(e == 0 || e == EALREADY, "vmem_init round %d: %s", round, strerror(e));
         cr_assert(e == 0 || round == 0 || !shutdown, "round %d: still running", round);
         if (paging_mode() && (round == 0 || shutdown)) {
-            e = vmem_set_max_resident(4 * MIB);
+            e = vmem_set_max_resident(2 * MIB);
             cr_assert(e == 0 || e == ENOTSUP, "cap: %s", strerror(e)); /* move without MOVE */
         }
         base = VirtualAlloc(NULL, PAGES * PG, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
