@@ -45,8 +45,8 @@ static void verify(const uint8_t *p, size_t n, unsigned salt)
 
 Test(paging_faults, injected_io_errors_lose_nothing)
 {
-    need_paging(2 * MIB);
-    size_t n = 8 * 2 * MIB / 4096;
+    need_paging(1 * MIB);
+    size_t n = 8 * 1 * MIB / 4096; /* eight times the cap */
     uint8_t *p = VirtualAlloc(NULL, n * 4096, MEM_COMMIT, PAGE_READWRITE);
     cr_assert_not_null(p);
     pagefile_inject_errors(3, EIO); /* every third read or write fails */
