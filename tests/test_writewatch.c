@@ -283,8 +283,8 @@ static void *ww_writer(void *arg)
 
 Test(writewatch, paged_writes_are_never_missed)
 {
-    need_paging(4 * MIB);
-    ww_pages = (32u << 20) / 4096;
+    need_paging(1 * MIB);
+    ww_pages = (8u << 20) / 4096; /* eight times the cap */
     ww_region = VirtualAlloc(NULL, ww_pages * 4096, MEM_RESERVE | MEM_COMMIT | MEM_WRITE_WATCH,
                              PAGE_READWRITE);
     cr_assert_not_null(ww_region);
