@@ -386,6 +386,38 @@ Test(trim, pages_shared_with_a_child_are_trimmed)
     run_child(shared_pages);
 }
 
+/* Once the child is gone (a fork then exec or exit: system(), popen()) the
+ * parent's pages are mapped once again, but the kernel still counts them
+ * as possibly shared until they are written (not "anon exclusive"): the
+ * move refuses them with EBUSY, and pagemap shows them exclusively mapped,
+ * as it shows a pinned page.  They must be trimmed, not kept as pinned. */
+static void pages_of_an_ended_child(void)
+{
+    child_paging();
+    uint8_t *p = VirtualAlloc(NULL, NSHARED * PG, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+    CHILD_CHECK(p != NULL, "VirtualAlloc: error %u", (unsigned)GetLastError());
+    for (size_t i = 0; i < NSHARED; i++)
+        fill_page(p, i, 1);
+    pid_t g = fork();
+    CHILD_CHECK(g >= 0, "fork: %s", strerror(errno));
+    if (g == 0)
+        _exit(0);
+    int status;
+    CHILD_CHECK(waitpid(g, &status, 0) == g && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "the forked child failed");
+    pressure();
+    size_t out = count_trimmed(p, NSHARED);
+    CHILD_CHECK(out >= NSHARED / 2, "only %zu of %d pages once shared with an ended child were "
+                "trimmed", out, NSHARED);
+    for (size_t i = 0; i < NSHARED; i++)
+        CHILD_CHECK(page_intact(p, i, 1), "page %zu lost its contents", i);
+}
+
+Test(trim, pages_once_shared_with_an_ended_child_are_trimmed)
+{
+    run_child(pages_of_an_ended_child);
+}
+
 /* ---- a move the kernel reports failed after moving ------------------------ */
 
 #define NMOVED 256
