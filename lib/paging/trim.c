@@ -330,10 +330,20 @@ static void trim_run_copy(struct region *r, size_t first, size_t n, size_t *trim
  * never pinned).  A pinned page stays resident: a copy would not stop a
  * device writing into the page, and what it wrote would land in the page
  * dropped.  Shared pages, and a page refused for another reason, are
- * copied.  n <= TRIM_BATCH; as_lock exclusive. */
+ * copied.
+ *
+ * A page mapped once again after a fork (the child exited or exec'd: a
+ * system() or popen()) is refused too until it is written: the kernel no
+ * longer knows it for this process's alone ("anon exclusive").  pagemap
+ * shows it as a pinned page, mapped once.  A write fault that writes
+ * nothing (MADV_POPULATE_WRITE) makes it this process's alone again, and
+ * the move is tried once more; a pinned page is refused again and stays.
+ * Only a page not write-protected by userfaultfd is faulted so: its write
+ * fault is the kernel's, never a userfault this thread would wait for
+ * with as_lock held.  n <= TRIM_BATCH; as_lock exclusive. */
 static void trim_run_moving(struct region *r, size_t first, size_t n, size_t *trimmed)
 {
-    size_t pos = first, end = first + n;
+    size_t pos = first, end = first + n, pop_lo = 0, pop_hi = 0; /* faulted for write */
     while (pos < end) {
         int err;
         size_t moved = trim_run_move(r, pos, end - pos, trimmed, &err);
@@ -347,8 +357,22 @@ static void trim_run_moving(struct region *r, size_t first, size_t n, size_t *tr
             uint64_t pm[TRIM_BATCH];
             int pagemap_fd = os_self_fd(&pagemap_file);
             if (pagemap_fd < 0 || vm_pagemap(pagemap_fd, region_addr(r, pos), left, pm) ||
-                (pm[0] & VM_PM_EXCLUSIVE) || !(pm[0] & VM_PM_PRESENT)) {
-                pos++; /* pinned (or cannot tell): stays */
+                !(pm[0] & VM_PM_PRESENT)) {
+                pos++; /* cannot tell: stays */
+                continue;
+            }
+            if (pm[0] & VM_PM_EXCLUSIVE) {
+                size_t k = 0;
+                while (k < left && (pm[k] & VM_PM_PRESENT) && (pm[k] & VM_PM_EXCLUSIVE) &&
+                       !(pm[k] & VM_PM_UFFD_WP))
+                    k++;
+                if ((pos >= pop_lo && pos < pop_hi) || !k ||
+                    vm_populate(region_addr(r, pos), k * PAGE_SZ, 1) != 0) {
+                    pos++; /* pinned (refused after the write fault): stays */
+                    continue;
+                }
+                pop_lo = pos; /* once: a page refused again is pinned */
+                pop_hi = pos + k;
                 continue;
             }
             while (copy < left && (pm[copy] & VM_PM_PRESENT) && !(pm[copy] & VM_PM_EXCLUSIVE))
