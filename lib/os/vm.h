@@ -22,7 +22,9 @@ int vm_reserve(uintptr_t hint, size_t len, size_t align, int fixed, uintptr_t *o
 int vm_find_top_gap(size_t len, size_t align, uintptr_t *out);
 
 /* Any thread, async-signal-safe, none of these touches the memory itself
- * (vm_populate faults it in: never under as_lock on registered memory): */
+ * (vm_populate faults it in: never under as_lock on registered memory,
+ * but for present pages userfaultfd does not write-protect, whose write
+ * faults are the kernel's alone): */
 int vm_unmap(uintptr_t addr, size_t len);
 /* Any thread: [addr, addr+len), mapped or not, becomes reserved space as
  * vm_reserve's at once (MAP_FIXED): what was mapped there, its page-table
