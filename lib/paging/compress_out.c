@@ -20,9 +20,10 @@
  * refuses (does not compress under the threshold, store full, no memory)
  * is marked FRAME_NOSTORE: the page writer writes it to the page file as
  * before.  A frame faulted back or decommitted meanwhile (FRAME_ORPHAN)
- * gives its entry back.  Each page compressed is reported to the store's adaptive share
- * (compress/share.c); while that share is 0, only its samples are
- * compressed and the other frames go to the page file at once.
+ * gives its entry back.  Each page compressed is reported to the store's
+ * adaptive share (compress/share.c); while that share is 0, only its
+ * samples are compressed and the other frames go to the page file at
+ * once.
  *
  * Out of it: when the store is above its eviction mark (90 % of its
  * share, at most VMEM_COMPRESS_MAX), its oldest entries leave, under as_lock exclusive: a
