@@ -536,16 +536,17 @@ static void check_tree(const char *pagefile_in_work)
     snprintf(pf, sizeof(pf), "%s%s", work, pagefile_in_work);
     const char *c = env_path("RUN_CHILD");
     /* three children of sh, one of them a forked child that execs, and a
-     * nested sh with a tree of its own: 6 processes that page */
+     * nested sh with a tree of its own: 6 processes that page, each 8 MiB
+     * under a 2 MiB cap (sh's own heap, 1 MiB, stays under it) */
     snprintf(script, sizeof(script),
-             "'%s' page 16 && '%s' tree 16 && '%s' page 16 && /bin/sh -c \"'%s' tree 16\"", c, c,
-             c, c);
-    char *argv[] = { (char *)env_path("VMEM_TOOL"), "run", "--max-resident", "4M",
+             "'%s' page 8 && '%s' tree 8 && '%s' page 8 && /bin/sh -c \"'%s' tree 8\"", c, c, c,
+             c);
+    char *argv[] = { (char *)env_path("VMEM_TOOL"), "run", "--max-resident", "2M",
                      "--pagefile", pf, "--", "/bin/sh", "-c", script, NULL };
     struct ran r = run(argv);
     cr_assert_eq(r.status, 0, "status %d; output:\n%s", r.status, r.out);
-    cr_assert_str_eq(r.out, "page 16 ok\npage 16 ok\npage 16 ok\npage 16 ok\npage 16 ok\n"
-                            "page 16 ok\n", "output:\n%s", r.out);
+    cr_assert_str_eq(r.out, "page 8 ok\npage 8 ok\npage 8 ok\npage 8 ok\npage 8 ok\n"
+                            "page 8 ok\n", "output:\n%s", r.out);
     cr_assert_eq(entries(work), 0, "%d files left in the page-file directory", entries(work));
     remove_tree(work);
 }
@@ -570,12 +571,13 @@ Test(run, stdio_line_survives_paging)
 {
     if (mode_is("kernel"))
         cr_skip_test("fault mode kernel: no paging");
-    char *argv[] = { (char *)env_path("VMEM_TOOL"), "run", "--max-resident", "4M", "--",
-                     (char *)env_path("RUN_CHILD"), "stdio", "16", NULL };
+    /* 8 MiB touched under a 2 MiB cap */
+    char *argv[] = { (char *)env_path("VMEM_TOOL"), "run", "--max-resident", "2M", "--",
+                     (char *)env_path("RUN_CHILD"), "stdio", "8", NULL };
     for (int i = 0; i < 16; i++) {
         struct ran r = run(argv);
         cr_assert_eq(r.status, 0, "run %d: status %d; output:\n%s", i, r.status, r.out);
-        cr_assert_str_eq(r.out, "stdio 16 ok\n", "run %d: output:\n%s", i, r.out);
+        cr_assert_str_eq(r.out, "stdio 8 ok\n", "run %d: output:\n%s", i, r.out);
     }
 }
 
