@@ -5,10 +5,14 @@
  * itself.  Built twice: linked with libvmem (VirtualAlloc), and plain
  * (malloc, for `vmem run`'s preload library).
  *
- *   report_child [-p PAGES] [-c] [-e FILE] [-d FILE] [-w] [-k SIG] [-x STATUS] [-s]
+ *   report_child [-p PAGES] [-c] [-e FILE] [-d FILE] [-w] [-k SIG] [-x STATUS] [-s] [-a FILE]
  *     -c  close fd 2 before exit       -w  "ready" on stdout, wait for a line
  *     -k  raise SIG at the end          -x  exit status
  *     -s  vmem_shutdown before exit (linked only)
+ *     -a  once the pages are written, a copy of this process's statistics
+ *         area into FILE whose every request counts as answered (linked
+ *         only): a forged area readers never wait on, there being no
+ *         publisher behind it to answer
  *     -e  before the first call: close fd 2 and open FILE (read-write, kept
  *         as it is) in its place, or only close it when FILE is "-"
  *     -d  before the first call: open FILE (read-write, kept as it is) and
@@ -26,6 +30,7 @@
 #ifdef REPORT_CHILD_LINKED
 #include <memoryapi.h>
 #include <vmem.h>
+#include <vmemstat.h>
 #endif
 
 static void wait_line(int phase)
@@ -37,12 +42,37 @@ static void wait_line(int phase)
         ;
 }
 
+#ifdef REPORT_CHILD_LINKED
+/* The area as it is now, with `answered` far ahead of `request`: a reader
+ * adds 1 to `request` and finds it answered already. */
+static int write_answered_copy(const char *path)
+{
+    const struct vmem_statarea *a;
+    if (vmem_statarea_open(vmem_statarea_dir(), (long)getpid(), 0, &a))
+        return -1;
+    struct vmem_statarea *c = malloc(sizeof(*c));
+    if (!c) {
+        vmem_statarea_close(a);
+        return -1;
+    }
+    memcpy(c, a, sizeof(*c));
+    vmem_statarea_close(a);
+    c->answered = c->request + 0x40000000u;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ssize_t n = fd >= 0 ? write(fd, c, sizeof(*c)) : -1;
+    free(c);
+    if (fd >= 0 && close(fd))
+        n = -1;
+    return n == (ssize_t)sizeof(*c) ? 0 : -1;
+}
+#endif
+
 int main(int argc, char **argv)
 {
     size_t pages = 256;
     int close_err = 0, wait = 0, sig = 0, status = 0, shutdown = 0, opt;
-    const char *err_file = NULL, *dup_file = NULL;
-    while ((opt = getopt(argc, argv, "p:ce:d:wk:x:s")) != -1) {
+    const char *err_file = NULL, *dup_file = NULL, *copy_file = NULL;
+    while ((opt = getopt(argc, argv, "p:ce:d:wk:x:sa:")) != -1) {
         switch (opt) {
         case 'p': pages = strtoul(optarg, NULL, 10); break;
         case 'c': close_err = 1; break;
@@ -52,6 +82,7 @@ int main(int argc, char **argv)
         case 'k': sig = atoi(optarg); break;
         case 'x': status = atoi(optarg); break;
         case 's': shutdown = 1; break;
+        case 'a': copy_file = optarg; break;
         default: return 2;
         }
     }
@@ -78,6 +109,13 @@ int main(int argc, char **argv)
         return 3;
     for (size_t i = 0; i < pages; i++)
         memset(m + i * 4096, (int)(i * 7 + 1), 4096);
+#ifdef REPORT_CHILD_LINKED
+    if (copy_file && write_answered_copy(copy_file))
+        return 6;
+#else
+    if (copy_file)
+        return 2;
+#endif
     if (wait)
         wait_line(1);
     for (size_t i = 0; i < pages; i++)
