@@ -24,8 +24,11 @@
 
 #include "helpers.h"
 
-#define FS_PAGES   512   /* the tmpfs: 2 MiB */
-#define PAGES      2048  /* 8 MiB of data under a 1 MiB cap */
+#define FS_PAGES   256   /* the tmpfs: 1 MiB */
+#define PAGES      1024  /* 4 MiB of data under a 512 KiB cap */
+/* Generation 1 fills the file system; generation 2 rewrites every page,
+ * those whose first write failed and those with a slot to give back. */
+#define GENS       2
 
 static char dir[64];
 static int mounted;
@@ -63,14 +66,14 @@ static int child(void)
 {
     setenv("VMEM_PAGEFILE", dir, 1);
     setenv("VMEM_PAGEFILE_MAX", "64M", 1); /* more than the file system holds */
-    setenv("VMEM_MAX_RESIDENT", "1M", 1);
+    setenv("VMEM_MAX_RESIDENT", "512K", 1);
     uint64_t *m = VirtualAlloc(NULL, (size_t)PAGES * 4096, MEM_COMMIT | MEM_RESERVE,
                                PAGE_READWRITE);
     if (!m)
         return ALLOC_FAILED;
     struct vmem_stats s;
     uint64_t worst = 0;
-    for (uint64_t gen = 1; gen <= 3; gen++) {
+    for (uint64_t gen = 1; gen <= GENS; gen++) {
         for (size_t p = 0; p < PAGES; p++)
             fill_page(m, p, gen);
         for (size_t p = 0; p < PAGES; p++) {
