@@ -49,6 +49,17 @@ static void child_paging(void)
     CHILD_CHECK(e == 0, "cannot start paging: %s", strerror(e));
 }
 
+/* In the child: paging under CAP, and n pages written with generation 1. */
+static uint8_t *paging_with_pages(size_t n)
+{
+    child_paging();
+    uint8_t *p = VirtualAlloc(NULL, n * PG, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+    CHILD_CHECK(p != NULL, "VirtualAlloc: error %u", (unsigned)GetLastError());
+    for (size_t i = 0; i < n; i++)
+        fill_page(p, i, 1);
+    return p;
+}
+
 /* Writes four times CAP elsewhere, twice: everything older is trimmed. */
 static void pressure(void)
 {
@@ -107,11 +118,7 @@ static void drop_privileges(void)
  * they come back with their contents and protection. */
 static void protected_pages(void)
 {
-    child_paging();
-    uint8_t *p = VirtualAlloc(NULL, NPROT * PG, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
-    CHILD_CHECK(p != NULL, "VirtualAlloc: error %u", (unsigned)GetLastError());
-    for (size_t i = 0; i < NPROT; i++)
-        fill_page(p, i, 1);
+    uint8_t *p = paging_with_pages(NPROT);
     DWORD old;
     CHILD_CHECK(VirtualProtect(p, 32 * PG, PAGE_NOACCESS, &old), "protect NOACCESS");
     CHILD_CHECK(VirtualProtect(p + 32 * PG, 16 * PG, PAGE_READWRITE | PAGE_GUARD, &old),
@@ -225,11 +232,7 @@ Test(trim, library_descriptor_taken_over_by_the_application)
  * makes the kernel reclaim them now, by its own reclaim path. */
 static void reset_pages_reclaimed(void)
 {
-    child_paging();
-    uint8_t *p = VirtualAlloc(NULL, NRESET * PG, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
-    CHILD_CHECK(p != NULL, "VirtualAlloc: error %u", (unsigned)GetLastError());
-    for (size_t i = 0; i < NRESET; i++)
-        fill_page(p, i, 1);
+    uint8_t *p = paging_with_pages(NRESET);
     CHILD_CHECK(VirtualAlloc(p, NRESET * PG, MEM_RESET, PAGE_READWRITE) == p, "MEM_RESET");
     if (madvise(p, NRESET * PG, MADV_PAGEOUT) != 0) {
         child_say("MADV_PAGEOUT: %s", strerror(errno));
@@ -355,11 +358,7 @@ Test(trim, pinned_pages_stay_resident)
  * they are copied, not kept. */
 static void shared_pages(void)
 {
-    child_paging();
-    uint8_t *p = VirtualAlloc(NULL, NSHARED * PG, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
-    CHILD_CHECK(p != NULL, "VirtualAlloc: error %u", (unsigned)GetLastError());
-    for (size_t i = 0; i < NSHARED; i++)
-        fill_page(p, i, 1);
+    uint8_t *p = paging_with_pages(NSHARED);
     int fds[2];
     CHILD_CHECK(pipe(fds) == 0, "pipe");
     pid_t g = fork();
@@ -393,11 +392,7 @@ Test(trim, pages_shared_with_a_child_are_trimmed)
  * as it shows a pinned page.  They must be trimmed, not kept as pinned. */
 static void pages_of_an_ended_child(void)
 {
-    child_paging();
-    uint8_t *p = VirtualAlloc(NULL, NSHARED * PG, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
-    CHILD_CHECK(p != NULL, "VirtualAlloc: error %u", (unsigned)GetLastError());
-    for (size_t i = 0; i < NSHARED; i++)
-        fill_page(p, i, 1);
+    uint8_t *p = paging_with_pages(NSHARED);
     pid_t g = fork();
     CHILD_CHECK(g >= 0, "fork: %s", strerror(errno));
     if (g == 0)
