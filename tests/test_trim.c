@@ -385,7 +385,7 @@ Test(trim, pages_shared_with_a_child_are_trimmed)
     run_child(shared_pages);
 }
 
-/* Once the child is gone (a fork then exec or exit: system(), popen()) the
+/* Once the child is gone (a fork, then exec or exit) the
  * parent's pages are mapped once again, but the kernel still counts them
  * as possibly shared until they are written (not "anon exclusive"): the
  * move refuses them with EBUSY, and pagemap shows them exclusively mapped,

@@ -332,15 +332,18 @@ static void trim_run_copy(struct region *r, size_t first, size_t n, size_t *trim
  * dropped.  Shared pages, and a page refused for another reason, are
  * copied.
  *
- * A page mapped once again after a fork (the child exited or exec'd: a
- * system() or popen()) is refused too until it is written: the kernel no
+ * A page mapped once again after a fork (the child exited or exec'd;
+ * glibc's system() and popen() use vfork-like spawning, which shares no
+ * page) is refused too until it is written: the kernel no
  * longer knows it for this process's alone ("anon exclusive").  pagemap
  * shows it as a pinned page, mapped once.  A write fault that writes
  * nothing (MADV_POPULATE_WRITE) makes it this process's alone again, and
  * the move is tried once more; a pinned page is refused again and stays.
  * Only a page not write-protected by userfaultfd is faulted so: its write
  * fault is the kernel's, never a userfault this thread would wait for
- * with as_lock held.  n <= TRIM_BATCH; as_lock exclusive. */
+ * with as_lock held.  A write-protected one (clean, or under write watch)
+ * still stays as if pinned until it is written.  n <= TRIM_BATCH; as_lock
+ * exclusive. */
 static void trim_run_moving(struct region *r, size_t first, size_t n, size_t *trimmed)
 {
     size_t pos = first, end = first + n, pop_lo = 0, pop_hi = 0; /* faulted for write */
