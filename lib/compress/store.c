@@ -85,11 +85,6 @@ uint64_t store_charged_pages(void)
     return (__atomic_load_n(&charged, __ATOMIC_ACQUIRE) + PAGE_SZ - 1) / PAGE_SZ;
 }
 
-size_t store_put_growth_pages(void)
-{
-    return MAX_CHUNK + 1;
-}
-
 int store_wants_eviction(void)
 {
     /* the mark follows the adaptive share (share.c): a share that shrank

@@ -68,8 +68,6 @@ int store_on(void);
 /* RAM the store takes now (payload pages and metadata), in pages: what
  * counts against the working-set cap. */
 uint64_t store_charged_pages(void);
-/* The most one put can add to that: a new chunk and a page of metadata. */
-size_t store_put_growth_pages(void);
 /* 1 when the store is above the mark where its oldest entries should go
  * to the page file to make room: 90 % of its share now (share.h). */
 int store_wants_eviction(void);

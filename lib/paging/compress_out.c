@@ -9,21 +9,15 @@
  * no lock is held while compressing); then, under the lock again, each
  * frame is FRAME_STORED with its entry and is no longer dirty: the working-
  * set manager frees it like a clean frame, leaving the page COMPRESSED
- * (release.c).  The store's RAM counts in the cap: each put first takes
- * the room the store may grow by, as a fault does (freeing clean frames
- * for a pass's first page; with none free, that page goes to the page
- * file), and a pass stops where there is none.  A page put is in RAM twice
- * until its frame goes, so with the cap full the frames of what was put
- * are freed at once.  A dirty frame's old page-file slot is freed (its
- * content is stale); a clean frame's slot stays with the entry, so the
- * entry can leave the store later without a write.  A frame the store
- * refuses (does not compress under the threshold, store full, no memory)
- * is marked FRAME_NOSTORE: the page writer writes it to the page file as
- * before.  A frame faulted back or decommitted meanwhile (FRAME_ORPHAN)
- * gives its entry back.  Each page compressed is reported to the store's
- * adaptive share (compress/share.c); while that share is 0, only its
- * samples are compressed and the other frames go to the page file at
- * once.
+ * (release.c).  A dirty frame's old page-file slot is freed (its content is
+ * stale); a clean frame's slot stays with the entry, so the entry can
+ * leave the store later without a write.  A frame the store refuses (does
+ * not compress under the threshold, store full, no memory) is marked
+ * FRAME_NOSTORE: the page writer writes it to the page file as before.  A
+ * frame faulted back or decommitted meanwhile (FRAME_ORPHAN) gives its entry
+ * back.  Each page compressed is reported to the store's adaptive share
+ * (compress/share.c); while that share is 0, only its samples are
+ * compressed and the other frames go to the page file at once.
  *
  * Out of it: when the store is above its eviction mark (90 % of its
  * share, at most VMEM_COMPRESS_MAX), its oldest entries leave, under as_lock exclusive: a
@@ -44,7 +38,6 @@
 #include "compress/share.h"
 #include "compress/store.h"
 #include "pagefile/pagefile.h"
-#include "paging/cap.h"
 #include "paging/release.h"
 #include "paging/standby.h"
 #include "core/region.h"
@@ -94,41 +87,19 @@ size_t compress_out_pass(int *found)
         return 0;
     *found = 1;
 
-    /* the frames are frozen (FRAME_WRITING): read without any lock.  The
-     * pass stops at the first page with no room for the store to grow:
-     * frames from `tried` on are left for the next pass (ents[] 0) */
-    size_t tried = n;
-    memset(ents, 0, sizeof ents);
+    /* the frames are frozen (FRAME_WRITING): read without any lock */
     for (size_t k = 0; k < n; k++) {
-        /* the store's growth is room taken like a fault's, so that the two
-         * cannot both take the last of it; the first page of a pass makes
-         * its room as a fault would (clean frames freed), so that the
-         * pass moves on */
-        size_t grow = store_put_growth_pages(), room = cap_take(grow, grow);
-        if (!room && !k) {
-            int d;
-            size_t freed = release_standby(grow, &d);
-            if (freed) {
-                cap_progress(freed);
-                room = cap_take(grow, grow);
-            }
-        }
-        if (!room) {
-            tried = k;
-            break;
-        }
         struct frame *fr = standby_frame(fs[k]);
         int why = store_compress(standby_data(fs[k]), &blob);
+        ents[k] = 0;
         if (why == STORE_OK)
             ents[k] = store_put(&blob, fr->region, fr->page, slots[k], dirty[k], &why);
-        cap_give_back(room);
         if (why == STORE_REJECT)
             ctr_add(&vmem_ctr.compress_rejects, 1);
         share_offered(why != STORE_REJECT);
     }
 
     as_lock_exclusive();
-    int full = cap_in_ram() + cap_taken() > paging_cap();
     for (size_t k = 0; k < n; k++) {
         uint32_t f = fs[k];
         struct frame *fr = standby_frame(f);
@@ -141,14 +112,6 @@ size_t compress_out_pass(int *found)
             standby_drop(f);
             continue;
         }
-        if (k >= tried) {
-            /* not offered to the store: the next pass's, but for the
-             * first with no room at all, which goes to the page file
-             * (written, its frame is room) */
-            if (!tried && !k)
-                fr->flags |= FRAME_NOSTORE;
-            continue;
-        }
         if (!ents[k]) {
             fr->flags |= FRAME_NOSTORE;
             continue;
@@ -159,11 +122,11 @@ size_t compress_out_pass(int *found)
         fr->flags = (fr->flags & ~(uint32_t)FRAME_DIRTY) | FRAME_STORED |
                     (dirty[k] && fr->slot ? FRAME_SLOT_STALE : 0);
         fr->centry = ents[k];
-        if (!vmem_rt.cfg.standby || full)
+        if (!vmem_rt.cfg.standby)
             paging_page_out(f);
     }
     as_unlock();
-    return tried;
+    return n;
 }
 
 /* An entry to write out, ordered by page so neighbours get neighbouring
