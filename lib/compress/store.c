@@ -276,6 +276,21 @@ static void obj_free(uint32_t off, unsigned len)
     }
 }
 
+uint64_t store_put_growth(const struct store_blob *b)
+{
+    lock();
+    uint64_t now = (uint64_t)arena_used * (PAGE_SZ + sizeof(struct chunk)) +
+                   (uint64_t)ents_live * sizeof(struct store_entry);
+    uint64_t after = now + sizeof(struct store_entry);
+    if (!b->same) {
+        unsigned c = (unsigned)((b->len + GRAIN - 1) / GRAIN - 1);
+        if (!partial[c])
+            after += (uint64_t)class_pages[c] * (PAGE_SZ + sizeof(struct chunk));
+    }
+    unlock();
+    return (after + PAGE_SZ - 1) / PAGE_SZ - (now + PAGE_SZ - 1) / PAGE_SZ;
+}
+
 uint32_t store_put(const struct store_blob *b, struct region *r, size_t page, uint32_t pf_slot,
                    int stale, int *why)
 {

@@ -85,6 +85,16 @@ int store_compress(const void *page, struct store_blob *b);
 uint32_t store_put(const struct store_blob *b, struct region *r, size_t page, uint32_t pf_slot,
                    int stale, int *why);
 
+/* The pages store_put(b) would add to the store's charge now: a new chunk
+ * for its size class if none has room, and its entry's metadata.  The
+ * page writer makes that room under the cap before the put (only it puts,
+ * and frees only shrink the store, so the figure is an upper bound).
+ * Takes store_lock. */
+uint64_t store_put_growth(const struct store_blob *b);
+/* The most it can be: a chunk of 4 pages and their metadata, with an
+ * entry's, rounded up. */
+#define STORE_PUT_GROWTH_MAX 5
+
 /* Decompresses entry e into one page at dst (library memory).  The caller
  * keeps e alive (a claimed page, or as_lock exclusive).  0 or EIO. */
 int store_get(uint32_t e, void *dst);

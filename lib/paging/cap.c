@@ -10,6 +10,8 @@
  * the cap.  A fault that finds no room makes it (reclaim.c); only when
  * nothing can leave RAM (everything locked or pinned, the page file full or
  * failing) does it take a page over the cap, counted in cap_overruns.
+ * The page writer holds room too, for the compressed store's growth
+ * (compress_out.c).
  *
  * Locks: none; the cap and counters are atomics.
  */
@@ -117,6 +119,11 @@ size_t cap_take_over(size_t n)
     __atomic_add_fetch(&taken, n, __ATOMIC_ACQ_REL);
     ctr_add(&vmem_ctr.cap_overruns, n);
     return n;
+}
+
+void cap_hold(size_t n)
+{
+    __atomic_add_fetch(&taken, n, __ATOMIC_ACQ_REL);
 }
 
 void cap_give_back(size_t n)

@@ -35,6 +35,10 @@ size_t cap_least(size_t want);
 /* Takes n pages over the cap, counted in cap_overruns: for a fault when
  * nothing can leave RAM.  Returns n. */
 size_t cap_take_over(size_t n);
+/* Takes n pages of room whatever RAM holds now, for frames the caller
+ * frees next under as_lock: the room they make is the caller's, not a
+ * racing fault's.  Not an overrun; what is not freed is given back. */
+void cap_hold(size_t n);
 /* Gives back room taken, once the pages installed are counted in the
  * working set (or were not installed). */
 void cap_give_back(size_t n);

@@ -6,7 +6,10 @@
  * yet in the store are marked FRAME_WRITING under as_lock exclusive, so
  * their content is frozen and no fault takes them; they are compressed and
  * put in the store with as_lock released (the program cannot touch a frame:
- * no lock is held while compressing); then, under the lock again, each
+ * no lock is held while compressing).  The store's RAM counts in the cap:
+ * a put that would pass it first frees clean standby frames (those of the
+ * pass already put, settled early, among them) for the store's growth,
+ * and is never refused for lack of room.  Then, under the lock again, each
  * frame is FRAME_STORED with its entry and is no longer dirty: the working-
  * set manager frees it like a clean frame, leaving the page COMPRESSED
  * (release.c).  A dirty frame's old page-file slot is freed (its content is
@@ -38,6 +41,7 @@
 #include "compress/share.h"
 #include "compress/store.h"
 #include "pagefile/pagefile.h"
+#include "paging/cap.h"
 #include "paging/release.h"
 #include "paging/standby.h"
 #include "core/region.h"
@@ -55,6 +59,111 @@
  * pages being written. */
 static struct store_blob blob;
 static uint8_t outbuf[BATCH * PAGE_SZ] __attribute__((aligned(PAGE_SZ)));
+
+/* Frames fs[from, to), put in the store (ents[k], 0 if refused) or not,
+ * settle.  as_lock exclusive. */
+static size_t settle(const uint32_t *fs, const uint32_t *ents, const int *dirty, size_t from,
+                     size_t to)
+{
+    size_t freed = 0;
+    for (size_t k = from; k < to; k++) {
+        uint32_t f = fs[k];
+        struct frame *fr = standby_frame(f);
+        fr->flags &= ~(uint32_t)FRAME_WRITING;
+        if (fr->flags & FRAME_ORPHAN) {
+            /* faulted back (installed dirty) or decommitted meanwhile */
+            if (ents[k])
+                store_free(ents[k]);
+            pagefile_free(fr->slot, 1);
+            standby_drop(f);
+            freed++;
+            continue;
+        }
+        if (!ents[k]) {
+            fr->flags |= FRAME_NOSTORE;
+            continue;
+        }
+        /* a dirty frame keeps its slot, stale, to be rewritten in place if
+         * the page leaves the store (freeing it would punch the file here,
+         * under the lock, page by page) */
+        fr->flags = (fr->flags & ~(uint32_t)FRAME_DIRTY) | FRAME_STORED |
+                    (dirty[k] && fr->slot ? FRAME_SLOT_STALE : 0);
+        fr->centry = ents[k];
+        if (!vmem_rt.cfg.standby) {
+            paging_page_out(f);
+            freed++;
+        }
+    }
+    return freed;
+}
+
+/* The page writer's room under the cap for the store's growth, taken as
+ * faults take theirs (cap_take), so no fault installs a page into it.
+ * Atomic: compress_out_start (paging start) and the writer refill it; the
+ * writer alone spends it. */
+static size_t reserve;
+
+/* Takes room until the reserve is whole, or none is left. */
+static void refill(void)
+{
+    size_t r = __atomic_load_n(&reserve, __ATOMIC_ACQUIRE);
+    if (r >= STORE_PUT_GROWTH_MAX || !store_on())
+        return;
+    size_t n = cap_take(STORE_PUT_GROWTH_MAX - r, 1);
+    r = __atomic_add_fetch(&reserve, n, __ATOMIC_ACQ_REL);
+    if (r > STORE_PUT_GROWTH_MAX) { /* refilled twice at once */
+        cap_give_back(r - STORE_PUT_GROWTH_MAX);
+        __atomic_sub_fetch(&reserve, r - STORE_PUT_GROWTH_MAX, __ATOMIC_ACQ_REL);
+    }
+}
+
+void compress_out_start(void)
+{
+    __atomic_store_n(&reserve, 0, __ATOMIC_RELEASE);
+    refill();
+}
+
+/* Settles the frames put so far (fs[*settled, k)) and frees clean frames,
+ * oldest first (the ones just put among them), into the reserve: room
+ * held first (cap_hold), so no fault takes what they free.  want frames
+ * at most.  as_lock exclusive taken here. */
+static void settle_into_reserve(size_t want, const uint32_t *fs, const uint32_t *ents,
+                                const int *dirty, size_t *settled, size_t k)
+{
+    as_lock_exclusive();
+    cap_hold(want);
+    size_t freed = settle(fs, ents, dirty, *settled, k);
+    *settled = k;
+    if (freed < want) {
+        int passed_dirty;
+        freed += release_standby_locked(want - freed, &passed_dirty);
+    }
+    if (freed < want)
+        cap_give_back(want - freed);
+    size_t keep = freed < want ? freed : want;
+    as_unlock();
+    size_t r = __atomic_add_fetch(&reserve, keep, __ATOMIC_ACQ_REL);
+    if (r > STORE_PUT_GROWTH_MAX) {
+        cap_give_back(r - STORE_PUT_GROWTH_MAX);
+        __atomic_sub_fetch(&reserve, r - STORE_PUT_GROWTH_MAX, __ATOMIC_ACQ_REL);
+    }
+}
+
+/* Before a put that grows the store by grow pages: room for it in the
+ * reserve if it can be had.  Returns the reserve to spend on the put. */
+static size_t make_room(uint64_t grow, const uint32_t *fs, const uint32_t *ents,
+                        const int *dirty, size_t *settled, size_t k)
+{
+    size_t r = __atomic_load_n(&reserve, __ATOMIC_ACQUIRE);
+    if (r >= grow)
+        return grow;
+    refill();
+    r = __atomic_load_n(&reserve, __ATOMIC_ACQUIRE);
+    if (r < grow)
+        settle_into_reserve(STORE_PUT_GROWTH_MAX - r, fs, ents, dirty, settled, k);
+    r = __atomic_load_n(&reserve, __ATOMIC_ACQUIRE);
+    return grow < r ? grow : r;
+}
 
 size_t compress_out_pass(int *found)
 {
@@ -87,45 +196,38 @@ size_t compress_out_pass(int *found)
         return 0;
     *found = 1;
 
-    /* the frames are frozen (FRAME_WRITING): read without any lock */
+    /* The frames are frozen (FRAME_WRITING): read without any lock.  The
+     * store's RAM counts in the cap, and a frame put in it stays until it
+     * is settled (then freed at once with the standby list off, or by
+     * whoever needs room): so the store grows into the writer's reserve,
+     * refilled by settling the frames put so far and freeing clean ones.
+     * The store is never refused a page for lack of room (the page file
+     * may be full or failing): with no reserve left and no clean frame,
+     * the put passes the cap by its growth until the next settle. */
+    size_t settled = 0;
     for (size_t k = 0; k < n; k++) {
         struct frame *fr = standby_frame(fs[k]);
         int why = store_compress(standby_data(fs[k]), &blob);
         ents[k] = 0;
-        if (why == STORE_OK)
+        if (why == STORE_OK) {
+            uint64_t grow = store_put_growth(&blob);
+            size_t use = grow ? make_room(grow, fs, ents, dirty, &settled, k) : 0;
             ents[k] = store_put(&blob, fr->region, fr->page, slots[k], dirty[k], &why);
+            if (ents[k] && use) {
+                /* the store's pages now count in RAM: the room goes back */
+                __atomic_sub_fetch(&reserve, use, __ATOMIC_ACQ_REL);
+                cap_give_back(use);
+            }
+        }
         if (why == STORE_REJECT)
             ctr_add(&vmem_ctr.compress_rejects, 1);
         share_offered(why != STORE_REJECT);
     }
 
-    as_lock_exclusive();
-    for (size_t k = 0; k < n; k++) {
-        uint32_t f = fs[k];
-        struct frame *fr = standby_frame(f);
-        fr->flags &= ~(uint32_t)FRAME_WRITING;
-        if (fr->flags & FRAME_ORPHAN) {
-            /* faulted back (installed dirty) or decommitted meanwhile */
-            if (ents[k])
-                store_free(ents[k]);
-            pagefile_free(fr->slot, 1);
-            standby_drop(f);
-            continue;
-        }
-        if (!ents[k]) {
-            fr->flags |= FRAME_NOSTORE;
-            continue;
-        }
-        /* a dirty frame keeps its slot, stale, to be rewritten in place if
-         * the page leaves the store (freeing it would punch the file here,
-         * under the lock, page by page) */
-        fr->flags = (fr->flags & ~(uint32_t)FRAME_DIRTY) | FRAME_STORED |
-                    (dirty[k] && fr->slot ? FRAME_SLOT_STALE : 0);
-        fr->centry = ents[k];
-        if (!vmem_rt.cfg.standby)
-            paging_page_out(f);
-    }
-    as_unlock();
+    /* the frames left settle, and refill the reserve for the next pass */
+    size_t r = __atomic_load_n(&reserve, __ATOMIC_ACQUIRE);
+    settle_into_reserve(r < STORE_PUT_GROWTH_MAX ? STORE_PUT_GROWTH_MAX - r : 0, fs, ents,
+                        dirty, &settled, n);
     return n;
 }
 

@@ -13,6 +13,10 @@
  * whether any was waiting.  The page writer thread; takes as_lock. */
 size_t compress_out_pass(int *found);
 
+/* Paging started (the cap set): the page writer takes its reserve of
+ * room for the store's growth. */
+void compress_out_start(void);
+
 /* While the store is above its eviction mark, moves a batch of its oldest
  * pages to the page file (those with a page-file copy without a write).
  * Returns the pages moved out.  The page writer thread; takes as_lock. */

@@ -45,15 +45,10 @@ void paging_page_out(uint32_t f)
     standby_drop(f);
 }
 
-/* Frees up to n clean, idle frames from the oldest (takes as_lock
- * exclusive).  *dirty says whether dirty frames were passed over: the page
- * writer's work. */
-size_t release_standby(size_t n, int *dirty)
+size_t release_standby_locked(size_t n, int *dirty)
 {
     size_t freed = 0, seen = 0, look = standby_count();
     *dirty = 0;
-    as_lock_exclusive();
-    uint64_t held = fault_cost_now();
     uint32_t f = standby_oldest();
     while (f && freed < n && seen < look) {
         uint32_t next = standby_next(f);
@@ -67,6 +62,14 @@ size_t release_standby(size_t n, int *dirty)
         }
         f = next;
     }
+    return freed;
+}
+
+size_t release_standby(size_t n, int *dirty)
+{
+    as_lock_exclusive();
+    uint64_t held = fault_cost_now();
+    size_t freed = release_standby_locked(n, dirty);
     fault_cost_since(FC_HOLD_RELEASE, held);
     as_unlock();
     return freed;

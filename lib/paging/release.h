@@ -23,5 +23,7 @@ uint32_t paging_forget(struct pte *p);
  * dirty frames were passed over (the page writer's work).  Returns how
  * many were freed.  Takes as_lock exclusive. */
 size_t release_standby(size_t n, int *dirty);
+/* The same with as_lock exclusive held by the caller. */
+size_t release_standby_locked(size_t n, int *dirty);
 
 #endif

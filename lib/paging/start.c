@@ -15,6 +15,7 @@
 #include "compress/store.h"
 #include "pagefile/pagefile.h"
 #include "paging/cap.h"
+#include "paging/compress_out.h"
 #include "paging/cap_warning.h"
 #include "paging/page_writer.h"
 #include "paging/prefetch.h"
@@ -138,6 +139,7 @@ int paging_start(uint64_t pages, const char *where, uint64_t max_bytes, char *er
         return e;
     }
     cap_set(pages);
+    compress_out_start();
     if ((e = wsmanager_start()) != 0) {
         paging_stop();
         snprintf(err, errlen, "cannot start the working-set manager thread");
