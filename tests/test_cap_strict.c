@@ -186,7 +186,7 @@ Test(cap_strict, compressed_store_with_standby_off)
  * page writer saves them (their frames orphaned), so a writer's pass may
  * save nothing with the page file healthy -- that is not "nothing can
  * leave RAM", and no fault may pass the cap for it. */
-#define REWRITES 6000
+#define REWRITES 2000
 static uint8_t *view; /* a page-file section's view, or NULL */
 
 static void *rewriter(void *arg)

@@ -479,7 +479,7 @@ Test(paging, fifo_live_matches_simulation)
     setenv("VMEM_STANDBY", "off", 1);
     setenv("VMEM_HIGH_WATER", "100", 1);
     setenv("VMEM_LOW_WATER", "100", 1);
-    size_t frames = 256, npages = 1024, nrefs = 12000;
+    size_t frames = 256, npages = 1024, nrefs = 6000;
     need_paging(frames * 4096);
     uint64_t *refs = calloc(nrefs, sizeof(*refs)), x = 88172645463325252ull;
     for (size_t i = 0; i < nrefs; i++) {

@@ -157,9 +157,9 @@ static const char *big_section(size_t size, uint64_t cap, char *msg, size_t cap_
 Test(section_paging, large_section_under_the_cap)
 {
     /* eight times the cap (the cgroup test below runs it at 512 MiB) */
-    need_view_paging(32 * MIB);
+    need_view_paging(8 * MIB);
     char msg[256];
-    const char *err = big_section(256 * MIB, 32 * MIB, msg, sizeof msg);
+    const char *err = big_section(64 * MIB, 8 * MIB, msg, sizeof msg);
     cr_assert_null(err, "%s", err);
 }
 
@@ -339,8 +339,8 @@ static int child_reads(void *arg)
 
 Test(section_paging, forked_child_reads_paged_out_pages)
 {
-    need_view_paging(8 * MIB);
-    size_t size = 64 * MIB, pages = size / PG;
+    need_view_paging(4 * MIB);
+    size_t size = 32 * MIB, pages = size / PG;
     HANDLE s = make_section(INVALID_HANDLE_VALUE, PAGE_READWRITE, size, NULL);
     uint8_t *v = map_view(s, FILE_MAP_WRITE, 0, 0);
     for (size_t pg = 0; pg < pages; pg++)
