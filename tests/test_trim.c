@@ -413,6 +413,40 @@ Test(trim, pages_once_shared_with_an_ended_child_are_trimmed)
     run_child(pages_of_an_ended_child);
 }
 
+/* The same with pages paged in clean: userfaultfd write-protects them to
+ * see their first write (dirty tracking), so the trimmer cannot fault
+ * them for write under as_lock to make them this process's alone again. */
+static void clean_pages_of_an_ended_child(void)
+{
+    uint8_t *p = paging_with_pages(NSHARED);
+    pressure();
+    for (size_t i = 0; i < NSHARED; i++)
+        CHILD_CHECK(page_intact(p, i, 1), "page %zu lost its contents", i);
+    size_t in = NSHARED - count_trimmed(p, NSHARED);
+    CHILD_CHECK(in >= NSHARED / 2, "only %zu of %d pages read back are resident", in, NSHARED);
+    pid_t g = fork();
+    CHILD_CHECK(g >= 0, "fork: %s", strerror(errno));
+    if (g == 0)
+        _exit(0);
+    int status;
+    CHILD_CHECK(waitpid(g, &status, 0) == g && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "the forked child failed");
+    pressure();
+    size_t out = count_trimmed(p, NSHARED);
+    CHILD_CHECK(out >= NSHARED / 2, "only %zu of %d clean pages once shared with an ended child "
+                "were trimmed", out, NSHARED);
+    for (size_t i = 0; i < NSHARED; i++)
+        CHILD_CHECK(page_intact(p, i, 1), "page %zu lost its contents", i);
+    struct vmem_stats s;
+    CHILD_CHECK(vmem_get_stats(&s) == 0, "vmem_get_stats");
+    CHILD_CHECK(s.cap_overruns == 0, "%llu pages over the cap", (unsigned long long)s.cap_overruns);
+}
+
+Test(trim, clean_pages_once_shared_with_an_ended_child_are_trimmed)
+{
+    run_child(clean_pages_of_an_ended_child);
+}
+
 /* ---- a move the kernel reports failed after moving ------------------------ */
 
 #define NMOVED 256
