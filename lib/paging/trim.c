@@ -341,9 +341,11 @@ static void trim_run_copy(struct region *r, size_t first, size_t n, size_t *trim
  * the move is tried once more; a pinned page is refused again and stays.
  * Only a page not write-protected by userfaultfd is faulted so: its write
  * fault is the kernel's, never a userfault this thread would wait for
- * with as_lock held.  A write-protected one (clean, or under write watch)
- * still stays as if pinned until it is written.  n <= TRIM_BATCH; as_lock
- * exclusive. */
+ * with as_lock held.  A page write-protected for dirty tracking (clean
+ * since its page-in) cannot hold a write pin, as taking one would have
+ * faulted for write and opened it: it is copied.  One under write watch
+ * may have been pinned before the watch was reset: it stays as if pinned
+ * until it is written.  n <= TRIM_BATCH; as_lock exclusive. */
 static void trim_run_moving(struct region *r, size_t first, size_t n, size_t *trimmed)
 {
     size_t pos = first, end = first + n, pop_lo = 0, pop_hi = 0; /* faulted for write */
@@ -362,6 +364,21 @@ static void trim_run_moving(struct region *r, size_t first, size_t n, size_t *tr
             if (pagemap_fd < 0 || vm_pagemap(pagemap_fd, region_addr(r, pos), left, pm) ||
                 !(pm[0] & VM_PM_PRESENT)) {
                 pos++; /* cannot tell: stays */
+                continue;
+            }
+            if ((pm[0] & (VM_PM_EXCLUSIVE | VM_PM_UFFD_WP)) ==
+                    (VM_PM_EXCLUSIVE | VM_PM_UFFD_WP) &&
+                !(r->flags & REGION_WRITE_WATCH)) {
+                /* write-protected to see its first write since a clean
+                 * page-in: no write pin either (taking one faults for
+                 * write, which opens the page), and a read pin loses
+                 * nothing when the page is copied and dropped */
+                while (copy < left && (pm[copy] & VM_PM_PRESENT) &&
+                       (pm[copy] & (VM_PM_EXCLUSIVE | VM_PM_UFFD_WP)) ==
+                           (VM_PM_EXCLUSIVE | VM_PM_UFFD_WP))
+                    copy++;
+                trim_run_copy(r, pos, copy, trimmed);
+                pos += copy;
                 continue;
             }
             if (pm[0] & VM_PM_EXCLUSIVE) {
