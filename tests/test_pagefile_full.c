@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,7 +41,9 @@ static int kernel_mode(void)
 }
 
 /* Nothing is mounted in fault mode kernel: the test skips there, and a
- * skipped test does not reach its .fini, which would leave the mount. */
+ * skipped test does not reach its .fini, which would leave the mount.
+ * The mount is made in a mount namespace of the test's own, so it goes
+ * with the test's process even if the test is killed. */
 static void setup(void)
 {
     if (kernel_mode())
@@ -49,7 +52,9 @@ static void setup(void)
     cr_assert_not_null(mkdtemp(dir));
     char opt[64];
     snprintf(opt, sizeof(opt), "size=%dk", FS_PAGES * 4);
-    mounted = mount("tmpfs", dir, "tmpfs", 0, opt) == 0;
+    mounted = unshare(CLONE_NEWNS) == 0 &&
+              mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+              mount("tmpfs", dir, "tmpfs", 0, opt) == 0;
 }
 
 static void teardown(void)
