@@ -7,8 +7,8 @@
  * room, so a page file that is full or failing does not push pages over
  * the cap, and pages that fit the store never go to the page file.
  *
- * The pages are text (about ten times compressible).  The suite runs the
- * file in every fault mode.
+ * The pages are text (about ten times compressible), or of many
+ * compressed sizes.  The suite runs the file in every fault mode.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -42,10 +42,37 @@ static void fill_at(uint8_t *p, size_t page, uint64_t gen)
                  page, (unsigned long long)gen, line);
 }
 
+/* Pages that compress to many sizes: k random bytes (k below 2900) and a
+ * run of one byte, so puts land in most of the store's size classes and
+ * many open a chunk (1 to 4 pages) for their class. */
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    return x ^ (x >> 33);
+}
+
+static void fill_sized(uint8_t *p, size_t page, uint64_t gen)
+{
+    uint64_t s = mix(page * 1000003ull + gen) | 1;
+    size_t k = (size_t)(mix(page ^ (gen << 20)) % 2900) & ~(size_t)7;
+    for (size_t i = 0; i < k / 8; i++) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        memcpy(p + i * 8, &s, 8);
+    }
+    memset(p + k, (int)gen, PG - k);
+}
+
+static void (*filler)(uint8_t *, size_t, uint64_t) = fill_at;
+
 static int intact(size_t page, uint64_t gen)
 {
     static __thread uint8_t want[PG];
-    fill_at(want, page, gen);
+    filler(want, page, gen);
     return memcmp(base + page * PG, want, PG) == 0;
 }
 
@@ -71,7 +98,7 @@ static void *toucher(void *arg)
         for (size_t page = t; page < np; page += NT) {
             if (gen > 1 && !intact(page, gen - 1))
                 __atomic_add_fetch(&bad, 1, __ATOMIC_RELAXED);
-            fill_at(buf, page, gen);
+            filler(buf, page, gen);
             memcpy(base + page * PG, buf, PG);
             sample();
         }
@@ -126,5 +153,22 @@ Test(room, fits_in_store)
     struct vmem_stats s = run(400);
     cr_assert_eq(s.pages_written, 0, "%llu pages written to the page file, %llu hard faults",
                  (unsigned long long)s.pages_written, (unsigned long long)s.hard_faults);
+    cr_assert_eq(s.cap_overruns, 0, "%llu pages over the cap", (unsigned long long)s.cap_overruns);
+}
+
+/* Pages of many compressed sizes: puts open chunks, each of up to 4 pages
+ * for the one frame it frees; the store still grows only into room. */
+Test(room, pages_of_many_sizes)
+{
+    filler = fill_sized;
+    struct vmem_stats s = run(400);
+    cr_assert_eq(s.cap_overruns, 0, "%llu pages over the cap", (unsigned long long)s.cap_overruns);
+}
+
+Test(room, pages_of_many_sizes_with_standby_off)
+{
+    setenv("VMEM_STANDBY", "off", 1);
+    filler = fill_sized;
+    struct vmem_stats s = run(400);
     cr_assert_eq(s.cap_overruns, 0, "%llu pages over the cap", (unsigned long long)s.cap_overruns);
 }
