@@ -42,6 +42,7 @@
 #include "compress/store.h"
 #include "pagefile/pagefile.h"
 #include "paging/cap.h"
+#include "paging/page_writer.h"
 #include "paging/release.h"
 #include "paging/standby.h"
 #include "core/region.h"
@@ -61,7 +62,7 @@ static struct store_blob blob;
 static uint8_t outbuf[BATCH * PAGE_SZ] __attribute__((aligned(PAGE_SZ)));
 
 /* Frames fs[from, to), put in the store (ents[k], 0 if refused) or not,
- * settle.  as_lock exclusive. */
+ * settle.  Returns the frames freed.  as_lock exclusive. */
 static size_t settle(const uint32_t *fs, const uint32_t *ents, const int *dirty, size_t from,
                      size_t to)
 {
@@ -123,46 +124,68 @@ void compress_out_start(void)
     refill();
 }
 
-/* Settles the frames put so far (fs[*settled, k)) and frees clean frames,
- * oldest first (the ones just put among them), into the reserve: room
- * held first (cap_hold), so no fault takes what they free.  want frames
- * at most.  as_lock exclusive taken here. */
-static void settle_into_reserve(size_t want, const uint32_t *fs, const uint32_t *ents,
-                                const int *dirty, size_t *settled, size_t k)
+/* Pages by which RAM + the room taken pass the cap now (the reserve is
+ * in the room taken: spending it on the store's growth is no debt). */
+static uint64_t debt(void)
 {
+    uint64_t c = paging_cap(), h = cap_in_ram() + cap_taken();
+    return c && h > c ? h - c : 0;
+}
+
+/* Settles the frames put so far (fs[*settled, k)) and frees clean frames,
+ * oldest first (the ones just put among them): first for what RAM is
+ * over the cap, then into the reserve, whose room is held first
+ * (cap_hold) so that no fault takes what they free.  as_lock exclusive
+ * taken here. */
+static void settle_into_reserve(const uint32_t *fs, const uint32_t *ents, const int *dirty,
+                                size_t *settled, size_t k)
+{
+    size_t r = __atomic_load_n(&reserve, __ATOMIC_ACQUIRE);
+    size_t deficit = r < STORE_PUT_GROWTH_MAX ? STORE_PUT_GROWTH_MAX - r : 0;
     as_lock_exclusive();
-    cap_hold(want);
+    uint64_t owe = debt();
+    cap_hold(deficit);
     size_t freed = settle(fs, ents, dirty, *settled, k);
     *settled = k;
-    if (freed < want) {
+    if (freed < owe + deficit) {
         int passed_dirty;
-        freed += release_standby_locked(want - freed, &passed_dirty);
+        freed += release_standby_locked(owe + deficit - freed, &passed_dirty);
     }
-    if (freed < want)
-        cap_give_back(want - freed);
-    size_t keep = freed < want ? freed : want;
+    size_t keep = freed > owe ? freed - owe : 0;
+    if (keep > deficit)
+        keep = deficit;
+    cap_give_back(deficit - keep);
     as_unlock();
-    size_t r = __atomic_add_fetch(&reserve, keep, __ATOMIC_ACQ_REL);
-    if (r > STORE_PUT_GROWTH_MAX) {
-        cap_give_back(r - STORE_PUT_GROWTH_MAX);
-        __atomic_sub_fetch(&reserve, r - STORE_PUT_GROWTH_MAX, __ATOMIC_ACQ_REL);
-    }
+    __atomic_add_fetch(&reserve, keep, __ATOMIC_ACQ_REL);
 }
 
 /* Before a put that grows the store by grow pages: room for it in the
- * reserve if it can be had.  Returns the reserve to spend on the put. */
-static size_t make_room(uint64_t grow, const uint32_t *fs, const uint32_t *ents,
-                        const int *dirty, size_t *settled, size_t k)
+ * reserve, refilled if need be.  Returns 1 if the reserve covers it. */
+static int make_room(uint64_t grow, const uint32_t *fs, const uint32_t *ents, const int *dirty,
+                     size_t *settled, size_t k)
 {
-    size_t r = __atomic_load_n(&reserve, __ATOMIC_ACQUIRE);
-    if (r >= grow)
-        return grow;
+    if (__atomic_load_n(&reserve, __ATOMIC_ACQUIRE) >= grow)
+        return 1;
     refill();
-    r = __atomic_load_n(&reserve, __ATOMIC_ACQUIRE);
-    if (r < grow)
-        settle_into_reserve(STORE_PUT_GROWTH_MAX - r, fs, ents, dirty, settled, k);
-    r = __atomic_load_n(&reserve, __ATOMIC_ACQUIRE);
-    return grow < r ? grow : r;
+    if (__atomic_load_n(&reserve, __ATOMIC_ACQUIRE) >= grow)
+        return 1;
+    settle_into_reserve(fs, ents, dirty, settled, k);
+    return __atomic_load_n(&reserve, __ATOMIC_ACQUIRE) >= grow;
+}
+
+/* Puts frame fs[k]'s page (compressed in blob) in the store, spending the
+ * reserve on what the put adds.  Returns the entry, 0 with *why. */
+static uint32_t put(uint32_t f, uint32_t slot, int dirty, uint64_t grow, int *why)
+{
+    const struct frame *fr = standby_frame(f);
+    uint32_t e = store_put(&blob, fr->region, fr->page, slot, dirty, why);
+    size_t r = __atomic_load_n(&reserve, __ATOMIC_ACQUIRE), use = grow < r ? grow : r;
+    if (e && use) {
+        /* the store's pages now count in RAM: the room goes back */
+        __atomic_sub_fetch(&reserve, use, __ATOMIC_ACQ_REL);
+        cap_give_back(use);
+    }
+    return e;
 }
 
 size_t compress_out_pass(int *found)
@@ -199,25 +222,23 @@ size_t compress_out_pass(int *found)
     /* The frames are frozen (FRAME_WRITING): read without any lock.  The
      * store's RAM counts in the cap, and a frame put in it stays until it
      * is settled (then freed at once with the standby list off, or by
-     * whoever needs room): so the store grows into the writer's reserve,
-     * refilled by settling the frames put so far and freeing clean ones.
-     * The store is never refused a page for lack of room (the page file
-     * may be full or failing): with no reserve left and no clean frame,
-     * the put passes the cap by its growth until the next settle. */
+     * whoever needs room), while a put that opens a chunk for its size
+     * class adds up to 4 pages: so the store grows into the writer's
+     * reserve, refilled by settling the frames put so far and freeing
+     * clean ones (RAM over the cap is paid back first).  A put the reserve
+     * cannot cover goes to the page file instead while it can take pages;
+     * with the page file full or failing the store is where pages can go,
+     * and the put passes the cap by its growth. */
+    int pf_ok = !page_writer_stuck() && pagefile_used() < pagefile_capacity();
     size_t settled = 0;
     for (size_t k = 0; k < n; k++) {
-        struct frame *fr = standby_frame(fs[k]);
         int why = store_compress(standby_data(fs[k]), &blob);
         ents[k] = 0;
         if (why == STORE_OK) {
             uint64_t grow = store_put_growth(&blob);
-            size_t use = grow ? make_room(grow, fs, ents, dirty, &settled, k) : 0;
-            ents[k] = store_put(&blob, fr->region, fr->page, slots[k], dirty[k], &why);
-            if (ents[k] && use) {
-                /* the store's pages now count in RAM: the room goes back */
-                __atomic_sub_fetch(&reserve, use, __ATOMIC_ACQ_REL);
-                cap_give_back(use);
-            }
+            if (grow && !make_room(grow, fs, ents, dirty, &settled, k) && pf_ok)
+                continue; /* FRAME_NOSTORE: the page writer writes it */
+            ents[k] = put(fs[k], slots[k], dirty[k], grow, &why);
         }
         if (why == STORE_REJECT)
             ctr_add(&vmem_ctr.compress_rejects, 1);
@@ -225,9 +246,7 @@ size_t compress_out_pass(int *found)
     }
 
     /* the frames left settle, and refill the reserve for the next pass */
-    size_t r = __atomic_load_n(&reserve, __ATOMIC_ACQUIRE);
-    settle_into_reserve(r < STORE_PUT_GROWTH_MAX ? STORE_PUT_GROWTH_MAX - r : 0, fs, ents,
-                        dirty, &settled, n);
+    settle_into_reserve(fs, ents, dirty, &settled, n);
     return n;
 }
 
