@@ -390,9 +390,10 @@ Test(trim, pages_shared_with_a_child_are_trimmed)
  * as possibly shared until they are written (not "anon exclusive"): the
  * move refuses them with EBUSY, and pagemap shows them exclusively mapped,
  * as it shows a pinned page.  They must be trimmed, not kept as pinned. */
-static void pages_of_an_ended_child(void)
+/* A child forked and ended, then pressure: how many of p's NSHARED pages
+ * were trimmed, each checked intact. */
+static size_t trimmed_after_an_ended_child(const uint8_t *p)
 {
-    uint8_t *p = paging_with_pages(NSHARED);
     pid_t g = fork();
     CHILD_CHECK(g >= 0, "fork: %s", strerror(errno));
     if (g == 0)
@@ -402,10 +403,17 @@ static void pages_of_an_ended_child(void)
                 "the forked child failed");
     pressure();
     size_t out = count_trimmed(p, NSHARED);
-    CHILD_CHECK(out >= NSHARED / 2, "only %zu of %d pages once shared with an ended child were "
-                "trimmed", out, NSHARED);
     for (size_t i = 0; i < NSHARED; i++)
         CHILD_CHECK(page_intact(p, i, 1), "page %zu lost its contents", i);
+    return out;
+}
+
+static void pages_of_an_ended_child(void)
+{
+    uint8_t *p = paging_with_pages(NSHARED);
+    size_t out = trimmed_after_an_ended_child(p);
+    CHILD_CHECK(out >= NSHARED / 2, "only %zu of %d pages once shared with an ended child were "
+                "trimmed", out, NSHARED);
 }
 
 Test(trim, pages_once_shared_with_an_ended_child_are_trimmed)
@@ -424,19 +432,9 @@ static void clean_pages_of_an_ended_child(void)
         CHILD_CHECK(page_intact(p, i, 1), "page %zu lost its contents", i);
     size_t in = NSHARED - count_trimmed(p, NSHARED);
     CHILD_CHECK(in >= NSHARED / 2, "only %zu of %d pages read back are resident", in, NSHARED);
-    pid_t g = fork();
-    CHILD_CHECK(g >= 0, "fork: %s", strerror(errno));
-    if (g == 0)
-        _exit(0);
-    int status;
-    CHILD_CHECK(waitpid(g, &status, 0) == g && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                "the forked child failed");
-    pressure();
-    size_t out = count_trimmed(p, NSHARED);
+    size_t out = trimmed_after_an_ended_child(p);
     CHILD_CHECK(out >= NSHARED / 2, "only %zu of %d clean pages once shared with an ended child "
                 "were trimmed", out, NSHARED);
-    for (size_t i = 0; i < NSHARED; i++)
-        CHILD_CHECK(page_intact(p, i, 1), "page %zu lost its contents", i);
     struct vmem_stats s;
     CHILD_CHECK(vmem_get_stats(&s) == 0, "vmem_get_stats");
     CHILD_CHECK(s.cap_overruns == 0, "%llu pages over the cap", (unsigned long long)s.cap_overruns);
