@@ -157,6 +157,26 @@ static void protected_pages(void)
         CHILD_CHECK(page_intact(p, i, 1), "page %zu lost its contents", i);
 }
 
+/* The suite's fault-mode runs stand for the move path where the kernel
+ * has UFFDIO_MOVE (tests/meson.build forces only the copy path): the
+ * default must trim by move there. */
+static void default_path(void)
+{
+    child_paging();
+    struct vmem_config c;
+    CHILD_CHECK(vmem_get_config(&c) == 0, "vmem_get_config");
+    if (c.trim != VMEM_TRIM_AUTO || !(vmem_rt.uffd_have & UFFD_HAVE_MOVE)) {
+        child_say(c.trim != VMEM_TRIM_AUTO ? "VMEM_TRIM is set" : "no UFFDIO_MOVE here");
+        _exit(CHILD_SKIP);
+    }
+    CHILD_CHECK(paging_trims_by_move(), "the default trims by copy with UFFDIO_MOVE there");
+}
+
+Test(trim, default_path_is_move_where_the_kernel_has_it)
+{
+    run_child(default_path);
+}
+
 Test(trim, noaccess_and_guard_pages_are_trimmed_and_kept)
 {
     run_child(protected_pages);
