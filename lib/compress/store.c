@@ -70,10 +70,17 @@ static unsigned fail_puts;               /* atomic: test hook */
 static void lock(void) { mutex_take("store_lock", &store_lock); }
 static void unlock(void) { mutex_give("store_lock", &store_lock); }
 
+/* What the store is charged for: its chunks' pages with their metadata,
+ * and its live entries. */
+static uint64_t charge_of(size_t pages, size_t entries)
+{
+    return (uint64_t)pages * (PAGE_SZ + sizeof(struct chunk)) +
+           (uint64_t)entries * sizeof(struct store_entry);
+}
+
 static void charge(void)
 {
-    uint64_t b = (uint64_t)arena_used * (PAGE_SZ + sizeof(struct chunk)) +
-                 (uint64_t)ents_live * sizeof(struct store_entry);
+    uint64_t b = charge_of(arena_used, ents_live);
     __atomic_store_n(&charged, b, __ATOMIC_RELEASE);
     __atomic_store_n(&vmem_ctr.compress_charged, b, __ATOMIC_RELAXED); /* published */
 }
@@ -279,14 +286,13 @@ static void obj_free(uint32_t off, unsigned len)
 uint64_t store_put_growth(const struct store_blob *b)
 {
     lock();
-    uint64_t now = (uint64_t)arena_used * (PAGE_SZ + sizeof(struct chunk)) +
-                   (uint64_t)ents_live * sizeof(struct store_entry);
-    uint64_t after = now + sizeof(struct store_entry);
+    size_t pages = arena_used;
     if (!b->same) {
         unsigned c = (unsigned)((b->len + GRAIN - 1) / GRAIN - 1);
         if (!partial[c])
-            after += (uint64_t)class_pages[c] * (PAGE_SZ + sizeof(struct chunk));
+            pages += class_pages[c]; /* a new chunk for its class */
     }
+    uint64_t now = charge_of(arena_used, ents_live), after = charge_of(pages, ents_live + 1);
     unlock();
     return (after + PAGE_SZ - 1) / PAGE_SZ - (now + PAGE_SZ - 1) / PAGE_SZ;
 }
@@ -302,12 +308,11 @@ uint32_t store_put(const struct store_blob *b, struct region *r, size_t page, ui
     }
     lock();
     uint32_t e = free_ent;
-    uint64_t meta = (uint64_t)(ents_live + 1) * sizeof(struct store_entry);
     if (!e && ents_hw < nents)
         e = (uint32_t)ents_hw;
     uint32_t off = 0;
     *why = STORE_FULL;
-    if (!e || (uint64_t)arena_used * (PAGE_SZ + sizeof(struct chunk)) + meta > share_limit() ||
+    if (!e || charge_of(arena_used, ents_live + 1) > share_limit() ||
         (!b->same && (off = obj_alloc((unsigned)((b->len + GRAIN - 1) / GRAIN - 1))) ==
                          UINT32_MAX)) {
         unlock();

@@ -7,9 +7,11 @@
  * their content is frozen and no fault takes them; they are compressed and
  * put in the store with as_lock released (the program cannot touch a frame:
  * no lock is held while compressing).  The store's RAM counts in the cap:
- * a put that would pass it first frees clean standby frames (those of the
- * pass already put, settled early, among them) for the store's growth,
- * and is never refused for lack of room.  Then, under the lock again, each
+ * the store grows into a reserve of room the writer holds under it,
+ * refilled by freeing clean standby frames (those of the pass already
+ * put, settled early, among them); a put the reserve cannot cover sends
+ * its page to the page file while that can take pages (below).  Then,
+ * under the lock again, each
  * frame is FRAME_STORED with its entry and is no longer dirty: the working-
  * set manager frees it like a clean frame, leaving the page COMPRESSED
  * (release.c).  A dirty frame's old page-file slot is freed (its content is
@@ -173,7 +175,7 @@ static int make_room(uint64_t grow, const uint32_t *fs, const uint32_t *ents, co
     return __atomic_load_n(&reserve, __ATOMIC_ACQUIRE) >= grow;
 }
 
-/* Puts frame fs[k]'s page (compressed in blob) in the store, spending the
+/* Puts frame f's page (compressed in blob) in the store, spending the
  * reserve on what the put adds.  Returns the entry, 0 with *why. */
 static uint32_t put(uint32_t f, uint32_t slot, int dirty, uint64_t grow, int *why)
 {

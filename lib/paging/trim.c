@@ -366,16 +366,14 @@ static void trim_run_moving(struct region *r, size_t first, size_t n, size_t *tr
                 pos++; /* cannot tell: stays */
                 continue;
             }
-            if ((pm[0] & (VM_PM_EXCLUSIVE | VM_PM_UFFD_WP)) ==
-                    (VM_PM_EXCLUSIVE | VM_PM_UFFD_WP) &&
-                !(r->flags & REGION_WRITE_WATCH)) {
+            const uint64_t clean_once = VM_PM_EXCLUSIVE | VM_PM_UFFD_WP;
+            if ((pm[0] & clean_once) == clean_once && !(r->flags & REGION_WRITE_WATCH)) {
                 /* write-protected to see its first write since a clean
                  * page-in: no write pin either (taking one faults for
                  * write, which opens the page), and a read pin loses
                  * nothing when the page is copied and dropped */
                 while (copy < left && (pm[copy] & VM_PM_PRESENT) &&
-                       (pm[copy] & (VM_PM_EXCLUSIVE | VM_PM_UFFD_WP)) ==
-                           (VM_PM_EXCLUSIVE | VM_PM_UFFD_WP))
+                       (pm[copy] & clean_once) == clean_once)
                     copy++;
                 trim_run_copy(r, pos, copy, trimmed);
                 pos += copy;
