@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #ifndef MAP_FIXED_NOREPLACE
@@ -29,6 +30,12 @@
 #endif
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_process_madvise
+#define SYS_process_madvise 440
 #endif
 #ifndef MLOCK_ONFAULT
 #define MLOCK_ONFAULT 0x01
@@ -257,6 +264,68 @@ int vm_protect(uintptr_t addr, size_t len, int prot)
 int vm_discard(uintptr_t addr, size_t len)
 {
     return raw_madvise((void *)addr, len, MADV_DONTNEED) < 0 ? errno : 0;
+}
+
+/* process_madvise(MADV_DONTNEED) on the calling process: 0 not tried yet,
+ * 1 works, -1 refused (before Linux 6.13 it takes only advice that loses
+ * nothing, such as MADV_COLD) */
+static int vector_discard;
+
+/* One process_madvise call for the iovecs; the bytes dropped, or -1 with
+ * errno.  A pidfd is opened for each call: one kept open would name the
+ * parent in a forked child, and the application may close any number. */
+static long discard_vector(const struct iovec *iov, size_t n)
+{
+    int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    if (pidfd < 0)
+        return -1;
+    long r = syscall(SYS_process_madvise, pidfd, iov, n, MADV_DONTNEED, 0);
+    int e = errno;
+    os_fd_close(pidfd);
+    errno = e;
+    return r;
+}
+
+int vm_discard_pages(const uintptr_t *addrs, size_t n, size_t *done)
+{
+    struct iovec iov[VM_DISCARD_MAX];
+    size_t niov = 0, k = 0, pages = 0;
+    *done = 0;
+    if (n > VM_DISCARD_MAX)
+        n = VM_DISCARD_MAX;
+    for (size_t i = 0; i < n; i++) {
+        if (niov && (uintptr_t)iov[niov - 1].iov_base + iov[niov - 1].iov_len == addrs[i])
+            iov[niov - 1].iov_len += PAGE_SZ;
+        else
+            iov[niov++] = (struct iovec){ (void *)addrs[i], PAGE_SZ };
+    }
+    int state = __atomic_load_n(&vector_discard, __ATOMIC_RELAXED);
+    long r = -1;
+    if (state >= 0 && (r = discard_vector(iov, niov)) >= 0) {
+        if (!state)
+            __atomic_store_n(&vector_discard, 1, __ATOMIC_RELAXED);
+        /* it stops at the first range it cannot advise: the ranges before
+         * were dropped whole, the rest are tried one by one below to learn
+         * which fails and why */
+        size_t bytes = (size_t)r;
+        while (k < niov && bytes >= iov[k].iov_len) {
+            bytes -= iov[k].iov_len;
+            pages += iov[k++].iov_len / PAGE_SZ;
+        }
+    }
+    for (; k < niov; k++) {
+        if (raw_madvise(iov[k].iov_base, iov[k].iov_len, MADV_DONTNEED) < 0) {
+            *done = pages;
+            return errno;
+        }
+        pages += iov[k].iov_len / PAGE_SZ;
+    }
+    /* refused by process_madvise, done by madvise: a kernel without it
+     * for this advice (before 6.13: EINVAL) */
+    if (r < 0 && !state)
+        __atomic_store_n(&vector_discard, -1, __ATOMIC_RELAXED);
+    *done = pages;
+    return 0;
 }
 
 int vm_reserve_over(uintptr_t addr, size_t len)

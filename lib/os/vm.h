@@ -36,6 +36,16 @@ int vm_dontfork(uintptr_t addr, size_t len, int on);
 int vm_protect(uintptr_t addr, size_t len, int prot);   /* PROT_* */
 int vm_discard(uintptr_t addr, size_t len);             /* MADV_DONTNEED */
 int vm_lazy_free(uintptr_t addr, size_t len);           /* MADV_FREE */
+/* Any thread: drops the pages at addrs[0 .. n) (one page each, ascending
+ * or not, n <= VM_DISCARD_MAX) as MADV_DONTNEED does, with one
+ * process_madvise call where the kernel takes it for the calling process
+ * (Linux 6.13; from 6.16 that is one TLB shoot-down for them all, where a
+ * madvise per page interrupts every CPU running the process once per
+ * page), else one madvise per run of neighbours.  *done: how many were
+ * dropped, a prefix; 0 when all were, else the errno of the first that was
+ * not. */
+#define VM_DISCARD_MAX 64
+int vm_discard_pages(const uintptr_t *addrs, size_t n, size_t *done);
 int vm_populate(uintptr_t addr, size_t len, int write); /* MADV_POPULATE_* */
 int vm_lock_on_fault(uintptr_t addr, size_t len);       /* mlock2 ONFAULT */
 int vm_unlock(uintptr_t addr, size_t len);
