@@ -6,6 +6,11 @@
  * recorded as paged out while still mapped, and the next write to one of
  * them faulted forever ("page-in failed (File exists)").
  *
+ * The same for clean pages, which leave together with one vectored
+ * MADV_DONTNEED (os/vm.c's vm_discard_pages): a locked page among them
+ * stops the call there, and it and the pages after it must stay resident
+ * and readable.
+ *
  * Runs in a forked child, which starts a runtime of its own under the cap
  * (a page that faults forever shows as the test's timeout).
  */
@@ -24,6 +29,7 @@
 #include <vmem.h>
 
 #include "helpers.h"
+#include "os/vm.h"
 
 #define PAGES  1024 /* 4 MiB under a 1 MiB cap */
 #define LOCKED 64   /* the first 256 KiB mlock()ed by the application */
@@ -71,4 +77,94 @@ Test(discard_fails, locked_by_the_application_stays_resident)
     if (st == MLOCK_FAILED) /* signal mode: populating raises SIGBUS */
         cr_skip_test("mlock() of userfaultfd-managed memory fails in this fault mode");
     cr_assert_eq(st, OK, "child exit %d (see enum)", st);
+}
+
+/* Clean pages (read back from the page file, never written since) with
+ * some mlock()ed among them: the clean path drops a batch of victims with
+ * one call, which the locked ones stop. */
+static int child_clean(void)
+{
+    setenv("VMEM_MAX_RESIDENT", "1M", 1);
+    uint64_t *m = VirtualAlloc(NULL, (size_t)PAGES * 4096, MEM_COMMIT | MEM_RESERVE,
+                               PAGE_READWRITE);
+    if (!m)
+        return ALLOC_FAILED;
+    for (size_t p = 0; p < PAGES; p++)
+        m[p * 512] = p + 1;
+    /* read back: clean pages now, the locked range among them after the
+     * lock brings it in (every 16th page of the first 512) */
+    for (size_t p = 0; p < PAGES; p++)
+        if (m[p * 512] != p + 1)
+            return BAD_DATA;
+    for (size_t p = 0; p < PAGES / 2; p += 16)
+        if (syscall(SYS_mlock, &m[p * 512], 4096) != 0) {
+            fprintf(stderr, "mlock: %s\n", strerror(errno));
+            return MLOCK_FAILED;
+        }
+    struct vmem_stats before, after;
+    if (vmem_get_stats(&before))
+        return NOT_PAGED;
+    for (int round = 0; round < 3; round++)
+        for (size_t p = 0; p < PAGES; p++)
+            if (m[p * 512] != p + 1)
+                return BAD_DATA;
+    if (vmem_get_stats(&after) || after.trimmed_pages == before.trimmed_pages)
+        return NOT_PAGED;
+    /* and they can still be written and read back */
+    for (size_t p = 0; p < PAGES; p++)
+        m[p * 512 + 1] = p * 3;
+    for (size_t p = 0; p < PAGES; p++)
+        if (m[p * 512] != p + 1 || m[p * 512 + 1] != p * 3)
+            return BAD_DATA;
+    return OK;
+}
+
+Test(discard_fails, clean_pages_locked_by_the_application_stay_resident)
+{
+    const char *mode = getenv("VMEM_FAULT_MODE");
+    if (mode && !strcmp(mode, "kernel"))
+        cr_skip_test("fault mode kernel: no paging");
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0)
+        _exit(child_clean());
+    int st = child_status(pid);
+    cr_assert(st < 128, "the child died of signal %d", st - 128);
+    if (st == MLOCK_FAILED)
+        cr_skip_test("mlock() of userfaultfd-managed memory fails in this fault mode");
+    cr_assert_eq(st, OK, "child exit %d (see enum)", st);
+}
+
+/* vm_discard_pages itself: pages dropped up to the first that cannot be
+ * (mlock()ed: EINVAL), that one and those after it untouched; adjacent
+ * pages passed apart or together alike. */
+Test(discard_fails, vector_discard_stops_at_a_locked_page)
+{
+    enum { N = 12 };
+    uint8_t *m = mmap(NULL, N * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(m, MAP_FAILED);
+    for (int i = 0; i < N; i++)
+        memset(m + i * 4096, 0x40 + i, 4096);
+    cr_assert_eq(syscall(SYS_mlock, m + 6 * 4096, 4096), 0, "mlock: %s", strerror(errno));
+    uintptr_t a[] = { (uintptr_t)m + 4096, (uintptr_t)m + 2 * 4096, (uintptr_t)m + 9 * 4096,
+                      (uintptr_t)m + 6 * 4096, (uintptr_t)m + 7 * 4096, (uintptr_t)m + 11 * 4096 };
+    size_t done = 99;
+    int e = vm_discard_pages(a, 6, &done);
+    cr_expect_eq(e, EINVAL, "error %d (%s)", e, strerror(e));
+    cr_expect_eq(done, 3, "dropped %zu", done);
+    /* dropped: 1, 2, 9 read zeros; the rest kept their bytes */
+    for (int i = 0; i < N; i++) {
+        uint8_t want = (i == 1 || i == 2 || i == 9) ? 0 : (uint8_t)(0x40 + i);
+        cr_expect_eq(m[i * 4096], want, "page %d reads %#x, not %#x", i, m[i * 4096], want);
+        cr_expect_eq(m[i * 4096 + 4095], want, "page %d's end", i);
+    }
+    uintptr_t b[] = { (uintptr_t)m + 7 * 4096, (uintptr_t)m + 11 * 4096, (uintptr_t)m };
+    e = vm_discard_pages(b, 3, &done);
+    cr_expect_eq(e, 0, "error %d", e);
+    cr_expect_eq(done, 3);
+    cr_expect_eq(m[0], 0);
+    cr_expect_eq(m[7 * 4096], 0);
+    cr_expect_eq(m[11 * 4096], 0);
+    cr_expect_eq(m[6 * 4096], 0x46, "the locked page kept its bytes");
+    munmap(m, N * 4096);
 }
