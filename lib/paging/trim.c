@@ -3,7 +3,11 @@
  *
  * Victims come from the replacement policy (replacement.c), which hears of
  * every resident page (the pages resident when paging starts included).
- * Victims adjacent in a region are taken as runs, under as_lock exclusive:
+ * A clean victim (write-protected since a clean page-in) alone or in a
+ * short run is copied to a standby frame and dropped with the others of
+ * the hold in one vectored MADV_DONTNEED: one TLB shoot-down for them all
+ * (trim_clean).  Other victims adjacent in a region are taken as runs,
+ * under as_lock exclusive:
  * moved into a run of standby frames with one UFFDIO_MOVE (atomic per
  * page, so a write either travels with the page or faults after it), or,
  * where a page cannot be moved (shared with a forked child, a protection
@@ -97,6 +101,13 @@ void trim_close_files(void)
  * go between groups of runs, so a fault waits behind a few UFFDIO_MOVEs
  * rather than a batch's (bench/RESULTS.md, "A hard fault of `sort`"). */
 #define TRIM_RUNS_PER_HOLD 8
+/* ...or clean pages (each a read and a copy, dropped together at the end
+ * of the hold) */
+#define CLEAN_PER_HOLD 32
+/* Clean victims leave by the clean path when alone or in short runs: a
+ * longer run of neighbours moves with one UFFDIO_MOVE and one shoot-down,
+ * no copy (a scan's pages) */
+#define CLEAN_RUN_MAX 4
 
 /* Runs of the copy path are read here, so the trimmer never touches
  * managed memory itself; one trimmer at a time (as_lock exclusive). */
@@ -401,6 +412,102 @@ static void trim_run_moving(struct region *r, size_t first, size_t n, size_t *tr
     }
 }
 
+/* Pages that left by the clean path, still mapped until their one
+ * vectored MADV_DONTNEED (clean_flush), which comes before as_lock is let
+ * go; as_lock exclusive. */
+static struct victim clean_left[VM_DISCARD_MAX];
+static size_t nclean_left;
+
+/* Whether page i of r leaves by the clean path: write-protected since a
+ * clean page-in (dirty tracking marks every page installed writable, or
+ * opened by a write, PTE_F_DIRTY until it leaves), so while as_lock is held
+ * no write changes it -- a write faults and waits for the lock -- and the
+ * page file has its content (or none is needed: it never left).  Not
+ * MEM_RESET: the kernel may drop it meanwhile. */
+static int clean(const struct region *r, size_t i)
+{
+    const struct pte *p = pte_get(&r->ptes, i);
+    return paging_tracks_dirty() && !(p->flags & (PTE_F_DIRTY | PTE_F_RESET));
+}
+
+/* Drops the pages of clean_left from the address space with one vectored
+ * MADV_DONTNEED: one TLB shoot-down for them all, where a move or a
+ * madvise costs one per run -- and a shoot-down to a vCPU running the
+ * application costs ~100 us here (bench/RESULTS.md, "Trimming clean pages
+ * in one step").  A page whose drop failed (mlock()ed by the application)
+ * is resident again.  as_lock exclusive, held since the pages settled. */
+static void clean_flush(size_t *trimmed)
+{
+    if (!nclean_left)
+        return;
+    uintptr_t addrs[VM_DISCARD_MAX];
+    for (size_t k = 0; k < nclean_left; k++)
+        addrs[k] = clean_left[k].base + clean_left[k].page * PAGE_SZ;
+    size_t done = 0;
+    int e = vm_discard_pages(addrs, nclean_left, &done);
+    if (e) {
+        static int told;
+        if (!told++)
+            vmem_log("cannot discard trimmed pages (%s): they stay resident", strerror(e));
+    }
+    for (size_t k = done; k < nclean_left; k++) {
+        /* not dropped (the one that failed, and those after it, not tried):
+         * still mapped, write-protected, their content intact */
+        struct region *r = region_find(clean_left[k].base);
+        if (r && r->id == clean_left[k].id)
+            unsettle(r, clean_left[k].page, 1, trimmed);
+    }
+    nclean_left = 0;
+}
+
+/* Clean path, page i of r: its content goes to a standby frame (read
+ * through /proc/self/mem, or directly where that is not open and the page
+ * is readable; none with the standby list off or no frame free: the page
+ * file has it), the page settles, and it joins clean_left to be dropped.
+ * Returns 1 if it settled; 0 leaves it resident for the other paths.
+ * as_lock exclusive. */
+static int trim_clean(struct region *r, size_t i, size_t *trimmed)
+{
+    const struct pte *p = pte_get(&r->ptes, i);
+    uint32_t f = 0;
+    const void *content = NULL;
+    if (nclean_left == VM_DISCARD_MAX)
+        clean_flush(trimmed);
+    if (vmem_rt.cfg.standby && p->slot) {
+        uint8_t *buf = bounce; /* the content is in its frame before the next use */
+        size_t bytes = 0;
+        int mem_fd = os_self_fd(&mem_file);
+        if (mem_fd >= 0)
+            vm_read_forced(mem_fd, region_addr(r, i), buf, PAGE_SZ, &bytes);
+        else
+            bytes = read_direct(r, i, 1, buf) * PAGE_SZ;
+        if (bytes == PAGE_SZ) {
+            content = buf;
+            f = standby_take(r, i, 0, 0);
+            size_t done = 0;
+            if (f && !paging_trims_by_move()) {
+                memcpy(standby_data(f), content, PAGE_SZ);
+            } else if (f && uffd_copy(vmem_rt.uffd, standby_addr(f), content, PAGE_SZ, 0,
+                                      &done)) {
+                standby_drop(f);
+                f = 0;
+            }
+        }
+        /* unread: no frame, the page file has it */
+    }
+    int keep = 0;
+    if (!settle(r, i, f, content, &keep)) {
+        if (f)
+            standby_drop(f);
+        return 0;
+    }
+    if (f && !keep)
+        standby_drop(f);
+    clean_left[nclean_left++] = (struct victim){ r->base, r->id, i, 0 };
+    (*trimmed)++;
+    return 1;
+}
+
 /* Whether a trimmable page can be moved: read-write like the frames, and
  * not MEM_RESET (the kernel may have reclaimed it: a move stops at the
  * hole; the copy path tells a hole from a page). */
@@ -468,20 +575,22 @@ size_t trim_working_set(size_t n, size_t (*limit)(size_t), size_t arg)
         size_t e = k + 1;
         while (e < got && v[e].id == v[k].id && v[e].page == v[e - 1].page + 1)
             e++;
-        if (runs && runs % TRIM_RUNS_PER_HOLD == 0) {
+        if ((runs >= TRIM_RUNS_PER_HOLD || nclean_left >= CLEAN_PER_HOLD) &&
+            (runs || nclean_left)) {
             /* let waiting faults in between runs: each run is looked up
              * and checked again below, and the victims are no longer the
              * policy's, so no other trimmer takes them meanwhile */
             /* what left so far leaves the working set's count now: no
              * page counted twice (working set and standby) meanwhile */
+            clean_flush(&trimmed);
             ctr_sub(&vmem_ctr.working_set, trimmed - counted);
             counted = trimmed;
+            runs = 0;
             fault_cost_since(FC_HOLD_TRIM, held);
             as_unlock();
             as_lock_exclusive();
             held = fault_cost_now();
         }
-        runs++;
         struct region *r = region_find(v[k].base);
         if (!r || r->id != v[k].id) { /* released meanwhile */
             k = e;
@@ -494,18 +603,28 @@ size_t trim_working_set(size_t n, size_t (*limit)(size_t), size_t arg)
                 j++;
                 continue;
             }
+            if (e - k < CLEAN_RUN_MAX && clean(r, v[j].page) &&
+                trim_clean(r, v[j].page, &trimmed)) {
+                j++;
+                continue;
+            }
             size_t s = j;
             int move = movable(r, v[j].page);
-            while (j < e && trimmable(r, v[j].page) && movable(r, v[j].page) == move)
+            j++;
+            while (j < e && trimmable(r, v[j].page) &&
+                   (e - k >= CLEAN_RUN_MAX || !clean(r, v[j].page)) &&
+                   movable(r, v[j].page) == move)
                 j++;
             size_t first = v[s].page, len = j - s;
             if (move)
                 trim_run_moving(r, first, len, &trimmed);
             else
                 trim_run_copy(r, first, len, &trimmed);
+            runs++;
         }
         k = e;
     }
+    clean_flush(&trimmed);
     /* victims that stay resident are the next trim's first (a locked one,
      * or one left too often, goes back to the policy) */
     if (replacement_active()) {
