@@ -293,20 +293,20 @@ int vm_discard_pages(const uintptr_t *addrs, size_t n, size_t *done)
     *done = 0;
     if (n > VM_DISCARD_MAX)
         n = VM_DISCARD_MAX;
-    for (size_t i = 0; i < n; i++) {
-        if (niov && (uintptr_t)iov[niov - 1].iov_base + iov[niov - 1].iov_len == addrs[i])
-            iov[niov - 1].iov_len += PAGE_SZ;
-        else
-            iov[niov++] = (struct iovec){ (void *)addrs[i], PAGE_SZ };
-    }
+    /* one range per page, neighbours too: MADV_DONTNEED drops a range
+     * mapping by mapping, so a range that fails part-way (an mlock()ed page
+     * has a mapping of its own) may have dropped its first pages, and the
+     * count would not say which */
+    for (size_t i = 0; i < n; i++)
+        iov[niov++] = (struct iovec){ (void *)addrs[i], PAGE_SZ };
     int state = __atomic_load_n(&vector_discard, __ATOMIC_RELAXED);
     long r = -1;
     if (state >= 0 && (r = discard_vector(iov, niov)) >= 0) {
         if (!state)
             __atomic_store_n(&vector_discard, 1, __ATOMIC_RELAXED);
-        /* it stops at the first range it cannot advise: the ranges before
-         * were dropped whole, the rest are tried one by one below to learn
-         * which fails and why */
+        /* it stops at the first page it cannot advise: the pages before
+         * were dropped, the rest are tried one by one below to learn which
+         * fails and why */
         size_t bytes = (size_t)r;
         while (k < niov && bytes >= iov[k].iov_len) {
             bytes -= iov[k].iov_len;

@@ -41,7 +41,7 @@ int vm_lazy_free(uintptr_t addr, size_t len);           /* MADV_FREE */
  * process_madvise call where the kernel takes it for the calling process
  * (Linux 6.13; from 6.16 that is one TLB shoot-down for them all, where a
  * madvise per page interrupts every CPU running the process once per
- * page), else one madvise per run of neighbours.  *done: how many were
+ * page), else one madvise per page.  *done: how many were
  * dropped, a prefix; 0 when all were, else the errno of the first that was
  * not. */
 #define VM_DISCARD_MAX 64
