@@ -432,10 +432,11 @@ static int clean(const struct region *r, size_t i)
 
 /* Drops the pages of clean_left from the address space with one vectored
  * MADV_DONTNEED: one TLB shoot-down for them all, where a move or a
- * madvise costs one per run -- and a shoot-down to a vCPU running the
- * application costs ~100 us here (bench/RESULTS.md, "Trimming clean pages
- * in one step").  A page whose drop failed (mlock()ed by the application)
- * is resident again.  as_lock exclusive, held since the pages settled. */
+ * madvise costs one per run -- 45 us a page here with the application
+ * running on the other vCPU, against 1.6 us a page for 64 together
+ * (bench/RESULTS.md, "Trimming: clean pages dropped together").  A page
+ * whose drop failed (mlock()ed by the application) and those after it are
+ * resident again.  as_lock exclusive, held since the pages settled. */
 static void clean_flush(size_t *trimmed)
 {
     if (!nclean_left)
