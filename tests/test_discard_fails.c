@@ -36,15 +36,23 @@
 
 enum { OK, ALLOC_FAILED, MLOCK_FAILED, BAD_DATA, NOT_PAGED };
 
-static int child(void)
+/* PAGES pages under a 1 MiB cap, each page's first word its number + 1. */
+static uint64_t *filled(void)
 {
     setenv("VMEM_MAX_RESIDENT", "1M", 1);
     uint64_t *m = VirtualAlloc(NULL, (size_t)PAGES * 4096, MEM_COMMIT | MEM_RESERVE,
                                PAGE_READWRITE);
+    if (m)
+        for (size_t p = 0; p < PAGES; p++)
+            m[p * 512] = p + 1;
+    return m;
+}
+
+static int child(void)
+{
+    uint64_t *m = filled();
     if (!m)
         return ALLOC_FAILED;
-    for (size_t p = 0; p < PAGES; p++)
-        m[p * 512] = p + 1;
     /* the raw system call: sanitizer runtimes make mlock() a no-op */
     if (syscall(SYS_mlock, m, (size_t)LOCKED * 4096) != 0) {
         fprintf(stderr, "mlock: %s\n", strerror(errno));
@@ -63,7 +71,9 @@ static int child(void)
     return OK;
 }
 
-Test(discard_fails, locked_by_the_application_stays_resident)
+/* Runs fn in a forked child (a runtime of its own under the cap) and
+ * checks how it ended. */
+static void run_paging_child(int (*fn)(void))
 {
     const char *mode = getenv("VMEM_FAULT_MODE");
     if (mode && !strcmp(mode, "kernel"))
@@ -71,7 +81,7 @@ Test(discard_fails, locked_by_the_application_stays_resident)
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0)
-        _exit(child());
+        _exit(fn());
     int st = child_status(pid);
     cr_assert(st < 128, "the child died of signal %d", st - 128);
     if (st == MLOCK_FAILED) /* signal mode: populating raises SIGBUS */
@@ -79,18 +89,19 @@ Test(discard_fails, locked_by_the_application_stays_resident)
     cr_assert_eq(st, OK, "child exit %d (see enum)", st);
 }
 
+Test(discard_fails, locked_by_the_application_stays_resident)
+{
+    run_paging_child(child);
+}
+
 /* Clean pages (read back from the page file, never written since) with
  * some mlock()ed among them: the clean path drops a batch of victims with
  * one call, which the locked ones stop. */
 static int child_clean(void)
 {
-    setenv("VMEM_MAX_RESIDENT", "1M", 1);
-    uint64_t *m = VirtualAlloc(NULL, (size_t)PAGES * 4096, MEM_COMMIT | MEM_RESERVE,
-                               PAGE_READWRITE);
+    uint64_t *m = filled();
     if (!m)
         return ALLOC_FAILED;
-    for (size_t p = 0; p < PAGES; p++)
-        m[p * 512] = p + 1;
     /* read back: clean pages now, the locked range among them after the
      * lock brings it in (every 16th page of the first 512) */
     for (size_t p = 0; p < PAGES; p++)
@@ -121,18 +132,20 @@ static int child_clean(void)
 
 Test(discard_fails, clean_pages_locked_by_the_application_stay_resident)
 {
-    const char *mode = getenv("VMEM_FAULT_MODE");
-    if (mode && !strcmp(mode, "kernel"))
-        cr_skip_test("fault mode kernel: no paging");
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0)
-        _exit(child_clean());
-    int st = child_status(pid);
-    cr_assert(st < 128, "the child died of signal %d", st - 128);
-    if (st == MLOCK_FAILED)
-        cr_skip_test("mlock() of userfaultfd-managed memory fails in this fault mode");
-    cr_assert_eq(st, OK, "child exit %d (see enum)", st);
+    run_paging_child(child_clean);
+}
+
+/* n pages of kernel anonymous memory, page i filled with 0x40 + i, page
+ * `locked` mlock()ed. */
+static uint8_t *pages_one_locked(int n, int locked)
+{
+    uint8_t *m = mmap(NULL, (size_t)n * 4096, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(m, MAP_FAILED);
+    for (int i = 0; i < n; i++)
+        memset(m + i * 4096, 0x40 + i, 4096);
+    cr_assert_eq(syscall(SYS_mlock, m + locked * 4096, 4096), 0, "mlock: %s", strerror(errno));
+    return m;
 }
 
 /* vm_discard_pages itself: pages dropped up to the first that cannot be
@@ -141,11 +154,7 @@ Test(discard_fails, clean_pages_locked_by_the_application_stay_resident)
 Test(discard_fails, vector_discard_stops_at_a_locked_page)
 {
     enum { N = 12 };
-    uint8_t *m = mmap(NULL, N * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    cr_assert_neq(m, MAP_FAILED);
-    for (int i = 0; i < N; i++)
-        memset(m + i * 4096, 0x40 + i, 4096);
-    cr_assert_eq(syscall(SYS_mlock, m + 6 * 4096, 4096), 0, "mlock: %s", strerror(errno));
+    uint8_t *m = pages_one_locked(N, 6);
     uintptr_t a[] = { (uintptr_t)m + 4096, (uintptr_t)m + 2 * 4096, (uintptr_t)m + 9 * 4096,
                       (uintptr_t)m + 6 * 4096, (uintptr_t)m + 7 * 4096, (uintptr_t)m + 11 * 4096 };
     size_t done = 99;
@@ -176,11 +185,7 @@ Test(discard_fails, vector_discard_stops_at_a_locked_page)
 Test(discard_fails, vector_discard_counts_a_neighbour_dropped_before_a_locked_one)
 {
     enum { N = 4 };
-    uint8_t *m = mmap(NULL, N * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    cr_assert_neq(m, MAP_FAILED);
-    for (int i = 0; i < N; i++)
-        memset(m + i * 4096, 0x40 + i, 4096);
-    cr_assert_eq(syscall(SYS_mlock, m + 2 * 4096, 4096), 0, "mlock: %s", strerror(errno));
+    uint8_t *m = pages_one_locked(N, 2);
     uintptr_t a[] = { (uintptr_t)m + 4096, (uintptr_t)m + 2 * 4096, (uintptr_t)m + 3 * 4096 };
     size_t done = 99;
     int e = vm_discard_pages(a, 3, &done);
@@ -232,16 +237,5 @@ static int child_watch_pairs(void)
 
 Test(discard_fails, clean_neighbours_of_locked_pages_are_not_lost)
 {
-    const char *mode = getenv("VMEM_FAULT_MODE");
-    if (mode && !strcmp(mode, "kernel"))
-        cr_skip_test("fault mode kernel: no paging");
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0)
-        _exit(child_watch_pairs());
-    int st = child_status(pid);
-    cr_assert(st < 128, "the child died of signal %d", st - 128);
-    if (st == MLOCK_FAILED)
-        cr_skip_test("mlock2() of userfaultfd-managed memory fails in this fault mode");
-    cr_assert_eq(st, OK, "child exit %d (see enum)", st);
+    run_paging_child(child_watch_pairs);
 }
