@@ -239,3 +239,35 @@ Test(discard_fails, clean_neighbours_of_locked_pages_are_not_lost)
 {
     run_paging_child(child_watch_pairs);
 }
+
+/* Read-only pages cannot move, so runs of them leave by the copy path,
+ * whose discard of a run stopped at an mlock()ed page in its middle after
+ * dropping the pages before it: they were recorded resident, and their
+ * next touch raised SIGBUS. */
+static int child_readonly_runs(void)
+{
+    uint64_t *m = filled();
+    if (!m)
+        return ALLOC_FAILED;
+    DWORD old;
+    if (!VirtualProtect(m, (size_t)PAGES * 4096, PAGE_READONLY, &old))
+        return ALLOC_FAILED;
+    for (size_t p = 8; p < PAGES; p += 16)
+        if (syscall(SYS_mlock, &m[p * 512], 4096) != 0) {
+            fprintf(stderr, "mlock: %s\n", strerror(errno));
+            return MLOCK_FAILED;
+        }
+    for (int round = 0; round < 4; round++)
+        for (size_t p = 0; p < PAGES; p++)
+            if (m[p * 512] != p + 1)
+                return BAD_DATA;
+    struct vmem_stats st;
+    if (vmem_get_stats(&st) || !st.trimmed_pages)
+        return NOT_PAGED;
+    return OK;
+}
+
+Test(discard_fails, copy_runs_with_a_locked_page_inside_lose_nothing)
+{
+    run_paging_child(child_readonly_runs);
+}
