@@ -323,12 +323,17 @@ static void trim_run_copy(struct region *r, size_t first, size_t n, size_t *trim
         }
         if (run_len && (!ok || j + 1 == first + n)) {
             if ((e = vm_discard(region_addr(r, run), run_len * PAGE_SZ)) != 0) {
-                /* e.g. the application mlock()ed them: they stay */
+                /* e.g. the application mlock()ed some: the kernel drops a
+                 * run mapping by mapping, so the pages before the one that
+                 * failed may be gone already.  Page by page, the ones that
+                 * cannot be dropped stay. */
                 static int told;
                 if (!told++)
                     vmem_log("cannot discard trimmed pages (%s): they stay resident",
                              strerror(e));
-                unsettle(r, run, run_len, trimmed);
+                for (size_t q = run; q < run + run_len; q++)
+                    if (vm_discard(region_addr(r, q), PAGE_SZ) != 0)
+                        unsettle(r, q, 1, trimmed);
             }
             run_len = 0;
         }
