@@ -609,7 +609,9 @@ size_t trim_working_set(size_t n, size_t (*limit)(size_t), size_t arg)
                 j++;
                 continue;
             }
-            if (e - k < CLEAN_RUN_MAX && clean(r, v[j].page) &&
+            /* a victim left resident before (its drop refused: an
+             * mlockall() that also locks the frames lets it move) moves */
+            if (e - k < CLEAN_RUN_MAX && !v[j].left && clean(r, v[j].page) &&
                 trim_clean(r, v[j].page, &trimmed)) {
                 j++;
                 continue;
@@ -618,7 +620,7 @@ size_t trim_working_set(size_t n, size_t (*limit)(size_t), size_t arg)
             int move = movable(r, v[j].page);
             j++;
             while (j < e && trimmable(r, v[j].page) &&
-                   (e - k >= CLEAN_RUN_MAX || !clean(r, v[j].page)) &&
+                   (e - k >= CLEAN_RUN_MAX || v[j].left || !clean(r, v[j].page)) &&
                    movable(r, v[j].page) == move)
                 j++;
             size_t first = v[s].page, len = j - s;
