@@ -581,8 +581,7 @@ size_t trim_working_set(size_t n, size_t (*limit)(size_t), size_t arg)
         size_t e = k + 1;
         while (e < got && v[e].id == v[k].id && v[e].page == v[e - 1].page + 1)
             e++;
-        if ((runs >= TRIM_RUNS_PER_HOLD || nclean_left >= CLEAN_PER_HOLD) &&
-            (runs || nclean_left)) {
+        if (runs >= TRIM_RUNS_PER_HOLD || nclean_left >= CLEAN_PER_HOLD) {
             /* let waiting faults in between runs: each run is looked up
              * and checked again below, and the victims are no longer the
              * policy's, so no other trimmer takes them meanwhile */
