@@ -378,7 +378,11 @@ VMEM_API int vmem_decommit(void *addr, size_t size)
     count_states(r, first, end, &committed, &resident, &locked);
     if (committed == 0)
         goto out; /* nothing to do: decommitting reserved pages is fine */
-    if (locked && (err = vm_unlock(a, len)) != 0) /* DONTNEED refuses locked pages */
+    /* DONTNEED refuses locked pages, and drops a range mapping by mapping:
+     * one the application mlock()ed itself (unknown to the table) would
+     * fail it after the pages before were dropped.  Decommit discards the
+     * contents whatever the locks, as VirtualFree does. */
+    if ((err = vm_unlock(a, len)) != 0)
         goto out;
     /* No access first, so nothing re-populates a page between the two.  If
      * the contents cannot be dropped, the pages stay committed: a recommit
