@@ -36,6 +36,27 @@
 
 enum { OK, ALLOC_FAILED, MLOCK_FAILED, BAD_DATA, NOT_PAGED };
 
+/* The application locks [a, a + len) itself: mlock(), or mlock2() with
+ * MLOCK_ONFAULT.  The raw system calls: sanitizer runtimes make mlock() a
+ * no-op.  OK or MLOCK_FAILED (said on stderr). */
+static int app_lock(const void *a, size_t len, int onfault)
+{
+    long r = onfault ? syscall(SYS_mlock2, a, len, 1 /* MLOCK_ONFAULT */)
+                     : syscall(SYS_mlock, a, len);
+    if (r != 0) {
+        fprintf(stderr, "%s: %s\n", onfault ? "mlock2" : "mlock", strerror(errno));
+        return MLOCK_FAILED;
+    }
+    return OK;
+}
+
+/* OK if the runtime trimmed pages (the scenario paged), else NOT_PAGED. */
+static int paged(void)
+{
+    struct vmem_stats st;
+    return vmem_get_stats(&st) || !st.trimmed_pages ? NOT_PAGED : OK;
+}
+
 /* PAGES pages under a 1 MiB cap, each page's first word its number + 1. */
 static uint64_t *filled(void)
 {
@@ -53,11 +74,8 @@ static int child(void)
     uint64_t *m = filled();
     if (!m)
         return ALLOC_FAILED;
-    /* the raw system call: sanitizer runtimes make mlock() a no-op */
-    if (syscall(SYS_mlock, m, (size_t)LOCKED * 4096) != 0) {
-        fprintf(stderr, "mlock: %s\n", strerror(errno));
+    if (app_lock(m, (size_t)LOCKED * 4096, 0) != OK)
         return MLOCK_FAILED;
-    }
     for (uint64_t gen = 2; gen <= 4; gen++) {
         for (size_t p = 0; p < PAGES; p++)
             m[p * 512 + gen] = p * gen;
@@ -65,18 +83,16 @@ static int child(void)
             if (m[p * 512] != p + 1 || m[p * 512 + gen] != p * gen)
                 return BAD_DATA;
     }
-    struct vmem_stats s;
-    if (vmem_get_stats(&s) || !s.trimmed_pages)
-        return NOT_PAGED;
-    return OK;
+    return paged();
 }
 
-/* Runs fn in a forked child (a runtime of its own under the cap) and
- * checks how it ended. */
-static void run_paging_child(int (*fn)(void))
+/* Runs fn in a forked child (a runtime of its own, under the cap when fn
+ * sets one) and checks how it ended; one that needs paging is skipped in
+ * fault mode kernel. */
+static void run_scenario(int (*fn)(void), int needs_paging)
 {
     const char *mode = getenv("VMEM_FAULT_MODE");
-    if (mode && !strcmp(mode, "kernel"))
+    if (needs_paging && mode && !strcmp(mode, "kernel"))
         cr_skip_test("fault mode kernel: no paging");
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
@@ -87,6 +103,11 @@ static void run_paging_child(int (*fn)(void))
     if (st == MLOCK_FAILED) /* signal mode: populating raises SIGBUS */
         cr_skip_test("mlock() of userfaultfd-managed memory fails in this fault mode");
     cr_assert_eq(st, OK, "child exit %d (see enum)", st);
+}
+
+static void run_paging_child(int (*fn)(void))
+{
+    run_scenario(fn, 1);
 }
 
 Test(discard_fails, locked_by_the_application_stays_resident)
@@ -108,10 +129,8 @@ static int child_clean(void)
         if (m[p * 512] != p + 1)
             return BAD_DATA;
     for (size_t p = 0; p < PAGES / 2; p += 16)
-        if (syscall(SYS_mlock, &m[p * 512], 4096) != 0) {
-            fprintf(stderr, "mlock: %s\n", strerror(errno));
+        if (app_lock(&m[p * 512], 4096, 0) != OK)
             return MLOCK_FAILED;
-        }
     struct vmem_stats before, after;
     if (vmem_get_stats(&before))
         return NOT_PAGED;
@@ -216,10 +235,8 @@ static int child_watch_pairs(void)
             if (m[p * 512] != 0)
                 return BAD_DATA;
     for (size_t p = 1; p < NP; p += 32)
-        if (syscall(SYS_mlock2, (void *)(m + p * 512), 4096, 1 /* MLOCK_ONFAULT */) != 0) {
-            fprintf(stderr, "mlock2: %s\n", strerror(errno));
+        if (app_lock((const void *)(m + p * 512), 4096, 1) != OK)
             return MLOCK_FAILED;
-        }
     uint64_t s = 99;
     for (int i = 0; i < 3 * NP; i++) {
         s ^= s << 13;
@@ -229,10 +246,7 @@ static int child_watch_pairs(void)
         if (m[p * 512] != 0 || m[(p + 1) * 512] != 0)
             return BAD_DATA;
     }
-    struct vmem_stats st;
-    if (vmem_get_stats(&st) || !st.trimmed_pages)
-        return NOT_PAGED;
-    return OK;
+    return paged();
 }
 
 Test(discard_fails, clean_neighbours_of_locked_pages_are_not_lost)
@@ -253,18 +267,13 @@ static int child_readonly_runs(void)
     if (!VirtualProtect(m, (size_t)PAGES * 4096, PAGE_READONLY, &old))
         return ALLOC_FAILED;
     for (size_t p = 8; p < PAGES; p += 16)
-        if (syscall(SYS_mlock, &m[p * 512], 4096) != 0) {
-            fprintf(stderr, "mlock: %s\n", strerror(errno));
+        if (app_lock(&m[p * 512], 4096, 0) != OK)
             return MLOCK_FAILED;
-        }
     for (int round = 0; round < 4; round++)
         for (size_t p = 0; p < PAGES; p++)
             if (m[p * 512] != p + 1)
                 return BAD_DATA;
-    struct vmem_stats st;
-    if (vmem_get_stats(&st) || !st.trimmed_pages)
-        return NOT_PAGED;
-    return OK;
+    return paged();
 }
 
 Test(discard_fails, copy_runs_with_a_locked_page_inside_lose_nothing)
@@ -285,10 +294,8 @@ static int child_decommit_locked(void)
         return ALLOC_FAILED;
     for (int i = 0; i < N; i++)
         m[i * 4096] = (uint8_t)(i + 1);
-    if (syscall(SYS_mlock, m + 8 * 4096, 4096) != 0) {
-        fprintf(stderr, "mlock: %s\n", strerror(errno));
+    if (app_lock(m + 8 * 4096, 4096, 0) != OK)
         return MLOCK_FAILED;
-    }
     if (!VirtualFree(m, N * 4096, MEM_DECOMMIT)) {
         fprintf(stderr, "decommit failed: %lu\n", (unsigned long)GetLastError());
         return BAD_DATA;
@@ -303,13 +310,5 @@ static int child_decommit_locked(void)
 
 Test(discard_fails, decommit_with_a_locked_page_inside)
 {
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0)
-        _exit(child_decommit_locked());
-    int st = child_status(pid);
-    cr_assert(st < 128, "the child died of signal %d", st - 128);
-    if (st == MLOCK_FAILED)
-        cr_skip_test("mlock() of userfaultfd-managed memory fails in this fault mode");
-    cr_assert_eq(st, OK, "child exit %d (see enum)", st);
+    run_scenario(child_decommit_locked, 0);
 }
