@@ -41,6 +41,7 @@
 #include "core/stats.h"
 #include "core/vmem_internal.h"
 #include "os/thread.h"
+#include "os/time.h"
 #include "os/wake.h"
 
 #include <pthread.h>
@@ -191,12 +192,40 @@ static size_t write_pass(int *blocked)
     return written;
 }
 
+/* After a pass that saved nothing for want of the page file (a full file
+ * system, failing writes), the next waits: every fault short of room kicks
+ * the writer, and rewriting the same frames at once only fails again (a
+ * full file system took tens of thousands of failed writes a second, a
+ * CPU's worth).  The wait doubles from BACKOFF_MIN_MS to BACKOFF_MAX_MS
+ * while passes keep failing, and ends early when slots are given back
+ * (pages read in or freed: room in the file).  Meanwhile `stuck` stays
+ * set, so faults pass the cap instead of waiting for the writer. */
+#define BACKOFF_MIN_MS 1
+#define BACKOFF_MAX_MS 128
+
+static void back_off(int ms)
+{
+    uint64_t used = pagefile_used();
+    uint64_t until = os_now_ns() + (uint64_t)ms * 1000000;
+    for (;;) {
+        uint64_t now = os_now_ns();
+        if (now >= until || __atomic_load_n(&stop_flag, __ATOMIC_ACQUIRE))
+            return;
+        os_wake_wait(kick_fd, -1, (int)((until - now + 999999) / 1000000));
+        if (os_wake_drain(kick_fd) != 0 || pagefile_used() < used)
+            return;
+    }
+}
+
 static void *writer_main(void *arg)
 {
     (void)arg;
     as_lock_sigs_blocked = 1; /* started with every signal blocked */
+    int backoff_ms = 0;
     while (!__atomic_load_n(&stop_flag, __ATOMIC_ACQUIRE)) {
-        if (!__atomic_load_n(&asked, __ATOMIC_ACQUIRE))
+        if (backoff_ms)
+            back_off(backoff_ms);
+        else if (!__atomic_load_n(&asked, __ATOMIC_ACQUIRE))
             os_wake_wait(kick_fd, -1, 50);
         if (os_wake_drain(kick_fd) != 0)
             break;
@@ -217,6 +246,11 @@ static void *writer_main(void *arg)
             if (n || c)
                 paging_kick(); /* clean frames to free */
         } while ((n || c) && !__atomic_load_n(&stop_flag, __ATOMIC_ACQUIRE));
+        if (!blocked || n || c)
+            backoff_ms = 0;
+        else
+            backoff_ms = !backoff_ms ? BACKOFF_MIN_MS
+                         : backoff_ms < BACKOFF_MAX_MS ? 2 * backoff_ms : BACKOFF_MAX_MS;
         __atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
     }
     return NULL;

@@ -144,11 +144,21 @@ size_t paging_make_room(size_t want)
             if (!t)
                 t = cap_trim_views(need); /* views' pages (section/vpage.c) */
             fault_cost_since(FC_ROOM_TRIM, t0);
+            /* once until the writer passes or room is made, also when none
+             * was trimmed (no frame free, every victim locked): trying
+             * again at once only holds as_lock for nothing */
+            trimmed = 1;
             if (t) {
-                cap_progress(t);
                 page_writer_kick();
-                trimmed = 1;
-                idle = 0;
+                /* With the page writer stuck (page file full or failing),
+                 * dirty pages trimmed stay in RAM as standby frames: no
+                 * room unless the look at the standby list finds clean
+                 * ones, so the trim alone is no progress, and the faults
+                 * after this one do not wait again for it. */
+                if (!page_writer_stuck()) {
+                    cap_progress(t);
+                    idle = 0;
+                }
                 continue;
             }
         }
@@ -162,9 +172,13 @@ size_t paging_make_room(size_t want)
         if (now != seen) {
             seen = now; /* the manager or another fault made room */
             idle = 0;
+            trimmed = 0;
             continue;
         }
-        if (__atomic_load_n(&stalled_at, __ATOMIC_ACQUIRE) == now + 1 || ++idle > STALL_NAPS)
+        /* trimmed with the writer stuck and the standby list looked at:
+         * nothing will leave RAM by waiting */
+        if (__atomic_load_n(&stalled_at, __ATOMIC_ACQUIRE) == now + 1 || ++idle > STALL_NAPS ||
+            (trimmed && page_writer_stuck()))
             break;
         if (idle == 1) {
             page_writer_kick();
