@@ -21,7 +21,9 @@
  *      the page file full or failing): after a short wait for the manager
  *      (which can grow the standby frames), one page over the cap, counted
  *      in cap_overruns.  Until something leaves RAM again, later faults
- *      stop waiting.
+ *      stop waiting.  With the page writer stuck (its last pass saved
+ *      nothing for want of the page file), a trim is no progress and the
+ *      fault does not wait at all: its dirty victims stay in RAM.
  *
  * Trims ask how many pages are needed with as_lock held exclusive
  * (trim_working_set), so a fault and the manager, or two faults, never trim
