@@ -313,7 +313,9 @@ static void compressed_fault(struct region *r, size_t idx, int write, int *woke)
     uint32_t e = p->slot, pf_slot = store_entry(e)->pf_slot;
     int stale = store_entry(e)->stale;
     uint8_t *buf = pagefile_bounce();
+    uint64_t t0 = fault_cost_now();
     int err = buf ? store_get(e, buf) : ENOMEM;
+    fault_cost_since(FC_DECOMPRESS, t0);
     if (err == ENOMEM) {
         set_state(p, PTE_COMPRESSED); /* nothing lost: retried */
         return;
@@ -339,7 +341,9 @@ static void compressed_fault(struct region *r, size_t idx, int write, int *woke)
     if (write && is_watch(r))
         had = __atomic_fetch_or(&p->flags, PTE_F_WRITTEN, __ATOMIC_ACQ_REL);
     size_t done = 0;
+    t0 = fault_cost_now();
     err = uffd_copy(vmem_rt.uffd, region_addr(r, idx), buf, PAGE_SZ, wp, &done);
+    fault_cost_since(FC_INSTALL_COMPRESSED, t0);
     if (err && err != EEXIST) {
         if (write && is_watch(r) && !(had & PTE_F_WRITTEN))
             __atomic_fetch_and(&p->flags, (uint8_t)~PTE_F_WRITTEN, __ATOMIC_ACQ_REL);
@@ -859,10 +863,11 @@ static enum fault_cost_part cost_kind(uint8_t st, int write, int kind)
 static void cost_fault(enum fault_cost_part kind, uint64_t t0, uint64_t locked,
                        uint64_t room_ns)
 {
-    if (kind == FC_HARD || kind == FC_WP)
-        fault_cost_add(kind == FC_HARD ? FC_LOCK_HARD : FC_LOCK_WP, locked - t0);
-    if (kind == FC_HARD && room_ns)
-        fault_cost_add(FC_ROOM_HARD, room_ns);
+    if (kind == FC_HARD || kind == FC_WP || kind == FC_COMPRESSED)
+        fault_cost_add(kind == FC_HARD ? FC_LOCK_HARD
+                       : kind == FC_WP ? FC_LOCK_WP : FC_LOCK_COMPRESSED, locked - t0);
+    if ((kind == FC_HARD || kind == FC_COMPRESSED) && room_ns)
+        fault_cost_add(kind == FC_HARD ? FC_ROOM_HARD : FC_ROOM_COMPRESSED, room_ns);
     fault_cost_since(kind, t0);
 }
 

@@ -30,6 +30,10 @@ enum fault_cost_part {
     FC_INSTALL,       /* UFFDIO_COPY of what was read */
     /* as_lock held exclusive by the paging threads and faults making room,
      * per holder: what faults wait behind */
+    FC_LOCK_COMPRESSED, /* as_lock shared, a compressed fault's first take */
+    FC_ROOM_COMPRESSED, /* paging_make_room, for compressed faults */
+    FC_DECOMPRESS,    /* a compressed fault's store_get */
+    FC_INSTALL_COMPRESSED, /* its UFFDIO_COPY */
     FC_HOLD_TRIM,     /* trim_working_set: choose victims and trim them */
     FC_HOLD_RELEASE,  /* release_standby: free clean standby frames */
     FC_HOLD_CHOOSE,   /* the page writer choosing frames to write */
