@@ -305,14 +305,15 @@ size_t compress_evict_pass(void)
         o[no++] = (struct out){ r, r->base, r->id, x->page, es[j], x->gen, x->pf_slot != 0 };
     }
     qsort(o, no, sizeof(*o), by_page);
-    /* one run of slots for the batch where the page file has one, so the
-     * batch is one write; else a slot each */
     /* pages with a stale slot of their own are rewritten in place; the
      * others get one run of slots where the page file has one, so the
      * batch is one write, else a slot each */
     size_t fresh = 0;
+    int fresh_ok = page_writer_fresh_ok(); /* else only in-place rewrites */
     for (size_t j = 0; j < no; j++)
         fresh += !store_entry(o[j].e)->pf_slot;
+    if (!fresh_ok)
+        fresh = 0;
     uint32_t first = 0, slots[BATCH];
     int run = fresh > 1 && pagefile_alloc(fresh, &first) == 0;
     size_t np = 0; /* pages in outbuf, in o[]'s order */
@@ -321,7 +322,7 @@ size_t compress_evict_pass(void)
         if (!own && run)
             slot = first++;
         slots[j] = 0;
-        if (!own && !run && pagefile_alloc(1, &slot) != 0) {
+        if (!own && (!fresh_ok || (!run && pagefile_alloc(1, &slot) != 0))) {
             no = j; /* page file full: the rest stay in the store */
             break;
         }
@@ -344,7 +345,7 @@ size_t compress_evict_pass(void)
         pagefile_write_batch(w, nw);
 
     as_lock_exclusive();
-    size_t written = 0;
+    size_t written = 0, failed = 0, fresh_written = 0;
     for (size_t j = 0; j < no; j++) {
         if (!slots[j])
             continue;
@@ -368,10 +369,13 @@ size_t compress_evict_pass(void)
              * goes back; its own stays with it) */
             if (!o[j].own)
                 pagefile_free(slots[j], 1);
-            if (result)
+            if (result) {
                 ctr_add(&vmem_ctr.write_errors, 1);
+                failed++;
+            }
             continue;
         }
+        fresh_written += !o[j].own;
         p->slot = slots[j];
         p->state = PTE_PAGEDOUT;
         store_free(o[j].e);
@@ -382,5 +386,7 @@ size_t compress_evict_pass(void)
     ctr_add(&vmem_ctr.write_ios, nw);
     ctr_add(&vmem_ctr.compress_evicted, moved);
     as_unlock();
+    if (nw)
+        page_writer_fresh_outcome(failed, fresh_written);
     return moved;
 }

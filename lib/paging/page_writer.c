@@ -54,6 +54,7 @@ static int stop_flag;      /* atomic */
 static int asked;          /* atomic: a pass was asked for */
 static int busy;           /* atomic */
 static int stuck;          /* atomic */
+static int failing;        /* atomic: writes failed lately (page_writer_failing) */
 static unsigned long passes; /* atomic */
 static pthread_t thread;
 static int running;
@@ -69,6 +70,7 @@ int page_writer_busy(void)
     return __atomic_load_n(&busy, __ATOMIC_ACQUIRE) || __atomic_load_n(&asked, __ATOMIC_ACQUIRE);
 }
 int page_writer_stuck(void) { return __atomic_load_n(&stuck, __ATOMIC_ACQUIRE); }
+int page_writer_failing(void) { return __atomic_load_n(&failing, __ATOMIC_ACQUIRE); }
 unsigned long page_writer_passes(void) { return __atomic_load_n(&passes, __ATOMIC_ACQUIRE); }
 
 /* Can frame g join the write group that ends with frame prev? */
@@ -82,6 +84,41 @@ static int joins_group(uint32_t prev, uint32_t g)
            (a->slot ? b->slot == a->slot + 1 : !b->slot);
 }
 
+/* After writes that failed (a full file system, an I/O error), frames
+ * that need a fresh slot wait before they are tried again: every fault
+ * short of room kicks the writer, and writing them at once only fails
+ * again (a full file system took tens of thousands of failed writes a
+ * second, a CPU's worth).  The wait doubles from FRESH_WAIT_MIN_MS to
+ * FRESH_WAIT_MAX_MS while writes keep failing, ends when a write to a
+ * fresh slot succeeds, and early when slots are given back (pages read in
+ * or freed: room in the file).  Frames that have a slot are written in
+ * place meanwhile, and a page file merely at its limit (VMEM_PAGEFILE_MAX)
+ * fails no write.  The writer thread's own state: the page writer's
+ * passes and the compressed store's evictions (compress_out.c) use it. */
+#define FRESH_WAIT_MIN_MS 1
+#define FRESH_WAIT_MAX_MS 16
+static uint64_t fresh_wait_ms, fresh_until, fresh_used;
+
+int page_writer_fresh_ok(void)
+{
+    return !fresh_wait_ms || os_now_ns() >= fresh_until || pagefile_used() < fresh_used;
+}
+
+void page_writer_fresh_outcome(size_t failed, size_t fresh_written)
+{
+    if (fresh_written)
+        fresh_wait_ms = 0; /* fresh slots take writes again */
+    __atomic_store_n(&failing, failed || fresh_wait_ms, __ATOMIC_RELEASE);
+    if (!failed)
+        return;
+    fresh_wait_ms = !fresh_wait_ms ? FRESH_WAIT_MIN_MS
+                    : fresh_wait_ms < FRESH_WAIT_MAX_MS ? 2 * fresh_wait_ms : FRESH_WAIT_MAX_MS;
+    fresh_until = os_now_ns() + fresh_wait_ms * 1000000;
+    /* the failed writes' slots are given back after this: counted from
+     * there, only slots freed by others end the wait early */
+    fresh_used = pagefile_used() - failed;
+}
+
 /* One pass: writes up to BATCH dirty frames from the older half of the
  * standby list.  Returns the frames written; *blocked says whether a dirty
  * frame could not be saved for want of the page file (full, or a write
@@ -91,8 +128,10 @@ static size_t write_pass(int *blocked)
 {
     struct pf_write w[BATCH];
     uint32_t wf[BATCH]; /* first frame of each write */
-    size_t nw = 0, npages = 0;
+    uint8_t fresh[BATCH]; /* the write's slots newly allocated */
+    size_t nw = 0, npages = 0, fresh_written = 0;
     *blocked = 0;
+    int fresh_ok = page_writer_fresh_ok();
 
     as_lock_exclusive();
     uint64_t held = fault_cost_now();
@@ -117,6 +156,11 @@ static size_t write_pass(int *blocked)
             seen++;
             next = standby_next(next);
         }
+        if (!fr->slot && !fresh_ok) {
+            *blocked = 1;
+            f = next; /* writes failed lately: it waits (page_writer_fresh_ok) */
+            continue;
+        }
         if (!fr->slot) {
             uint32_t first;
             while (len > 1 && pagefile_alloc(len, &first) != 0)
@@ -129,6 +173,9 @@ static size_t write_pass(int *blocked)
             for (size_t k = 0; k < len; k++)
                 standby_frame(f + (uint32_t)k)->slot = first + (uint32_t)k;
             next = standby_next(f + (uint32_t)len - 1);
+            fresh[nw] = 1;
+        } else {
+            fresh[nw] = 0;
         }
         for (size_t k = 0; k < len; k++)
             standby_frame(f + (uint32_t)k)->flags |= FRAME_WRITING;
@@ -174,6 +221,7 @@ static size_t write_pass(int *blocked)
                 continue;
             }
             written++;
+            fresh_written += fresh[k];
             fr->flags &= ~(uint32_t)FRAME_DIRTY; /* clean: free to drop */
             if (!vmem_rt.cfg.standby)
                 paging_page_out(g);
@@ -182,6 +230,7 @@ static size_t write_pass(int *blocked)
     ctr_add(&vmem_ctr.pages_written, written);
     ctr_add(&vmem_ctr.write_ios, nw);
     ctr_add(&vmem_ctr.write_errors, failed);
+    page_writer_fresh_outcome(failed, fresh_written);
     fault_cost_since(FC_HOLD_SETTLE, held);
     as_unlock();
     /* Freeing a slot punches its blocks out of the file, a file-system
@@ -192,40 +241,12 @@ static size_t write_pass(int *blocked)
     return written;
 }
 
-/* After a pass that saved nothing for want of the page file (a full file
- * system, failing writes), the next waits: every fault short of room kicks
- * the writer, and rewriting the same frames at once only fails again (a
- * full file system took tens of thousands of failed writes a second, a
- * CPU's worth).  The wait doubles from BACKOFF_MIN_MS to BACKOFF_MAX_MS
- * while passes keep failing, and ends early when slots are given back
- * (pages read in or freed: room in the file).  Meanwhile `stuck` stays
- * set, so faults pass the cap instead of waiting for the writer. */
-#define BACKOFF_MIN_MS 1
-#define BACKOFF_MAX_MS 128
-
-static void back_off(int ms)
-{
-    uint64_t used = pagefile_used();
-    uint64_t until = os_now_ns() + (uint64_t)ms * 1000000;
-    for (;;) {
-        uint64_t now = os_now_ns();
-        if (now >= until || __atomic_load_n(&stop_flag, __ATOMIC_ACQUIRE))
-            return;
-        os_wake_wait(kick_fd, -1, (int)((until - now + 999999) / 1000000));
-        if (os_wake_drain(kick_fd) != 0 || pagefile_used() < used)
-            return;
-    }
-}
-
 static void *writer_main(void *arg)
 {
     (void)arg;
     as_lock_sigs_blocked = 1; /* started with every signal blocked */
-    int backoff_ms = 0;
     while (!__atomic_load_n(&stop_flag, __ATOMIC_ACQUIRE)) {
-        if (backoff_ms)
-            back_off(backoff_ms);
-        else if (!__atomic_load_n(&asked, __ATOMIC_ACQUIRE))
+        if (!__atomic_load_n(&asked, __ATOMIC_ACQUIRE))
             os_wake_wait(kick_fd, -1, 50);
         if (os_wake_drain(kick_fd) != 0)
             break;
@@ -246,11 +267,6 @@ static void *writer_main(void *arg)
             if (n || c)
                 paging_kick(); /* clean frames to free */
         } while ((n || c) && !__atomic_load_n(&stop_flag, __ATOMIC_ACQUIRE));
-        if (!blocked || n || c)
-            backoff_ms = 0;
-        else
-            backoff_ms = !backoff_ms ? BACKOFF_MIN_MS
-                         : backoff_ms < BACKOFF_MAX_MS ? 2 * backoff_ms : BACKOFF_MAX_MS;
         __atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
     }
     return NULL;

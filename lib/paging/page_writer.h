@@ -5,6 +5,8 @@
 #ifndef VMEM_PAGE_WRITER_H
 #define VMEM_PAGE_WRITER_H
 
+#include <stddef.h>
+
 /* 0 or errno. */
 int page_writer_start(void);
 void page_writer_stop(void);
@@ -22,5 +24,19 @@ int page_writer_busy(void);
 int page_writer_stuck(void);
 /* Passes completed (progress for those waiting on it). */
 unsigned long page_writer_passes(void);
+
+/* 1 while writes to the page file fail (a full file system, an I/O error):
+ * from a failed write until a write to a fresh slot succeeds.  Not set by
+ * a page file merely at its limit. */
+int page_writer_failing(void);
+
+/* The page writer's thread: may a page be written to a fresh slot now?
+ * 0 for a while after writes failed (page_writer.c), so a full file
+ * system is not written to at every pass. */
+int page_writer_fresh_ok(void);
+
+/* The page writer's thread: after writes, how many failed and how many
+ * went to fresh slots. */
+void page_writer_fresh_outcome(size_t failed, size_t fresh_written);
 
 #endif

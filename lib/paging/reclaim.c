@@ -21,9 +21,9 @@
  *      the page file full or failing): after a short wait for the manager
  *      (which can grow the standby frames), one page over the cap, counted
  *      in cap_overruns.  Until something leaves RAM again, later faults
- *      stop waiting.  With the page writer stuck (its last pass saved
- *      nothing for want of the page file), a trim is no progress and the
- *      fault does not wait at all: its dirty victims stay in RAM.
+ *      stop waiting.  While the page writer's writes fail (a full file
+ *      system, I/O errors), a trim is no progress and the fault does not
+ *      wait at all: its dirty victims stay in RAM.
  *
  * Trims ask how many pages are needed with as_lock held exclusive
  * (trim_working_set), so a fault and the manager, or two faults, never trim
@@ -96,6 +96,12 @@ static size_t toward_low_water(void)
     return n < TRIM_BATCH ? (size_t)n : TRIM_BATCH;
 }
 
+/* The page writer saves nothing because its writes fail. */
+static int writes_failing(void)
+{
+    return page_writer_stuck() && page_writer_failing();
+}
+
 size_t paging_make_room(size_t want)
 {
     paging_kick(); /* the manager brings RAM down to the low-water mark behind */
@@ -152,12 +158,12 @@ size_t paging_make_room(size_t want)
             trimmed = 1;
             if (t) {
                 page_writer_kick();
-                /* With the page writer stuck (page file full or failing),
-                 * dirty pages trimmed stay in RAM as standby frames: no
-                 * room unless the look at the standby list finds clean
-                 * ones, so the trim alone is no progress, and the faults
-                 * after this one do not wait again for it. */
-                if (!page_writer_stuck()) {
+                /* While writes to the page file fail, dirty pages trimmed
+                 * stay in RAM as standby frames: no room unless the look
+                 * at the standby list finds clean ones, so the trim alone
+                 * is no progress, and the faults after this one do not
+                 * wait again for it. */
+                if (!writes_failing()) {
                     cap_progress(t);
                     idle = 0;
                 }
@@ -174,13 +180,12 @@ size_t paging_make_room(size_t want)
         if (now != seen) {
             seen = now; /* the manager or another fault made room */
             idle = 0;
-            trimmed = 0;
             continue;
         }
-        /* trimmed with the writer stuck and the standby list looked at:
-         * nothing will leave RAM by waiting */
+        /* trimmed while writes fail, the standby list looked at: nothing
+         * will leave RAM by waiting */
         if (__atomic_load_n(&stalled_at, __ATOMIC_ACQUIRE) == now + 1 || ++idle > STALL_NAPS ||
-            (trimmed && page_writer_stuck()))
+            (trimmed && writes_failing()))
             break;
         if (idle == 1) {
             page_writer_kick();
