@@ -26,7 +26,7 @@
 #include "helpers.h"
 
 #define FS_PAGES   256   /* the tmpfs: 1 MiB */
-#define PAGES      512   /* 2 MiB of data under a 512 KiB cap */
+#define PAGES      1024  /* 4 MiB of data under a 512 KiB cap */
 /* Generation 1 fills the file system; generation 2 rewrites every page,
  * those whose first write failed and those with a slot to give back. */
 #define GENS       2
@@ -70,7 +70,7 @@ enum { OK, ALLOC_FAILED, BAD_DATA, NO_STATS, TOO_MANY_SLOTS, NO_WRITE_ERRORS, WR
 /* Failed writes allowed: a page is retried when slots are given back or
  * after a wait, not at every fault short of room (a full file system once
  * took some 400,000 failed writes here, a CPU's worth). */
-#define WRITE_ERRORS_MAX ((uint64_t)PAGES * GENS * 64)
+#define WRITE_ERRORS_MAX ((uint64_t)PAGES * GENS * 16)
 
 static int child(void)
 {
