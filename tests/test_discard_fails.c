@@ -34,7 +34,7 @@
 #define PAGES  1024 /* 4 MiB under a 1 MiB cap */
 #define LOCKED 64   /* the first 256 KiB mlock()ed by the application */
 
-enum { OK, ALLOC_FAILED, MLOCK_FAILED, BAD_DATA, NOT_PAGED };
+enum { OK, ALLOC_FAILED, MLOCK_FAILED, BAD_DATA, NOT_PAGED, MLOCKALL_REFUSED };
 
 /* The application locks [a, a + len) itself: mlock(), or mlock2() with
  * MLOCK_ONFAULT.  The raw system calls: sanitizer runtimes make mlock() a
@@ -102,6 +102,8 @@ static void run_scenario(int (*fn)(void), int needs_paging)
     cr_assert(st < 128, "the child died of signal %d", st - 128);
     if (st == MLOCK_FAILED) /* signal mode: populating raises SIGBUS */
         cr_skip_test("mlock() of userfaultfd-managed memory fails in this fault mode");
+    if (st == MLOCKALL_REFUSED)
+        cr_skip_test("mlockall() refused (RLIMIT_MEMLOCK below the process's size?)");
     cr_assert_eq(st, OK, "child exit %d (see enum)", st);
 }
 
@@ -152,6 +154,47 @@ static int child_clean(void)
 Test(discard_fails, clean_pages_locked_by_the_application_stay_resident)
 {
     run_paging_child(child_clean);
+}
+
+/* The application mlockall()s a process that paged: the kernel populates
+ * every mapping, libvmem's standby frames included, which in move mode are
+ * registered with userfaultfd and never touched by libvmem.  Before, a fault
+ * on a frame's address (frame 0, never used, is the first populated) found
+ * no reservation and was only woken: mlockall() faulted for ever (a hang
+ * the test's timeout shows).  Most of the memory is decommitted first, so
+ * that the pages brought back in and locked fit under the cap (locked pages
+ * over it cannot leave, and each costs the fault a vain trim). */
+#define KEPT 128
+
+static int child_mlockall(void)
+{
+    uint64_t *m = filled();
+    if (!m)
+        return ALLOC_FAILED;
+    if (paged() != OK)
+        return NOT_PAGED;
+    if (!VirtualFree(m + KEPT * 512, (size_t)(PAGES - KEPT) * 4096, MEM_DECOMMIT))
+        return ALLOC_FAILED;
+    /* the raw system call: sanitizer runtimes make mlockall() a no-op */
+    if (syscall(SYS_mlockall, MCL_CURRENT) != 0) {
+        fprintf(stderr, "mlockall: %s\n", strerror(errno));
+        return MLOCKALL_REFUSED;
+    }
+    for (size_t p = 0; p < KEPT; p++)
+        if (m[p * 512] != p + 1)
+            return BAD_DATA;
+    for (size_t p = 0; p < KEPT; p++)
+        m[p * 512 + 1] = p * 5;
+    for (size_t p = 0; p < KEPT; p++)
+        if (m[p * 512] != p + 1 || m[p * 512 + 1] != p * 5)
+            return BAD_DATA;
+    syscall(SYS_munlockall);
+    return OK;
+}
+
+Test(discard_fails, mlockall_of_a_paging_process_completes)
+{
+    run_paging_child(child_mlockall);
 }
 
 /* n pages of kernel anonymous memory, page i filled with 0x40 + i, page
