@@ -905,7 +905,9 @@ int fault_resolve(uintptr_t addr, int write, int kind)
         }
     }
     enum fault_cost_part kind_of = FC_OTHER;
-    if (!r || !uses_uffd()) {
+    if (!r && uses_uffd() && standby_fault(addr)) {
+        ; /* a standby frame's memory (move mode): woken below to retry */
+    } else if (!r || !uses_uffd()) {
         ours = 0;
     } else {
         size_t idx = region_page(r, addr);

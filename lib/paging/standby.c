@@ -149,11 +149,14 @@ int standby_grow(size_t free_wanted)
     size_t words = (n + 1 + 63) / 64;
     int e;
     /* Only this call looks past the usable count, and growth has one
-     * caller at a time (start, then the working-set manager thread). */
+     * caller at a time (start, then the working-set manager thread).  The
+     * frames' memory last: once the application has mlockall()ed, the
+     * kernel populates it as it becomes writable, and standby_fault needs
+     * the bitmaps of those frames. */
     if ((e = lazy_grow(&lz_frames, (n + 1) * sizeof(*frames))) != 0 ||
-        (e = lazy_grow(&lz_data, (n + 1) * PAGE_SZ)) != 0 ||
         (e = lazy_grow(&lz_busy, words * 8)) != 0 ||
-        (e = lazy_grow(&lz_filled, words * 8)) != 0)
+        (e = lazy_grow(&lz_filled, words * 8)) != 0 ||
+        (e = lazy_grow(&lz_data, (n + 1) * PAGE_SZ)) != 0)
         return e;
     mutex_take("frame_lock", &frame_lock);
     nframes = n;
@@ -173,6 +176,27 @@ int standby_use_move(int uffd)
 }
 
 int standby_moves(void) { return move_mode; }
+
+int standby_fault(uintptr_t addr)
+{
+    if (!move_mode || addr < lz_data.base || addr - lz_data.base >= lz_data.reserved)
+        return 0;
+    uint32_t f = (uint32_t)((addr - lz_data.base) / PAGE_SZ);
+    mutex_take("frame_lock", &frame_lock);
+    /* frame 0 is never used; a frame past the usable count is being made
+     * usable (its bitmaps are already); a free frame is emptied before it
+     * is taken.  A frame in use is left alone: its page is there or being
+     * put there, and the access is retried. */
+    if (f == 0 || f > nframes || !test_bit(busy, f)) {
+        size_t done = 0;
+        (void)uffd_zeropage(move_fd, round_down(addr, PAGE_SZ), PAGE_SZ, &done);
+        if (f)
+            put_bit(filled, f, 1); /* a move into it would fail: emptied when taken */
+    }
+    mutex_give("frame_lock", &frame_lock);
+    return 1;
+}
+
 uintptr_t standby_addr(uint32_t f) { return (uintptr_t)data + (uintptr_t)f * PAGE_SZ; }
 
 void standby_fini(void)

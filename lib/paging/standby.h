@@ -70,6 +70,15 @@ void standby_keep_prefetched(uint32_t f, uint32_t flags);
 int standby_use_move(int uffd);
 int standby_moves(void);
 
+/* Move mode: a userfaultfd fault at addr in the frames' memory, which
+ * libvmem never touches: the kernel populating it for the application
+ * (mlockall(MCL_CURRENT), or a chunk made writable after mlockall) or a
+ * stray access.  A free frame gets a zero page (and is emptied before it
+ * is used), so the access completes instead of faulting for ever.  1 if
+ * addr is in the frames' memory (the caller wakes the fault), else 0.
+ * Caller holds as_lock shared. */
+int standby_fault(uintptr_t addr);
+
 /* Up to `want` neighbouring free frames for pages page, page+1, ... of r,
  * appended to the standby list in that order (slot 0, flags 0); *got says
  * how many (0: none free).  In move mode they are empty.  Returns the
