@@ -117,6 +117,18 @@ Test(discard_fails, locked_by_the_application_stays_resident)
     run_paging_child(child);
 }
 
+/* Pages [0, n) of m (filled()) take a second word, p * mult, and read
+ * back both. */
+static int rewritten(uint64_t *m, size_t n, uint64_t mult)
+{
+    for (size_t p = 0; p < n; p++)
+        m[p * 512 + 1] = p * mult;
+    for (size_t p = 0; p < n; p++)
+        if (m[p * 512] != p + 1 || m[p * 512 + 1] != p * mult)
+            return BAD_DATA;
+    return OK;
+}
+
 /* Clean pages (read back from the page file, never written since) with
  * some mlock()ed among them: the clean path drops a batch of victims with
  * one call, which the locked ones stop. */
@@ -143,12 +155,7 @@ static int child_clean(void)
     if (vmem_get_stats(&after) || after.trimmed_pages == before.trimmed_pages)
         return NOT_PAGED;
     /* and they can still be written and read back */
-    for (size_t p = 0; p < PAGES; p++)
-        m[p * 512 + 1] = p * 3;
-    for (size_t p = 0; p < PAGES; p++)
-        if (m[p * 512] != p + 1 || m[p * 512 + 1] != p * 3)
-            return BAD_DATA;
-    return OK;
+    return rewritten(m, PAGES, 3);
 }
 
 Test(discard_fails, clean_pages_locked_by_the_application_stay_resident)
@@ -183,13 +190,9 @@ static int child_mlockall(void)
     for (size_t p = 0; p < KEPT; p++)
         if (m[p * 512] != p + 1)
             return BAD_DATA;
-    for (size_t p = 0; p < KEPT; p++)
-        m[p * 512 + 1] = p * 5;
-    for (size_t p = 0; p < KEPT; p++)
-        if (m[p * 512] != p + 1 || m[p * 512 + 1] != p * 5)
-            return BAD_DATA;
+    int st = rewritten(m, KEPT, 5);
     syscall(SYS_munlockall);
-    return OK;
+    return st;
 }
 
 Test(discard_fails, mlockall_of_a_paging_process_completes)
