@@ -114,9 +114,9 @@ void page_writer_fresh_outcome(size_t failed, size_t fresh_written)
     fresh_wait_ms = !fresh_wait_ms ? FRESH_WAIT_MIN_MS
                     : fresh_wait_ms < FRESH_WAIT_MAX_MS ? 2 * fresh_wait_ms : FRESH_WAIT_MAX_MS;
     fresh_until = os_now_ns() + fresh_wait_ms * 1000000;
-    /* the failed writes' slots are given back after this: counted from
-     * there, only slots freed by others end the wait early */
-    fresh_used = pagefile_used() - failed;
+    /* called once the failed writes' slots are given back: from here,
+     * only slots freed by others end the wait early */
+    fresh_used = pagefile_used();
 }
 
 /* One pass: writes up to BATCH dirty frames from the older half of the
@@ -230,7 +230,6 @@ static size_t write_pass(int *blocked)
     ctr_add(&vmem_ctr.pages_written, written);
     ctr_add(&vmem_ctr.write_ios, nw);
     ctr_add(&vmem_ctr.write_errors, failed);
-    page_writer_fresh_outcome(failed, fresh_written);
     fault_cost_since(FC_HOLD_SETTLE, held);
     as_unlock();
     /* Freeing a slot punches its blocks out of the file, a file-system
@@ -238,6 +237,7 @@ static size_t write_pass(int *blocked)
      * Nothing names these slots any more. */
     for (size_t k = 0; k < nfree; k++)
         pagefile_free(to_free[k], 1);
+    page_writer_fresh_outcome(failed, fresh_written);
     return written;
 }
 

@@ -35,8 +35,8 @@ int page_writer_failing(void);
  * system is not written to at every pass. */
 int page_writer_fresh_ok(void);
 
-/* The page writer's thread: after writes, how many failed and how many
- * went to fresh slots. */
+/* The page writer's thread: after writes, once the failed writes' slots
+ * are given back, how many failed and how many went to fresh slots. */
 void page_writer_fresh_outcome(size_t failed, size_t fresh_written);
 
 #endif
