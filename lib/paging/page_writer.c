@@ -106,11 +106,16 @@ int page_writer_fresh_ok(void)
 
 void page_writer_fresh_outcome(size_t failed, size_t fresh_written)
 {
-    if (fresh_written)
-        fresh_wait_ms = 0; /* fresh slots take writes again */
-    __atomic_store_n(&failing, failed || fresh_wait_ms, __ATOMIC_RELEASE);
-    if (!failed)
+    if (fresh_written || (!failed && !fresh_wait_ms)) {
+        /* fresh slots take writes (some may still fail: an I/O error
+         * now and then, not a full file system) */
+        fresh_wait_ms = 0;
+        __atomic_store_n(&failing, 0, __ATOMIC_RELEASE);
         return;
+    }
+    __atomic_store_n(&failing, 1, __ATOMIC_RELEASE);
+    if (!failed)
+        return; /* only rewrites in place, or none: the wait goes on */
     fresh_wait_ms = !fresh_wait_ms ? FRESH_WAIT_MIN_MS
                     : fresh_wait_ms < FRESH_WAIT_MAX_MS ? 2 * fresh_wait_ms : FRESH_WAIT_MAX_MS;
     fresh_until = os_now_ns() + fresh_wait_ms * 1000000;

@@ -22,8 +22,8 @@
  *      (which can grow the standby frames), one page over the cap, counted
  *      in cap_overruns.  Until something leaves RAM again, later faults
  *      stop waiting.  While the page writer's writes fail (a full file
- *      system, I/O errors), a trim is no progress and the fault does not
- *      wait at all: its dirty victims stay in RAM.
+ *      system, I/O errors), a trim is no progress (its dirty victims stay
+ *      in RAM), so it does not make later faults wait again.
  *
  * Trims ask how many pages are needed with as_lock held exclusive
  * (trim_working_set), so a fault and the manager, or two faults, never trim
@@ -162,7 +162,7 @@ size_t paging_make_room(size_t want)
                  * stay in RAM as standby frames: no room unless the look
                  * at the standby list finds clean ones, so the trim alone
                  * is no progress, and the faults after this one do not
-                 * wait again for it. */
+                 * nap again for it (stalled_at). */
                 if (!writes_failing()) {
                     cap_progress(t);
                     idle = 0;
@@ -182,10 +182,7 @@ size_t paging_make_room(size_t want)
             idle = 0;
             continue;
         }
-        /* trimmed while writes fail, the standby list looked at: nothing
-         * will leave RAM by waiting */
-        if (__atomic_load_n(&stalled_at, __ATOMIC_ACQUIRE) == now + 1 || ++idle > STALL_NAPS ||
-            (trimmed && writes_failing()))
+        if (__atomic_load_n(&stalled_at, __ATOMIC_ACQUIRE) == now + 1 || ++idle > STALL_NAPS)
             break;
         if (idle == 1) {
             page_writer_kick();
