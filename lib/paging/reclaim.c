@@ -49,6 +49,9 @@
 /* Naps (50 us each) with nothing leaving RAM and the page writer idle
  * before the cap is passed. */
 #define STALL_NAPS 40
+/* Stall naps after which a fault trims again though its last trim found
+ * nothing to trim (a victim pinned for a moment may be free by then). */
+#define TRIM_AGAIN_NAPS 8
 /* Naps a fault waits for a manager at work before it makes room itself. */
 #define TRIMMER_NAPS 20
 
@@ -152,9 +155,11 @@ size_t paging_make_room(size_t want)
             if (!t)
                 t = cap_trim_views(need); /* views' pages (section/vpage.c) */
             fault_cost_since(FC_ROOM_TRIM, t0);
-            /* once until the writer passes or room is made, also when none
-             * was trimmed (no frame free, every victim locked): trying
-             * again at once only holds as_lock for nothing */
+            /* once until the writer passes, room is made or a few naps
+             * went by, also when none was trimmed (no frame free, every
+             * victim locked or pinned for a moment): trying again after
+             * every nap held as_lock for nothing, 300-700 us a time, with
+             * the page file full */
             trimmed = 1;
             if (t) {
                 page_writer_kick();
@@ -188,6 +193,8 @@ size_t paging_make_room(size_t want)
             page_writer_kick();
             paging_kick();
         }
+        if (idle % TRIM_AGAIN_NAPS == 0)
+            trimmed = 0;
         t0 = fault_cost_now();
         os_nap_ns(50 * 1000);
         fault_cost_since(FC_ROOM_STALL, t0);
