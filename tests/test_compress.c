@@ -318,6 +318,117 @@ Test(compress, zstd_reads_back)
     cr_assert_gt(stats().compress_hits, 0);
 }
 
+/* ---- a page read back keeps its copy in the store until it is written ---- */
+
+/* Reads every page of [p, p + n pages), asserting generation gens[i] (or
+ * gen where gens is NULL), and lets the trimmer and the writer settle. */
+static void read_all(const uint8_t *p, size_t n, const uint64_t *g, uint64_t gen)
+{
+    for (size_t i = 0; i < n; i++)
+        cr_assert(intact(p, i, g ? g[i] : gen), "page %zu", i);
+    settle();
+}
+
+Test(compress, a_page_only_read_is_not_compressed_again)
+{
+    size_t n;
+    uint8_t *p = compressed_region(2 * MIB, &n);
+    read_all(p, n, NULL, 1);
+    uint64_t before = stats().compress_stored, hits = stats().compress_hits;
+    for (int pass = 0; pass < 3; pass++)
+        read_all(p, n, NULL, 1);
+    struct vmem_stats s = stats();
+    cr_assert_gt(s.compress_hits - hits, n / 2, "the passes were not served from the store");
+    /* each pass trims three quarters of the pages again: a page only read
+     * leaves for its copy in the store, with nothing compressed */
+    cr_assert_lt(s.compress_stored - before, n / 16,
+                 "%llu pages compressed again in 3 passes that only read %zu pages",
+                 (unsigned long long)(s.compress_stored - before), n);
+}
+
+Test(compress, a_page_written_after_a_store_read_back_keeps_what_was_written)
+{
+    size_t n;
+    uint8_t *p = compressed_region(2 * MIB, &n);
+    uint64_t *g = calloc(n, sizeof(*g));
+    for (size_t i = 0; i < n; i++)
+        g[i] = 1;
+    for (uint64_t round = 2; round < 6; round++) {
+        /* read back (each page keeps its store copy), then write some of
+         * them: the copy must not come back */
+        read_all(p, n, g, 0);
+        for (size_t i = round % 3; i < n; i += 3) {
+            g[i] = round;
+            if (round & 1) {
+                fill(p, i, round);
+            } else {
+                /* one byte first (the write-protect fault), then the rest */
+                uint8_t want[4096];
+                fill_at(want, i, round);
+                p[i * PG + 100] = want[100];
+                memcpy(p + i * PG, want, PG);
+            }
+        }
+        settle();
+    }
+    read_all(p, n, g, 0);
+    free(g);
+}
+
+Test(compress, write_watch_sees_a_write_to_a_page_read_back_from_the_store)
+{
+    setenv("VMEM_STANDBY", "off", 1);
+    store_on_env();
+    need_paging(2 * MIB);
+    size_t n = 4 * 2 * MIB / PG;
+    uint8_t *p = VirtualAlloc(NULL, n * PG, MEM_RESERVE | MEM_COMMIT | MEM_WRITE_WATCH,
+                              PAGE_READWRITE);
+    cr_assert_not_null(p);
+    for (size_t i = 0; i < n; i++)
+        fill(p, i, 1);
+    settle();
+    cr_assert_eq(ResetWriteWatch(p, n * PG), 0);
+    read_all(p, n, NULL, 1);
+    read_all(p, n, NULL, 1);
+    size_t page = 0;
+    while (kind_of(page) != KIND_TEXT || page_state(p + page * PG) != PTE_RESIDENT)
+        page++;
+    p[page * PG + 7] ^= 1;
+    void *hits[8];
+    ULONG_PTR count = 8;
+    DWORD gran = 0;
+    cr_assert_eq(GetWriteWatch(0, p, n * PG, hits, &count, &gran), 0);
+    cr_assert_eq(count, 1, "%lu pages reported written", (unsigned long)count);
+    cr_assert_eq(hits[0], p + page * PG);
+    p[page * PG + 7] ^= 1; /* back to generation 1 */
+    settle();
+    read_all(p, n, NULL, 1);
+}
+
+Test(compress, pages_read_back_from_the_store_fork_and_decommit)
+{
+    size_t n;
+    uint8_t *p = compressed_region(2 * MIB, &n);
+    read_all(p, n, NULL, 1);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        for (size_t i = 0; i < n; i++)
+            if (!intact(p, i, 1))
+                _exit(10);
+        fill(p, 0, 9);
+        _exit(intact(p, 0, 9) ? 0 : 11);
+    }
+    child_assert_ok(pid, "child reading pages read back from the store");
+    read_all(p, n, NULL, 1);
+    cr_assert(VirtualFree(p, n * PG, MEM_DECOMMIT));
+    wait_page_writer_idle();
+    cr_assert_eq(stats().compressed_pages, 0, "decommit left pages in the store");
+    cr_assert_not_null(VirtualAlloc(p, n * PG, MEM_COMMIT, PAGE_READWRITE));
+    for (size_t i = 0; i < n * PG; i += 512)
+        cr_assert_eq(p[i], 0, "byte %zu not zero after re-commit", i);
+}
+
 /* ---- the adaptive share (compress/share.c) ------------------------------ */
 
 /* Cold pages written once that compress to about half a page (enough of
