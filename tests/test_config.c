@@ -113,20 +113,20 @@ Test(config, malformed_values_rejected)
     expect_rejected("VMEM_PAGEFILE_CHECKSUM", "yes");
 }
 
-/* Slots are 32-bit: a page file above 16 TiB cannot be addressed, and is
- * refused rather than truncated. */
+/* Slots are numbered in 31 bits: a page file above 8 TiB cannot be
+ * addressed, and is refused rather than truncated. */
 Test(config, pagefile_max_above_slot_range_rejected)
 {
-    expect_rejected("VMEM_PAGEFILE_MAX", "17T");
+    expect_rejected("VMEM_PAGEFILE_MAX", "9T");
     expect_rejected("VMEM_PAGEFILE_MAX", "1048576T");
-    setenv("VMEM_PAGEFILE_MAX", "16T", 1);
+    setenv("VMEM_PAGEFILE_MAX", "8T", 1);
     struct vmem_config c;
     char err[200];
     cr_assert_eq(vmem_config_from_env(&c, err, sizeof(err)), 0, "%s", err);
-    cr_assert_eq(c.pagefile_max, 16ull << 40);
+    cr_assert_eq(c.pagefile_max, 8ull << 40);
     unsetenv("VMEM_PAGEFILE_MAX");
     vmem_config_default(&c);
-    c.pagefile_max = 32ull << 40;
+    c.pagefile_max = 16ull << 40;
     cr_assert_eq(vmem_init(&c), EINVAL);
 }
 

@@ -737,6 +737,7 @@ VMEM_API int vmem_reset(void *addr, size_t size)
         if (eligible) {
             for (size_t k = i; k < j; k++) {
                 struct pte *q = pte_get(&r->ptes, k);
+                paging_unstore(q); /* the kernel may drop it: no copy kept */
                 q->flags = (uint8_t)((q->flags | PTE_F_RESET) & ~PTE_F_RESET_LOST);
             }
             vm_lazy_free(region_addr(r, i), (j - i) * PAGE_SZ);

@@ -246,7 +246,7 @@ static int from_env(struct vmem_config *cfg, char *err, size_t errlen)
         return rc;
     if (cfg->pagefile_max > PAGEFILE_MAX_BYTES)
         return bad(err, errlen, "VMEM_PAGEFILE_MAX", getenv("VMEM_PAGEFILE_MAX"),
-                   "a size of at most 16T (page-file slots are numbered in 32 bits)");
+                   "a size of at most 8T (page-file slots are numbered in 31 bits)");
     /* The limits paging enforces when it starts, checked here so that a
      * value is refused before anything runs (vmem run checks with this). */
     if (cfg->max_resident && cfg->max_resident / PAGE_SZ < PAGING_MIN_CAP_PAGES)

@@ -417,6 +417,29 @@ uint32_t store_release_hit(uint32_t e)
     return store_release(e);
 }
 
+void store_hit(uint32_t e)
+{
+    struct store_entry *x = &ents[e];
+    uint32_t seq = __atomic_load_n(&put_seq, __ATOMIC_RELAXED);
+    share_hit(seq - x->seq, store_charged_pages());
+    lock();
+    if (x->live && newest_ent != e) {
+        /* the newest again: the oldest entries leave first, and this one's
+         * page is being used */
+        if (x->older)
+            ents[x->older].newer = x->newer;
+        else
+            oldest_ent = x->newer;
+        ents[x->newer].older = x->older; /* not the newest: it has one */
+        x->older = newest_ent;
+        x->newer = 0;
+        ents[newest_ent].newer = e;
+        newest_ent = e;
+    }
+    x->seq = seq;
+    unlock();
+}
+
 size_t store_oldest(uint32_t *out, size_t n)
 {
     size_t k = 0;

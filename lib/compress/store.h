@@ -121,6 +121,12 @@ uint32_t store_release(uint32_t e);
  * goes to the adaptive share first (share.c). */
 uint32_t store_release_hit(uint32_t e);
 
+/* A fault served from entry e that keeps it (the page goes back clean,
+ * write-protected, and its copy stays here until it is written): the hit's
+ * age goes to the adaptive share, and the entry becomes the newest.  The
+ * caller keeps e alive (a claimed page).  Takes store_lock. */
+void store_hit(uint32_t e);
+
 /* Up to n of the oldest entries, oldest first, into out; returns how many.
  * Takes store_lock.  They stay alive while the caller holds as_lock
  * exclusive (no fault can claim and free them then). */

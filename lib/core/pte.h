@@ -16,7 +16,14 @@
  *                  working set).  `slot` is its page-file copy, valid
  *                  unless PTE_F_DIRTY.  A page installed writable is
  *                  PTE_F_DIRTY from its install on (a write needs no fault
- *                  to be seen), so it is never dropped clean.
+ *                  to be seen), so it is never dropped clean.  A page read
+ *                  back from the compressed store keeps its entry there
+ *                  while it is clean: `slot` is then PTE_SLOT_STORE | the
+ *                  entry (which keeps the page-file slot, if any), and the
+ *                  trimmer drops the page to PTE_COMPRESSED with nothing
+ *                  compressed or written.  Its first write (the write-
+ *                  protect fault, or anything that makes it dirty) frees
+ *                  the entry first (paging/release.c: paging_unstore).
  *   PTE_STANDBY    trimmed from the working set, content kept in a standby
  *                  frame (paging/standby.c; `slot` holds the frame number,
  *                  the frame holds the page-file slot): the next touch is a
@@ -65,6 +72,8 @@
  *                                page the kernel reclaimed          exclusive
  *   RESIDENT -> PAGEDOUT         trim of a clean page when no frame
  *                                is had or the standby list is off  exclusive
+ *   RESIDENT -> COMPRESSED       trim of a clean page whose store
+ *                                entry it kept (PTE_SLOT_STORE)     exclusive
  *   STANDBY -> RESIDENT          trim undone (its discard failed)   exclusive
  *   STANDBY -> PAGEDOUT          a clean frame freed (the working-set
  *                                manager; the page writer with the
@@ -159,6 +168,16 @@ struct pte {
     uint32_t slot;   /* page-file slot (RESIDENT, PAGEDOUT), standby frame
                         (STANDBY) or store entry (COMPRESSED); 0 = none */
 };
+
+/* A RESIDENT page's `slot` with this bit: the rest is its entry in the
+ * compressed store, not a page-file slot (page-file slots stay below it:
+ * PAGEFILE_MAX_BYTES). */
+#define PTE_SLOT_STORE 0x80000000u
+
+static inline int pte_slot_stored(uint32_t slot)
+{
+    return (slot & PTE_SLOT_STORE) != 0;
+}
 
 #define LEAF_SHIFT 9
 #define LEAF_PAGES ((size_t)1 << LEAF_SHIFT)   /* 512 entries = 4 KiB */

@@ -47,6 +47,7 @@
 #include "paging/cap.h"
 #include "paging/fault_cost.h"
 #include "paging/reclaim.h"
+#include "paging/release.h"
 #include "paging/start.h"
 #include "core/internal_alloc.h"
 #include "os/uffd.h"
@@ -106,6 +107,16 @@ static void consume_prediction(struct pte *p)
 static int predict_write(const struct region *r, const struct pte *p)
 {
     return paging_tracks_dirty() && !is_watch(r) && (pte_load_flags(p) & PTE_F_REWRITTEN);
+}
+
+/* Whether a page read back from the compressed store keeps its entry as
+ * its copy while it stays clean (core/pte.h, PTE_SLOT_STORE): where dirty
+ * tracking sees its first write, and not when it is predicted to be
+ * written (installed writable) or MEM_RESET (the kernel may drop it). */
+static int keeps_store_copy(const struct region *r, const struct pte *p)
+{
+    return paging_tracks_dirty() && !predict_write(r, p) &&
+           !(pte_load_flags(p) & PTE_F_RESET);
 }
 
 static int claim(struct pte *p, uint8_t from)
@@ -182,6 +193,7 @@ static void open_for_write(struct region *r, size_t idx, int *woke)
     uint8_t old = __atomic_fetch_or(&p->flags, f, __ATOMIC_ACQ_REL);
     if (is_watch(r) && !(old & PTE_F_WRITTEN))
         ctr_add(&vmem_ctr.write_watch_faults, 1);
+    paging_unstore_written(p); /* dirty before: its store copy is stale now */
     int e = uffd_writeprotect(vmem_rt.uffd, region_addr(r, idx), PAGE_SZ, 0);
     replacement_touch(r, idx);
     if (e) {
@@ -246,10 +258,14 @@ static void transition(struct region *r, size_t idx, int write, int *woke)
     int prefetched = (fr->flags & FRAME_PREFETCHED) != 0;
     int marker = (fr->flags & FRAME_RA_MARK) != 0;
     int by_readahead = (fr->flags & FRAME_READAHEAD) != 0;
-    /* a frame in the compressed store without a page-file slot is clean
-     * only as long as its entry lives: back in the working set it is dirty */
+    /* a frame in the compressed store keeps its entry when the page goes
+     * back clean (a read): the entry is then the page's copy, whatever its
+     * page-file slot holds */
+    int keep_entry = (fr->flags & FRAME_STORED) && !(fr->flags & FRAME_DIRTY) && !writing &&
+                     !write && keeps_store_copy(r, p);
     int dirty = (fr->flags & FRAME_DIRTY) || writing || !paging_tracks_dirty() ||
-                ((fr->flags & FRAME_STORED) && (!fr->slot || (fr->flags & FRAME_SLOT_STALE))) ||
+                (!keep_entry && (fr->flags & FRAME_STORED) &&
+                 (!fr->slot || (fr->flags & FRAME_SLOT_STALE))) ||
                 predict_write(r, p);
     /* Clean pages, and every page of a write-watch region, go back
      * write-protected unless this very access is the write. */
@@ -277,6 +293,11 @@ static void transition(struct region *r, size_t idx, int write, int *woke)
          * The copy it writes is not trusted: the page is dirty. */
         fr->flags |= FRAME_ORPHAN;
         p->slot = 0;
+    } else if (keep_entry) {
+        /* the entry has the frame's slot, if any */
+        p->slot = PTE_SLOT_STORE | fr->centry;
+        store_hit(fr->centry);
+        standby_drop(f);
     } else {
         if (fr->flags & FRAME_STORED)
             store_free(fr->centry);
@@ -300,11 +321,12 @@ static void inpage_error(struct region *r, size_t idx, int err);
 
 /* A page in the compressed store touched again: decompressed into this
  * thread's page-in buffer and installed in one UFFDIO_COPY, no I/O, all
- * under as_lock shared with the page claimed (its entry cannot go).  A page
- * whose entry has a page-file copy goes back clean (write-protected), as
- * from a hard fault; one without is dirty.  An entry that does not
- * decompress (library memory corrupted) falls back to its page-file copy,
- * or is an in-page error. */
+ * under as_lock shared with the page claimed (its entry cannot go).  Read,
+ * it goes back clean (write-protected) and keeps its entry as its copy
+ * (PTE_SLOT_STORE), so that trimming it again costs no compression and no
+ * write; written (or predicted to be), it goes back dirty, and the entry
+ * goes.  An entry that does not decompress (library memory corrupted)
+ * falls back to its page-file copy, or is an in-page error. */
 static void compressed_fault(struct region *r, size_t idx, int write, int *woke)
 {
     struct pte *p = pte_get(&r->ptes, idx);
@@ -335,7 +357,9 @@ static void compressed_fault(struct region *r, size_t idx, int write, int *woke)
             inpage_error(r, idx, EIO);
         return;
     }
-    int dirty = !pf_slot || stale || !paging_tracks_dirty();
+    int keep_entry = !write && !store_entry(e)->busy && keeps_store_copy(r, p);
+    int dirty = !keep_entry && (!pf_slot || stale || !paging_tracks_dirty() ||
+                                predict_write(r, p));
     int wp = !write && (is_watch(r) || !dirty);
     uint8_t had = 0;
     if (write && is_watch(r))
@@ -355,9 +379,16 @@ static void compressed_fault(struct region *r, size_t idx, int write, int *woke)
         return;
     }
     *woke = err == 0;
-    p->slot = store_release_hit(e);
-    if (!p->slot)
-        dirty = 1; /* the writer had its slot: no copy on disk */
+    if (keep_entry) {
+        store_hit(e);
+        p->slot = PTE_SLOT_STORE | e;
+    } else {
+        p->slot = store_release_hit(e);
+        if (!p->slot)
+            dirty = 1; /* the writer had its slot: no copy on disk */
+    }
+    if (predict_write(r, p) && !write)
+        consume_prediction(p);
     made_resident(r, idx, p, dirty, write, &vmem_ctr.compress_hits);
 }
 
@@ -758,7 +789,23 @@ static void lost_resident(struct region *r, size_t idx)
     }
     if (!claim(p, PTE_RESIDENT))
         return;
-    if (p->slot && !(pte_load_flags(p) & PTE_F_DIRTY) && paging_tracks_dirty()) {
+    /* taken from a write-protect fault freeing a store copy at once */
+    uint32_t s = __atomic_exchange_n(&p->slot, 0, __ATOMIC_ACQ_REL);
+    int clean = !(pte_load_flags(p) & PTE_F_DIRTY) && paging_tracks_dirty();
+    if (pte_slot_stored(s)) {
+        uint32_t e = s & ~PTE_SLOT_STORE;
+        if (clean) {
+            /* its store entry has the content */
+            p->slot = e;
+            replacement_forget(r, idx);
+            ctr_sub(&vmem_ctr.working_set, 1);
+            set_state(p, PTE_COMPRESSED);
+            return;
+        }
+        s = store_release(e);
+    }
+    p->slot = s;
+    if (s && clean) {
         /* clean: the page file has the same content */
         replacement_forget(r, idx);
         ctr_sub(&vmem_ctr.working_set, 1);

@@ -220,13 +220,13 @@ int pagefile_open(const char *where, uint64_t max_bytes, char *err, size_t errle
     }
     if (max_bytes > PAGEFILE_MAX_BYTES) {
         (void)os_file_close(fd);
-        snprintf(err, errlen, "page file limit of %llu bytes is above 16 TiB (slots are "
-                 "numbered in 32 bits)", (unsigned long long)max_bytes);
+        snprintf(err, errlen, "page file limit of %llu bytes is above 8 TiB (slots are "
+                 "numbered in 31 bits)", (unsigned long long)max_bytes);
         return EINVAL;
     }
     uint64_t cap = max_bytes / PAGE_SZ;
-    if (cap > UINT32_MAX)
-        cap = UINT32_MAX;
+    if (cap > PAGEFILE_MAX_BYTES / PAGE_SZ - 1)
+        cap = PAGEFILE_MAX_BYTES / PAGE_SZ - 1;
     if (cap < 16 && from_fs) {
         /* a full file system, not a limit anyone set */
         (void)os_file_close(fd);

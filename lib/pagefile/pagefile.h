@@ -13,9 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The largest page file: slots are numbered in 32 bits (the last page of
- * 16 TiB goes unused, slot 0 meaning "none"). */
-#define PAGEFILE_MAX_BYTES ((uint64_t)1 << 44)
+/* The largest page file: slots are numbered in 31 bits (a resident page's
+ * slot with the 32nd set names a compressed-store entry instead, core/pte.h:
+ * PTE_SLOT_STORE; the last page of 8 TiB goes unused, slot 0 meaning
+ * "none"). */
+#define PAGEFILE_MAX_BYTES ((uint64_t)1 << 43)
 
 /* Opens the page file.  where == NULL: an unlinked O_TMPFILE (mode 0600) in
  * $TMPDIR, else /var/tmp; a directory: an unlinked file there (O_TMPFILE, or

@@ -32,7 +32,9 @@
  * again, it is still COMPRESSED at the same entry (generation and all):
  * otherwise a fault or a decommit took it meanwhile and the slot is freed.
  * An entry whose page is still on standby (its frame STORED) just leaves
- * the frame, which becomes dirty again if it has no slot.  Pages written
+ * the frame, which becomes dirty again if it has no slot; one whose page
+ * was read back and kept it (resident, core/pte.h: PTE_SLOT_STORE) just
+ * goes, the page dirty again if it has no slot.  Pages written
  * out decompressed are simplest: a hard fault reads them as any other and
  * the page file keeps its fixed-size slots.
  *
@@ -281,6 +283,14 @@ size_t compress_evict_pass(void)
         struct pte *p = r ? pte_get(&r->ptes, x->page) : NULL;
         if (!p)
             continue;
+        if (p->state == PTE_RESIDENT && p->slot == (PTE_SLOT_STORE | es[j])) {
+            /* a page read back that kept its entry: the entry just goes
+             * (never written out, so never STORE_WRITING), the page dirty
+             * unless its page-file slot has its content */
+            paging_unstore(p);
+            moved++;
+            continue;
+        }
         if (p->state == PTE_STANDBY) {
             struct frame *fr = standby_frame(p->slot);
             if (!(fr->flags & FRAME_STORED) || fr->centry != es[j])

@@ -1,5 +1,6 @@
 /*
- * release.c -- freeing standby frames.
+ * release.c -- freeing standby frames, and the store copies of resident
+ * pages.
  *
  * The working-set manager frees the oldest clean standby frames (their
  * page-file copy valid) when it needs room: their pages become PAGEDOUT,
@@ -11,7 +12,12 @@
  * before, its page-file copy valid: the room is not kept waiting for the
  * compressor.
  *
- * Locks: as_lock exclusive.
+ * A page read back from the compressed store keeps its entry while it is
+ * clean (core/pte.h, PTE_SLOT_STORE): when it is written, decommitted, or
+ * the store lets the entry go, paging_unstore frees the entry and the page
+ * keeps the entry's page-file slot, dirty unless that slot has its content.
+ *
+ * Locks: as_lock exclusive (paging_unstore_written: shared).
  */
 #include "paging/release.h"
 #include "compress/store.h"
@@ -75,11 +81,35 @@ size_t release_standby(size_t n, int *dirty)
     return freed;
 }
 
+void paging_unstore(struct pte *p)
+{
+    if (!pte_slot_stored(p->slot))
+        return;
+    uint32_t e = p->slot & ~PTE_SLOT_STORE;
+    int stale = store_entry(e)->stale;
+    p->slot = store_release(e); /* never STORE_WRITING: see compress_out.c */
+    if (!p->slot || stale)
+        p->flags |= PTE_F_DIRTY;
+}
+
+void paging_unstore_written(struct pte *p)
+{
+    uint32_t s = __atomic_load_n(&p->slot, __ATOMIC_ACQUIRE);
+    /* one of the faults writing to it at once frees the entry */
+    if (!pte_slot_stored(s) ||
+        !__atomic_compare_exchange_n(&p->slot, &s, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return;
+    __atomic_store_n(&p->slot, store_release(s & ~PTE_SLOT_STORE), __ATOMIC_RELEASE);
+}
+
 uint32_t paging_forget(struct pte *p)
 {
     uint32_t slot = 0;
     switch (p->state) {
     case PTE_RESIDENT: /* the working-set counter is the caller's */
+        paging_unstore(p);
+        slot = p->slot;
+        break;
     case PTE_PAGEDOUT:
         slot = p->slot;
         break;

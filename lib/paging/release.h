@@ -19,6 +19,15 @@ void paging_page_out(uint32_t f);
  * so that runs are freed (and punched) together.  as_lock exclusive. */
 uint32_t paging_forget(struct pte *p);
 
+/* A resident page's copy in the compressed store (its slot PTE_SLOT_STORE
+ * | entry; else nothing is done) goes: the entry is freed, the page keeps
+ * its page-file slot, and is PTE_F_DIRTY unless that slot holds its
+ * content.  as_lock exclusive. */
+void paging_unstore(struct pte *p);
+/* The same for a page a fault has just made PTE_F_DIRTY (its write),
+ * under as_lock shared: of several faults at once, one frees the entry. */
+void paging_unstore_written(struct pte *p);
+
 /* Frees up to n clean, idle frames from the oldest; *dirty says whether
  * dirty frames were passed over (the page writer's work).  Returns how
  * many were freed.  Takes as_lock exclusive. */

@@ -37,8 +37,10 @@
 #include "os/self.h"
 #include "os/uffd.h"
 #include "os/vm.h"
+#include "compress/store.h"
 #include "pagefile/pagefile.h"
 #include "paging/fault_cost.h"
+#include "paging/release.h"
 #include "paging/replacement.h"
 #include "paging/standby.h"
 #include "paging/start.h"
@@ -158,6 +160,29 @@ static int settle(struct region *r, size_t i, uint32_t f, const void *content, i
 {
     struct pte *p = pte_get(&r->ptes, i);
     *keep = 0;
+    if (pte_slot_stored(p->slot)) {
+        if ((p->flags & (PTE_F_DIRTY | PTE_F_RESET)) || !paging_tracks_dirty()) {
+            paging_unstore(p); /* not so (core/pte.h), but then its copy is stale */
+        } else {
+            /* read back from the compressed store and clean: its entry
+             * has the content, with the page-file slot if any */
+            uint32_t e = p->slot & ~PTE_SLOT_STORE;
+            if (f && vmem_rt.cfg.standby) {
+                struct frame *fr = standby_frame(f);
+                const struct store_entry *x = store_entry(e);
+                fr->slot = x->pf_slot;
+                fr->flags = FRAME_STORED | (x->stale ? FRAME_SLOT_STALE : 0);
+                fr->centry = e;
+                p->slot = f;
+                p->state = PTE_STANDBY;
+                *keep = 1;
+            } else {
+                p->slot = e;
+                p->state = PTE_COMPRESSED;
+            }
+            return 1;
+        }
+    }
     if ((p->flags & PTE_F_RESET) && !content) {
         /* MEM_RESET, and the kernel reclaimed it: it was not written since
          * (a write keeps it), so its contents are not wanted */
@@ -250,8 +275,11 @@ static void unsettle(struct region *r, size_t first, size_t n, size_t *trimmed)
             if (fr->flags & FRAME_DIRTY)
                 p->flags |= PTE_F_DIRTY;
             uint32_t f = p->slot;
-            p->slot = fr->slot;
+            /* a frame in the store now was a page that kept its entry */
+            p->slot = (fr->flags & FRAME_STORED) ? PTE_SLOT_STORE | fr->centry : fr->slot;
             standby_drop(f);
+        } else if (p->state == PTE_COMPRESSED) {
+            p->slot |= PTE_SLOT_STORE; /* kept its entry (settle) */
         }
         p->state = PTE_RESIDENT;
         (*trimmed)--;
@@ -479,7 +507,8 @@ static int trim_clean(struct region *r, size_t i, size_t *trimmed)
     const void *content = NULL;
     if (nclean_left == VM_DISCARD_MAX)
         clean_flush(trimmed);
-    if (vmem_rt.cfg.standby && p->slot) {
+    /* one that kept its store entry leaves for it: nothing read or copied */
+    if (vmem_rt.cfg.standby && p->slot && !pte_slot_stored(p->slot)) {
         uint8_t *buf = bounce; /* the content is in its frame before the next use */
         size_t bytes = 0;
         int mem_fd = os_self_fd(&mem_file);
