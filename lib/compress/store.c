@@ -362,6 +362,19 @@ int store_get(uint32_t e, void *dst)
     return err;
 }
 
+/* Takes live entry x out of the age list.  store_lock held. */
+static void unlink_ent(struct store_entry *x)
+{
+    if (x->older)
+        ents[x->older].newer = x->newer;
+    else
+        oldest_ent = x->newer;
+    if (x->newer)
+        ents[x->newer].older = x->older;
+    else
+        newest_ent = x->older;
+}
+
 void store_free(uint32_t e)
 {
     lock();
@@ -374,14 +387,7 @@ void store_free(uint32_t e)
     ctr_sub(&vmem_ctr.compress_bytes, x->len);
     if (x->len)
         obj_free(x->off, x->len);
-    if (x->older)
-        ents[x->older].newer = x->newer;
-    else
-        oldest_ent = x->newer;
-    if (x->newer)
-        ents[x->newer].older = x->older;
-    else
-        newest_ent = x->older;
+    unlink_ent(x);
     x->live = 0;
     x->busy = 0;
     x->region = NULL;
@@ -420,23 +426,32 @@ uint32_t store_release_hit(uint32_t e)
 void store_hit(uint32_t e)
 {
     struct store_entry *x = &ents[e];
-    uint32_t seq = __atomic_load_n(&put_seq, __ATOMIC_RELAXED);
-    share_hit(seq - x->seq, store_charged_pages());
+    share_hit(__atomic_load_n(&put_seq, __ATOMIC_RELAXED) - x->seq, store_charged_pages());
+    lock();
+    if (x->live && oldest_ent != e) {
+        /* the oldest: the first to go when the store makes room, and the
+         * cheapest (its page is resident: nothing is written) */
+        unlink_ent(x);
+        x->newer = oldest_ent;
+        x->older = 0;
+        ents[oldest_ent].older = e;
+        oldest_ent = e;
+    }
+    unlock();
+}
+
+void store_requeue(uint32_t e)
+{
+    struct store_entry *x = &ents[e];
     lock();
     if (x->live && newest_ent != e) {
-        /* the newest again: the oldest entries leave first, and this one's
-         * page is being used */
-        if (x->older)
-            ents[x->older].newer = x->newer;
-        else
-            oldest_ent = x->newer;
-        ents[x->newer].older = x->older; /* not the newest: it has one */
+        unlink_ent(x);
         x->older = newest_ent;
         x->newer = 0;
         ents[newest_ent].newer = e;
         newest_ent = e;
     }
-    x->seq = seq;
+    x->seq = __atomic_fetch_add(&put_seq, 1, __ATOMIC_RELAXED);
     unlock();
 }
 

@@ -123,9 +123,15 @@ uint32_t store_release_hit(uint32_t e);
 
 /* A fault served from entry e that keeps it (the page goes back clean,
  * write-protected, and its copy stays here until it is written): the hit's
- * age goes to the adaptive share, and the entry becomes the newest.  The
- * caller keeps e alive (a claimed page).  Takes store_lock. */
+ * age goes to the adaptive share, and the entry becomes the oldest, the
+ * first to go when the store makes room (its page is resident: letting it
+ * go writes nothing, where an older entry's would go to the page file).
+ * The caller keeps e alive (a claimed page).  Takes store_lock. */
 void store_hit(uint32_t e);
+/* Entry e's page, which kept it, left the working set again (the
+ * trimmer, as_lock exclusive): the entry becomes the newest, as if just
+ * put.  Takes store_lock. */
+void store_requeue(uint32_t e);
 
 /* Up to n of the oldest entries, oldest first, into out; returns how many.
  * Takes store_lock.  They stay alive while the caller holds as_lock

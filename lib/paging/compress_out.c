@@ -273,7 +273,7 @@ size_t compress_evict_pass(void)
     uint32_t es[BATCH];
     struct out o[BATCH];
     struct pf_write w[BATCH];
-    size_t no = 0, nw = 0, moved = 0;
+    size_t no = 0, nw = 0, moved = 0, dropped = 0;
 
     as_lock_exclusive();
     size_t k = store_oldest(es, BATCH);
@@ -288,7 +288,7 @@ size_t compress_evict_pass(void)
              * (never written out, so never STORE_WRITING), the page dirty
              * unless its page-file slot has its content */
             paging_unstore(p);
-            moved++;
+            dropped++;
             continue;
         }
         if (p->state == PTE_STANDBY) {
@@ -398,5 +398,5 @@ size_t compress_evict_pass(void)
     as_unlock();
     if (nw)
         page_writer_fresh_outcome(failed, fresh_written);
-    return moved;
+    return moved + dropped;
 }

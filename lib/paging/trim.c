@@ -167,6 +167,7 @@ static int settle(struct region *r, size_t i, uint32_t f, const void *content, i
             /* read back from the compressed store and clean: its entry
              * has the content, with the page-file slot if any */
             uint32_t e = p->slot & ~PTE_SLOT_STORE;
+            store_requeue(e);
             if (f && vmem_rt.cfg.standby) {
                 struct frame *fr = standby_frame(f);
                 const struct store_entry *x = store_entry(e);
