@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <vmem.h>
 #include <vmemstat.h>
@@ -25,6 +27,7 @@
 #include "compress/share.h"
 #include "compress/store.h"
 #include "helpers.h"
+#include "os/uffd.h"
 
 static void store_on_env(void)
 {
@@ -329,10 +332,21 @@ static void read_all(const uint8_t *p, size_t n, const uint64_t *g, uint64_t gen
     settle();
 }
 
+/* Where a page read back keeps its store copy: it is installed write-
+ * protected, so only where a system call's write to it is a fault the
+ * library is told of (fault/fault.c, keeps_store_copy). */
+static int keeps_copies(void)
+{
+    return vmem_rt.mode == VMEM_FAULT_THREAD && (vmem_rt.uffd_have & UFFD_HAVE_KERNEL_MODE);
+}
+
 Test(compress, a_page_only_read_is_not_compressed_again)
 {
     size_t n;
     uint8_t *p = compressed_region(2 * MIB, &n);
+    if (!keeps_copies())
+        cr_skip_test("pages read back keep no store copy here: not thread mode with "
+                     "kernel-mode faults (a system call's write to them would fail)");
     read_all(p, n, NULL, 1);
     uint64_t before = stats().compress_stored, hits = stats().compress_hits;
     for (int pass = 0; pass < 3; pass++)
@@ -372,6 +386,79 @@ Test(compress, a_page_written_after_a_store_read_back_keeps_what_was_written)
         settle();
     }
     read_all(p, n, g, 0);
+    free(g);
+}
+
+/* read(2), pread(2), recv(2) and process_vm_writev(2) write into pages
+ * just read back from the store (locked, so none is trimmed meanwhile):
+ * each call succeeds, in every fault mode, and what it wrote stays. */
+Test(compress, system_calls_write_into_pages_read_back_from_the_store)
+{
+    size_t n;
+    uint8_t *p = compressed_region(2 * MIB, &n);
+    size_t pages[4], k = 0;
+    for (size_t i = 0; i < n && k < 4; i++)
+        if (kind_of(i) == KIND_TEXT && page_state(p + i * PG) == PTE_COMPRESSED)
+            pages[k++] = i;
+    cr_assert_eq(k, 4, "only %zu text pages in the store", k);
+    uint64_t *g = calloc(n, sizeof(*g));
+    for (size_t i = 0; i < n; i++)
+        g[i] = 1;
+    for (size_t j = 0; j < 4; j++) {
+        cr_assert(intact(p, pages[j], 1)); /* read back from the store */
+        cr_assert(VirtualLock(p + pages[j] * PG, PG), "VirtualLock: %u",
+                  (unsigned)GetLastError());
+    }
+    uint8_t buf[4096];
+    int fds[2], sv[2];
+    cr_assert_eq(pipe(fds), 0);
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    char path[] = "/tmp/vmem_compress_XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    unlink(path);
+    for (size_t j = 0; j < 4; j++) {
+        size_t i = pages[j];
+        uint8_t *at = p + i * PG;
+        fill_at(buf, i, 2);
+        ssize_t got = -1;
+        const char *how = "";
+        switch (j) {
+        case 0:
+            how = "read";
+            cr_assert_eq(write(fds[1], buf, PG), (ssize_t)PG);
+            got = read(fds[0], at, PG);
+            break;
+        case 1:
+            how = "pread";
+            cr_assert_eq(pwrite(fd, buf, PG, 0), (ssize_t)PG);
+            got = pread(fd, at, PG, 0);
+            break;
+        case 2:
+            how = "recv";
+            cr_assert_eq(send(sv[0], buf, PG, 0), (ssize_t)PG);
+            got = recv(sv[1], at, PG, MSG_WAITALL);
+            break;
+        default: {
+            how = "process_vm_writev";
+            struct iovec l = { buf, PG }, r = { at, PG };
+            got = process_vm_writev(getpid(), &l, 1, &r, 1, 0);
+        }
+        }
+        cr_assert_eq(got, (ssize_t)PG, "%s into a page read back from the store: %zd (%s)", how,
+                     got, strerror(errno));
+        g[i] = 2;
+    }
+    close(fds[0]);
+    close(fds[1]);
+    close(sv[0]);
+    close(sv[1]);
+    close(fd);
+    for (size_t j = 0; j < 4; j++)
+        cr_assert(VirtualUnlock(p + pages[j] * PG, PG));
+    settle();
+    for (int pass = 0; pass < 2; pass++)
+        read_all(p, n, g, 0);
     free(g);
 }
 
