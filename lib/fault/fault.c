@@ -50,6 +50,7 @@
 #include "paging/release.h"
 #include "paging/start.h"
 #include "core/internal_alloc.h"
+#include "os/process.h"
 #include "os/uffd.h"
 #include "os/vm.h"
 #include "pagefile/pagefile.h"
@@ -112,10 +113,15 @@ static int predict_write(const struct region *r, const struct pte *p)
 /* Whether a page read back from the compressed store keeps its entry as
  * its copy while it stays clean (core/pte.h, PTE_SLOT_STORE): where dirty
  * tracking sees its first write, and not when it is predicted to be
- * written (installed writable) or MEM_RESET (the kernel may drop it). */
+ * written (installed writable) or MEM_RESET (the kernel may drop it).
+ * Such a page is installed write-protected, so only where a write from a
+ * system call (read(2) into it) is a fault this library is told of: in
+ * thread mode with kernel-mode faults.  Elsewhere the call would fail with
+ * EFAULT, so a page with no valid page-file copy goes back writable. */
 static int keeps_store_copy(const struct region *r, const struct pte *p)
 {
-    return paging_tracks_dirty() && !predict_write(r, p) &&
+    return paging_tracks_dirty() && vmem_rt.mode == VMEM_FAULT_THREAD &&
+           (vmem_rt.uffd_have & UFFD_HAVE_KERNEL_MODE) && !predict_write(r, p) &&
            !(pte_load_flags(p) & PTE_F_RESET);
 }
 
@@ -286,8 +292,13 @@ static void transition(struct region *r, size_t idx, int write, int *woke)
         return;
     }
     /* EEXIST: the page was still mapped and nothing woke the waiter;
-     * fault_resolve does */
+     * fault_resolve does.  What is mapped may not be write-protected: dirty,
+     * and no store entry kept for it. */
     *woke = err == 0;
+    if (err == EEXIST && !writing) {
+        dirty = 1;
+        keep_entry = 0;
+    }
     if (writing) {
         /* The page writer is saving this frame; it frees it afterwards.
          * The copy it writes is not trusted: the page is dirty. */
@@ -379,6 +390,11 @@ static void compressed_fault(struct region *r, size_t idx, int write, int *woke)
         return;
     }
     *woke = err == 0;
+    if (err == EEXIST) {
+        /* mapped already, perhaps writable: dirty, no copy kept */
+        dirty = 1;
+        keep_entry = 0;
+    }
     if (keep_entry) {
         store_hit(e);
         p->slot = PTE_SLOT_STORE | e;
@@ -789,8 +805,16 @@ static void lost_resident(struct region *r, size_t idx)
     }
     if (!claim(p, PTE_RESIDENT))
         return;
-    /* taken from a write-protect fault freeing a store copy at once */
-    uint32_t s = __atomic_exchange_n(&p->slot, 0, __ATOMIC_ACQ_REL);
+    /* taken from a write-protect fault freeing a store copy at once (it
+     * marks the slot PTE_SLOT_STORE alone while it does: release.c) */
+    uint32_t s = __atomic_load_n(&p->slot, __ATOMIC_ACQUIRE);
+    while (s == PTE_SLOT_STORE ||
+           !__atomic_compare_exchange_n(&p->slot, &s, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        if (s == PTE_SLOT_STORE) {
+            os_yield();
+            s = __atomic_load_n(&p->slot, __ATOMIC_ACQUIRE);
+        }
+    }
     int clean = !(pte_load_flags(p) & PTE_F_DIRTY) && paging_tracks_dirty();
     if (pte_slot_stored(s)) {
         uint32_t e = s & ~PTE_SLOT_STORE;

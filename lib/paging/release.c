@@ -95,9 +95,12 @@ void paging_unstore(struct pte *p)
 void paging_unstore_written(struct pte *p)
 {
     uint32_t s = __atomic_load_n(&p->slot, __ATOMIC_ACQUIRE);
-    /* one of the faults writing to it at once frees the entry */
-    if (!pte_slot_stored(s) ||
-        !__atomic_compare_exchange_n(&p->slot, &s, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    /* one of the faults writing to it at once frees the entry; meanwhile
+     * the slot is PTE_SLOT_STORE alone (no entry), which the others leave
+     * be and lost_resident (fault.c) waits out */
+    if (!pte_slot_stored(s) || s == PTE_SLOT_STORE ||
+        !__atomic_compare_exchange_n(&p->slot, &s, PTE_SLOT_STORE, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
         return;
     __atomic_store_n(&p->slot, store_release(s & ~PTE_SLOT_STORE), __ATOMIC_RELEASE);
 }
