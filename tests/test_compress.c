@@ -360,6 +360,55 @@ Test(compress, a_page_only_read_is_not_compressed_again)
                  (unsigned long long)(s.compress_stored - before), n);
 }
 
+/* A page of text naming page i and generation gen (compresses well). */
+static void text_at(uint8_t *p, size_t i, uint64_t gen)
+{
+    memset(p, ' ', PG);
+    for (size_t line = 0; line < PG / 64; line++)
+        snprintf((char *)p + line * 64, 64, "scan page %08zu gen %04llu line %03zu", i,
+                 (unsigned long long)gen, line);
+}
+
+Test(compress, a_read_scan_of_the_store_takes_a_fault_per_window)
+{
+    setenv("VMEM_STANDBY", "off", 1);
+    setenv("VMEM_COMPRESS_MAX", "50%", 1);
+    store_on_env();
+    need_paging(2 * MIB);
+    if (!keeps_copies())
+        cr_skip_test("neighbours come back only where pages keep their store copy: not "
+                     "thread mode with kernel-mode faults");
+    size_t n = 4 * 2 * MIB / PG;
+    uint8_t *p = VirtualAlloc(NULL, n * PG, MEM_COMMIT, PAGE_READWRITE);
+    cr_assert_not_null(p);
+    for (size_t i = 0; i < n; i++)
+        text_at(p + i * PG, i, 1);
+    settle();
+    size_t in_store = count_state(p, n, PTE_COMPRESSED);
+    cr_assert_gt(in_store, n / 2, "only %zu of %zu pages in the store", in_store, n);
+    struct vmem_stats s0 = stats();
+    uint8_t want[4096];
+    for (size_t i = 0; i < n; i++) {
+        text_at(want, i, 1);
+        cr_assert_eq(memcmp(p + i * PG, want, PG), 0, "page %zu", i);
+    }
+    struct vmem_stats s1 = stats();
+    uint64_t faults = s1.compress_hits - s0.compress_hits;
+    uint64_t with = s1.prefetched_pages - s0.prefetched_pages;
+    cr_assert_gt(with, in_store / 2, "%llu pages came in with a neighbour's fault",
+                 (unsigned long long)with);
+    cr_assert_lt(faults, in_store / 2, "%llu store faults for a scan of %zu pages in the store",
+                 (unsigned long long)faults, in_store);
+    /* and they are clean: written, each is saved again */
+    for (size_t i = 0; i < n; i += 2)
+        text_at(p + i * PG, i, 2);
+    settle();
+    for (size_t i = 0; i < n; i++) {
+        text_at(want, i, i % 2 ? 1 : 2);
+        cr_assert_eq(memcmp(p + i * PG, want, PG), 0, "page %zu after the writes", i);
+    }
+}
+
 Test(compress, a_page_written_after_a_store_read_back_keeps_what_was_written)
 {
     size_t n;

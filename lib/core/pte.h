@@ -84,7 +84,8 @@
  *   COMPRESSED -> PAGEDOUT       the store's oldest entries leave
  *                                for the page file (the page
  *                                writer, paging/compress_out.c)     exclusive
- *   COMPRESSED -> INSTALLING     a fault on it claims it (fault.c)  shared (b)
+ *   COMPRESSED -> INSTALLING     a fault on it claims it, or a read
+ *                                fault on a neighbour (fault.c)     shared (b)
  *   COMPRESSED -> COMMITTED      MEM_RESET: content not wanted, its
  *                                entry and slot freed (RESET_LOST)  exclusive
  *   INSTALLING -> COMPRESSED     its install failed                 shared (b)

@@ -330,6 +330,117 @@ static void transition(struct region *r, size_t idx, int write, int *woke)
 
 static void inpage_error(struct region *r, size_t idx, int err);
 
+/* Whether claimed page q (COMPRESSED before), a neighbour of a fault served
+ * from the store, may come in with it: back clean and write-protected,
+ * keeping its entry or with a valid page-file copy, as a hard fault's
+ * neighbours come back; never one the page writer is writing out. */
+static int neighbour_ok(const struct region *r, const struct pte *q)
+{
+    const struct store_entry *x = store_entry(q->slot);
+    if (x->busy || !paging_tracks_dirty() || predict_write(r, q))
+        return 0;
+    return keeps_store_copy(r, q) || (x->pf_slot && !x->stale);
+}
+
+/* Installs the claimed neighbours [a, b) of a store fault, decompressed at
+ * src, write-protected, in one UFFDIO_COPY; those not installed (it
+ * stopped at a page mapped meanwhile) go back to COMPRESSED. */
+static void install_neighbours(struct region *r, size_t a, size_t b, const uint8_t *src)
+{
+    if (a >= b)
+        return;
+    size_t done = 0;
+    (void)uffd_copy(vmem_rt.uffd, region_addr(r, a), src, (b - a) * PAGE_SZ, 1, &done);
+    size_t got = done / PAGE_SZ;
+    for (size_t i = a; i < b; i++) {
+        struct pte *q = pte_get(&r->ptes, i);
+        if (i >= a + got) {
+            set_state(q, PTE_COMPRESSED);
+            continue;
+        }
+        uint32_t e = q->slot;
+        if (keeps_store_copy(r, q)) {
+            store_hit(e);
+            q->slot = PTE_SLOT_STORE | e;
+        } else {
+            q->slot = store_release(e); /* its valid page-file copy */
+        }
+        set_state(q, PTE_RESIDENT);
+    }
+    if (got) {
+        replacement_admit(r, a, got, 0);
+        ctr_gauge_add(&vmem_ctr.working_set, &vmem_ctr.peak_working_set, got);
+        ctr_add(&vmem_ctr.prefetched_pages, got);
+    }
+}
+
+/* The neighbours of page idx, just installed from the store, that the
+ * prefetch policy's window takes (VMEM_PREFETCH, as for a hard fault):
+ * those in the store, with the page's protection, that may come back clean
+ * (neighbour_ok), up to the first that is not, on each side; decompressed
+ * into the page-in buffer and installed ahead, then behind.  The room they
+ * take is taken under the cap first, without waiting: *room holds the room
+ * this fault took (its page is in it).  A read scan of pages in the store
+ * then takes a fault per window, not per page.  Only for a read: a page
+ * written after a read-back costs a write-protect fault, as much as a
+ * fault from the store in thread mode (bench/RESULTS.md), and a program
+ * that writes what it reads (an interpreter's reference counts) would pay
+ * one for each neighbour. */
+static void compressed_neighbours(struct region *r, size_t idx, size_t *room)
+{
+    unsigned behind, ahead;
+    prefetch_window(region_addr(r, idx) >> PAGE_SHIFT, &behind, &ahead);
+    if (!behind && !ahead)
+        return;
+    if (ahead > PF_BOUNCE_PAGES / 2)
+        ahead = PF_BOUNCE_PAGES / 2;
+    if (behind > PF_BOUNCE_PAGES / 2)
+        behind = PF_BOUNCE_PAGES / 2;
+    size_t want = (size_t)behind + ahead, have = *room ? *room - 1 : 0;
+    if (want > have && paging_enabled()) {
+        size_t more = cap_take(want - have, 1);
+        *room += more;
+        have += more;
+    }
+    if (ahead > have)
+        ahead = (unsigned)have;
+    if (behind > have - ahead)
+        behind = (unsigned)(have - ahead);
+    uint8_t *buf = pagefile_bounce();
+    if (!buf || (!behind && !ahead))
+        return;
+    uint16_t prot = pte_get(&r->ptes, idx)->prot;
+    /* ahead: buf[0, ahead) */
+    size_t hi = idx + 1, end = idx + 1 + (size_t)ahead;
+    if (end > r->npages)
+        end = r->npages;
+    while (hi < end) {
+        struct pte *q = pte_get(&r->ptes, hi);
+        if (!q || q->prot != prot || !claim(q, PTE_COMPRESSED))
+            break;
+        if (!neighbour_ok(r, q) || store_get(q->slot, buf + (hi - idx - 1) * PAGE_SZ) != 0) {
+            set_state(q, PTE_COMPRESSED);
+            break;
+        }
+        hi++;
+    }
+    /* behind: buf[ahead, ahead + behind), in address order */
+    size_t block = idx >= behind ? idx - behind : 0, lo = idx;
+    uint8_t *back = buf + (size_t)ahead * PAGE_SZ;
+    while (lo > block) {
+        struct pte *q = pte_get(&r->ptes, lo - 1);
+        if (!q || q->prot != prot || !claim(q, PTE_COMPRESSED))
+            break;
+        if (!neighbour_ok(r, q) || store_get(q->slot, back + (lo - 1 - block) * PAGE_SZ) != 0) {
+            set_state(q, PTE_COMPRESSED);
+            break;
+        }
+        lo--;
+    }
+    install_neighbours(r, idx + 1, hi, buf);
+    install_neighbours(r, lo, idx, back + (lo - block) * PAGE_SZ);
+}
+
 /* A page in the compressed store touched again: decompressed into this
  * thread's page-in buffer and installed in one UFFDIO_COPY, no I/O, all
  * under as_lock shared with the page claimed (its entry cannot go).  Read,
@@ -338,7 +449,7 @@ static void inpage_error(struct region *r, size_t idx, int err);
  * write; written (or predicted to be), it goes back dirty, and the entry
  * goes.  An entry that does not decompress (library memory corrupted)
  * falls back to its page-file copy, or is an in-page error. */
-static void compressed_fault(struct region *r, size_t idx, int write, int *woke)
+static void compressed_fault(struct region *r, size_t idx, int write, size_t *room, int *woke)
 {
     struct pte *p = pte_get(&r->ptes, idx);
     if (!claim(p, PTE_COMPRESSED))
@@ -406,6 +517,8 @@ static void compressed_fault(struct region *r, size_t idx, int write, int *woke)
     if (predict_write(r, p) && !write)
         consume_prediction(p);
     made_resident(r, idx, p, dirty, write, &vmem_ctr.compress_hits);
+    if (room && !write) /* not under VirtualLock's populate (room NULL) */
+        compressed_neighbours(r, idx, room);
 }
 
 static int pagedout_next_to(const struct region *r, size_t i, uint32_t slot, uint16_t prot)
@@ -751,7 +864,7 @@ int fault_populate(struct region *r, size_t first, size_t end)
             if (st == PTE_STANDBY)
                 transition(r, i, 0, &woke);
             else if (st == PTE_COMPRESSED)
-                compressed_fault(r, i, 0, &woke);
+                compressed_fault(r, i, 0, NULL, &woke);
             else
                 hard_fault(&r, i, 0, &unbounded, &woke, 1);
             if (pte_load_state(p) != PTE_RESIDENT)
@@ -1000,7 +1113,7 @@ int fault_resolve(uintptr_t addr, int write, int kind)
         else if (st == PTE_PAGEDOUT)
             hard_fault(&r, idx, write, room ? &room : &unbounded, &woke, 0);
         else if (st == PTE_COMPRESSED)
-            compressed_fault(r, idx, write, &woke);
+            compressed_fault(r, idx, write, room ? &room : NULL, &woke);
         else if (st == PTE_RESIDENT)
             refault_resident(r, idx, write, kind, &woke);
         else if (st == PTE_INSTALLING && (pte_load_flags(p) & PTE_F_READAHEAD) &&
