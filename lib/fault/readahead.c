@@ -275,6 +275,8 @@ static int claim_ra(struct pte *p)
 /* Ends readahead's claim of page i (still INSTALLING, flag set): state st. */
 static void release_claim(struct pte *p, uint8_t st)
 {
+    if (!p)
+        return; /* never: a claimed page's leaf exists (said for the compiler) */
     __atomic_fetch_and(&p->flags, (uint8_t)~PTE_F_READAHEAD, __ATOMIC_ACQ_REL);
     __atomic_store_n(&p->state, st, __ATOMIC_RELEASE);
 }
@@ -358,9 +360,11 @@ static void settle(struct run *u, const uint8_t *data, int err)
         }
         size_t keep = stash_all ? j - i : (u->mark && i == u->lo) ? 1 : 0;
         if (keep) {
-            for (size_t k = i; k < i + keep; k++)
-                __atomic_fetch_and(&pte_get(&r->ptes, k)->flags, (uint8_t)~PTE_F_READAHEAD,
-                                   __ATOMIC_ACQ_REL);
+            for (size_t k = i; k < i + keep; k++) {
+                struct pte *q = pte_get(&r->ptes, k);
+                if (q) /* always: claimed */
+                    __atomic_fetch_and(&q->flags, (uint8_t)~PTE_F_READAHEAD, __ATOMIC_ACQ_REL);
+            }
             kept += fault_stash_prefetched(r, i, keep, src, FRAME_READAHEAD,
                                            u->mark && i == u->lo ? FRAME_RA_MARK : 0);
             src += keep * PAGE_SZ;
