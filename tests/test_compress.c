@@ -251,12 +251,10 @@ Test(compress, store_out_of_memory_goes_to_the_page_file)
         cr_assert(intact(p, i, 2), "page %zu", i);
 }
 
-Test(compress, forked_child_reads_compressed_pages)
+/* A forked child reads the n pages of generation 1 at p and writes one:
+ * the parent's stay as they were. */
+static void child_reads_and_writes(uint8_t *p, size_t n, const char *what)
 {
-    size_t n;
-    uint8_t *p = compressed_region(2 * MIB, &n);
-    size_t in_store = count_state(p, n, PTE_COMPRESSED);
-    cr_assert_gt(in_store, 0, "no page is compressed");
     pid_t pid = fork();
     cr_assert_neq(pid, -1);
     if (pid == 0) {
@@ -267,9 +265,30 @@ Test(compress, forked_child_reads_compressed_pages)
         fill(p, 0, 9);
         _exit(intact(p, 0, 9) ? 0 : 11);
     }
-    child_assert_ok(pid, "child reading compressed pages");
+    child_assert_ok(pid, what);
     for (size_t i = 0; i < n; i++)
         cr_assert(intact(p, i, 1), "page %zu changed in the parent", i);
+}
+
+Test(compress, forked_child_reads_compressed_pages)
+{
+    size_t n;
+    uint8_t *p = compressed_region(2 * MIB, &n);
+    size_t in_store = count_state(p, n, PTE_COMPRESSED);
+    cr_assert_gt(in_store, 0, "no page is compressed");
+    child_reads_and_writes(p, n, "child reading compressed pages");
+}
+
+/* Decommits the n pages at p: the store lets them all go, and committed
+ * again they read as zeros. */
+static void decommit_gives_zeros(uint8_t *p, size_t n)
+{
+    cr_assert(VirtualFree(p, n * PG, MEM_DECOMMIT));
+    wait_page_writer_idle();
+    cr_assert_eq(stats().compressed_pages, 0, "decommit left pages in the store");
+    cr_assert_not_null(VirtualAlloc(p, n * PG, MEM_COMMIT, PAGE_READWRITE));
+    for (size_t i = 0; i < n * PG; i += 512)
+        cr_assert_eq(p[i], 0, "byte %zu not zero after re-commit", i);
 }
 
 Test(compress, decommit_and_recommit_give_zeros)
@@ -277,12 +296,7 @@ Test(compress, decommit_and_recommit_give_zeros)
     size_t n;
     uint8_t *p = compressed_region(2 * MIB, &n);
     cr_assert_gt(count_state(p, n, PTE_COMPRESSED), 0, "no page is compressed");
-    cr_assert(VirtualFree(p, n * PG, MEM_DECOMMIT));
-    wait_page_writer_idle();
-    cr_assert_eq(stats().compressed_pages, 0, "decommit left pages in the store");
-    cr_assert_not_null(VirtualAlloc(p, n * PG, MEM_COMMIT, PAGE_READWRITE));
-    for (size_t i = 0; i < n * PG; i += 512)
-        cr_assert_eq(p[i], 0, "byte %zu not zero after re-commit", i);
+    decommit_gives_zeros(p, n);
 }
 
 Test(compress, mem_reset_frees_store_entries)
@@ -546,23 +560,9 @@ Test(compress, pages_read_back_from_the_store_fork_and_decommit)
     size_t n;
     uint8_t *p = compressed_region(2 * MIB, &n);
     read_all(p, n, NULL, 1);
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1);
-    if (pid == 0) {
-        for (size_t i = 0; i < n; i++)
-            if (!intact(p, i, 1))
-                _exit(10);
-        fill(p, 0, 9);
-        _exit(intact(p, 0, 9) ? 0 : 11);
-    }
-    child_assert_ok(pid, "child reading pages read back from the store");
+    child_reads_and_writes(p, n, "child reading pages read back from the store");
     read_all(p, n, NULL, 1);
-    cr_assert(VirtualFree(p, n * PG, MEM_DECOMMIT));
-    wait_page_writer_idle();
-    cr_assert_eq(stats().compressed_pages, 0, "decommit left pages in the store");
-    cr_assert_not_null(VirtualAlloc(p, n * PG, MEM_COMMIT, PAGE_READWRITE));
-    for (size_t i = 0; i < n * PG; i += 512)
-        cr_assert_eq(p[i], 0, "byte %zu not zero after re-commit", i);
+    decommit_gives_zeros(p, n);
 }
 
 /* ---- the adaptive share (compress/share.c) ------------------------------ */
