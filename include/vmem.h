@@ -236,7 +236,9 @@ struct vmem_stats {
     uint64_t reserved_pages;      /* pages in reservations */
     uint64_t regions;             /* reservations */
     uint64_t prefetched_pages;    /* pages read by hard faults beyond the
-                                     faulting one (clustering) */
+                                     faulting one (clustering), and read
+                                     ahead; pages brought in from the
+                                     compressed store with a store fault's */
     uint64_t prefetch_used;       /* prefetched pages touched before being
                                      trimmed (VMEM_PREFETCH_INSTALL=standby) */
     uint64_t prefetch_unused;     /* ...and trimmed untouched */

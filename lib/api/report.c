@@ -200,10 +200,10 @@ static void text_prefetch(struct out *o, const struct vmem_stats *s, unsigned in
             (unsigned long long)s->prefetched_pages, (unsigned long long)s->prefetch_used,
             (unsigned long long)s->prefetch_unused, (unsigned long long)pending);
     } else {
-        say(o, "  prefetched pages     %llu read ahead by hard faults and readahead, installed "
-               "(readahead's: %llu reached by their stream, %llu dropped when it broke; a "
-               "hard fault's neighbours are not tracked, VMEM_PREFETCH_INSTALL=standby "
-               "tracks them)\n",
+        say(o, "  prefetched pages     %llu read ahead by hard faults, readahead and faults from "
+               "the compressed store, installed (readahead's: %llu reached by their stream, "
+               "%llu dropped when it broke; a hard or store fault's neighbours are not tracked, "
+               "VMEM_PREFETCH_INSTALL=standby tracks a hard fault's)\n",
             (unsigned long long)s->prefetched_pages, (unsigned long long)s->prefetch_used,
             (unsigned long long)s->prefetch_unused);
     }

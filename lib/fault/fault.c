@@ -517,7 +517,11 @@ static void compressed_fault(struct region *r, size_t idx, int write, size_t *ro
     if (predict_write(r, p) && !write)
         consume_prediction(p);
     made_resident(r, idx, p, dirty, write, &vmem_ctr.compress_hits);
-    if (room && !write) /* not under VirtualLock's populate (room NULL) */
+    /* not under VirtualLock's populate (room NULL); nor where prefetched
+     * pages are kept on standby to be counted (VMEM_PREFETCH_INSTALL=
+     * standby): a page in the store is already in RAM, a frame saves it
+     * nothing */
+    if (room && !write && vmem_rt.cfg.prefetch_install != VMEM_PREFETCH_STANDBY)
         compressed_neighbours(r, idx, room);
 }
 
