@@ -37,7 +37,12 @@ static int program_action(int sig, const struct sigaction *act, struct sigaction
     return 0;
 }
 
-VMEM_API int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+/* libc's sigaction, defined by its symbol name (as syscall_interpose.c
+ * defines read and write): it reaches the kernel through sigchain.c and
+ * lib/os/sig.c. */
+VMEM_API int interpose_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+    __asm__("sigaction");
+VMEM_API int interpose_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
     return program_action(sig, act, old);
 }

