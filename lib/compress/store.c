@@ -297,6 +297,32 @@ uint64_t store_put_growth(const struct store_blob *b)
     return (after + PAGE_SZ - 1) / PAGE_SZ - (now + PAGE_SZ - 1) / PAGE_SZ;
 }
 
+/* Puts entry x (number e, in no list) at the newest end of the age list.
+ * store_lock held. */
+static void link_newest(struct store_entry *x, uint32_t e)
+{
+    x->older = newest_ent;
+    x->newer = 0;
+    if (newest_ent)
+        ents[newest_ent].newer = e;
+    else
+        oldest_ent = e;
+    newest_ent = e;
+}
+
+/* Takes live entry x out of the age list.  store_lock held. */
+static void unlink_ent(struct store_entry *x)
+{
+    if (x->older)
+        ents[x->older].newer = x->newer;
+    else
+        oldest_ent = x->newer;
+    if (x->newer)
+        ents[x->newer].older = x->older;
+    else
+        newest_ent = x->older;
+}
+
 uint32_t store_put(const struct store_blob *b, struct region *r, size_t page, uint32_t pf_slot,
                    int stale, int *why)
 {
@@ -327,13 +353,9 @@ uint32_t store_put(const struct store_blob *b, struct region *r, size_t page, ui
     *x = (struct store_entry){ .region = r, .page = page, .pf_slot = pf_slot, .gen = gen,
                                .off = off, .len = (uint16_t)(b->same ? 0 : b->len),
                                .live = 1, .stale = (uint8_t)(stale && pf_slot),
-                               .word = b->word, .older = newest_ent,
+                               .word = b->word,
                                .seq = __atomic_fetch_add(&put_seq, 1, __ATOMIC_RELAXED) };
-    if (newest_ent)
-        ents[newest_ent].newer = e;
-    else
-        oldest_ent = e;
-    newest_ent = e;
+    link_newest(x, e);
     ents_live++;
     charge();
     unlock();
@@ -360,19 +382,6 @@ int store_get(uint32_t e, void *dst)
     int err = codec_decompress(arena + x->off, x->len, dst);
     ctr_add(&vmem_ctr.decompress_ns, os_now_ns() - t0);
     return err;
-}
-
-/* Takes live entry x out of the age list.  store_lock held. */
-static void unlink_ent(struct store_entry *x)
-{
-    if (x->older)
-        ents[x->older].newer = x->newer;
-    else
-        oldest_ent = x->newer;
-    if (x->newer)
-        ents[x->newer].older = x->older;
-    else
-        newest_ent = x->older;
 }
 
 void store_free(uint32_t e)
@@ -423,12 +432,20 @@ uint32_t store_release_hit(uint32_t e)
     return store_release(e);
 }
 
-void store_hit(uint32_t e)
+void store_hit(const uint32_t *es, size_t n)
 {
-    struct store_entry *x = &ents[e];
-    share_hit(__atomic_load_n(&put_seq, __ATOMIC_RELAXED) - x->seq, store_charged_pages());
+    if (!n)
+        return;
+    uint32_t seq = __atomic_load_n(&put_seq, __ATOMIC_RELAXED);
+    uint64_t charged = store_charged_pages();
+    for (size_t k = 0; k < n; k++)
+        share_hit(seq - ents[es[k]].seq, charged);
     lock();
-    if (x->live && oldest_ent != e) {
+    for (size_t k = 0; k < n; k++) {
+        uint32_t e = es[k];
+        struct store_entry *x = &ents[e];
+        if (!x->live || oldest_ent == e)
+            continue;
         /* the oldest: the first to go when the store makes room, and the
          * cheapest (its page is resident: nothing is written) */
         unlink_ent(x);
@@ -446,10 +463,7 @@ void store_requeue(uint32_t e)
     lock();
     if (x->live && newest_ent != e) {
         unlink_ent(x);
-        x->older = newest_ent;
-        x->newer = 0;
-        ents[newest_ent].newer = e;
-        newest_ent = e;
+        link_newest(x, e);
     }
     x->seq = __atomic_fetch_add(&put_seq, 1, __ATOMIC_RELAXED);
     unlock();

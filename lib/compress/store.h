@@ -121,13 +121,14 @@ uint32_t store_release(uint32_t e);
  * goes to the adaptive share first (share.c). */
 uint32_t store_release_hit(uint32_t e);
 
-/* A fault served from entry e that keeps it (the page goes back clean,
- * write-protected, and its copy stays here until it is written): the hit's
- * age goes to the adaptive share, and the entry becomes the oldest, the
- * first to go when the store makes room (its page is resident: letting it
- * go writes nothing, where an older entry's would go to the page file).
- * The caller keeps e alive (a claimed page).  Takes store_lock. */
-void store_hit(uint32_t e);
+/* Faults served from entries es[0, n) that keep them (the pages go back
+ * clean, write-protected, and their copies stay here until written; a
+ * fault and the neighbours it brought in): each hit's age goes to the
+ * adaptive share, and each entry becomes the oldest, the first to go when
+ * the store makes room (its page is resident: letting it go writes
+ * nothing, where an older entry's would go to the page file).  The caller
+ * keeps them alive (claimed pages).  Takes store_lock once. */
+void store_hit(const uint32_t *es, size_t n);
 /* Entry e's page, which kept it, left the working set again (the
  * trimmer, as_lock exclusive): the entry becomes the newest, as if just
  * put.  Takes store_lock. */

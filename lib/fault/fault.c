@@ -295,7 +295,7 @@ static void transition(struct region *r, size_t idx, int write, int *woke)
      * fault_resolve does.  What is mapped may not be write-protected: dirty,
      * and no store entry kept for it. */
     *woke = err == 0;
-    if (err == EEXIST && !writing) {
+    if (err == EEXIST) {
         dirty = 1;
         keep_entry = 0;
     }
@@ -307,7 +307,7 @@ static void transition(struct region *r, size_t idx, int write, int *woke)
     } else if (keep_entry) {
         /* the entry has the frame's slot, if any */
         p->slot = PTE_SLOT_STORE | fr->centry;
-        store_hit(fr->centry);
+        store_hit(&fr->centry, 1);
         standby_drop(f);
     } else {
         if (fr->flags & FRAME_STORED)
@@ -351,7 +351,8 @@ static void install_neighbours(struct region *r, size_t a, size_t b, const uint8
         return;
     size_t done = 0;
     (void)uffd_copy(vmem_rt.uffd, region_addr(r, a), src, (b - a) * PAGE_SZ, 1, &done);
-    size_t got = done / PAGE_SZ;
+    size_t got = done / PAGE_SZ, nkept = 0;
+    uint32_t kept[PF_BOUNCE_PAGES / 2]; /* a side's pages at most */
     for (size_t i = a; i < b; i++) {
         struct pte *q = pte_get(&r->ptes, i);
         if (i >= a + got) {
@@ -360,13 +361,14 @@ static void install_neighbours(struct region *r, size_t a, size_t b, const uint8
         }
         uint32_t e = q->slot;
         if (keeps_store_copy(r, q)) {
-            store_hit(e);
+            kept[nkept++] = e;
             q->slot = PTE_SLOT_STORE | e;
         } else {
             q->slot = store_release(e); /* its valid page-file copy */
         }
         set_state(q, PTE_RESIDENT);
     }
+    store_hit(kept, nkept); /* one store_lock for the run */
     if (got) {
         replacement_admit(r, a, got, 0);
         ctr_gauge_add(&vmem_ctr.working_set, &vmem_ctr.peak_working_set, got);
@@ -507,7 +509,7 @@ static void compressed_fault(struct region *r, size_t idx, int write, size_t *ro
         keep_entry = 0;
     }
     if (keep_entry) {
-        store_hit(e);
+        store_hit(&e, 1);
         p->slot = PTE_SLOT_STORE | e;
     } else {
         p->slot = store_release_hit(e);
