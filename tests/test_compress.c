@@ -549,6 +549,70 @@ Test(compress, system_calls_write_into_pages_read_back_from_the_store)
     free(g);
 }
 
+static volatile sig_atomic_t guard_hits;
+
+static void on_guard(int sig, siginfo_t *si, void *uctx)
+{
+    (void)sig;
+    (void)si;
+    (void)uctx;
+    if (++guard_hits > 1000)
+        _exit(99); /* the guard is not lifted: the access faults for ever */
+}
+
+/* Pages read back from the store (keeping their copies where pages do)
+ * made PAGE_NOACCESS, PAGE_READONLY and PAGE_READWRITE | PAGE_GUARD,
+ * trimmed while so, then opened again: what they hold stays, each guard
+ * fires once, and what is written afterwards reads back. */
+Test(compress, pages_read_back_from_the_store_under_protections)
+{
+    size_t n;
+    uint8_t *p = compressed_region(2 * MIB, &n);
+    read_all(p, n, NULL, 1);
+    read_all(p, n, NULL, 1);
+    size_t lo = n / 2, k = 48;
+    DWORD old;
+    cr_assert(VirtualProtect(p + lo * PG, 16 * PG, PAGE_NOACCESS, &old));
+    cr_assert(VirtualProtect(p + (lo + 16) * PG, 16 * PG, PAGE_READONLY, &old));
+    cr_assert(VirtualProtect(p + (lo + 32) * PG, 16 * PG, PAGE_READWRITE | PAGE_GUARD, &old));
+    /* the rest read twice: the protected pages are trimmed meanwhile */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < n; i++)
+            if (i < lo || i >= lo + k)
+                cr_assert(intact(p, i, 1), "page %zu", i);
+        settle();
+    }
+    cr_assert_lt(count_state(p + lo * PG, k, PTE_RESIDENT), k, "no protected page was trimmed");
+    for (size_t i = lo + 16; i < lo + 32; i++)
+        cr_assert(intact(p, i, 1), "read-only page %zu", i);
+    struct sigaction sa, was;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_guard;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    cr_assert_eq(sigaction(SIGSEGV, &sa, &was), 0);
+    guard_hits = 0;
+    for (size_t i = lo + 32; i < lo + k; i++)
+        cr_assert(intact(p, i, 1), "guard page %zu", i);
+    cr_assert_eq(guard_hits, 16, "%d guard hits for 16 guard pages", (int)guard_hits);
+    cr_assert_eq(sigaction(SIGSEGV, &was, NULL), 0);
+    cr_assert(VirtualProtect(p + lo * PG, k * PG, PAGE_READWRITE, &old));
+    uint64_t *g = calloc(n, sizeof(*g));
+    for (size_t i = 0; i < n; i++)
+        g[i] = 1;
+    for (size_t i = lo; i < lo + k; i++) {
+        cr_assert(intact(p, i, 1), "page %zu opened again", i);
+        if (i % 2) {
+            fill(p, i, 2);
+            g[i] = 2;
+        }
+    }
+    settle();
+    read_all(p, n, g, 0);
+    read_all(p, n, g, 0);
+    free(g);
+}
+
 Test(compress, write_watch_sees_a_write_to_a_page_read_back_from_the_store)
 {
     setenv("VMEM_STANDBY", "off", 1);
