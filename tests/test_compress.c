@@ -551,6 +551,15 @@ Test(compress, system_calls_write_into_pages_read_back_from_the_store)
 
 static volatile sig_atomic_t guard_hits;
 
+/* Under a sanitizer, the test's sigaction goes to the sanitizer's runtime,
+ * which installs the handler in libvmem's place: no guard page is lifted,
+ * so the guard part is left out there (and said so). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define GUARD_TESTED 0
+#else
+#define GUARD_TESTED 1
+#endif
+
 static void on_guard(int sig, siginfo_t *si, void *uctx)
 {
     (void)sig;
@@ -574,7 +583,11 @@ Test(compress, pages_read_back_from_the_store_under_protections)
     DWORD old;
     cr_assert(VirtualProtect(p + lo * PG, 16 * PG, PAGE_NOACCESS, &old));
     cr_assert(VirtualProtect(p + (lo + 16) * PG, 16 * PG, PAGE_READONLY, &old));
-    cr_assert(VirtualProtect(p + (lo + 32) * PG, 16 * PG, PAGE_READWRITE | PAGE_GUARD, &old));
+    if (!GUARD_TESTED)
+        fprintf(stderr, "pages_read_back_from_the_store_under_protections: PAGE_GUARD left "
+                        "out: a sanitizer's sigaction takes the SIGSEGV handler's place\n");
+    cr_assert(VirtualProtect(p + (lo + 32) * PG, 16 * PG,
+                             PAGE_READWRITE | (GUARD_TESTED ? PAGE_GUARD : 0), &old));
     /* the rest read twice: the protected pages are trimmed meanwhile */
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < n; i++)
@@ -585,17 +598,21 @@ Test(compress, pages_read_back_from_the_store_under_protections)
     cr_assert_lt(count_state(p + lo * PG, k, PTE_RESIDENT), k, "no protected page was trimmed");
     for (size_t i = lo + 16; i < lo + 32; i++)
         cr_assert(intact(p, i, 1), "read-only page %zu", i);
-    struct sigaction sa, was;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_guard;
-    sa.sa_flags = SA_SIGINFO;
-    sigemptyset(&sa.sa_mask);
-    cr_assert_eq(sigaction(SIGSEGV, &sa, &was), 0);
-    guard_hits = 0;
+    if (GUARD_TESTED) {
+        struct sigaction sa, was;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = on_guard;
+        sa.sa_flags = SA_SIGINFO;
+        sigemptyset(&sa.sa_mask);
+        cr_assert_eq(sigaction(SIGSEGV, &sa, &was), 0);
+        guard_hits = 0;
+        for (size_t i = lo + 32; i < lo + k; i++)
+            (void)((volatile const uint8_t *)p)[i * PG]; /* the guard fires here, once */
+        cr_assert_eq(guard_hits, 16, "%d guard hits for 16 guard pages", (int)guard_hits);
+        cr_assert_eq(sigaction(SIGSEGV, &was, NULL), 0);
+    }
     for (size_t i = lo + 32; i < lo + k; i++)
         cr_assert(intact(p, i, 1), "guard page %zu", i);
-    cr_assert_eq(guard_hits, 16, "%d guard hits for 16 guard pages", (int)guard_hits);
-    cr_assert_eq(sigaction(SIGSEGV, &was, NULL), 0);
     cr_assert(VirtualProtect(p + lo * PG, k * PG, PAGE_READWRITE, &old));
     uint64_t *g = calloc(n, sizeof(*g));
     for (size_t i = 0; i < n; i++)
